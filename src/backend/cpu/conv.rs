@@ -1,0 +1,114 @@
+//! 2-D convolution on the CPU by im2col: each image's receptive fields are unrolled into a
+//! `[c·kh·kw, oh·ow]` matrix so that the forward pass and both backward passes are matrix products.
+
+use super::matmul::gemm_into;
+use crate::backend::Conv2dGeometry;
+
+/// Sizes of one convolution, derived once from the input and kernel shapes.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvDims {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub g: Conv2dGeometry,
+}
+
+impl ConvDims {
+    pub fn new(input: &[usize], kernel: &[usize], g: Conv2dGeometry) -> Self {
+        assert_eq!(input.len(), 4, "conv2d input must be [n, c, h, w], got {input:?}");
+        assert_eq!(kernel.len(), 4, "conv2d kernel must be [o, c, kh, kw], got {kernel:?}");
+        assert_eq!(input[1], kernel[1], "conv2d channels: input {input:?}, kernel {kernel:?}");
+        let oh = g.output_extent(input[2], kernel[2]).expect("kernel taller than padded input");
+        let ow = g.output_extent(input[3], kernel[3]).expect("kernel wider than padded input");
+        Self { n: input[0], c: input[1], h: input[2], w: input[3], o: kernel[0], kh: kernel[2], kw: kernel[3], oh, ow, g }
+    }
+
+    fn patch(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+
+    fn pixels(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// Calls `f(col_index, input_index)` for every in-bounds tap of image-local im2col.
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
+        let (s, p) = (self.g.stride as isize, self.g.padding as isize);
+        for ci in 0..self.c {
+            for ky in 0..self.kh {
+                for kx in 0..self.kw {
+                    let row = (ci * self.kh + ky) * self.kw + kx;
+                    for oy in 0..self.oh {
+                        let iy = oy as isize * s + ky as isize - p;
+                        if iy < 0 || iy >= self.h as isize {
+                            continue;
+                        }
+                        let in_row = (ci * self.h + iy as usize) * self.w;
+                        let col_row = row * self.pixels() + oy * self.ow;
+                        for ox in 0..self.ow {
+                            let ix = ox as isize * s + kx as isize - p;
+                            if ix >= 0 && ix < self.w as isize {
+                                f(col_row + ox, in_row + ix as usize);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn im2col(&self, image: &[f32], cols: &mut [f32]) {
+        cols.fill(0.0);
+        self.for_each_tap(|col, input| cols[col] = image[input]);
+    }
+
+    fn col2im(&self, cols: &[f32], image: &mut [f32]) {
+        image.fill(0.0);
+        self.for_each_tap(|col, input| image[input] += cols[col]);
+    }
+}
+
+/// `y[n, o, oh, ow]`
+pub fn forward(x: &[f32], w: &[f32], d: &ConvDims) -> Vec<f32> {
+    let (patch, pixels) = (d.patch(), d.pixels());
+    let mut y = vec![0.0; d.n * d.o * pixels];
+    let mut cols = vec![0.0; patch * pixels];
+    let image = d.c * d.h * d.w;
+    for (xi, yi) in x.chunks_exact(image).zip(y.chunks_exact_mut(d.o * pixels)) {
+        d.im2col(xi, &mut cols);
+        gemm_into(yi, w, &cols, d.o, patch, pixels, false, false, false);
+    }
+    y
+}
+
+/// `dx[n, c, h, w]` = col2im(wᵀ · dy) per image.
+pub fn backward_input(dy: &[f32], w: &[f32], d: &ConvDims) -> Vec<f32> {
+    let (patch, pixels) = (d.patch(), d.pixels());
+    let image = d.c * d.h * d.w;
+    let mut dx = vec![0.0; d.n * image];
+    let mut cols = vec![0.0; patch * pixels];
+    for (dyi, dxi) in dy.chunks_exact(d.o * pixels).zip(dx.chunks_exact_mut(image)) {
+        gemm_into(&mut cols, w, dyi, patch, d.o, pixels, true, false, false);
+        d.col2im(&cols, dxi);
+    }
+    dx
+}
+
+/// `dw[o, c, kh, kw]` = Σ over images of dy · colsᵀ.
+pub fn backward_weight(dy: &[f32], x: &[f32], d: &ConvDims) -> Vec<f32> {
+    let (patch, pixels) = (d.patch(), d.pixels());
+    let image = d.c * d.h * d.w;
+    let mut dw = vec![0.0; d.o * patch];
+    let mut cols = vec![0.0; patch * pixels];
+    for (i, (dyi, xi)) in dy.chunks_exact(d.o * pixels).zip(x.chunks_exact(image)).enumerate() {
+        d.im2col(xi, &mut cols);
+        gemm_into(&mut dw, dyi, &cols, d.o, pixels, patch, false, true, i > 0);
+    }
+    dw
+}

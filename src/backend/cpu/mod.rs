@@ -1,0 +1,261 @@
+//! The reference backend: eager computation on `ndarray` arrays, matrix products through `gemm`.
+
+mod conv;
+mod matmul;
+mod pool;
+
+pub use matmul::gemm_into;
+
+use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
+use crate::rng::Rng;
+use ndarray::{ArcArray, IxDyn};
+
+/// A CPU tensor: a shared, copy-on-write n-dimensional array, so cloning a handle is cheap.
+pub type CpuTensor = ArcArray<f32, IxDyn>;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cpu;
+
+fn tensor(shape: &[usize], data: Vec<f32>) -> CpuTensor {
+    ArcArray::from_shape_vec(IxDyn(shape), data).expect("tensor data length matches its shape")
+}
+
+fn data(t: &CpuTensor) -> &[f32] {
+    t.as_slice().expect("CPU tensors are contiguous and row-major")
+}
+
+fn data_mut(t: &mut CpuTensor) -> &mut [f32] {
+    t.as_slice_mut().expect("CPU tensors are contiguous and row-major")
+}
+
+fn map(t: &CpuTensor, f: impl Fn(f32) -> f32) -> CpuTensor {
+    tensor(t.shape(), data(t).iter().map(|&x| f(x)).collect())
+}
+
+fn zip3(a: &CpuTensor, b: &CpuTensor, c: &CpuTensor, f: impl Fn(f32, f32, f32) -> f32) -> CpuTensor {
+    assert_eq!(a.shape(), c.shape());
+    assert_eq!(b.shape(), c.shape());
+    let out = data(a).iter().zip(data(b)).zip(data(c)).map(|((&x, &y), &z)| f(x, y, z)).collect();
+    tensor(a.shape(), out)
+}
+
+fn activate(x: f32, f: Activation) -> f32 {
+    match f {
+        Activation::Relu => x.max(0.0),
+        Activation::LeakyRelu(alpha) => if x > 0.0 { x } else { alpha * x },
+        Activation::Tanh => x.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+    }
+}
+
+/// dy/dx of each activation, from the input `x` or the output `y`, whichever is cheaper:
+/// relu' = [x > 0], tanh' = 1 − y², σ' = y(1 − y).
+fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
+    match f {
+        Activation::Relu => if x > 0.0 { 1.0 } else { 0.0 },
+        Activation::LeakyRelu(alpha) => if x > 0.0 { 1.0 } else { alpha },
+        Activation::Tanh => 1.0 - y * y,
+        Activation::Sigmoid => y * (1.0 - y),
+    }
+}
+
+/// `(outer, channels, inner)` for a tensor whose axis 1 is the channel axis.
+fn channel_split(shape: &[usize]) -> (usize, usize, usize) {
+    assert!(shape.len() >= 2, "bias needs a channel axis, got shape {shape:?}");
+    (shape[0], shape[1], shape[2..].iter().product())
+}
+
+impl Backend for Cpu {
+    type Tensor = CpuTensor;
+
+    fn name(&self) -> String {
+        "CPU".into()
+    }
+
+    fn shape(t: &CpuTensor) -> Vec<usize> {
+        t.shape().to_vec()
+    }
+
+    fn from_slice(&self, values: &[f32], shape: &[usize]) -> CpuTensor {
+        tensor(shape, values.to_vec())
+    }
+
+    fn zeros(&self, shape: &[usize]) -> CpuTensor {
+        ArcArray::zeros(IxDyn(shape))
+    }
+
+    fn read(&self, t: &CpuTensor) -> impl std::future::Future<Output = Vec<f32>> {
+        std::future::ready(data(t).to_vec())
+    }
+
+    fn reshape(&self, t: &CpuTensor, shape: &[usize]) -> CpuTensor {
+        t.clone().into_shape_with_order(IxDyn(shape)).expect("reshape keeps the element count")
+    }
+
+    fn gather_rows(&self, source: &CpuTensor, indices: &[u32]) -> CpuTensor {
+        let row: usize = source.shape()[1..].iter().product();
+        let src = data(source);
+        let mut out = Vec::with_capacity(indices.len() * row);
+        for &i in indices {
+            out.extend_from_slice(&src[i as usize * row..(i as usize + 1) * row]);
+        }
+        let mut shape = source.shape().to_vec();
+        shape[0] = indices.len();
+        tensor(&shape, out)
+    }
+
+    fn matmul(&self, a: &CpuTensor, b: &CpuTensor, transpose_a: bool, transpose_b: bool) -> CpuTensor {
+        let (sa, sb) = (a.shape(), b.shape());
+        assert!(sa.len() == 2 && sb.len() == 2, "matmul takes 2-D operands, got {sa:?} and {sb:?}");
+        let (m, k) = if transpose_a { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
+        let (k2, n) = if transpose_b { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
+        assert_eq!(k, k2, "matmul inner sizes differ: {sa:?} and {sb:?}");
+        let mut c = vec![0.0; m * n];
+        gemm_into(&mut c, data(a), data(b), m, k, n, transpose_a, transpose_b, false);
+        tensor(&[m, n], c)
+    }
+
+    fn add_bias(&self, x: &CpuTensor, bias: &CpuTensor) -> CpuTensor {
+        let (_, channels, inner) = channel_split(x.shape());
+        assert_eq!(bias.len(), channels, "bias length");
+        let b = data(bias);
+        let mut out = data(x).to_vec();
+        for (i, v) in out.iter_mut().enumerate() {
+            *v += b[(i / inner) % channels];
+        }
+        tensor(x.shape(), out)
+    }
+
+    fn bias_grad(&self, dy: &CpuTensor) -> CpuTensor {
+        let (_, channels, inner) = channel_split(dy.shape());
+        let mut g = vec![0.0; channels];
+        for (i, v) in data(dy).iter().enumerate() {
+            g[(i / inner) % channels] += v;
+        }
+        tensor(&[channels], g)
+    }
+
+    fn conv2d(&self, x: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry) -> CpuTensor {
+        let d = conv::ConvDims::new(x.shape(), w.shape(), g);
+        tensor(&[d.n, d.o, d.oh, d.ow], conv::forward(data(x), data(w), &d))
+    }
+
+    fn conv2d_backward_input(&self, dy: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> CpuTensor {
+        let d = conv::ConvDims::new(input_shape, w.shape(), g);
+        tensor(input_shape, conv::backward_input(data(dy), data(w), &d))
+    }
+
+    fn conv2d_backward_weight(&self, dy: &CpuTensor, x: &CpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> CpuTensor {
+        let d = conv::ConvDims::new(x.shape(), kernel_shape, g);
+        tensor(kernel_shape, conv::backward_weight(data(dy), data(x), &d))
+    }
+
+    fn max_pool2d(&self, x: &CpuTensor, g: PoolGeometry) -> CpuTensor {
+        let d = pool::PoolDims::new(x.shape(), g);
+        let s = x.shape();
+        tensor(&[s[0], s[1], d.oh, d.ow], pool::max_forward(data(x), &d))
+    }
+
+    fn max_pool2d_backward(&self, x: &CpuTensor, dy: &CpuTensor, g: PoolGeometry) -> CpuTensor {
+        let d = pool::PoolDims::new(x.shape(), g);
+        tensor(x.shape(), pool::max_backward(data(x), data(dy), &d))
+    }
+
+    fn avg_pool2d(&self, x: &CpuTensor, g: PoolGeometry) -> CpuTensor {
+        let d = pool::PoolDims::new(x.shape(), g);
+        let s = x.shape();
+        tensor(&[s[0], s[1], d.oh, d.ow], pool::avg_forward(data(x), &d))
+    }
+
+    fn avg_pool2d_backward(&self, dy: &CpuTensor, g: PoolGeometry, input_shape: &[usize]) -> CpuTensor {
+        let d = pool::PoolDims::new(input_shape, g);
+        tensor(input_shape, pool::avg_backward(data(dy), &d))
+    }
+
+    fn activation(&self, x: &CpuTensor, f: Activation) -> CpuTensor {
+        map(x, |v| activate(v, f))
+    }
+
+    fn activation_backward(&self, x: &CpuTensor, y: &CpuTensor, dy: &CpuTensor, f: Activation) -> CpuTensor {
+        zip3(x, y, dy, |xv, yv, g| g * activate_grad(xv, yv, f))
+    }
+
+    fn mul(&self, a: &CpuTensor, b: &CpuTensor) -> CpuTensor {
+        assert_eq!(a.shape(), b.shape(), "mul shapes");
+        tensor(a.shape(), data(a).iter().zip(data(b)).map(|(x, y)| x * y).collect())
+    }
+
+    fn add_assign(&self, acc: &mut CpuTensor, x: &CpuTensor) {
+        assert_eq!(acc.shape(), x.shape(), "add_assign shapes");
+        data_mut(acc).iter_mut().zip(data(x)).for_each(|(a, b)| *a += b);
+    }
+
+    fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> CpuTensor {
+        let mut rng = Rng::new(seed);
+        let n = shape.iter().product();
+        tensor(shape, (0..n).map(|_| if rng.uniform() < keep { 1.0 / keep } else { 0.0 }).collect())
+    }
+
+    fn softmax(&self, logits: &CpuTensor) -> CpuTensor {
+        let k = logits.shape()[1];
+        let mut out = data(logits).to_vec();
+        out.chunks_exact_mut(k).for_each(softmax_in_place);
+        tensor(logits.shape(), out)
+    }
+
+    /// L = −(1/n) Σᵢ log softmax(zᵢ)[yᵢ];  dL/dzᵢ = (softmax(zᵢ) − onehot(yᵢ)) / n.
+    fn softmax_cross_entropy(&self, logits: &CpuTensor, labels: &CpuTensor) -> LossOutput<CpuTensor> {
+        let (n, k) = (logits.shape()[0], logits.shape()[1]);
+        assert_eq!(labels.shape(), &[n], "one label per row");
+        let mut grad = data(logits).to_vec();
+        let (mut loss, mut correct) = (0.0f32, 0.0f32);
+        for (row, &label) in grad.chunks_exact_mut(k).zip(data(labels)) {
+            let y = label as usize;
+            let argmax = row.iter().enumerate().fold(0, |best, (j, &v)| if v > row[best] { j } else { best });
+            correct += (argmax == y) as u8 as f32;
+            // −log softmax(z)[y] = log Σ exp(z − max) − (z[y] − max), exact even for far-apart logits.
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+            loss += log_sum - (row[y] - max);
+            softmax_in_place(row);
+            row[y] -= 1.0;
+            row.iter_mut().for_each(|g| *g /= n as f32);
+        }
+        LossOutput { loss_sum: tensor(&[1], vec![loss]), correct: tensor(&[1], vec![correct]), grad: tensor(&[n, k], grad) }
+    }
+
+    fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
+        data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
+    }
+
+    fn momentum_update(&self, p: &mut CpuTensor, g: &CpuTensor, v: &mut CpuTensor, lr: f32, momentum: f32, nesterov: bool) {
+        for ((p, &g), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(v)) {
+            *v = momentum * *v + g;
+            *p -= lr * if nesterov { g + momentum * *v } else { *v };
+        }
+    }
+
+    /// m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p -= lr · m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+    fn adam_update(&self, p: &mut CpuTensor, g: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, s: AdamStep) {
+        let c1 = 1.0 - s.beta1.powi(s.step as i32);
+        let c2 = 1.0 - s.beta2.powi(s.step as i32);
+        for (((p, &g), m), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(m)).zip(data_mut(v)) {
+            *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+            *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
+            *p -= s.lr * (*m / c1) / ((*v / c2).sqrt() + s.eps);
+        }
+    }
+}
+
+fn softmax_in_place(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    row.iter_mut().for_each(|v| *v /= sum);
+}
+
+#[cfg(test)]
+mod tests;

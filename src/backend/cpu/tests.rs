@@ -1,0 +1,150 @@
+use super::*;
+use crate::backend::ready;
+
+fn random(shape: &[usize], seed: u64) -> CpuTensor {
+    let mut rng = Rng::new(seed);
+    let n = shape.iter().product();
+    tensor(shape, (0..n).map(|_| rng.normal()).collect())
+}
+
+/// Direct six-loop convolution, the definition the im2col version must match.
+fn conv_direct(x: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry) -> Vec<f32> {
+    let (xs, ws) = (x.shape(), w.shape());
+    let oh = g.output_extent(xs[2], ws[2]).unwrap();
+    let ow = g.output_extent(xs[3], ws[3]).unwrap();
+    let mut y = vec![0.0; xs[0] * ws[0] * oh * ow];
+    for n in 0..xs[0] {
+        for o in 0..ws[0] {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = 0.0;
+                    for c in 0..xs[1] {
+                        for ky in 0..ws[2] {
+                            for kx in 0..ws[3] {
+                                let iy = (oy * g.stride + ky) as isize - g.padding as isize;
+                                let ix = (ox * g.stride + kx) as isize - g.padding as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < xs[2] && (ix as usize) < xs[3] {
+                                    acc += x[[n, c, iy as usize, ix as usize]] * w[[o, c, ky, kx]];
+                                }
+                            }
+                        }
+                    }
+                    y[((n * ws[0] + o) * oh + oy) * ow + ox] = acc;
+                }
+            }
+        }
+    }
+    y
+}
+
+fn assert_close(a: &[f32], b: &[f32], tol: f32) {
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "element {i}: {x} vs {y}");
+    }
+}
+
+#[test]
+fn conv2d_matches_direct_definition() {
+    for (g, xs, ws) in [
+        (Conv2dGeometry { stride: 1, padding: 0 }, [2, 1, 7, 6], [3, 1, 3, 3]),
+        (Conv2dGeometry { stride: 2, padding: 1 }, [3, 2, 9, 8], [4, 2, 3, 3]),
+        (Conv2dGeometry { stride: 1, padding: 2 }, [1, 3, 5, 5], [2, 3, 5, 5]),
+    ] {
+        let (x, w) = (random(&xs, 1), random(&ws, 2));
+        assert_close(data(&Cpu.conv2d(&x, &w, g)), &conv_direct(&x, &w, g), 1e-4);
+    }
+}
+
+#[test]
+fn conv2d_backward_passes_are_adjoints_of_forward() {
+    // For a linear map y = A(x, w): <dy, A(x, w)> = <A*_x(dy), x> = <A*_w(dy), w>.
+    let g = Conv2dGeometry { stride: 2, padding: 1 };
+    let (x, w) = (random(&[2, 3, 7, 6], 3), random(&[4, 3, 3, 3], 4));
+    let y = Cpu.conv2d(&x, &w, g);
+    let dy = random(y.shape(), 5);
+    let dot = |a: &CpuTensor, b: &CpuTensor| data(a).iter().zip(data(b)).map(|(p, q)| (p * q) as f64).sum::<f64>();
+    let dx = Cpu.conv2d_backward_input(&dy, &w, g, x.shape());
+    let dw = Cpu.conv2d_backward_weight(&dy, &x, g, w.shape());
+    let lhs = dot(&dy, &y);
+    assert!((lhs - dot(&dx, &x)).abs() < 1e-3 * lhs.abs().max(1.0));
+    assert!((lhs - dot(&dw, &w)).abs() < 1e-3 * lhs.abs().max(1.0));
+}
+
+#[test]
+fn pooling_forward_and_backward() {
+    let x = tensor(&[1, 1, 4, 4], (0..16).map(|v| v as f32).collect());
+    let g = PoolGeometry { size: 2, stride: 2 };
+    assert_eq!(data(&Cpu.max_pool2d(&x, g)), &[5.0, 7.0, 13.0, 15.0]);
+    assert_eq!(data(&Cpu.avg_pool2d(&x, g)), &[2.5, 4.5, 10.5, 12.5]);
+    let dy = tensor(&[1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]);
+    let dx = Cpu.max_pool2d_backward(&x, &dy, g);
+    let mut want = vec![0.0; 16];
+    (want[5], want[7], want[13], want[15]) = (1.0, 2.0, 3.0, 4.0);
+    assert_eq!(data(&dx), &want[..]);
+    let da = Cpu.avg_pool2d_backward(&dy, g, &[1, 1, 4, 4]);
+    assert_eq!(data(&da)[0], 0.25);
+    assert_eq!(data(&da)[15], 1.0);
+    // Overlapping windows (size 3, stride 1) still give 2x2 from 4x4.
+    assert_eq!(data(&Cpu.max_pool2d(&x, PoolGeometry { size: 3, stride: 1 })), &[10.0, 11.0, 14.0, 15.0]);
+}
+
+#[test]
+fn softmax_cross_entropy_values() {
+    // Row 0: logits equal → p = 1/3, loss ln 3. Row 1: label 0 far ahead → loss ≈ 0, correct.
+    let logits = tensor(&[2, 3], vec![0.0, 0.0, 0.0, 20.0, 0.0, 0.0]);
+    let labels = tensor(&[2], vec![2.0, 0.0]);
+    let out = Cpu.softmax_cross_entropy(&logits, &labels);
+    let loss = ready(Cpu.read(&out.loss_sum))[0];
+    assert!((loss - 3f32.ln()).abs() < 1e-5, "{loss}");
+    assert_eq!(ready(Cpu.read(&out.correct))[0], 1.0);
+    let g = data(&out.grad);
+    assert_close(&g[..3], &[1.0 / 6.0, 1.0 / 6.0, (1.0 / 3.0 - 1.0) / 2.0], 1e-6);
+    // Gradient rows of a softmax loss sum to zero.
+    assert!(g[3..].iter().sum::<f32>().abs() < 1e-6);
+}
+
+#[test]
+fn bias_over_channel_axis() {
+    let x = Cpu.zeros(&[2, 3, 2, 2]);
+    let b = tensor(&[3], vec![1.0, 2.0, 3.0]);
+    let y = Cpu.add_bias(&x, &b);
+    assert_eq!(y[[1, 2, 1, 0]], 3.0);
+    assert_eq!(data(&Cpu.bias_grad(&y)), &[8.0, 16.0, 24.0]);
+}
+
+#[test]
+fn optimiser_updates_match_hand_computation() {
+    let g = tensor(&[2], vec![0.5, -2.0]);
+    let mut p = tensor(&[2], vec![1.0, 1.0]);
+    Cpu.sgd_update(&mut p, &g, 0.1);
+    assert_close(data(&p), &[0.95, 1.2], 1e-6);
+
+    let (mut p, mut v) = (tensor(&[2], vec![1.0, 1.0]), Cpu.zeros(&[2]));
+    Cpu.momentum_update(&mut p, &g, &mut v, 0.1, 0.9, false);
+    Cpu.momentum_update(&mut p, &g, &mut v, 0.1, 0.9, false);
+    // v1 = g, v2 = 1.9g; p = 1 − 0.1·2.9g
+    assert_close(data(&p), &[1.0 - 0.29 * 0.5, 1.0 + 0.29 * 2.0], 1e-6);
+
+    // Adam's first step moves every parameter by lr·sign(g) (bias correction makes m̂/√v̂ = ±1).
+    let (mut p, mut m, mut v) = (tensor(&[2], vec![1.0, 1.0]), Cpu.zeros(&[2]), Cpu.zeros(&[2]));
+    Cpu.adam_update(&mut p, &g, &mut m, &mut v, AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+    assert_close(data(&p), &[0.99, 1.01], 1e-5);
+}
+
+#[test]
+fn dropout_mask_keeps_expected_fraction_and_scales() {
+    let m = Cpu.dropout_mask(&[100, 100], 0.8, 9);
+    let kept = data(&m).iter().filter(|&&v| v > 0.0).count() as f32 / 10_000.0;
+    assert!((kept - 0.8).abs() < 0.02, "{kept}");
+    assert!(data(&m).iter().all(|&v| v == 0.0 || (v - 1.25).abs() < 1e-6));
+    assert_eq!(data(&m), data(&Cpu.dropout_mask(&[100, 100], 0.8, 9)), "same seed, same mask");
+}
+
+#[test]
+fn gather_rows_cuts_a_batch() {
+    let src = tensor(&[4, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    let b = Cpu.gather_rows(&src, &[3, 0, 3]);
+    assert_eq!(b.shape(), &[3, 2]);
+    assert_eq!(data(&b), &[6.0, 7.0, 0.0, 1.0, 6.0, 7.0]);
+}

@@ -1,0 +1,153 @@
+//! The op set every compute device implements.
+//!
+//! The trait is shaped for a device that enqueues work and hands results back later: every op takes
+//! and returns opaque tensor handles that live on the device, and the only way to see numbers on the
+//! host is [`Backend::read`], which is asynchronous. The CPU backend computes eagerly and its reads
+//! are ready at once; a GPU backend records the same calls into command buffers. Composite ops have
+//! default bodies written in terms of primitives, so a backend overrides only what it can fuse.
+//!
+//! Layout conventions: dense activations are `[batch, features]`, images are `[batch, channels,
+//! height, width]` (NCHW), conv kernels are `[out_channels, in_channels, kh, kw]`, dense weights are
+//! `[in, out]`, labels are class indices stored as `f32` in a `[batch]` tensor.
+
+pub mod cpu;
+
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// Element-wise nonlinearities.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Activation {
+    Relu,
+    LeakyRelu(f32),
+    Tanh,
+    Sigmoid,
+}
+
+/// Stride and zero padding of a 2-D convolution (the same on both axes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv2dGeometry {
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Conv2dGeometry {
+    /// Output extent along one axis: `(n + 2p - k) / s + 1`, or `None` if the kernel does not fit.
+    pub fn output_extent(&self, n: usize, k: usize) -> Option<usize> {
+        let padded = n + 2 * self.padding;
+        (padded >= k && self.stride > 0).then(|| (padded - k) / self.stride + 1)
+    }
+}
+
+/// Window size and stride of a 2-D pooling (the same on both axes, no padding).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolGeometry {
+    pub size: usize,
+    pub stride: usize,
+}
+
+impl PoolGeometry {
+    pub fn output_extent(&self, n: usize) -> Option<usize> {
+        (n >= self.size && self.stride > 0).then(|| (n - self.size) / self.stride + 1)
+    }
+}
+
+/// Hyper-parameters of one Adam step; `step` counts from 1 and drives bias correction.
+#[derive(Clone, Copy, Debug)]
+pub struct AdamStep {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub step: u32,
+}
+
+/// What the loss op leaves on the device: the summed loss and the number of correct argmax
+/// predictions (both `[1]`, so they can be accumulated over many steps and read back rarely), and
+/// the gradient of the *mean* loss with respect to the logits.
+pub struct LossOutput<T> {
+    pub loss_sum: T,
+    pub correct: T,
+    pub grad: T,
+}
+
+pub trait Backend: Clone + 'static {
+    type Tensor: Clone;
+
+    /// A human-readable name: the backend and, for a GPU, the adapter.
+    fn name(&self) -> String;
+
+    fn shape(t: &Self::Tensor) -> Vec<usize>;
+    fn from_slice(&self, data: &[f32], shape: &[usize]) -> Self::Tensor;
+    fn zeros(&self, shape: &[usize]) -> Self::Tensor;
+    /// Copies a tensor back to the host. On a GPU this waits for the queue; call it rarely.
+    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Vec<f32>>;
+    /// The same data under a new shape with the same element count.
+    fn reshape(&self, t: &Self::Tensor, shape: &[usize]) -> Self::Tensor;
+
+    /// Rows `indices` of `source` (`[N, ...]` → `[indices.len(), ...]`): how batches are cut from a
+    /// data set that lives on the device.
+    fn gather_rows(&self, source: &Self::Tensor, indices: &[u32]) -> Self::Tensor;
+
+    /// `op(a) · op(b)` where `op` transposes a 2-D operand when its flag is set.
+    /// # Shapes
+    /// `op(a)`: `[m, k]`, `op(b)`: `[k, n]` → `[m, n]`
+    fn matmul(&self, a: &Self::Tensor, b: &Self::Tensor, transpose_a: bool, transpose_b: bool) -> Self::Tensor;
+
+    /// Adds `bias[c]` to every element of channel `c` (axis 1) of `x` (`[n, c, ...]`).
+    fn add_bias(&self, x: &Self::Tensor, bias: &Self::Tensor) -> Self::Tensor;
+    /// Sum of `dy` over every axis but axis 1: the gradient of [`Backend::add_bias`] for the bias.
+    fn bias_grad(&self, dy: &Self::Tensor) -> Self::Tensor;
+
+    /// Cross-correlation of `x` `[n, c, h, w]` with `w` `[o, c, kh, kw]` → `[n, o, oh, ow]`.
+    fn conv2d(&self, x: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry) -> Self::Tensor;
+    /// `dL/dx` of [`Backend::conv2d`] given `dy`; `input_shape` is the shape of `x`.
+    fn conv2d_backward_input(&self, dy: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry, input_shape: &[usize]) -> Self::Tensor;
+    /// `dL/dw` of [`Backend::conv2d`] given `dy` and the forward input `x`; `kernel_shape` is that of `w`.
+    fn conv2d_backward_weight(&self, dy: &Self::Tensor, x: &Self::Tensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> Self::Tensor;
+
+    /// `[n, c, h, w]` → `[n, c, oh, ow]`, maximum of each window.
+    fn max_pool2d(&self, x: &Self::Tensor, g: PoolGeometry) -> Self::Tensor;
+    /// Routes each `dy` to the first maximum of its window in `x` (the forward input).
+    fn max_pool2d_backward(&self, x: &Self::Tensor, dy: &Self::Tensor, g: PoolGeometry) -> Self::Tensor;
+    fn avg_pool2d(&self, x: &Self::Tensor, g: PoolGeometry) -> Self::Tensor;
+    fn avg_pool2d_backward(&self, dy: &Self::Tensor, g: PoolGeometry, input_shape: &[usize]) -> Self::Tensor;
+
+    fn activation(&self, x: &Self::Tensor, f: Activation) -> Self::Tensor;
+    /// `dL/dx` given the forward input `x`, output `y` and `dL/dy`.
+    fn activation_backward(&self, x: &Self::Tensor, y: &Self::Tensor, dy: &Self::Tensor, f: Activation) -> Self::Tensor;
+
+    fn mul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Self::Tensor;
+    /// `acc += x`, element-wise.
+    fn add_assign(&self, acc: &mut Self::Tensor, x: &Self::Tensor);
+    /// A tensor whose elements are `1 / keep` with probability `keep` and 0 otherwise (inverted dropout).
+    fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> Self::Tensor;
+
+    /// Softmax over axis 1 of `[n, k]` logits.
+    fn softmax(&self, logits: &Self::Tensor) -> Self::Tensor;
+    /// Mean softmax cross-entropy of `[n, k]` logits against `[n]` class indices.
+    fn softmax_cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> LossOutput<Self::Tensor>;
+
+    /// `p -= lr · g`
+    fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
+    /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.
+    fn momentum_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, v: &mut Self::Tensor, lr: f32, momentum: f32, nesterov: bool);
+    /// Adam with bias correction.
+    fn adam_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, s: AdamStep);
+
+    /// `x · w + b` for `x` `[n, in]`, `w` `[in, out]`, `b` `[out]`.
+    fn dense(&self, x: &Self::Tensor, w: &Self::Tensor, b: &Self::Tensor) -> Self::Tensor {
+        self.add_bias(&self.matmul(x, w, false, false), b)
+    }
+}
+
+/// Waits for a future that is already complete, as every CPU read is. Panics if it is pending: only
+/// synchronous backends may be driven this way.
+pub fn ready<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("ready() on a pending future: this backend reads asynchronously"),
+    }
+}

@@ -1,0 +1,109 @@
+//! Data sets held on the host, and their splits.
+
+pub mod mnist;
+pub mod toy;
+
+use crate::error::Error;
+use crate::rng::Rng;
+
+/// Labelled samples of one shape. `features` holds `len() × sample_shape.product()` values, sample
+/// after sample; labels are class indices into `classes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    pub sample_shape: Vec<usize>,
+    pub features: Vec<f32>,
+    pub labels: Vec<u32>,
+    pub classes: Vec<String>,
+}
+
+impl Dataset {
+    pub fn new(sample_shape: Vec<usize>, features: Vec<f32>, labels: Vec<u32>, classes: Vec<String>) -> Result<Self, Error> {
+        let width: usize = sample_shape.iter().product();
+        if width == 0 {
+            return Err(Error::InvalidData(format!("sample shape {sample_shape:?} has no elements")));
+        }
+        if features.len() != labels.len() * width {
+            return Err(Error::InvalidData(format!(
+                "{} values do not make {} samples of shape {sample_shape:?}",
+                features.len(),
+                labels.len()
+            )));
+        }
+        if let Some(bad) = labels.iter().find(|&&l| l as usize >= classes.len()) {
+            return Err(Error::InvalidData(format!("label {bad} is not one of the {} classes", classes.len())));
+        }
+        if let Some(i) = features.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidData(format!("sample {} has a value that is not a finite number", i / width)));
+        }
+        Ok(Self { sample_shape, features, labels, classes })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn sample_width(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
+
+    pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let w = self.sample_width();
+        let mut features = Vec::with_capacity(indices.len() * w);
+        for &i in indices {
+            features.extend_from_slice(&self.features[i * w..(i + 1) * w]);
+        }
+        Dataset {
+            sample_shape: self.sample_shape.clone(),
+            features,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            classes: self.classes.clone(),
+        }
+    }
+
+    /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
+    pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
+        if held_out == 0 || held_out >= self.len() {
+            return Err(Error::InvalidConfig(format!(
+                "the validation split must leave samples on both sides: asked for {held_out} of {}",
+                self.len()
+            )));
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        Rng::new(seed).shuffle(&mut order);
+        let (val, train) = order.split_at(held_out);
+        Ok((self.subset(train), self.subset(val)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Dataset {
+        Dataset::new(vec![2], (0..20).map(|v| v as f32).collect(), (0..10).map(|i| i % 2).collect(), vec!["a".into(), "b".into()]).unwrap()
+    }
+
+    #[test]
+    fn split_is_a_seeded_partition() {
+        let d = tiny();
+        let (train, val) = d.split(3, 5).unwrap();
+        assert_eq!((train.len(), val.len()), (7, 3));
+        let mut firsts: Vec<f32> = train.features.iter().chain(&val.features).step_by(2).copied().collect();
+        firsts.sort_by(f32::total_cmp);
+        assert_eq!(firsts, (0..10).map(|v| (2 * v) as f32).collect::<Vec<_>>());
+        assert_eq!(d.split(3, 5).unwrap().1, val);
+        assert!(d.split(0, 1).is_err() && d.split(10, 1).is_err());
+    }
+
+    #[test]
+    fn rejects_inconsistent_data() {
+        let two = || vec!["a".to_string(), "b".to_string()];
+        assert!(Dataset::new(vec![2], vec![1.0; 5], vec![0, 1], two()).is_err());
+        assert!(Dataset::new(vec![2], vec![1.0; 4], vec![0, 2], two()).is_err());
+        assert!(Dataset::new(vec![2], vec![1.0, f32::NAN, 0.0, 0.0], vec![0, 1], two()).is_err());
+    }
+}

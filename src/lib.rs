@@ -1,0 +1,16 @@
+//! Whetstone's core: a small deep-learning engine (backends, layers, optimisers, training loop,
+//! data) that runs natively and in the browser through WebAssembly.
+
+pub mod backend;
+pub mod clock;
+pub mod data;
+pub mod error;
+pub mod nn;
+pub mod optim;
+pub mod rng;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::Error;

@@ -1,0 +1,48 @@
+//! 2-D convolution layer over NCHW tensors.
+
+use super::{init, Init, Layer, Mode, Param};
+use crate::backend::{Backend, Conv2dGeometry};
+use crate::rng::Rng;
+
+pub struct Conv2d<B: Backend> {
+    pub weight: Param<B>,
+    pub bias: Param<B>,
+    geometry: Conv2dGeometry,
+    input: Option<B::Tensor>,
+}
+
+impl<B: Backend> Conv2d<B> {
+    /// # Shapes
+    /// weight `[filters, channels, kernel, kernel]`, bias `[filters]`;
+    /// forward `[n, channels, h, w]` → `[n, filters, oh, ow]`.
+    pub fn new(b: &B, channels: usize, filters: usize, kernel: usize, geometry: Conv2dGeometry, init: Init, rng: &mut Rng) -> Self {
+        let fan_in = channels * kernel * kernel;
+        let w = init::weights(init, filters * fan_in, fan_in, filters * kernel * kernel, rng);
+        Self {
+            weight: Param::new(b.from_slice(&w, &[filters, channels, kernel, kernel])),
+            bias: Param::new(b.zeros(&[filters])),
+            geometry,
+            input: None,
+        }
+    }
+}
+
+impl<B: Backend> Layer<B> for Conv2d<B> {
+    fn forward(&mut self, b: &B, x: B::Tensor, _mode: Mode) -> B::Tensor {
+        let y = b.add_bias(&b.conv2d(&x, &self.weight.value, self.geometry), &self.bias.value);
+        self.input = Some(x);
+        y
+    }
+
+    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+        let x = self.input.take().expect("conv2d backward before forward");
+        let kernel_shape = B::shape(&self.weight.value);
+        self.weight.grad = Some(b.conv2d_backward_weight(&dy, &x, self.geometry, &kernel_shape));
+        self.bias.grad = Some(b.bias_grad(&dy));
+        b.conv2d_backward_input(&dy, &self.weight.value, self.geometry, &B::shape(&x))
+    }
+
+    fn params(&mut self) -> Vec<&mut Param<B>> {
+        vec![&mut self.weight, &mut self.bias]
+    }
+}

@@ -1,0 +1,42 @@
+//! Inverted dropout: in training each unit is kept with probability 1 − rate and scaled by
+//! 1 / (1 − rate), so evaluation is the identity and needs no rescaling.
+
+use super::{Layer, Mode};
+use crate::backend::Backend;
+
+pub struct Dropout<B: Backend> {
+    rate: f32,
+    /// Mixed into the step seed so that two dropout layers draw different masks.
+    salt: u64,
+    mask: Option<B::Tensor>,
+}
+
+impl<B: Backend> Dropout<B> {
+    pub fn new(rate: f32, salt: u64) -> Self {
+        Self { rate, salt, mask: None }
+    }
+}
+
+impl<B: Backend> Layer<B> for Dropout<B> {
+    fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
+        match mode {
+            Mode::Train { seed } if self.rate > 0.0 => {
+                let mask = b.dropout_mask(&B::shape(&x), 1.0 - self.rate, seed ^ self.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let y = b.mul(&x, &mask);
+                self.mask = Some(mask);
+                y
+            }
+            _ => {
+                self.mask = None;
+                x
+            }
+        }
+    }
+
+    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+        match self.mask.take() {
+            Some(mask) => b.mul(&dy, &mask),
+            None => dy,
+        }
+    }
+}

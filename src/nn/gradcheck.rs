@@ -1,0 +1,150 @@
+//! Central-difference gradient checks of every layer and of the loss.
+//!
+//! For a random projection r, L(x, θ) = Σ r ⊙ f(x, θ), so backward(r) must give ∂L/∂x and ∂L/∂θ.
+//! Each is compared with (L(v + ε) − L(v − ε)) / 2ε on sampled coordinates; the check passes when
+//! the relative error ‖numeric − analytic‖ / (‖numeric‖ + ‖analytic‖) is small.
+
+use super::{Mode, Model, ModelSpec};
+use crate::backend::cpu::{Cpu, CpuTensor};
+use crate::backend::{ready, Backend};
+use crate::rng::Rng;
+
+const EPS: f32 = 1e-2;
+const TOLERANCE: f64 = 1e-2;
+
+fn random(shape: &[usize], rng: &mut Rng) -> CpuTensor {
+    let n = shape.iter().product();
+    // Kept at least 0.1 away from zero so that ε-steps never cross the kink of a rectifier.
+    let v: Vec<f32> = (0..n).map(|_| { let z = rng.normal(); z.signum() * (z.abs() + 0.1) }).collect();
+    Cpu.from_slice(&v, shape)
+}
+
+fn dot(a: &CpuTensor, b: &CpuTensor) -> f64 {
+    a.iter().zip(b.iter()).map(|(x, y)| *x as f64 * *y as f64).sum()
+}
+
+fn relative_error(numeric: &[f64], analytic: &[f64]) -> f64 {
+    let diff: f64 = numeric.iter().zip(analytic).map(|(n, a)| (n - a).powi(2)).sum::<f64>().sqrt();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    diff / (norm(numeric) + norm(analytic)).max(1e-12)
+}
+
+/// Up to 40 coordinates spread over a tensor of `len` elements.
+fn coordinates(len: usize) -> Vec<usize> {
+    let step = (len / 40).max(1);
+    (0..len).step_by(step).collect()
+}
+
+fn check(spec_json: &str, batch: usize, mode: Mode, x: Option<CpuTensor>) {
+    let spec = ModelSpec::from_json(spec_json).unwrap();
+    let mut rng = Rng::new(42);
+    let mut model = Model::new(&Cpu, spec.clone(), 1).unwrap();
+    let mut shape = vec![batch];
+    shape.extend(&spec.input);
+    let x = x.unwrap_or_else(|| random(&shape, &mut rng));
+    let y = model.forward(&Cpu, x.clone(), mode);
+    let r = random(y.shape(), &mut rng);
+    let dx = model.backward(&Cpu, r.clone());
+
+    let loss_at = |model: &mut Model<Cpu>, x: &CpuTensor| dot(&r, &model.forward(&Cpu, x.clone(), mode));
+
+    let (mut numeric, mut analytic) = (Vec::new(), Vec::new());
+    for i in coordinates(x.len()) {
+        let mut xp = x.clone();
+        xp.as_slice_mut().unwrap()[i] += EPS;
+        let mut xm = x.clone();
+        xm.as_slice_mut().unwrap()[i] -= EPS;
+        numeric.push((loss_at(&mut model, &xp) - loss_at(&mut model, &xm)) / (2.0 * EPS as f64));
+        analytic.push(dx.as_slice().unwrap()[i] as f64);
+    }
+    let err = relative_error(&numeric, &analytic);
+    assert!(err < TOLERANCE, "{spec_json}: input gradient relative error {err}");
+
+    let grads: Vec<Vec<f32>> = model.params().iter().map(|p| ready(Cpu.read(p.grad.as_ref().unwrap()))).collect();
+    for (p, grad) in grads.iter().enumerate() {
+        let (mut numeric, mut analytic) = (Vec::new(), Vec::new());
+        for i in coordinates(grad.len()) {
+            let mut value_at = |delta: f32| {
+                model.params()[p].value.as_slice_mut().unwrap()[i] += delta;
+                let l = loss_at(&mut model, &x);
+                model.params()[p].value.as_slice_mut().unwrap()[i] -= delta;
+                l
+            };
+            numeric.push((value_at(EPS) - value_at(-EPS)) / (2.0 * EPS as f64));
+            analytic.push(grad[i] as f64);
+        }
+        let err = relative_error(&numeric, &analytic);
+        assert!(err < TOLERANCE, "{spec_json}: parameter {p} gradient relative error {err}");
+    }
+}
+
+#[test]
+fn dense() {
+    check(r#"{"input":[5],"layers":[{"type":"dense","units":4}]}"#, 3, Mode::Eval, None);
+}
+
+#[test]
+fn conv2d_plain_and_strided_padded() {
+    check(r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
+    check(r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3,"stride":2,"padding":1},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
+}
+
+#[test]
+fn max_pool2d() {
+    // Distinct values 0.05 apart: an ε-step never changes which element is the maximum.
+    let mut values: Vec<f32> = (0..2 * 2 * 4 * 6).map(|i| i as f32 * 0.05).collect();
+    Rng::new(3).shuffle(&mut values);
+    let x = Cpu.from_slice(&values, &[2, 2, 4, 6]);
+    check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":2},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x.clone()));
+    check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":3,"stride":1},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x));
+}
+
+#[test]
+fn avg_pool2d() {
+    check(r#"{"input":[2,4,6],"layers":[{"type":"avg_pool2d","size":2},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
+}
+
+#[test]
+fn activations() {
+    for act in [r#"{"type":"relu"}"#, r#"{"type":"leaky_relu","alpha":0.1}"#, r#"{"type":"tanh"}"#, r#"{"type":"sigmoid"}"#] {
+        check(&format!(r#"{{"input":[7],"layers":[{act}]}}"#), 3, Mode::Eval, None);
+    }
+}
+
+#[test]
+fn dropout_in_training_and_evaluation() {
+    check(r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#, 3, Mode::Train { seed: 9 }, None);
+    check(r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#, 3, Mode::Eval, None);
+}
+
+#[test]
+fn a_whole_small_network() {
+    check(
+        r#"{"input":[1,6,6],"layers":[{"type":"conv2d","filters":2,"kernel":3,"padding":1},{"type":"tanh"},
+            {"type":"avg_pool2d","size":2},{"type":"flatten"},{"type":"dense","units":5},{"type":"sigmoid"},{"type":"dense","units":3}]}"#,
+        2,
+        Mode::Eval,
+        None,
+    );
+}
+
+#[test]
+fn softmax_cross_entropy_loss() {
+    let mut rng = Rng::new(8);
+    let logits = random(&[4, 5], &mut rng);
+    let labels = Cpu.from_slice(&[0.0, 3.0, 4.0, 3.0], &[4]);
+    // The op returns the summed loss and the gradient of the mean, so compare against L_sum / n.
+    let mean_loss = |z: &CpuTensor| ready(Cpu.read(&Cpu.softmax_cross_entropy(z, &labels).loss_sum))[0] as f64 / 4.0;
+    let grad = Cpu.softmax_cross_entropy(&logits, &labels).grad;
+    let (mut numeric, mut analytic) = (Vec::new(), Vec::new());
+    for i in 0..logits.len() {
+        let mut zp = logits.clone();
+        zp.as_slice_mut().unwrap()[i] += EPS;
+        let mut zm = logits.clone();
+        zm.as_slice_mut().unwrap()[i] -= EPS;
+        numeric.push((mean_loss(&zp) - mean_loss(&zm)) / (2.0 * EPS as f64));
+        analytic.push(grad.as_slice().unwrap()[i] as f64);
+    }
+    let err = relative_error(&numeric, &analytic);
+    assert!(err < TOLERANCE, "loss gradient relative error {err}");
+}

@@ -1,0 +1,49 @@
+//! Layers with explicit forward and backward passes, and models built from a [`ModelSpec`].
+//!
+//! A layer's `forward` caches what its `backward` needs; `backward` takes `dL/dy`, accumulates
+//! the gradients of the layer's parameters and returns `dL/dx`.
+
+mod activation;
+mod conv;
+mod dense;
+mod dropout;
+mod init;
+mod model;
+mod pool;
+mod reshape;
+mod spec;
+
+#[cfg(test)]
+mod gradcheck;
+
+pub use model::Model;
+pub use spec::{preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary};
+
+use crate::backend::Backend;
+
+/// A trainable tensor with its gradient (present after a backward pass).
+pub struct Param<B: Backend> {
+    pub value: B::Tensor,
+    pub grad: Option<B::Tensor>,
+}
+
+impl<B: Backend> Param<B> {
+    pub fn new(value: B::Tensor) -> Self {
+        Self { value, grad: None }
+    }
+}
+
+/// Whether a forward pass is for training (dropout active, with this step's seed) or evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    Train { seed: u64 },
+    Eval,
+}
+
+pub trait Layer<B: Backend> {
+    fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor;
+    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor;
+    fn params(&mut self) -> Vec<&mut Param<B>> {
+        Vec::new()
+    }
+}

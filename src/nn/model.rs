@@ -1,0 +1,76 @@
+//! A sequential model built from a [`ModelSpec`].
+
+use super::activation::ActivationLayer;
+use super::conv::Conv2d;
+use super::dense::Dense;
+use super::dropout::Dropout;
+use super::pool::{Pool2d, PoolKind};
+use super::reshape::Flatten;
+use super::{Layer, LayerSpec, Mode, ModelSpec, ModelSummary, Param};
+use crate::backend::{Activation, Backend, Conv2dGeometry, PoolGeometry};
+use crate::error::Error;
+use crate::rng::Rng;
+
+pub struct Model<B: Backend> {
+    spec: ModelSpec,
+    summary: ModelSummary,
+    layers: Vec<Box<dyn Layer<B>>>,
+}
+
+impl<B: Backend> Model<B> {
+    /// Validates the spec and initialises every layer from `seed`.
+    pub fn new(b: &B, spec: ModelSpec, seed: u64) -> Result<Self, Error> {
+        let summary = spec.summary()?;
+        let mut rng = Rng::new(seed);
+        let mut shape = spec.input.clone();
+        let mut layers: Vec<Box<dyn Layer<B>>> = Vec::with_capacity(spec.layers.len());
+        for (i, layer) in spec.layers.iter().enumerate() {
+            let mut layer_rng = rng.fork();
+            let built: Box<dyn Layer<B>> = match *layer {
+                LayerSpec::Dense { units, .. } => Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng)),
+                LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
+                    let g = Conv2dGeometry { stride, padding };
+                    Box::new(Conv2d::new(b, shape[0], filters, kernel, g, spec.init_for(i), &mut layer_rng))
+                }
+                LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Max, PoolGeometry { size, stride: stride.unwrap_or(size) })),
+                LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Average, PoolGeometry { size, stride: stride.unwrap_or(size) })),
+                LayerSpec::Flatten => Box::new(Flatten::default()),
+                LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
+                LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
+                LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
+                LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
+                LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, i as u64 + 1)),
+            };
+            layers.push(built);
+            shape = summary.layers[i].output.clone();
+        }
+        Ok(Self { spec, summary, layers })
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn summary(&self) -> &ModelSummary {
+        &self.summary
+    }
+
+    /// Number of classes: the size of the logits.
+    pub fn outputs(&self) -> usize {
+        self.summary.output[0]
+    }
+
+    /// `[n, ...input]` → logits `[n, outputs]`.
+    pub fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
+        self.layers.iter_mut().fold(x, |h, layer| layer.forward(b, h, mode))
+    }
+
+    /// Back-propagates `dL/dlogits`, leaving every parameter's gradient in place; returns `dL/dx`.
+    pub fn backward(&mut self, b: &B, dlogits: B::Tensor) -> B::Tensor {
+        self.layers.iter_mut().rev().fold(dlogits, |g, layer| layer.backward(b, g))
+    }
+
+    pub fn params(&mut self) -> Vec<&mut Param<B>> {
+        self.layers.iter_mut().flat_map(|l| l.params()).collect()
+    }
+}

@@ -1,0 +1,283 @@
+//! The serialisable description of a model, its validation and its summary (shapes, parameters,
+//! FLOPs), computed without building anything.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// He (Kaiming) normal, std = √(2 / fan_in): keeps ReLU activations' variance constant.
+    He,
+    /// Xavier (Glorot) uniform, limit = √(6 / (fan_in + fan_out)): for tanh, sigmoid and linear outputs.
+    Xavier,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    Dense {
+        units: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<Init>,
+    },
+    Conv2d {
+        filters: usize,
+        kernel: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<Init>,
+    },
+    MaxPool2d {
+        size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+    },
+    AvgPool2d {
+        size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+    },
+    Flatten,
+    Relu,
+    LeakyRelu {
+        #[serde(default = "leaky_default")]
+        alpha: f32,
+    },
+    Tanh,
+    Sigmoid,
+    Dropout {
+        rate: f32,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+
+fn leaky_default() -> f32 {
+    0.01
+}
+
+impl LayerSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::MaxPool2d { .. } => "max_pool2d",
+            LayerSpec::AvgPool2d { .. } => "avg_pool2d",
+            LayerSpec::Flatten => "flatten",
+            LayerSpec::Relu => "relu",
+            LayerSpec::LeakyRelu { .. } => "leaky_relu",
+            LayerSpec::Tanh => "tanh",
+            LayerSpec::Sigmoid => "sigmoid",
+            LayerSpec::Dropout { .. } => "dropout",
+        }
+    }
+
+    fn is_rectifier(&self) -> bool {
+        matches!(self, LayerSpec::Relu | LayerSpec::LeakyRelu { .. })
+    }
+}
+
+/// A model: the shape of one input sample and the layers in order. The last layer's output is the
+/// logits; the loss (softmax cross-entropy) is not a layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub input: Vec<usize>,
+    pub layers: Vec<LayerSpec>,
+}
+
+/// One row of a model summary, for one sample.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerSummary {
+    pub index: usize,
+    pub kind: &'static str,
+    pub output: Vec<usize>,
+    pub params: usize,
+    /// Forward floating-point operations (a multiply-add counts two).
+    pub flops: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub input: Vec<usize>,
+    pub layers: Vec<LayerSummary>,
+    pub params: usize,
+    pub flops: usize,
+    pub output: Vec<usize>,
+}
+
+impl ModelSpec {
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidSpec(format!("model spec is not valid: {e}")))
+    }
+
+    /// The initialisation each weighted layer gets: its own choice, else He when a rectifier
+    /// follows it and Xavier otherwise.
+    pub fn init_for(&self, index: usize) -> Init {
+        let own = match &self.layers[index] {
+            LayerSpec::Dense { init, .. } | LayerSpec::Conv2d { init, .. } => *init,
+            _ => None,
+        };
+        own.unwrap_or_else(|| match self.layers.get(index + 1) {
+            Some(next) if next.is_rectifier() => Init::He,
+            _ => Init::Xavier,
+        })
+    }
+
+    /// Infers every layer's output shape and counts parameters and FLOPs; the first layer whose
+    /// input does not fit is named in the error.
+    pub fn summary(&self) -> Result<ModelSummary, Error> {
+        if self.input.is_empty() || self.input.contains(&0) {
+            return Err(Error::InvalidSpec(format!("input shape {:?} must be non-empty with no zero sizes", self.input)));
+        }
+        if self.layers.is_empty() {
+            return Err(Error::InvalidSpec("the model has no layers".into()));
+        }
+        let mut shape = self.input.clone();
+        let mut rows = Vec::with_capacity(self.layers.len());
+        for (index, layer) in self.layers.iter().enumerate() {
+            let fail = |why: String| Error::InvalidSpec(format!("layer {} ({}): {why}", index + 1, layer.kind()));
+            let elements: usize = shape.iter().product();
+            let (output, params, flops) = match *layer {
+                LayerSpec::Dense { units, .. } => {
+                    if shape.len() != 1 {
+                        return Err(fail(format!("needs a flat input but gets {shape:?}; add a flatten layer before it")));
+                    }
+                    if units == 0 {
+                        return Err(fail("units must be at least 1".into()));
+                    }
+                    (vec![units], shape[0] * units + units, 2 * shape[0] * units)
+                }
+                LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
+                    if shape.len() != 3 {
+                        return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                    }
+                    if filters == 0 || kernel == 0 || stride == 0 {
+                        return Err(fail("filters, kernel and stride must be at least 1".into()));
+                    }
+                    let g = crate::backend::Conv2dGeometry { stride, padding };
+                    let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel)) else {
+                        return Err(fail(format!("a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}", shape[1], shape[2])));
+                    };
+                    let fan_in = shape[0] * kernel * kernel;
+                    (vec![filters, oh, ow], filters * fan_in + filters, 2 * fan_in * filters * oh * ow)
+                }
+                LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+                    if shape.len() != 3 {
+                        return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                    }
+                    let g = crate::backend::PoolGeometry { size, stride: stride.unwrap_or(size) };
+                    if size == 0 || g.stride == 0 {
+                        return Err(fail("size and stride must be at least 1".into()));
+                    }
+                    let (Some(oh), Some(ow)) = (g.output_extent(shape[1]), g.output_extent(shape[2])) else {
+                        return Err(fail(format!("a {size}x{size} window does not fit a {}x{} input", shape[1], shape[2])));
+                    };
+                    (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
+                }
+                LayerSpec::Flatten => (vec![elements], 0, 0),
+                LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => (shape.clone(), 0, elements),
+                LayerSpec::Dropout { rate } => {
+                    if !(0.0..1.0).contains(&rate) {
+                        return Err(fail(format!("rate must be in [0, 1), got {rate}")));
+                    }
+                    (shape.clone(), 0, elements)
+                }
+            };
+            rows.push(LayerSummary { index: index + 1, kind: layer.kind(), output: output.clone(), params, flops });
+            shape = output;
+        }
+        if shape.len() != 1 {
+            return Err(Error::InvalidSpec(format!("the last layer must output class scores [classes], but it outputs {shape:?}; end with flatten and dense")));
+        }
+        Ok(ModelSummary {
+            input: self.input.clone(),
+            params: rows.iter().map(|r| r.params).sum(),
+            flops: rows.iter().map(|r| r.flops).sum(),
+            layers: rows,
+            output: shape,
+        })
+    }
+}
+
+/// The built-in model presets for 28×28 grey digits.
+pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
+    use LayerSpec::*;
+    let layers = match name {
+        "mlp" => vec![Flatten, Dense { units: 128, init: None }, Relu, Dense { units: classes, init: None }],
+        "cnn" => vec![
+            Conv2d { filters: 8, kernel: 5, stride: 1, padding: 2, init: None },
+            Relu,
+            MaxPool2d { size: 2, stride: None },
+            Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0, init: None },
+            Relu,
+            MaxPool2d { size: 2, stride: None },
+            Flatten,
+            Dense { units: 64, init: None },
+            Relu,
+            Dense { units: classes, init: None },
+        ],
+        "toy" => vec![Dense { units: 16, init: None }, Tanh, Dense { units: 16, init: None }, Tanh, Dense { units: classes, init: None }],
+        _ => return Err(Error::InvalidSpec(format!("unknown preset '{name}' (known: mlp, cnn, toy)"))),
+    };
+    Ok(ModelSpec { input: input.to_vec(), layers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnn_summary_shapes_params_and_flops() {
+        let s = preset("cnn", &[1, 28, 28], 10).unwrap().summary().unwrap();
+        let shapes: Vec<_> = s.layers.iter().map(|l| l.output.clone()).collect();
+        assert_eq!(shapes[0], vec![8, 28, 28]);
+        assert_eq!(shapes[2], vec![8, 14, 14]);
+        assert_eq!(shapes[3], vec![16, 10, 10]);
+        assert_eq!(shapes[5], vec![16, 5, 5]);
+        assert_eq!(shapes[6], vec![400]);
+        // conv1: 8·25 + 8; conv2: 16·8·25 + 16; dense: 400·64 + 64; head: 64·10 + 10
+        assert_eq!(s.params, 208 + 3216 + 25_664 + 650);
+        assert_eq!(s.layers[0].flops, 2 * 25 * 8 * 28 * 28);
+        assert_eq!(s.output, vec![10]);
+    }
+
+    #[test]
+    fn bad_shapes_name_the_layer() {
+        let spec = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"dense","units":10}]}"#).unwrap();
+        let err = spec.summary().unwrap_err().to_string();
+        assert!(err.contains("layer 1 (dense)") && err.contains("flatten"), "{err}");
+        let spec = ModelSpec::from_json(r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":5},{"type":"flatten"}]}"#).unwrap();
+        assert!(spec.summary().unwrap_err().to_string().contains("layer 1 (conv2d)"));
+        let spec = ModelSpec::from_json(r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":3}]}"#).unwrap();
+        assert!(spec.summary().unwrap_err().to_string().contains("last layer"));
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_rejected() {
+        assert!(ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"dense","unit":3}]}"#).is_err());
+        assert!(ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"transformer"}]}"#).is_err());
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        let spec = preset("cnn", &[1, 28, 28], 10).unwrap();
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(ModelSpec::from_json(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn init_follows_the_next_activation() {
+        let spec = preset("toy", &[2], 2).unwrap();
+        assert_eq!(spec.init_for(0), Init::Xavier);
+        let spec = preset("mlp", &[1, 28, 28], 10).unwrap();
+        assert_eq!(spec.init_for(1), Init::He);
+        assert_eq!(spec.init_for(3), Init::Xavier);
+    }
+}

@@ -1,0 +1,113 @@
+//! Optimisers: SGD, SGD with (Nesterov) momentum, Adam. Each keeps its state on the device, one
+//! slot per parameter tensor, and updates a parameter with one fused backend op.
+
+use crate::backend::{AdamStep, Backend};
+use crate::error::Error;
+use crate::nn::Param;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OptimizerSpec {
+    Sgd {
+        lr: f32,
+    },
+    Momentum {
+        lr: f32,
+        #[serde(default = "default_momentum")]
+        momentum: f32,
+        #[serde(default)]
+        nesterov: bool,
+    },
+    Adam {
+        lr: f32,
+        #[serde(default = "default_beta1")]
+        beta1: f32,
+        #[serde(default = "default_beta2")]
+        beta2: f32,
+        #[serde(default = "default_eps")]
+        eps: f32,
+    },
+}
+
+fn default_momentum() -> f32 {
+    0.9
+}
+fn default_beta1() -> f32 {
+    0.9
+}
+fn default_beta2() -> f32 {
+    0.999
+}
+fn default_eps() -> f32 {
+    1e-8
+}
+
+impl OptimizerSpec {
+    pub fn lr(&self) -> f32 {
+        match *self {
+            OptimizerSpec::Sgd { lr } | OptimizerSpec::Momentum { lr, .. } | OptimizerSpec::Adam { lr, .. } => lr,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), Error> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::InvalidConfig(format!("the learning rate must be a positive number, got {lr}")));
+        }
+        let in_unit = |name: &str, v: f32| {
+            if (0.0..1.0).contains(&v) { Ok(()) } else { Err(Error::InvalidConfig(format!("{name} must be in [0, 1), got {v}"))) }
+        };
+        match *self {
+            OptimizerSpec::Sgd { .. } => Ok(()),
+            OptimizerSpec::Momentum { momentum, .. } => in_unit("momentum", momentum),
+            OptimizerSpec::Adam { beta1, beta2, eps, .. } => {
+                in_unit("beta1", beta1)?;
+                in_unit("beta2", beta2)?;
+                if eps > 0.0 { Ok(()) } else { Err(Error::InvalidConfig(format!("eps must be positive, got {eps}"))) }
+            }
+        }
+    }
+}
+
+pub struct Optimizer<B: Backend> {
+    spec: OptimizerSpec,
+    step: u32,
+    /// Per parameter: the velocity (momentum) or the first and second moments (Adam).
+    state: Vec<Vec<B::Tensor>>,
+}
+
+impl<B: Backend> Optimizer<B> {
+    pub fn new(spec: OptimizerSpec) -> Result<Self, Error> {
+        spec.validate()?;
+        Ok(Self { spec, step: 0, state: Vec::new() })
+    }
+
+    pub fn spec(&self) -> &OptimizerSpec {
+        &self.spec
+    }
+
+    /// Applies one update to every parameter that has a gradient.
+    pub fn update(&mut self, b: &B, params: Vec<&mut Param<B>>) {
+        self.step += 1;
+        if self.state.is_empty() {
+            let slots = match self.spec {
+                OptimizerSpec::Sgd { .. } => 0,
+                OptimizerSpec::Momentum { .. } => 1,
+                OptimizerSpec::Adam { .. } => 2,
+            };
+            self.state = params.iter().map(|p| (0..slots).map(|_| b.zeros(&B::shape(&p.value))).collect()).collect();
+        }
+        for (p, state) in params.into_iter().zip(&mut self.state) {
+            let Some(g) = p.grad.as_ref() else { continue };
+            match (self.spec.clone(), state.as_mut_slice()) {
+                (OptimizerSpec::Sgd { lr }, _) => b.sgd_update(&mut p.value, g, lr),
+                (OptimizerSpec::Momentum { lr, momentum, nesterov }, [v]) => b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov),
+                (OptimizerSpec::Adam { lr, beta1, beta2, eps }, [m, v]) => {
+                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, step: self.step })
+                }
+                _ => unreachable!("optimiser state has the slots its kind needs"),
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The training loop: shuffled mini-batches cut on the device, one optimiser step per batch, loss
+//! and accuracy accumulated on the device and read back once per [`Trainer::run`] call.
+
+use crate::backend::Backend;
+use crate::clock::now_ms;
+use crate::data::Dataset;
+use crate::error::Error;
+use crate::nn::{Mode, Model, ModelSpec};
+use crate::optim::{Optimizer, OptimizerSpec};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerSpec,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidConfig(format!("training settings are not valid: {e}")))
+    }
+}
+
+/// What a training run reports. Step events summarise the steps of one [`Trainer::run`] call.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Step {
+        epoch: usize,
+        /// Steps done in the current epoch, and how many it has.
+        step: usize,
+        steps_per_epoch: usize,
+        loss: f32,
+        accuracy: f32,
+        samples_per_sec: f64,
+    },
+    Epoch {
+        epoch: usize,
+        train_loss: f32,
+        train_accuracy: f32,
+        val_loss: f32,
+        val_accuracy: f32,
+        seconds: f64,
+    },
+    Finished {
+        epochs: usize,
+    },
+}
+
+/// Loss and accuracy of a model on a data set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub loss: f32,
+    pub accuracy: f32,
+}
+
+/// A data set uploaded to the device once: features `[n, ...sample]` and labels `[n]`.
+struct DeviceData<B: Backend> {
+    x: B::Tensor,
+    y: B::Tensor,
+    len: usize,
+}
+
+impl<B: Backend> DeviceData<B> {
+    fn upload(b: &B, d: &Dataset) -> Self {
+        let mut shape = vec![d.len()];
+        shape.extend(&d.sample_shape);
+        let labels: Vec<f32> = d.labels.iter().map(|&l| l as f32).collect();
+        Self { x: b.from_slice(&d.features, &shape), y: b.from_slice(&labels, &[d.len()]), len: d.len() }
+    }
+}
+
+/// Device-side sums of loss and correct predictions, read back together.
+struct Tally<B: Backend> {
+    loss: B::Tensor,
+    correct: B::Tensor,
+    samples: usize,
+}
+
+impl<B: Backend> Tally<B> {
+    fn new(b: &B) -> Self {
+        Self { loss: b.zeros(&[1]), correct: b.zeros(&[1]), samples: 0 }
+    }
+
+    async fn take(&mut self, b: &B) -> (f64, f64, usize) {
+        let loss = b.read(&self.loss).await[0] as f64;
+        let correct = b.read(&self.correct).await[0] as f64;
+        let samples = self.samples;
+        *self = Self::new(b);
+        (loss, correct, samples)
+    }
+}
+
+pub struct Trainer<B: Backend> {
+    backend: B,
+    model: Model<B>,
+    optimizer: Optimizer<B>,
+    config: TrainConfig,
+    train: DeviceData<B>,
+    val: DeviceData<B>,
+    rng: Rng,
+    order: Vec<u32>,
+    cursor: usize,
+    epoch: usize,
+    chunk: Tally<B>,
+    epoch_loss: f64,
+    epoch_correct: f64,
+    epoch_started_ms: f64,
+}
+
+impl<B: Backend> Trainer<B> {
+    pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
+        if config.epochs == 0 {
+            return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        }
+        if config.batch_size == 0 || config.batch_size > train.len() {
+            return Err(Error::InvalidConfig(format!(
+                "the batch size must be between 1 and the number of training samples ({}), got {}",
+                train.len(),
+                config.batch_size
+            )));
+        }
+        if spec.input != train.sample_shape {
+            return Err(Error::InvalidSpec(format!("the model takes inputs of shape {:?} but the data has samples of shape {:?}", spec.input, train.sample_shape)));
+        }
+        if val.is_empty() || val.sample_shape != train.sample_shape {
+            return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
+        }
+        let optimizer = Optimizer::new(config.optimizer.clone())?;
+        let model = Model::new(&backend, spec, config.seed)?;
+        if model.outputs() != train.classes.len() {
+            return Err(Error::InvalidSpec(format!(
+                "the last layer outputs {} values but the data has {} classes",
+                model.outputs(),
+                train.classes.len()
+            )));
+        }
+        let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
+        let mut order: Vec<u32> = (0..train.len() as u32).collect();
+        rng.shuffle(&mut order);
+        Ok(Self {
+            chunk: Tally::new(&backend),
+            train: DeviceData::upload(&backend, train),
+            val: DeviceData::upload(&backend, val),
+            backend,
+            model,
+            optimizer,
+            config,
+            rng,
+            order,
+            cursor: 0,
+            epoch: 0,
+            epoch_loss: 0.0,
+            epoch_correct: 0.0,
+            epoch_started_ms: now_ms(),
+        })
+    }
+
+    pub fn model(&self) -> &Model<B> {
+        &self.model
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.train.len.div_ceil(self.config.batch_size)
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+    }
+
+    /// One optimiser step on the next mini-batch; nothing is read back.
+    fn step(&mut self) {
+        let b = &self.backend;
+        let end = (self.cursor + self.config.batch_size).min(self.train.len);
+        let indices = &self.order[self.cursor..end];
+        let x = b.gather_rows(&self.train.x, indices);
+        let y = b.gather_rows(&self.train.y, indices);
+        let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
+        let out = b.softmax_cross_entropy(&logits, &y);
+        self.model.backward(b, out.grad);
+        self.optimizer.update(b, self.model.params());
+        b.add_assign(&mut self.chunk.loss, &out.loss_sum);
+        b.add_assign(&mut self.chunk.correct, &out.correct);
+        self.chunk.samples += indices.len();
+        self.cursor = end;
+    }
+
+    /// Runs up to `max_steps` steps, never past the end of an epoch, reads the loss back once and
+    /// reports it; at the end of an epoch also evaluates on the validation split.
+    pub async fn run(&mut self, max_steps: usize) -> Result<Vec<Event>, Error> {
+        if self.is_finished() {
+            return Ok(vec![Event::Finished { epochs: self.epoch }]);
+        }
+        let started = now_ms();
+        let mut steps = 0;
+        while steps < max_steps.max(1) && self.cursor < self.train.len {
+            self.step();
+            steps += 1;
+        }
+        let (loss, correct, samples) = self.chunk.take(&self.backend).await;
+        if !loss.is_finite() {
+            return Err(Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.optimizer.spec().lr() });
+        }
+        let elapsed_s = ((now_ms() - started) / 1e3).max(1e-6);
+        self.epoch_loss += loss;
+        self.epoch_correct += correct;
+        let mut events = vec![Event::Step {
+            epoch: self.epoch + 1,
+            step: self.cursor.div_ceil(self.config.batch_size),
+            steps_per_epoch: self.steps_per_epoch(),
+            loss: (loss / samples as f64) as f32,
+            accuracy: (correct / samples as f64) as f32,
+            samples_per_sec: samples as f64 / elapsed_s,
+        }];
+        if self.cursor >= self.train.len {
+            let val = self.evaluate_validation().await;
+            let n = self.train.len as f64;
+            self.epoch += 1;
+            events.push(Event::Epoch {
+                epoch: self.epoch,
+                train_loss: (self.epoch_loss / n) as f32,
+                train_accuracy: (self.epoch_correct / n) as f32,
+                val_loss: val.loss,
+                val_accuracy: val.accuracy,
+                seconds: (now_ms() - self.epoch_started_ms) / 1e3,
+            });
+            self.start_epoch();
+            if self.is_finished() {
+                events.push(Event::Finished { epochs: self.epoch });
+            }
+        }
+        Ok(events)
+    }
+
+    fn start_epoch(&mut self) {
+        self.rng.shuffle(&mut self.order);
+        self.cursor = 0;
+        self.epoch_loss = 0.0;
+        self.epoch_correct = 0.0;
+        self.epoch_started_ms = now_ms();
+    }
+
+    pub async fn evaluate_validation(&mut self) -> Evaluation {
+        let (x, y, len) = (self.val.x.clone(), self.val.y.clone(), self.val.len);
+        self.evaluate(&x, &y, len).await
+    }
+
+    async fn evaluate(&mut self, x: &B::Tensor, y: &B::Tensor, len: usize) -> Evaluation {
+        const BATCH: usize = 500;
+        let b = self.backend.clone();
+        let mut tally = Tally::new(&b);
+        for start in (0..len).step_by(BATCH) {
+            let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
+            let logits = self.model.forward(&b, b.gather_rows(x, &indices), Mode::Eval);
+            let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
+            b.add_assign(&mut tally.loss, &out.loss_sum);
+            b.add_assign(&mut tally.correct, &out.correct);
+        }
+        let (loss, correct, _) = tally.take(&b).await;
+        Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }
+    }
+
+    /// Class probabilities `[n, classes]`, row after row, for `n` samples laid out like the data.
+    pub async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
+        let spec = self.model.spec();
+        let width: usize = spec.input.iter().product();
+        if features.is_empty() || features.len() % width != 0 {
+            return Err(Error::InvalidData(format!("{} values are not a whole number of samples of shape {:?}", features.len(), spec.input)));
+        }
+        let mut shape = vec![features.len() / width];
+        shape.extend(&spec.input);
+        let b = self.backend.clone();
+        let logits = self.model.forward(&b, b.from_slice(features, &shape), Mode::Eval);
+        Ok(b.read(&b.softmax(&logits)).await)
+    }
+}
+
+#[cfg(test)]
+mod tests;

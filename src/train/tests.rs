@@ -1,0 +1,116 @@
+use super::*;
+use crate::backend::cpu::Cpu;
+use crate::backend::ready;
+use crate::data::toy;
+use crate::nn::preset;
+
+fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
+    TrainConfig { epochs, batch_size, optimizer: OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 3 }
+}
+
+fn circle_trainer(c: TrainConfig) -> Result<Trainer<Cpu>, Error> {
+    let data = toy::generate("circle", 600, 0.05, 1)?;
+    let (train, val) = data.split(200, 2)?;
+    Trainer::new(Cpu, preset("toy", &[2], 2)?, c, &train, &val)
+}
+
+fn run_to_end(t: &mut Trainer<Cpu>) -> Vec<Event> {
+    let mut events = Vec::new();
+    while !t.is_finished() {
+        events.extend(ready(t.run(7)).unwrap());
+    }
+    events
+}
+
+/// Events with their wall-clock fields zeroed, for comparing runs.
+fn timeless(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .map(|e| match e {
+            Event::Step { epoch, step, steps_per_epoch, loss, accuracy, .. } => Event::Step { epoch, step, steps_per_epoch, loss, accuracy, samples_per_sec: 0.0 },
+            Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, .. } => Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds: 0.0 },
+            other => other,
+        })
+        .collect()
+}
+
+#[test]
+fn learns_the_circle_and_reports_every_epoch() {
+    let mut t = circle_trainer(config(0.02, 16, 15)).unwrap();
+    let events = run_to_end(&mut t);
+    let epochs: Vec<_> = events.iter().filter_map(|e| if let Event::Epoch { epoch, val_accuracy, .. } = e { Some((*epoch, *val_accuracy)) } else { None }).collect();
+    assert_eq!(epochs.len(), 15);
+    assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=15).collect::<Vec<_>>());
+    assert!(epochs.last().unwrap().1 > 0.95, "validation accuracy {:?}", epochs.last());
+    assert_eq!(events.last(), Some(&Event::Finished { epochs: 15 }));
+    // Chunks stop at epoch boundaries: 400 samples / 16 = 25 steps → chunks of 7, 7, 7, 4.
+    let steps: Vec<_> = events.iter().take(5).filter_map(|e| if let Event::Step { step, .. } = e { Some(*step) } else { None }).collect();
+    assert_eq!(steps, vec![7, 14, 21, 25]);
+}
+
+#[test]
+fn same_seed_same_run() {
+    let a = timeless(run_to_end(&mut circle_trainer(config(0.01, 32, 3)).unwrap()));
+    let b = timeless(run_to_end(&mut circle_trainer(config(0.01, 32, 3)).unwrap()));
+    assert_eq!(a, b);
+    let mut other = config(0.01, 32, 3);
+    other.seed = 4;
+    assert_ne!(a, timeless(run_to_end(&mut circle_trainer(other).unwrap())));
+}
+
+#[test]
+fn every_optimiser_lowers_the_loss() {
+    for optimizer in [
+        OptimizerSpec::Sgd { lr: 0.3 },
+        OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: false },
+        OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: true },
+        OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    ] {
+        let mut t = circle_trainer(TrainConfig { epochs: 10, batch_size: 16, optimizer: optimizer.clone(), seed: 1 }).unwrap();
+        let before = ready(t.evaluate_validation()).loss;
+        run_to_end(&mut t);
+        let after = ready(t.evaluate_validation()).loss;
+        assert!(after < 0.5 * before, "{optimizer:?}: loss {before} → {after}");
+    }
+}
+
+#[test]
+fn bad_settings_get_clear_errors() {
+    let msg = |c| circle_trainer(c).err().expect("must be refused").to_string();
+    assert!(msg(config(0.01, 0, 1)).contains("batch size"));
+    assert!(msg(config(0.01, 401, 1)).contains("batch size"));
+    assert!(msg(config(-1.0, 8, 1)).contains("learning rate"));
+    assert!(msg(config(f32::NAN, 8, 1)).contains("learning rate"));
+    assert!(msg(config(0.01, 8, 0)).contains("epochs"));
+    let data = toy::generate("circle", 100, 0.05, 1).unwrap();
+    let (train, val) = data.split(20, 2).unwrap();
+    let wrong_classes = Trainer::new(Cpu, preset("toy", &[2], 3).unwrap(), config(0.01, 8, 1), &train, &val);
+    assert!(wrong_classes.err().unwrap().to_string().contains("3 values but the data has 2 classes"));
+    let wrong_input = Trainer::new(Cpu, preset("mlp", &[1, 28, 28], 2).unwrap(), config(0.01, 8, 1), &train, &val);
+    assert!(wrong_input.err().unwrap().to_string().contains("[1, 28, 28]"));
+    assert!(TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"adam"}}"#).is_err());
+}
+
+#[test]
+fn a_diverging_run_stops_with_advice() {
+    let c = TrainConfig { epochs: 5, batch_size: 16, optimizer: OptimizerSpec::Sgd { lr: 1e30 }, seed: 1 };
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    // Without a saturating activation the weights overflow to infinity and the loss turns NaN.
+    let spec = ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"dense","units":16},{"type":"relu"},{"type":"dense","units":2}]}"#).unwrap();
+    let mut t = Trainer::new(Cpu, spec, c, &train, &val).unwrap();
+    let err = (0..20).find_map(|_| ready(t.run(5)).err()).expect("the loss must blow up");
+    assert!(matches!(err, Error::Diverged { .. }));
+    assert!(err.to_string().contains("Lower the learning rate"), "{err}");
+}
+
+#[test]
+fn predict_gives_probability_rows() {
+    let mut t = circle_trainer(config(0.02, 16, 10)).unwrap();
+    run_to_end(&mut t);
+    let p = ready(t.predict(&[0.0, 0.0, 0.9, 0.0])).unwrap();
+    assert_eq!(p.len(), 4);
+    assert!((p[0] + p[1] - 1.0).abs() < 1e-5 && (p[2] + p[3] - 1.0).abs() < 1e-5);
+    assert!(p[0] > 0.9 && p[3] > 0.9, "centre is class 0, the ring class 1: {p:?}");
+    assert!(ready(t.predict(&[0.0, 0.0, 0.9])).is_err());
+}
