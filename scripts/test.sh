@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test: native unit, gradient and training tests, then the browser tests.
+# Runs every test: native unit, gradient and training tests; the core inside headless Chromium
+# (wasm-bindgen-test); and the built page driven end to end with Playwright.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH"
+export CHROMEDRIVER=/usr/bin/chromedriver TRUNK_SKIP_VERSION_CHECK=true XDG_RUNTIME_DIR=/tmp
 
 echo "== native tests"
 cargo test
+
+echo "== wasm tests in headless Chromium"
+cargo test --target wasm32-unknown-unknown --test browser
+
+echo "== end-to-end tests of the built page"
+trunk build --release
+node --test tests/e2e/

@@ -1,0 +1,43 @@
+//! Native CPU throughput of the presets on the built-in digits. Run by `scripts/bench.sh`, which
+//! also measures the same in headless Chromium; prints one JSON object per measurement.
+
+use whetstone::backend::cpu::Cpu;
+use whetstone::backend::ready;
+use whetstone::clock::now_ms;
+use whetstone::data::mnist;
+use whetstone::nn::preset;
+use whetstone::optim::OptimizerSpec;
+use whetstone::train::{TrainConfig, Trainer};
+
+fn main() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
+    let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first")).unwrap();
+    let (train, held_out) = digits.split(2_000, 1).unwrap();
+    for name in ["mlp", "cnn"] {
+        for batch in [32, 256] {
+            let spec = preset(name, &[1, 28, 28], 10).unwrap();
+            let flops = spec.summary().unwrap().flops as f64;
+            let config = TrainConfig { epochs: 100, batch_size: batch, optimizer: OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+            let mut t = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
+            ready(t.run(2)).unwrap();
+            let (start, mut samples) = (now_ms(), 0);
+            while now_ms() - start < 2_000.0 {
+                ready(t.run(4)).unwrap();
+                samples += 4 * batch;
+            }
+            let train_rate = samples as f64 / ((now_ms() - start) / 1e3);
+            let x = &held_out.features[..batch * 784];
+            let (start, mut inferred) = (now_ms(), 0);
+            while now_ms() - start < 1_000.0 {
+                ready(t.predict(x)).unwrap();
+                inferred += batch;
+            }
+            let infer_rate = inferred as f64 / ((now_ms() - start) / 1e3);
+            // Training costs about three forward passes (forward, input gradient, weight gradient).
+            println!(
+                "{{\"where\":\"native\",\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
+                train_rate * 3.0 * flops / 1e9
+            );
+        }
+    }
+}

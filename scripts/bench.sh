@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): builds the release page and prints throughput natively and in Chromium.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh"
+export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
+trunk build --release
+node scripts/bench.mjs

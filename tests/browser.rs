@@ -1,0 +1,38 @@
+//! Runs in headless Chromium through `wasm-bindgen-test`: the core trains inside a real browser,
+//! on the wasm SIMD128 build.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::*;
+use whetstone::backend::cpu::Cpu;
+use whetstone::data::mnist;
+use whetstone::nn::preset;
+use whetstone::optim::OptimizerSpec;
+use whetstone::train::{Event, TrainConfig, Trainer};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static DIGITS: &[u8] = include_bytes!("../assets/mnist-10k.bin");
+
+fn mean_step_loss(events: &[Event]) -> f32 {
+    let losses: Vec<f32> = events.iter().filter_map(|e| if let Event::Step { loss, .. } = e { Some(*loss) } else { None }).collect();
+    losses.iter().sum::<f32>() / losses.len() as f32
+}
+
+#[wasm_bindgen_test]
+async fn cnn_trains_in_the_browser_and_its_loss_falls() {
+    let digits = mnist::decode(DIGITS).expect("digits decode in wasm");
+    let (train, val) = digits.split(500, 3).unwrap();
+    let config = TrainConfig { epochs: 1, batch_size: 32, optimizer: OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+    let mut trainer = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
+    let first = trainer.run(5).await.unwrap();
+    for _ in 0..8 {
+        trainer.run(5).await.unwrap();
+    }
+    let last = trainer.run(5).await.unwrap();
+    let (before, after) = (mean_step_loss(&first), mean_step_loss(&last));
+    assert!(before > 1.5, "an untrained 10-class model starts near ln 10: {before}");
+    assert!(after < 0.7 * before, "loss fell only from {before} to {after}");
+    let probs = trainer.predict(&digits.features[..784]).await.unwrap();
+    assert_eq!(probs.len(), 10);
+    assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+}

@@ -1,0 +1,134 @@
+// Drives the built page (dist/) in headless Chromium as a person would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, launch } from './serve.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = join(root, 'test-results');
+mkdirSync(shots, { recursive: true });
+
+let server, browser, page;
+const pageErrors = [];
+
+before(async () => {
+  server = await serve(join(root, 'dist'));
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const text = (selector) => page.locator(selector).innerText();
+
+test('the page opens on the built-in digits with the CNN preset and its summary', async () => {
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr').length > 5);
+  assert.match(await text('#dataset-info'), /10,000 samples of 1 × 28 × 28, 10 classes/);
+  assert.equal(await page.inputValue('#preset'), 'cnn');
+  assert.match(await text('#summary'), /conv2d[\s\S]*8×28×28[\s\S]*total\s+29,738/);
+  assert.match(await text('#backend'), /CPU/);
+});
+
+test('bad input gets a clear message and the page keeps working', async () => {
+  await page.fill('#lr', 'fast');
+  await page.click('#train');
+  assert.match(await text('#notice'), /learning rate must be a number, got "fast"/);
+  await page.fill('#lr', '-1');
+  await page.click('#train');
+  await page.waitForFunction(() => /positive number/.test(document.getElementById('notice').textContent));
+  await page.fill('#lr', '0.002');
+  await page.fill('#batch', '0');
+  await page.click('#train');
+  await page.waitForFunction(() => /batch size must be between 1 and/.test(document.getElementById('notice').textContent));
+  await page.fill('#batch', '32');
+  await page.click('#spec-editor summary');
+  const good = await page.inputValue('#spec');
+  await page.fill('#spec', '{"input":[1,28,28],"layers":[{"type":"dense","units":10}]}');
+  await page.waitForFunction(() => /layer 1 \(dense\)/.test(document.getElementById('summary').textContent));
+  await page.click('#train');
+  await page.waitForFunction(() => /layer 1 \(dense\)/.test(document.getElementById('notice').textContent));
+  await page.fill('#spec', good);
+  await page.waitForFunction(() => !document.getElementById('summary').classList.contains('invalid'));
+  await page.click('#spec-editor summary');
+  assert.equal(await page.getAttribute('body', 'data-status'), 'idle');
+});
+
+test('pause holds the run still, resume continues, stop ends it', async () => {
+  await page.fill('#epochs', '3');
+  await page.click('#train');
+  await page.waitForFunction(() => document.getElementById('progress').value > 0.02);
+  await page.click('#pause');
+  await page.waitForFunction(() => document.body.dataset.status === 'paused');
+  await page.waitForTimeout(400);
+  const held = await page.evaluate(() => document.getElementById('progress').value);
+  await page.waitForTimeout(1000);
+  assert.equal(await page.evaluate(() => document.getElementById('progress').value), held);
+  await page.click('#pause');
+  await page.waitForFunction((v) => document.getElementById('progress').value > v, held);
+  await page.click('#stop');
+  await page.waitForFunction(() => document.body.dataset.status === 'stopped');
+  assert.match(await text('#notice'), /stopped/);
+});
+
+test('training the CNN preset reaches 90 % validation accuracy in one epoch, then predicts a drawing', async () => {
+  await page.fill('#epochs', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 180_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 90, `validation accuracy on the page: ${acc} %`);
+  assert.match(await text('#stat-speed'), /^[\d,]+$/);
+
+  // Draw a "1": one vertical stroke through the middle of the pad.
+  const box = await page.locator('#draw').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.06 * i));
+  await page.mouse.up();
+  await page.waitForFunction(() => document.getElementById('probs').dataset.prediction !== undefined);
+  const probs = await page.locator('#probs li .value').allInnerTexts();
+  assert.equal(probs.length, 10);
+  const total = probs.reduce((s, p) => s + parseFloat(p), 0);
+  assert.ok(Math.abs(total - 100) < 1, `probabilities sum to ${total} %`);
+  assert.equal(await page.getAttribute('#probs', 'data-prediction'), '1');
+  await page.screenshot({ path: join(shots, 'playground-digits.png'), fullPage: true });
+});
+
+test('a toy set trains an MLP and shows its decision regions', async () => {
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /1,000 samples of 2, 3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.waitForFunction(() => document.getElementById('preset').value === 'toy');
+  await page.fill('#epochs', '60');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 80, `spiral validation accuracy ${acc} %`);
+  // The region canvas is shaded by the model's prediction: its pixels are not all white any more.
+  const shaded = await page.evaluate(() => {
+    const c = document.getElementById('boundary');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) n++;
+    return n / (d.length / 4);
+  });
+  assert.ok(shaded > 0.5, `shaded fraction ${shaded}`);
+  await page.screenshot({ path: join(shots, 'playground-spiral.png'), fullPage: true });
+});
+
+test('reloading keeps the settings', async () => {
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
+  assert.equal(await page.inputValue('#epochs'), '60');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr').length > 3);
+});
+
+test('no errors reached the console', () => {
+  assert.deepEqual(pageErrors, []);
+});

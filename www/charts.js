@@ -1,0 +1,56 @@
+// Live line charts (uPlot). x is training progress in epochs; each series may skip points
+// (validation is measured once per epoch), and uPlot draws across those gaps.
+import uPlot from 'uplot';
+
+const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706'];
+
+export class LiveChart {
+  constructor(element, title, labels, { percent = false } = {}) {
+    this.element = element;
+    this.columns = [[], ...labels.map(() => [])];
+    this.frame = 0;
+    this.epochs = 1;
+    const value = percent ? (u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`) : (u, v) => (v == null ? '–' : v.toFixed(4));
+    this.plot = new uPlot({
+      title,
+      width: Math.max(element.clientWidth, 300),
+      height: 220,
+      scales: { x: { time: false, range: () => [0, this.epochs] }, y: percent ? { range: (u, min, max) => [Math.max(0, Math.min(min, 0.8)), 1] } : {} },
+      axes: [
+        { label: 'epoch' },
+        { values: (u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))), size: 56 },
+      ],
+      series: [
+        { label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
+        ...labels.map((label, i) => ({
+          label,
+          stroke: COLOURS[i % COLOURS.length],
+          width: 2,
+          spanGaps: true,
+          value,
+          points: { show: label.startsWith('validation'), size: 7 },
+        })),
+      ],
+    }, this.columns, element);
+    new ResizeObserver(() => this.plot.setSize({ width: Math.max(element.clientWidth, 300), height: 220 })).observe(element);
+  }
+
+  /** Appends one x with a value (or null) per series; redraws at most once per frame. */
+  push(x, values) {
+    this.columns[0].push(x);
+    values.forEach((v, i) => this.columns[i + 1].push(v ?? null));
+    if (!this.frame) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.plot.setData(this.columns);
+      });
+    }
+  }
+
+  /** Clears the chart for a run of `epochs` epochs (the x axis spans the whole run). */
+  reset(epochs) {
+    this.epochs = epochs;
+    this.columns.forEach((c) => (c.length = 0));
+    this.plot.setData(this.columns);
+  }
+}

@@ -1,0 +1,288 @@
+// The playground page: one settings object (saved in localStorage), panels that render it, and the
+// engine that runs everything in a worker.
+import { Engine } from './engine.js';
+import { LiveChart } from './charts.js';
+import { DrawingPad } from './draw.js';
+import { drawRegions, gridFeatures } from './boundary.js';
+
+const $ = (id) => document.getElementById(id);
+const SETTINGS_KEY = 'whetstone.settings.v1';
+
+const PRESETS = {
+  digits: [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (784 → 128 → 10)']],
+  toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
+};
+const DEFAULTS = {
+  digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', heldOut: 2000 },
+  toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', heldOut: 300 },
+};
+const family = (name) => (name === 'digits' ? 'digits' : 'toy');
+
+const state = {
+  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, ...DEFAULTS.digits, spec: '' },
+  dataset: null,
+  run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false },
+};
+
+const engine = new Engine(onProgress);
+const lossChart = new LiveChart($('loss-chart'), 'Loss', ['train loss', 'validation loss']);
+const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], { percent: true });
+const pad = new DrawingPad($('draw'), predictDrawing);
+
+function saveSettings() {
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
+}
+
+function showNotice(message, kind = 'error') {
+  const n = $('notice');
+  n.textContent = message;
+  n.className = kind;
+  n.hidden = !message;
+}
+
+function setStatus(status) {
+  state.run.status = status;
+  const busy = status === 'starting' || status === 'running' || status === 'paused';
+  $('train').disabled = busy;
+  $('pause').disabled = !busy;
+  $('stop').disabled = !busy;
+  $('pause').textContent = status === 'paused' ? 'Resume' : 'Pause';
+  for (const id of ['dataset', 'preset', 'spec']) $(id).disabled = busy;
+  document.body.dataset.status = status;
+}
+
+const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', heldOut: 'heldout' };
+
+function renderSettings() {
+  const s = state.settings;
+  $('dataset').value = s.dataset;
+  $('preset').replaceChildren(...PRESETS[family(s.dataset)].map(([value, label]) => new Option(label, value)));
+  $('preset').value = s.preset;
+  $('spec').value = s.spec;
+  for (const [key, id] of Object.entries(fields)) $(id).value = s[key];
+}
+
+async function loadDataset(name) {
+  showNotice('');
+  $('dataset-info').textContent = 'loading…';
+  const info = await engine.request('load', { name });
+  state.dataset = info;
+  state.run.trained = false;
+  const shape = info.shape.join(' × ');
+  $('dataset-info').textContent = `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes`;
+  $('draw-area').hidden = name !== 'digits';
+  $('boundary-area').hidden = name === 'digits';
+  $('probs').replaceChildren();
+  if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
+}
+
+async function applyPreset(name) {
+  state.settings.preset = name;
+  const { spec } = await engine.request('preset', { name });
+  state.settings.spec = spec;
+  $('spec').value = spec;
+  saveSettings();
+  await renderSummary();
+}
+
+async function renderSummary() {
+  const table = $('summary');
+  try {
+    const { summary } = await engine.request('summarize', { spec: state.settings.spec });
+    const row = (cells, tag = 'td') => {
+      const tr = document.createElement('tr');
+      cells.forEach((c) => { const el = document.createElement(tag); el.textContent = c; tr.append(el); });
+      return tr;
+    };
+    table.replaceChildren(
+      row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'),
+      row(['', 'input', summary.input.join('×'), '', '']),
+      ...summary.layers.map((l) => row([l.index, l.kind, l.output.join('×'), l.params.toLocaleString(), l.flops.toLocaleString()])),
+      row(['', 'total', '', summary.params.toLocaleString(), summary.flops.toLocaleString()], 'th'),
+    );
+    table.classList.remove('invalid');
+    return true;
+  } catch (err) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.textContent = err.message;
+    tr.append(td);
+    table.replaceChildren(tr);
+    table.classList.add('invalid');
+    return false;
+  }
+}
+
+function readNumber(id, label, integer) {
+  const text = $(id).value.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new Error(`${label} must be ${integer ? 'a whole number' : 'a number'}, got "${text}"`);
+  }
+  return value;
+}
+
+function trainingRequest() {
+  const lr = readNumber('lr', 'The learning rate', false);
+  const optimizer = {
+    adam: { type: 'adam', lr },
+    momentum: { type: 'momentum', lr, momentum: 0.9 },
+    nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
+    sgd: { type: 'sgd', lr },
+  }[$('optimizer').value];
+  const config = {
+    epochs: readNumber('epochs', 'Epochs', true),
+    batch_size: readNumber('batch', 'The batch size', true),
+    optimizer,
+    seed: readNumber('seed', 'The seed', true),
+  };
+  if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
+  if (config.batch_size < 0 || config.seed < 0) throw new Error('the batch size and the seed cannot be negative');
+  return { spec: state.settings.spec, config, heldOut: readNumber('heldout', 'The held-out count', true) };
+}
+
+async function startTraining() {
+  showNotice('');
+  const previous = state.run.status;
+  setStatus('starting');
+  try {
+    const request = trainingRequest();
+    const started = await engine.request('train', request);
+    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false };
+    lossChart.reset(request.config.epochs);
+    accChart.reset(request.config.epochs);
+    $('progress').value = 0;
+    for (const id of ['stat-epoch', 'stat-speed', 'stat-loss', 'stat-val-acc']) $(id).textContent = '–';
+    $('backend').textContent = `backend: ${started.backend}`;
+    setStatus('running');
+  } catch (err) {
+    setStatus(previous);
+    showNotice(err.message);
+  }
+}
+
+function onEvent(e) {
+  const run = state.run;
+  if (e.type === 'step') {
+    const x = e.epoch - 1 + e.step / e.steps_per_epoch;
+    $('progress').value = x / run.epochs;
+    $('stat-epoch').textContent = `${e.epoch} / ${run.epochs}`;
+    $('stat-speed').textContent = Math.round(e.samples_per_sec).toLocaleString();
+    $('stat-loss').textContent = e.loss.toFixed(4);
+    lossChart.push(x, [e.loss, null]);
+    accChart.push(x, [e.accuracy, null]);
+  } else if (e.type === 'epoch') {
+    lossChart.push(e.epoch, [null, e.val_loss]);
+    accChart.push(e.epoch, [null, e.val_accuracy]);
+    $('stat-val-acc').textContent = `${(e.val_accuracy * 100).toFixed(1)} %`;
+    run.trained = true;
+    refreshPrediction();
+  }
+}
+
+function onProgress(msg) {
+  switch (msg.type) {
+    case 'ready':
+      $('backend').textContent = `backend: ${msg.backend}`;
+      break;
+    case 'events':
+      msg.events.forEach(onEvent);
+      break;
+    case 'finished':
+      setStatus('done');
+      showNotice('Training finished. Try the model in panel 4.', 'info');
+      break;
+    case 'stopped':
+      setStatus('stopped');
+      showNotice('Training stopped. The model keeps the weights it had reached.', 'info');
+      break;
+    case 'run-error':
+      setStatus('error');
+      showNotice(msg.message);
+      break;
+  }
+}
+
+function renderProbabilities(probs, classes) {
+  const best = probs.indexOf(Math.max(...probs));
+  $('probs').replaceChildren(...classes.map((name, k) => {
+    const li = document.createElement('li');
+    li.className = k === best ? 'best' : '';
+    li.innerHTML = '<span class="name"></span><span class="bar"><span></span></span><span class="value"></span>';
+    li.querySelector('.name').textContent = name;
+    li.querySelector('.bar span').style.width = `${(probs[k] * 100).toFixed(1)}%`;
+    li.querySelector('.value').textContent = `${(probs[k] * 100).toFixed(1)} %`;
+    return li;
+  }));
+  $('probs').dataset.prediction = classes[best];
+}
+
+async function predictDrawing(pixels) {
+  if (!pixels || state.dataset?.name !== 'digits') return;
+  if (!state.run.trained) {
+    showNotice('Train a model first (at least one epoch), then draw.', 'info');
+    return;
+  }
+  try {
+    const { probs } = await engine.request('predict', { features: pixels });
+    renderProbabilities(Array.from(probs), state.dataset.classes);
+  } catch (err) {
+    showNotice(err.message);
+  }
+}
+
+async function refreshPrediction() {
+  const info = state.dataset;
+  if (info.name === 'digits') {
+    if (!pad.empty) predictDrawing(pad.pixels());
+    return;
+  }
+  const { probs } = await engine.request('predict', { features: gridFeatures() });
+  drawRegions($('boundary'), probs, info.classes.length, info.points, info.labels);
+}
+
+async function changeDataset(name) {
+  const s = state.settings;
+  const familyChanged = family(name) !== family(s.dataset);
+  s.dataset = name;
+  if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
+  renderSettings();
+  await loadDataset(name);
+  await applyPreset(s.preset);
+}
+
+function wire() {
+  $('dataset').addEventListener('change', (e) => changeDataset(e.target.value).catch((err) => showNotice(err.message)));
+  $('preset').addEventListener('change', (e) => applyPreset(e.target.value).catch((err) => showNotice(err.message)));
+  $('spec').addEventListener('input', (e) => { state.settings.spec = e.target.value; saveSettings(); renderSummary(); });
+  for (const [key, id] of Object.entries(fields)) {
+    $(id).addEventListener('input', (e) => { state.settings[key] = e.target.value; saveSettings(); });
+  }
+  $('train').addEventListener('click', startTraining);
+  $('pause').addEventListener('click', async () => {
+    const { state: s } = await engine.request(state.run.status === 'paused' ? 'resume' : 'pause');
+    setStatus(s === 'paused' ? 'paused' : 'running');
+  });
+  $('stop').addEventListener('click', () => engine.request('stop'));
+  $('clear').addEventListener('click', () => { pad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
+}
+
+async function main() {
+  try {
+    Object.assign(state.settings, JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'));
+  } catch {
+    localStorage.removeItem(SETTINGS_KEY);
+  }
+  renderSettings();
+  wire();
+  setStatus('idle');
+  try {
+    await loadDataset(state.settings.dataset);
+    if (state.settings.spec) await renderSummary();
+    else await applyPreset(state.settings.preset);
+  } catch (err) {
+    showNotice(err.message);
+  }
+}
+
+main();
