@@ -21,8 +21,8 @@ impl<B: Backend> Layer<B> for ActivationLayer<B> {
         y
     }
 
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+    fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
         let (x, y) = self.cache.take().expect("activation backward before forward");
-        b.activation_backward(&x, &y, &dy, self.f)
+        Some(b.activation_backward(&x, &y, &dy, self.f))
     }
 }

@@ -34,12 +34,12 @@ impl<B: Backend> Layer<B> for Conv2d<B> {
         y
     }
 
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+    fn backward(&mut self, b: &B, dy: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
         let x = self.input.take().expect("conv2d backward before forward");
         let kernel_shape = B::shape(&self.weight.value);
         self.weight.grad = Some(b.conv2d_backward_weight(&dy, &x, self.geometry, &kernel_shape));
         self.bias.grad = Some(b.bias_grad(&dy));
-        b.conv2d_backward_input(&dy, &self.weight.value, self.geometry, &B::shape(&x))
+        input_grad.then(|| b.conv2d_backward_input(&dy, &self.weight.value, self.geometry, &B::shape(&x)))
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {

@@ -31,11 +31,11 @@ impl<B: Backend> Layer<B> for Dense<B> {
     }
 
     /// dW = xᵀ·dy, db = Σₙ dy, dx = dy·Wᵀ
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+    fn backward(&mut self, b: &B, dy: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
         let x = self.input.take().expect("dense backward before forward");
         self.weight.grad = Some(b.matmul(&x, &dy, true, false));
         self.bias.grad = Some(b.bias_grad(&dy));
-        b.matmul(&dy, &self.weight.value, false, true)
+        input_grad.then(|| b.matmul(&dy, &self.weight.value, false, true))
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {

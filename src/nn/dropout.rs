@@ -33,10 +33,10 @@ impl<B: Backend> Layer<B> for Dropout<B> {
         }
     }
 
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
-        match self.mask.take() {
+    fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
+        Some(match self.mask.take() {
             Some(mask) => b.mul(&dy, &mask),
             None => dy,
-        }
+        })
     }
 }

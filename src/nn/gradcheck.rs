@@ -44,7 +44,7 @@ fn check(spec_json: &str, batch: usize, mode: Mode, x: Option<CpuTensor>) {
     let x = x.unwrap_or_else(|| random(&shape, &mut rng));
     let y = model.forward(&Cpu, x.clone(), mode);
     let r = random(y.shape(), &mut rng);
-    let dx = model.backward(&Cpu, r.clone());
+    let dx = model.backward(&Cpu, r.clone(), true).expect("input gradient requested");
 
     let loss_at = |model: &mut Model<Cpu>, x: &CpuTensor| dot(&r, &model.forward(&Cpu, x.clone(), mode));
 

@@ -42,7 +42,9 @@ pub enum Mode {
 
 pub trait Layer<B: Backend> {
     fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor;
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor;
+    /// Stores parameter gradients and returns `dL/dx`; a layer may skip that (and return `None`)
+    /// when `input_grad` is false, as the first layer of a model in training is told.
+    fn backward(&mut self, b: &B, dy: B::Tensor, input_grad: bool) -> Option<B::Tensor>;
     fn params(&mut self) -> Vec<&mut Param<B>> {
         Vec::new()
     }

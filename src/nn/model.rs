@@ -65,9 +65,15 @@ impl<B: Backend> Model<B> {
         self.layers.iter_mut().fold(x, |h, layer| layer.forward(b, h, mode))
     }
 
-    /// Back-propagates `dL/dlogits`, leaving every parameter's gradient in place; returns `dL/dx`.
-    pub fn backward(&mut self, b: &B, dlogits: B::Tensor) -> B::Tensor {
-        self.layers.iter_mut().rev().fold(dlogits, |g, layer| layer.backward(b, g))
+    /// Back-propagates `dL/dlogits`, leaving every parameter's gradient in place. Returns `dL/dx`
+    /// when `input_grad` is set; training leaves it unset, which spares the first layer that work.
+    pub fn backward(&mut self, b: &B, dlogits: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
+        let mut g = Some(dlogits);
+        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
+            // Only the first layer (i == 0) is ever allowed to skip, so `g` is set here.
+            g = layer.backward(b, g.expect("gradient from the layer above"), input_grad || i > 0);
+        }
+        g
     }
 
     pub fn params(&mut self) -> Vec<&mut Param<B>> {

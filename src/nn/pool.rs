@@ -31,11 +31,11 @@ impl<B: Backend> Layer<B> for Pool2d<B> {
         y
     }
 
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
+    fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
         let x = self.input.take().expect("pool backward before forward");
-        match self.kind {
+        Some(match self.kind {
             PoolKind::Max => b.max_pool2d_backward(&x, &dy, self.geometry),
             PoolKind::Average => b.avg_pool2d_backward(&dy, self.geometry, &B::shape(&x)),
-        }
+        })
     }
 }

@@ -16,7 +16,7 @@ impl<B: Backend> Layer<B> for Flatten {
         flat
     }
 
-    fn backward(&mut self, b: &B, dy: B::Tensor) -> B::Tensor {
-        b.reshape(&dy, &self.input_shape.take().expect("flatten backward before forward"))
+    fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
+        Some(b.reshape(&dy, &self.input_shape.take().expect("flatten backward before forward")))
     }
 }

@@ -186,7 +186,7 @@ impl<B: Backend> Trainer<B> {
         let y = b.gather_rows(&self.train.y, indices);
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
         let out = b.softmax_cross_entropy(&logits, &y);
-        self.model.backward(b, out.grad);
+        self.model.backward(b, out.grad, false);
         self.optimizer.update(b, self.model.params());
         b.add_assign(&mut self.chunk.loss, &out.loss_sum);
         b.add_assign(&mut self.chunk.correct, &out.correct);

@@ -37,26 +37,28 @@ impl ConvDims {
         self.oh * self.ow
     }
 
-    /// Calls `f(col_index, input_index)` for every in-bounds tap of image-local im2col.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
-        let (s, p) = (self.g.stride as isize, self.g.padding as isize);
+    /// For kernel tap `(ky, kx)` of channel `ci`, calls `f(col_start, input_start, count)` for each
+    /// output row `oy`: the `count` outputs from `col_start` read inputs `input_start`,
+    /// `input_start + stride`, … (the taps that fall inside the image; the rest read padding).
+    fn for_each_tap_row(&self, mut f: impl FnMut(usize, usize, usize)) {
+        let (s, p) = (self.g.stride, self.g.padding);
         for ci in 0..self.c {
             for ky in 0..self.kh {
                 for kx in 0..self.kw {
                     let row = (ci * self.kh + ky) * self.kw + kx;
+                    // ix = ox·s + kx − p must lie in [0, w): ox in [first, last].
+                    let first = p.saturating_sub(kx).div_ceil(s);
+                    let Some(last) = (self.w + p).checked_sub(kx + 1).map(|v| (v / s).min(self.ow - 1)) else { continue };
+                    if first > last {
+                        continue;
+                    }
                     for oy in 0..self.oh {
-                        let iy = oy as isize * s + ky as isize - p;
+                        let iy = (oy * s + ky) as isize - p as isize;
                         if iy < 0 || iy >= self.h as isize {
                             continue;
                         }
-                        let in_row = (ci * self.h + iy as usize) * self.w;
-                        let col_row = row * self.pixels() + oy * self.ow;
-                        for ox in 0..self.ow {
-                            let ix = ox as isize * s + kx as isize - p;
-                            if ix >= 0 && ix < self.w as isize {
-                                f(col_row + ox, in_row + ix as usize);
-                            }
-                        }
+                        let input = (ci * self.h + iy as usize) * self.w + first * s + kx - p;
+                        f(row * self.pixels() + oy * self.ow + first, input, last - first + 1);
                     }
                 }
             }
@@ -65,12 +67,28 @@ impl ConvDims {
 
     fn im2col(&self, image: &[f32], cols: &mut [f32]) {
         cols.fill(0.0);
-        self.for_each_tap(|col, input| cols[col] = image[input]);
+        let s = self.g.stride;
+        self.for_each_tap_row(|col, input, count| {
+            let dst = &mut cols[col..col + count];
+            if s == 1 {
+                dst.copy_from_slice(&image[input..input + count]);
+            } else {
+                dst.iter_mut().zip(image[input..].iter().step_by(s)).for_each(|(d, v)| *d = *v);
+            }
+        });
     }
 
     fn col2im(&self, cols: &[f32], image: &mut [f32]) {
         image.fill(0.0);
-        self.for_each_tap(|col, input| image[input] += cols[col]);
+        let s = self.g.stride;
+        self.for_each_tap_row(|col, input, count| {
+            let src = &cols[col..col + count];
+            if s == 1 {
+                image[input..input + count].iter_mut().zip(src).for_each(|(d, v)| *d += v);
+            } else {
+                image[input..].iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
+            }
+        });
     }
 }
 

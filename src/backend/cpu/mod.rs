@@ -120,8 +120,9 @@ impl Backend for Cpu {
         assert_eq!(bias.len(), channels, "bias length");
         let b = data(bias);
         let mut out = data(x).to_vec();
-        for (i, v) in out.iter_mut().enumerate() {
-            *v += b[(i / inner) % channels];
+        for (i, plane) in out.chunks_exact_mut(inner).enumerate() {
+            let bc = b[i % channels];
+            plane.iter_mut().for_each(|v| *v += bc);
         }
         tensor(x.shape(), out)
     }
@@ -129,8 +130,8 @@ impl Backend for Cpu {
     fn bias_grad(&self, dy: &CpuTensor) -> CpuTensor {
         let (_, channels, inner) = channel_split(dy.shape());
         let mut g = vec![0.0; channels];
-        for (i, v) in data(dy).iter().enumerate() {
-            g[(i / inner) % channels] += v;
+        for (i, plane) in data(dy).chunks_exact(inner).enumerate() {
+            g[i % channels] += plane.iter().sum::<f32>();
         }
         tensor(&[channels], g)
     }

@@ -20,56 +20,69 @@ impl PoolDims {
         Self { planes: input[0] * input[1], h: input[2], w: input[3], oh, ow, g }
     }
 
-    /// Calls `f(output_index, window_input_indices)` for every output element.
-    fn for_each_window(&self, mut f: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
-        let (k, s) = (self.g.size, self.g.stride);
+    pub fn output_len(&self) -> usize {
+        self.planes * self.oh * self.ow
+    }
+
+    /// Calls `f(output_index, window_top_left_input_index)` for every output element.
+    fn for_each_window(&self, mut f: impl FnMut(usize, usize)) {
+        let s = self.g.stride;
         for plane in 0..self.planes {
             for oy in 0..self.oh {
                 for ox in 0..self.ow {
-                    let base = plane * self.h * self.w + oy * s * self.w + ox * s;
-                    let mut window = (0..k).flat_map(|dy| (0..k).map(move |dx| base + dy * self.w + dx));
-                    f((plane * self.oh + oy) * self.ow + ox, &mut window);
+                    f((plane * self.oh + oy) * self.ow + ox, plane * self.h * self.w + oy * s * self.w + ox * s);
                 }
             }
         }
     }
 
-    pub fn output_len(&self) -> usize {
-        self.planes * self.oh * self.ow
+    /// Input index of the first maximum in the window whose top-left input index is `corner`.
+    fn argmax(&self, x: &[f32], corner: usize) -> usize {
+        let mut best = corner;
+        for dy in 0..self.g.size {
+            for dx in 0..self.g.size {
+                let i = corner + dy * self.w + dx;
+                if x[i] > x[best] {
+                    best = i;
+                }
+            }
+        }
+        best
+    }
+
+    fn window_sum(&self, x: &[f32], corner: usize) -> f32 {
+        (0..self.g.size).map(|dy| x[corner + dy * self.w..corner + dy * self.w + self.g.size].iter().sum::<f32>()).sum()
     }
 }
 
 pub fn max_forward(x: &[f32], d: &PoolDims) -> Vec<f32> {
     let mut y = vec![0.0; d.output_len()];
-    d.for_each_window(|o, window| y[o] = window.map(|i| x[i]).fold(f32::NEG_INFINITY, f32::max));
+    d.for_each_window(|o, corner| y[o] = x[d.argmax(x, corner)]);
     y
 }
 
 /// The gradient goes to the first maximum of each window (a tie does not split it).
 pub fn max_backward(x: &[f32], dy: &[f32], d: &PoolDims) -> Vec<f32> {
     let mut dx = vec![0.0; x.len()];
-    d.for_each_window(|o, window| {
-        let mut best = window.next().expect("empty pool window");
-        for i in window {
-            if x[i] > x[best] {
-                best = i;
-            }
-        }
-        dx[best] += dy[o];
-    });
+    d.for_each_window(|o, corner| dx[d.argmax(x, corner)] += dy[o]);
     dx
 }
 
 pub fn avg_forward(x: &[f32], d: &PoolDims) -> Vec<f32> {
     let scale = 1.0 / (d.g.size * d.g.size) as f32;
     let mut y = vec![0.0; d.output_len()];
-    d.for_each_window(|o, window| y[o] = window.map(|i| x[i]).sum::<f32>() * scale);
+    d.for_each_window(|o, corner| y[o] = d.window_sum(x, corner) * scale);
     y
 }
 
 pub fn avg_backward(dy: &[f32], d: &PoolDims) -> Vec<f32> {
     let scale = 1.0 / (d.g.size * d.g.size) as f32;
     let mut dx = vec![0.0; d.planes * d.h * d.w];
-    d.for_each_window(|o, window| window.for_each(|i| dx[i] += dy[o] * scale));
+    d.for_each_window(|o, corner| {
+        for row in 0..d.g.size {
+            let start = corner + row * d.w;
+            dx[start..start + d.g.size].iter_mut().for_each(|v| *v += dy[o] * scale);
+        }
+    });
     dx
 }

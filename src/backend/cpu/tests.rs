@@ -50,6 +50,8 @@ fn conv2d_matches_direct_definition() {
         (Conv2dGeometry { stride: 1, padding: 0 }, [2, 1, 7, 6], [3, 1, 3, 3]),
         (Conv2dGeometry { stride: 2, padding: 1 }, [3, 2, 9, 8], [4, 2, 3, 3]),
         (Conv2dGeometry { stride: 1, padding: 2 }, [1, 3, 5, 5], [2, 3, 5, 5]),
+        (Conv2dGeometry { stride: 3, padding: 2 }, [2, 2, 8, 7], [3, 2, 2, 2]),
+        (Conv2dGeometry { stride: 2, padding: 0 }, [1, 1, 6, 9], [1, 1, 4, 1]),
     ] {
         let (x, w) = (random(&xs, 1), random(&ws, 2));
         assert_close(data(&Cpu.conv2d(&x, &w, g)), &conv_direct(&x, &w, g), 1e-4);
@@ -58,9 +60,18 @@ fn conv2d_matches_direct_definition() {
 
 #[test]
 fn conv2d_backward_passes_are_adjoints_of_forward() {
+    for (g, xs, ws) in [
+        (Conv2dGeometry { stride: 2, padding: 1 }, [2, 3, 7, 6], [4, 3, 3, 3]),
+        (Conv2dGeometry { stride: 3, padding: 2 }, [2, 2, 8, 7], [3, 2, 2, 2]),
+        (Conv2dGeometry { stride: 1, padding: 0 }, [3, 1, 6, 5], [2, 1, 5, 5]),
+    ] {
+        check_adjoint(g, &xs, &ws);
+    }
+}
+
+fn check_adjoint(g: Conv2dGeometry, xs: &[usize], ws: &[usize]) {
     // For a linear map y = A(x, w): <dy, A(x, w)> = <A*_x(dy), x> = <A*_w(dy), w>.
-    let g = Conv2dGeometry { stride: 2, padding: 1 };
-    let (x, w) = (random(&[2, 3, 7, 6], 3), random(&[4, 3, 3, 3], 4));
+    let (x, w) = (random(xs, 3), random(ws, 4));
     let y = Cpu.conv2d(&x, &w, g);
     let dy = random(y.shape(), 5);
     let dot = |a: &CpuTensor, b: &CpuTensor| data(a).iter().zip(data(b)).map(|(p, q)| (p * q) as f64).sum::<f64>();
