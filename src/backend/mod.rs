@@ -139,6 +139,11 @@ pub trait Backend: Clone + 'static {
     fn dense(&self, x: &Self::Tensor, w: &Self::Tensor, b: &Self::Tensor) -> Self::Tensor {
         self.add_bias(&self.matmul(x, w, false, false), b)
     }
+
+    /// [`Backend::conv2d`] plus `b[o]` on every element of output channel `o`.
+    fn conv2d_bias(&self, x: &Self::Tensor, w: &Self::Tensor, b: &Self::Tensor, g: Conv2dGeometry) -> Self::Tensor {
+        self.add_bias(&self.conv2d(x, w, g), b)
+    }
 }
 
 /// Waits for a future that is already complete, as every CPU read is. Panics if it is pending: only

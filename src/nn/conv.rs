@@ -29,7 +29,7 @@ impl<B: Backend> Conv2d<B> {
 
 impl<B: Backend> Layer<B> for Conv2d<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, _mode: Mode) -> B::Tensor {
-        let y = b.add_bias(&b.conv2d(&x, &self.weight.value, self.geometry), &self.bias.value);
+        let y = b.conv2d_bias(&x, &self.weight.value, &self.bias.value, self.geometry);
         self.input = Some(x);
         y
     }

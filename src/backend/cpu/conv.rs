@@ -92,15 +92,20 @@ impl ConvDims {
     }
 }
 
-/// `y[n, o, oh, ow]`
-pub fn forward(x: &[f32], w: &[f32], d: &ConvDims) -> Vec<f32> {
+/// `y[n, o, oh, ow]`, plus `bias[o]` on channel `o` when given (the product accumulates onto it).
+pub fn forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, d: &ConvDims) -> Vec<f32> {
     let (patch, pixels) = (d.patch(), d.pixels());
     let mut y = vec![0.0; d.n * d.o * pixels];
+    if let Some(bias) = bias {
+        for (i, plane) in y.chunks_exact_mut(pixels).enumerate() {
+            plane.fill(bias[i % d.o]);
+        }
+    }
     let mut cols = vec![0.0; patch * pixels];
     let image = d.c * d.h * d.w;
     for (xi, yi) in x.chunks_exact(image).zip(y.chunks_exact_mut(d.o * pixels)) {
         d.im2col(xi, &mut cols);
-        gemm_into(yi, w, &cols, d.o, patch, pixels, false, false, false);
+        gemm_into(yi, w, &cols, d.o, patch, pixels, false, false, bias.is_some());
     }
     y
 }

@@ -138,7 +138,24 @@ impl Backend for Cpu {
 
     fn conv2d(&self, x: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry) -> CpuTensor {
         let d = conv::ConvDims::new(x.shape(), w.shape(), g);
-        tensor(&[d.n, d.o, d.oh, d.ow], conv::forward(data(x), data(w), &d))
+        tensor(&[d.n, d.o, d.oh, d.ow], conv::forward(data(x), data(w), None, &d))
+    }
+
+    fn conv2d_bias(&self, x: &CpuTensor, w: &CpuTensor, b: &CpuTensor, g: Conv2dGeometry) -> CpuTensor {
+        let d = conv::ConvDims::new(x.shape(), w.shape(), g);
+        assert_eq!(b.len(), d.o, "conv2d bias length");
+        tensor(&[d.n, d.o, d.oh, d.ow], conv::forward(data(x), data(w), Some(data(b)), &d))
+    }
+
+    /// Rows start as the bias and the product accumulates onto them: one pass over the output.
+    fn dense(&self, x: &CpuTensor, w: &CpuTensor, b: &CpuTensor) -> CpuTensor {
+        let (xs, ws) = (x.shape(), w.shape());
+        assert!(xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0], "dense shapes {xs:?} · {ws:?}");
+        assert_eq!(b.shape(), &[ws[1]], "dense bias length");
+        let (n, k, m) = (xs[0], xs[1], ws[1]);
+        let mut y: Vec<f32> = data(b).repeat(n);
+        gemm_into(&mut y, data(x), data(w), n, k, m, false, false, true);
+        tensor(&[n, m], y)
     }
 
     fn conv2d_backward_input(&self, dy: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> CpuTensor {

@@ -54,7 +54,13 @@ fn conv2d_matches_direct_definition() {
         (Conv2dGeometry { stride: 2, padding: 0 }, [1, 1, 6, 9], [1, 1, 4, 1]),
     ] {
         let (x, w) = (random(&xs, 1), random(&ws, 2));
-        assert_close(data(&Cpu.conv2d(&x, &w, g)), &conv_direct(&x, &w, g), 1e-4);
+        let direct = conv_direct(&x, &w, g);
+        assert_close(data(&Cpu.conv2d(&x, &w, g)), &direct, 1e-4);
+        // The fused bias equals conv2d followed by add_bias.
+        let bias = random(&[ws[0]], 3);
+        let fused = Cpu.conv2d_bias(&x, &w, &bias, g);
+        let separate = Cpu.add_bias(&tensor(fused.shape(), direct), &bias);
+        assert_close(data(&fused), data(&separate), 1e-4);
     }
 }
 
@@ -113,6 +119,13 @@ fn softmax_cross_entropy_values() {
     assert_close(&g[..3], &[1.0 / 6.0, 1.0 / 6.0, (1.0 / 3.0 - 1.0) / 2.0], 1e-6);
     // Gradient rows of a softmax loss sum to zero.
     assert!(g[3..].iter().sum::<f32>().abs() < 1e-6);
+}
+
+#[test]
+fn fused_dense_equals_matmul_plus_bias() {
+    let (x, w, b) = (random(&[5, 7], 1), random(&[7, 3], 2), random(&[3], 3));
+    let separate = Cpu.add_bias(&Cpu.matmul(&x, &w, false, false), &b);
+    assert_close(data(&Cpu.dense(&x, &w, &b)), data(&separate), 1e-5);
 }
 
 #[test]
