@@ -10,7 +10,7 @@ pub enum Error {
     InvalidConfig(String),
     /// A data set or asset that cannot be used.
     InvalidData(String),
-    /// The loss became NaN or infinite.
+    /// The loss became NaN or infinite, or exploded.
     Diverged { epoch: usize, step: usize, lr: f32 },
 }
 
@@ -20,11 +20,27 @@ impl fmt::Display for Error {
             Error::InvalidSpec(m) | Error::InvalidConfig(m) | Error::InvalidData(m) => f.write_str(m),
             Error::Diverged { epoch, step, lr } => write!(
                 f,
-                "training diverged: the loss became NaN or infinite at step {step} (epoch {epoch}). \
-                 Lower the learning rate (now {lr}), or use Adam, which is less sensitive to it."
+                "training diverged: the loss exploded or became NaN at step {step} (epoch {epoch}). \
+                 Lower the learning rate (now {}), or use Adam, which is less sensitive to it.",
+                readable(*lr)
             ),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// `0.002` as it is, but `1e30` rather than thirty-one digits.
+fn readable(v: f32) -> String {
+    if v != 0.0 && !(1e-4..1e4).contains(&v.abs()) { format!("{v:e}") } else { v.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_in_messages_are_readable() {
+        assert_eq!(super::readable(0.002), "0.002");
+        assert_eq!(super::readable(1e30), "1e30");
+        assert_eq!(super::readable(1e-6), "1e-6");
+    }
+}

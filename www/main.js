@@ -197,6 +197,7 @@ function onProgress(msg) {
       showNotice('Training stopped. The model keeps the weights it had reached.', 'info');
       break;
     case 'run-error':
+      state.run.trained = false;
       setStatus('error');
       showNotice(msg.message);
       break;

@@ -207,7 +207,7 @@ impl<B: Backend> Trainer<B> {
             steps += 1;
         }
         let (loss, correct, samples) = self.chunk.take(&self.backend).await;
-        if !loss.is_finite() {
+        if self.diverged(loss / samples as f64) {
             return Err(Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.optimizer.spec().lr() });
         }
         let elapsed_s = ((now_ms() - started) / 1e3).max(1e-6);
@@ -239,6 +239,13 @@ impl<B: Backend> Trainer<B> {
             }
         }
         Ok(events)
+    }
+
+    /// A mean loss that is not finite, or above 100·ln(classes) (a hundred times what guessing
+    /// uniformly costs: the right class gets probability below e⁻¹⁰⁰ on average), means the run has
+    /// blown up; with saturated or dead units the loss can stay finite while it does.
+    fn diverged(&self, mean_loss: f64) -> bool {
+        !mean_loss.is_finite() || mean_loss > 100.0 * (self.model.outputs() as f64).ln()
     }
 
     fn start_epoch(&mut self) {

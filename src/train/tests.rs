@@ -105,6 +105,15 @@ fn a_diverging_run_stops_with_advice() {
 }
 
 #[test]
+fn an_exploding_but_finite_loss_also_stops() {
+    // Saturated tanh units keep the loss finite, but a step this large sends the logits to ±1e29.
+    let c = TrainConfig { epochs: 5, batch_size: 16, optimizer: OptimizerSpec::Sgd { lr: 1e30 }, seed: 1 };
+    let mut t = circle_trainer(c).unwrap();
+    let err = (0..20).find_map(|_| ready(t.run(5)).err()).expect("the loss must explode");
+    assert!(matches!(err, Error::Diverged { .. }), "{err}");
+}
+
+#[test]
 fn predict_gives_probability_rows() {
     let mut t = circle_trainer(config(0.02, 16, 10)).unwrap();
     run_to_end(&mut t);

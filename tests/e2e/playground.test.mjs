@@ -101,6 +101,17 @@ test('training the CNN preset reaches 90 % validation accuracy in one epoch, the
   await page.screenshot({ path: join(shots, 'playground-digits.png'), fullPage: true });
 });
 
+test('a diverging run stops with advice instead of drawing garbage', async () => {
+  await page.selectOption('#optimizer', 'sgd');
+  await page.fill('#lr', '1e30');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'error', null, { timeout: 60_000 });
+  assert.match(await text('#notice'), /diverged[\s\S]*Lower the learning rate \(now 1e30\)/);
+  assert.equal(await page.isEnabled('#train'), true);
+  await page.selectOption('#optimizer', 'adam');
+  await page.fill('#lr', '0.002');
+});
+
 test('a toy set trains an MLP and shows its decision regions', async () => {
   await page.selectOption('#dataset', 'spiral');
   await page.waitForFunction(() => /1,000 samples of 2, 3 classes/.test(document.getElementById('dataset-info').textContent));
