@@ -49,9 +49,42 @@ impl Rng {
     }
 }
 
+/// PCG's output hash of one 32-bit word (O'Neill, "PCG: a family of simple fast space-efficient
+/// statistically good algorithms for random number generation").
+pub fn pcg_hash(input: u32) -> u32 {
+    let state = input.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277_803_737);
+    (word >> 22) ^ word
+}
+
+/// A uniform number in [0, 1) that depends only on `(seed, index)`: every element of a random
+/// tensor can be drawn independently, in any order, on any device, with the same result. The same
+/// formula is in `gpu/shaders/elementwise.wgsl`.
+pub fn counter_uniform(seed: u32, index: u32) -> f32 {
+    (pcg_hash(index ^ pcg_hash(seed)) >> 8) as f32 / (1u32 << 24) as f32
+}
+
+/// Folds a 64-bit seed into the 32 bits a GPU kernel can use.
+pub fn fold_seed(seed: u64) -> u32 {
+    (seed ^ (seed >> 32)) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counter_uniform_is_uniform_and_seeded() {
+        let n = 100_000u32;
+        let us: Vec<f32> = (0..n).map(|i| counter_uniform(5, i)).collect();
+        assert!(us.iter().all(|u| (0.0..1.0).contains(u)));
+        let mean = us.iter().sum::<f32>() / n as f32;
+        assert!((mean - 0.5).abs() < 0.005, "{mean}");
+        let below_tenth = us.iter().filter(|&&u| u < 0.1).count() as f32 / n as f32;
+        assert!((below_tenth - 0.1).abs() < 0.005, "{below_tenth}");
+        assert_ne!(counter_uniform(5, 0), counter_uniform(6, 0));
+        assert_eq!(counter_uniform(5, 9), counter_uniform(5, 9));
+    }
 
     #[test]
     fn same_seed_same_stream() {

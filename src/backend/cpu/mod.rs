@@ -7,7 +7,7 @@ mod pool;
 pub use matmul::gemm_into;
 
 use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
-use crate::rng::Rng;
+use crate::rng::{counter_uniform, fold_seed};
 use ndarray::{ArcArray, IxDyn};
 
 /// A CPU tensor: a shared, copy-on-write n-dimensional array, so cloning a handle is cheap.
@@ -209,9 +209,9 @@ impl Backend for Cpu {
     }
 
     fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> CpuTensor {
-        let mut rng = Rng::new(seed);
-        let n = shape.iter().product();
-        tensor(shape, (0..n).map(|_| if rng.uniform() < keep { 1.0 / keep } else { 0.0 }).collect())
+        let seed = fold_seed(seed);
+        let n: usize = shape.iter().product();
+        tensor(shape, (0..n as u32).map(|i| if counter_uniform(seed, i) < keep { 1.0 / keep } else { 0.0 }).collect())
     }
 
     fn softmax(&self, logits: &CpuTensor) -> CpuTensor {

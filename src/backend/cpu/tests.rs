@@ -1,5 +1,6 @@
 use super::*;
 use crate::backend::ready;
+use crate::rng::Rng;
 
 fn random(shape: &[usize], seed: u64) -> CpuTensor {
     let mut rng = Rng::new(seed);
