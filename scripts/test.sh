@@ -7,6 +7,8 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH"
 export CHROMEDRIVER=/usr/bin/chromedriver TRUNK_SKIP_VERSION_CHECK=true XDG_RUNTIME_DIR=/tmp
+# GPU tests must run here (lavapipe where there is no GPU), never pass by being skipped.
+export WHETSTONE_REQUIRE_GPU=1
 
 echo "== native tests"
 cargo test

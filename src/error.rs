@@ -10,6 +10,8 @@ pub enum Error {
     InvalidConfig(String),
     /// A data set or asset that cannot be used.
     InvalidData(String),
+    /// No GPU adapter or device, or the device was lost.
+    NoGpu(String),
     /// The loss became NaN or infinite, or exploded.
     Diverged { epoch: usize, step: usize, lr: f32 },
 }
@@ -17,7 +19,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidSpec(m) | Error::InvalidConfig(m) | Error::InvalidData(m) => f.write_str(m),
+            Error::InvalidSpec(m) | Error::InvalidConfig(m) | Error::InvalidData(m) | Error::NoGpu(m) => f.write_str(m),
             Error::Diverged { epoch, step, lr } => write!(
                 f,
                 "training diverged: the loss exploded or became NaN at step {step} (epoch {epoch}). \

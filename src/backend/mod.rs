@@ -11,6 +11,7 @@
 //! `[in, out]`, labels are class indices stored as `f32` in a `[batch]` tensor.
 
 pub mod cpu;
+pub mod gpu;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -78,7 +79,8 @@ pub trait Backend: Clone + 'static {
     fn name(&self) -> String;
 
     fn shape(t: &Self::Tensor) -> Vec<usize>;
-    fn from_slice(&self, data: &[f32], shape: &[usize]) -> Self::Tensor;
+    /// Copies host data to the device.
+    fn upload(&self, data: &[f32], shape: &[usize]) -> Self::Tensor;
     fn zeros(&self, shape: &[usize]) -> Self::Tensor;
     /// Copies a tensor back to the host. On a GPU this waits for the queue; call it rarely.
     fn read(&self, t: &Self::Tensor) -> impl Future<Output = Vec<f32>>;

@@ -16,7 +16,7 @@ impl<B: Backend> Dense<B> {
     pub fn new(b: &B, inputs: usize, units: usize, init: Init, rng: &mut Rng) -> Self {
         let w = init::weights(init, inputs * units, inputs, units, rng);
         Self {
-            weight: Param::new(b.from_slice(&w, &[inputs, units])),
+            weight: Param::new(b.upload(&w, &[inputs, units])),
             bias: Param::new(b.zeros(&[units])),
             input: None,
         }

@@ -16,7 +16,7 @@ fn random(shape: &[usize], rng: &mut Rng) -> CpuTensor {
     let n = shape.iter().product();
     // Kept at least 0.1 away from zero so that ε-steps never cross the kink of a rectifier.
     let v: Vec<f32> = (0..n).map(|_| { let z = rng.normal(); z.signum() * (z.abs() + 0.1) }).collect();
-    Cpu.from_slice(&v, shape)
+    Cpu.upload(&v, shape)
 }
 
 fn dot(a: &CpuTensor, b: &CpuTensor) -> f64 {
@@ -94,7 +94,7 @@ fn max_pool2d() {
     // Distinct values 0.05 apart: an ε-step never changes which element is the maximum.
     let mut values: Vec<f32> = (0..2 * 2 * 4 * 6).map(|i| i as f32 * 0.05).collect();
     Rng::new(3).shuffle(&mut values);
-    let x = Cpu.from_slice(&values, &[2, 2, 4, 6]);
+    let x = Cpu.upload(&values, &[2, 2, 4, 6]);
     check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":2},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x.clone()));
     check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":3,"stride":1},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x));
 }
@@ -132,7 +132,7 @@ fn a_whole_small_network() {
 fn softmax_cross_entropy_loss() {
     let mut rng = Rng::new(8);
     let logits = random(&[4, 5], &mut rng);
-    let labels = Cpu.from_slice(&[0.0, 3.0, 4.0, 3.0], &[4]);
+    let labels = Cpu.upload(&[0.0, 3.0, 4.0, 3.0], &[4]);
     // The op returns the summed loss and the gradient of the mean, so compare against L_sum / n.
     let mean_loss = |z: &CpuTensor| ready(Cpu.read(&Cpu.softmax_cross_entropy(z, &labels).loss_sum))[0] as f64 / 4.0;
     let grad = Cpu.softmax_cross_entropy(&logits, &labels).grad;

@@ -71,7 +71,7 @@ impl<B: Backend> DeviceData<B> {
         let mut shape = vec![d.len()];
         shape.extend(&d.sample_shape);
         let labels: Vec<f32> = d.labels.iter().map(|&l| l as f32).collect();
-        Self { x: b.from_slice(&d.features, &shape), y: b.from_slice(&labels, &[d.len()]), len: d.len() }
+        Self { x: b.upload(&d.features, &shape), y: b.upload(&labels, &[d.len()]), len: d.len() }
     }
 }
 
@@ -280,13 +280,13 @@ impl<B: Backend> Trainer<B> {
     pub async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
         let spec = self.model.spec();
         let width: usize = spec.input.iter().product();
-        if features.is_empty() || features.len() % width != 0 {
+        if features.is_empty() || !features.len().is_multiple_of(width) {
             return Err(Error::InvalidData(format!("{} values are not a whole number of samples of shape {:?}", features.len(), spec.input)));
         }
         let mut shape = vec![features.len() / width];
         shape.extend(&spec.input);
         let b = self.backend.clone();
-        let logits = self.model.forward(&b, b.from_slice(features, &shape), Mode::Eval);
+        let logits = self.model.forward(&b, b.upload(features, &shape), Mode::Eval);
         Ok(b.read(&b.softmax(&logits)).await)
     }
 }

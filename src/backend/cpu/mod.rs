@@ -76,7 +76,7 @@ impl Backend for Cpu {
         t.shape().to_vec()
     }
 
-    fn from_slice(&self, values: &[f32], shape: &[usize]) -> CpuTensor {
+    fn upload(&self, values: &[f32], shape: &[usize]) -> CpuTensor {
         tensor(shape, values.to_vec())
     }
 

@@ -97,7 +97,7 @@ fn pooling_forward_and_backward() {
     assert_eq!(data(&Cpu.avg_pool2d(&x, g)), &[2.5, 4.5, 10.5, 12.5]);
     let dy = tensor(&[1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]);
     let dx = Cpu.max_pool2d_backward(&x, &dy, g);
-    let mut want = vec![0.0; 16];
+    let mut want = [0.0; 16];
     (want[5], want[7], want[13], want[15]) = (1.0, 2.0, 3.0, 4.0);
     assert_eq!(data(&dx), &want[..]);
     let da = Cpu.avg_pool2d_backward(&dy, g, &[1, 1, 4, 4]);

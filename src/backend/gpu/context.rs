@@ -1,0 +1,309 @@
+//! The device, its pipelines, and how work reaches it.
+//!
+//! - Pipelines and their bind-group layouts are built once, when the context is made.
+//! - Ops are recorded into one command encoder; nothing is submitted until a read (or an upload)
+//!   needs it, so a whole training step, or many, goes to the queue as one submission.
+//! - Each dispatch's small parameters (sizes, learning rate, batch indices) are appended to a host
+//!   arena that is written to one storage buffer just before the submission that uses it.
+//! - Tensor buffers come from a pool keyed by size and return to it when the last handle drops.
+//!   Reusing a buffer is safe: the queue runs commands in the order they were recorded.
+
+use crate::error::Error;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+const COMMON: &str = include_str!("shaders/common.wgsl");
+
+/// Every WGSL file and its entry points. Each entry point uses bindings 0 (parameters) to N
+/// without gaps, so a dispatch binds exactly its buffers in order.
+const SHADERS: &[(&str, &str, &[&str])] = &[
+    ("matmul", include_str!("shaders/matmul.wgsl"), &["matmul"]),
+    (
+        "unary",
+        include_str!("shaders/unary.wgsl"),
+        &["activation", "gather_rows", "im2col", "col2im", "channels_first", "max_pool", "avg_pool", "avg_pool_backward", "sum_all", "channel_sum", "softmax"],
+    ),
+    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_bias", "batch_first_bias", "max_pool_backward"]),
+    ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
+    ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
+    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam"]),
+    ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy"]),
+];
+
+/// Bytes of parameters one submission can carry before it is flushed early.
+const ARENA_BYTES: usize = 1 << 20;
+
+pub const WORKGROUP: u32 = 256;
+
+struct Kernel {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+struct Arena {
+    buffer: wgpu::Buffer,
+    bytes: Vec<u8>,
+}
+
+pub struct Context {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: String,
+    kernels: HashMap<&'static str, Kernel>,
+    encoder: RefCell<Option<wgpu::CommandEncoder>>,
+    arena: RefCell<Arena>,
+    pool: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
+    align: usize,
+    lost: Arc<AtomicBool>,
+}
+
+impl Context {
+    /// Finds an adapter and builds every pipeline; fails with a message when there is no GPU.
+    pub async fn new() -> Result<Rc<Self>, Error> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
+            .await
+            .map_err(|e| Error::NoGpu(format!("no GPU adapter: {e}")))?;
+        let info = adapter.get_info();
+        let available = adapter.limits();
+        let required_limits = wgpu::Limits {
+            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_buffer_size: available.max_buffer_size,
+            ..wgpu::Limits::default()
+        };
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor { label: Some("whetstone"), required_limits, ..Default::default() })
+            .await
+            .map_err(|e| Error::NoGpu(format!("the GPU adapter refused a device: {e}")))?;
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
+
+        let mut kernels = HashMap::new();
+        for (file, source, entries) in SHADERS {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(file),
+                source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()),
+            });
+            for &entry in entries.iter() {
+                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                let layout = pipeline.get_bind_group_layout(0);
+                kernels.insert(entry, Kernel { pipeline, layout });
+            }
+        }
+        let arena = Arena {
+            buffer: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("parameters"),
+                size: ARENA_BYTES as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            bytes: Vec::with_capacity(ARENA_BYTES),
+        };
+        let name = if info.name.is_empty() { "WebGPU adapter".to_string() } else { info.name.clone() };
+        Ok(Rc::new(Self {
+            align: device.limits().min_storage_buffer_offset_alignment as usize,
+            device,
+            queue,
+            adapter: name,
+            kernels,
+            encoder: RefCell::new(None),
+            arena: RefCell::new(arena),
+            pool: RefCell::new(HashMap::new()),
+            lost,
+        }))
+    }
+
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    fn with_encoder<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder) -> R) -> R {
+        let mut slot = self.encoder.borrow_mut();
+        let encoder = slot.get_or_insert_with(|| self.device.create_command_encoder(&Default::default()));
+        f(encoder)
+    }
+
+    /// Submits everything recorded so far, with the parameters it reads.
+    pub fn flush(&self) {
+        let Some(encoder) = self.encoder.borrow_mut().take() else { return };
+        let mut arena = self.arena.borrow_mut();
+        if !arena.bytes.is_empty() {
+            self.queue.write_buffer(&arena.buffer, 0, &arena.bytes);
+            arena.bytes.clear();
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+
+    /// A buffer of at least `bytes` bytes (its contents are whatever it last held).
+    pub fn acquire(&self, bytes: u64) -> wgpu::Buffer {
+        let size = bytes.max(4).next_multiple_of(4);
+        if let Some(buffer) = self.pool.borrow_mut().get_mut(&size).and_then(Vec::pop) {
+            return buffer;
+        }
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    pub fn release(&self, buffer: wgpu::Buffer) {
+        self.pool.borrow_mut().entry(buffer.size()).or_default().push(buffer);
+    }
+
+    /// Writes host data into a buffer, ordered after everything recorded before it.
+    pub fn upload(&self, buffer: &wgpu::Buffer, data: &[f32]) {
+        // queue.write_buffer runs before the commands of the next submission, so anything already
+        // recorded must be submitted first.
+        self.flush();
+        if !data.is_empty() {
+            self.queue.write_buffer(buffer, 0, bytemuck::cast_slice(data));
+        }
+    }
+
+    pub fn clear(&self, buffer: &wgpu::Buffer) {
+        self.with_encoder(|e| e.clear_buffer(buffer, 0, None));
+    }
+
+    pub fn copy(&self, from: &wgpu::Buffer, to: &wgpu::Buffer, bytes: u64) {
+        if bytes > 0 {
+            self.with_encoder(|e| e.copy_buffer_to_buffer(from, 0, to, 0, bytes));
+        }
+    }
+
+    /// Records one dispatch of `entry` with `params` at binding 0 and `buffers` at bindings 1…N,
+    /// over `threads` threads of a 1-D launch (or `groups` workgroups when given).
+    pub fn dispatch(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], launch: Launch) {
+        let kernel = self.kernels.get(entry).unwrap_or_else(|| panic!("no kernel named {entry}"));
+        let param_bytes: &[u8] = bytemuck::cast_slice(params);
+        let len = param_bytes.len().max(4);
+        let offset = {
+            let needs = self.arena.borrow().bytes.len().next_multiple_of(self.align) + len;
+            if needs > ARENA_BYTES {
+                self.flush();
+            }
+            let mut arena = self.arena.borrow_mut();
+            let offset = arena.bytes.len().next_multiple_of(self.align);
+            arena.bytes.resize(offset, 0);
+            arena.bytes.extend_from_slice(param_bytes);
+            arena.bytes.resize(offset + len, 0);
+            offset
+        };
+        let arena = self.arena.borrow();
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &arena.buffer,
+                offset: offset as u64,
+                size: wgpu::BufferSize::new(len as u64),
+            }),
+        }];
+        entries.extend(buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() }));
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &kernel.layout, entries: &entries });
+        let (x, y) = match launch {
+            Launch::Threads(n) => spread(n.div_ceil(WORKGROUP)),
+            Launch::Groups(x, y) => (x, y),
+        };
+        if x == 0 || y == 0 {
+            return;
+        }
+        self.with_encoder(|e| {
+            let mut pass = e.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(entry), timestamp_writes: None });
+            pass.set_pipeline(&kernel.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        });
+    }
+
+    /// Copies `bytes` bytes of `buffer` back to the host once the queue has run.
+    pub async fn read(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<f32>, Error> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read-back"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.copy(buffer, &staging, bytes);
+        self.flush();
+        let signal = MapSignal::default();
+        let state = signal.state.clone();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
+            let mut s = state.lock().expect("map state");
+            s.result = Some(result.is_ok());
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::NoGpu(format!("the GPU stopped answering: {e}")))?;
+        if !signal.await || self.is_lost() {
+            return Err(Error::NoGpu("the GPU device was lost while reading results".into()));
+        }
+        let view = staging.slice(..).get_mapped_range().map_err(|e| Error::NoGpu(format!("read-back failed: {e}")))?;
+        let values = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(values)
+    }
+}
+
+/// How many workgroups a dispatch launches.
+#[derive(Clone, Copy, Debug)]
+pub enum Launch {
+    /// One thread per element of a 1-D range, in workgroups of [`WORKGROUP`].
+    Threads(u32),
+    /// An explicit grid of workgroups.
+    Groups(u32, u32),
+}
+
+/// Spreads `groups` workgroups over x and y so that neither exceeds the 65,535 limit.
+fn spread(groups: u32) -> (u32, u32) {
+    let x = groups.min(65_535);
+    (x, if x == 0 { 0 } else { groups.div_ceil(x) })
+}
+
+#[derive(Default)]
+struct MapState {
+    result: Option<bool>,
+    waker: Option<Waker>,
+}
+
+/// Resolves when a buffer's `map_async` callback has run, to whether the mapping succeeded.
+#[derive(Default)]
+struct MapSignal {
+    state: Arc<Mutex<MapState>>,
+}
+
+impl Future for MapSignal {
+    type Output = bool;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<bool> {
+        let mut s = self.state.lock().expect("map state");
+        match s.result {
+            Some(ok) => Poll::Ready(ok),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}

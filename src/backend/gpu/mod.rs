@@ -1,0 +1,385 @@
+//! The GPU backend on `wgpu`: WebGPU in the browser, Vulkan / Metal / DX12 natively. Kernels are
+//! WGSL files in `shaders/`; every op has its CPU reference in `backend::cpu` and a parity test in
+//! `tests.rs`.
+
+mod context;
+
+use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
+use crate::error::Error;
+use crate::rng::fold_seed;
+use context::{Context, Launch};
+use std::rc::Rc;
+
+/// A handle on the GPU. Cloning shares the device.
+#[derive(Clone)]
+pub struct Gpu {
+    ctx: Rc<Context>,
+}
+
+/// A buffer that goes back to the pool when its last tensor handle drops.
+struct Storage {
+    buffer: Option<wgpu::Buffer>,
+    ctx: Rc<Context>,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            self.ctx.release(buffer);
+        }
+    }
+}
+
+/// A tensor on the GPU: shared storage and a shape. Reshaping shares the storage.
+#[derive(Clone)]
+pub struct GpuTensor {
+    storage: Rc<Storage>,
+    shape: Vec<usize>,
+}
+
+impl GpuTensor {
+    fn buffer(&self) -> &wgpu::Buffer {
+        self.storage.buffer.as_ref().expect("live tensor has a buffer")
+    }
+
+    fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// Sizes of a matrix product `op(a)·op(b)`: `[m, k]·[k, n]`, with which operands are transposed.
+#[derive(Clone, Copy)]
+struct Product {
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+}
+
+fn count(shape: &[usize]) -> u32 {
+    u32::try_from(shape.iter().product::<usize>()).expect("tensor too large for the GPU backend")
+}
+
+fn u(v: usize) -> u32 {
+    u32::try_from(v).expect("size fits in u32")
+}
+
+fn activation_code(f: Activation) -> (u32, f32) {
+    match f {
+        Activation::Relu => (0, 0.0),
+        Activation::LeakyRelu(alpha) => (1, alpha),
+        Activation::Tanh => (2, 0.0),
+        Activation::Sigmoid => (3, 0.0),
+    }
+}
+
+impl Gpu {
+    /// Opens the default adapter, or says why there is none.
+    pub async fn new() -> Result<Self, Error> {
+        Ok(Self { ctx: Context::new().await? })
+    }
+
+    pub fn adapter(&self) -> &str {
+        &self.ctx.adapter
+    }
+
+    pub fn is_lost(&self) -> bool {
+        self.ctx.is_lost()
+    }
+
+    /// A tensor with uninitialised contents; every op writes all of its output.
+    fn empty(&self, shape: &[usize]) -> GpuTensor {
+        let buffer = self.ctx.acquire(count(shape) as u64 * 4);
+        GpuTensor { storage: Rc::new(Storage { buffer: Some(buffer), ctx: self.ctx.clone() }), shape: shape.to_vec() }
+    }
+
+    /// Gives `t` storage of its own before an in-place update, as copy-on-write does on the CPU.
+    fn make_unique(&self, t: &mut GpuTensor) {
+        if Rc::strong_count(&t.storage) > 1 {
+            let copy = self.empty(&t.shape);
+            self.ctx.copy(t.buffer(), copy.buffer(), t.len() as u64 * 4);
+            *t = copy;
+        }
+    }
+
+    fn map(&self, entry: &str, params: &[u32], inputs: &[&GpuTensor], shape: &[usize], threads: u32) -> GpuTensor {
+        let out = self.empty(shape);
+        let mut buffers: Vec<&wgpu::Buffer> = inputs.iter().map(|t| t.buffer()).collect();
+        buffers.push(out.buffer());
+        self.ctx.dispatch(entry, params, &buffers, Launch::Threads(threads));
+        out
+    }
+
+    /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row.
+    fn matmul_raw(&self, a: &GpuTensor, b: &GpuTensor, p: Product, bias: Option<&GpuTensor>) -> GpuTensor {
+        let Product { m, k, n, ta, tb } = p;
+        let c = self.empty(&[m, n]);
+        let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 3;
+        // An unused bias binding still needs a buffer; `a` is read-only there, so it may alias.
+        let bias_buffer = bias.map_or(a.buffer(), |t| t.buffer());
+        self.ctx.dispatch(
+            "matmul",
+            &[u(m), u(k), u(n), flags],
+            &[a.buffer(), b.buffer(), bias_buffer, c.buffer()],
+            Launch::Groups(u(n.div_ceil(64)), u(m.div_ceil(64))),
+        );
+        c
+    }
+
+    fn conv_params(x: &[usize], w: &[usize], g: Conv2dGeometry) -> [u32; 10] {
+        let oh = g.output_extent(x[2], w[2]).expect("kernel taller than padded input");
+        let ow = g.output_extent(x[3], w[3]).expect("kernel wider than padded input");
+        [x[0], x[1], x[2], x[3], w[2], w[3], oh, ow, g.stride, g.padding].map(u)
+    }
+
+    /// `[c·kh·kw, n·oh·ow]` receptive fields of `x`.
+    fn im2col(&self, x: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
+        let rows = (p[1] * p[4] * p[5]) as usize;
+        let cols = (p[0] * p[6] * p[7]) as usize;
+        self.map("im2col", p, &[x], &[rows, cols], u(rows * cols))
+    }
+
+    fn pool_params(x: &[usize], g: PoolGeometry) -> [u32; 7] {
+        let oh = g.output_extent(x[2]).expect("pool window taller than input");
+        let ow = g.output_extent(x[3]).expect("pool window wider than input");
+        [x[0] * x[1], x[2], x[3], oh, ow, g.size, g.stride].map(u)
+    }
+
+    fn sum_all(&self, x: &GpuTensor) -> GpuTensor {
+        let out = self.empty(&[1]);
+        self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1));
+        out
+    }
+
+    fn update(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
+        self.ctx.dispatch(entry, params, buffers, Launch::Threads(u(len)));
+    }
+}
+
+impl Backend for Gpu {
+    type Tensor = GpuTensor;
+
+    fn name(&self) -> String {
+        format!("GPU ({})", self.ctx.adapter)
+    }
+
+    fn shape(t: &GpuTensor) -> Vec<usize> {
+        t.shape.clone()
+    }
+
+    fn upload(&self, data: &[f32], shape: &[usize]) -> GpuTensor {
+        assert_eq!(data.len(), count(shape) as usize, "data length matches shape");
+        let t = self.empty(shape);
+        self.ctx.upload(t.buffer(), data);
+        t
+    }
+
+    fn zeros(&self, shape: &[usize]) -> GpuTensor {
+        let t = self.empty(shape);
+        self.ctx.clear(t.buffer());
+        t
+    }
+
+    fn read(&self, t: &GpuTensor) -> impl std::future::Future<Output = Vec<f32>> {
+        let (ctx, t) = (self.ctx.clone(), t.clone());
+        async move {
+            // A lost device yields NaN, which the training loop reports; the caller falls back.
+            ctx.read(t.buffer(), t.len() as u64 * 4).await.unwrap_or_else(|_| vec![f32::NAN; t.len()])
+        }
+    }
+
+    fn reshape(&self, t: &GpuTensor, shape: &[usize]) -> GpuTensor {
+        assert_eq!(count(shape) as usize, t.len(), "reshape keeps the element count");
+        GpuTensor { storage: t.storage.clone(), shape: shape.to_vec() }
+    }
+
+    fn gather_rows(&self, source: &GpuTensor, indices: &[u32]) -> GpuTensor {
+        let width: usize = source.shape[1..].iter().product();
+        let mut shape = source.shape.clone();
+        shape[0] = indices.len();
+        let mut params = vec![u(indices.len() * width), u(width)];
+        params.extend_from_slice(indices);
+        self.map("gather_rows", &params, &[source], &shape, count(&shape))
+    }
+
+    fn matmul(&self, a: &GpuTensor, b: &GpuTensor, transpose_a: bool, transpose_b: bool) -> GpuTensor {
+        let (sa, sb) = (&a.shape, &b.shape);
+        assert!(sa.len() == 2 && sb.len() == 2, "matmul takes 2-D operands, got {sa:?} and {sb:?}");
+        let (m, k) = if transpose_a { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
+        let (k2, n) = if transpose_b { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
+        assert_eq!(k, k2, "matmul inner sizes differ: {sa:?} and {sb:?}");
+        self.matmul_raw(a, b, Product { m, k, n, ta: transpose_a, tb: transpose_b }, None)
+    }
+
+    fn dense(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor) -> GpuTensor {
+        assert!(x.shape.len() == 2 && w.shape.len() == 2 && x.shape[1] == w.shape[0], "dense shapes {:?} · {:?}", x.shape, w.shape);
+        self.matmul_raw(x, w, Product { m: x.shape[0], k: x.shape[1], n: w.shape[1], ta: false, tb: false }, Some(b))
+    }
+
+    fn add_bias(&self, x: &GpuTensor, bias: &GpuTensor) -> GpuTensor {
+        let channels = x.shape[1];
+        assert_eq!(bias.len(), channels, "bias length");
+        let inner: usize = x.shape[2..].iter().product();
+        self.map("add_bias", &[count(&x.shape), u(channels), u(inner)], &[x, bias], &x.shape, count(&x.shape))
+    }
+
+    fn bias_grad(&self, dy: &GpuTensor) -> GpuTensor {
+        let (n, c) = (dy.shape[0], dy.shape[1]);
+        let inner: usize = dy.shape[2..].iter().product();
+        let out = self.empty(&[c]);
+        self.ctx.dispatch("channel_sum", &[u(n), u(c), u(inner)], &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1));
+        out
+    }
+
+    /// im2col, one product with the kernel as `[o, c·kh·kw]`, then back to NCHW.
+    fn conv2d(&self, x: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry) -> GpuTensor {
+        let zero = self.zeros(&[w.shape[0]]);
+        self.conv2d_bias(x, w, &zero, g)
+    }
+
+    fn conv2d_bias(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, g: Conv2dGeometry) -> GpuTensor {
+        assert_eq!(x.shape[1], w.shape[1], "conv2d channels: input {:?}, kernel {:?}", x.shape, w.shape);
+        let p = Self::conv_params(&x.shape, &w.shape, g);
+        let cols = self.im2col(x, &p);
+        let (o, patch, columns) = (w.shape[0], cols.shape[0], cols.shape[1]);
+        let y = self.matmul_raw(w, &cols, Product { m: o, k: patch, n: columns, ta: false, tb: false }, None);
+        let shape = [x.shape[0], o, p[6] as usize, p[7] as usize];
+        self.map("batch_first_bias", &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, count(&shape))
+    }
+
+    /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
+    fn conv2d_backward_input(&self, dy: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> GpuTensor {
+        let p = Self::conv_params(input_shape, &w.shape, g);
+        let (o, patch) = (w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]);
+        let columns = (p[0] * p[6] * p[7]) as usize;
+        let dy_cf = self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns));
+        let dcols = self.matmul_raw(w, &dy_cf, Product { m: patch, k: o, n: columns, ta: true, tb: false }, None);
+        self.map("col2im", &p, &[&dcols], input_shape, count(input_shape))
+    }
+
+    /// dw = dy (as `[o, n·oh·ow]`) · colsᵀ.
+    fn conv2d_backward_weight(&self, dy: &GpuTensor, x: &GpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> GpuTensor {
+        let p = Self::conv_params(&x.shape, kernel_shape, g);
+        let cols = self.im2col(x, &p);
+        let (o, patch, columns) = (kernel_shape[0], cols.shape[0], cols.shape[1]);
+        let dy_cf = self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns));
+        let dw = self.matmul_raw(&dy_cf, &cols, Product { m: o, k: columns, n: patch, ta: false, tb: true }, None);
+        self.reshape(&dw, kernel_shape)
+    }
+
+    fn max_pool2d(&self, x: &GpuTensor, g: PoolGeometry) -> GpuTensor {
+        let p = Self::pool_params(&x.shape, g);
+        let shape = [x.shape[0], x.shape[1], p[3] as usize, p[4] as usize];
+        self.map("max_pool", &p, &[x], &shape, count(&shape))
+    }
+
+    fn max_pool2d_backward(&self, x: &GpuTensor, dy: &GpuTensor, g: PoolGeometry) -> GpuTensor {
+        let p = Self::pool_params(&x.shape, g);
+        self.map("max_pool_backward", &p, &[x, dy], &x.shape, count(&x.shape))
+    }
+
+    fn avg_pool2d(&self, x: &GpuTensor, g: PoolGeometry) -> GpuTensor {
+        let p = Self::pool_params(&x.shape, g);
+        let shape = [x.shape[0], x.shape[1], p[3] as usize, p[4] as usize];
+        self.map("avg_pool", &p, &[x], &shape, count(&shape))
+    }
+
+    fn avg_pool2d_backward(&self, dy: &GpuTensor, g: PoolGeometry, input_shape: &[usize]) -> GpuTensor {
+        let p = Self::pool_params(input_shape, g);
+        self.map("avg_pool_backward", &p, &[dy], input_shape, count(input_shape))
+    }
+
+    fn activation(&self, x: &GpuTensor, f: Activation) -> GpuTensor {
+        let (kind, alpha) = activation_code(f);
+        self.map("activation", &[count(&x.shape), kind, alpha.to_bits()], &[x], &x.shape, count(&x.shape))
+    }
+
+    fn activation_backward(&self, x: &GpuTensor, y: &GpuTensor, dy: &GpuTensor, f: Activation) -> GpuTensor {
+        let (kind, alpha) = activation_code(f);
+        self.map("activation_backward", &[count(&x.shape), kind, alpha.to_bits()], &[x, y, dy], &x.shape, count(&x.shape))
+    }
+
+    fn mul(&self, a: &GpuTensor, b: &GpuTensor) -> GpuTensor {
+        assert_eq!(a.shape, b.shape, "mul shapes");
+        self.map("mul", &[count(&a.shape)], &[a, b], &a.shape, count(&a.shape))
+    }
+
+    fn add_assign(&self, acc: &mut GpuTensor, x: &GpuTensor) {
+        assert_eq!(acc.shape, x.shape, "add_assign shapes");
+        self.make_unique(acc);
+        self.update("add_assign", &[count(&x.shape)], &[acc.buffer(), x.buffer()], x.len());
+    }
+
+    fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> GpuTensor {
+        self.map("dropout_mask", &[count(shape), fold_seed(seed), keep.to_bits()], &[], shape, count(shape))
+    }
+
+    fn softmax(&self, logits: &GpuTensor) -> GpuTensor {
+        let (n, k) = (logits.shape[0], logits.shape[1]);
+        self.map("softmax", &[u(n), u(k)], &[logits], &logits.shape, u(n))
+    }
+
+    fn softmax_cross_entropy(&self, logits: &GpuTensor, labels: &GpuTensor) -> LossOutput<GpuTensor> {
+        let (n, k) = (logits.shape[0], logits.shape[1]);
+        assert_eq!(labels.shape, [n], "one label per row");
+        let grad = self.empty(&logits.shape);
+        let (row_loss, row_correct) = (self.empty(&[n]), self.empty(&[n]));
+        self.ctx.dispatch(
+            "softmax_cross_entropy",
+            &[u(n), u(k)],
+            &[logits.buffer(), labels.buffer(), grad.buffer(), row_loss.buffer(), row_correct.buffer()],
+            Launch::Threads(u(n)),
+        );
+        LossOutput { loss_sum: self.sum_all(&row_loss), correct: self.sum_all(&row_correct), grad }
+    }
+
+    fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
+        self.make_unique(p);
+        self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());
+    }
+
+    fn momentum_update(&self, p: &mut GpuTensor, g: &GpuTensor, v: &mut GpuTensor, lr: f32, momentum: f32, nesterov: bool) {
+        self.make_unique(p);
+        self.make_unique(v);
+        let params = [count(&p.shape), lr.to_bits(), momentum.to_bits(), nesterov as u32];
+        self.update("momentum", &params, &[p.buffer(), g.buffer(), v.buffer()], p.len());
+    }
+
+    fn adam_update(&self, p: &mut GpuTensor, g: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, s: AdamStep) {
+        self.make_unique(p);
+        self.make_unique(m);
+        self.make_unique(v);
+        let c1 = 1.0 - s.beta1.powi(s.step as i32);
+        let c2 = 1.0 - s.beta2.powi(s.step as i32);
+        let params = [count(&p.shape), s.lr.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), s.eps.to_bits(), c1.to_bits(), c2.to_bits()];
+        self.update("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
+    }
+}
+
+/// The thread's shared device for native tests and benchmarks, or `None` when there is no adapter
+/// (the reason is printed). With `WHETSTONE_REQUIRE_GPU` set, a missing adapter is a panic instead:
+/// CI sets it so that GPU tests can never pass by being skipped.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn test_device() -> Option<Gpu> {
+    use std::cell::RefCell;
+    thread_local! {
+        // Leaked so that it is never dropped during thread teardown, when wgpu can no longer run.
+        static DEVICE: RefCell<Option<Result<&'static Gpu, String>>> = const { RefCell::new(None) };
+    }
+    DEVICE.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let result = slot.get_or_insert_with(|| super::ready(Gpu::new()).map(|g| &*Box::leak(Box::new(g))).map_err(|e| e.to_string()));
+        match result {
+            Ok(g) => Some((*g).clone()),
+            Err(why) if std::env::var_os("WHETSTONE_REQUIRE_GPU").is_some() => panic!("WHETSTONE_REQUIRE_GPU is set but {why}"),
+            Err(why) => {
+                eprintln!("SKIPPED: no GPU for this test: {why}");
+                None
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+// Kernels that read two tensors `a` and `b` and write `out`.
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+// params: len
+@compute @workgroup_size(256)
+fn mul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = a[i] * b[i]; }
+}
+
+// a [n, c, inner] + b[c]. params: len, c, inner
+@compute @workgroup_size(256)
+fn add_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = a[i] + b[(i / pu(2u)) % pu(1u)]; }
+}
+
+// [o, n, q] → [n, o, q] plus b[o]. params: n, o, q
+@compute @workgroup_size(256)
+fn batch_first_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    let n = pu(0u); let o = pu(1u); let q = pu(2u);
+    if (i >= n * o * q) { return; }
+    let k = i % q; let ch = (i / q) % o; let img = i / (q * o);
+    out[i] = a[(ch * n + img) * q + k] + b[ch];
+}
+
+// a is the forward input x, b is dy; each input sums dy over the windows whose first maximum it is.
+// params: 0 planes, 1 h, 2 w, 3 oh, 4 ow, 5 size, 6 stride
+@compute @workgroup_size(256)
+fn max_pool_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    let h = pu(1u); let w = pu(2u); let oh = pu(3u); let ow = pu(4u); let size = pu(5u); let s = pu(6u);
+    if (i >= pu(0u) * h * w) { return; }
+    let ix = i % w; let iy = (i / w) % h; let plane = i / (w * h);
+    var sum = 0.0;
+    for (var oy = first_window(iy, size, s); oy <= min(iy / s, oh - 1u); oy++) {
+        for (var ox = first_window(ix, size, s); ox <= min(ix / s, ow - 1u); ox++) {
+            let corner = plane * h * w + oy * s * w + ox * s;
+            var best = corner;
+            for (var dy = 0u; dy < size; dy++) {
+                for (var dx = 0u; dx < size; dx++) {
+                    let j = corner + dy * w + dx;
+                    if (a[j] > a[best]) { best = j; }
+                }
+            }
+            if (best == i) { sum += b[(plane * oh + oy) * ow + ox]; }
+        }
+    }
+    out[i] = sum;
+}

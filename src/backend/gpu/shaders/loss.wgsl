@@ -1,0 +1,31 @@
+// Softmax cross-entropy, one thread per row of logits [rows, k] against class-index labels [rows]:
+// the gradient of the mean loss, and each row's loss and whether its argmax is right (summed after).
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(5) var<storage, read_write> row_correct: array<f32>;
+
+// params: rows, k
+@compute @workgroup_size(256)
+fn softmax_cross_entropy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let r = flat_index(wg, groups, l);
+    let rows = pu(0u);
+    let k = pu(1u);
+    if (r >= rows) { return; }
+    let y = u32(labels[r]);
+    var mx = logits[r * k];
+    var best = 0u;
+    for (var j = 1u; j < k; j++) {
+        let v = logits[r * k + j];
+        if (v > mx) { mx = v; best = j; }
+    }
+    var sum = 0.0;
+    for (var j = 0u; j < k; j++) { sum += exp(logits[r * k + j] - mx); }
+    row_loss[r] = log(sum) - (logits[r * k + y] - mx);
+    row_correct[r] = select(0.0, 1.0, best == y);
+    for (var j = 0u; j < k; j++) {
+        let prob = exp(logits[r * k + j] - mx) / sum;
+        grad[r * k + j] = (prob - select(0.0, 1.0, j == y)) / f32(rows);
+    }
+}

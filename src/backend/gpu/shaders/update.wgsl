@@ -1,0 +1,44 @@
+// In-place updates: parameters and optimiser state are read and written where they live.
+@group(0) @binding(1) var<storage, read_write> p: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> s1: array<f32>;
+@group(0) @binding(4) var<storage, read_write> s2: array<f32>;
+
+// p += g. params: len
+@compute @workgroup_size(256)
+fn add_assign(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { p[i] += g[i]; }
+}
+
+// p -= lr·g. params: len, lr
+@compute @workgroup_size(256)
+fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { p[i] -= pf(1u) * g[i]; }
+}
+
+// v = μv + g; p -= lr·v, or lr·(g + μv) with Nesterov. params: len, lr, μ, nesterov
+@compute @workgroup_size(256)
+fn momentum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i >= pu(0u)) { return; }
+    let mu = pf(2u);
+    let v = mu * s1[i] + g[i];
+    s1[i] = v;
+    p[i] -= pf(1u) * select(v, g[i] + mu * v, pu(3u) != 0u);
+}
+
+// Adam with bias correction. params: len, lr, β1, β2, ε, 1 − β1ᵗ, 1 − β2ᵗ
+@compute @workgroup_size(256)
+fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i >= pu(0u)) { return; }
+    let b1 = pf(2u);
+    let b2 = pf(3u);
+    let m = b1 * s1[i] + (1.0 - b1) * g[i];
+    let v = b2 * s2[i] + (1.0 - b2) * g[i] * g[i];
+    s1[i] = m;
+    s2[i] = v;
+    p[i] -= pf(1u) * (m / pf(5u)) / (sqrt(v / pf(6u)) + pf(4u));
+}
