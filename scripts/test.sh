@@ -9,6 +9,8 @@ export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH"
 export CHROMEDRIVER=/usr/bin/chromedriver TRUNK_SKIP_VERSION_CHECK=true XDG_RUNTIME_DIR=/tmp
 # GPU tests must run here (lavapipe where there is no GPU), never pass by being skipped.
 export WHETSTONE_REQUIRE_GPU=1
+# The whole browser suite (WebGPU on SwiftShader included) gets five minutes, not the default 20 s.
+export WASM_BINDGEN_TEST_TIMEOUT=300
 
 echo "== native tests"
 cargo test

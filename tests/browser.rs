@@ -1,9 +1,12 @@
-//! Runs in headless Chromium through `wasm-bindgen-test`: the core trains inside a real browser,
-//! on the wasm SIMD128 build.
+//! Runs in headless Chromium through `wasm-bindgen-test`: the core trains inside a real browser on
+//! the wasm SIMD128 build, and every GPU op matches the CPU through WebGPU (SwiftShader here).
 #![cfg(target_arch = "wasm32")]
+
+mod parity;
 
 use wasm_bindgen_test::*;
 use whetstone::backend::cpu::Cpu;
+use whetstone::backend::gpu::Gpu;
 use whetstone::data::mnist;
 use whetstone::nn::preset;
 use whetstone::optim::OptimizerSpec;
@@ -35,4 +38,43 @@ async fn cnn_trains_in_the_browser_and_its_loss_falls() {
     let probs = trainer.predict(&digits.features[..784]).await.unwrap();
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+}
+
+/// The browser's WebGPU adapter; a missing one fails the test, it is never skipped.
+async fn webgpu() -> Gpu {
+    Gpu::new().await.expect("WebGPU adapter in headless Chromium (started with --enable-unsafe-webgpu)")
+}
+
+macro_rules! in_browser {
+    ($($case:ident),* $(,)?) => {$(
+        #[wasm_bindgen_test]
+        async fn $case() {
+            parity::$case(&webgpu().await).await;
+        }
+    )*};
+}
+
+in_browser!(
+    matmul_all_transposes_and_awkward_sizes,
+    bias_and_its_gradient,
+    conv2d_forward_and_both_backwards,
+    pooling_forward_and_backward,
+    activations_and_element_wise_ops,
+    gather_reshape_zeros_and_read_back,
+    softmax_and_cross_entropy,
+    optimiser_updates,
+);
+
+#[wasm_bindgen_test]
+async fn cnn_trains_on_webgpu_like_on_the_cpu() {
+    let gpu = webgpu().await;
+    let digits = mnist::decode(DIGITS).unwrap();
+    let (train, val) = digits.split(500, 3).unwrap();
+    let config = TrainConfig { epochs: 1, batch_size: 32, optimizer: OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 5 };
+    let mut on_gpu = Trainer::new(gpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config.clone(), &train, &val).unwrap();
+    let mut on_cpu = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
+    for step in 1..=10 {
+        let (g, c) = (mean_step_loss(&on_gpu.run(1).await.unwrap()), mean_step_loss(&on_cpu.run(1).await.unwrap()));
+        assert!((g - c).abs() < 2e-3 * (1.0 + c.abs()), "step {step}: GPU loss {g}, CPU loss {c}");
+    }
 }

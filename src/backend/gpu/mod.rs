@@ -1,6 +1,6 @@
 //! The GPU backend on `wgpu`: WebGPU in the browser, Vulkan / Metal / DX12 natively. Kernels are
-//! WGSL files in `shaders/`; every op has its CPU reference in `backend::cpu` and a parity test in
-//! `tests.rs`.
+//! WGSL files in `shaders/`; every op has its CPU reference in `backend::cpu` and a parity case in
+//! `tests/parity/`, run natively and in the browser.
 
 mod context;
 
@@ -381,5 +381,3 @@ pub fn test_device() -> Option<Gpu> {
     })
 }
 
-#[cfg(test)]
-mod tests;
