@@ -13,18 +13,21 @@ const PRESETS = {
   toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
 };
 const DEFAULTS = {
-  digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', heldOut: 2000 },
-  toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', heldOut: 300 },
+  digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
+  toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
 };
 const family = (name) => (name === 'digits' ? 'digits' : 'toy');
 
 const state = {
-  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, ...DEFAULTS.digits, spec: '' },
+  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', ...DEFAULTS.digits, spec: '' },
+  gpu: { adapter: null, software: false, error: null },
   dataset: null,
   run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false },
 };
 
 const engine = new Engine(onProgress);
+// For the browser console and the end-to-end tests: the engine and the page state.
+globalThis.whetstone = { engine, state };
 const lossChart = new LiveChart($('loss-chart'), 'Loss', ['train loss', 'validation loss']);
 const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], { percent: true });
 const pad = new DrawingPad($('draw'), predictDrawing);
@@ -51,7 +54,7 @@ function setStatus(status) {
   document.body.dataset.status = status;
 }
 
-const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', heldOut: 'heldout' };
+const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', samples: 'samples', heldOut: 'heldout', device: 'device' };
 
 function renderSettings() {
   const s = state.settings;
@@ -138,7 +141,20 @@ function trainingRequest() {
   };
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
   if (config.batch_size < 0 || config.seed < 0) throw new Error('the batch size and the seed cannot be negative');
-  return { spec: state.settings.spec, config, heldOut: readNumber('heldout', 'The held-out count', true) };
+  return {
+    spec: state.settings.spec,
+    config,
+    samples: readNumber('samples', 'The number of samples', true),
+    heldOut: readNumber('heldout', 'The held-out count', true),
+    backend: chosenBackend(),
+  };
+}
+
+/** "Fastest available" is the GPU unless it is missing or a software adapter (slower than the CPU). */
+function chosenBackend() {
+  const choice = $('device').value;
+  if (choice !== 'auto') return choice;
+  return state.gpu.adapter && !state.gpu.software ? 'gpu' : 'cpu';
 }
 
 async function startTraining() {
@@ -180,13 +196,45 @@ function onEvent(e) {
   }
 }
 
+function renderDevices() {
+  const { adapter, error } = state.gpu;
+  const option = $('device').querySelector('option[value="gpu"]');
+  if (adapter) {
+    option.textContent = `GPU (WebGPU: ${adapter})`;
+    $('backend').textContent = `backend: ${chosenBackend() === 'gpu' ? `WebGPU, ${adapter}` : 'CPU'}`;
+    if (state.gpu.software && $('device').value === 'auto') {
+      showNotice(`WebGPU here is a software adapter (${adapter}), slower than the CPU backend, so training runs on the CPU. Choose “GPU” under “Runs on” to use it anyway.`, 'info');
+    }
+  } else {
+    gpuUnavailable(`WebGPU is not available here (${error}); training runs on the CPU.`);
+  }
+}
+
+function gpuUnavailable(reason) {
+  const option = $('device').querySelector('option[value="gpu"]');
+  option.disabled = true;
+  option.textContent = 'GPU (WebGPU: unavailable)';
+  state.gpu.adapter = null;
+  if ($('device').value === 'gpu') {
+    $('device').value = 'auto';
+    state.settings.device = 'auto';
+  }
+  $('backend').textContent = 'backend: CPU';
+  showNotice(reason, 'info');
+}
+
 function onProgress(msg) {
   switch (msg.type) {
     case 'ready':
+      state.gpu = { adapter: msg.gpu, software: msg.software, error: msg.gpuError };
+      renderDevices();
+      break;
+    case 'backend_changed':
+      gpuUnavailable(msg.reason);
       $('backend').textContent = `backend: ${msg.backend}`;
       break;
     case 'events':
-      msg.events.forEach(onEvent);
+      msg.events.forEach((e) => (e.type === 'backend_changed' ? onProgress(e) : onEvent(e)));
       break;
     case 'finished':
       setStatus('done');

@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, Training, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Training, presetSpec, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -9,10 +9,23 @@ const CHUNK_MS = 150;
 
 let data = null;
 let training = null;
+let gpu = null;
 const control = { state: 'idle', wake: null };
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
-const ready = init().then(() => post({ type: 'ready', backend: 'CPU' }));
+
+// WebGPU when the browser has an adapter; the CPU otherwise, and the page says why.
+async function openGpu() {
+  if (!('gpu' in navigator)) return { gpu: null, gpuError: 'this browser has no WebGPU' };
+  try {
+    gpu = await GpuDevice.open();
+    return { gpu: gpu.adapter, software: gpu.software, gpuError: null };
+  } catch (err) {
+    return { gpu: null, gpuError: err.message ?? String(err) };
+  }
+}
+
+const ready = init().then(openGpu).then((status) => post({ type: 'ready', ...status }));
 
 async function loadDataset(name) {
   if (name === 'digits') {
@@ -75,10 +88,13 @@ const handlers = {
     return { spec: presetSpec(name, data.sampleShape, data.classes.length) };
   },
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
-  train: ({ spec, config, heldOut }) => {
+  train: ({ spec, config, samples, heldOut, backend }) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
-    const run = new Training(spec, JSON.stringify(config), data, heldOut);
+    if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
+    const run = backend === 'gpu'
+      ? Training.onGpu(spec, JSON.stringify(config), data, samples, heldOut, gpu)
+      : new Training(spec, JSON.stringify(config), data, samples, heldOut);
     training?.free();
     training = run;
     control.state = 'running';
@@ -96,6 +112,11 @@ const handlers = {
   stop: () => {
     if (control.state !== 'idle') { control.state = 'stopping'; wake(); }
     return { state: control.state };
+  },
+  // Releases the GPU as a lost device would be; a run on it carries on on the CPU (used by tests).
+  'lose-gpu': () => {
+    gpu?.destroy();
+    return { lost: true };
   },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');

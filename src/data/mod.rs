@@ -64,6 +64,14 @@ impl Dataset {
         }
     }
 
+    /// The first `n` samples (the built-in sets interleave their classes, so any prefix is balanced).
+    pub fn head(&self, n: usize) -> Result<Dataset, Error> {
+        if n < 2 || n > self.len() {
+            return Err(Error::InvalidConfig(format!("use between 2 and {} samples of this data set, not {n}", self.len())));
+        }
+        Ok(self.subset(&(0..n).collect::<Vec<_>>()))
+    }
+
     /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
     pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         if held_out == 0 || held_out >= self.len() {
@@ -97,6 +105,16 @@ mod tests {
         assert_eq!(firsts, (0..10).map(|v| (2 * v) as f32).collect::<Vec<_>>());
         assert_eq!(d.split(3, 5).unwrap().1, val);
         assert!(d.split(0, 1).is_err() && d.split(10, 1).is_err());
+    }
+
+    #[test]
+    fn head_takes_a_prefix() {
+        let d = tiny();
+        let h = d.head(4).unwrap();
+        assert_eq!(h.labels, vec![0, 1, 0, 1]);
+        assert_eq!(h.features, (0..8).map(|v| v as f32).collect::<Vec<_>>());
+        assert!(d.head(11).unwrap_err().to_string().contains("between 2 and 10"));
+        assert!(d.head(1).is_err());
     }
 
     #[test]

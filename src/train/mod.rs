@@ -52,6 +52,16 @@ pub enum Event {
     },
 }
 
+/// The weights of a run at the end of an epoch, on the host: what a run resumes from on another
+/// backend when its device is lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Completed epochs.
+    pub epoch: usize,
+    /// Every parameter tensor, in the model's order.
+    pub weights: Vec<Vec<f32>>,
+}
+
 /// Loss and accuracy of a model on a data set.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Evaluation {
@@ -111,6 +121,7 @@ pub struct Trainer<B: Backend> {
     epoch_loss: f64,
     epoch_correct: f64,
     epoch_started_ms: f64,
+    snapshot: Option<Snapshot>,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -158,7 +169,49 @@ impl<B: Backend> Trainer<B> {
             epoch_loss: 0.0,
             epoch_correct: 0.0,
             epoch_started_ms: now_ms(),
+            snapshot: None,
         })
+    }
+
+    /// The weights as of the last completed epoch (`None` before the first one ends).
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Continues from a snapshot: its weights, at the epoch after it, with fresh optimiser state.
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), Error> {
+        let b = self.backend.clone();
+        let mut params = self.model.params();
+        if params.len() != snapshot.weights.len() {
+            return Err(Error::InvalidData(format!("the snapshot has {} tensors but the model has {}", snapshot.weights.len(), params.len())));
+        }
+        for (p, w) in params.iter_mut().zip(&snapshot.weights) {
+            let shape = B::shape(&p.value);
+            if shape.iter().product::<usize>() != w.len() {
+                return Err(Error::InvalidData(format!("a snapshot tensor has {} values where the model has shape {shape:?}", w.len())));
+            }
+            p.value = b.upload(w, &shape);
+            p.grad = None;
+        }
+        self.optimizer = Optimizer::new(self.config.optimizer.clone())?;
+        self.epoch = snapshot.epoch;
+        self.chunk = Tally::new(&b);
+        self.snapshot = Some(snapshot.clone());
+        self.start_epoch();
+        Ok(())
+    }
+
+    async fn take_snapshot(&mut self) -> Snapshot {
+        let b = self.backend.clone();
+        let mut weights = Vec::new();
+        for p in self.model.params() {
+            weights.push(b.read(&p.value).await);
+        }
+        Snapshot { epoch: self.epoch, weights }
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.backend
     }
 
     pub fn model(&self) -> &Model<B> {
@@ -233,6 +286,7 @@ impl<B: Backend> Trainer<B> {
                 val_accuracy: val.accuracy,
                 seconds: (now_ms() - self.epoch_started_ms) / 1e3,
             });
+            self.snapshot = Some(self.take_snapshot().await);
             self.start_epoch();
             if self.is_finished() {
                 events.push(Event::Finished { epochs: self.epoch });

@@ -123,3 +123,27 @@ fn predict_gives_probability_rows() {
     assert!(p[0] > 0.9 && p[3] > 0.9, "centre is class 0, the ring class 1: {p:?}");
     assert!(ready(t.predict(&[0.0, 0.0, 0.9])).is_err());
 }
+
+#[test]
+fn a_run_resumes_from_its_snapshot_on_another_trainer() {
+    let mut a = circle_trainer(config(0.02, 16, 4)).unwrap();
+    assert!(a.snapshot().is_none());
+    while a.snapshot().is_none_or(|s| s.epoch < 2) {
+        ready(a.run(100)).unwrap();
+    }
+    let snap = a.snapshot().unwrap().clone();
+    assert_eq!(snap.epoch, 2);
+    let before = ready(a.evaluate_validation());
+    // A fresh trainer (other initial weights) that restores the snapshot evaluates the same.
+    let mut other = config(0.02, 16, 4);
+    other.seed = 99;
+    let mut b = circle_trainer(other).unwrap();
+    b.restore(&snap).unwrap();
+    assert_eq!(ready(b.evaluate_validation()), before);
+    let events = run_to_end(&mut b);
+    let epochs: Vec<usize> = events.iter().filter_map(|e| if let Event::Epoch { epoch, .. } = e { Some(*epoch) } else { None }).collect();
+    assert_eq!(epochs, vec![3, 4], "it carries on from the epoch after the snapshot");
+    let mut wrong = snap.clone();
+    wrong.weights.pop();
+    assert!(b.restore(&wrong).is_err());
+}

@@ -1,10 +1,11 @@
 //! The JavaScript API: thin handles over the core, driven from a Web Worker. No maths here.
 
 use crate::backend::cpu::Cpu;
+use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
 use crate::data::{mnist, toy, Dataset};
 use crate::nn::{preset, ModelSpec};
-use crate::train::{TrainConfig, Trainer};
+use crate::train::{Event, TrainConfig, Trainer};
 use crate::Error;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -84,46 +85,160 @@ pub fn summarize(spec_json: &str) -> Result<JsValue, JsError> {
     to_js(&ModelSpec::from_json(spec_json).and_then(|s| s.summary()).map_err(js_error)?)
 }
 
-/// A training run on a held-out split of a data set. `run` and `predict` return promises: on a GPU
-/// backend they wait for the device.
+/// The browser's WebGPU device, opened once by the worker.
+#[wasm_bindgen]
+pub struct GpuDevice {
+    inner: Gpu,
+}
+
+#[wasm_bindgen]
+impl GpuDevice {
+    /// Resolves to the device, or rejects with why there is none (no WebGPU, no adapter).
+    pub async fn open() -> Result<GpuDevice, JsError> {
+        Ok(GpuDevice { inner: Gpu::new().await.map_err(js_error)? })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.inner.adapter().to_string()
+    }
+
+    /// True for a software adapter (SwiftShader, lavapipe): usually slower than the CPU backend.
+    #[wasm_bindgen(getter)]
+    pub fn software(&self) -> bool {
+        self.inner.is_software()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn lost(&self) -> bool {
+        self.inner.is_lost()
+    }
+
+    /// Releases the device at once; a run on it then continues on the CPU.
+    pub fn destroy(&self) {
+        self.inner.destroy();
+    }
+}
+
+/// One trainer on whichever backend runs it.
+enum Engine {
+    Cpu(Trainer<Cpu>),
+    Gpu(Trainer<Gpu>),
+}
+
+impl Engine {
+    async fn run(&mut self, max_steps: usize) -> Result<Vec<Event>, Error> {
+        match self {
+            Engine::Cpu(t) => t.run(max_steps).await,
+            Engine::Gpu(t) => t.run(max_steps).await,
+        }
+    }
+
+    async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
+        match self {
+            Engine::Cpu(t) => t.predict(features).await,
+            Engine::Gpu(t) => t.predict(features).await,
+        }
+    }
+
+    fn lost_gpu(&self) -> bool {
+        matches!(self, Engine::Gpu(t) if t.backend().is_lost())
+    }
+}
+
+struct Run {
+    engine: Engine,
+    spec: ModelSpec,
+    config: TrainConfig,
+    train: Dataset,
+    val: Dataset,
+}
+
+impl Run {
+    /// The same run on the CPU, from the GPU run's last epoch snapshot (or from the start).
+    fn fall_back_to_cpu(&mut self) -> Result<(), Error> {
+        let snapshot = match &self.engine {
+            Engine::Gpu(t) => t.snapshot().cloned(),
+            Engine::Cpu(_) => return Ok(()),
+        };
+        let mut trainer = Trainer::new(Cpu, self.spec.clone(), self.config.clone(), &self.train, &self.val)?;
+        if let Some(s) = &snapshot {
+            trainer.restore(s)?;
+        }
+        self.engine = Engine::Cpu(trainer);
+        Ok(())
+    }
+}
+
+/// A training run on a held-out split of a data set, on the GPU when a device is given. `run` and
+/// `predict` return promises: on the GPU they wait for the device. When the device is lost, the
+/// run carries on on the CPU from the last completed epoch and `run` says so with a
+/// `backend_changed` event.
 #[wasm_bindgen]
 pub struct Training {
-    inner: Rc<RefCell<Trainer<Cpu>>>,
-    backend: String,
+    inner: Rc<RefCell<Run>>,
 }
 
 #[wasm_bindgen]
 impl Training {
+    /// A run on the CPU over the first `samples` samples of `data`, `held_out` of them for validation.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec_json: &str, config_json: &str, data: &DataSet, held_out: usize) -> Result<Training, JsError> {
-        let spec = ModelSpec::from_json(spec_json).map_err(js_error)?;
-        let config = TrainConfig::from_json(config_json).map_err(js_error)?;
-        let (train, val) = data.inner.split(held_out, config.seed).map_err(js_error)?;
-        let trainer = Trainer::new(Cpu, spec, config, &train, &val).map_err(js_error)?;
-        Ok(Training { inner: Rc::new(RefCell::new(trainer)), backend: Cpu.name() })
+    pub fn new(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize) -> Result<Training, JsError> {
+        Self::start(spec_json, config_json, data, samples, held_out, None)
     }
 
+    /// The same on the GPU device.
+    #[wasm_bindgen(js_name = onGpu)]
+    pub fn on_gpu(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: &GpuDevice) -> Result<Training, JsError> {
+        Self::start(spec_json, config_json, data, samples, held_out, Some(gpu.inner.clone()))
+    }
+
+    fn start(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
+        let spec = ModelSpec::from_json(spec_json).map_err(js_error)?;
+        let config = TrainConfig::from_json(config_json).map_err(js_error)?;
+        let (train, val) = data.inner.head(samples).and_then(|d| d.split(held_out, config.seed)).map_err(js_error)?;
+        let engine = match gpu {
+            Some(g) => Engine::Gpu(Trainer::new(g, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
+            None => Engine::Cpu(Trainer::new(Cpu, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
+        };
+        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val })) })
+    }
+
+    /// "CPU", or "GPU (adapter name)".
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.backend.clone()
+        match &self.inner.borrow().engine {
+            Engine::Cpu(t) => t.backend().name(),
+            Engine::Gpu(t) => t.backend().name(),
+        }
     }
 
     #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
     pub fn steps_per_epoch(&self) -> usize {
-        self.inner.borrow().steps_per_epoch()
+        match &self.inner.borrow().engine {
+            Engine::Cpu(t) => t.steps_per_epoch(),
+            Engine::Gpu(t) => t.steps_per_epoch(),
+        }
     }
 
     pub fn summary(&self) -> Result<JsValue, JsError> {
-        to_js(self.inner.borrow().model().summary())
+        to_js(&self.inner.borrow().spec.summary().map_err(js_error)?)
     }
 
     /// Runs up to `max_steps` steps and resolves to the events they produced.
     pub fn run(&self, max_steps: usize) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let mut trainer = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let events = trainer.run(max_steps).await.map_err(js_error)?;
-            Ok(to_js(&events)?)
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            match run.engine.run(max_steps).await {
+                Ok(events) => Ok(to_js(&events)?),
+                Err(e) if run.engine.lost_gpu() || matches!(e, Error::NoGpu(_)) => {
+                    run.fall_back_to_cpu().map_err(js_error)?;
+                    let reason = format!("The GPU was lost ({e}); training continues on the CPU from the last completed epoch.");
+                    Ok(to_js(&[BackendChanged { kind: "backend_changed", backend: "CPU".into(), reason }])?)
+                }
+                Err(e) => Err(js_error(e).into()),
+            }
         })
     }
 
@@ -131,9 +246,17 @@ impl Training {
     pub fn predict(&self, features: Vec<f32>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let mut trainer = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = trainer.predict(&features).await.map_err(js_error)?;
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let probs = run.engine.predict(&features).await.map_err(js_error)?;
             Ok(js_sys::Float32Array::from(probs.as_slice()).into())
         })
     }
+}
+
+#[derive(serde::Serialize)]
+struct BackendChanged {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    backend: String,
+    reason: String,
 }

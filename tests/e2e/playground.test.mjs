@@ -34,7 +34,10 @@ test('the page opens on the built-in digits with the CNN preset and its summary'
   assert.match(await text('#dataset-info'), /10,000 samples of 1 × 28 × 28, 10 classes/);
   assert.equal(await page.inputValue('#preset'), 'cnn');
   assert.match(await text('#summary'), /conv2d[\s\S]*8×28×28[\s\S]*total\s+29,738/);
+  // SwiftShader is a software WebGPU adapter: "fastest available" picks the CPU and says why.
   assert.match(await text('#backend'), /CPU/);
+  assert.match(await text('#notice'), /software adapter/);
+  assert.equal(await page.inputValue('#device'), 'auto');
 });
 
 test('bad input gets a clear message and the page keeps working', async () => {
@@ -110,6 +113,28 @@ test('a diverging run stops with advice instead of drawing garbage', async () =>
   assert.equal(await page.isEnabled('#train'), true);
   await page.selectOption('#optimizer', 'adam');
   await page.fill('#lr', '0.002');
+});
+
+test('the CNN preset trains on WebGPU, and carries on on the CPU when the GPU is lost', async () => {
+  await page.selectOption('#device', 'gpu');
+  await page.fill('#samples', '1500');
+  await page.fill('#heldout', '500');
+  await page.fill('#epochs', '3');
+  await page.click('#train');
+  await page.waitForFunction(() => /WebGPU|GPU \(/.test(document.getElementById('backend').textContent));
+  await page.waitForFunction(() => document.getElementById('stat-val-acc').textContent !== '–', null, { timeout: 240_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 60, `validation accuracy after one epoch on WebGPU (1,000 samples): ${acc} %`);
+  await page.evaluate(() => globalThis.whetstone.engine.request('lose-gpu'));
+  await page.waitForFunction(() => /GPU was lost/.test(document.getElementById('notice').textContent), null, { timeout: 120_000 });
+  assert.match(await text('#backend'), /CPU/);
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 240_000 });
+  assert.match(await text('#stat-epoch'), /3 \/ 3/);
+  assert.equal(await page.isDisabled('#device option[value="gpu"]'), true);
+  await page.screenshot({ path: join(shots, 'playground-gpu-fallback.png'), fullPage: true });
+  await page.selectOption('#device', 'auto');
+  await page.fill('#samples', '10000');
+  await page.fill('#heldout', '2000');
 });
 
 test('a toy set trains an MLP and shows its decision regions', async () => {

@@ -39,7 +39,8 @@ impl Pair<'_> {
 
 pub async fn matmul_all_transposes_and_awkward_sizes(gpu: &Gpu) {
     let p = Pair { gpu };
-    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9)] {
+    // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K.
+    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (8, 1000, 300), (5, 700, 40), (70, 90, 20)] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (ac, ag) = p.random(&if ta { [k, m] } else { [m, k] }, 1);
             let (bc, bg) = p.random(&if tb { [n, k] } else { [k, n] }, 2);
@@ -50,6 +51,11 @@ pub async fn matmul_all_transposes_and_awkward_sizes(gpu: &Gpu) {
     let (wc, wg) = p.random(&[33, 66], 4);
     let (bc, bg) = p.random(&[66], 5);
     p.assert_close("dense", &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    // A thin output with a long k: split-K partial products summed with the bias.
+    let (xc, xg) = p.random(&[20, 900], 6);
+    let (wc, wg) = p.random(&[900, 10], 7);
+    let (bc, bg) = p.random(&[10], 8);
+    p.assert_close("dense split-K", &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
 }
 
 pub async fn bias_and_its_gradient(gpu: &Gpu) {

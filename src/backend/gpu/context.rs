@@ -20,10 +20,30 @@ use std::task::{Context as TaskContext, Poll, Waker};
 
 const COMMON: &str = include_str!("shaders/common.wgsl");
 
+const MATMUL: &str = include_str!("shaders/matmul.wgsl");
+
+/// Tile shapes of the matrix-product kernel: `(entry, WX, WY, KT)`; each workgroup of WX×WY threads
+/// computes a (4·WY)×(4·WX) tile of the product, reading k in slices of KT.
+pub const MATMUL_TILES: [(&str, u32, u32, u32); 4] =
+    [("matmul_square", 16, 16, 16), ("matmul_wide", 64, 4, 8), ("matmul_tall", 4, 64, 8), ("matmul_small", 8, 4, 32)];
+
+fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
+    let (tm, tn) = (4 * wy, 4 * wx);
+    MATMUL
+        .replace("{NAME}", name)
+        .replace("{TM}", &tm.to_string())
+        .replace("{TN}", &tn.to_string())
+        .replace("{KT}", &kt.to_string())
+        .replace("{WX}", &wx.to_string())
+        .replace("{WY}", &wy.to_string())
+        .replace("{TILE_A}", &(kt * tm).to_string())
+        .replace("{TILE_B}", &(kt * tn).to_string())
+}
+
 /// Every WGSL file and its entry points. Each entry point uses bindings 0 (parameters) to N
 /// without gaps, so a dispatch binds exactly its buffers in order.
 const SHADERS: &[(&str, &str, &[&str])] = &[
-    ("matmul", include_str!("shaders/matmul.wgsl"), &["matmul"]),
+    ("splits", include_str!("shaders/splits.wgsl"), &["sum_splits"]),
     (
         "unary",
         include_str!("shaders/unary.wgsl"),
@@ -55,6 +75,8 @@ pub struct Context {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: String,
+    /// A software adapter (the CPU emulating a GPU), as browsers report with `isFallbackAdapter`.
+    pub software: bool,
     kernels: HashMap<&'static str, Kernel>,
     encoder: RefCell<Option<wgpu::CommandEncoder>>,
     arena: RefCell<Arena>,
@@ -87,7 +109,10 @@ impl Context {
         device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
 
         let mut kernels = HashMap::new();
-        for (file, source, entries) in SHADERS {
+        let matmuls: Vec<(&str, String, [&'static str; 1])> =
+            MATMUL_TILES.iter().map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name])).collect();
+        let sources = SHADERS.iter().map(|&(file, source, entries)| (file, source, entries)).chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
+        for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),
                 source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()),
@@ -114,12 +139,18 @@ impl Context {
             }),
             bytes: Vec::with_capacity(ARENA_BYTES),
         };
-        let name = if info.name.is_empty() { "WebGPU adapter".to_string() } else { info.name.clone() };
+        let software = info.device_type == wgpu::DeviceType::Cpu;
+        let name = match (info.name.is_empty(), software) {
+            (false, _) => info.name.clone(),
+            (true, true) => "software WebGPU adapter".to_string(),
+            (true, false) => "WebGPU adapter".to_string(),
+        };
         Ok(Rc::new(Self {
             align: device.limits().min_storage_buffer_offset_alignment as usize,
             device,
             queue,
             adapter: name,
+            software,
             kernels,
             encoder: RefCell::new(None),
             arena: RefCell::new(arena),
@@ -130,6 +161,12 @@ impl Context {
 
     pub fn is_lost(&self) -> bool {
         self.lost.load(Ordering::SeqCst)
+    }
+
+    pub fn destroy(&self) {
+        self.encoder.borrow_mut().take();
+        self.lost.store(true, Ordering::SeqCst);
+        self.device.destroy();
     }
 
     fn with_encoder<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder) -> R) -> R {
@@ -216,18 +253,21 @@ impl Context {
         }];
         entries.extend(buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() }));
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &kernel.layout, entries: &entries });
-        let (x, y) = match launch {
-            Launch::Threads(n) => spread(n.div_ceil(WORKGROUP)),
-            Launch::Groups(x, y) => (x, y),
+        let (x, y, z) = match launch {
+            Launch::Threads(n) => {
+                let (x, y) = spread(n.div_ceil(WORKGROUP));
+                (x, y, 1)
+            }
+            Launch::Groups(x, y, z) => (x, y, z),
         };
-        if x == 0 || y == 0 {
+        if x == 0 || y == 0 || z == 0 {
             return;
         }
         self.with_encoder(|e| {
             let mut pass = e.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(entry), timestamp_writes: None });
             pass.set_pipeline(&kernel.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(x, y, 1);
+            pass.dispatch_workgroups(x, y, z);
         });
     }
 
@@ -272,7 +312,7 @@ pub enum Launch {
     /// One thread per element of a 1-D range, in workgroups of [`WORKGROUP`].
     Threads(u32),
     /// An explicit grid of workgroups.
-    Groups(u32, u32),
+    Groups(u32, u32, u32),
 }
 
 /// Spreads `groups` workgroups over x and y so that neither exceeds the 65,535 limit.

@@ -7,7 +7,12 @@ mod context;
 use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
 use crate::error::Error;
 use crate::rng::fold_seed;
-use context::{Context, Launch};
+use context::{Context, Launch, MATMUL_TILES};
+
+/// A product launches at least this many workgroups when splitting k can get it there…
+const TARGET_WORKGROUPS: usize = 64;
+/// …but no split gets fewer than this many terms of k.
+const MIN_SPLIT_K: usize = 64;
 use std::rc::Rc;
 
 /// A handle on the GPU. Cloning shares the device.
@@ -88,6 +93,16 @@ impl Gpu {
         self.ctx.is_lost()
     }
 
+    /// Whether the adapter is the CPU emulating a GPU (lavapipe, SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.ctx.software
+    }
+
+    /// Releases the device now; every later read fails and [`Gpu::is_lost`] turns true.
+    pub fn destroy(&self) {
+        self.ctx.destroy();
+    }
+
     /// A tensor with uninitialised contents; every op writes all of its output.
     fn empty(&self, shape: &[usize]) -> GpuTensor {
         let buffer = self.ctx.acquire(count(shape) as u64 * 4);
@@ -111,19 +126,34 @@ impl Gpu {
         out
     }
 
-    /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row.
+    /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row. The tile shape
+    /// follows the operands (a thin `c` gets thin tiles), and a `c` too small to fill the device
+    /// splits `k` across workgroups whose partial products are then summed.
     fn matmul_raw(&self, a: &GpuTensor, b: &GpuTensor, p: Product, bias: Option<&GpuTensor>) -> GpuTensor {
         let Product { m, k, n, ta, tb } = p;
         let c = self.empty(&[m, n]);
-        let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 3;
+        let variant = match (m, n) {
+            (..=16, ..=64) => 3,
+            (..=16, _) => 1,
+            (_, ..=16) => 2,
+            _ => 0,
+        };
+        let (name, wx, wy, kt) = MATMUL_TILES[variant];
+        let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
+        let splits = (TARGET_WORKGROUPS / (tiles.0 * tiles.1)).clamp(1, (k / MIN_SPLIT_K).max(1));
+        let k_per_split = k.div_ceil(splits).next_multiple_of(kt as usize);
+        let splits = k.div_ceil(k_per_split).max(1);
         // An unused bias binding still needs a buffer; `a` is read-only there, so it may alias.
         let bias_buffer = bias.map_or(a.buffer(), |t| t.buffer());
-        self.ctx.dispatch(
-            "matmul",
-            &[u(m), u(k), u(n), flags],
-            &[a.buffer(), b.buffer(), bias_buffer, c.buffer()],
-            Launch::Groups(u(n.div_ceil(64)), u(m.div_ceil(64))),
-        );
+        let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 2;
+        let groups = Launch::Groups(u(tiles.0), u(tiles.1), u(splits));
+        if splits == 1 {
+            self.ctx.dispatch(name, &[u(m), u(k), u(n), flags, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, c.buffer()], groups);
+        } else {
+            let partials = self.empty(&[splits, m, n]);
+            self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
+            self.ctx.dispatch("sum_splits", &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n)));
+        }
         c
     }
 
@@ -148,7 +178,7 @@ impl Gpu {
 
     fn sum_all(&self, x: &GpuTensor) -> GpuTensor {
         let out = self.empty(&[1]);
-        self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1));
+        self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1, 1));
         out
     }
 
@@ -228,7 +258,7 @@ impl Backend for Gpu {
         let (n, c) = (dy.shape[0], dy.shape[1]);
         let inner: usize = dy.shape[2..].iter().product();
         let out = self.empty(&[c]);
-        self.ctx.dispatch("channel_sum", &[u(n), u(c), u(inner)], &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1));
+        self.ctx.dispatch("channel_sum", &[u(n), u(c), u(inner)], &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1, 1));
         out
     }
 
