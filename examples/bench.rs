@@ -1,5 +1,6 @@
-//! Native CPU throughput of the presets on the built-in digits. Run by `scripts/bench.sh`, which
-//! also measures the same in headless Chromium; prints one JSON object per measurement.
+//! Native throughput of the presets on the built-in digits, on the CPU and on the GPU adapter wgpu
+//! finds (`cpu` or `gpu` as the argument runs one). Run by `scripts/bench.sh`, which also measures
+//! the same in headless Chromium; prints one JSON object per measurement.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
@@ -33,6 +34,7 @@ fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train:
     let spec = preset(name, &[1, 28, 28], 10).unwrap();
     let flops = spec.summary().unwrap().flops as f64;
     let config = TrainConfig { epochs: 100, batch_size: batch, optimizer: OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+    let backend_name = if place.ends_with("gpu") { backend.name() } else { String::new() };
     let mut t = Trainer::new(backend, spec, config, train, held_out).unwrap();
     ready(t.run(2)).unwrap();
     let (start, mut samples) = (now_ms(), 0);
@@ -49,8 +51,9 @@ fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train:
     }
     let infer_rate = inferred as f64 / ((now_ms() - start) / 1e3);
     // Training costs about three forward passes (forward, input gradient, weight gradient).
+    let adapter = backend_name.trim_start_matches("GPU (").trim_end_matches(')');
     println!(
-        "{{\"where\":\"{place}\",\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
+        "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
         train_rate * 3.0 * flops / 1e9
     );
 }

@@ -22,13 +22,15 @@ await browser.close();
 await server.close();
 
 const wasm = readFileSync(join(root, 'dist', 'whetstone_bg.wasm'));
+const rows = [...native, ...inBrowser];
 const pad = (v, n) => String(v).padStart(n);
-console.log(`Whetstone CPU backend throughput (samples/s), built-in digits 28×28, Adam; ${new Date().toISOString()}`);
-console.log(`browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}`);
-console.log(`${'model'.padEnd(6)}${pad('batch', 6)} | ${pad('native train', 13)}${pad('native infer', 13)}${pad('GFLOP/s', 9)} | ${pad('wasm train', 11)}${pad('wasm infer', 11)}${pad('GFLOP/s', 9)} | ${pad('wasm/native', 12)}`);
-for (const n of native) {
-  const b = inBrowser.find((r) => r.model === n.model && r.batch === n.batch);
-  console.log(`${n.model.padEnd(6)}${pad(n.batch, 6)} | ${pad(n.train_samples_per_s, 13)}${pad(n.infer_samples_per_s, 13)}${pad(n.train_gflops, 9)} | ${pad(b.train_samples_per_s, 11)}${pad(b.infer_samples_per_s, 11)}${pad(b.train_gflops, 9)} | ${pad((b.train_samples_per_s / n.train_samples_per_s).toFixed(2), 12)}`);
+console.log(`Whetstone throughput (samples/s) on the built-in 28×28 digits, Adam; ${new Date().toISOString()}`);
+console.log(`browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}; GPU rows run on the adapter named`);
+console.log(`${'where'.padEnd(13)}${'model'.padEnd(6)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`);
+for (const r of rows) {
+  const base = native.find((n) => n.where === 'native-cpu' && n.model === r.model && n.batch === r.batch);
+  const ratio = base ? (r.train_samples_per_s / base.train_samples_per_s).toFixed(2) : '–';
+  console.log(`${r.where.padEnd(13)}${r.model.padEnd(6)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`);
 }
-console.log(`GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).`);
+console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');
 console.log(`wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`);

@@ -46,6 +46,15 @@ async function loadDataset(name) {
   return info;
 }
 
+// The run and predictions share one model: each call into it waits for the one before to finish
+// (a prediction asked for between two chunks of training must not overlap the next chunk).
+let queue = Promise.resolve();
+function exclusive(task) {
+  const result = queue.then(task);
+  queue = result.catch(() => {});
+  return result;
+}
+
 function wake() {
   if (control.wake) { control.wake(); control.wake = null; }
 }
@@ -60,7 +69,7 @@ async function trainLoop() {
     const started = performance.now();
     let events;
     try {
-      events = await training.run(steps);
+      events = await exclusive(() => training.run(steps));
     } catch (err) {
       control.state = 'idle';
       post({ type: 'run-error', message: err.message ?? String(err) });
@@ -120,7 +129,8 @@ const handlers = {
   },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');
-    const probs = await training.predict(features);
+    const run = training;
+    const probs = await exclusive(() => run.predict(features));
     return { probs };
   },
 };

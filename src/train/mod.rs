@@ -261,7 +261,7 @@ impl<B: Backend> Trainer<B> {
         }
         let (loss, correct, samples) = self.chunk.take(&self.backend).await;
         if self.diverged(loss / samples as f64) {
-            return Err(Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.optimizer.spec().lr() });
+            return Err(self.divergence());
         }
         let elapsed_s = ((now_ms() - started) / 1e3).max(1e-6);
         self.epoch_loss += loss;
@@ -276,6 +276,9 @@ impl<B: Backend> Trainer<B> {
         }];
         if self.cursor >= self.train.len {
             let val = self.evaluate_validation().await;
+            if self.diverged(val.loss as f64) {
+                return Err(self.divergence());
+            }
             let n = self.train.len as f64;
             self.epoch += 1;
             events.push(Event::Epoch {
@@ -286,7 +289,11 @@ impl<B: Backend> Trainer<B> {
                 val_accuracy: val.accuracy,
                 seconds: (now_ms() - self.epoch_started_ms) / 1e3,
             });
-            self.snapshot = Some(self.take_snapshot().await);
+            let snapshot = self.take_snapshot().await;
+            if snapshot.weights.iter().flatten().any(|w| !w.is_finite()) {
+                return Err(self.divergence());
+            }
+            self.snapshot = Some(snapshot);
             self.start_epoch();
             if self.is_finished() {
                 events.push(Event::Finished { epochs: self.epoch });
@@ -300,6 +307,10 @@ impl<B: Backend> Trainer<B> {
     /// blown up; with saturated or dead units the loss can stay finite while it does.
     fn diverged(&self, mean_loss: f64) -> bool {
         !mean_loss.is_finite() || mean_loss > 100.0 * (self.model.outputs() as f64).ln()
+    }
+
+    fn divergence(&self) -> Error {
+        Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.optimizer.spec().lr() }
     }
 
     fn start_epoch(&mut self) {

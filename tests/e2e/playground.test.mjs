@@ -19,6 +19,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && pageErrors.push(`worker: ${m.text()}`)));
   await page.goto(server.url);
 });
 
@@ -104,6 +105,29 @@ test('training the CNN preset reaches 90 % validation accuracy in one epoch, the
   await page.screenshot({ path: join(shots, 'playground-digits.png'), fullPage: true });
 });
 
+/** Up to `count` strokes on the drawing pad while the run lasts; each asks for a prediction. */
+async function drawStrokes(count) {
+  const box = await page.locator('#draw').boundingBox();
+  for (let stroke = 0; stroke < count && (await page.getAttribute('body', 'data-status')) === 'running'; stroke++) {
+    await page.mouse.move(box.x + box.width * (0.3 + 0.05 * stroke), box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.7, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(100);
+  }
+}
+
+test('drawing while the model trains gets predictions and leaves the run intact', async () => {
+  await page.fill('#epochs', '2');
+  await page.click('#train');
+  await page.waitForFunction(() => document.getElementById('stat-val-acc').textContent !== '–' && document.body.dataset.status === 'running');
+  await drawStrokes(6);
+  await page.waitForFunction(() => document.body.dataset.status !== 'running', null, { timeout: 120_000 });
+  assert.equal(await page.getAttribute('body', 'data-status'), 'done', await text('#notice'));
+  assert.match(await text('#stat-epoch'), /2 \/ 2/);
+  await page.click('#clear');
+});
+
 test('a diverging run stops with advice instead of drawing garbage', async () => {
   await page.selectOption('#optimizer', 'sgd');
   await page.fill('#lr', '1e30');
@@ -125,6 +149,11 @@ test('the CNN preset trains on WebGPU, and carries on on the CPU when the GPU is
   await page.waitForFunction(() => document.getElementById('stat-val-acc').textContent !== '–', null, { timeout: 240_000 });
   const acc = parseFloat(await text('#stat-val-acc'));
   assert.ok(acc >= 60, `validation accuracy after one epoch on WebGPU (1,000 samples): ${acc} %`);
+  // Predictions asked for while the GPU trains wait their turn instead of breaking the run.
+  await page.mouse.move(0, 0);
+  await drawStrokes(4);
+  await page.waitForFunction(() => document.getElementById('probs').dataset.prediction !== undefined);
+  assert.equal(await page.getAttribute('body', 'data-status'), 'running', await text('#notice'));
   await page.evaluate(() => globalThis.whetstone.engine.request('lose-gpu'));
   await page.waitForFunction(() => /GPU was lost/.test(document.getElementById('notice').textContent), null, { timeout: 120_000 });
   assert.match(await text('#backend'), /CPU/);
@@ -167,4 +196,8 @@ test('reloading keeps the settings', async () => {
 
 test('no errors reached the console', () => {
   assert.deepEqual(pageErrors, []);
+});
+
+after(() => {
+  if (pageErrors.length) console.log('console errors:', pageErrors);
 });
