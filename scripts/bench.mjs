@@ -12,14 +12,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const native = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'bench'], { cwd: root, encoding: 'utf8' })
   .trim().split('\n').map((line) => JSON.parse(line));
 
-const server = await serve(join(root, 'dist'), { bench: join(root, 'benches', 'browser') });
+const mounts = { 'peers/modules': join(root, 'benches', 'peers', 'node_modules'), peers: join(root, 'benches', 'peers'), bench: join(root, 'benches', 'browser') };
 const browser = await launch();
-const page = await browser.newPage();
-await page.goto(`${server.url}bench/index.html`);
-const inBrowser = await page.evaluate(() => window.benchResults);
-const userAgent = await page.evaluate(() => navigator.userAgent);
+
+async function inPage(path, expression, options = {}) {
+  const server = await serve(join(root, 'dist'), mounts, options);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(0);
+  await page.goto(`${server.url}${path}`);
+  const value = await page.evaluate(expression);
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  await page.close();
+  await server.close();
+  return { value, userAgent };
+}
+
+const { value: inBrowser, userAgent } = await inPage('bench/index.html', () => window.benchResults);
+const cap = process.env.BENCH_CAP_MS ?? 10000;
+const peers = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults);
+const threaded = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults, { isolated: true });
 await browser.close();
-await server.close();
 
 const wasm = readFileSync(join(root, 'dist', 'whetstone_bg.wasm'));
 const rows = [...native, ...inBrowser];
@@ -34,3 +46,26 @@ for (const r of rows) {
 }
 console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');
 console.log(`wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`);
+
+const contenders = [...peers.value.results, ...threaded.value.results];
+console.log('');
+console.log(`Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10), one epoch on 8,000 digits or ${cap / 1000} s, loss read every batch; held-out accuracy on 2,000 digits when the epoch finished.`);
+console.log(`cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`);
+console.log(`${'contender'.padEnd(27)}${'model'.padEnd(7)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('accuracy', 10)}`);
+for (const r of contenders) {
+  const acc = r.error ? r.error : r.epochDone ? `${(r.accuracy * 100).toFixed(1)} %` : 'epoch not done';
+  console.log(`${r.name.padEnd(27)}${r.model.padEnd(7)}${pad(r.batch, 6)}${pad(r.error ? '–' : Math.round(r.trainPerS), 10)}${pad(r.error ? '–' : Math.round(r.inferPerS), 10)}  ${acc}`);
+}
+console.log('');
+console.log('Whetstone (best backend) against the best peer, training samples/s:');
+for (const model of ['mlp', 'lenet']) {
+  for (const batch of [32, 256]) {
+    const rows = contenders.filter((r) => r.model === model && r.batch === batch && !r.error);
+    const best = (list) => list.reduce((a, b) => (b.trainPerS > (a?.trainPerS ?? 0) ? b : a), null);
+    const ours = best(rows.filter((r) => r.name.startsWith('whetstone')));
+    const theirs = best(rows.filter((r) => !r.name.startsWith('whetstone')));
+    if (ours && theirs) {
+      console.log(`  ${model.padEnd(6)} batch ${pad(batch, 3)}: ${ours.name} ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×`);
+    }
+  }
+}

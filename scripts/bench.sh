@@ -6,4 +6,6 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 trunk build --release
+# The peers are benchmark-only packages, kept out of the project's own dependencies.
+[ -d benches/peers/node_modules ] || npm ci --silent --no-audit --no-fund --prefix benches/peers
 node scripts/bench.mjs

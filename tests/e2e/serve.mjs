@@ -10,8 +10,12 @@ const TYPES = {
   '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.json': 'application/json', '.png': 'image/png',
 };
 
-/** Serves `root` at `/`, and each `mounts[prefix]` folder at `/prefix/`. */
-export async function serve(root, mounts = {}) {
+/**
+ * Serves `root` at `/`, and each `mounts[prefix]` folder at `/prefix/` (the first matching prefix
+ * wins). `isolated` adds the headers that make the page cross-origin isolated (wasm threads).
+ */
+export async function serve(root, mounts = {}, { isolated = false } = {}) {
+  const headers = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const mount = Object.keys(mounts).find((prefix) => path.startsWith(`/${prefix}/`));
@@ -19,7 +23,7 @@ export async function serve(root, mounts = {}) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
