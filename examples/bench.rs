@@ -51,7 +51,7 @@ fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train:
     }
     let infer_rate = inferred as f64 / ((now_ms() - start) / 1e3);
     // Training costs about three forward passes (forward, input gradient, weight gradient).
-    let adapter = backend_name.trim_start_matches("GPU (").trim_end_matches(')');
+    let adapter = backend_name.strip_prefix("GPU (").and_then(|n| n.strip_suffix(')')).unwrap_or("");
     println!(
         "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
         train_rate * 3.0 * flops / 1e9

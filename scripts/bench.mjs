@@ -27,7 +27,7 @@ async function inPage(path, expression, options = {}) {
   return { value, userAgent };
 }
 
-const { value: inBrowser, userAgent } = await inPage('bench/index.html', () => window.benchResults);
+const { value: { results: inBrowser, peak }, userAgent } = await inPage('bench/index.html', () => window.benchResults);
 const cap = process.env.BENCH_CAP_MS ?? 10000;
 const peers = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults);
 const threaded = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults, { isolated: true });
@@ -45,6 +45,8 @@ for (const r of rows) {
   console.log(`${r.where.padEnd(13)}${r.model.padEnd(6)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`);
 }
 console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');
+console.log(`wasm-SIMD matrix-product peak in this browser (256×1024×1024 dense inference, CPU backend): ${peak.toFixed(1)} GFLOP/s;`);
+console.log(`  the chromium-cpu rows reach ${rows.filter((r) => r.where === 'chromium-cpu').map((r) => `${r.model}/${r.batch} ${((100 * r.train_gflops) / peak).toFixed(0)} %`).join(', ')} of it.`);
 console.log(`wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`);
 
 const contenders = [...peers.value.results, ...threaded.value.results];

@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
-export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
+export PATH="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true XDG_RUNTIME_DIR=/tmp
 trunk build --release
 # The peers are benchmark-only packages, kept out of the project's own dependencies.
 [ -d benches/peers/node_modules ] || npm ci --silent --no-audit --no-fund --prefix benches/peers

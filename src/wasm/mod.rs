@@ -38,6 +38,14 @@ impl DataSet {
         Ok(DataSet { inner: mnist::decode(bytes).map_err(js_error)? })
     }
 
+    /// A data set from arrays: `features` holds one sample of `sample_shape` after another, `labels`
+    /// one class index per sample into `classes`. Inconsistent arrays are refused with a message.
+    #[wasm_bindgen(js_name = fromArrays)]
+    pub fn from_arrays(features: Vec<f32>, labels: Vec<u32>, sample_shape: Vec<u32>, classes: Vec<String>) -> Result<DataSet, JsError> {
+        let shape = sample_shape.into_iter().map(|d| d as usize).collect();
+        Ok(DataSet { inner: Dataset::new(shape, features, labels, classes).map_err(js_error)? })
+    }
+
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.
     pub fn toy(kind: &str, n: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
         Ok(DataSet { inner: toy::generate(kind, n, noise, seed as u64).map_err(js_error)? })

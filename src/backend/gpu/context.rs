@@ -79,6 +79,9 @@ pub struct Context {
     pub software: bool,
     kernels: HashMap<&'static str, Kernel>,
     encoder: RefCell<Option<wgpu::CommandEncoder>>,
+    /// The compute pass open on `encoder`: consecutive dispatches share one pass (each dispatch is
+    /// still its own synchronisation scope), and it closes before a copy, a clear or a submit.
+    pass: RefCell<Option<wgpu::ComputePass<'static>>>,
     arena: RefCell<Arena>,
     pool: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
     align: usize,
@@ -153,6 +156,7 @@ impl Context {
             software,
             kernels,
             encoder: RefCell::new(None),
+            pass: RefCell::new(None),
             arena: RefCell::new(arena),
             pool: RefCell::new(HashMap::new()),
             lost,
@@ -164,12 +168,15 @@ impl Context {
     }
 
     pub fn destroy(&self) {
+        self.pass.borrow_mut().take();
         self.encoder.borrow_mut().take();
         self.lost.store(true, Ordering::SeqCst);
         self.device.destroy();
     }
 
+    /// The encoder, with no pass open on it.
     fn with_encoder<R>(&self, f: impl FnOnce(&mut wgpu::CommandEncoder) -> R) -> R {
+        self.pass.borrow_mut().take();
         let mut slot = self.encoder.borrow_mut();
         let encoder = slot.get_or_insert_with(|| self.device.create_command_encoder(&Default::default()));
         f(encoder)
@@ -177,6 +184,7 @@ impl Context {
 
     /// Submits everything recorded so far, with the parameters it reads.
     pub fn flush(&self) {
+        self.pass.borrow_mut().take();
         let Some(encoder) = self.encoder.borrow_mut().take() else { return };
         let mut arena = self.arena.borrow_mut();
         if !arena.bytes.is_empty() {
@@ -263,12 +271,15 @@ impl Context {
         if x == 0 || y == 0 || z == 0 {
             return;
         }
-        self.with_encoder(|e| {
-            let mut pass = e.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(entry), timestamp_writes: None });
-            pass.set_pipeline(&kernel.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(x, y, z);
+        let mut pass = self.pass.borrow_mut();
+        let pass = pass.get_or_insert_with(|| {
+            let mut slot = self.encoder.borrow_mut();
+            let encoder = slot.get_or_insert_with(|| self.device.create_command_encoder(&Default::default()));
+            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None }).forget_lifetime()
         });
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(x, y, z);
     }
 
     /// Copies `bytes` bytes of `buffer` back to the host once the queue has run.
