@@ -230,6 +230,7 @@ function onProgress(msg) {
       renderDevices();
       break;
     case 'backend_changed':
+      state.run.fellBack = true;
       gpuUnavailable(msg.reason);
       $('backend').textContent = `backend: ${msg.backend}`;
       break;
@@ -238,7 +239,7 @@ function onProgress(msg) {
       break;
     case 'finished':
       setStatus('done');
-      showNotice('Training finished. Try the model in panel 4.', 'info');
+      showNotice(`Training finished${state.run.fellBack ? ' on the CPU, after the GPU was lost' : ''}. Try the model in panel 4.`, 'info');
       break;
     case 'stopped':
       setStatus('stopped');

@@ -159,6 +159,7 @@ test('the CNN preset trains on WebGPU, and carries on on the CPU when the GPU is
   assert.match(await text('#backend'), /CPU/);
   await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 240_000 });
   assert.match(await text('#stat-epoch'), /3 \/ 3/);
+  assert.match(await text('#notice'), /finished on the CPU, after the GPU was lost/);
   assert.equal(await page.isDisabled('#device option[value="gpu"]'), true);
   await page.screenshot({ path: join(shots, 'playground-gpu-fallback.png'), fullPage: true });
   await page.selectOption('#device', 'auto');
