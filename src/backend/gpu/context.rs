@@ -84,6 +84,8 @@ pub struct Context {
     pass: RefCell<Option<wgpu::ComputePass<'static>>>,
     arena: RefCell<Arena>,
     pool: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
+    /// Mappable read-back buffers, by size: a training run reads the same few sizes over and over.
+    staging: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
     align: usize,
     lost: Arc<AtomicBool>,
 }
@@ -159,6 +161,7 @@ impl Context {
             pass: RefCell::new(None),
             arena: RefCell::new(arena),
             pool: RefCell::new(HashMap::new()),
+            staging: RefCell::new(HashMap::new()),
             lost,
         }))
     }
@@ -287,11 +290,14 @@ impl Context {
         if bytes == 0 {
             return Ok(Vec::new());
         }
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("read-back"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let pooled = self.staging.borrow_mut().get_mut(&bytes).and_then(Vec::pop);
+        let staging = pooled.unwrap_or_else(|| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("read-back"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
         self.copy(buffer, &staging, bytes);
         self.flush();
@@ -313,6 +319,7 @@ impl Context {
         let values = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
         drop(view);
         staging.unmap();
+        self.staging.borrow_mut().entry(bytes).or_default().push(staging);
         Ok(values)
     }
 }
