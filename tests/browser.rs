@@ -2,6 +2,7 @@
 //! the wasm SIMD128 build, and every GPU op matches the CPU through WebGPU (SwiftShader here).
 #![cfg(target_arch = "wasm32")]
 
+#[macro_use]
 mod parity;
 
 use wasm_bindgen_test::*;
@@ -54,16 +55,7 @@ macro_rules! in_browser {
     )*};
 }
 
-in_browser!(
-    matmul_all_transposes_and_awkward_sizes,
-    bias_and_its_gradient,
-    conv2d_forward_and_both_backwards,
-    pooling_forward_and_backward,
-    activations_and_element_wise_ops,
-    gather_reshape_zeros_and_read_back,
-    softmax_and_cross_entropy,
-    optimiser_updates,
-);
+parity_cases!(in_browser);
 
 #[wasm_bindgen_test]
 async fn cnn_trains_on_webgpu_like_on_the_cpu() {

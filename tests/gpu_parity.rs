@@ -1,6 +1,7 @@
 //! The parity cases of `tests/parity/` on the native GPU adapter (lavapipe where there is no GPU).
 #![cfg(not(target_arch = "wasm32"))]
 
+#[macro_use]
 mod parity;
 
 use whetstone::backend::gpu::test_device;
@@ -17,16 +18,7 @@ macro_rules! native {
     )*};
 }
 
-native!(
-    matmul_all_transposes_and_awkward_sizes,
-    bias_and_its_gradient,
-    conv2d_forward_and_both_backwards,
-    pooling_forward_and_backward,
-    activations_and_element_wise_ops,
-    gather_reshape_zeros_and_read_back,
-    softmax_and_cross_entropy,
-    optimiser_updates,
-);
+parity_cases!(native);
 
 #[test]
 fn reports_its_adapter() {

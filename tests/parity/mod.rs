@@ -2,6 +2,22 @@
 //! multiples of any tile). Written once as async functions; `tests/gpu_parity.rs` runs them natively
 //! (Vulkan, lavapipe where there is no GPU) and `tests/browser.rs` in Chromium through WebGPU.
 
+/// Calls `$runner!(case, …)` with every parity case, so each test target lists them once.
+macro_rules! parity_cases {
+    ($runner:ident) => {
+        $runner!(
+            matmul_all_transposes_and_awkward_sizes,
+            bias_and_its_gradient,
+            conv2d_forward_and_both_backwards,
+            pooling_forward_and_backward,
+            activations_and_element_wise_ops,
+            gather_reshape_zeros_and_read_back,
+            softmax_and_cross_entropy,
+            optimiser_updates,
+        );
+    };
+}
+
 use whetstone::backend::cpu::{Cpu, CpuTensor};
 use whetstone::backend::gpu::{Gpu, GpuTensor};
 use whetstone::backend::{Activation, AdamStep, Backend, Conv2dGeometry, PoolGeometry};
