@@ -129,6 +129,8 @@ function trainingRequest() {
   const lr = readNumber('lr', 'The learning rate', false);
   const optimizer = {
     adam: { type: 'adam', lr },
+    adamw: { type: 'adamw', lr, weight_decay: 0.01 },
+    rmsprop: { type: 'rmsprop', lr },
     momentum: { type: 'momentum', lr, momentum: 0.9 },
     nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
     sgd: { type: 'sgd', lr },

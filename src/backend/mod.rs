@@ -54,12 +54,14 @@ impl PoolGeometry {
 }
 
 /// Hyper-parameters of one Adam step; `step` counts from 1 and drives bias correction.
+/// `weight_decay` is AdamW's decoupled decay (0 for plain Adam).
 #[derive(Clone, Copy, Debug)]
 pub struct AdamStep {
     pub lr: f32,
     pub beta1: f32,
     pub beta2: f32,
     pub eps: f32,
+    pub weight_decay: f32,
     pub step: u32,
 }
 
@@ -134,8 +136,10 @@ pub trait Backend: Clone + 'static {
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.
     fn momentum_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, v: &mut Self::Tensor, lr: f32, momentum: f32, nesterov: bool);
-    /// Adam with bias correction.
+    /// Adam with bias correction, and AdamW's decoupled weight decay.
     fn adam_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, s: AdamStep);
+    /// `v = ρv + (1−ρ)g²`; `p -= lr · g / (√v + ε)`.
+    fn rmsprop_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, v: &mut Self::Tensor, lr: f32, rho: f32, eps: f32);
 
     /// `x · w + b` for `x` `[n, in]`, `w` `[in, out]`, `b` `[out]`.
     fn dense(&self, x: &Self::Tensor, w: &Self::Tensor, b: &Self::Tensor) -> Self::Tensor {

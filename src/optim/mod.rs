@@ -1,5 +1,5 @@
-//! Optimisers: SGD, SGD with (Nesterov) momentum, Adam. Each keeps its state on the device, one
-//! slot per parameter tensor, and updates a parameter with one fused backend op.
+//! Optimisers: SGD, SGD with (Nesterov) momentum, Adam, AdamW, RMSprop. Each keeps its state on the
+//! device, one slot per parameter tensor, and updates a parameter with one fused backend op.
 
 use crate::backend::{AdamStep, Backend};
 use crate::error::Error;
@@ -28,6 +28,27 @@ pub enum OptimizerSpec {
         #[serde(default = "default_eps")]
         eps: f32,
     },
+    /// Adam with decoupled weight decay: every step also shrinks each weight by `lr · weight_decay`.
+    #[serde(rename = "adamw")]
+    AdamW {
+        lr: f32,
+        #[serde(default = "default_beta1")]
+        beta1: f32,
+        #[serde(default = "default_beta2")]
+        beta2: f32,
+        #[serde(default = "default_eps")]
+        eps: f32,
+        #[serde(default = "default_weight_decay")]
+        weight_decay: f32,
+    },
+    #[serde(rename = "rmsprop")]
+    RmsProp {
+        lr: f32,
+        #[serde(default = "default_rho")]
+        rho: f32,
+        #[serde(default = "default_eps")]
+        eps: f32,
+    },
 }
 
 fn default_momentum() -> f32 {
@@ -42,11 +63,21 @@ fn default_beta2() -> f32 {
 fn default_eps() -> f32 {
     1e-8
 }
+fn default_weight_decay() -> f32 {
+    0.01
+}
+fn default_rho() -> f32 {
+    0.9
+}
 
 impl OptimizerSpec {
     pub fn lr(&self) -> f32 {
         match *self {
-            OptimizerSpec::Sgd { lr } | OptimizerSpec::Momentum { lr, .. } | OptimizerSpec::Adam { lr, .. } => lr,
+            OptimizerSpec::Sgd { lr }
+            | OptimizerSpec::Momentum { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::AdamW { lr, .. }
+            | OptimizerSpec::RmsProp { lr, .. } => lr,
         }
     }
 
@@ -64,10 +95,24 @@ impl OptimizerSpec {
             OptimizerSpec::Adam { beta1, beta2, eps, .. } => {
                 in_unit("beta1", beta1)?;
                 in_unit("beta2", beta2)?;
-                if eps > 0.0 { Ok(()) } else { Err(Error::InvalidConfig(format!("eps must be positive, got {eps}"))) }
+                positive_eps(eps)
+            }
+            OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+                in_unit("beta1", beta1)?;
+                in_unit("beta2", beta2)?;
+                in_unit("weight decay", weight_decay)?;
+                positive_eps(eps)
+            }
+            OptimizerSpec::RmsProp { rho, eps, .. } => {
+                in_unit("rho", rho)?;
+                positive_eps(eps)
             }
         }
     }
+}
+
+fn positive_eps(eps: f32) -> Result<(), Error> {
+    if eps > 0.0 { Ok(()) } else { Err(Error::InvalidConfig(format!("eps must be positive, got {eps}"))) }
 }
 
 pub struct Optimizer<B: Backend> {
@@ -93,8 +138,8 @@ impl<B: Backend> Optimizer<B> {
         if self.state.is_empty() {
             let slots = match self.spec {
                 OptimizerSpec::Sgd { .. } => 0,
-                OptimizerSpec::Momentum { .. } => 1,
-                OptimizerSpec::Adam { .. } => 2,
+                OptimizerSpec::Momentum { .. } | OptimizerSpec::RmsProp { .. } => 1,
+                OptimizerSpec::Adam { .. } | OptimizerSpec::AdamW { .. } => 2,
             };
             self.state = params.iter().map(|p| (0..slots).map(|_| b.zeros(&B::shape(&p.value))).collect()).collect();
         }
@@ -104,10 +149,29 @@ impl<B: Backend> Optimizer<B> {
                 (OptimizerSpec::Sgd { lr }, _) => b.sgd_update(&mut p.value, g, lr),
                 (OptimizerSpec::Momentum { lr, momentum, nesterov }, [v]) => b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov),
                 (OptimizerSpec::Adam { lr, beta1, beta2, eps }, [m, v]) => {
-                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, step: self.step })
+                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay: 0.0, step: self.step })
                 }
+                (OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay }, [m, v]) => {
+                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay, step: self.step })
+                }
+                (OptimizerSpec::RmsProp { lr, rho, eps }, [v]) => b.rmsprop_update(&mut p.value, g, v, lr, rho, eps),
                 _ => unreachable!("optimiser state has the slots its kind needs"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_defaults_and_are_validated() {
+        let w: OptimizerSpec = serde_json::from_str(r#"{"type":"adamw","lr":0.001}"#).unwrap();
+        assert_eq!(w, OptimizerSpec::AdamW { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
+        let r: OptimizerSpec = serde_json::from_str(r#"{"type":"rmsprop","lr":0.01,"rho":0.95}"#).unwrap();
+        assert_eq!(r, OptimizerSpec::RmsProp { lr: 0.01, rho: 0.95, eps: 1e-8 });
+        assert!(OptimizerSpec::RmsProp { lr: 0.01, rho: 1.5, eps: 1e-8 }.validate().is_err());
+        assert!(OptimizerSpec::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: -0.1 }.validate().is_err());
     }
 }

@@ -65,6 +65,8 @@ fn every_optimiser_lowers_the_loss() {
         OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: false },
         OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: true },
         OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+        OptimizerSpec::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
+        OptimizerSpec::RmsProp { lr: 0.01, rho: 0.9, eps: 1e-8 },
     ] {
         let mut t = circle_trainer(TrainConfig { epochs: 10, batch_size: 16, optimizer: optimizer.clone(), seed: 1 }).unwrap();
         let before = ready(t.evaluate_validation()).loss;

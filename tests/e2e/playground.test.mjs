@@ -188,6 +188,26 @@ test('a toy set trains an MLP and shows its decision regions', async () => {
   await page.screenshot({ path: join(shots, 'playground-spiral.png'), fullPage: true });
 });
 
+test('every optimiser in the menu trains the circle set', async () => {
+  await page.selectOption('#dataset', 'circle');
+  await page.waitForFunction(() => /1,000 samples of 2, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '30');
+  const options = await page.locator('#optimizer option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(options, ['adam', 'adamw', 'rmsprop', 'momentum', 'nesterov', 'sgd']);
+  for (const [optimizer, lr] of [['adam', '0.02'], ['adamw', '0.02'], ['rmsprop', '0.01'], ['momentum', '0.1'], ['nesterov', '0.1'], ['sgd', '0.5']]) {
+    await page.selectOption('#optimizer', optimizer);
+    await page.fill('#lr', lr);
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+    const acc = parseFloat(await text('#stat-val-acc'));
+    assert.ok(acc >= 90, `${optimizer}: circle validation accuracy ${acc} %`);
+  }
+  await page.selectOption('#optimizer', 'adam');
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '60');
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');

@@ -176,11 +176,20 @@ pub async fn optimiser_updates(gpu: &Gpu) {
         p.assert_close("velocity", &vc, &vg, 1e-5).await;
     }
     let (mut mc, mut mg, mut vc, mut vg) = (Cpu.zeros(&shape), p.gpu.zeros(&shape), Cpu.zeros(&shape), p.gpu.zeros(&shape));
-    for step in 1..=3 {
-        let s = AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step };
-        Cpu.adam_update(&mut pc, &gc, &mut mc, &mut vc, s);
-        p.gpu.adam_update(&mut pg, &gg, &mut mg, &mut vg, s);
+    for weight_decay in [0.0, 0.1] {
+        for step in 1..=3 {
+            let s = AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, step };
+            Cpu.adam_update(&mut pc, &gc, &mut mc, &mut vc, s);
+            p.gpu.adam_update(&mut pg, &gg, &mut mg, &mut vg, s);
+        }
+        p.assert_close(&format!("adam, weight decay {weight_decay}"), &pc, &pg, 1e-5).await;
     }
-    p.assert_close("adam", &pc, &pg, 1e-5).await;
+    let (mut vc, mut vg) = (Cpu.zeros(&shape), p.gpu.zeros(&shape));
+    for _ in 0..3 {
+        Cpu.rmsprop_update(&mut pc, &gc, &mut vc, 0.01, 0.9, 1e-8);
+        p.gpu.rmsprop_update(&mut pg, &gg, &mut vg, 0.01, 0.9, 1e-8);
+    }
+    p.assert_close("rmsprop", &pc, &pg, 1e-5).await;
+    p.assert_close("rmsprop square average", &vc, &vg, 1e-5).await;
 }
 

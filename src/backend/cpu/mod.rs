@@ -253,14 +253,22 @@ impl Backend for Cpu {
         }
     }
 
-    /// m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p -= lr · m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+    /// m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p -= lr · (m̂ / (√v̂ + ε) + λp) with m̂ = m/(1−β₁ᵗ),
+    /// v̂ = v/(1−β₂ᵗ) and λ the decoupled weight decay (Loshchilov & Hutter, AdamW).
     fn adam_update(&self, p: &mut CpuTensor, g: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, s: AdamStep) {
         let c1 = 1.0 - s.beta1.powi(s.step as i32);
         let c2 = 1.0 - s.beta2.powi(s.step as i32);
         for (((p, &g), m), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(m)).zip(data_mut(v)) {
             *m = s.beta1 * *m + (1.0 - s.beta1) * g;
             *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
-            *p -= s.lr * (*m / c1) / ((*v / c2).sqrt() + s.eps);
+            *p -= s.lr * ((*m / c1) / ((*v / c2).sqrt() + s.eps) + s.weight_decay * *p);
+        }
+    }
+
+    fn rmsprop_update(&self, p: &mut CpuTensor, g: &CpuTensor, v: &mut CpuTensor, lr: f32, rho: f32, eps: f32) {
+        for ((p, &g), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(v)) {
+            *v = rho * *v + (1.0 - rho) * g * g;
+            *p -= lr * g / (v.sqrt() + eps);
         }
     }
 }

@@ -153,8 +153,22 @@ fn optimiser_updates_match_hand_computation() {
 
     // Adam's first step moves every parameter by lr·sign(g) (bias correction makes m̂/√v̂ = ±1).
     let (mut p, mut m, mut v) = (tensor(&[2], vec![1.0, 1.0]), Cpu.zeros(&[2]), Cpu.zeros(&[2]));
-    Cpu.adam_update(&mut p, &g, &mut m, &mut v, AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+    Cpu.adam_update(&mut p, &g, &mut m, &mut v, AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 });
     assert_close(data(&p), &[0.99, 1.01], 1e-5);
+
+    // AdamW with a zero gradient only decays: p ← p(1 − lr·λ) every step.
+    let zero = Cpu.zeros(&[2]);
+    let (mut p, mut m, mut v) = (tensor(&[2], vec![2.0, -4.0]), Cpu.zeros(&[2]), Cpu.zeros(&[2]));
+    for step in 1..=3 {
+        Cpu.adam_update(&mut p, &zero, &mut m, &mut v, AdamStep { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.5, step });
+    }
+    assert_close(data(&p), &[2.0 * 0.95f32.powi(3), -4.0 * 0.95f32.powi(3)], 1e-6);
+
+    // RMSprop's first step: v = (1−ρ)g², so p moves by lr·g/(√(1−ρ)|g|) = lr·sign(g)/√(1−ρ).
+    let (mut p, mut v) = (tensor(&[2], vec![1.0, 1.0]), Cpu.zeros(&[2]));
+    Cpu.rmsprop_update(&mut p, &g, &mut v, 0.01, 0.9, 1e-8);
+    let step = 0.01 / 0.1f32.sqrt();
+    assert_close(data(&p), &[1.0 - step, 1.0 + step], 1e-5);
 }
 
 #[test]

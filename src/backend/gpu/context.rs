@@ -52,7 +52,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_bias", "batch_first_bias", "max_pool_backward"]),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
-    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam"]),
+    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam", "rmsprop"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy"]),
 ];
 

@@ -29,7 +29,8 @@ fn momentum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) group
     p[i] -= pf(1u) * select(v, g[i] + mu * v, pu(3u) != 0u);
 }
 
-// Adam with bias correction. params: len, lr, β1, β2, ε, 1 − β1ᵗ, 1 − β2ᵗ
+// Adam with bias correction and AdamW's decoupled weight decay λ.
+// params: len, lr, β1, β2, ε, 1 − β1ᵗ, 1 − β2ᵗ, λ
 @compute @workgroup_size(256)
 fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
@@ -40,5 +41,16 @@ fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
     let v = b2 * s2[i] + (1.0 - b2) * g[i] * g[i];
     s1[i] = m;
     s2[i] = v;
-    p[i] -= pf(1u) * (m / pf(5u)) / (sqrt(v / pf(6u)) + pf(4u));
+    p[i] -= pf(1u) * ((m / pf(5u)) / (sqrt(v / pf(6u)) + pf(4u)) + pf(7u) * p[i]);
+}
+
+// v = ρv + (1 − ρ)g²; p -= lr·g / (√v + ε). params: len, lr, ρ, ε
+@compute @workgroup_size(256)
+fn rmsprop(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i >= pu(0u)) { return; }
+    let rho = pf(2u);
+    let v = rho * s1[i] + (1.0 - rho) * g[i] * g[i];
+    s1[i] = v;
+    p[i] -= pf(1u) * g[i] / (sqrt(v) + pf(3u));
 }
