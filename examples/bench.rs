@@ -33,7 +33,7 @@ fn main() {
 fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train: &whetstone::data::Dataset, held_out: &whetstone::data::Dataset) {
     let spec = preset(name, &[1, 28, 28], 10).unwrap();
     let flops = spec.summary().unwrap().flops as f64;
-    let config = TrainConfig { epochs: 100, batch_size: batch, optimizer: OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+    let config = TrainConfig::new(100, batch, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
     let backend_name = if place.ends_with("gpu") { backend.name() } else { String::new() };
     let mut t = Trainer::new(backend, spec, config, train, held_out).unwrap();
     ready(t.run(2)).unwrap();

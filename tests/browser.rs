@@ -26,7 +26,7 @@ fn mean_step_loss(events: &[Event]) -> f32 {
 async fn cnn_trains_in_the_browser_and_its_loss_falls() {
     let digits = mnist::decode(DIGITS).expect("digits decode in wasm");
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig { epochs: 1, batch_size: 32, optimizer: OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
     let mut trainer = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
     let first = trainer.run(5).await.unwrap();
     for _ in 0..8 {
@@ -62,7 +62,7 @@ async fn cnn_trains_on_webgpu_like_on_the_cpu() {
     let gpu = webgpu().await;
     let digits = mnist::decode(DIGITS).unwrap();
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig { epochs: 1, batch_size: 32, optimizer: OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 5 };
+    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
     let mut on_gpu = Trainer::new(gpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config.clone(), &train, &val).unwrap();
     let mut on_cpu = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
     for step in 1..=10 {

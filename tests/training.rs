@@ -13,7 +13,7 @@ fn held_out_accuracy(preset_name: &str, lr: f32, epochs: usize) -> Vec<f32> {
     assert_eq!(digits.len(), 10_000);
     let (train, held_out) = digits.split(2_000, 7).unwrap();
     let spec = preset(preset_name, &[1, 28, 28], 10).unwrap();
-    let config = TrainConfig { epochs, batch_size: 32, optimizer: OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 1 };
+    let config = TrainConfig::new(epochs, 32, OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
     let mut trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
     let mut accuracies = Vec::new();
     while !trainer.is_finished() {

@@ -10,6 +10,7 @@ export class LiveChart {
     this.columns = [[], ...labels.map(() => [])];
     this.frame = 0;
     this.epochs = 1;
+    this.markers = [];
     const value = percent ? (u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`) : (u, v) => (v == null ? '–' : v.toFixed(4));
     this.plot = new uPlot({
       title,
@@ -20,6 +21,7 @@ export class LiveChart {
         { label: 'epoch' },
         { values: (u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))), size: 56 },
       ],
+      hooks: { draw: [(u) => this.drawMarkers(u)] },
       series: [
         { label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
         ...labels.map((label, i) => ({
@@ -33,6 +35,35 @@ export class LiveChart {
       ],
     }, this.columns, element);
     new ResizeObserver(() => this.plot.setSize({ width: Math.max(element.clientWidth, 300), height: 220 })).observe(element);
+  }
+
+  /** A labelled vertical line at epoch `x`, kept until the next reset. */
+  mark(x, label, colour) {
+    this.markers.push({ x, label, colour });
+    this.plot.redraw();
+  }
+
+  drawMarkers(u) {
+    const { ctx } = u;
+    const scale = devicePixelRatio;
+    for (const m of this.markers) {
+      const x = u.valToPos(m.x, 'x', true);
+      ctx.save();
+      ctx.strokeStyle = m.colour;
+      ctx.fillStyle = m.colour;
+      ctx.lineWidth = scale;
+      ctx.setLineDash([5 * scale, 4 * scale]);
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.font = `${11 * scale}px system-ui, sans-serif`;
+      // Labels sit on the side of the line with more room.
+      const right = x < u.bbox.left + u.bbox.width / 2;
+      ctx.textAlign = right ? 'left' : 'right';
+      ctx.fillText(m.label, x + (right ? 4 : -4) * scale, u.bbox.top + 12 * scale * (1 + this.markers.indexOf(m)));
+      ctx.restore();
+    }
   }
 
   /** Appends one x with a value (or null) per series; redraws at most once per frame. */
@@ -50,6 +81,7 @@ export class LiveChart {
   /** Clears the chart for a run of `epochs` epochs (the x axis spans the whole run). */
   reset(epochs) {
     this.epochs = epochs;
+    this.markers = [];
     this.columns.forEach((c) => (c.length = 0));
     this.plot.setData(this.columns);
   }

@@ -19,7 +19,7 @@ const DEFAULTS = {
 const family = (name) => (name === 'digits' ? 'digits' : 'toy');
 
 const state = {
-  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', ...DEFAULTS.digits, spec: '' },
+  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, ...DEFAULTS.digits, spec: '' },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
   run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false },
@@ -54,7 +54,7 @@ function setStatus(status) {
   document.body.dataset.status = status;
 }
 
-const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', samples: 'samples', heldOut: 'heldout', device: 'device' };
+const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', patience: 'patience', samples: 'samples', heldOut: 'heldout', device: 'device' };
 
 function renderSettings() {
   const s = state.settings;
@@ -142,6 +142,8 @@ function trainingRequest() {
     seed: readNumber('seed', 'The seed', true),
   };
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
+  const patience = readNumber('patience', 'The early-stop patience', true);
+  if (patience > 0) config.early_stopping = { patience, restore_best: true };
   if (config.batch_size < 0 || config.seed < 0) throw new Error('the batch size and the seed cannot be negative');
   return {
     spec: state.settings.spec,
@@ -195,6 +197,14 @@ function onEvent(e) {
     $('stat-val-acc').textContent = `${(e.val_accuracy * 100).toFixed(1)} %`;
     run.trained = true;
     refreshPrediction();
+  } else if (e.type === 'early_stop') {
+    run.earlyStop = e;
+    for (const chart of [lossChart, accChart]) {
+      chart.mark(e.best_epoch, `best: epoch ${e.best_epoch}`, '#059669');
+      chart.mark(e.epoch, `stopped: epoch ${e.epoch}`, '#dc2626');
+    }
+    $('stat-val-acc').textContent = `${(e.best_val_accuracy * 100).toFixed(1)} %`;
+    refreshPrediction();
   }
 }
 
@@ -239,10 +249,15 @@ function onProgress(msg) {
     case 'events':
       msg.events.forEach((e) => (e.type === 'backend_changed' ? onProgress(e) : onEvent(e)));
       break;
-    case 'finished':
+    case 'finished': {
       setStatus('done');
-      showNotice(`Training finished${state.run.fellBack ? ' on the CPU, after the GPU was lost' : ''}. Try the model in panel 4.`, 'info');
+      const stop = state.run.earlyStop;
+      const early = stop
+        ? ` early at epoch ${stop.epoch}: the validation loss had not improved since epoch ${stop.best_epoch}, whose weights the model has again (validation accuracy ${(stop.best_val_accuracy * 100).toFixed(1)} %)`
+        : '';
+      showNotice(`Training finished${early}${state.run.fellBack ? ' on the CPU, after the GPU was lost' : ''}. Try the model in panel 4.`, 'info');
       break;
+    }
     case 'stopped':
       setStatus('stopped');
       showNotice('Training stopped. The model keeps the weights it had reached.', 'info');

@@ -18,9 +18,45 @@ pub struct TrainConfig {
     pub optimizer: OptimizerSpec,
     #[serde(default)]
     pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// Which validation number decides whether an epoch improved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    ValLoss,
+    ValAccuracy,
+}
+
+/// Stop when the monitored validation number has not improved by more than `min_delta` for
+/// `patience` epochs in a row, and (with `restore_best`) go back to the best epoch's weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    pub patience: usize,
+    #[serde(default)]
+    pub min_delta: f32,
+    #[serde(default = "default_monitor")]
+    pub monitor: Monitor,
+    #[serde(default = "default_restore_best")]
+    pub restore_best: bool,
+}
+
+fn default_monitor() -> Monitor {
+    Monitor::ValLoss
+}
+
+fn default_restore_best() -> bool {
+    true
 }
 
 impl TrainConfig {
+    pub fn new(epochs: usize, batch_size: usize, optimizer: OptimizerSpec, seed: u64) -> Self {
+        Self { epochs, batch_size, optimizer, seed, early_stopping: None }
+    }
+
     pub fn from_json(json: &str) -> Result<Self, Error> {
         serde_json::from_str(json).map_err(|e| Error::InvalidConfig(format!("training settings are not valid: {e}")))
     }
@@ -46,6 +82,15 @@ pub enum Event {
         val_loss: f32,
         val_accuracy: f32,
         seconds: f64,
+    },
+    /// Early stopping ended the run after `epoch`; `best_epoch` was the best, and its weights are
+    /// the model's now when `restored`.
+    EarlyStop {
+        epoch: usize,
+        best_epoch: usize,
+        restored: bool,
+        best_val_loss: f32,
+        best_val_accuracy: f32,
     },
     Finished {
         epochs: usize,
@@ -122,12 +167,24 @@ pub struct Trainer<B: Backend> {
     epoch_correct: f64,
     epoch_started_ms: f64,
     snapshot: Option<Snapshot>,
+    /// The best epoch so far by the early-stopping monitor (lower is better), and epochs since.
+    best: Option<(f32, Snapshot, Evaluation)>,
+    since_best: usize,
+    stopped_early: bool,
 }
 
 impl<B: Backend> Trainer<B> {
     pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        }
+        if let Some(es) = &config.early_stopping {
+            if es.patience == 0 || !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+                return Err(Error::InvalidConfig(format!(
+                    "early stopping needs a patience of at least 1 epoch and a min_delta ≥ 0, got {} and {}",
+                    es.patience, es.min_delta
+                )));
+            }
         }
         if config.batch_size == 0 || config.batch_size > train.len() {
             return Err(Error::InvalidConfig(format!(
@@ -170,6 +227,9 @@ impl<B: Backend> Trainer<B> {
             epoch_correct: 0.0,
             epoch_started_ms: now_ms(),
             snapshot: None,
+            best: None,
+            since_best: 0,
+            stopped_early: false,
         })
     }
 
@@ -180,6 +240,17 @@ impl<B: Backend> Trainer<B> {
 
     /// Continues from a snapshot: its weights, at the epoch after it, with fresh optimiser state.
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), Error> {
+        self.load_weights(snapshot)?;
+        let b = self.backend.clone();
+        self.optimizer = Optimizer::new(self.config.optimizer.clone())?;
+        self.epoch = snapshot.epoch;
+        self.chunk = Tally::new(&b);
+        self.snapshot = Some(snapshot.clone());
+        self.start_epoch();
+        Ok(())
+    }
+
+    fn load_weights(&mut self, snapshot: &Snapshot) -> Result<(), Error> {
         let b = self.backend.clone();
         let mut params = self.model.params();
         if params.len() != snapshot.weights.len() {
@@ -193,11 +264,6 @@ impl<B: Backend> Trainer<B> {
             p.value = b.upload(w, &shape);
             p.grad = None;
         }
-        self.optimizer = Optimizer::new(self.config.optimizer.clone())?;
-        self.epoch = snapshot.epoch;
-        self.chunk = Tally::new(&b);
-        self.snapshot = Some(snapshot.clone());
-        self.start_epoch();
         Ok(())
     }
 
@@ -227,7 +293,7 @@ impl<B: Backend> Trainer<B> {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.epoch >= self.config.epochs
+        self.stopped_early || self.epoch >= self.config.epochs
     }
 
     /// One optimiser step on the next mini-batch; nothing is read back.
@@ -294,6 +360,9 @@ impl<B: Backend> Trainer<B> {
                 return Err(self.divergence());
             }
             self.snapshot = Some(snapshot);
+            if let Some(stop) = self.early_stop(val)? {
+                events.push(stop);
+            }
             self.start_epoch();
             if self.is_finished() {
                 events.push(Event::Finished { epochs: self.epoch });
@@ -307,6 +376,39 @@ impl<B: Backend> Trainer<B> {
     /// blown up; with saturated or dead units the loss can stay finite while it does.
     fn diverged(&self, mean_loss: f64) -> bool {
         !mean_loss.is_finite() || mean_loss > 100.0 * (self.model.outputs() as f64).ln()
+    }
+
+    /// Records the epoch that just ended with the early-stopping rule, if any; when patience has run
+    /// out, stops the run (restoring the best weights if asked) and says so.
+    fn early_stop(&mut self, val: Evaluation) -> Result<Option<Event>, Error> {
+        let Some(rule) = self.config.early_stopping.clone() else { return Ok(None) };
+        let score = match rule.monitor {
+            Monitor::ValLoss => val.loss,
+            Monitor::ValAccuracy => -val.accuracy,
+        };
+        let snapshot = self.snapshot.clone().expect("the epoch's snapshot is taken before this");
+        if self.best.as_ref().is_none_or(|(best, _, _)| score < best - rule.min_delta) {
+            self.best = Some((score, snapshot, val));
+            self.since_best = 0;
+            return Ok(None);
+        }
+        self.since_best += 1;
+        if self.since_best < rule.patience {
+            return Ok(None);
+        }
+        let (_, best, best_val) = self.best.clone().expect("a best epoch exists once one has been scored");
+        if rule.restore_best {
+            self.load_weights(&best)?;
+            self.snapshot = Some(best.clone());
+        }
+        self.stopped_early = true;
+        Ok(Some(Event::EarlyStop {
+            epoch: self.epoch,
+            best_epoch: best.epoch,
+            restored: rule.restore_best,
+            best_val_loss: best_val.loss,
+            best_val_accuracy: best_val.accuracy,
+        }))
     }
 
     fn divergence(&self) -> Error {

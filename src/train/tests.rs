@@ -5,7 +5,7 @@ use crate::data::toy;
 use crate::nn::preset;
 
 fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
-    TrainConfig { epochs, batch_size, optimizer: OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, seed: 3 }
+    TrainConfig::new(epochs, batch_size, OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 3)
 }
 
 fn circle_trainer(c: TrainConfig) -> Result<Trainer<Cpu>, Error> {
@@ -68,7 +68,7 @@ fn every_optimiser_lowers_the_loss() {
         OptimizerSpec::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
         OptimizerSpec::RmsProp { lr: 0.01, rho: 0.9, eps: 1e-8 },
     ] {
-        let mut t = circle_trainer(TrainConfig { epochs: 10, batch_size: 16, optimizer: optimizer.clone(), seed: 1 }).unwrap();
+        let mut t = circle_trainer(TrainConfig::new(10, 16, optimizer.clone(), 1)).unwrap();
         let before = ready(t.evaluate_validation()).loss;
         run_to_end(&mut t);
         let after = ready(t.evaluate_validation()).loss;
@@ -95,7 +95,7 @@ fn bad_settings_get_clear_errors() {
 
 #[test]
 fn a_diverging_run_stops_with_advice() {
-    let c = TrainConfig { epochs: 5, batch_size: 16, optimizer: OptimizerSpec::Sgd { lr: 1e30 }, seed: 1 };
+    let c = TrainConfig::new(5, 16, OptimizerSpec::Sgd { lr: 1e30 }, 1);
     let data = toy::generate("circle", 600, 0.05, 1).unwrap();
     let (train, val) = data.split(200, 2).unwrap();
     // Without a saturating activation the weights overflow to infinity and the loss turns NaN.
@@ -109,7 +109,7 @@ fn a_diverging_run_stops_with_advice() {
 #[test]
 fn an_exploding_but_finite_loss_also_stops() {
     // Saturated tanh units keep the loss finite, but a step this large sends the logits to ±1e29.
-    let c = TrainConfig { epochs: 5, batch_size: 16, optimizer: OptimizerSpec::Sgd { lr: 1e30 }, seed: 1 };
+    let c = TrainConfig::new(5, 16, OptimizerSpec::Sgd { lr: 1e30 }, 1);
     let mut t = circle_trainer(c).unwrap();
     let err = (0..20).find_map(|_| ready(t.run(5)).err()).expect("the loss must explode");
     assert!(matches!(err, Error::Diverged { .. }), "{err}");
@@ -148,4 +148,65 @@ fn a_run_resumes_from_its_snapshot_on_another_trainer() {
     let mut wrong = snap.clone();
     wrong.weights.pop();
     assert!(b.restore(&wrong).is_err());
+}
+
+fn early(patience: usize, min_delta: f32, restore_best: bool) -> TrainConfig {
+    let mut c = config(0.02, 16, 20);
+    c.early_stopping = Some(EarlyStopping { patience, min_delta, monitor: Monitor::ValLoss, restore_best });
+    c
+}
+
+fn epoch_events(events: &[Event]) -> Vec<(usize, f32, f32)> {
+    events.iter().filter_map(|e| if let Event::Epoch { epoch, val_loss, val_accuracy, .. } = e { Some((*epoch, *val_loss, *val_accuracy)) } else { None }).collect()
+}
+
+#[test]
+fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
+    // No epoch after the first can improve the loss by 10, so epoch 1 stays the best and the run
+    // stops once two more epochs have passed without improving.
+    let mut t = circle_trainer(early(2, 10.0, true)).unwrap();
+    let events = run_to_end(&mut t);
+    let epochs = epoch_events(&events);
+    assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+    let stop = events.iter().find(|e| matches!(e, Event::EarlyStop { .. })).expect("an early-stop event");
+    assert_eq!(stop, &Event::EarlyStop { epoch: 3, best_epoch: 1, restored: true, best_val_loss: epochs[0].1, best_val_accuracy: epochs[0].2 });
+    assert_eq!(events.last(), Some(&Event::Finished { epochs: 3 }));
+    assert!(t.is_finished());
+    // The model is epoch 1's again.
+    let now = ready(t.evaluate_validation());
+    assert_eq!((now.loss, now.accuracy), (epochs[0].1, epochs[0].2));
+    assert_eq!(t.snapshot().unwrap().epoch, 1);
+}
+
+#[test]
+fn early_stopping_without_restore_keeps_the_last_weights_and_a_real_improvement_resets_patience() {
+    let mut t = circle_trainer(early(2, 10.0, false)).unwrap();
+    let epochs = epoch_events(&run_to_end(&mut t));
+    let now = ready(t.evaluate_validation());
+    assert_eq!((now.loss, now.accuracy), (epochs[2].1, epochs[2].2));
+    // With no margin, the run stops exactly where the rule says: three epochs after the last
+    // new best validation loss, or never.
+    let mut t = circle_trainer(early(3, 0.0, true)).unwrap();
+    let events = run_to_end(&mut t);
+    let (mut best, mut since, mut expected) = (f32::INFINITY, 0, None);
+    for &(epoch, loss, _) in &epoch_events(&events) {
+        if loss < best {
+            (best, since) = (loss, 0);
+        } else {
+            since += 1;
+            if since == 3 {
+                expected = Some(epoch);
+            }
+        }
+    }
+    let stopped = events.iter().find_map(|e| if let Event::EarlyStop { epoch, .. } = e { Some(*epoch) } else { None });
+    assert_eq!(stopped, expected);
+}
+
+#[test]
+fn early_stopping_settings_are_checked_and_parse() {
+    assert!(circle_trainer(early(0, 0.0, true)).err().unwrap().to_string().contains("patience"));
+    assert!(circle_trainer(early(2, -1.0, true)).is_err());
+    let c = TrainConfig::from_json(r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"early_stopping":{"patience":3,"monitor":"val_accuracy"}}"#).unwrap();
+    assert_eq!(c.early_stopping, Some(EarlyStopping { patience: 3, min_delta: 0.0, monitor: Monitor::ValAccuracy, restore_best: true }));
 }

@@ -203,9 +203,25 @@ test('every optimiser in the menu trains the circle set', async () => {
     assert.ok(acc >= 90, `${optimizer}: circle validation accuracy ${acc} %`);
   }
   await page.selectOption('#optimizer', 'adam');
+  await page.fill('#lr', '0.02');
   await page.selectOption('#dataset', 'spiral');
   await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
   await page.fill('#epochs', '60');
+});
+
+test('early stopping ends a run where the validation loss stops improving and restores the best epoch', async () => {
+  await page.fill('#patience', '2');
+  await page.fill('#epochs', '60');
+  await page.fill('#lr', '0.02');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  const notice = await text('#notice');
+  const [, stopped, best] = notice.match(/early at epoch (\d+): the validation loss had not improved since epoch (\d+)/) ?? [];
+  assert.ok(stopped, notice);
+  assert.equal(Number(best), Number(stopped) - 2, 'with a patience of 2 the best epoch is two before the stop');
+  assert.match(await text('#stat-epoch'), new RegExp(`^${stopped} / 60$`));
+  await page.screenshot({ path: join(shots, 'playground-early-stop.png'), fullPage: true });
+  await page.fill('#patience', '0');
 });
 
 test('reloading keeps the settings', async () => {
