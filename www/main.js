@@ -19,7 +19,7 @@ const DEFAULTS = {
 const family = (name) => (name === 'digits' ? 'digits' : 'toy');
 
 const state = {
-  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, ...DEFAULTS.digits, spec: '' },
+  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0', ...DEFAULTS.digits, spec: '' },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
   run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false },
@@ -54,7 +54,7 @@ function setStatus(status) {
   document.body.dataset.status = status;
 }
 
-const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', patience: 'patience', samples: 'samples', heldOut: 'heldout', device: 'device' };
+const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', l1: 'l1', l2: 'l2', patience: 'patience', samples: 'samples', heldOut: 'heldout', device: 'device' };
 
 function renderSettings() {
   const s = state.settings;
@@ -140,6 +140,8 @@ function trainingRequest() {
     batch_size: readNumber('batch', 'The batch size', true),
     optimizer,
     seed: readNumber('seed', 'The seed', true),
+    l1: readNumber('l1', 'The L1 penalty', false),
+    l2: readNumber('l2', 'The L2 penalty', false),
   };
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
   const patience = readNumber('patience', 'The early-stop patience', true);

@@ -132,6 +132,9 @@ pub trait Backend: Clone + 'static {
     /// Mean softmax cross-entropy of `[n, k]` logits against `[n]` class indices.
     fn softmax_cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> LossOutput<Self::Tensor>;
 
+    /// `g + l1 · sign(p) + l2 · p`: the gradient of `l1‖p‖₁ + (l2/2)‖p‖²` added to `g`.
+    fn add_penalty(&self, g: &Self::Tensor, p: &Self::Tensor, l1: f32, l2: f32) -> Self::Tensor;
+
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.

@@ -19,8 +19,8 @@ impl<B: Backend> Conv2d<B> {
         let fan_in = channels * kernel * kernel;
         let w = init::weights(init, filters * fan_in, fan_in, filters * kernel * kernel, rng);
         Self {
-            weight: Param::new(b.upload(&w, &[filters, channels, kernel, kernel])),
-            bias: Param::new(b.zeros(&[filters])),
+            weight: Param::weight(b.upload(&w, &[filters, channels, kernel, kernel])),
+            bias: Param::bias(b.zeros(&[filters])),
             geometry,
             input: None,
         }

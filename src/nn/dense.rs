@@ -16,8 +16,8 @@ impl<B: Backend> Dense<B> {
     pub fn new(b: &B, inputs: usize, units: usize, init: Init, rng: &mut Rng) -> Self {
         let w = init::weights(init, inputs * units, inputs, units, rng);
         Self {
-            weight: Param::new(b.upload(&w, &[inputs, units])),
-            bias: Param::new(b.zeros(&[units])),
+            weight: Param::weight(b.upload(&w, &[inputs, units])),
+            bias: Param::bias(b.zeros(&[units])),
             input: None,
         }
     }

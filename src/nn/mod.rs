@@ -21,15 +21,21 @@ pub use spec::{preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary};
 
 use crate::backend::Backend;
 
-/// A trainable tensor with its gradient (present after a backward pass).
+/// A trainable tensor with its gradient (present after a backward pass). Weights are `penalised`
+/// by L1/L2 regularisation; biases are not.
 pub struct Param<B: Backend> {
     pub value: B::Tensor,
     pub grad: Option<B::Tensor>,
+    pub penalised: bool,
 }
 
 impl<B: Backend> Param<B> {
-    pub fn new(value: B::Tensor) -> Self {
-        Self { value, grad: None }
+    pub fn weight(value: B::Tensor) -> Self {
+        Self { value, grad: None, penalised: true }
+    }
+
+    pub fn bias(value: B::Tensor) -> Self {
+        Self { value, grad: None, penalised: false }
     }
 }
 

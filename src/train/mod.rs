@@ -20,6 +20,11 @@ pub struct TrainConfig {
     pub seed: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<EarlyStopping>,
+    /// L1 and L2 penalties on every weight (not on biases): the loss gains `l1‖w‖₁ + (l2/2)‖w‖²`.
+    #[serde(default)]
+    pub l1: f32,
+    #[serde(default)]
+    pub l2: f32,
 }
 
 /// Which validation number decides whether an epoch improved.
@@ -54,7 +59,7 @@ fn default_restore_best() -> bool {
 
 impl TrainConfig {
     pub fn new(epochs: usize, batch_size: usize, optimizer: OptimizerSpec, seed: u64) -> Self {
-        Self { epochs, batch_size, optimizer, seed, early_stopping: None }
+        Self { epochs, batch_size, optimizer, seed, early_stopping: None, l1: 0.0, l2: 0.0 }
     }
 
     pub fn from_json(json: &str) -> Result<Self, Error> {
@@ -177,6 +182,9 @@ impl<B: Backend> Trainer<B> {
     pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        }
+        if !(config.l1.is_finite() && config.l1 >= 0.0 && config.l2.is_finite() && config.l2 >= 0.0) {
+            return Err(Error::InvalidConfig(format!("the L1 and L2 penalties must be numbers ≥ 0, got {} and {}", config.l1, config.l2)));
         }
         if let Some(es) = &config.early_stopping {
             if es.patience == 0 || !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
@@ -306,6 +314,14 @@ impl<B: Backend> Trainer<B> {
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
         let out = b.softmax_cross_entropy(&logits, &y);
         self.model.backward(b, out.grad, false);
+        let (l1, l2) = (self.config.l1, self.config.l2);
+        if l1 > 0.0 || l2 > 0.0 {
+            for p in self.model.params().into_iter().filter(|p| p.penalised) {
+                if let Some(g) = p.grad.take() {
+                    p.grad = Some(b.add_penalty(&g, &p.value, l1, l2));
+                }
+            }
+        }
         self.optimizer.update(b, self.model.params());
         b.add_assign(&mut self.chunk.loss, &out.loss_sum);
         b.add_assign(&mut self.chunk.correct, &out.correct);

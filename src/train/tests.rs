@@ -210,3 +210,34 @@ fn early_stopping_settings_are_checked_and_parse() {
     let c = TrainConfig::from_json(r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"early_stopping":{"patience":3,"monitor":"val_accuracy"}}"#).unwrap();
     assert_eq!(c.early_stopping, Some(EarlyStopping { patience: 3, min_delta: 0.0, monitor: Monitor::ValAccuracy, restore_best: true }));
 }
+
+fn weight_norms(t: &mut Trainer<Cpu>) -> (f32, f32) {
+    // (Σ|w|, Σw²) over the weights, biases left out as the penalties leave them out.
+    let mut norms = (0.0, 0.0);
+    for p in t.model.params().into_iter().filter(|p| p.penalised) {
+        for w in ready(Cpu.read(&p.value)) {
+            norms.0 += w.abs();
+            norms.1 += w * w;
+        }
+    }
+    norms
+}
+
+#[test]
+fn l1_and_l2_penalties_shrink_the_weights() {
+    let trained = |l1: f32, l2: f32| {
+        let mut c = config(0.02, 16, 10);
+        (c.l1, c.l2) = (l1, l2);
+        let mut t = circle_trainer(c).unwrap();
+        run_to_end(&mut t);
+        weight_norms(&mut t)
+    };
+    let plain = trained(0.0, 0.0);
+    let l2 = trained(0.0, 0.05);
+    let l1 = trained(0.005, 0.0);
+    assert!(l2.1 < 0.7 * plain.1, "L2 shrinks Σw²: {} → {}", plain.1, l2.1);
+    assert!(l1.0 < 0.7 * plain.0, "L1 shrinks Σ|w|: {} → {}", plain.0, l1.0);
+    let mut bad = config(0.02, 16, 1);
+    bad.l2 = -1.0;
+    assert!(circle_trainer(bad).err().unwrap().to_string().contains("L1 and L2"));
+}

@@ -188,7 +188,7 @@ test('a toy set trains an MLP and shows its decision regions', async () => {
   await page.screenshot({ path: join(shots, 'playground-spiral.png'), fullPage: true });
 });
 
-test('every optimiser in the menu trains the circle set', async () => {
+test('every optimiser in the menu trains the circle set, and a heavy L2 penalty makes it underfit', async () => {
   await page.selectOption('#dataset', 'circle');
   await page.waitForFunction(() => /1,000 samples of 2, 2 classes/.test(document.getElementById('dataset-info').textContent));
   await page.fill('#epochs', '30');
@@ -204,6 +204,16 @@ test('every optimiser in the menu trains the circle set', async () => {
   }
   await page.selectOption('#optimizer', 'adam');
   await page.fill('#lr', '0.02');
+  // A heavy L2 penalty keeps the weights too small to carve out the circle: the model underfits.
+  await page.fill('#l2', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  const penalised = parseFloat(await text('#stat-val-acc'));
+  assert.ok(penalised < 80, `with L2 = 1 the circle should underfit, got ${penalised} %`);
+  await page.fill('#l2', '-1');
+  await page.click('#train');
+  await page.waitForFunction(() => /L1 and L2 penalties must be numbers ≥ 0/.test(document.getElementById('notice').textContent));
+  await page.fill('#l2', '0');
   await page.selectOption('#dataset', 'spiral');
   await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
   await page.fill('#epochs', '60');

@@ -128,6 +128,7 @@ pub async fn activations_and_element_wise_ops(gpu: &Gpu) {
         p.assert_close(&format!("{f:?} backward"), &Cpu.activation_backward(&xc, &yc, &dyc, f), &p.gpu.activation_backward(&xg, &yg, &dyg, f), 1e-5).await;
     }
     p.assert_close("mul", &Cpu.mul(&xc, &dyc), &p.gpu.mul(&xg, &dyg), 1e-6).await;
+    p.assert_close("add_penalty", &Cpu.add_penalty(&dyc, &xc, 0.01, 0.1), &p.gpu.add_penalty(&dyg, &xg, 0.01, 0.1), 1e-6).await;
     let (mut ac, mut ag) = (xc.clone(), xg.clone());
     Cpu.add_assign(&mut ac, &dyc);
     p.gpu.add_assign(&mut ag, &dyg);

@@ -242,6 +242,13 @@ impl Backend for Cpu {
         LossOutput { loss_sum: tensor(&[1], vec![loss]), correct: tensor(&[1], vec![correct]), grad: tensor(&[n, k], grad) }
     }
 
+    fn add_penalty(&self, g: &CpuTensor, p: &CpuTensor, l1: f32, l2: f32) -> CpuTensor {
+        assert_eq!(g.shape(), p.shape(), "penalty shapes");
+        // sign(0) = 0: a weight at exactly zero gets no L1 push.
+        let sign = |v: f32| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+        tensor(g.shape(), data(g).iter().zip(data(p)).map(|(&g, &p)| g + l1 * sign(p) + l2 * p).collect())
+    }
+
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }

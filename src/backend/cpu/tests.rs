@@ -172,6 +172,14 @@ fn optimiser_updates_match_hand_computation() {
 }
 
 #[test]
+fn penalty_gradient() {
+    let g = tensor(&[3], vec![0.5, 0.5, 0.5]);
+    let p = tensor(&[3], vec![2.0, 0.0, -4.0]);
+    // g + 0.1·sign(p) + 0.25·p
+    assert_close(data(&Cpu.add_penalty(&g, &p, 0.1, 0.25)), &[1.1, 0.5, -0.6], 1e-6);
+}
+
+#[test]
 fn dropout_mask_keeps_expected_fraction_and_scales() {
     let m = Cpu.dropout_mask(&[100, 100], 0.8, 9);
     let kept = data(&m).iter().filter(|&&v| v > 0.0).count() as f32 / 10_000.0;

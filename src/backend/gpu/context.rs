@@ -49,7 +49,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
         include_str!("shaders/unary.wgsl"),
         &["activation", "gather_rows", "im2col", "col2im", "channels_first", "max_pool", "avg_pool", "avg_pool_backward", "sum_all", "channel_sum", "softmax"],
     ),
-    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_bias", "batch_first_bias", "max_pool_backward"]),
+    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "add_bias", "batch_first_bias", "max_pool_backward"]),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
     ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam", "rmsprop"]),

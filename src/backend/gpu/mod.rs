@@ -364,6 +364,11 @@ impl Backend for Gpu {
         LossOutput { loss_sum: self.sum_all(&row_loss), correct: self.sum_all(&row_correct), grad }
     }
 
+    fn add_penalty(&self, g: &GpuTensor, p: &GpuTensor, l1: f32, l2: f32) -> GpuTensor {
+        assert_eq!(g.shape, p.shape, "penalty shapes");
+        self.map("add_penalty", &[count(&g.shape), l1.to_bits(), l2.to_bits()], &[g, p], &g.shape, count(&g.shape))
+    }
+
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
         self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());

@@ -10,6 +10,14 @@ fn mul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: ve
     if (i < pu(0u)) { out[i] = a[i] * b[i]; }
 }
 
+// a + l1·sign(b) + l2·b: the L1/L2 penalty's gradient (b the weights) added to a gradient.
+// params: len, l1, l2
+@compute @workgroup_size(256)
+fn add_penalty(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = a[i] + pf(1u) * sign(b[i]) + pf(2u) * b[i]; }
+}
+
 // a [n, c, inner] + b[c]. params: len, c, inner
 @compute @workgroup_size(256)
 fn add_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
