@@ -217,7 +217,9 @@ impl Backend for Cpu {
     fn softmax(&self, logits: &CpuTensor) -> CpuTensor {
         let k = logits.shape()[1];
         let mut out = data(logits).to_vec();
-        out.chunks_exact_mut(k).for_each(softmax_in_place);
+        out.chunks_exact_mut(k).for_each(|row| {
+            softmax_in_place(row);
+        });
         tensor(logits.shape(), out)
     }
 
@@ -232,10 +234,9 @@ impl Backend for Cpu {
             let argmax = row.iter().enumerate().fold(0, |best, (j, &v)| if v > row[best] { j } else { best });
             correct += (argmax == y) as u8 as f32;
             // −log softmax(z)[y] = log Σ exp(z − max) − (z[y] − max), exact even for far-apart logits.
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
-            loss += log_sum - (row[y] - max);
-            softmax_in_place(row);
+            let z_y = row[y];
+            let (max, sum) = softmax_in_place(row);
+            loss += sum.ln() - (z_y - max);
             row[y] -= 1.0;
             row.iter_mut().for_each(|g| *g /= n as f32);
         }
@@ -280,7 +281,8 @@ impl Backend for Cpu {
     }
 }
 
-fn softmax_in_place(row: &mut [f32]) {
+/// Replaces `row` by its softmax; returns the row's maximum and `Σ exp(z − max)`.
+fn softmax_in_place(row: &mut [f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for v in row.iter_mut() {
@@ -288,6 +290,7 @@ fn softmax_in_place(row: &mut [f32]) {
         sum += *v;
     }
     row.iter_mut().for_each(|v| *v /= sum);
+    (max, sum)
 }
 
 #[cfg(test)]
