@@ -149,6 +149,13 @@ pub trait Backend: Clone + 'static {
         self.add_bias(&self.matmul(x, w, false, false), b)
     }
 
+    /// `dL/dw` and, when `input_grad`, `dL/dx` of [`Backend::conv2d`]: what a conv layer's backward
+    /// pass needs, in one call so a backend can share work between the two.
+    fn conv2d_backward(&self, dy: &Self::Tensor, x: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry, input_grad: bool) -> (Self::Tensor, Option<Self::Tensor>) {
+        let dw = self.conv2d_backward_weight(dy, x, g, &Self::shape(w));
+        (dw, input_grad.then(|| self.conv2d_backward_input(dy, w, g, &Self::shape(x))))
+    }
+
     /// [`Backend::conv2d`] plus `b[o]` on every element of output channel `o`.
     fn conv2d_bias(&self, x: &Self::Tensor, w: &Self::Tensor, b: &Self::Tensor, g: Conv2dGeometry) -> Self::Tensor {
         self.add_bias(&self.conv2d(x, w, g), b)

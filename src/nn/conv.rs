@@ -36,10 +36,10 @@ impl<B: Backend> Layer<B> for Conv2d<B> {
 
     fn backward(&mut self, b: &B, dy: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
         let x = self.input.take().expect("conv2d backward before forward");
-        let kernel_shape = B::shape(&self.weight.value);
-        self.weight.grad = Some(b.conv2d_backward_weight(&dy, &x, self.geometry, &kernel_shape));
+        let (dw, dx) = b.conv2d_backward(&dy, &x, &self.weight.value, self.geometry, input_grad);
+        self.weight.grad = Some(dw);
         self.bias.grad = Some(b.bias_grad(&dy));
-        input_grad.then(|| b.conv2d_backward_input(&dy, &self.weight.value, self.geometry, &B::shape(&x)))
+        dx
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {

@@ -100,6 +100,10 @@ pub async fn conv2d_forward_and_both_backwards(gpu: &Gpu) {
         let (dyc, dyg) = p.random(yc.shape(), 4);
         p.assert_close("conv2d_backward_input", &Cpu.conv2d_backward_input(&dyc, &wc, g, &xs), &p.gpu.conv2d_backward_input(&dyg, &wg, g, &xs), 1e-4).await;
         p.assert_close("conv2d_backward_weight", &Cpu.conv2d_backward_weight(&dyc, &xc, g, &ws), &p.gpu.conv2d_backward_weight(&dyg, &xg, g, &ws), 1e-3).await;
+        let ((dwc, dxc), (dwg, dxg)) = (Cpu.conv2d_backward(&dyc, &xc, &wc, g, true), p.gpu.conv2d_backward(&dyg, &xg, &wg, g, true));
+        p.assert_close("conv2d_backward dw", &dwc, &dwg, 1e-3).await;
+        p.assert_close("conv2d_backward dx", &dxc.unwrap(), &dxg.unwrap(), 1e-4).await;
+        assert!(p.gpu.conv2d_backward(&dyg, &xg, &wg, g, false).1.is_none());
     }
 }
 

@@ -170,6 +170,27 @@ impl Gpu {
         self.map("im2col", p, &[x], &[rows, cols], u(rows * cols))
     }
 
+    /// `dy` `[n, o, oh, ow]` as `[o, n·oh·ow]`, the layout both conv gradients multiply.
+    fn channels_first(&self, dy: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
+        let (o, columns) = (dy.shape[1], (p[0] * p[6] * p[7]) as usize);
+        self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns))
+    }
+
+    /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
+    fn conv_input_grad(&self, dy_cf: &GpuTensor, w: &GpuTensor, p: &[u32; 10], input_shape: &[usize]) -> GpuTensor {
+        let (o, patch, columns) = (w.shape[0], w.shape[1] * w.shape[2] * w.shape[3], dy_cf.shape[1]);
+        let dcols = self.matmul_raw(w, dy_cf, Product { m: patch, k: o, n: columns, ta: true, tb: false }, None);
+        self.map("col2im", p, &[&dcols], input_shape, count(input_shape))
+    }
+
+    /// dw = dy (as `[o, n·oh·ow]`) · colsᵀ.
+    fn conv_weight_grad(&self, dy_cf: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
+        let cols = self.im2col(x, p);
+        let (o, patch, columns) = (kernel_shape[0], cols.shape[0], cols.shape[1]);
+        let dw = self.matmul_raw(dy_cf, &cols, Product { m: o, k: columns, n: patch, ta: false, tb: true }, None);
+        self.reshape(&dw, kernel_shape)
+    }
+
     fn pool_params(x: &[usize], g: PoolGeometry) -> [u32; 7] {
         let oh = g.output_extent(x[2]).expect("pool window taller than input");
         let ow = g.output_extent(x[3]).expect("pool window wider than input");
@@ -278,24 +299,22 @@ impl Backend for Gpu {
         self.map("batch_first_bias", &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, count(&shape))
     }
 
-    /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
     fn conv2d_backward_input(&self, dy: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> GpuTensor {
         let p = Self::conv_params(input_shape, &w.shape, g);
-        let (o, patch) = (w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]);
-        let columns = (p[0] * p[6] * p[7]) as usize;
-        let dy_cf = self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns));
-        let dcols = self.matmul_raw(w, &dy_cf, Product { m: patch, k: o, n: columns, ta: true, tb: false }, None);
-        self.map("col2im", &p, &[&dcols], input_shape, count(input_shape))
+        self.conv_input_grad(&self.channels_first(dy, &p), w, &p, input_shape)
     }
 
-    /// dw = dy (as `[o, n·oh·ow]`) · colsᵀ.
     fn conv2d_backward_weight(&self, dy: &GpuTensor, x: &GpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> GpuTensor {
         let p = Self::conv_params(&x.shape, kernel_shape, g);
-        let cols = self.im2col(x, &p);
-        let (o, patch, columns) = (kernel_shape[0], cols.shape[0], cols.shape[1]);
-        let dy_cf = self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns));
-        let dw = self.matmul_raw(&dy_cf, &cols, Product { m: o, k: columns, n: patch, ta: false, tb: true }, None);
-        self.reshape(&dw, kernel_shape)
+        self.conv_weight_grad(&self.channels_first(dy, &p), x, &p, kernel_shape)
+    }
+
+    /// Both gradients from one channels-first copy of `dy`.
+    fn conv2d_backward(&self, dy: &GpuTensor, x: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_grad: bool) -> (GpuTensor, Option<GpuTensor>) {
+        let p = Self::conv_params(&x.shape, &w.shape, g);
+        let dy_cf = self.channels_first(dy, &p);
+        let dw = self.conv_weight_grad(&dy_cf, x, &p, &w.shape);
+        (dw, input_grad.then(|| self.conv_input_grad(&dy_cf, w, &p, &x.shape)))
     }
 
     fn max_pool2d(&self, x: &GpuTensor, g: PoolGeometry) -> GpuTensor {
