@@ -1,6 +1,7 @@
 //! Native throughput of the presets on the built-in digits, on the CPU and on the GPU adapter wgpu
-//! finds (`cpu` or `gpu` as the argument runs one). Run by `scripts/bench.sh`, which also measures
-//! the same in headless Chromium; prints one JSON object per measurement.
+//! finds. Arguments: `cpu`, `gpu` or `all`, then batch sizes (default 32 and 256). Run by
+//! `scripts/bench.sh`, which also measures the same in headless Chromium; prints one JSON object per
+//! measurement. The digits are read from `assets/` in the working directory, else in the source tree.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
@@ -9,19 +10,28 @@ use whetstone::clock::now_ms;
 use whetstone::data::mnist;
 use whetstone::nn::preset;
 use whetstone::optim::OptimizerSpec;
-use whetstone::train::{TrainConfig, Trainer};
+use whetstone::train::{Event, TrainConfig, Trainer};
 
 fn main() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
-    let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first")).unwrap();
+    let asset = "assets/mnist-10k.bin";
+    let bytes = std::fs::read(asset)
+        .or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")))
+        .expect("run scripts/setup.sh first");
+    let digits = mnist::decode(&bytes).unwrap();
     let (train, held_out) = digits.split(2_000, 1).unwrap();
-    let only = std::env::args().nth(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = args.first().map(String::as_str).filter(|o| *o != "all");
+    let batches: Vec<usize> = if args.len() > 1 {
+        args[1..].iter().map(|b| b.parse().expect("batch sizes are whole numbers")).collect()
+    } else {
+        vec![32, 256]
+    };
     for name in ["mlp", "cnn"] {
-        for batch in [32, 256] {
-            if only.as_deref().is_none_or(|o| o == "cpu") {
+        for &batch in &batches {
+            if only.is_none_or(|o| o == "cpu") {
                 measure("native-cpu", Cpu, name, batch, &train, &held_out);
             }
-            if only.as_deref().is_none_or(|o| o == "gpu") {
+            if only.is_none_or(|o| o == "gpu") {
                 if let Some(gpu) = test_device() {
                     measure("native-gpu", gpu, name, batch, &train, &held_out);
                 }
@@ -33,14 +43,25 @@ fn main() {
 fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train: &whetstone::data::Dataset, held_out: &whetstone::data::Dataset) {
     let spec = preset(name, &[1, 28, 28], 10).unwrap();
     let flops = spec.summary().unwrap().flops as f64;
-    let config = TrainConfig::new(100, batch, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    // Far more epochs than a fast device gets through in the timed window, so that every call trains.
+    let config = TrainConfig::new(100_000, batch, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
     let backend_name = if place.ends_with("gpu") { backend.name() } else { String::new() };
     let mut t = Trainer::new(backend, spec, config, train, held_out).unwrap();
     ready(t.run(2)).unwrap();
-    let (start, mut samples) = (now_ms(), 0);
+    let (start, mut samples, mut cursor) = (now_ms(), 0, 2 * batch);
     while now_ms() - start < 2_000.0 {
-        ready(t.run(4)).unwrap();
-        samples += 4 * batch;
+        // Count the samples each call really trained on: a call stops early at the end of an epoch.
+        for event in ready(t.run(4)).unwrap() {
+            match event {
+                Event::Step { step, .. } => {
+                    let now = (step * batch).min(train.len());
+                    samples += if now > cursor { now - cursor } else { now };
+                    cursor = now;
+                }
+                Event::Finished { .. } => panic!("the run finished inside the timed window"),
+                _ => {}
+            }
+        }
     }
     let train_rate = samples as f64 / ((now_ms() - start) / 1e3);
     let x = &held_out.features[..batch * 784];

@@ -56,7 +56,7 @@ impl Pair<'_> {
 pub async fn matmul_all_transposes_and_awkward_sizes(gpu: &Gpu) {
     let p = Pair { gpu };
     // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K.
-    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (8, 1000, 300), (5, 700, 40), (70, 90, 20)] {
+    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (8, 1000, 300), (5, 700, 40), (70, 90, 20), (3, 5000, 7)] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (ac, ag) = p.random(&if ta { [k, m] } else { [m, k] }, 1);
             let (bc, bg) = p.random(&if tb { [n, k] } else { [k, n] }, 2);

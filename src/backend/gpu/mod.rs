@@ -9,11 +9,16 @@ use crate::error::Error;
 use crate::rng::fold_seed;
 use context::{Context, Launch, MATMUL_TILES};
 
-/// A product launches at least this many workgroups when splitting k can get it there…
-const TARGET_WORKGROUPS: usize = 64;
-/// …but no split gets fewer than this many terms of k.
-const MIN_SPLIT_K: usize = 64;
 use std::rc::Rc;
+
+/// A product launches at least this many threads when splitting k can get it there (a large GPU
+/// keeps over 100,000 resident; a thin product with a long k, like a conv's weight gradient, would
+/// otherwise run on a handful of its cores)…
+const TARGET_THREADS: usize = 1 << 16;
+/// …but no split gets fewer than this many terms of k.
+const MIN_SPLIT_K: usize = 128;
+/// Threads that `sum_splits` gives each output (`LANES` in `splits.wgsl`).
+const SUM_LANES: usize = 32;
 
 /// A handle on the GPU. Cloning shares the device.
 #[derive(Clone)]
@@ -140,7 +145,7 @@ impl Gpu {
         };
         let (name, wx, wy, kt) = MATMUL_TILES[variant];
         let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
-        let splits = (TARGET_WORKGROUPS / (tiles.0 * tiles.1)).clamp(1, (k / MIN_SPLIT_K).max(1));
+        let splits = (TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize)).clamp(1, (k / MIN_SPLIT_K).max(1));
         let k_per_split = k.div_ceil(splits).next_multiple_of(kt as usize);
         let splits = k.div_ceil(k_per_split).max(1);
         // An unused bias binding still needs a buffer; `a` is read-only there, so it may alias.
@@ -152,7 +157,7 @@ impl Gpu {
         } else {
             let partials = self.empty(&[splits, m, n]);
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
-            self.ctx.dispatch("sum_splits", &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n)));
+            self.ctx.dispatch("sum_splits", &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n * SUM_LANES)));
         }
         c
     }

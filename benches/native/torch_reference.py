@@ -1,0 +1,64 @@
+"""PyTorch reference for `examples/bench.rs` on the same machine: the MLP and CNN presets, Adam,
+the same timing rule (2 s of training read back every 4 steps, 1 s of inference). A reference for
+GPU machines, not a browser peer. Usage: python3 torch_reference.py [batch ...]"""
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+def model(name):
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def measure(device, name, batch):
+    torch.manual_seed(1)
+    x = torch.rand(8000, 1, 28, 28, device=device)
+    y = torch.randint(0, 10, (8000,), device=device)
+    net = model(name).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    steps = 8000 // batch
+
+    def step(i):
+        s = (i % steps) * batch
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(net(x[s:s + batch]), y[s:s + batch])
+        loss.backward()
+        opt.step()
+        return loss
+
+    for i in range(8):
+        step(i)
+    start, done, i = time.perf_counter(), 0, 0
+    while time.perf_counter() - start < 2.0:
+        for _ in range(4):
+            loss = step(i)
+            i += 1
+        loss.item()
+        done += 4 * batch
+    train = done / (time.perf_counter() - start)
+    with torch.no_grad():
+        start, inferred = time.perf_counter(), 0
+        while time.perf_counter() - start < 1.0:
+            net(x[:batch]).argmax(1).cpu()
+            inferred += batch
+        infer = inferred / (time.perf_counter() - start)
+    where = "torch-cuda" if device == "cuda" else "torch-cpu"
+    adapter = torch.cuda.get_device_name() if device == "cuda" else ""
+    print(json.dumps({"where": where, "adapter": adapter, "model": name, "batch": batch,
+                      "train_samples_per_s": round(train), "infer_samples_per_s": round(infer)}), flush=True)
+
+
+batches = [int(b) for b in sys.argv[1:]] or [32, 256]
+for device in ["cuda"] if torch.cuda.is_available() else ["cpu"]:
+    for name in ["mlp", "cnn"]:
+        for batch in batches:
+            measure(device, name, batch)
