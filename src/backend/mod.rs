@@ -135,6 +135,17 @@ pub trait Backend: Clone + 'static {
     /// `g + l1 · sign(p) + l2 · p`: the gradient of `l1‖p‖₁ + (l2/2)‖p‖²` added to `g`.
     fn add_penalty(&self, g: &Self::Tensor, p: &Self::Tensor, l1: f32, l2: f32) -> Self::Tensor;
 
+    /// `acc[0] += Σ x²` for a `[1]` accumulator: a gradient's share of the global norm.
+    fn add_square_sum(&self, acc: &mut Self::Tensor, x: &Self::Tensor);
+    /// `g · min(1, max_norm / √square_sum[0])`: one tensor of a gradient whose global squared norm
+    /// is `square_sum`, rescaled so that the whole gradient's norm is at most `max_norm`.
+    fn scale_to_norm(&self, g: &Self::Tensor, square_sum: &Self::Tensor, max_norm: f32) -> Self::Tensor;
+    /// Every value clamped to `[-limit, limit]`.
+    fn clamp(&self, x: &Self::Tensor, limit: f32) -> Self::Tensor;
+    /// The values of `parts`, each flattened, one after another in one `[total]` tensor: several
+    /// device scalars read back in one transfer.
+    fn concat(&self, parts: &[&Self::Tensor]) -> Self::Tensor;
+
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.

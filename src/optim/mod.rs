@@ -1,5 +1,8 @@
 //! Optimisers: SGD, SGD with (Nesterov) momentum, Adam, AdamW, RMSprop. Each keeps its state on the
 //! device, one slot per parameter tensor, and updates a parameter with one fused backend op.
+//! `schedule` moves the learning rate during a run.
+
+pub mod schedule;
 
 use crate::backend::{AdamStep, Backend};
 use crate::error::Error;
@@ -132,8 +135,9 @@ impl<B: Backend> Optimizer<B> {
         &self.spec
     }
 
-    /// Applies one update to every parameter that has a gradient.
-    pub fn update(&mut self, b: &B, params: Vec<&mut Param<B>>) {
+    /// Applies one update at learning rate `lr` (the spec's rate, or where a schedule has taken it)
+    /// to every parameter that has a gradient.
+    pub fn update(&mut self, b: &B, params: Vec<&mut Param<B>>, lr: f32) {
         self.step += 1;
         if self.state.is_empty() {
             let slots = match self.spec {
@@ -146,15 +150,15 @@ impl<B: Backend> Optimizer<B> {
         for (p, state) in params.into_iter().zip(&mut self.state) {
             let Some(g) = p.grad.as_ref() else { continue };
             match (self.spec.clone(), state.as_mut_slice()) {
-                (OptimizerSpec::Sgd { lr }, _) => b.sgd_update(&mut p.value, g, lr),
-                (OptimizerSpec::Momentum { lr, momentum, nesterov }, [v]) => b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov),
-                (OptimizerSpec::Adam { lr, beta1, beta2, eps }, [m, v]) => {
+                (OptimizerSpec::Sgd { .. }, _) => b.sgd_update(&mut p.value, g, lr),
+                (OptimizerSpec::Momentum { momentum, nesterov, .. }, [v]) => b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov),
+                (OptimizerSpec::Adam { beta1, beta2, eps, .. }, [m, v]) => {
                     b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay: 0.0, step: self.step })
                 }
-                (OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay }, [m, v]) => {
+                (OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. }, [m, v]) => {
                     b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay, step: self.step })
                 }
-                (OptimizerSpec::RmsProp { lr, rho, eps }, [v]) => b.rmsprop_update(&mut p.value, g, v, lr, rho, eps),
+                (OptimizerSpec::RmsProp { rho, eps, .. }, [v]) => b.rmsprop_update(&mut p.value, g, v, lr, rho, eps),
                 _ => unreachable!("optimiser state has the slots its kind needs"),
             }
         }

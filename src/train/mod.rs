@@ -6,6 +6,7 @@ use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::nn::{Mode, Model, ModelSpec};
+use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::{Optimizer, OptimizerSpec};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,17 @@ pub struct TrainConfig {
     pub l1: f32,
     #[serde(default)]
     pub l2: f32,
+    /// How the learning rate moves during the run, after `warmup_steps` steps of linear warm-up.
+    #[serde(default)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub warmup_steps: usize,
+    /// Rescale each step's whole gradient so that its global norm is at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_norm: Option<f32>,
+    /// Clamp each gradient value to ± this (after any norm clipping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_value: Option<f32>,
 }
 
 /// Which validation number decides whether an epoch improved.
@@ -49,6 +61,16 @@ pub struct EarlyStopping {
     pub restore_best: bool,
 }
 
+impl Monitor {
+    /// The monitored number of an evaluation, signed so that lower is better.
+    pub fn score(self, val: Evaluation) -> f32 {
+        match self {
+            Monitor::ValLoss => val.loss,
+            Monitor::ValAccuracy => -val.accuracy,
+        }
+    }
+}
+
 fn default_monitor() -> Monitor {
     Monitor::ValLoss
 }
@@ -59,7 +81,19 @@ fn default_restore_best() -> bool {
 
 impl TrainConfig {
     pub fn new(epochs: usize, batch_size: usize, optimizer: OptimizerSpec, seed: u64) -> Self {
-        Self { epochs, batch_size, optimizer, seed, early_stopping: None, l1: 0.0, l2: 0.0 }
+        Self {
+            epochs,
+            batch_size,
+            optimizer,
+            seed,
+            early_stopping: None,
+            l1: 0.0,
+            l2: 0.0,
+            schedule: Schedule::Constant,
+            warmup_steps: 0,
+            clip_norm: None,
+            clip_value: None,
+        }
     }
 
     pub fn from_json(json: &str) -> Result<Self, Error> {
@@ -79,6 +113,10 @@ pub enum Event {
         loss: f32,
         accuracy: f32,
         samples_per_sec: f64,
+        /// The learning rate of each of these steps.
+        lrs: Vec<f32>,
+        /// The global norm of each step's gradient, before any clipping.
+        grad_norms: Vec<f32>,
     },
     Epoch {
         epoch: usize,
@@ -135,24 +173,43 @@ impl<B: Backend> DeviceData<B> {
     }
 }
 
-/// Device-side sums of loss and correct predictions, read back together.
+/// Device-side sums of loss and correct predictions, and each step's squared gradient norm, read
+/// back together in one transfer.
 struct Tally<B: Backend> {
     loss: B::Tensor,
     correct: B::Tensor,
+    square_norms: Vec<B::Tensor>,
+    rates: Vec<f32>,
     samples: usize,
+}
+
+/// What a [`Tally`] read back.
+struct Totals {
+    loss: f64,
+    correct: f64,
+    samples: usize,
+    grad_norms: Vec<f32>,
+    rates: Vec<f32>,
 }
 
 impl<B: Backend> Tally<B> {
     fn new(b: &B) -> Self {
-        Self { loss: b.zeros(&[1]), correct: b.zeros(&[1]), samples: 0 }
+        Self { loss: b.zeros(&[1]), correct: b.zeros(&[1]), square_norms: Vec::new(), rates: Vec::new(), samples: 0 }
     }
 
-    async fn take(&mut self, b: &B) -> (f64, f64, usize) {
-        let loss = b.read(&self.loss).await[0] as f64;
-        let correct = b.read(&self.correct).await[0] as f64;
-        let samples = self.samples;
+    async fn take(&mut self, b: &B) -> Totals {
+        let mut parts = vec![&self.loss, &self.correct];
+        parts.extend(&self.square_norms);
+        let values = b.read(&b.concat(&parts)).await;
+        let totals = Totals {
+            loss: values[0] as f64,
+            correct: values[1] as f64,
+            samples: self.samples,
+            grad_norms: values[2..].iter().map(|s| s.sqrt()).collect(),
+            rates: std::mem::take(&mut self.rates),
+        };
         *self = Self::new(b);
-        (loss, correct, samples)
+        totals
     }
 }
 
@@ -176,6 +233,9 @@ pub struct Trainer<B: Backend> {
     best: Option<(f32, Snapshot, Evaluation)>,
     since_best: usize,
     stopped_early: bool,
+    /// Reduce-on-plateau's cuts so far; the rate of the last step.
+    plateau: Plateau,
+    lr: f32,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -186,6 +246,12 @@ impl<B: Backend> Trainer<B> {
         if !(config.l1.is_finite() && config.l1 >= 0.0 && config.l2.is_finite() && config.l2 >= 0.0) {
             return Err(Error::InvalidConfig(format!("the L1 and L2 penalties must be numbers ≥ 0, got {} and {}", config.l1, config.l2)));
         }
+        for (name, clip) in [("norm", config.clip_norm), ("value", config.clip_value)] {
+            if clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+                return Err(Error::InvalidConfig(format!("gradient clipping by {name} needs a positive limit, got {}", clip.unwrap_or_default())));
+            }
+        }
+        config.schedule.validate(config.optimizer.lr())?;
         if let Some(es) = &config.early_stopping {
             if es.patience == 0 || !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
                 return Err(Error::InvalidConfig(format!(
@@ -226,7 +292,6 @@ impl<B: Backend> Trainer<B> {
             backend,
             model,
             optimizer,
-            config,
             rng,
             order,
             cursor: 0,
@@ -238,6 +303,9 @@ impl<B: Backend> Trainer<B> {
             best: None,
             since_best: 0,
             stopped_early: false,
+            plateau: Plateau::default(),
+            lr: config.optimizer.lr(),
+            config,
         })
     }
 
@@ -304,8 +372,17 @@ impl<B: Backend> Trainer<B> {
         self.stopped_early || self.epoch >= self.config.epochs
     }
 
+    /// The learning rate of the next step: the schedule's, after warm-up, with any plateau cuts.
+    fn next_lr(&self) -> f32 {
+        let steps_per_epoch = self.steps_per_epoch();
+        let step = self.epoch * steps_per_epoch + self.cursor.div_ceil(self.config.batch_size);
+        let at = Progress { step, steps_per_epoch, epochs: self.config.epochs };
+        self.config.schedule.rate(self.config.optimizer.lr(), at) * warmup_factor(step, self.config.warmup_steps) * self.plateau.factor
+    }
+
     /// One optimiser step on the next mini-batch; nothing is read back.
     fn step(&mut self) {
+        self.lr = self.next_lr();
         let b = &self.backend;
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let indices = &self.order[self.cursor..end];
@@ -322,7 +399,28 @@ impl<B: Backend> Trainer<B> {
                 }
             }
         }
-        self.optimizer.update(b, self.model.params());
+        let mut square_norm = b.zeros(&[1]);
+        for p in self.model.params() {
+            if let Some(g) = &p.grad {
+                b.add_square_sum(&mut square_norm, g);
+            }
+        }
+        let (clip_norm, clip_value) = (self.config.clip_norm, self.config.clip_value);
+        if clip_norm.is_some() || clip_value.is_some() {
+            for p in self.model.params() {
+                let Some(mut g) = p.grad.take() else { continue };
+                if let Some(max_norm) = clip_norm {
+                    g = b.scale_to_norm(&g, &square_norm, max_norm);
+                }
+                if let Some(limit) = clip_value {
+                    g = b.clamp(&g, limit);
+                }
+                p.grad = Some(g);
+            }
+        }
+        self.chunk.square_norms.push(square_norm);
+        self.chunk.rates.push(self.lr);
+        self.optimizer.update(b, self.model.params(), self.lr);
         b.add_assign(&mut self.chunk.loss, &out.loss_sum);
         b.add_assign(&mut self.chunk.correct, &out.correct);
         self.chunk.samples += indices.len();
@@ -341,7 +439,7 @@ impl<B: Backend> Trainer<B> {
             self.step();
             steps += 1;
         }
-        let (loss, correct, samples) = self.chunk.take(&self.backend).await;
+        let Totals { loss, correct, samples, grad_norms, rates } = self.chunk.take(&self.backend).await;
         if self.diverged(loss / samples as f64) {
             return Err(self.divergence());
         }
@@ -355,6 +453,8 @@ impl<B: Backend> Trainer<B> {
             loss: (loss / samples as f64) as f32,
             accuracy: (correct / samples as f64) as f32,
             samples_per_sec: samples as f64 / elapsed_s,
+            lrs: rates,
+            grad_norms,
         }];
         if self.cursor >= self.train.len {
             let val = self.evaluate_validation().await;
@@ -376,6 +476,9 @@ impl<B: Backend> Trainer<B> {
                 return Err(self.divergence());
             }
             self.snapshot = Some(snapshot);
+            if let Schedule::ReduceOnPlateau { monitor, .. } = self.config.schedule {
+                self.plateau.observe(&self.config.schedule, self.config.optimizer.lr(), monitor.score(val));
+            }
             if let Some(stop) = self.early_stop(val)? {
                 events.push(stop);
             }
@@ -398,10 +501,7 @@ impl<B: Backend> Trainer<B> {
     /// out, stops the run (restoring the best weights if asked) and says so.
     fn early_stop(&mut self, val: Evaluation) -> Result<Option<Event>, Error> {
         let Some(rule) = self.config.early_stopping.clone() else { return Ok(None) };
-        let score = match rule.monitor {
-            Monitor::ValLoss => val.loss,
-            Monitor::ValAccuracy => -val.accuracy,
-        };
+        let score = rule.monitor.score(val);
         let snapshot = self.snapshot.clone().expect("the epoch's snapshot is taken before this");
         if self.best.as_ref().is_none_or(|(best, _, _)| score < best - rule.min_delta) {
             self.best = Some((score, snapshot, val));
@@ -428,7 +528,7 @@ impl<B: Backend> Trainer<B> {
     }
 
     fn divergence(&self) -> Error {
-        Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.optimizer.spec().lr() }
+        Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.lr }
     }
 
     fn start_epoch(&mut self) {
@@ -455,7 +555,7 @@ impl<B: Backend> Trainer<B> {
             b.add_assign(&mut tally.loss, &out.loss_sum);
             b.add_assign(&mut tally.correct, &out.correct);
         }
-        let (loss, correct, _) = tally.take(&b).await;
+        let Totals { loss, correct, .. } = tally.take(&b).await;
         Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }
     }
 

@@ -3,6 +3,7 @@ use crate::backend::cpu::Cpu;
 use crate::backend::ready;
 use crate::data::toy;
 use crate::nn::preset;
+use crate::optim::schedule::{planned_rates, Schedule};
 
 fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
     TrainConfig::new(epochs, batch_size, OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 3)
@@ -27,7 +28,9 @@ fn timeless(events: Vec<Event>) -> Vec<Event> {
     events
         .into_iter()
         .map(|e| match e {
-            Event::Step { epoch, step, steps_per_epoch, loss, accuracy, .. } => Event::Step { epoch, step, steps_per_epoch, loss, accuracy, samples_per_sec: 0.0 },
+            Event::Step { samples_per_sec: _, epoch, step, steps_per_epoch, loss, accuracy, lrs, grad_norms } => {
+                Event::Step { epoch, step, steps_per_epoch, loss, accuracy, samples_per_sec: 0.0, lrs, grad_norms }
+            }
             Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, .. } => Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds: 0.0 },
             other => other,
         })
@@ -240,4 +243,99 @@ fn l1_and_l2_penalties_shrink_the_weights() {
     let mut bad = config(0.02, 16, 1);
     bad.l2 = -1.0;
     assert!(circle_trainer(bad).err().unwrap().to_string().contains("L1 and L2"));
+}
+
+/// Every weight and bias, flattened in the model's order.
+fn all_weights(t: &mut Trainer<Cpu>) -> Vec<f32> {
+    t.model.params().into_iter().flat_map(|p| ready(Cpu.read(&p.value))).collect()
+}
+
+/// (learning rate, gradient norm) of every step, in order.
+fn step_rates(events: &[Event]) -> Vec<(f32, f32)> {
+    let mut steps = Vec::new();
+    for e in events {
+        if let Event::Step { lrs, grad_norms, .. } = e {
+            assert_eq!(lrs.len(), grad_norms.len(), "one rate and one norm per step");
+            steps.extend(lrs.iter().copied().zip(grad_norms.iter().copied()));
+        }
+    }
+    steps
+}
+
+#[test]
+fn steps_follow_the_planned_schedule_and_report_one_gradient_norm_each() {
+    let mut c = config(0.02, 40, 6);
+    c.schedule = Schedule::CosineRestarts { period: 2, mult: 1, min_lr: 0.001 };
+    c.warmup_steps = 5;
+    let mut t = circle_trainer(c.clone()).unwrap();
+    let spe = t.steps_per_epoch();
+    let plan = planned_rates(&c.schedule, c.warmup_steps, 0.02, spe, 6);
+    let steps = step_rates(&run_to_end(&mut t));
+    assert!(steps.iter().all(|(_, norm)| norm.is_finite() && *norm > 0.0));
+    let seen: Vec<f32> = steps.iter().map(|s| s.0).collect();
+    assert_eq!(seen, plan);
+    assert!(seen[spe * 2] > seen[spe * 2 - 1], "the rate restarts after the first 2-epoch cycle");
+}
+
+#[test]
+fn the_reported_gradient_norm_is_the_step_that_sgd_takes() {
+    // With SGD at rate 1, a step moves the weights by exactly the gradient.
+    let sgd = |clip_norm: Option<f32>, clip_value: Option<f32>| {
+        let mut c = TrainConfig::new(1, 32, OptimizerSpec::Sgd { lr: 1.0 }, 3);
+        (c.clip_norm, c.clip_value) = (clip_norm, clip_value);
+        let mut t = circle_trainer(c).unwrap();
+        let before = all_weights(&mut t);
+        let events = ready(t.run(1)).unwrap();
+        let moved: Vec<f32> = all_weights(&mut t).iter().zip(&before).map(|(a, b)| a - b).collect();
+        (step_rates(&events)[0].1, moved)
+    };
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let (reported, moved) = sgd(None, None);
+    assert!((norm(&moved) - reported).abs() < 1e-4 * reported, "{} vs {reported}", norm(&moved));
+    // Clipping by norm caps the step at the limit and reports the norm before clipping.
+    let cap = reported / 4.0;
+    let (unclipped, moved) = sgd(Some(cap), None);
+    assert_eq!(unclipped, reported);
+    assert!((norm(&moved) - cap).abs() < 1e-4 * cap, "clipped to {} not {cap}", norm(&moved));
+    // A cap above the norm changes nothing.
+    assert_eq!(sgd(Some(reported * 2.0), None).1, sgd(None, None).1);
+    // Clipping by value caps every coordinate and leaves smaller ones alone.
+    let limit = 0.01;
+    let (_, free) = sgd(None, None);
+    let (_, clamped) = sgd(None, Some(limit));
+    assert!(free.iter().any(|d| d.abs() > 2.0 * limit));
+    for (f, c) in free.iter().zip(&clamped) {
+        assert!((c - f.clamp(-limit, limit)).abs() < 1e-6, "{f} clamped to {c}");
+    }
+}
+
+#[test]
+fn reduce_on_plateau_cuts_the_rate_when_validation_stalls() {
+    // A rate so small that the validation loss cannot move: every epoch after the first is a plateau.
+    let mut c = TrainConfig::new(4, 40, OptimizerSpec::Sgd { lr: 1e-12 }, 3);
+    c.schedule = Schedule::ReduceOnPlateau { factor: 0.5, patience: 1, min_lr: 0.0, monitor: Monitor::ValLoss };
+    let mut t = circle_trainer(c).unwrap();
+    let events = run_to_end(&mut t);
+    let spe = t.steps_per_epoch();
+    let steps = step_rates(&events);
+    assert_eq!(steps.len(), 4 * spe);
+    let factors: Vec<f32> = steps.chunks(spe).map(|epoch| (epoch[0].0 / 1e-12 * 1e3).round() / 1e3).collect();
+    assert_eq!(factors, [1.0, 1.0, 0.5, 0.25]);
+    assert!(steps.chunks(spe).all(|epoch| epoch.iter().all(|s| s.0 == epoch[0].0)), "the rate only changes between epochs");
+}
+
+#[test]
+fn schedule_and_clipping_settings_parse_and_are_checked() {
+    let c = TrainConfig::from_json(
+        r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"schedule":{"type":"step","every":2,"gamma":0.5},"warmup_steps":10,"clip_norm":1.0}"#,
+    )
+    .unwrap();
+    assert_eq!(c.schedule, Schedule::Step { every: 2, gamma: 0.5 });
+    assert_eq!((c.warmup_steps, c.clip_norm, c.clip_value), (10, Some(1.0), None));
+    let mut bad = config(0.02, 16, 2);
+    bad.clip_norm = Some(0.0);
+    assert!(circle_trainer(bad).err().unwrap().to_string().contains("clipping by norm"));
+    let mut bad = config(0.02, 16, 2);
+    bad.schedule = Schedule::Cosine { min_lr: 0.5 };
+    assert!(circle_trainer(bad).err().unwrap().to_string().contains("min_lr"));
 }

@@ -5,6 +5,7 @@ use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
 use crate::data::{mnist, toy, Dataset};
 use crate::nn::{preset, ModelSpec};
+use crate::optim::schedule;
 use crate::train::{Event, TrainConfig, Trainer};
 use crate::Error;
 use std::cell::RefCell;
@@ -93,6 +94,17 @@ pub fn summarize(spec_json: &str) -> Result<JsValue, JsError> {
     to_js(&ModelSpec::from_json(spec_json).and_then(|s| s.summary()).map_err(js_error)?)
 }
 
+/// The learning rate that each step of a run with these training settings would get, for
+/// `steps_per_epoch` steps per epoch: the curve the page plots before training. Reduce-on-plateau
+/// cuts depend on the run, so its planned curve is flat.
+#[wasm_bindgen(js_name = plannedRates)]
+pub fn planned_rates(config_json: &str, steps_per_epoch: usize) -> Result<Vec<f32>, JsError> {
+    let config = TrainConfig::from_json(config_json).map_err(js_error)?;
+    let lr = config.optimizer.lr();
+    config.optimizer.validate().and_then(|_| config.schedule.validate(lr)).map_err(js_error)?;
+    Ok(schedule::planned_rates(&config.schedule, config.warmup_steps, lr, steps_per_epoch.max(1), config.epochs))
+}
+
 /// The browser's WebGPU device, opened once by the worker.
 #[wasm_bindgen]
 pub struct GpuDevice {
@@ -129,6 +141,7 @@ impl GpuDevice {
 }
 
 /// One trainer on whichever backend runs it.
+#[expect(clippy::large_enum_variant, reason = "one per run, held behind an Rc")]
 enum Engine {
     Cpu(Trainer<Cpu>),
     Gpu(Trainer<Gpu>),
@@ -234,6 +247,7 @@ impl Training {
     }
 
     /// Runs up to `max_steps` steps and resolves to the events they produced.
+    #[expect(clippy::await_holding_refcell_ref, reason = "the borrow is what marks the run busy: a second call while it is held fails")]
     pub fn run(&self, max_steps: usize) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -251,6 +265,7 @@ impl Training {
     }
 
     /// Resolves to the class probabilities of the given samples, row after row.
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
     pub fn predict(&self, features: Vec<f32>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {

@@ -14,6 +14,7 @@ macro_rules! parity_cases {
             gather_reshape_zeros_and_read_back,
             softmax_and_cross_entropy,
             optimiser_updates,
+            gradient_clipping_and_concat,
         );
     };
 }
@@ -198,3 +199,23 @@ pub async fn optimiser_updates(gpu: &Gpu) {
     p.assert_close("rmsprop square average", &vc, &vg, 1e-5).await;
 }
 
+
+pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // A gradient of two tensors, one larger than a workgroup's stride, its squared norm accumulated.
+    let (ac, ag) = p.random(&[700, 3], 1);
+    let (bc, bg) = p.random(&[5], 2);
+    let (mut sc, mut sg) = (Cpu.zeros(&[1]), p.gpu.zeros(&[1]));
+    for (c, g) in [(&ac, &ag), (&bc, &bg)] {
+        Cpu.add_square_sum(&mut sc, c);
+        p.gpu.add_square_sum(&mut sg, g);
+    }
+    p.assert_close("square sum", &sc, &sg, 1e-5).await;
+    // A cap below the norm rescales, one above it leaves the gradient alone.
+    for max_norm in [3.0, 1e3] {
+        p.assert_close(&format!("scale to norm {max_norm}"), &Cpu.scale_to_norm(&ac, &sc, max_norm), &p.gpu.scale_to_norm(&ag, &sg, max_norm), 1e-5).await;
+    }
+    p.assert_close("clamp", &Cpu.clamp(&ac, 0.5), &p.gpu.clamp(&ag, 0.5), 0.0).await;
+    let (cc, cg) = p.random(&[2, 2], 3);
+    p.assert_close("concat", &Cpu.concat(&[&sc, &bc, &cc]), &p.gpu.concat(&[&sg, &bg, &cg]), 1e-5).await;
+}

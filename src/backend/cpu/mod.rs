@@ -250,6 +250,25 @@ impl Backend for Cpu {
         tensor(g.shape(), data(g).iter().zip(data(p)).map(|(&g, &p)| g + l1 * sign(p) + l2 * p).collect())
     }
 
+    fn add_square_sum(&self, acc: &mut CpuTensor, x: &CpuTensor) {
+        assert_eq!(acc.shape(), [1], "square-sum accumulator");
+        data_mut(acc)[0] += data(x).iter().map(|v| v * v).sum::<f32>();
+    }
+
+    fn scale_to_norm(&self, g: &CpuTensor, square_sum: &CpuTensor, max_norm: f32) -> CpuTensor {
+        let scale = (max_norm / data(square_sum)[0].sqrt()).min(1.0);
+        tensor(g.shape(), data(g).iter().map(|v| v * scale).collect())
+    }
+
+    fn clamp(&self, x: &CpuTensor, limit: f32) -> CpuTensor {
+        tensor(x.shape(), data(x).iter().map(|v| v.clamp(-limit, limit)).collect())
+    }
+
+    fn concat(&self, parts: &[&CpuTensor]) -> CpuTensor {
+        let values: Vec<f32> = parts.iter().flat_map(|t| data(t).iter().copied()).collect();
+        tensor(&[values.len()], values)
+    }
+
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }

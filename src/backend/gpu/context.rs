@@ -47,12 +47,12 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     (
         "unary",
         include_str!("shaders/unary.wgsl"),
-        &["activation", "gather_rows", "im2col", "col2im", "channels_first", "max_pool", "avg_pool", "avg_pool_backward", "sum_all", "channel_sum", "softmax"],
+        &["activation", "gather_rows", "im2col", "col2im", "channels_first", "max_pool", "avg_pool", "avg_pool_backward", "sum_all", "channel_sum", "softmax", "clamp_values", "copy_into"],
     ),
-    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "add_bias", "batch_first_bias", "max_pool_backward"]),
+    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "scale_to_norm", "add_bias", "batch_first_bias", "max_pool_backward"]),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
-    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam", "rmsprop"]),
+    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "add_square_sum", "sgd", "momentum", "adam", "rmsprop"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy"]),
 ];
 

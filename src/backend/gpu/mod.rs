@@ -393,6 +393,30 @@ impl Backend for Gpu {
         self.map("add_penalty", &[count(&g.shape), l1.to_bits(), l2.to_bits()], &[g, p], &g.shape, count(&g.shape))
     }
 
+    fn add_square_sum(&self, acc: &mut GpuTensor, x: &GpuTensor) {
+        assert_eq!(acc.shape, [1], "square-sum accumulator");
+        self.make_unique(acc);
+        self.ctx.dispatch("add_square_sum", &[count(&x.shape)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1));
+    }
+
+    fn scale_to_norm(&self, g: &GpuTensor, square_sum: &GpuTensor, max_norm: f32) -> GpuTensor {
+        self.map("scale_to_norm", &[count(&g.shape), max_norm.to_bits()], &[g, square_sum], &g.shape, count(&g.shape))
+    }
+
+    fn clamp(&self, x: &GpuTensor, limit: f32) -> GpuTensor {
+        self.map("clamp_values", &[count(&x.shape), limit.to_bits()], &[x], &x.shape, count(&x.shape))
+    }
+
+    fn concat(&self, parts: &[&GpuTensor]) -> GpuTensor {
+        let out = self.empty(&[parts.iter().map(|t| t.len()).sum()]);
+        let mut offset = 0;
+        for t in parts.iter().filter(|t| t.len() > 0) {
+            self.ctx.dispatch("copy_into", &[u(t.len()), u(offset)], &[t.buffer(), out.buffer()], Launch::Threads(u(t.len())));
+            offset += t.len();
+        }
+        out
+    }
+
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
         self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());

@@ -18,6 +18,13 @@ fn add_penalty(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gr
     if (i < pu(0u)) { out[i] = a[i] + pf(1u) * sign(b[i]) + pf(2u) * b[i]; }
 }
 
+// a · min(1, max_norm / √b[0]), b[0] the gradient's global squared norm. params: len, max_norm
+@compute @workgroup_size(256)
+fn scale_to_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = a[i] * min(1.0, pf(1u) / sqrt(b[0])); }
+}
+
 // a [n, c, inner] + b[c]. params: len, c, inner
 @compute @workgroup_size(256)
 fn add_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {

@@ -20,6 +20,20 @@ fn activation(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
     if (i < pu(0u)) { out[i] = activate(x[i], pu(1u), pf(2u)); }
 }
 
+// params: len, limit
+@compute @workgroup_size(256)
+fn clamp_values(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = clamp(x[i], -pf(1u), pf(1u)); }
+}
+
+// out[offset + i] = x[i]: one part of a concatenation. params: len, offset
+@compute @workgroup_size(256)
+fn copy_into(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[pu(1u) + i] = x[i]; }
+}
+
 // params: len (of out), row width, then one source row index per output row
 @compute @workgroup_size(256)
 fn gather_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {

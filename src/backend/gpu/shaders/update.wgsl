@@ -11,6 +11,22 @@ fn add_assign(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
     if (i < pu(0u)) { p[i] += g[i]; }
 }
 
+var<workgroup> partial: array<f32, 256>;
+
+// p[0] += Σ g²: one tensor's share of a gradient's squared norm. One workgroup. params: len
+@compute @workgroup_size(256)
+fn add_square_sum(@builtin(local_invocation_index) l: u32) {
+    var acc = 0.0;
+    for (var i = l; i < pu(0u); i += WG) { acc += g[i] * g[i]; }
+    partial[l] = acc;
+    workgroupBarrier();
+    for (var stride = 128u; stride > 0u; stride >>= 1u) {
+        if (l < stride) { partial[l] += partial[l + stride]; }
+        workgroupBarrier();
+    }
+    if (l == 0u) { p[0] += partial[0]; }
+}
+
 // p -= lr·g. params: len, lr
 @compute @workgroup_size(256)
 fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
