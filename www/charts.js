@@ -1,11 +1,13 @@
 // Live line charts (uPlot). x is training progress in epochs; each series may skip points
-// (validation is measured once per epoch), and uPlot draws across those gaps.
+// (validation is measured once per epoch), and uPlot draws across those gaps. A chart is either
+// appended to point by point (`push`) or given whole columns that are then filled in (`setColumns`,
+// `update`), as for curves planned before the run.
 import uPlot from 'uplot';
 
 const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706'];
 
 export class LiveChart {
-  constructor(element, title, labels, { percent = false } = {}) {
+  constructor(element, title, labels, { percent = false, dashed = [] } = {}) {
     this.element = element;
     this.columns = [[], ...labels.map(() => [])];
     this.frame = 0;
@@ -31,6 +33,7 @@ export class LiveChart {
           spanGaps: true,
           value,
           points: { show: label.startsWith('validation'), size: 7 },
+          dash: dashed.includes(label) ? [6, 4] : undefined,
         })),
       ],
     }, this.columns, element);
@@ -70,6 +73,18 @@ export class LiveChart {
   push(x, values) {
     this.columns[0].push(x);
     values.forEach((v, i) => this.columns[i + 1].push(v ?? null));
+    this.update();
+  }
+
+  /** Replaces every column (x first) and the x span. */
+  setColumns(columns, epochs) {
+    this.columns = columns;
+    this.epochs = epochs;
+    this.update();
+  }
+
+  /** Redraws after `columns` changed, at most once per frame. */
+  update() {
     if (!this.frame) {
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;

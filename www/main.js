@@ -17,12 +17,25 @@ const DEFAULTS = {
   toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
 };
 const family = (name) => (name === 'digits' ? 'digits' : 'toy');
+// Each schedule's settings: [key, label, default, whole number?].
+const SCHEDULES = {
+  constant: [],
+  step: [['every', 'Every (epochs)', 1, true], ['gamma', 'Multiply rate by', 0.5]],
+  exponential: [['gamma', 'Per epoch, multiply by', 0.7]],
+  cosine: [['min_lr', 'Down to rate', 0]],
+  cosine_restarts: [['period', 'First cycle (epochs)', 1, true], ['mult', 'Each cycle longer by ×', 2, true], ['min_lr', 'Down to rate', 0]],
+  one_cycle: [['pct_start', 'Rising share of the run', 0.3]],
+  reduce_on_plateau: [['factor', 'Multiply rate by', 0.5], ['patience', 'After epochs without progress', 1, true]],
+};
 
 const state = {
-  settings: { dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0', ...DEFAULTS.digits, spec: '' },
+  settings: {
+    dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
+    schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '',
+  },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
-  run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false },
+  run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false, lrs: [], norms: [] },
 };
 
 const engine = new Engine(onProgress);
@@ -30,6 +43,9 @@ const engine = new Engine(onProgress);
 globalThis.whetstone = { engine, state };
 const lossChart = new LiveChart($('loss-chart'), 'Loss', ['train loss', 'validation loss']);
 const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], { percent: true });
+const lrChart = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actual'], { dashed: ['planned'] });
+const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], { dashed: ['clip limit'] });
+globalThis.whetstone.charts = { lr: lrChart, norm: normChart };
 const pad = new DrawingPad($('draw'), predictDrawing);
 
 function saveSettings() {
@@ -54,7 +70,12 @@ function setStatus(status) {
   document.body.dataset.status = status;
 }
 
-const fields = { epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', l1: 'l1', l2: 'l2', patience: 'patience', samples: 'samples', heldOut: 'heldout', device: 'device' };
+const fields = {
+  epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', l1: 'l1', l2: 'l2', patience: 'patience',
+  schedule: 'schedule', warmup: 'warmup', clipNorm: 'clip-norm', clipValue: 'clip-value', samples: 'samples', heldOut: 'heldout', device: 'device',
+};
+// Settings that change the planned learning-rate curve.
+const PLAN_FIELDS = ['epochs', 'batch', 'lr', 'schedule', 'warmup', 'samples', 'heldOut', 'clipNorm'];
 
 function renderSettings() {
   const s = state.settings;
@@ -63,6 +84,41 @@ function renderSettings() {
   $('preset').value = s.preset;
   $('spec').value = s.spec;
   for (const [key, id] of Object.entries(fields)) $(id).value = s[key];
+  renderScheduleParams();
+}
+
+/** One field per setting of the chosen schedule, filled from the saved settings. */
+function renderScheduleParams() {
+  const type = state.settings.schedule;
+  const saved = state.settings.scheduleParams[type] ?? {};
+  $('schedule-params').replaceChildren(...SCHEDULES[type].map(([key, label, fallback]) => {
+    const wrap = document.createElement('label');
+    const input = document.createElement('input');
+    input.id = `schedule-${key}`;
+    input.type = 'text';
+    input.value = saved[key] ?? fallback;
+    input.addEventListener('input', () => {
+      state.settings.scheduleParams[type] = { ...state.settings.scheduleParams[type], [key]: input.value };
+      saveSettings();
+      planSchedule();
+    });
+    wrap.append(`${label} `, input);
+    return wrap;
+  }));
+}
+
+function scheduleRequest() {
+  const type = $('schedule').value;
+  const schedule = { type };
+  for (const [key, label, , integer] of SCHEDULES[type]) schedule[key] = readNumber(`schedule-${key}`, `The schedule's “${label}”`, integer);
+  return schedule;
+}
+
+/** A positive limit, or null when the field is 0 (off). */
+function readClip(id, label) {
+  const value = readNumber(id, label, false);
+  if (value < 0) throw new Error(`${label} must be 0 (off) or positive, got ${value}`);
+  return value > 0 ? value : null;
 }
 
 async function loadDataset(name) {
@@ -142,7 +198,14 @@ function trainingRequest() {
     seed: readNumber('seed', 'The seed', true),
     l1: readNumber('l1', 'The L1 penalty', false),
     l2: readNumber('l2', 'The L2 penalty', false),
+    schedule: scheduleRequest(),
+    warmup_steps: readNumber('warmup', 'The warm-up steps', true),
   };
+  const clipNorm = readClip('clip-norm', 'The gradient-norm clip');
+  const clipValue = readClip('clip-value', 'The gradient-value clip');
+  if (clipNorm) config.clip_norm = clipNorm;
+  if (clipValue) config.clip_value = clipValue;
+  if (config.warmup_steps < 0) throw new Error(`the warm-up steps cannot be negative, got ${config.warmup_steps}`);
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
   const patience = readNumber('patience', 'The early-stop patience', true);
   if (patience > 0) config.early_stopping = { patience, restore_best: true };
@@ -163,6 +226,41 @@ function chosenBackend() {
   return state.gpu.adapter && !state.gpu.software ? 'gpu' : 'cpu';
 }
 
+/** Steps per epoch of the training split the current settings give. */
+function plannedStepsPerEpoch(request) {
+  const samples = Math.min(request.samples, state.dataset?.length ?? request.samples);
+  return Math.max(1, Math.ceil((samples - request.heldOut) / request.config.batch_size));
+}
+
+let planTimer = 0;
+/** Draws the planned learning rate of every step: for the settings as they stand, or (given its
+ * steps per epoch) for the run in progress, with the rates and norms its steps have reported. */
+function planSchedule(stepsPerEpoch) {
+  clearTimeout(planTimer);
+  planTimer = setTimeout(async () => {
+    const info = $('schedule-info');
+    try {
+      const request = trainingRequest();
+      const { config } = request;
+      const spe = stepsPerEpoch ?? plannedStepsPerEpoch(request);
+      const { rates } = await engine.request('schedule', { config, stepsPerEpoch: spe });
+      const xs = Array.from(rates, (_, i) => (i + 1) / spe);
+      const seen = stepsPerEpoch ? state.run : { lrs: [], norms: [] };
+      lrChart.setColumns([xs, Array.from(rates), xs.map((_, i) => seen.lrs[i] ?? null)], config.epochs);
+      normChart.setColumns([xs, xs.map((_, i) => seen.norms[i] ?? null), xs.map(() => config.clip_norm ?? null)], config.epochs);
+      const low = Math.min(...rates);
+      const high = Math.max(...rates);
+      info.classList.remove('invalid');
+      info.textContent = config.schedule.type === 'reduce_on_plateau'
+        ? `The rate starts at ${config.optimizer.lr} and is cut when the validation loss stalls; the solid line shows the cuts as they happen.`
+        : `Planned: ${rates.length.toLocaleString()} steps (${spe} per epoch), rate between ${low.toPrecision(3)} and ${high.toPrecision(3)}.`;
+    } catch (err) {
+      info.classList.add('invalid');
+      info.textContent = `Learning-rate plan: ${err.message}`;
+    }
+  }, stepsPerEpoch ? 0 : 150);
+}
+
 async function startTraining() {
   showNotice('');
   const previous = state.run.status;
@@ -170,9 +268,10 @@ async function startTraining() {
   try {
     const request = trainingRequest();
     const started = await engine.request('train', request);
-    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false };
+    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [] };
     lossChart.reset(request.config.epochs);
     accChart.reset(request.config.epochs);
+    planSchedule(started.stepsPerEpoch);
     $('progress').value = 0;
     for (const id of ['stat-epoch', 'stat-speed', 'stat-loss', 'stat-val-acc']) $(id).textContent = '–';
     $('backend').textContent = `backend: ${started.backend}`;
@@ -193,6 +292,18 @@ function onEvent(e) {
     $('stat-loss').textContent = e.loss.toFixed(4);
     lossChart.push(x, [e.loss, null]);
     accChart.push(x, [e.accuracy, null]);
+    // The chunk's steps, by index into the run's step grid (which the plan laid out).
+    const first = (e.epoch - 1) * e.steps_per_epoch + e.step - e.lrs.length;
+    e.lrs.forEach((lr, i) => {
+      run.lrs[first + i] = lr;
+      run.norms[first + i] = e.grad_norms[i];
+      if (first + i < lrChart.columns[2].length) {
+        lrChart.columns[2][first + i] = lr;
+        normChart.columns[1][first + i] = e.grad_norms[i];
+      }
+    });
+    lrChart.update();
+    normChart.update();
   } else if (e.type === 'epoch') {
     lossChart.push(e.epoch, [null, e.val_loss]);
     accChart.push(e.epoch, [null, e.val_accuracy]);
@@ -310,6 +421,15 @@ async function refreshPrediction() {
   drawRegions($('boundary'), probs, info.classes.length, info.points, info.labels);
 }
 
+let setupQueue = Promise.resolve();
+/** Data and model changes run one after another, so that a choice made while an earlier one (or
+ * the first load) is still loading never mixes one data set with another's model. */
+function queueSetup(task) {
+  const next = setupQueue.then(task);
+  setupQueue = next.catch(() => {});
+  return next;
+}
+
 async function changeDataset(name) {
   const s = state.settings;
   const familyChanged = family(name) !== family(s.dataset);
@@ -318,14 +438,20 @@ async function changeDataset(name) {
   renderSettings();
   await loadDataset(name);
   await applyPreset(s.preset);
+  planSchedule();
 }
 
 function wire() {
-  $('dataset').addEventListener('change', (e) => changeDataset(e.target.value).catch((err) => showNotice(err.message)));
-  $('preset').addEventListener('change', (e) => applyPreset(e.target.value).catch((err) => showNotice(err.message)));
+  $('dataset').addEventListener('change', (e) => queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('preset').addEventListener('change', (e) => queueSetup(() => applyPreset(e.target.value)).catch((err) => showNotice(err.message)));
   $('spec').addEventListener('input', (e) => { state.settings.spec = e.target.value; saveSettings(); renderSummary(); });
   for (const [key, id] of Object.entries(fields)) {
-    $(id).addEventListener('input', (e) => { state.settings[key] = e.target.value; saveSettings(); });
+    $(id).addEventListener('input', (e) => {
+      state.settings[key] = e.target.value;
+      saveSettings();
+      if (key === 'schedule') renderScheduleParams();
+      if (PLAN_FIELDS.includes(key)) planSchedule();
+    });
   }
   $('train').addEventListener('click', startTraining);
   $('pause').addEventListener('click', async () => {
@@ -345,13 +471,12 @@ async function main() {
   renderSettings();
   wire();
   setStatus('idle');
-  try {
+  await queueSetup(async () => {
     await loadDataset(state.settings.dataset);
     if (state.settings.spec) await renderSummary();
     else await applyPreset(state.settings.preset);
-  } catch (err) {
-    showNotice(err.message);
-  }
+    planSchedule();
+  }).catch((err) => showNotice(err.message));
 }
 
 main();

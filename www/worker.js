@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Training, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Training, plannedRates, presetSpec, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -97,6 +97,7 @@ const handlers = {
     return { spec: presetSpec(name, data.sampleShape, data.classes.length) };
   },
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
+  schedule: ({ config, stepsPerEpoch }) => ({ rates: plannedRates(JSON.stringify(config), stepsPerEpoch) }),
   train: ({ spec, config, samples, heldOut, backend }) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');

@@ -234,6 +234,51 @@ test('early stopping ends a run where the validation loss stops improving and re
   await page.fill('#patience', '0');
 });
 
+test('the learning-rate schedule is drawn before training and followed step by step, with the gradient norm of every step', async () => {
+  await page.selectOption('#dataset', 'circle');
+  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '8');
+  await page.selectOption('#schedule', 'step');
+  await page.fill('#schedule-every', '2');
+  await page.fill('#schedule-gamma', '0.5');
+  await page.fill('#clip-norm', '0.25');
+  // 1,000 samples, 300 held out, batch 16: 44 steps per epoch.
+  await page.waitForFunction(() => /Planned: 352 steps \(44 per epoch\)/.test(document.getElementById('schedule-info').textContent));
+  const planned = await page.evaluate(() => Array.from(globalThis.whetstone.charts.lr.columns[1]));
+  assert.equal(planned.length, 352);
+  // f32 rates: 0.02, halved every second epoch.
+  assert.deepEqual([planned[0], planned[87], planned[88], planned[351]].map((r) => Number(r.toPrecision(6))), [0.02, 0.02, 0.01, 0.0025]);
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  await page.waitForTimeout(100);
+  const { actual, norms, limit } = await page.evaluate(() => {
+    const { lr, norm } = globalThis.whetstone.charts;
+    return { actual: Array.from(lr.columns[2]), norms: Array.from(norm.columns[1]), limit: Array.from(norm.columns[2]) };
+  });
+  assert.equal(actual.length, 352);
+  actual.forEach((r, i) => assert.ok(Math.abs(r - planned[i]) < 1e-9, `step ${i}: rate ${r}, planned ${planned[i]}`));
+  assert.ok(norms.every((n) => Number.isFinite(n) && n > 0), 'every step has its gradient norm');
+  assert.ok(norms.some((n) => n > 0.25), 'some steps were over the clip limit, so clipping acted');
+  assert.ok(limit.every((l) => l === 0.25));
+  const accuracy = parseFloat(await text('#stat-val-acc'));
+  assert.ok(accuracy >= 85, `the clipped, decaying run still learns the circle: ${accuracy} %`);
+  await page.screenshot({ path: join(shots, 'playground-schedule.png'), fullPage: true });
+  // A bad schedule setting is named before training and stops the run from starting.
+  await page.fill('#schedule-gamma', '1.5');
+  await page.waitForFunction(() => /gamma in \(0, 1\]/.test(document.getElementById('schedule-info').textContent));
+  await page.click('#train');
+  await page.waitForFunction(() => /gamma in \(0, 1\]/.test(document.getElementById('notice').textContent));
+  await page.fill('#clip-norm', 'x');
+  await page.click('#train');
+  await page.waitForFunction(() => /gradient-norm clip must be a number/.test(document.getElementById('notice').textContent));
+  await page.fill('#clip-norm', '0');
+  await page.fill('#schedule-gamma', '0.5');
+  await page.selectOption('#schedule', 'constant');
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '60');
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
