@@ -14,18 +14,14 @@ use whetstone::train::{Event, TrainConfig, Trainer};
 
 fn main() {
     let asset = "assets/mnist-10k.bin";
-    let bytes = std::fs::read(asset)
-        .or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")))
-        .expect("run scripts/setup.sh first");
+    let bytes =
+        std::fs::read(asset).or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin"))).expect("run scripts/setup.sh first");
     let digits = mnist::decode(&bytes).unwrap();
     let (train, held_out) = digits.split(2_000, 1).unwrap();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = args.first().map(String::as_str).filter(|o| *o != "all");
-    let batches: Vec<usize> = if args.len() > 1 {
-        args[1..].iter().map(|b| b.parse().expect("batch sizes are whole numbers")).collect()
-    } else {
-        vec![32, 256]
-    };
+    let batches: Vec<usize> =
+        if args.len() > 1 { args[1..].iter().map(|b| b.parse().expect("batch sizes are whole numbers")).collect() } else { vec![32, 256] };
     for name in ["mlp", "cnn"] {
         for &batch in &batches {
             if only.is_none_or(|o| o == "cpu") {

@@ -34,7 +34,11 @@ impl std::error::Error for Error {}
 
 /// `0.002` as it is, but `1e30` rather than thirty-one digits.
 fn readable(v: f32) -> String {
-    if v != 0.0 && !(1e-4..1e4).contains(&v.abs()) { format!("{v:e}") } else { v.to_string() }
+    if v != 0.0 && !(1e-4..1e4).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
 }
 
 #[cfg(test)]

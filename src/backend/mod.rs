@@ -162,7 +162,14 @@ pub trait Backend: Clone + 'static {
 
     /// `dL/dw` and, when `input_grad`, `dL/dx` of [`Backend::conv2d`]: what a conv layer's backward
     /// pass needs, in one call so a backend can share work between the two.
-    fn conv2d_backward(&self, dy: &Self::Tensor, x: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry, input_grad: bool) -> (Self::Tensor, Option<Self::Tensor>) {
+    fn conv2d_backward(
+        &self,
+        dy: &Self::Tensor,
+        x: &Self::Tensor,
+        w: &Self::Tensor,
+        g: Conv2dGeometry,
+        input_grad: bool,
+    ) -> (Self::Tensor, Option<Self::Tensor>) {
         let dw = self.conv2d_backward_weight(dy, x, g, &Self::shape(w));
         (dw, input_grad.then(|| self.conv2d_backward_input(dy, w, g, &Self::shape(x))))
     }

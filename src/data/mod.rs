@@ -23,11 +23,7 @@ impl Dataset {
             return Err(Error::InvalidData(format!("sample shape {sample_shape:?} has no elements")));
         }
         if features.len() != labels.len() * width {
-            return Err(Error::InvalidData(format!(
-                "{} values do not make {} samples of shape {sample_shape:?}",
-                features.len(),
-                labels.len()
-            )));
+            return Err(Error::InvalidData(format!("{} values do not make {} samples of shape {sample_shape:?}", features.len(), labels.len())));
         }
         if let Some(bad) = labels.iter().find(|&&l| l as usize >= classes.len()) {
             return Err(Error::InvalidData(format!("label {bad} is not one of the {} classes", classes.len())));
@@ -56,12 +52,7 @@ impl Dataset {
         for &i in indices {
             features.extend_from_slice(&self.features[i * w..(i + 1) * w]);
         }
-        Dataset {
-            sample_shape: self.sample_shape.clone(),
-            features,
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-            classes: self.classes.clone(),
-        }
+        Dataset { sample_shape: self.sample_shape.clone(), features, labels: indices.iter().map(|&i| self.labels[i]).collect(), classes: self.classes.clone() }
     }
 
     /// The first `n` samples (the built-in sets interleave their classes, so any prefix is balanced).
@@ -75,10 +66,7 @@ impl Dataset {
     /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
     pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         if held_out == 0 || held_out >= self.len() {
-            return Err(Error::InvalidConfig(format!(
-                "the validation split must leave samples on both sides: asked for {held_out} of {}",
-                self.len()
-            )));
+            return Err(Error::InvalidConfig(format!("the validation split must leave samples on both sides: asked for {held_out} of {}", self.len())));
         }
         let mut order: Vec<usize> = (0..self.len()).collect();
         Rng::new(seed).shuffle(&mut order);

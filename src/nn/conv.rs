@@ -18,12 +18,7 @@ impl<B: Backend> Conv2d<B> {
     pub fn new(b: &B, channels: usize, filters: usize, kernel: usize, geometry: Conv2dGeometry, init: Init, rng: &mut Rng) -> Self {
         let fan_in = channels * kernel * kernel;
         let w = init::weights(init, filters * fan_in, fan_in, filters * kernel * kernel, rng);
-        Self {
-            weight: Param::weight(b.upload(&w, &[filters, channels, kernel, kernel])),
-            bias: Param::bias(b.zeros(&[filters])),
-            geometry,
-            input: None,
-        }
+        Self { weight: Param::weight(b.upload(&w, &[filters, channels, kernel, kernel])), bias: Param::bias(b.zeros(&[filters])), geometry, input: None }
     }
 }
 

@@ -15,7 +15,12 @@ const TOLERANCE: f64 = 1e-2;
 fn random(shape: &[usize], rng: &mut Rng) -> CpuTensor {
     let n = shape.iter().product();
     // Kept at least 0.1 away from zero so that ε-steps never cross the kink of a rectifier.
-    let v: Vec<f32> = (0..n).map(|_| { let z = rng.normal(); z.signum() * (z.abs() + 0.1) }).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            let z = rng.normal();
+            z.signum() * (z.abs() + 0.1)
+        })
+        .collect();
     Cpu.upload(&v, shape)
 }
 

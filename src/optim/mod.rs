@@ -90,7 +90,11 @@ impl OptimizerSpec {
             return Err(Error::InvalidConfig(format!("the learning rate must be a positive number, got {lr}")));
         }
         let in_unit = |name: &str, v: f32| {
-            if (0.0..1.0).contains(&v) { Ok(()) } else { Err(Error::InvalidConfig(format!("{name} must be in [0, 1), got {v}"))) }
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::InvalidConfig(format!("{name} must be in [0, 1), got {v}")))
+            }
         };
         match *self {
             OptimizerSpec::Sgd { .. } => Ok(()),
@@ -115,7 +119,11 @@ impl OptimizerSpec {
 }
 
 fn positive_eps(eps: f32) -> Result<(), Error> {
-    if eps > 0.0 { Ok(()) } else { Err(Error::InvalidConfig(format!("eps must be positive, got {eps}"))) }
+    if eps > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!("eps must be positive, got {eps}")))
+    }
 }
 
 pub struct Optimizer<B: Backend> {

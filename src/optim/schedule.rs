@@ -143,14 +143,16 @@ impl Schedule {
 /// A linear warm-up over the first `warmup_steps` steps: the rate at step s is scaled by
 /// (s + 1) / (warmup_steps + 1), reaching the schedule's own rate after the warm-up.
 pub fn warmup_factor(step: usize, warmup_steps: usize) -> f32 {
-    if step >= warmup_steps { 1.0 } else { (step + 1) as f32 / (warmup_steps + 1) as f32 }
+    if step >= warmup_steps {
+        1.0
+    } else {
+        (step + 1) as f32 / (warmup_steps + 1) as f32
+    }
 }
 
 /// The planned rate of every step of a run: what the page plots before training starts.
 pub fn planned_rates(schedule: &Schedule, warmup_steps: usize, lr: f32, steps_per_epoch: usize, epochs: usize) -> Vec<f32> {
-    (0..steps_per_epoch * epochs)
-        .map(|step| schedule.rate(lr, Progress { step, steps_per_epoch, epochs }) * warmup_factor(step, warmup_steps))
-        .collect()
+    (0..steps_per_epoch * epochs).map(|step| schedule.rate(lr, Progress { step, steps_per_epoch, epochs }) * warmup_factor(step, warmup_steps)).collect()
 }
 
 /// Reduce-on-plateau's running state: the current multiple of the base rate, and the epochs since

@@ -268,7 +268,10 @@ impl<B: Backend> Trainer<B> {
             )));
         }
         if spec.input != train.sample_shape {
-            return Err(Error::InvalidSpec(format!("the model takes inputs of shape {:?} but the data has samples of shape {:?}", spec.input, train.sample_shape)));
+            return Err(Error::InvalidSpec(format!(
+                "the model takes inputs of shape {:?} but the data has samples of shape {:?}",
+                spec.input, train.sample_shape
+            )));
         }
         if val.is_empty() || val.sample_shape != train.sample_shape {
             return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
@@ -276,11 +279,7 @@ impl<B: Backend> Trainer<B> {
         let optimizer = Optimizer::new(config.optimizer.clone())?;
         let model = Model::new(&backend, spec, config.seed)?;
         if model.outputs() != train.classes.len() {
-            return Err(Error::InvalidSpec(format!(
-                "the last layer outputs {} values but the data has {} classes",
-                model.outputs(),
-                train.classes.len()
-            )));
+            return Err(Error::InvalidSpec(format!("the last layer outputs {} values but the data has {} classes", model.outputs(), train.classes.len())));
         }
         let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
         let mut order: Vec<u32> = (0..train.len() as u32).collect();

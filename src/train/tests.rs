@@ -31,7 +31,9 @@ fn timeless(events: Vec<Event>) -> Vec<Event> {
             Event::Step { samples_per_sec: _, epoch, step, steps_per_epoch, loss, accuracy, lrs, grad_norms } => {
                 Event::Step { epoch, step, steps_per_epoch, loss, accuracy, samples_per_sec: 0.0, lrs, grad_norms }
             }
-            Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, .. } => Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds: 0.0 },
+            Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, .. } => {
+                Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds: 0.0 }
+            }
             other => other,
         })
         .collect()
@@ -41,7 +43,8 @@ fn timeless(events: Vec<Event>) -> Vec<Event> {
 fn learns_the_circle_and_reports_every_epoch() {
     let mut t = circle_trainer(config(0.02, 16, 15)).unwrap();
     let events = run_to_end(&mut t);
-    let epochs: Vec<_> = events.iter().filter_map(|e| if let Event::Epoch { epoch, val_accuracy, .. } = e { Some((*epoch, *val_accuracy)) } else { None }).collect();
+    let epochs: Vec<_> =
+        events.iter().filter_map(|e| if let Event::Epoch { epoch, val_accuracy, .. } = e { Some((*epoch, *val_accuracy)) } else { None }).collect();
     assert_eq!(epochs.len(), 15);
     assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=15).collect::<Vec<_>>());
     assert!(epochs.last().unwrap().1 > 0.95, "validation accuracy {:?}", epochs.last());
@@ -160,7 +163,10 @@ fn early(patience: usize, min_delta: f32, restore_best: bool) -> TrainConfig {
 }
 
 fn epoch_events(events: &[Event]) -> Vec<(usize, f32, f32)> {
-    events.iter().filter_map(|e| if let Event::Epoch { epoch, val_loss, val_accuracy, .. } = e { Some((*epoch, *val_loss, *val_accuracy)) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| if let Event::Epoch { epoch, val_loss, val_accuracy, .. } = e { Some((*epoch, *val_loss, *val_accuracy)) } else { None })
+        .collect()
 }
 
 #[test]
@@ -210,7 +216,9 @@ fn early_stopping_without_restore_keeps_the_last_weights_and_a_real_improvement_
 fn early_stopping_settings_are_checked_and_parse() {
     assert!(circle_trainer(early(0, 0.0, true)).err().unwrap().to_string().contains("patience"));
     assert!(circle_trainer(early(2, -1.0, true)).is_err());
-    let c = TrainConfig::from_json(r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"early_stopping":{"patience":3,"monitor":"val_accuracy"}}"#).unwrap();
+    let c =
+        TrainConfig::from_json(r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"early_stopping":{"patience":3,"monitor":"val_accuracy"}}"#)
+            .unwrap();
     assert_eq!(c.early_stopping, Some(EarlyStopping { patience: 3, min_delta: 0.0, monitor: Monitor::ValAccuracy, restore_best: true }));
 }
 

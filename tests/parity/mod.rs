@@ -35,7 +35,6 @@ struct Pair<'a> {
 }
 
 impl Pair<'_> {
-
     fn both(&self, data: &[f32], shape: &[usize]) -> (CpuTensor, GpuTensor) {
         (Cpu.upload(data, shape), self.gpu.upload(data, shape))
     }
@@ -198,7 +197,6 @@ pub async fn optimiser_updates(gpu: &Gpu) {
     p.assert_close("rmsprop", &pc, &pg, 1e-5).await;
     p.assert_close("rmsprop square average", &vc, &vg, 1e-5).await;
 }
-
 
 pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
     let p = Pair { gpu };

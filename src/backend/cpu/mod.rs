@@ -42,7 +42,13 @@ fn zip3(a: &CpuTensor, b: &CpuTensor, c: &CpuTensor, f: impl Fn(f32, f32, f32) -
 fn activate(x: f32, f: Activation) -> f32 {
     match f {
         Activation::Relu => x.max(0.0),
-        Activation::LeakyRelu(alpha) => if x > 0.0 { x } else { alpha * x },
+        Activation::LeakyRelu(alpha) => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * x
+            }
+        }
         Activation::Tanh => x.tanh(),
         Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
     }
@@ -52,8 +58,20 @@ fn activate(x: f32, f: Activation) -> f32 {
 /// relu' = [x > 0], tanh' = 1 − y², σ' = y(1 − y).
 fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
     match f {
-        Activation::Relu => if x > 0.0 { 1.0 } else { 0.0 },
-        Activation::LeakyRelu(alpha) => if x > 0.0 { 1.0 } else { alpha },
+        Activation::Relu => {
+            if x > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Activation::LeakyRelu(alpha) => {
+            if x > 0.0 {
+                1.0
+            } else {
+                alpha
+            }
+        }
         Activation::Tanh => 1.0 - y * y,
         Activation::Sigmoid => y * (1.0 - y),
     }
@@ -246,7 +264,15 @@ impl Backend for Cpu {
     fn add_penalty(&self, g: &CpuTensor, p: &CpuTensor, l1: f32, l2: f32) -> CpuTensor {
         assert_eq!(g.shape(), p.shape(), "penalty shapes");
         // sign(0) = 0: a weight at exactly zero gets no L1 push.
-        let sign = |v: f32| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+        let sign = |v: f32| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        };
         tensor(g.shape(), data(g).iter().zip(data(p)).map(|(&g, &p)| g + l1 * sign(p) + l2 * p).collect())
     }
 

@@ -157,7 +157,12 @@ impl Gpu {
         } else {
             let partials = self.empty(&[splits, m, n]);
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
-            self.ctx.dispatch("sum_splits", &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n * SUM_LANES)));
+            self.ctx.dispatch(
+                "sum_splits",
+                &[u(m), u(n), u(splits), flags & 4],
+                &[partials.buffer(), bias_buffer, c.buffer()],
+                Launch::Threads(u(m * n * SUM_LANES)),
+            );
         }
         c
     }
@@ -435,7 +440,8 @@ impl Backend for Gpu {
         self.make_unique(v);
         let c1 = 1.0 - s.beta1.powi(s.step as i32);
         let c2 = 1.0 - s.beta2.powi(s.step as i32);
-        let params = [count(&p.shape), s.lr.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), s.eps.to_bits(), c1.to_bits(), c2.to_bits(), s.weight_decay.to_bits()];
+        let params =
+            [count(&p.shape), s.lr.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), s.eps.to_bits(), c1.to_bits(), c2.to_bits(), s.weight_decay.to_bits()];
         self.update("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
     }
 
@@ -469,4 +475,3 @@ pub fn test_device() -> Option<Gpu> {
         }
     })
 }
-
