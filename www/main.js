@@ -4,6 +4,7 @@ import { Engine } from './engine.js';
 import { LiveChart } from './charts.js';
 import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
+import { deleteModel, getModel, listModels, putModel } from './store.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'whetstone.settings.v1';
@@ -35,7 +36,7 @@ const state = {
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
-  run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false, lrs: [], norms: [] },
+  run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false, lrs: [], norms: [], history: [] },
 };
 
 const engine = new Engine(onProgress);
@@ -68,6 +69,15 @@ function setStatus(status) {
   $('pause').textContent = status === 'paused' ? 'Resume' : 'Pause';
   for (const id of ['dataset', 'preset', 'spec']) $(id).disabled = busy;
   document.body.dataset.status = status;
+  renderModelButtons();
+}
+
+function renderModelButtons() {
+  const busy = ['starting', 'running', 'paused'].includes(state.run.status);
+  for (const id of ['download-model', 'store-model']) $(id).disabled = busy || !state.run.trained;
+  $('export-history').disabled = state.run.history.length === 0;
+  $('model-file').disabled = busy;
+  $('model-file').parentElement.classList.toggle('disabled', busy);
 }
 
 const fields = {
@@ -268,7 +278,7 @@ async function startTraining() {
   try {
     const request = trainingRequest();
     const started = await engine.request('train', request);
-    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [] };
+    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [] };
     lossChart.reset(request.config.epochs);
     accChart.reset(request.config.epochs);
     planSchedule(started.stepsPerEpoch);
@@ -309,6 +319,9 @@ function onEvent(e) {
     accChart.push(e.epoch, [null, e.val_accuracy]);
     $('stat-val-acc').textContent = `${(e.val_accuracy * 100).toFixed(1)} %`;
     run.trained = true;
+    const lr = run.lrs[e.epoch * run.stepsPerEpoch - 1];
+    run.history.push([e.epoch, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, lr ?? '', e.seconds.toFixed(3)]);
+    renderModelButtons();
     refreshPrediction();
   } else if (e.type === 'early_stop') {
     run.earlyStop = e;
@@ -421,6 +434,92 @@ async function refreshPrediction() {
   drawRegions($('boundary'), probs, info.classes.length, info.points, info.labels);
 }
 
+const HISTORY_COLUMNS = ['epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds'];
+
+function historyCsv() {
+  return [HISTORY_COLUMNS, ...state.run.history].map((row) => row.join(',')).join('\n') + '\n';
+}
+
+function download(bytes, filename, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** "circle · toy · 98.7 % · 2026-11-28 02:30:05": what the saved-models list shows. */
+function modelName() {
+  const s = state.settings;
+  const acc = $('stat-val-acc').textContent;
+  const when = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  return `${s.dataset} · ${$('preset').value || 'custom'} · ${acc} · ${when}`;
+}
+
+async function savedModelBytes() {
+  const { bytes } = await engine.request('save-model', { history: historyCsv() });
+  return bytes;
+}
+
+async function renderSavedModels() {
+  let models;
+  try {
+    models = await listModels();
+  } catch (err) {
+    $('saved-models').replaceChildren();
+    showNotice(err.message);
+    return;
+  }
+  $('saved-models').replaceChildren(...models.map((m) => {
+    const li = document.createElement('li');
+    const name = Object.assign(document.createElement('span'), { className: 'name', textContent: m.name });
+    const load = Object.assign(document.createElement('button'), { textContent: 'Load' });
+    const remove = Object.assign(document.createElement('button'), { textContent: 'Delete' });
+    load.addEventListener('click', async () => loadModel(new Uint8Array((await getModel(m.name)).bytes), m.name));
+    remove.addEventListener('click', async () => { await deleteModel(m.name); renderSavedModels(); });
+    li.append(name, load, remove);
+    return li;
+  }));
+}
+
+/** The loss and accuracy curves a model file carries (its history CSV), in place of the last run's. */
+function showFileHistory(csv) {
+  const rows = (csv ?? '').trim().split('\n').slice(1).map((line) => line.split(',').map(Number)).filter((r) => r.length === HISTORY_COLUMNS.length);
+  lossChart.reset(Math.max(rows.length, 1));
+  accChart.reset(Math.max(rows.length, 1));
+  for (const [epoch, trainLoss, trainAcc, valLoss, valAcc] of rows) {
+    lossChart.push(epoch, [trainLoss, valLoss]);
+    accChart.push(epoch, [trainAcc, valAcc]);
+  }
+  for (const id of ['stat-epoch', 'stat-speed', 'stat-loss']) $(id).textContent = '–';
+  $('progress').value = 0;
+  planSchedule();
+}
+
+/** Makes a model file the current model, if it fits the data; says how it does on the held-out split. */
+async function loadModel(bytes, label) {
+  showNotice('');
+  try {
+    const request = trainingRequest();
+    const loaded = await engine.request('load-model', { bytes, config: request.config, samples: request.samples, heldOut: request.heldOut, backend: request.backend });
+    state.settings.spec = loaded.spec;
+    $('spec').value = loaded.spec;
+    saveSettings();
+    await renderSummary();
+    state.run = { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: true, lrs: [], norms: [], history: [] };
+    setStatus('idle');
+    showFileHistory(loaded.history);
+    const acc = (loaded.evaluation.accuracy * 100).toFixed(1);
+    $('stat-val-acc').textContent = `${acc} %`;
+    document.body.dataset.loadedModel = label;
+    showNotice(`Loaded “${label}”: ${acc} % validation accuracy on this data's held-out split. Try it in panel 4; Train starts a new run from scratch.`, 'info');
+    refreshPrediction();
+  } catch (err) {
+    showNotice(`Could not load “${label}”: ${err.message}`);
+  }
+}
+
 let setupQueue = Promise.resolve();
 /** Data and model changes run one after another, so that a choice made while an earlier one (or
  * the first load) is still loading never mixes one data set with another's model. */
@@ -459,6 +558,29 @@ function wire() {
     setStatus(s === 'paused' ? 'paused' : 'running');
   });
   $('stop').addEventListener('click', () => engine.request('stop'));
+  $('download-model').addEventListener('click', async () => {
+    try {
+      download(await savedModelBytes(), `whetstone-${state.settings.dataset}.safetensors`, 'application/octet-stream');
+    } catch (err) {
+      showNotice(err.message);
+    }
+  });
+  $('store-model').addEventListener('click', async () => {
+    try {
+      const name = modelName();
+      await putModel({ name, savedAt: Date.now(), bytes: (await savedModelBytes()).buffer });
+      await renderSavedModels();
+      showNotice(`Saved “${name}” in this browser.`, 'info');
+    } catch (err) {
+      showNotice(err.message);
+    }
+  });
+  $('export-history').addEventListener('click', () => download(historyCsv(), `whetstone-${state.settings.dataset}-history.csv`, 'text/csv'));
+  $('model-file').addEventListener('change', async (e) => {
+    const [file] = e.target.files;
+    e.target.value = '';
+    if (file) await loadModel(new Uint8Array(await file.arrayBuffer()), file.name);
+  });
   $('clear').addEventListener('click', () => { pad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
 }
 
@@ -471,6 +593,7 @@ async function main() {
   renderSettings();
   wire();
   setStatus('idle');
+  renderSavedModels();
   await queueSetup(async () => {
     await loadDataset(state.settings.dataset);
     if (state.settings.spec) await renderSummary();

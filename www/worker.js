@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Training, plannedRates, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Training, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -127,6 +127,31 @@ const handlers = {
   'lose-gpu': () => {
     gpu?.destroy();
     return { lost: true };
+  },
+  'save-model': async ({ history }) => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    return { bytes: await exclusive(() => run.save(history)) };
+  },
+  // A model file becomes the current model: same data, its spec and weights, evaluated on the
+  // held-out split. Nothing changes if the file does not fit the data.
+  'load-model': async ({ bytes, config, samples, heldOut, backend }) => {
+    if (!data) throw new Error('load a data set first');
+    if (control.state !== 'idle') throw new Error('stop the run before loading a model');
+    const info = inspectModel(bytes);
+    const useGpu = backend === 'gpu' && gpu && !gpu.lost;
+    const configJson = JSON.stringify(config);
+    const run = useGpu ? Training.onGpu(info.spec, configJson, data, samples, heldOut, gpu) : new Training(info.spec, configJson, data, samples, heldOut);
+    try {
+      run.loadWeights(bytes);
+      const evaluation = await run.evaluate();
+      training?.free();
+      training = run;
+      return { ...info, evaluation, backend: run.backend };
+    } catch (err) {
+      run.free();
+      throw err;
+    }
   },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');

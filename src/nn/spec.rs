@@ -206,6 +206,26 @@ impl ModelSpec {
     }
 }
 
+impl ModelSpec {
+    /// The name and shape of every parameter tensor, in the order the model holds them:
+    /// `layers.{i}.weight` then `layers.{i}.bias` for each layer `i` (from 0) that has weights.
+    pub fn param_shapes(&self) -> Result<Vec<(String, Vec<usize>)>, Error> {
+        let summary = self.summary()?;
+        let mut shapes = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let input = if i == 0 { &self.input } else { &summary.layers[i - 1].output };
+            let (weight, units) = match *layer {
+                LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
+                LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
+                _ => continue,
+            };
+            shapes.push((format!("layers.{i}.weight"), weight));
+            shapes.push((format!("layers.{i}.bias"), vec![units]));
+        }
+        Ok(shapes)
+    }
+}
+
 /// The built-in model presets for 28×28 grey digits.
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
     use LayerSpec::*;
@@ -232,6 +252,23 @@ pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn param_shapes_name_and_shape_what_the_model_holds() {
+        use crate::backend::cpu::Cpu;
+        use crate::backend::Backend;
+        for name in ["mlp", "cnn"] {
+            let spec = preset(name, &[1, 28, 28], 10).unwrap();
+            let named = spec.param_shapes().unwrap();
+            let mut model = crate::nn::Model::new(&Cpu, spec.clone(), 1).unwrap();
+            let held: Vec<Vec<usize>> = model.params().iter().map(|p| Cpu::shape(&p.value)).collect();
+            assert_eq!(named.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), held, "{name}");
+            assert_eq!(named.iter().map(|(_, s)| s.iter().product::<usize>()).sum::<usize>(), spec.summary().unwrap().params);
+        }
+        let cnn = preset("cnn", &[1, 28, 28], 10).unwrap().param_shapes().unwrap();
+        assert_eq!(cnn[0], ("layers.0.weight".to_string(), vec![8, 1, 5, 5]));
+        assert_eq!(cnn[7], ("layers.9.bias".to_string(), vec![10]));
+    }
 
     #[test]
     fn cnn_summary_shapes_params_and_flops() {

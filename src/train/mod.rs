@@ -5,6 +5,7 @@ use crate::backend::Backend;
 use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
+use crate::model_file::{ModelFile, NamedTensor};
 use crate::nn::{Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::{Optimizer, OptimizerSpec};
@@ -339,6 +340,29 @@ impl<B: Backend> Trainer<B> {
             p.value = b.upload(w, &shape);
             p.grad = None;
         }
+        Ok(())
+    }
+
+    /// The current weights, named and shaped as in a model file.
+    pub async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
+        let shapes = self.model.spec().param_shapes()?;
+        let b = self.backend.clone();
+        let mut tensors = Vec::with_capacity(shapes.len());
+        for ((name, shape), p) in shapes.into_iter().zip(self.model.params()) {
+            tensors.push(NamedTensor { name, shape, values: b.read(&p.value).await });
+        }
+        Ok(tensors)
+    }
+
+    /// Takes the weights of a model file saved from the same model spec; training continues from
+    /// them, and they are the snapshot a lost GPU falls back to.
+    pub fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
+        if file.spec != *self.model.spec() {
+            return Err(Error::InvalidSpec("the model file holds a different model (its layers or input differ) from this run's".into()));
+        }
+        let snapshot = Snapshot { epoch: self.epoch, weights: file.tensors.iter().map(|t| t.values.clone()).collect() };
+        self.load_weights(&snapshot)?;
+        self.snapshot = Some(snapshot);
         Ok(())
     }
 

@@ -347,3 +347,26 @@ fn schedule_and_clipping_settings_parse_and_are_checked() {
     bad.schedule = Schedule::Cosine { min_lr: 0.5 };
     assert!(circle_trainer(bad).err().unwrap().to_string().contains("min_lr"));
 }
+
+#[test]
+fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
+    use crate::model_file::ModelFile;
+    let mut a = circle_trainer(config(0.02, 16, 3)).unwrap();
+    run_to_end(&mut a);
+    let grid: Vec<f32> = (0..50).flat_map(|i| [i as f32 / 25.0 - 1.0, 0.3 - i as f32 / 60.0]).collect();
+    let before = ready(a.predict(&grid)).unwrap();
+    let file = ModelFile { spec: a.model().spec().clone(), classes: vec!["out".into(), "in".into()], tensors: ready(a.named_weights()).unwrap(), history: None };
+    let bytes = file.to_bytes().unwrap();
+    let mut other = config(0.02, 16, 3);
+    other.seed = 77;
+    let mut b = circle_trainer(other).unwrap();
+    assert_ne!(ready(b.predict(&grid)).unwrap(), before, "a fresh model predicts differently");
+    b.load_file_weights(&ModelFile::from_bytes(&bytes).unwrap()).unwrap();
+    assert_eq!(ready(b.predict(&grid)).unwrap(), before, "the reloaded model predicts exactly the same");
+    assert_eq!(ready(b.evaluate_validation()), ready(a.evaluate_validation()));
+    // A file of another model is refused.
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    let mut mlp = Trainer::new(Cpu, preset("mlp", &[2], 2).unwrap(), config(0.02, 16, 1), &train, &val).unwrap();
+    assert!(mlp.load_file_weights(&file).unwrap_err().to_string().contains("different model"));
+}

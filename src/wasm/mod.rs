@@ -6,7 +6,8 @@ use crate::backend::Backend;
 use crate::data::{mnist, toy, Dataset};
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
-use crate::train::{Event, TrainConfig, Trainer};
+use crate::model_file::{ModelFile, NamedTensor};
+use crate::train::{Evaluation, Event, TrainConfig, Trainer};
 use crate::Error;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -162,6 +163,27 @@ impl Engine {
         }
     }
 
+    async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
+        match self {
+            Engine::Cpu(t) => t.named_weights().await,
+            Engine::Gpu(t) => t.named_weights().await,
+        }
+    }
+
+    fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
+        match self {
+            Engine::Cpu(t) => t.load_file_weights(file),
+            Engine::Gpu(t) => t.load_file_weights(file),
+        }
+    }
+
+    async fn evaluate(&mut self) -> Evaluation {
+        match self {
+            Engine::Cpu(t) => t.evaluate_validation().await,
+            Engine::Gpu(t) => t.evaluate_validation().await,
+        }
+    }
+
     fn lost_gpu(&self) -> bool {
         matches!(self, Engine::Gpu(t) if t.backend().is_lost())
     }
@@ -264,6 +286,40 @@ impl Training {
         })
     }
 
+    /// Resolves to the model as a `.safetensors` file: its weights now, its spec and the data's class
+    /// names, and `history_csv` when given.
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn save(&self, history_csv: Option<String>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let tensors = run.engine.named_weights().await.map_err(js_error)?;
+            let file = ModelFile { spec: run.spec.clone(), classes: run.train.classes.clone(), tensors, history: history_csv };
+            Ok(js_sys::Uint8Array::from(file.to_bytes().map_err(js_error)?.as_slice()).into())
+        })
+    }
+
+    /// Replaces the weights with a model file's, saved from the same spec for the same classes.
+    #[wasm_bindgen(js_name = loadWeights)]
+    pub fn load_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
+        let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+        let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+        if file.classes != run.train.classes {
+            return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
+        }
+        run.engine.load_file_weights(&file).map_err(js_error)
+    }
+
+    /// Resolves to the loss and accuracy on the held-out split.
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn evaluate(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            Ok(to_js(&run.engine.evaluate().await)?)
+        })
+    }
+
     /// Resolves to the class probabilities of the given samples, row after row.
     #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
     pub fn predict(&self, features: Vec<f32>) -> js_sys::Promise {
@@ -274,6 +330,22 @@ impl Training {
             Ok(js_sys::Float32Array::from(probs.as_slice()).into())
         })
     }
+}
+
+/// What a model file holds besides its weights.
+#[derive(serde::Serialize)]
+struct ModelInfo {
+    spec: String,
+    classes: Vec<String>,
+    history: Option<String>,
+}
+
+/// The spec (as JSON), class names and training history of a model file, or why it cannot be read.
+#[wasm_bindgen(js_name = inspectModel)]
+pub fn inspect_model(bytes: &[u8]) -> Result<JsValue, JsError> {
+    let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+    let spec = serde_json::to_string_pretty(&file.spec).map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&ModelInfo { spec, classes: file.classes, history: file.history })
 }
 
 #[derive(serde::Serialize)]

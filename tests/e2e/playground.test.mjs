@@ -1,7 +1,7 @@
 // Drives the built page (dist/) in headless Chromium as a person would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launch } from './serve.mjs';
@@ -276,6 +276,63 @@ test('the learning-rate schedule is drawn before training and followed step by s
   await page.selectOption('#schedule', 'constant');
   await page.selectOption('#dataset', 'spiral');
   await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '60');
+});
+
+test('a trained model saves to the browser and to a file, and reloads with the same predictions', async () => {
+  const points = Array.from({ length: 40 }, (_, i) => [Math.cos(i) * (i / 40), Math.sin(i) * (i / 30)]).flat();
+  const predict = () => page.evaluate(async (features) => Array.from((await globalThis.whetstone.engine.request('predict', { features })).probs), points);
+  await page.selectOption('#dataset', 'circle');
+  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '10');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  const trained = await predict();
+  await page.click('#store-model');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 1);
+  assert.match(await text('#saved-models li .name'), /^circle · toy · \d+\.\d % · \d{4}-/);
+  const file = join(shots, 'circle.safetensors');
+  const [modelDownload] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+  await modelDownload.saveAs(file);
+  const bytes = readFileSync(file);
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString());
+  assert.deepEqual(header['layers.0.weight'].shape, [2, 16]);
+  assert.match(header.__metadata__.history, /^epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,/);
+  const [historyDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-history')]);
+  const history = readFileSync(await historyDownload.path(), 'utf8').trim().split('\n');
+  assert.equal(history.length, 11, 'a header and one row per epoch');
+  assert.equal(history[10].split(',')[0], '10');
+
+  // After a reload nothing is trained; the model saved in the browser comes back exactly.
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 1 && document.querySelectorAll('#summary tr').length > 3);
+  await page.click('#saved-models li button:text("Load")');
+  await page.waitForFunction(() => /^Loaded “circle/.test(document.getElementById('notice').textContent));
+  assert.deepEqual(await predict(), trained);
+  // Another run changes the model; the downloaded file brings the saved one back.
+  await page.fill('#seed', '5');
+  await page.fill('#epochs', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  assert.notDeepEqual(await predict(), trained);
+  await page.setInputFiles('#model-file', file);
+  await page.waitForFunction(() => /^Loaded “circle.safetensors”: \d+\.\d % validation accuracy/.test(document.getElementById('notice').textContent));
+  assert.deepEqual(await predict(), trained);
+  await page.screenshot({ path: join(shots, 'playground-saved-models.png'), fullPage: true });
+
+  // A damaged file and a model for other data are refused, and the loaded model stays.
+  const damaged = join(shots, 'damaged.safetensors');
+  writeFileSync(damaged, bytes.subarray(0, bytes.length - 20));
+  await page.setInputFiles('#model-file', damaged);
+  await page.waitForFunction(() => /Could not load “damaged.safetensors”: this is not a readable Whetstone model file/.test(document.getElementById('notice').textContent));
+  assert.deepEqual(await predict(), trained);
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.setInputFiles('#model-file', file);
+  await page.waitForFunction(() => /Could not load “circle.safetensors”: the last layer outputs 2 values but the data has 3 classes/.test(document.getElementById('notice').textContent));
+  await page.click('#saved-models li button:text("Delete")');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
+  await page.fill('#seed', '1');
   await page.fill('#epochs', '60');
 });
 
