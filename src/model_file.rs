@@ -59,7 +59,11 @@ impl ModelFile {
         let meta = header.metadata().clone().unwrap_or_default();
         match meta.get("format").map(String::as_str) {
             Some(FORMAT) => {}
-            Some(other) => return Err(Error::InvalidData(format!("this model file is in format '{other}', which this version of Whetstone cannot read (it reads '{FORMAT}')"))),
+            Some(other) => {
+                return Err(Error::InvalidData(format!(
+                    "this model file is in format '{other}', which this version of Whetstone cannot read (it reads '{FORMAT}')"
+                )))
+            }
             None => return Err(corrupt("its header names no Whetstone format (a safetensors file from another tool?)")),
         }
         let field = |key: &str| meta.get(key).ok_or_else(|| corrupt(format!("its header has no '{key}'")));
@@ -105,7 +109,10 @@ mod tests {
     #[test]
     fn a_model_round_trips_exactly() {
         let m = sample();
-        assert_eq!(m.tensors.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"]);
+        assert_eq!(
+            m.tensors.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"]
+        );
         assert_eq!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap(), m);
     }
 

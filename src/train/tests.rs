@@ -355,7 +355,8 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
     run_to_end(&mut a);
     let grid: Vec<f32> = (0..50).flat_map(|i| [i as f32 / 25.0 - 1.0, 0.3 - i as f32 / 60.0]).collect();
     let before = ready(a.predict(&grid)).unwrap();
-    let file = ModelFile { spec: a.model().spec().clone(), classes: vec!["out".into(), "in".into()], tensors: ready(a.named_weights()).unwrap(), history: None };
+    let file =
+        ModelFile { spec: a.model().spec().clone(), classes: vec!["out".into(), "in".into()], tensors: ready(a.named_weights()).unwrap(), history: None };
     let bytes = file.to_bytes().unwrap();
     let mut other = config(0.02, 16, 3);
     other.seed = 77;
