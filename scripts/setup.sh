@@ -7,6 +7,7 @@ TOOLS="${WHETSTONE_TOOLS:-/opt/whetstone-tools}"
 TRUNK_VERSION=0.21.14
 BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
+ONNXRUNTIME_VERSION=1.31.1
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$TOOLS/bin"
 
@@ -19,6 +20,8 @@ command -v chromium >/dev/null || apt_packages+=(chromium)
 command -v chromedriver >/dev/null || apt_packages+=(chromium-driver)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || [ -e /usr/share/vulkan/icd.d/lvp_icd.json ] || apt_packages+=(mesa-vulkan-drivers)
 ldconfig -p | grep -q 'libvulkan.so.1' || apt_packages+=(libvulkan1)
+command -v python3 >/dev/null || apt_packages+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_packages+=(python3-venv)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "apt: ${apt_packages[*]}"
   sudo_if_needed apt-get update -qq
@@ -42,6 +45,13 @@ if ! "$TOOLS/binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -
   npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
 fi
 ln -sf "$TOOLS/binaryen/node_modules/.bin/wasm-opt" "$TOOLS/bin/wasm-opt"
+
+# onnxruntime (from PyPI) checks the ONNX export in the tests; it lives in its own virtual environment.
+if ! "$TOOLS/venv/bin/python" -c "import onnxruntime, sys; sys.exit(onnxruntime.__version__ != '$ONNXRUNTIME_VERSION')" 2>/dev/null; then
+  log "installing onnxruntime $ONNXRUNTIME_VERSION into $TOOLS/venv"
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "onnxruntime==$ONNXRUNTIME_VERSION" numpy
+fi
 
 if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   log "npm ci"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: native unit, gradient and training tests; the core inside headless Chromium
-# (wasm-bindgen-test); and the built page driven end to end with Playwright.
+# Runs every test: native unit, gradient and training tests; the ONNX export run in onnxruntime; the
+# core inside headless Chromium (wasm-bindgen-test); and the built page driven end to end with
+# Playwright.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -14,6 +15,10 @@ export WASM_BINDGEN_TEST_TIMEOUT=300
 
 echo "== native tests"
 cargo test
+
+echo "== ONNX export against onnxruntime"
+cargo run --quiet --release --example onnx_fixtures -- target/onnx-check
+"${WHETSTONE_TOOLS:-/opt/whetstone-tools}/venv/bin/python" tests/onnx/check.py target/onnx-check
 
 echo "== wasm tests in headless Chromium"
 cargo test --target wasm32-unknown-unknown --test browser

@@ -7,6 +7,7 @@ pub mod data;
 pub mod error;
 pub mod model_file;
 pub mod nn;
+pub mod onnx;
 pub mod optim;
 pub mod rng;
 pub mod train;

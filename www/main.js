@@ -74,7 +74,7 @@ function setStatus(status) {
 
 function renderModelButtons() {
   const busy = ['starting', 'running', 'paused'].includes(state.run.status);
-  for (const id of ['download-model', 'store-model']) $(id).disabled = busy || !state.run.trained;
+  for (const id of ['download-model', 'store-model', 'export-onnx']) $(id).disabled = busy || !state.run.trained;
   $('export-history').disabled = state.run.history.length === 0;
   $('model-file').disabled = busy;
   $('model-file').parentElement.classList.toggle('disabled', busy);
@@ -571,6 +571,14 @@ function wire() {
       await putModel({ name, savedAt: Date.now(), bytes: (await savedModelBytes()).buffer });
       await renderSavedModels();
       showNotice(`Saved “${name}” in this browser.`, 'info');
+    } catch (err) {
+      showNotice(err.message);
+    }
+  });
+  $('export-onnx').addEventListener('click', async () => {
+    try {
+      const { bytes } = await engine.request('export-onnx');
+      download(bytes, `whetstone-${state.settings.dataset}.onnx`, 'application/octet-stream');
     } catch (err) {
       showNotice(err.message);
     }

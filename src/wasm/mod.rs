@@ -299,6 +299,19 @@ impl Training {
         })
     }
 
+    /// Resolves to the model as an ONNX file (input `input`, output `probabilities`).
+    #[wasm_bindgen(js_name = exportOnnx)]
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn export_onnx(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let tensors = run.engine.named_weights().await.map_err(js_error)?;
+            let bytes = crate::onnx::export(&run.spec, &tensors).map_err(js_error)?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
     /// Replaces the weights with a model file's, saved from the same spec for the same classes.
     #[wasm_bindgen(js_name = loadWeights)]
     pub fn load_weights(&self, bytes: &[u8]) -> Result<(), JsError> {

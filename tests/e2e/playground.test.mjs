@@ -298,6 +298,11 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString());
   assert.deepEqual(header['layers.0.weight'].shape, [2, 16]);
   assert.match(header.__metadata__.history, /^epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,/);
+  // The ONNX export: a protobuf ModelProto (ir_version 8 first) with the model's graph.
+  const [onnxDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-onnx')]);
+  const onnx = readFileSync(await onnxDownload.path());
+  assert.deepEqual([...onnx.subarray(0, 2)], [0x08, 0x08]);
+  for (const op of ['Gemm', 'Tanh', 'Softmax', 'probabilities']) assert.ok(onnx.includes(op), `${op} in the ONNX graph`);
   const [historyDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-history')]);
   const history = readFileSync(await historyDownload.path(), 'utf8').trim().split('\n');
   assert.equal(history.length, 11, 'a header and one row per epoch');

@@ -1,0 +1,220 @@
+//! Export to ONNX (opset 13), so that a trained model runs outside the browser (onnxruntime, and
+//! the tools that read ONNX). The model is sequential, so the graph is a chain: `input`
+//! `[batch, ...spec.input]` → one node per layer → `Softmax` → `probabilities` `[batch, classes]`.
+//! Dropout is the identity at inference and has no node. The file is written with a small protobuf
+//! encoder for the few ONNX messages it needs (field numbers from onnx.proto).
+
+use crate::error::Error;
+use crate::model_file::NamedTensor;
+use crate::nn::{LayerSpec, ModelSpec};
+
+const OPSET: i64 = 13;
+const IR_VERSION: i64 = 8;
+const FLOAT: i64 = 1;
+
+/// A protobuf message under construction.
+#[derive(Default)]
+struct Message(Vec<u8>);
+
+impl Message {
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.0.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
+    }
+
+    fn key(&mut self, field: u32, wire: u32) {
+        self.varint(u64::from(field << 3 | wire));
+    }
+
+    fn int(&mut self, field: u32, v: i64) -> &mut Self {
+        self.key(field, 0);
+        self.varint(v as u64);
+        self
+    }
+
+    fn float(&mut self, field: u32, v: f32) -> &mut Self {
+        self.key(field, 5);
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    fn bytes(&mut self, field: u32, b: &[u8]) -> &mut Self {
+        self.key(field, 2);
+        self.varint(b.len() as u64);
+        self.0.extend_from_slice(b);
+        self
+    }
+
+    fn text(&mut self, field: u32, s: &str) -> &mut Self {
+        self.bytes(field, s.as_bytes())
+    }
+
+    fn message(&mut self, field: u32, m: &Message) -> &mut Self {
+        self.bytes(field, &m.0)
+    }
+}
+
+enum Attr {
+    Int(i64),
+    Float(f32),
+    Ints(Vec<i64>),
+}
+
+fn attribute(name: &str, value: Attr) -> Message {
+    let mut a = Message::default();
+    a.text(1, name);
+    match value {
+        Attr::Float(f) => a.float(2, f).int(20, 1),
+        Attr::Int(i) => a.int(3, i).int(20, 2),
+        Attr::Ints(v) => {
+            for i in v {
+                a.int(8, i);
+            }
+            a.int(20, 7)
+        }
+    };
+    a
+}
+
+fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<(&str, Attr)>) -> Message {
+    let mut n = Message::default();
+    for i in inputs {
+        n.text(1, i);
+    }
+    n.text(2, output).text(3, name).text(4, op);
+    for (key, value) in attrs {
+        n.message(5, &attribute(key, value));
+    }
+    n
+}
+
+fn initializer(t: &NamedTensor) -> Message {
+    let mut m = Message::default();
+    for &d in &t.shape {
+        m.int(1, d as i64);
+    }
+    let raw: Vec<u8> = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    m.int(2, FLOAT).text(8, &t.name).bytes(9, &raw);
+    m
+}
+
+/// A float tensor's type with a symbolic batch dimension and fixed other dimensions.
+fn value_info(name: &str, dims: &[usize]) -> Message {
+    let mut shape = Message::default();
+    let mut batch = Message::default();
+    batch.text(2, "batch");
+    shape.message(1, &batch);
+    for &d in dims {
+        let mut dim = Message::default();
+        dim.int(1, d as i64);
+        shape.message(1, &dim);
+    }
+    let mut tensor = Message::default();
+    tensor.int(1, FLOAT).message(2, &shape);
+    let mut ty = Message::default();
+    ty.message(1, &tensor);
+    let mut v = Message::default();
+    v.text(1, name).message(2, &ty);
+    v
+}
+
+/// The ONNX file of a model with these weights (as [`crate::model_file`] names them).
+pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Error> {
+    let summary = spec.summary()?;
+    let expected = spec.param_shapes()?;
+    if expected.len() != weights.len()
+        || expected.iter().zip(weights).any(|((n, s), w)| *n != w.name || *s != w.shape || w.values.len() != s.iter().product::<usize>())
+    {
+        return Err(Error::InvalidData("the weights do not match the model spec".into()));
+    }
+    let mut graph = Message::default();
+    graph.text(2, "whetstone");
+    let mut current = "input".to_string();
+    for (i, layer) in spec.layers.iter().enumerate() {
+        let out = format!("layers.{i}.output");
+        let (w, b) = (format!("layers.{i}.weight"), format!("layers.{i}.bias"));
+        let name = format!("layers.{i}");
+        let n = match *layer {
+            LayerSpec::Dense { .. } => node("Gemm", &name, &[&current, &w, &b], &out, vec![]),
+            LayerSpec::Conv2d { kernel, stride, padding, .. } => {
+                let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
+                node(
+                    "Conv",
+                    &name,
+                    &[&current, &w, &b],
+                    &out,
+                    vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s])), ("pads", Attr::Ints(vec![p; 4]))],
+                )
+            }
+            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+                let op = if matches!(layer, LayerSpec::MaxPool2d { .. }) { "MaxPool" } else { "AveragePool" };
+                let (k, s) = (size as i64, stride.unwrap_or(size) as i64);
+                node(op, &name, &[&current], &out, vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s]))])
+            }
+            LayerSpec::Flatten => node("Flatten", &name, &[&current], &out, vec![("axis", Attr::Int(1))]),
+            LayerSpec::Relu => node("Relu", &name, &[&current], &out, vec![]),
+            LayerSpec::LeakyRelu { alpha } => node("LeakyRelu", &name, &[&current], &out, vec![("alpha", Attr::Float(alpha))]),
+            LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
+            LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
+            LayerSpec::Dropout { .. } => continue,
+        };
+        graph.message(1, &n);
+        current = out;
+    }
+    graph.message(1, &node("Softmax", "softmax", &[&current], "probabilities", vec![("axis", Attr::Int(1))]));
+    for t in weights {
+        graph.message(5, &initializer(t));
+    }
+    graph.message(11, &value_info("input", &spec.input));
+    graph.message(12, &value_info("probabilities", &summary.output));
+    let mut opset = Message::default();
+    opset.text(1, "").int(2, OPSET);
+    let mut model = Message::default();
+    model.int(1, IR_VERSION).text(2, "whetstone").text(3, env!("CARGO_PKG_VERSION")).message(8, &opset).message(7, &graph);
+    Ok(model.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::preset;
+
+    fn weights(spec: &ModelSpec) -> Vec<NamedTensor> {
+        spec.param_shapes().unwrap().into_iter().map(|(name, shape)| NamedTensor { values: vec![0.5; shape.iter().product()], name, shape }).collect()
+    }
+
+    #[test]
+    fn varints_and_keys_follow_the_protobuf_wire_format() {
+        let mut m = Message::default();
+        m.int(1, 300).text(2, "hi").float(3, 1.0);
+        assert_eq!(m.0, [0x08, 0xAC, 0x02, 0x12, 2, b'h', b'i', 0x1D, 0, 0, 0x80, 0x3F]);
+        let mut negative = Message::default();
+        negative.int(1, -1);
+        assert_eq!(negative.0.len(), 11, "negative int64s take ten bytes after the key");
+    }
+
+    #[test]
+    fn every_layer_becomes_a_node_and_every_weight_an_initializer() {
+        let spec = preset("cnn", &[1, 28, 28], 10).unwrap();
+        let bytes = export(&spec, &weights(&spec)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for op in ["Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Softmax", "layers.9.bias", "probabilities", "batch"] {
+            assert!(text.contains(op), "{op} missing");
+        }
+        assert_eq!(text.matches("Conv").count(), 2);
+        // The weights are stored raw: the file is at least as big as the parameters.
+        assert!(bytes.len() > 4 * spec.summary().unwrap().params);
+    }
+
+    #[test]
+    fn weights_that_do_not_match_the_spec_are_refused() {
+        let spec = preset("mlp", &[1, 28, 28], 10).unwrap();
+        let mut w = weights(&spec);
+        w[0].shape = vec![10, 10];
+        assert!(export(&spec, &w).is_err());
+        assert!(export(&spec, &w[..2]).is_err());
+    }
+}
