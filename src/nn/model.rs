@@ -79,4 +79,9 @@ impl<B: Backend> Model<B> {
     pub fn params(&mut self) -> Vec<&mut Param<B>> {
         self.layers.iter_mut().flat_map(|l| l.params()).collect()
     }
+
+    /// Each layer's parameters, by the layer's position in the spec (from 0).
+    pub fn layer_params(&mut self) -> Vec<Vec<&mut Param<B>>> {
+        self.layers.iter_mut().map(|l| l.params()).collect()
+    }
 }

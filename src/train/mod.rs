@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::model_file::{ModelFile, NamedTensor};
-use crate::nn::{Mode, Model, ModelSpec};
+use crate::nn::{LayerSpec, Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::{Optimizer, OptimizerSpec};
 use crate::rng::Rng;
@@ -38,6 +38,23 @@ pub struct TrainConfig {
     /// Clamp each gradient value to ± this (after any norm clipping).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_value: Option<f32>,
+    /// Per-layer L1/L2 penalties, in place of the global ones for those layers' weights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layer_penalties: Vec<LayerPenalty>,
+    /// Layers (numbered from 1, as the model summary numbers them) whose weights do not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frozen: Vec<usize>,
+}
+
+/// L1 and L2 penalties on one layer's weights (the layer numbered from 1, as in the summary).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerPenalty {
+    pub layer: usize,
+    #[serde(default)]
+    pub l1: f32,
+    #[serde(default)]
+    pub l2: f32,
 }
 
 /// Which validation number decides whether an epoch improved.
@@ -94,6 +111,8 @@ impl TrainConfig {
             warmup_steps: 0,
             clip_norm: None,
             clip_value: None,
+            layer_penalties: Vec::new(),
+            frozen: Vec::new(),
         }
     }
 
@@ -244,8 +263,23 @@ impl<B: Backend> Trainer<B> {
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
         }
-        if !(config.l1.is_finite() && config.l1 >= 0.0 && config.l2.is_finite() && config.l2 >= 0.0) {
-            return Err(Error::InvalidConfig(format!("the L1 and L2 penalties must be numbers ≥ 0, got {} and {}", config.l1, config.l2)));
+        for (l1, l2) in std::iter::once((config.l1, config.l2)).chain(config.layer_penalties.iter().map(|p| (p.l1, p.l2))) {
+            if !(l1.is_finite() && l1 >= 0.0 && l2.is_finite() && l2 >= 0.0) {
+                return Err(Error::InvalidConfig(format!("the L1 and L2 penalties must be numbers ≥ 0, got {l1} and {l2}")));
+            }
+        }
+        let weighted = |layer: usize, what: &str| -> Result<(), Error> {
+            match spec.layers.get(layer.wrapping_sub(1)) {
+                Some(LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. }) => Ok(()),
+                Some(other) => Err(Error::InvalidConfig(format!("layer {layer} ({}) has no weights to {what}", other.kind()))),
+                None => Err(Error::InvalidConfig(format!("there is no layer {layer} to {what}: the model has layers 1 to {}", spec.layers.len()))),
+            }
+        };
+        for p in &config.layer_penalties {
+            weighted(p.layer, "penalise")?;
+        }
+        for &layer in &config.frozen {
+            weighted(layer, "freeze")?;
         }
         for (name, clip) in [("norm", config.clip_norm), ("value", config.clip_value)] {
             if clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
@@ -414,11 +448,19 @@ impl<B: Backend> Trainer<B> {
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
         let out = b.softmax_cross_entropy(&logits, &y);
         self.model.backward(b, out.grad, false);
-        let (l1, l2) = (self.config.l1, self.config.l2);
-        if l1 > 0.0 || l2 > 0.0 {
-            for p in self.model.params().into_iter().filter(|p| p.penalised) {
-                if let Some(g) = p.grad.take() {
-                    p.grad = Some(b.add_penalty(&g, &p.value, l1, l2));
+        let config = &self.config;
+        for (i, params) in self.model.layer_params().into_iter().enumerate() {
+            let layer = i + 1;
+            if config.frozen.contains(&layer) {
+                params.into_iter().for_each(|p| p.grad = None);
+                continue;
+            }
+            let (l1, l2) = config.layer_penalties.iter().find(|p| p.layer == layer).map_or((config.l1, config.l2), |p| (p.l1, p.l2));
+            if l1 > 0.0 || l2 > 0.0 {
+                for p in params.into_iter().filter(|p| p.penalised) {
+                    if let Some(g) = p.grad.take() {
+                        p.grad = Some(b.add_penalty(&g, &p.value, l1, l2));
+                    }
                 }
             }
         }

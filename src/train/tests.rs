@@ -371,3 +371,60 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
     let mut mlp = Trainer::new(Cpu, preset("mlp", &[2], 2).unwrap(), config(0.02, 16, 1), &train, &val).unwrap();
     assert!(mlp.load_file_weights(&file).unwrap_err().to_string().contains("different model"));
 }
+
+/// Each layer's weights (not biases), by layer number from 1.
+fn layer_weights(t: &mut Trainer<Cpu>) -> Vec<Vec<f32>> {
+    t.model.layer_params().into_iter().map(|ps| ps.into_iter().filter(|p| p.penalised).flat_map(|p| ready(Cpu.read(&p.value))).collect()).collect()
+}
+
+#[test]
+fn frozen_layers_keep_their_weights_and_the_others_still_learn() {
+    let mut c = config(0.02, 16, 5);
+    c.frozen = vec![1];
+    let mut t = circle_trainer(c).unwrap();
+    let before: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    let loss_before = ready(t.evaluate_validation()).loss;
+    run_to_end(&mut t);
+    let after: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    // The toy preset: dense (1), tanh, dense (3), tanh, dense (5); each dense has a weight and a bias.
+    assert_eq!(after[..2], before[..2], "layer 1 (weight and bias) is bit for bit as it was");
+    assert!((2..6).all(|i| after[i] != before[i]), "layers 3 and 5 learned");
+    let loss_after = ready(t.evaluate_validation()).loss;
+    assert!(loss_after < 0.8 * loss_before, "the layers above a frozen one still learn: {loss_before} → {loss_after}");
+}
+
+#[test]
+fn a_layer_penalty_replaces_the_global_one_for_that_layer() {
+    let trained = |l2: f32, layer_penalties: Vec<LayerPenalty>| {
+        let mut c = config(0.02, 16, 10);
+        c.l2 = l2;
+        c.layer_penalties = layer_penalties;
+        let mut t = circle_trainer(c).unwrap();
+        run_to_end(&mut t);
+        layer_weights(&mut t).iter().map(|w| w.iter().map(|v| v * v).sum::<f32>()).collect::<Vec<f32>>()
+    };
+    let plain = trained(0.0, vec![]);
+    let first_only = trained(0.0, vec![LayerPenalty { layer: 1, l1: 0.0, l2: 0.1 }]);
+    assert!(first_only[0] < 0.7 * plain[0], "layer 1 shrinks: {} → {}", plain[0], first_only[0]);
+    let all_but_first = trained(0.1, vec![LayerPenalty { layer: 1, l1: 0.0, l2: 0.0 }]);
+    let all = trained(0.1, vec![]);
+    assert!(all_but_first[0] > 1.3 * all[0], "layer 1 is spared the global penalty: {} vs {}", all_but_first[0], all[0]);
+    assert!(all_but_first[4] < 0.7 * plain[4], "the others still get it: {} vs {}", all_but_first[4], plain[4]);
+}
+
+#[test]
+fn layer_settings_must_name_layers_with_weights() {
+    let mut c = config(0.02, 16, 1);
+    c.frozen = vec![2];
+    assert!(circle_trainer(c).err().unwrap().to_string().contains("layer 2 (tanh) has no weights to freeze"));
+    let mut c = config(0.02, 16, 1);
+    c.layer_penalties = vec![LayerPenalty { layer: 9, l1: 0.0, l2: 0.1 }];
+    assert!(circle_trainer(c).err().unwrap().to_string().contains("there is no layer 9 to penalise"));
+    let mut c = config(0.02, 16, 1);
+    c.layer_penalties = vec![LayerPenalty { layer: 1, l1: -1.0, l2: 0.0 }];
+    assert!(circle_trainer(c).is_err());
+    let parsed =
+        TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"frozen":[1],"layer_penalties":[{"layer":3,"l2":0.5}]}"#)
+            .unwrap();
+    assert_eq!((parsed.frozen, parsed.layer_penalties), (vec![1], vec![LayerPenalty { layer: 3, l1: 0.0, l2: 0.5 }]));
+}
