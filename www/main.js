@@ -5,6 +5,7 @@ import { LiveChart } from './charts.js';
 import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
 import { deleteModel, getModel, listModels, putModel } from './store.js';
+import { renderLayerTable } from './layers.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'whetstone.settings.v1';
@@ -32,7 +33,7 @@ const SCHEDULES = {
 const state = {
   settings: {
     dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
-    schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '',
+    schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
@@ -149,37 +150,58 @@ async function applyPreset(name) {
   state.settings.preset = name;
   const { spec } = await engine.request('preset', { name });
   state.settings.spec = spec;
+  state.settings.layerOptions = [];
   $('spec').value = spec;
   saveSettings();
   await renderSummary();
 }
 
+/** The layer editor for the current spec, or (when the JSON does not parse) the reason. */
 async function renderSummary() {
   const table = $('summary');
+  let summary = null;
+  let error = null;
   try {
-    const { summary } = await engine.request('summarize', { spec: state.settings.spec });
-    const row = (cells, tag = 'td') => {
-      const tr = document.createElement('tr');
-      cells.forEach((c) => { const el = document.createElement(tag); el.textContent = c; tr.append(el); });
-      return tr;
-    };
-    table.replaceChildren(
-      row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'),
-      row(['', 'input', summary.input.join('×'), '', '']),
-      ...summary.layers.map((l) => row([l.index, l.kind, l.output.join('×'), l.params.toLocaleString(), l.flops.toLocaleString()])),
-      row(['', 'total', '', summary.params.toLocaleString(), summary.flops.toLocaleString()], 'th'),
-    );
-    table.classList.remove('invalid');
-    return true;
+    ({ summary } = await engine.request('summarize', { spec: state.settings.spec }));
   } catch (err) {
-    const tr = document.createElement('tr');
-    const td = document.createElement('td');
-    td.textContent = err.message;
-    tr.append(td);
+    error = err.message;
+  }
+  let spec;
+  try {
+    spec = JSON.parse(state.settings.spec);
+  } catch {
+    spec = null;
+  }
+  if (!Array.isArray(spec?.layers) || !Array.isArray(spec?.input)) {
+    const cell = Object.assign(document.createElement('td'), { colSpan: 5, textContent: error });
+    const tr = Object.assign(document.createElement('tr'), { className: 'error' });
+    tr.append(cell);
     table.replaceChildren(tr);
     table.classList.add('invalid');
     return false;
   }
+  if (state.settings.layerOptions?.length !== spec.layers.length) state.settings.layerOptions = spec.layers.map(() => ({}));
+  renderLayerTable(table, spec, summary, error, state.settings.layerOptions, (layers, options) => {
+    state.settings.spec = JSON.stringify({ ...spec, layers }, null, 2);
+    state.settings.layerOptions = options;
+    $('spec').value = state.settings.spec;
+    saveSettings();
+    renderSummary();
+  });
+  return summary !== null;
+}
+
+/** Frozen layers and per-layer L2 penalties from the layer editor, numbered from 1. */
+function layerSettings(l1) {
+  const options = state.settings.layerOptions ?? [];
+  const frozen = options.flatMap((o, i) => (o?.frozen ? [i + 1] : []));
+  const penalties = options.flatMap((o, i) => {
+    if (o?.l2 === undefined || o.l2 === '') return [];
+    const l2 = Number(o.l2);
+    if (!Number.isFinite(l2)) throw new Error(`layer ${i + 1}'s L2 penalty must be a number, got "${o.l2}"`);
+    return [{ layer: i + 1, l1, l2 }];
+  });
+  return { frozen, penalties };
 }
 
 function readNumber(id, label, integer) {
@@ -211,6 +233,9 @@ function trainingRequest() {
     schedule: scheduleRequest(),
     warmup_steps: readNumber('warmup', 'The warm-up steps', true),
   };
+  const { frozen, penalties } = layerSettings(config.l1);
+  if (frozen.length) config.frozen = frozen;
+  if (penalties.length) config.layer_penalties = penalties;
   const clipNorm = readClip('clip-norm', 'The gradient-norm clip');
   const clipValue = readClip('clip-value', 'The gradient-value clip');
   if (clipNorm) config.clip_norm = clipNorm;

@@ -341,6 +341,77 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   await page.fill('#epochs', '60');
 });
 
+/** The raw bytes of each tensor in a .safetensors file. */
+function tensors(bytes) {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString());
+  return Object.fromEntries(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, bytes.subarray(8 + length + v.data_offsets[0], 8 + length + v.data_offsets[1])]));
+}
+
+test('the layer editor changes, adds, moves and removes layers, and a frozen layer keeps its weights', async () => {
+  await page.selectOption('#dataset', 'circle');
+  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.selectOption('#preset', 'mlp');
+  await page.selectOption('#preset', 'toy');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  const spec = () => page.evaluate(() => JSON.parse(globalThis.whetstone.state.settings.spec).layers);
+  const setField = async (layer, field, value) => {
+    const input = `#summary input[data-layer="${layer}"][data-field="${field}"]`;
+    await page.fill(input, value);
+    await page.press(input, 'Enter');
+  };
+  await setField(1, 'units', '24');
+  await page.waitForFunction(() => /1\s*dense\s*24\s*72/.test(document.getElementById('summary').innerText));
+  assert.equal((await spec())[0].units, 24);
+  await page.selectOption('#add-layer-kind', 'dropout');
+  await page.click('#add-layer');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 6);
+  assert.deepEqual((await spec()).map((l) => l.type), ['dense', 'tanh', 'dense', 'tanh', 'dropout', 'dense']);
+  await page.click('#summary button[data-layer="5"][title="Move up"]');
+  await page.waitForFunction(() => /"dropout"[\s\S]*"tanh"[\s\S]*"dense"\s*,?\s*"units": 2/.test(globalThis.whetstone.state.settings.spec));
+  assert.deepEqual((await spec()).map((l) => l.type), ['dense', 'tanh', 'dense', 'dropout', 'tanh', 'dense']);
+  await page.click('#summary button[data-layer="4"][title="Remove"]');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  // Without the output layer the model gives 16 scores where the data has 2 classes: Train says so.
+  await page.click('#summary button[data-layer="5"][title="Remove"]');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 4);
+  await page.click('#train');
+  await page.waitForFunction(() => /outputs 16 values but the data has 2 classes/.test(document.getElementById('notice').textContent));
+  await page.selectOption('#add-layer-kind', 'dense');
+  await page.click('#add-layer');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  await page.click('#summary button[data-layer="4"][title="Move down"]');
+  await setField(5, 'units', '2');
+  await page.waitForFunction(() => !document.getElementById('summary').classList.contains('invalid'));
+  assert.deepEqual((await spec()).map((l) => l.type), ['dense', 'tanh', 'dense', 'tanh', 'dense']);
+
+  // Freeze layer 1: two runs with other learning rates leave it exactly as initialised.
+  await page.check('#summary input[data-layer="1"][data-field="frozen"]');
+  await page.fill('#epochs', '3');
+  const trainAndSave = async (lr) => {
+    await page.fill('#lr', lr);
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+    return tensors(readFileSync(await d.path()));
+  };
+  const a = await trainAndSave('0.02');
+  const b = await trainAndSave('0.05');
+  assert.ok(a['layers.0.weight'].equals(b['layers.0.weight']), 'the frozen layer has the same weights after either run');
+  assert.ok(!a['layers.2.weight'].equals(b['layers.2.weight']), 'the layer above it trained differently');
+  await page.screenshot({ path: join(shots, 'playground-layer-editor.png'), fullPage: true });
+  await setField(3, 'l2', 'lots');
+  await page.click('#train');
+  await page.waitForFunction(() => /layer 3's L2 penalty must be a number/.test(document.getElementById('notice').textContent));
+  await page.selectOption('#preset', 'mlp');
+  await page.selectOption('#preset', 'toy');
+  await page.waitForFunction(() => document.querySelectorAll('#summary input[data-field="frozen"]:checked').length === 0);
+  await page.fill('#lr', '0.02');
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '60');
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');

@@ -1,0 +1,108 @@
+// The layer editor: the model summary as a table whose layers can be edited, added, moved and
+// removed, with each weighted layer's own L2 penalty and a freeze switch. It renders a parsed spec
+// and its summary and reports every change through `edit`; the page keeps the JSON spec in step.
+
+// Each layer kind's settings: [key, label, default, whole number?]. Pool stride is left to default
+// to the window size.
+const FIELDS = {
+  dense: [['units', 'units', 16, true]],
+  conv2d: [['filters', 'filters', 8, true], ['kernel', 'kernel', 3, true], ['stride', 'stride', 1, true], ['padding', 'padding', 1, true]],
+  max_pool2d: [['size', 'size', 2, true]],
+  avg_pool2d: [['size', 'size', 2, true]],
+  leaky_relu: [['alpha', 'α', 0.01, false]],
+  dropout: [['rate', 'rate', 0.2, false]],
+  flatten: [],
+  relu: [],
+  tanh: [],
+  sigmoid: [],
+};
+export const LAYER_KINDS = Object.keys(FIELDS);
+const WEIGHTED = new Set(['dense', 'conv2d']);
+
+export function newLayer(type) {
+  return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
+}
+
+function element(tag, props = {}, ...children) {
+  const el = Object.assign(document.createElement(tag), props);
+  el.append(...children);
+  return el;
+}
+
+function row(cells, tag = 'td') {
+  return element('tr', {}, ...cells.map((c) => element(tag, {}, c)));
+}
+
+/**
+ * Fills `table` with `spec`'s layers. `summary` is null when the spec does not fit, and `error`
+ * then says why (naming the layer, which is marked). `options[i]` is layer i's `{l2, frozen}`.
+ * `edit(layers, options)` receives the changed layers and options.
+ */
+export function renderLayerTable(table, spec, summary, error, options, edit) {
+  const layers = spec.layers;
+  const change = (mutate) => {
+    const nextLayers = layers.map((l) => ({ ...l }));
+    const nextOptions = layers.map((_, i) => ({ ...options[i] }));
+    mutate(nextLayers, nextOptions);
+    edit(nextLayers, nextOptions);
+  };
+  const badLayer = Number(error?.match(/^layer (\d+) /)?.[1]);
+  const rows = [row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'), row(['', 'input', spec.input.join('×'), '', ''])];
+  layers.forEach((layer, i) => {
+    const info = summary?.layers[i];
+    const head = row([String(i + 1), layer.type, info ? info.output.join('×') : '', info ? info.params.toLocaleString() : '', info ? info.flops.toLocaleString() : '']);
+    head.className = `layer${badLayer === i + 1 ? ' bad' : ''}`;
+    const controls = element('div', { className: 'layer-controls' });
+    for (const [key, label, fallback, integer] of FIELDS[layer.type] ?? []) {
+      const input = element('input', { type: 'text', value: layer[key] ?? fallback, className: 'small', title: label });
+      input.dataset.layer = i + 1;
+      input.dataset.field = key;
+      input.addEventListener('change', () => change((ls) => {
+        const value = Number(input.value);
+        ls[i][key] = input.value.trim() !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value)) ? value : input.value;
+      }));
+      controls.append(element('label', {}, `${label} `, input));
+    }
+    if (WEIGHTED.has(layer.type)) {
+      const l2 = element('input', { type: 'text', value: options[i]?.l2 ?? '', placeholder: 'global', className: 'small', title: 'This layer\'s L2 penalty, in place of the global one' });
+      l2.dataset.layer = i + 1;
+      l2.dataset.field = 'l2';
+      l2.addEventListener('change', () => change((_, os) => { os[i].l2 = l2.value.trim(); }));
+      const frozen = element('input', { type: 'checkbox', checked: Boolean(options[i]?.frozen), title: 'Frozen: training leaves this layer\'s weights as they are' });
+      frozen.dataset.layer = i + 1;
+      frozen.dataset.field = 'frozen';
+      frozen.addEventListener('change', () => change((_, os) => { os[i].frozen = frozen.checked; }));
+      controls.append(element('label', {}, 'L2 ', l2), element('label', {}, frozen, ' freeze'));
+    }
+    const move = (label, title, enabled, mutate) => {
+      const b = element('button', { textContent: label, title, disabled: !enabled, className: 'icon' });
+      b.dataset.layer = i + 1;
+      b.addEventListener('click', () => change(mutate));
+      return b;
+    };
+    const swap = (j) => (ls, os) => { [ls[i], ls[j]] = [ls[j], ls[i]]; [os[i], os[j]] = [os[j], os[i]]; };
+    controls.append(
+      move('↑', 'Move up', i > 0, swap(i - 1)),
+      move('↓', 'Move down', i < layers.length - 1, swap(i + 1)),
+      move('✕', 'Remove', layers.length > 1, (ls, os) => { ls.splice(i, 1); os.splice(i, 1); }),
+    );
+    const controlRow = element('tr', { className: 'controls' }, element('td'), element('td', { colSpan: 4 }, controls));
+    rows.push(head, controlRow);
+  });
+  const kind = element('select', { id: 'add-layer-kind', title: 'Kind of layer to add' }, ...LAYER_KINDS.map((k) => new Option(k, k)));
+  const add = element('button', { id: 'add-layer', textContent: 'Add layer' });
+  add.addEventListener('click', () => change((ls, os) => {
+    // Before the output layer, so that the model still ends in its class scores.
+    const at = Math.max(ls.length - 1, 0);
+    ls.splice(at, 0, newLayer(kind.value));
+    os.splice(at, 0, {});
+  }));
+  rows.push(element('tr', { className: 'controls' }, element('td'), element('td', { colSpan: 4 }, element('div', { className: 'layer-controls' }, kind, add, ' before the output layer'))));
+  if (summary) {
+    rows.push(row(['', 'total', '', summary.params.toLocaleString(), summary.flops.toLocaleString()], 'th'));
+  } else {
+    rows.push(element('tr', { className: 'error' }, element('td', { colSpan: 5, textContent: error })));
+  }
+  table.replaceChildren(...rows);
+  table.classList.toggle('invalid', !summary);
+}
