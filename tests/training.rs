@@ -38,3 +38,35 @@ fn cnn_preset_reaches_96_percent_in_3_epochs() {
     let acc = held_out_accuracy("cnn", 2e-3, 3);
     assert!(acc.iter().any(|&a| a >= 0.96), "held-out accuracy per epoch: {acc:?}");
 }
+
+/// Trains `spec` on `train` to the end and returns the held-out accuracy.
+fn accuracy_after(mut t: Trainer<Cpu>) -> f32 {
+    while !t.is_finished() {
+        ready(t.run(1000)).unwrap();
+    }
+    ready(t.evaluate_validation()).accuracy
+}
+
+#[test]
+fn a_cnn_pretrained_on_digits_0_to_4_learns_5_to_9_from_few_samples_better_than_from_scratch() {
+    use whetstone::model_file::ModelFile;
+    let digits = common::digits();
+    let adam = OptimizerSpec::Adam { lr: 0.002, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    let (low_train, low_val) = digits.only_classes(&[0, 1, 2, 3, 4]).unwrap().split(500, 1).unwrap();
+    let mut pre = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 5).unwrap(), TrainConfig::new(2, 32, adam.clone(), 1), &low_train, &low_val).unwrap();
+    while !pre.is_finished() {
+        ready(pre.run(1000)).unwrap();
+    }
+    let file = ModelFile { spec: pre.model().spec().clone(), classes: low_train.classes.clone(), tensors: ready(pre.named_weights()).unwrap(), history: None };
+    // 50 training samples of the other five digits, 1,000 held out; the page's defaults for them.
+    let (train, held_out) = digits.only_classes(&[5, 6, 7, 8, 9]).unwrap().head(1050).unwrap().split(1000, 3).unwrap();
+    let spec = preset("cnn", &[1, 28, 28], 5).unwrap();
+    let adam = OptimizerSpec::Adam { lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    let scratch = accuracy_after(Trainer::new(Cpu, spec.clone(), TrainConfig::new(6, 10, adam.clone(), 3), &train, &held_out).unwrap());
+    let mut fine = Trainer::new(Cpu, spec, TrainConfig::new(6, 10, adam, 3), &train, &held_out).unwrap();
+    let taken = fine.transfer_from(&file).unwrap();
+    assert_eq!(taken, [1, 4, 8], "the trunk is taken; the head (layer 10) starts fresh for the new classes");
+    let fine_tuned = accuracy_after(fine);
+    println!("digits 5–9 from 50 samples: from scratch {scratch:.3}, fine-tuned from 0–4 {fine_tuned:.3}");
+    assert!(fine_tuned > scratch + 0.05, "fine-tuning {fine_tuned} should beat training from scratch {scratch}");
+}

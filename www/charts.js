@@ -13,6 +13,7 @@ export class LiveChart {
     this.frame = 0;
     this.epochs = 1;
     this.markers = [];
+    this.reference = null;
     const value = percent ? (u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`) : (u, v) => (v == null ? '–' : v.toFixed(4));
     this.plot = new uPlot({
       title,
@@ -46,7 +47,41 @@ export class LiveChart {
     this.plot.redraw();
   }
 
+  /** A finished run's curve ([x, y] points) to compare against, drawn dashed in grey with its
+   * name until replaced; null removes it. */
+  setReference(points, label) {
+    this.reference = points ? { points, label } : null;
+    this.plot.redraw();
+  }
+
+  drawReference(u) {
+    const { ctx } = u;
+    const scale = devicePixelRatio;
+    const { points, label } = this.reference;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    ctx.strokeStyle = '#64748b';
+    ctx.fillStyle = '#475569';
+    ctx.lineWidth = 1.5 * scale;
+    ctx.setLineDash([3 * scale, 3 * scale]);
+    ctx.beginPath();
+    points.forEach(([x, y], i) => {
+      const px = u.valToPos(x, 'x', true);
+      const py = u.valToPos(y, 'y', true);
+      if (i === 0) ctx.moveTo(px, py);
+      else ctx.lineTo(px, py);
+    });
+    ctx.stroke();
+    ctx.font = `${11 * scale}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.fillText(label, u.bbox.left + u.bbox.width - 4 * scale, u.bbox.top + u.bbox.height - 6 * scale);
+    ctx.restore();
+  }
+
   drawMarkers(u) {
+    if (this.reference) this.drawReference(u);
     const { ctx } = u;
     const scale = devicePixelRatio;
     for (const m of this.markers) {

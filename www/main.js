@@ -14,11 +14,15 @@ const PRESETS = {
   digits: [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (784 → 128 → 10)']],
   toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
 };
+PRESETS['digits-5-9'] = PRESETS.digits;
 const DEFAULTS = {
   digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
   toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
+  // 50 training samples: where starting from a pretrained network pays.
+  'digits-5-9': { preset: 'cnn', epochs: 6, batch: 10, lr: '0.003', samples: 1050, heldOut: 1000 },
 };
-const family = (name) => (name === 'digits' ? 'digits' : 'toy');
+const family = (name) => (name.startsWith('digits') ? name : 'toy');
+const isDigits = (name) => name?.startsWith('digits');
 // Each schedule's settings: [key, label, default, whole number?].
 const SCHEDULES = {
   constant: [],
@@ -34,6 +38,7 @@ const state = {
   settings: {
     dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
     schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
+    startFrom: 'random',
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
@@ -47,7 +52,7 @@ const lossChart = new LiveChart($('loss-chart'), 'Loss', ['train loss', 'validat
 const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], { percent: true });
 const lrChart = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actual'], { dashed: ['planned'] });
 const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], { dashed: ['clip limit'] });
-globalThis.whetstone.charts = { lr: lrChart, norm: normChart };
+globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
 const pad = new DrawingPad($('draw'), predictDrawing);
 
 function saveSettings() {
@@ -94,6 +99,7 @@ function renderSettings() {
   $('preset').replaceChildren(...PRESETS[family(s.dataset)].map(([value, label]) => new Option(label, value)));
   $('preset').value = s.preset;
   $('spec').value = s.spec;
+  $('start-from').value = s.startFrom;
   for (const [key, id] of Object.entries(fields)) $(id).value = s[key];
   renderScheduleParams();
 }
@@ -140,14 +146,33 @@ async function loadDataset(name) {
   state.run.trained = false;
   const shape = info.shape.join(' × ');
   $('dataset-info').textContent = `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes`;
-  $('draw-area').hidden = name !== 'digits';
-  $('boundary-area').hidden = name === 'digits';
+  $('draw-area').hidden = !isDigits(name);
+  $('boundary-area').hidden = isDigits(name);
   $('probs').replaceChildren();
   if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
 }
 
+/** Starting from the pretrained CNN: its layers, with the output layer resized for this data. */
+async function applyStartFrom() {
+  const pretrained = state.settings.startFrom === 'pretrained';
+  $('start-from-info').textContent = pretrained
+    ? 'The layers of a CNN trained on the digits 0–4; the output layer starts fresh for this data, and every layer is fine-tuned. Tick “freeze” on a layer to keep it as pretrained.'
+    : '';
+  if (!pretrained) return;
+  const { spec } = await engine.request('pretrained-spec');
+  state.settings.spec = spec;
+  const layers = JSON.parse(spec).layers;
+  state.settings.layerOptions = layers.map(() => ({}));
+  $('spec').value = spec;
+  saveSettings();
+  await renderSummary();
+}
+
 async function applyPreset(name) {
   state.settings.preset = name;
+  state.settings.startFrom = 'random';
+  $('start-from').value = 'random';
+  $('start-from-info').textContent = '';
   const { spec } = await engine.request('preset', { name });
   state.settings.spec = spec;
   state.settings.layerOptions = [];
@@ -251,6 +276,7 @@ function trainingRequest() {
     samples: readNumber('samples', 'The number of samples', true),
     heldOut: readNumber('heldout', 'The held-out count', true),
     backend: chosenBackend(),
+    startFrom: state.settings.startFrom,
   };
 }
 
@@ -296,6 +322,17 @@ function planSchedule(stepsPerEpoch) {
   }, stepsPerEpoch ? 0 : 150);
 }
 
+/** The last run's validation curves stay on the charts, dashed, while the next run trains. */
+function keepForComparison() {
+  const last = state.run.history;
+  if (!last?.length) return;
+  const final = last[last.length - 1];
+  const name = `previous run (${state.run.label ?? 'random weights'}): ${(final[4] * 100).toFixed(1)} %`;
+  accChart.setReference(last.map((r) => [r[0], r[4]]), name);
+  lossChart.setReference(last.map((r) => [r[0], r[3]]), name);
+  state.previousRun = { label: state.run.label, accuracy: final[4] };
+}
+
 async function startTraining() {
   showNotice('');
   const previous = state.run.status;
@@ -303,7 +340,11 @@ async function startTraining() {
   try {
     const request = trainingRequest();
     const started = await engine.request('train', request);
-    state.run = { status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [] };
+    keepForComparison();
+    state.run = {
+      status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [],
+      label: started.taken ? 'pretrained' : 'random weights', taken: started.taken,
+    };
     lossChart.reset(request.config.epochs);
     accChart.reset(request.config.epochs);
     planSchedule(started.stepsPerEpoch);
@@ -406,7 +447,12 @@ function onProgress(msg) {
       const early = stop
         ? ` early at epoch ${stop.epoch}: the validation loss had not improved since epoch ${stop.best_epoch}, whose weights the model has again (validation accuracy ${(stop.best_val_accuracy * 100).toFixed(1)} %)`
         : '';
-      showNotice(`Training finished${early}${state.run.fellBack ? ' on the CPU, after the GPU was lost' : ''}. Try the model in panel 4.`, 'info');
+      const run = state.run;
+      const transfer = run.taken ? ` It started from the pretrained CNN (layers ${run.taken.join(', ')} taken, a fresh output layer).` : '';
+      const previous = state.previousRun
+        ? ` The previous run (${state.previousRun.label}) reached ${(state.previousRun.accuracy * 100).toFixed(1)} %, dashed on the charts.`
+        : '';
+      showNotice(`Training finished${early}${run.fellBack ? ' on the CPU, after the GPU was lost' : ''}.${transfer}${previous} Try the model in panel 4.`, 'info');
       break;
     }
     case 'stopped':
@@ -436,7 +482,7 @@ function renderProbabilities(probs, classes) {
 }
 
 async function predictDrawing(pixels) {
-  if (!pixels || state.dataset?.name !== 'digits') return;
+  if (!pixels || !isDigits(state.dataset?.name)) return;
   if (!state.run.trained) {
     showNotice('Train a model first (at least one epoch), then draw.', 'info');
     return;
@@ -451,7 +497,7 @@ async function predictDrawing(pixels) {
 
 async function refreshPrediction() {
   const info = state.dataset;
-  if (info.name === 'digits') {
+  if (isDigits(info.name)) {
     if (!pad.empty) predictDrawing(pad.pixels());
     return;
   }
@@ -568,6 +614,11 @@ async function changeDataset(name) {
 function wire() {
   $('dataset').addEventListener('change', (e) => queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)));
   $('preset').addEventListener('change', (e) => queueSetup(() => applyPreset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('start-from').addEventListener('change', (e) => {
+    state.settings.startFrom = e.target.value;
+    saveSettings();
+    queueSetup(applyStartFrom).catch((err) => showNotice(err.message));
+  });
   $('spec').addEventListener('input', (e) => { state.settings.spec = e.target.value; saveSettings(); renderSummary(); });
   for (const [key, id] of Object.entries(fields)) {
     $(id).addEventListener('input', (e) => {

@@ -27,11 +27,25 @@ async function openGpu() {
 
 const ready = init().then(openGpu).then((status) => post({ type: 'ready', ...status }));
 
+async function asset(file, what) {
+  const response = await fetch(new URL(`../assets/${file}`, import.meta.url));
+  if (!response.ok) throw new Error(`could not load ${what} (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// The network that ships pretrained (by examples/pretrain.rs) for transfer learning.
+const PRETRAINED = 'pretrained-digits-0-4.safetensors';
+const pretrainedBytes = () => asset(PRETRAINED, 'the pretrained network');
+
 async function loadDataset(name) {
-  if (name === 'digits') {
-    const response = await fetch(new URL('../assets/mnist-10k.bin', import.meta.url));
-    if (!response.ok) throw new Error(`could not load the built-in digits (HTTP ${response.status})`);
-    data = DataSet.fromDigitsAsset(new Uint8Array(await response.arrayBuffer()));
+  if (name === 'digits' || name === 'digits-5-9') {
+    const all = DataSet.fromDigitsAsset(await asset('mnist-10k.bin', 'the built-in digits'));
+    if (name === 'digits') {
+      data = all;
+    } else {
+      data = all.onlyClasses([5, 6, 7, 8, 9]);
+      all.free();
+    }
   } else {
     data = DataSet.toy(name, TOY_POINTS, TOY_NOISE, 1);
   }
@@ -98,18 +112,35 @@ const handlers = {
   },
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
   schedule: ({ config, stepsPerEpoch }) => ({ rates: plannedRates(JSON.stringify(config), stepsPerEpoch) }),
-  train: ({ spec, config, samples, heldOut, backend }) => {
+  // The pretrained network's layers with the output layer resized for the loaded data's classes.
+  'pretrained-spec': async () => {
+    if (!data) throw new Error('load a data set first');
+    const spec = JSON.parse(inspectModel(await pretrainedBytes()).spec);
+    const head = spec.layers.findLastIndex((l) => l.type === 'dense');
+    spec.layers[head].units = data.classes.length;
+    return { spec: JSON.stringify(spec, null, 2) };
+  },
+  train: async ({ spec, config, samples, heldOut, backend, startFrom }) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
     if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
+    const pretrained = startFrom === 'pretrained' ? await pretrainedBytes() : null;
+    if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
     const run = backend === 'gpu'
       ? Training.onGpu(spec, JSON.stringify(config), data, samples, heldOut, gpu)
       : new Training(spec, JSON.stringify(config), data, samples, heldOut);
+    let taken = null;
+    try {
+      if (pretrained) taken = Array.from(run.transferFrom(pretrained));
+    } catch (err) {
+      run.free();
+      throw err;
+    }
     training?.free();
     training = run;
     control.state = 'running';
     queueMicrotask(trainLoop);
-    return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary() };
+    return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary(), taken };
   },
   pause: () => {
     if (control.state === 'running') control.state = 'paused';

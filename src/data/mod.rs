@@ -63,6 +63,18 @@ impl Dataset {
         Ok(self.subset(&(0..n).collect::<Vec<_>>()))
     }
 
+    /// The samples of the classes `keep` (indices into `classes`), relabelled 0.. in that order.
+    pub fn only_classes(&self, keep: &[usize]) -> Result<Dataset, Error> {
+        if keep.is_empty() || keep.iter().any(|&k| k >= self.classes.len()) {
+            return Err(Error::InvalidConfig(format!("choose classes among 0 to {}, got {keep:?}", self.classes.len() - 1)));
+        }
+        let indices: Vec<usize> = (0..self.len()).filter(|&i| keep.contains(&(self.labels[i] as usize))).collect();
+        let mut d = self.subset(&indices);
+        d.labels = d.labels.iter().map(|&l| keep.iter().position(|&k| k == l as usize).expect("kept") as u32).collect();
+        d.classes = keep.iter().map(|&k| self.classes[k].clone()).collect();
+        Ok(d)
+    }
+
     /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
     pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         if held_out == 0 || held_out >= self.len() {
@@ -78,6 +90,17 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_classes_keeps_and_relabels_in_the_given_order() {
+        let names = ["a", "b", "c"].map(String::from).to_vec();
+        let d = Dataset::new(vec![1], vec![0.0, 1.0, 2.0, 3.0, 4.0], vec![0, 1, 2, 1, 0], names).unwrap();
+        let kept = d.only_classes(&[2, 0]).unwrap();
+        assert_eq!(kept.features, [0.0, 2.0, 4.0]);
+        assert_eq!(kept.labels, [1, 0, 1]);
+        assert_eq!(kept.classes, ["c", "a"]);
+        assert!(d.only_classes(&[3]).is_err());
+    }
 
     fn tiny() -> Dataset {
         Dataset::new(vec![2], (0..20).map(|v| v as f32).collect(), (0..10).map(|i| i % 2).collect(), vec!["a".into(), "b".into()]).unwrap()

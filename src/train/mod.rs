@@ -400,6 +400,31 @@ impl<B: Backend> Trainer<B> {
         Ok(())
     }
 
+    /// Starts from another model's weights where they fit: every parameter tensor of this model's
+    /// trunk (all but the output layer) whose name and shape match one in `file` is taken; the
+    /// output layer, the head for this data's classes, keeps its fresh initialisation. Returns the
+    /// layers taken, numbered from 1; fails if none fit.
+    pub fn transfer_from(&mut self, file: &ModelFile) -> Result<Vec<usize>, Error> {
+        let mut names = self.model.spec().param_shapes()?;
+        names.truncate(names.len().saturating_sub(2));
+        let b = self.backend.clone();
+        let mut taken = Vec::new();
+        for ((name, shape), p) in names.iter().zip(self.model.params()) {
+            if let Some(t) = file.tensors.iter().find(|t| t.name == *name && t.shape == *shape) {
+                p.value = b.upload(&t.values, shape);
+                p.grad = None;
+                let layer = name.split('.').nth(1).and_then(|i| i.parse::<usize>().ok()).expect("names are layers.{i}.*") + 1;
+                if !taken.contains(&layer) {
+                    taken.push(layer);
+                }
+            }
+        }
+        if taken.is_empty() {
+            return Err(Error::InvalidSpec("none of the pretrained model's layers fit this model: keep its layers and change only the last one".into()));
+        }
+        Ok(taken)
+    }
+
     async fn take_snapshot(&mut self) -> Snapshot {
         let b = self.backend.clone();
         let mut weights = Vec::new();

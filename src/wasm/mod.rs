@@ -48,6 +48,13 @@ impl DataSet {
         Ok(DataSet { inner: Dataset::new(shape, features, labels, classes).map_err(js_error)? })
     }
 
+    /// The samples of the classes `keep` (indices), relabelled in that order.
+    #[wasm_bindgen(js_name = onlyClasses)]
+    pub fn only_classes(&self, keep: Vec<u32>) -> Result<DataSet, JsError> {
+        let keep: Vec<usize> = keep.into_iter().map(|k| k as usize).collect();
+        Ok(DataSet { inner: self.inner.only_classes(&keep).map_err(js_error)? })
+    }
+
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.
     pub fn toy(kind: &str, n: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
         Ok(DataSet { inner: toy::generate(kind, n, noise, seed as u64).map_err(js_error)? })
@@ -184,6 +191,13 @@ impl Engine {
         }
     }
 
+    fn transfer_from(&mut self, file: &ModelFile) -> Result<Vec<usize>, Error> {
+        match self {
+            Engine::Cpu(t) => t.transfer_from(file),
+            Engine::Gpu(t) => t.transfer_from(file),
+        }
+    }
+
     fn lost_gpu(&self) -> bool {
         matches!(self, Engine::Gpu(t) if t.backend().is_lost())
     }
@@ -195,6 +209,9 @@ struct Run {
     config: TrainConfig,
     train: Dataset,
     val: Dataset,
+    /// The pretrained model a transfer run started from, taken again if the run restarts on the CPU
+    /// before its first snapshot.
+    start_from: Option<ModelFile>,
 }
 
 impl Run {
@@ -205,8 +222,10 @@ impl Run {
             Engine::Cpu(_) => return Ok(()),
         };
         let mut trainer = Trainer::new(Cpu, self.spec.clone(), self.config.clone(), &self.train, &self.val)?;
-        if let Some(s) = &snapshot {
-            trainer.restore(s)?;
+        match (&snapshot, &self.start_from) {
+            (Some(s), _) => trainer.restore(s)?,
+            (None, Some(file)) => drop(trainer.transfer_from(file)?),
+            (None, None) => {}
         }
         self.engine = Engine::Cpu(trainer);
         Ok(())
@@ -244,7 +263,7 @@ impl Training {
             Some(g) => Engine::Gpu(Trainer::new(g, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
             None => Engine::Cpu(Trainer::new(Cpu, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
         };
-        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val })) })
+        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val, start_from: None })) })
     }
 
     /// "CPU", or "GPU (adapter name)".
@@ -310,6 +329,17 @@ impl Training {
             let bytes = crate::onnx::export(&run.spec, &tensors).map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
+    }
+
+    /// Starts from a pretrained model file: takes its trunk (every layer but the output one) where
+    /// the shapes fit, and returns the layers taken, numbered from 1.
+    #[wasm_bindgen(js_name = transferFrom)]
+    pub fn transfer_from(&self, bytes: &[u8]) -> Result<Vec<u32>, JsError> {
+        let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+        let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+        let taken = run.engine.transfer_from(&file).map_err(js_error)?;
+        run.start_from = Some(file);
+        Ok(taken.into_iter().map(|l| l as u32).collect())
     }
 
     /// Replaces the weights with a model file's, saved from the same spec for the same classes.

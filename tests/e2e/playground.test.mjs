@@ -91,6 +91,8 @@ test('training the CNN preset reaches 90 % validation accuracy in one epoch, the
   assert.match(await text('#stat-speed'), /^[\d,]+$/);
 
   // Draw a "1": one vertical stroke through the middle of the pad.
+  // A person scrolls the pad into view first (the settings are further down the page).
+  await page.locator('#draw').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw').boundingBox();
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
   await page.mouse.down();
@@ -107,6 +109,8 @@ test('training the CNN preset reaches 90 % validation accuracy in one epoch, the
 
 /** Up to `count` strokes on the drawing pad while the run lasts; each asks for a prediction. */
 async function drawStrokes(count) {
+  // A person scrolls the pad into view first (the settings are further down the page).
+  await page.locator('#draw').scrollIntoViewIfNeeded();
   const box = await page.locator('#draw').boundingBox();
   for (let stroke = 0; stroke < count && (await page.getAttribute('body', 'data-status')) === 'running'; stroke++) {
     await page.mouse.move(box.x + box.width * (0.3 + 0.05 * stroke), box.y + box.height * 0.3);
@@ -407,6 +411,32 @@ test('the layer editor changes, adds, moves and removes layers, and a frozen lay
   await page.selectOption('#preset', 'toy');
   await page.waitForFunction(() => document.querySelectorAll('#summary input[data-field="frozen"]:checked').length === 0);
   await page.fill('#lr', '0.02');
+  await page.selectOption('#dataset', 'spiral');
+  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.fill('#epochs', '60');
+});
+
+test('starting from the pretrained CNN learns digits 5–9 from 50 samples better than random weights, side by side', async () => {
+  await page.selectOption('#dataset', 'digits-5-9');
+  await page.waitForFunction(() => /samples of 1 × 28 × 28, 5 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.deepEqual([await page.inputValue('#samples'), await page.inputValue('#heldout'), await page.inputValue('#epochs')], ['1050', '1000', '6']);
+  await page.selectOption('#start-from', 'random');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  const scratch = parseFloat(await text('#stat-val-acc'));
+  await page.selectOption('#start-from', 'pretrained');
+  await page.waitForFunction(() => /layers of a CNN trained on the digits 0–4/.test(document.getElementById('start-from-info').textContent));
+  assert.deepEqual(await page.evaluate(() => JSON.parse(globalThis.whetstone.state.settings.spec).layers.at(-1)), { type: 'dense', units: 5 });
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  const transferred = parseFloat(await text('#stat-val-acc'));
+  const notice = await text('#notice');
+  assert.match(notice, /started from the pretrained CNN \(layers 1, 4, 8 taken, a fresh output layer\)/);
+  assert.match(notice, /previous run \(random weights\) reached/);
+  assert.ok(transferred > scratch, `pretrained ${transferred} % against random weights ${scratch} % on 1,000 held-out digits`);
+  assert.match(await page.evaluate(() => globalThis.whetstone.charts.acc.reference.label), /^previous run \(random weights\)/);
+  await page.screenshot({ path: join(shots, 'playground-transfer.png'), fullPage: true });
+  await page.selectOption('#start-from', 'random');
   await page.selectOption('#dataset', 'spiral');
   await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
   await page.fill('#epochs', '60');
