@@ -380,12 +380,8 @@ impl<B: Backend> Trainer<B> {
     /// The current weights, named and shaped as in a model file.
     pub async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
         let shapes = self.model.spec().param_shapes()?;
-        let b = self.backend.clone();
-        let mut tensors = Vec::with_capacity(shapes.len());
-        for ((name, shape), p) in shapes.into_iter().zip(self.model.params()) {
-            tensors.push(NamedTensor { name, shape, values: b.read(&p.value).await });
-        }
-        Ok(tensors)
+        let values = self.read_params().await;
+        Ok(shapes.into_iter().zip(values).map(|((name, shape), values)| NamedTensor { name, shape, values }).collect())
     }
 
     /// Takes the weights of a model file saved from the same model spec; training continues from
@@ -425,13 +421,25 @@ impl<B: Backend> Trainer<B> {
         Ok(taken)
     }
 
-    async fn take_snapshot(&mut self) -> Snapshot {
+    /// Every parameter tensor's values, read back in one transfer.
+    async fn read_params(&mut self) -> Vec<Vec<f32>> {
         let b = self.backend.clone();
-        let mut weights = Vec::new();
-        for p in self.model.params() {
-            weights.push(b.read(&p.value).await);
-        }
-        Snapshot { epoch: self.epoch, weights }
+        let params = self.model.params();
+        let lengths: Vec<usize> = params.iter().map(|p| B::shape(&p.value).iter().product()).collect();
+        let all = b.read(&b.concat(&params.iter().map(|p| &p.value).collect::<Vec<_>>())).await;
+        let mut rest = all.as_slice();
+        lengths
+            .into_iter()
+            .map(|n| {
+                let (head, tail) = rest.split_at(n);
+                rest = tail;
+                head.to_vec()
+            })
+            .collect()
+    }
+
+    async fn take_snapshot(&mut self) -> Snapshot {
+        Snapshot { epoch: self.epoch, weights: self.read_params().await }
     }
 
     pub fn backend(&self) -> &B {
