@@ -5,6 +5,7 @@ pub mod backend;
 pub mod clock;
 pub mod data;
 pub mod error;
+pub mod metrics;
 pub mod model_file;
 pub mod nn;
 pub mod onnx;
