@@ -33,7 +33,11 @@ pub struct Report {
 
 /// `a / b`, or 0 when `b` is 0 (scikit-learn's `zero_division=0`).
 fn ratio(a: f64, b: f64) -> f64 {
-    if b == 0.0 { 0.0 } else { a / b }
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
 }
 
 fn f1(p: f64, r: f64) -> f64 {

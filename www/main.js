@@ -144,6 +144,7 @@ async function loadDataset(name) {
   const info = await engine.request('load', { name });
   state.dataset = info;
   state.run.trained = false;
+  $('evaluation').hidden = true;
   const shape = info.shape.join(' × ');
   $('dataset-info').textContent = `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes`;
   $('draw-area').hidden = !isDigits(name);
@@ -341,6 +342,7 @@ async function startTraining() {
     const request = trainingRequest();
     const started = await engine.request('train', request);
     keepForComparison();
+    $('evaluation').hidden = true;
     state.run = {
       status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [],
       label: started.taken ? 'pretrained' : 'random weights', taken: started.taken,
@@ -443,6 +445,7 @@ function onProgress(msg) {
       break;
     case 'finished': {
       setStatus('done');
+      refreshReport();
       const stop = state.run.earlyStop;
       const early = stop
         ? ` early at epoch ${stop.epoch}: the validation loss had not improved since epoch ${stop.best_epoch}, whose weights the model has again (validation accuracy ${(stop.best_val_accuracy * 100).toFixed(1)} %)`
@@ -457,6 +460,7 @@ function onProgress(msg) {
     }
     case 'stopped':
       setStatus('stopped');
+      if (state.run.trained) refreshReport();
       showNotice('Training stopped. The model keeps the weights it had reached.', 'info');
       break;
     case 'run-error':
@@ -464,6 +468,58 @@ function onProgress(msg) {
       setStatus('error');
       showNotice(msg.message);
       break;
+  }
+}
+
+let lastReport = null;
+
+/** The confusion matrix as a heat map (shade: the share of the true class), and the metrics. */
+function renderReport(report) {
+  lastReport = report;
+  const classes = state.dataset.classes;
+  const share = $('normalise').checked;
+  const cell = (tag, text, style = '') => Object.assign(document.createElement(tag), { textContent: text, style });
+  const caption = Object.assign(document.createElement('caption'), { textContent: 'rows: true class · columns: predicted' });
+  const head = document.createElement('tr');
+  head.append(cell('th', ''), ...classes.map((c) => cell('th', c)));
+  const rows = report.confusion.map((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const tr = document.createElement('tr');
+    tr.append(cell('th', classes[t]), ...row.map((count, p) => {
+      const f = total ? count / total : 0;
+      const colour = t === p ? '5, 150, 105' : '220, 38, 38';
+      const td = cell('td', share ? `${Math.round(f * 100)}` : String(count), `background: rgba(${colour}, ${(0.08 + 0.92 * f).toFixed(3)}); color: ${f > 0.5 ? '#fff' : 'inherit'}`);
+      td.title = `true ${classes[t]}, predicted ${classes[p]}: ${count} of ${total}`;
+      return td;
+    }));
+    return tr;
+  });
+  $('confusion').replaceChildren(caption, head, ...rows);
+  const pct = (v) => `${(v * 100).toFixed(1)} %`;
+  const line = (name, value) => { const tr = document.createElement('tr'); tr.append(cell('td', name), cell('td', value)); return tr; };
+  $('metrics').replaceChildren(
+    line('Accuracy', pct(report.accuracy)),
+    line('Balanced accuracy', pct(report.balanced_accuracy)),
+    line('F1, macro / weighted / micro', `${report.macro_avg.f1.toFixed(3)} / ${report.weighted_avg.f1.toFixed(3)} / ${report.micro_avg.f1.toFixed(3)}`),
+    line("Cohen's κ", report.kappa.toFixed(3)),
+    line('Log-loss', report.log_loss.toFixed(4)),
+  );
+  const perClassHead = document.createElement('tr');
+  perClassHead.append(...['class', 'precision', 'recall', 'F1', 'support'].map((h) => cell('th', h)));
+  $('per-class').replaceChildren(perClassHead, ...classes.map((c, k) => {
+    const tr = document.createElement('tr');
+    tr.append(cell('td', c), cell('td', report.precision[k].toFixed(3)), cell('td', report.recall[k].toFixed(3)), cell('td', report.f1[k].toFixed(3)), cell('td', String(report.support[k])));
+    return tr;
+  }));
+  $('evaluation').hidden = false;
+}
+
+async function refreshReport() {
+  try {
+    const { report } = await engine.request('report');
+    renderReport(report);
+  } catch (err) {
+    showNotice(err.message);
   }
 }
 
@@ -581,6 +637,7 @@ async function loadModel(bytes, label) {
     state.run = { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: true, lrs: [], norms: [], history: [] };
     setStatus('idle');
     showFileHistory(loaded.history);
+    refreshReport();
     const acc = (loaded.evaluation.accuracy * 100).toFixed(1);
     $('stat-val-acc').textContent = `${acc} %`;
     document.body.dataset.loadedModel = label;
@@ -651,6 +708,7 @@ function wire() {
       showNotice(err.message);
     }
   });
+  $('normalise').addEventListener('change', () => { if (lastReport) renderReport(lastReport); });
   $('export-onnx').addEventListener('click', async () => {
     try {
       const { bytes } = await engine.request('export-onnx');

@@ -164,6 +164,11 @@ const handlers = {
     const run = training;
     return { bytes: await exclusive(() => run.save(history)) };
   },
+  report: async () => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    return { report: await exclusive(() => run.report()) };
+  },
   'export-onnx': async () => {
     if (!training) throw new Error('train a model first');
     const run = training;

@@ -657,6 +657,21 @@ impl<B: Backend> Trainer<B> {
         Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }
     }
 
+    /// Class probabilities of every held-out sample, `[n, classes]` row after row, in the split's
+    /// order, read back in one transfer.
+    pub async fn validation_probabilities(&mut self) -> Vec<f32> {
+        const BATCH: usize = 500;
+        let b = self.backend.clone();
+        let (x, len) = (self.val.x.clone(), self.val.len);
+        let mut parts = Vec::new();
+        for start in (0..len).step_by(BATCH) {
+            let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
+            let logits = self.model.forward(&b, b.gather_rows(&x, &indices), Mode::Eval);
+            parts.push(b.softmax(&logits));
+        }
+        b.read(&b.concat(&parts.iter().collect::<Vec<_>>())).await
+    }
+
     /// Class probabilities `[n, classes]`, row after row, for `n` samples laid out like the data.
     pub async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
         let spec = self.model.spec();

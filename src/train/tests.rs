@@ -428,3 +428,17 @@ fn layer_settings_must_name_layers_with_weights() {
             .unwrap();
     assert_eq!((parsed.frozen, parsed.layer_penalties), (vec![1], vec![LayerPenalty { layer: 3, l1: 0.0, l2: 0.5 }]));
 }
+
+#[test]
+fn validation_probabilities_are_the_rows_evaluation_scores() {
+    let mut t = circle_trainer(config(0.02, 16, 2)).unwrap();
+    run_to_end(&mut t);
+    let probs = ready(t.validation_probabilities());
+    assert_eq!(probs.len(), 200 * 2);
+    assert!(probs.chunks(2).all(|row| (row[0] + row[1] - 1.0).abs() < 1e-5));
+    let labels: Vec<u32> = ready(Cpu.read(&t.val.y)).iter().map(|&l| l as u32).collect();
+    let report = crate::metrics::report(&probs, &labels, 2).unwrap();
+    let eval = ready(t.evaluate_validation());
+    assert!((report.accuracy as f32 - eval.accuracy).abs() < 1e-6, "{} vs {}", report.accuracy, eval.accuracy);
+    assert!((report.log_loss as f32 - eval.loss).abs() < 1e-4, "{} vs {}", report.log_loss, eval.loss);
+}

@@ -198,6 +198,13 @@ impl Engine {
         }
     }
 
+    async fn validation_probabilities(&mut self) -> Vec<f32> {
+        match self {
+            Engine::Cpu(t) => t.validation_probabilities().await,
+            Engine::Gpu(t) => t.validation_probabilities().await,
+        }
+    }
+
     fn lost_gpu(&self) -> bool {
         matches!(self, Engine::Gpu(t) if t.backend().is_lost())
     }
@@ -351,6 +358,18 @@ impl Training {
             return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
         }
         run.engine.load_file_weights(&file).map_err(js_error)
+    }
+
+    /// Resolves to the evaluation report (`metrics::Report`) of the model on the held-out split.
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn report(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let probs = run.engine.validation_probabilities().await;
+            let report = crate::metrics::report(&probs, &run.val.labels, run.val.classes.len()).map_err(js_error)?;
+            Ok(to_js(&report)?)
+        })
     }
 
     /// Resolves to the loss and accuracy on the held-out split.

@@ -121,6 +121,25 @@ async function drawStrokes(count) {
   }
 }
 
+test('after training, the held-out split is evaluated: a confusion matrix and the metrics', async () => {
+  await page.waitForFunction(() => !document.getElementById('evaluation').hidden);
+  const matrix = await page.evaluate(() => [...document.querySelectorAll('#confusion tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))));
+  assert.equal(matrix.length, 10);
+  assert.ok(matrix.every((row) => row.length === 10));
+  assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 2000, 'every held-out digit is counted once');
+  const diagonal = matrix.reduce((a, row, i) => a + row[i], 0);
+  const accuracy = parseFloat(await text('#stat-val-acc'));
+  assert.ok(Math.abs(diagonal / 20 - accuracy) < 0.06, `the diagonal (${diagonal}) is the accuracy ${accuracy} %`);
+  assert.match(await text('#metrics'), new RegExp(`Accuracy\\s+${accuracy.toFixed(1)} %[\\s\\S]*Balanced accuracy[\\s\\S]*Cohen's κ\\s+0\\.\\d{3}[\\s\\S]*Log-loss`));
+  assert.equal(await page.locator('#per-class tr').count(), 11);
+  await page.check('#normalise');
+  const shares = await page.evaluate(() => [...document.querySelectorAll('#confusion tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].reduce((a, td) => a + Number(td.textContent), 0)));
+  assert.ok(shares.every((s) => s >= 95 && s <= 105), `each row shares out its true class: ${shares}`);
+  await page.locator('#evaluation').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'playground-evaluation.png'), fullPage: true });
+  await page.uncheck('#normalise');
+});
+
 test('drawing while the model trains gets predictions and leaves the run intact', async () => {
   await page.fill('#epochs', '2');
   await page.click('#train');
