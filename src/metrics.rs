@@ -29,6 +29,8 @@ pub struct Report {
     pub weighted_avg: Averages,
     pub kappa: f64,
     pub log_loss: f64,
+    pub ranking: Ranking,
+    pub calibration: Calibration,
 }
 
 /// `a / b`, or 0 when `b` is 0 (scikit-learn's `zero_division=0`).
@@ -93,7 +95,141 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize) -> Result<Report, E
         support,
         kappa,
         log_loss,
+        ranking: ranking(probs, labels, classes),
+        calibration: calibration(probs, labels, classes, 10),
     })
+}
+
+/// A ranking curve of one class against the rest (ROC: x false-positive rate, y true-positive rate;
+/// precision-recall: x recall, y precision) and the area or average precision it gives.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Curve {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub thresholds: Vec<f64>,
+    pub area: f64,
+}
+
+/// Scores with their labels sorted by decreasing score, and the true- and false-positive counts
+/// at each distinct score (scikit-learn's `_binary_clf_curve`).
+fn ranked_counts(scores: &[f64], positive: &[bool]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tps, mut fps, mut thresholds) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tp, mut fp) = (0.0, 0.0);
+    for (i, &j) in order.iter().enumerate() {
+        if positive[j] {
+            tp += 1.0
+        } else {
+            fp += 1.0
+        }
+        if i + 1 == order.len() || scores[order[i + 1]] != scores[j] {
+            tps.push(tp);
+            fps.push(fp);
+            thresholds.push(scores[j]);
+        }
+    }
+    (tps, fps, thresholds)
+}
+
+/// The ROC curve of `scores` for the `positive` samples (every threshold kept, starting at (0, 0)
+/// with an infinite threshold) and the area under it; `None` without both classes.
+pub fn roc(scores: &[f64], positive: &[bool]) -> Option<Curve> {
+    let (tps, fps, thresholds) = ranked_counts(scores, positive);
+    let (p, n) = (*tps.last()?, *fps.last()?);
+    if p == 0.0 || n == 0.0 {
+        return None;
+    }
+    let x: Vec<f64> = std::iter::once(0.0).chain(fps.iter().map(|f| f / n)).collect();
+    let y: Vec<f64> = std::iter::once(0.0).chain(tps.iter().map(|t| t / p)).collect();
+    let area = x.windows(2).zip(y.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0).sum();
+    Some(Curve { x, y, thresholds: std::iter::once(f64::INFINITY).chain(thresholds).collect(), area })
+}
+
+/// The precision-recall curve (recall falling to 0, where precision is 1, as scikit-learn orders
+/// it) and the average precision Σ (Rₙ − Rₙ₋₁)·Pₙ; `None` without positives.
+pub fn precision_recall(scores: &[f64], positive: &[bool]) -> Option<Curve> {
+    let (tps, fps, thresholds) = ranked_counts(scores, positive);
+    let p = *tps.last()?;
+    if p == 0.0 {
+        return None;
+    }
+    let precision: Vec<f64> = tps.iter().zip(&fps).map(|(t, f)| ratio(*t, t + f)).collect();
+    let recall: Vec<f64> = tps.iter().map(|t| t / p).collect();
+    let area = (0..recall.len()).map(|i| (recall[i] - if i == 0 { 0.0 } else { recall[i - 1] }) * precision[i]).sum();
+    let x = recall.iter().rev().copied().chain([0.0]).collect();
+    let y = precision.iter().rev().copied().chain([1.0]).collect();
+    Some(Curve { x, y, thresholds: thresholds.into_iter().rev().collect(), area })
+}
+
+/// Ranking quality: one-vs-rest ROC and precision-recall curves per class (`None` for a class
+/// absent from the labels), their macro averages over the classes present, and the micro averages
+/// over every (sample, class) pair. A binary task's curves are those of class 1.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ranking {
+    pub roc: Vec<Option<Curve>>,
+    pub pr: Vec<Option<Curve>>,
+    pub roc_auc_macro: f64,
+    pub roc_auc_micro: f64,
+    pub average_precision_macro: f64,
+    pub average_precision_micro: f64,
+}
+
+pub fn ranking(probs: &[f32], labels: &[u32], classes: usize) -> Ranking {
+    let score = |k: usize| -> Vec<f64> { probs.chunks_exact(classes).map(|row| row[k] as f64).collect() };
+    let positive = |k: usize| -> Vec<bool> { labels.iter().map(|&l| l as usize == k).collect() };
+    let roc: Vec<Option<Curve>> = (0..classes).map(|k| roc(&score(k), &positive(k))).collect();
+    let pr: Vec<Option<Curve>> = (0..classes).map(|k| precision_recall(&score(k), &positive(k))).collect();
+    let macro_area = |curves: &[Option<Curve>]| {
+        let areas: Vec<f64> = curves.iter().flatten().map(|c| c.area).collect();
+        areas.iter().sum::<f64>() / areas.len() as f64
+    };
+    let all_scores: Vec<f64> = probs.iter().map(|&p| p as f64).collect();
+    let all_positive: Vec<bool> = labels.iter().flat_map(|&l| (0..classes).map(move |k| l as usize == k)).collect();
+    let area = |c: Option<Curve>| c.map_or(f64::NAN, |c| c.area);
+    let (roc_auc_macro, average_precision_macro) = if classes == 2 { (area(roc[1].clone()), area(pr[1].clone())) } else { (macro_area(&roc), macro_area(&pr)) };
+    Ranking {
+        roc_auc_micro: area(self::roc(&all_scores, &all_positive)),
+        average_precision_micro: area(precision_recall(&all_scores, &all_positive)),
+        roc_auc_macro,
+        average_precision_macro,
+        roc,
+        pr,
+    }
+}
+
+/// A reliability diagram of the top-class confidence in equal-width bins: per non-empty bin the
+/// mean confidence, the accuracy and the count, and the expected calibration error (the
+/// count-weighted mean gap between the two).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Calibration {
+    pub confidence: Vec<f64>,
+    pub accuracy: Vec<f64>,
+    pub count: Vec<u64>,
+    pub ece: f64,
+}
+
+pub fn calibration(probs: &[f32], labels: &[u32], classes: usize, bins: usize) -> Calibration {
+    let predicted = predicted(probs, classes);
+    let (mut conf, mut hits, mut count) = (vec![0.0; bins], vec![0.0; bins], vec![0u64; bins]);
+    let width = 1.0 / bins as f64;
+    for (i, (&p, &l)) in predicted.iter().zip(labels).enumerate() {
+        let c = probs[i * classes + p] as f64;
+        // The bin whose upper edge is the first at or above c (edges i·width, as numpy's linspace).
+        let b = (1..bins).filter(|&e| (e as f64 * width) < c).count();
+        conf[b] += c;
+        hits[b] += f64::from(p == l as usize);
+        count[b] += 1;
+    }
+    let n = labels.len() as f64;
+    let kept: Vec<usize> = (0..bins).filter(|&b| count[b] > 0).collect();
+    let ece = kept.iter().map(|&b| (hits[b] - conf[b]).abs() / n).sum();
+    Calibration {
+        confidence: kept.iter().map(|&b| conf[b] / count[b] as f64).collect(),
+        accuracy: kept.iter().map(|&b| hits[b] / count[b] as f64).collect(),
+        count: kept.iter().map(|&b| count[b]).collect(),
+        ece,
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +250,17 @@ mod tests {
         assert!((r.kappa - 0.5).abs() < 1e-12);
         let want = -(0.9f64.ln() + 0.4f32.ln() as f64 + 0.8f32.ln() as f64 + 0.7f32.ln() as f64) / 4.0;
         assert!((r.log_loss - want).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_class_absent_from_the_labels_has_no_curve_and_stays_out_of_the_macro_average() {
+        let probs = [0.7, 0.2, 0.1, 0.2, 0.6, 0.2, 0.6, 0.3, 0.1, 0.1, 0.8, 0.1];
+        let r = ranking(&probs, &[0, 1, 0, 1], 3);
+        assert!(r.roc[2].is_none() && r.pr[2].is_none());
+        assert_eq!(r.roc_auc_macro, 1.0, "classes 0 and 1 are ranked perfectly");
+        let c = calibration(&probs, &[0, 1, 0, 1], 3, 10);
+        assert_eq!(c.count.iter().sum::<u64>(), 4);
+        assert!((c.ece - (0.3 + 0.4 + 0.4 + 0.2) / 4.0).abs() < 1e-6, "every prediction is right, so ECE is the mean shortfall of confidence");
     }
 
     #[test]

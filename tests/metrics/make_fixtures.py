@@ -21,7 +21,7 @@ def case(name, labels, probs, classes):
     for avg in ["macro", "micro", "weighted"]:
         ap, ar, af, _ = metrics.precision_recall_fscore_support(labels, predicted, labels=ks, average=avg, zero_division=0)
         averages[avg] = [ap, ar, af]
-    return {
+    result = {
         "name": name,
         "classes": classes,
         "labels": labels.tolist(),
@@ -39,6 +39,37 @@ def case(name, labels, probs, classes):
         "kappa": metrics.cohen_kappa_score(labels, predicted, labels=ks),
         "log_loss": metrics.log_loss(labels, probs, labels=ks),
     }
+    # Top-class reliability: sklearn's calibration curve of "was the prediction right" against the
+    # confidence, and the expected calibration error over the same 10 bins.
+    # (Whetstone's probabilities are f32: bin the same values, or an exact 0.8 lands on another bin.)
+    confidence = probs.astype(np.float32).astype(np.float64).max(axis=1)
+    correct = (predicted == labels).astype(int)
+    if 0 < correct.sum() < len(correct):
+        from sklearn.calibration import calibration_curve
+        accuracy, mean_confidence = calibration_curve(correct, confidence, n_bins=10)
+        bins = np.searchsorted(np.linspace(0, 1, 11)[1:-1], confidence)
+        ece = sum(abs(correct[bins == b].sum() - confidence[bins == b].sum()) for b in range(10)) / len(labels)
+        result["calibration"] = {"accuracy": accuracy.tolist(), "confidence": mean_confidence.tolist(), "ece": ece}
+    if set(labels.tolist()) != set(ks):
+        return result  # scikit-learn's one-vs-rest scores need every class among the labels
+    if classes == 2:
+        score = probs[:, 1]
+        result["roc_auc_macro"] = metrics.roc_auc_score(labels, score)
+        result["average_precision_macro"] = metrics.average_precision_score(labels, score)
+        curve_class = 1
+    else:
+        onehot = np.eye(classes)[labels]
+        result["roc_auc_macro"] = metrics.roc_auc_score(labels, probs, multi_class="ovr", average="macro")
+        result["roc_auc_micro"] = metrics.roc_auc_score(labels, probs, multi_class="ovr", average="micro")
+        result["average_precision_macro"] = metrics.average_precision_score(onehot, probs, average="macro")
+        result["average_precision_micro"] = metrics.average_precision_score(onehot, probs, average="micro")
+        curve_class = 0
+    fpr, tpr, _ = metrics.roc_curve(labels == curve_class, probs[:, curve_class], drop_intermediate=False)
+    precision, recall, _ = metrics.precision_recall_curve(labels == curve_class, probs[:, curve_class])
+    result["curve_class"] = curve_class
+    result["roc"] = {"fpr": fpr.tolist(), "tpr": tpr.tolist()}
+    result["pr"] = {"recall": recall.tolist(), "precision": precision.tolist()}
+    return result
 
 
 def softmax_rows(rng, n, k, sharpness):
