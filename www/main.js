@@ -6,6 +6,7 @@ import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
 import { deleteModel, getModel, listModels, putModel } from './store.js';
 import { renderLayerTable } from './layers.js';
+import { colourOf, plotUnitCurves } from './curves.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'whetstone.settings.v1';
@@ -472,6 +473,7 @@ function onProgress(msg) {
 }
 
 let lastReport = null;
+const fixed = (v) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(3));
 
 /** The confusion matrix as a heat map (shade: the share of the true class), and the metrics. */
 function renderReport(report) {
@@ -503,14 +505,25 @@ function renderReport(report) {
     line('F1, macro / weighted / micro', `${report.macro_avg.f1.toFixed(3)} / ${report.weighted_avg.f1.toFixed(3)} / ${report.micro_avg.f1.toFixed(3)}`),
     line("Cohen's κ", report.kappa.toFixed(3)),
     line('Log-loss', report.log_loss.toFixed(4)),
+    line('ROC AUC, macro / micro', `${fixed(report.ranking.roc_auc_macro)} / ${fixed(report.ranking.roc_auc_micro)}`),
+    line('Average precision, macro / micro', `${fixed(report.ranking.average_precision_macro)} / ${fixed(report.ranking.average_precision_micro)}`),
+    line('Calibration error (ECE)', report.calibration.ece.toFixed(3)),
   );
   const perClassHead = document.createElement('tr');
-  perClassHead.append(...['class', 'precision', 'recall', 'F1', 'support'].map((h) => cell('th', h)));
+  perClassHead.append(...['class', 'precision', 'recall', 'F1', 'AUC', 'support'].map((h) => cell('th', h)));
   $('per-class').replaceChildren(perClassHead, ...classes.map((c, k) => {
     const tr = document.createElement('tr');
-    tr.append(cell('td', c), cell('td', report.precision[k].toFixed(3)), cell('td', report.recall[k].toFixed(3)), cell('td', report.f1[k].toFixed(3)), cell('td', String(report.support[k])));
+    const name = cell('td', c, `color: ${colourOf(k)}; font-weight: 600`);
+    tr.append(name, cell('td', report.precision[k].toFixed(3)), cell('td', report.recall[k].toFixed(3)), cell('td', report.f1[k].toFixed(3)), cell('td', fixed(report.ranking.roc[k]?.area)), cell('td', String(report.support[k])));
     return tr;
   }));
+  // A binary task's curves are those of its second class; otherwise one per class.
+  const shown = classes.length === 2 ? [1] : classes.map((_, k) => k);
+  const curves = (key) => shown.flatMap((k) => (report.ranking[key][k] ? [{ ...report.ranking[key][k], colour: colourOf(k) }] : []));
+  plotUnitCurves($('roc'), curves('roc'), { title: 'ROC', xLabel: 'false-positive rate', yLabel: 'true-positive rate', diagonal: true });
+  plotUnitCurves($('pr'), curves('pr'), { title: 'Precision-recall', xLabel: 'recall', yLabel: 'precision' });
+  const cal = report.calibration;
+  plotUnitCurves($('reliability'), [{ x: cal.confidence, y: cal.accuracy, colour: '#2563eb' }], { title: `Reliability (ECE ${cal.ece.toFixed(3)})`, xLabel: 'confidence', yLabel: 'accuracy', diagonal: true, points: true });
   $('evaluation').hidden = false;
 }
 

@@ -132,6 +132,20 @@ test('after training, the held-out split is evaluated: a confusion matrix and th
   assert.ok(Math.abs(diagonal / 20 - accuracy) < 0.06, `the diagonal (${diagonal}) is the accuracy ${accuracy} %`);
   assert.match(await text('#metrics'), new RegExp(`Accuracy\\s+${accuracy.toFixed(1)} %[\\s\\S]*Balanced accuracy[\\s\\S]*Cohen's κ\\s+0\\.\\d{3}[\\s\\S]*Log-loss`));
   assert.equal(await page.locator('#per-class tr').count(), 11);
+  const auc = Number((await text('#metrics')).match(/ROC AUC, macro \/ micro\s+(0\.\d+) \//)[1]);
+  assert.ok(auc > 0.95, `macro ROC AUC ${auc}`);
+  assert.match(await text('#metrics'), /Calibration error \(ECE\)\s+0\.\d{3}/);
+  // Each plot has its curves drawn: strongly coloured pixels (the axes and grid are grey).
+  for (const id of ['roc', 'pr', 'reliability']) {
+    const inked = await page.evaluate((canvasId) => {
+      const c = document.getElementById(canvasId);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) n += d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 80;
+      return n;
+    }, id);
+    assert.ok(inked > 30, `${id}: ${inked} coloured pixels`);
+  }
   await page.check('#normalise');
   const shares = await page.evaluate(() => [...document.querySelectorAll('#confusion tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].reduce((a, td) => a + Number(td.textContent), 0)));
   assert.ok(shares.every((s) => s >= 95 && s <= 105), `each row shares out its true class: ${shares}`);
