@@ -51,8 +51,10 @@ pub fn predicted(probs: &[f32], classes: usize) -> Vec<usize> {
     probs.chunks_exact(classes).map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })).collect()
 }
 
-/// The report for `probs` (`[n, classes]`, row after row) against `labels` (`n` class indices).
-pub fn report(probs: &[f32], labels: &[u32], classes: usize) -> Result<Report, Error> {
+/// The report for `probs` (`[n, classes]`, row after row) against `labels` (`n` class indices),
+/// each sample predicted as its most probable class — or, for two classes with a `threshold`, as
+/// class 1 when its probability is at least the threshold.
+pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f64>) -> Result<Report, Error> {
     let n = labels.len();
     if classes < 2 || n == 0 || probs.len() != n * classes {
         return Err(Error::InvalidData(format!("{} probabilities do not make {n} rows of {classes} classes (at least 2, and at least one row)", probs.len())));
@@ -60,7 +62,11 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize) -> Result<Report, E
     if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes) {
         return Err(Error::InvalidData(format!("label {bad} is not one of the {classes} classes")));
     }
-    let predicted = predicted(probs, classes);
+    let predicted = match threshold {
+        None => predicted(probs, classes),
+        Some(t) if classes == 2 && (0.0..=1.0).contains(&t) => probs.chunks_exact(2).map(|row| usize::from(row[1] as f64 >= t)).collect(),
+        Some(t) => return Err(Error::InvalidConfig(format!("a decision threshold needs two classes and a value in [0, 1], got {t} with {classes} classes"))),
+    };
     let mut confusion = vec![vec![0u64; classes]; classes];
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t as usize][p] += 1;
@@ -240,7 +246,7 @@ mod tests {
     fn a_small_case_by_hand() {
         // True 0,0,1,1; predicted 0,1,1,1.
         let probs = [0.9, 0.1, 0.4, 0.6, 0.2, 0.8, 0.3, 0.7];
-        let r = report(&probs, &[0, 0, 1, 1], 2).unwrap();
+        let r = report(&probs, &[0, 0, 1, 1], 2, None).unwrap();
         assert_eq!(r.confusion, [[1, 1], [0, 2]]);
         assert_eq!(r.accuracy, 0.75);
         assert_eq!(r.precision, [1.0, 2.0 / 3.0]);
@@ -270,8 +276,22 @@ mod tests {
 
     #[test]
     fn bad_shapes_and_labels_are_refused() {
-        assert!(report(&[0.5, 0.5, 1.0], &[0, 1], 2).is_err());
-        assert!(report(&[0.5, 0.5], &[2], 2).unwrap_err().to_string().contains("label 2"));
-        assert!(report(&[], &[], 2).is_err());
+        assert!(report(&[0.5, 0.5, 1.0], &[0, 1], 2, None).is_err());
+        assert!(report(&[0.5, 0.5], &[2], 2, None).unwrap_err().to_string().contains("label 2"));
+        assert!(report(&[], &[], 2, None).is_err());
+        assert!(report(&[0.2, 0.3, 0.5], &[0], 3, Some(0.5)).unwrap_err().to_string().contains("two classes"));
+        assert!(report(&[0.5, 0.5], &[0], 2, Some(1.5)).is_err());
+    }
+
+    #[test]
+    fn a_threshold_moves_samples_between_the_two_classes() {
+        // p(class 1) = 0.1, 0.4, 0.6, 0.9 for true classes 0, 1, 0, 1.
+        let probs = [0.9, 0.1, 0.6, 0.4, 0.4, 0.6, 0.1, 0.9];
+        let labels = [0, 1, 0, 1];
+        assert_eq!(report(&probs, &labels, 2, Some(0.5)).unwrap().confusion, report(&probs, &labels, 2, None).unwrap().confusion);
+        assert_eq!(report(&probs, &labels, 2, Some(0.3)).unwrap().confusion, [[1, 1], [0, 2]]);
+        let everything = report(&probs, &labels, 2, Some(0.0)).unwrap();
+        assert_eq!((everything.confusion.clone(), everything.recall[1], everything.precision[1]), (vec![vec![0, 2], vec![0, 2]], 1.0, 0.5));
+        assert_eq!(report(&probs, &labels, 2, Some(0.95)).unwrap().confusion, [[2, 0], [2, 0]]);
     }
 }

@@ -69,7 +69,7 @@ fn every_metric_matches_scikit_learn() {
         let classes = c["classes"].as_u64().unwrap() as usize;
         let labels: Vec<u32> = numbers(&c["labels"]).iter().map(|&l| l as u32).collect();
         let probs: Vec<f32> = numbers(&c["probs"]).iter().map(|&p| p as f32).collect();
-        let r = report(&probs, &labels, classes).unwrap();
+        let r = report(&probs, &labels, classes, None).unwrap();
         let confusion: Vec<Vec<u64>> = c["confusion"].as_array().unwrap().iter().map(|row| numbers(row).iter().map(|&v| v as u64).collect()).collect();
         assert_eq!(r.confusion, confusion, "{name}: confusion matrix");
         assert_eq!(r.support.iter().map(|&s| s as f64).collect::<Vec<_>>(), numbers(&c["support"]), "{name}: support");

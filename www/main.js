@@ -344,6 +344,7 @@ async function startTraining() {
     const started = await engine.request('train', request);
     keepForComparison();
     $('evaluation').hidden = true;
+    $('threshold').value = '0.5';
     state.run = {
       status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [],
       label: started.taken ? 'pretrained' : 'random weights', taken: started.taken,
@@ -473,12 +474,15 @@ function onProgress(msg) {
 }
 
 let lastReport = null;
+let thresholdTimer = 0;
 const fixed = (v) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(3));
 
 /** The confusion matrix as a heat map (shade: the share of the true class), and the metrics. */
 function renderReport(report) {
   lastReport = report;
   const classes = state.dataset.classes;
+  $('threshold-row').hidden = classes.length !== 2;
+  $('threshold-class').textContent = classes[1];
   const share = $('normalise').checked;
   const cell = (tag, text, style = '') => Object.assign(document.createElement(tag), { textContent: text, style });
   const caption = Object.assign(document.createElement('caption'), { textContent: 'rows: true class · columns: predicted' });
@@ -529,7 +533,9 @@ function renderReport(report) {
 
 async function refreshReport() {
   try {
-    const { report } = await engine.request('report');
+    const binary = state.dataset.classes.length === 2;
+    $('threshold-value').textContent = Number($('threshold').value).toFixed(2);
+    const { report } = await engine.request('report', { threshold: binary ? Number($('threshold').value) : undefined });
     renderReport(report);
   } catch (err) {
     showNotice(err.message);
@@ -722,6 +728,11 @@ function wire() {
     }
   });
   $('normalise').addEventListener('change', () => { if (lastReport) renderReport(lastReport); });
+  $('threshold').addEventListener('input', () => {
+    $('threshold-value').textContent = Number($('threshold').value).toFixed(2);
+    clearTimeout(thresholdTimer);
+    thresholdTimer = setTimeout(refreshReport, 30);
+  });
   $('export-onnx').addEventListener('click', async () => {
     try {
       const { bytes } = await engine.request('export-onnx');

@@ -164,10 +164,10 @@ const handlers = {
     const run = training;
     return { bytes: await exclusive(() => run.save(history)) };
   },
-  report: async () => {
+  report: async ({ threshold }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
-    return { report: await exclusive(() => run.report()) };
+    return { report: await exclusive(() => run.report(threshold)) };
   },
   'export-onnx': async () => {
     if (!training) throw new Error('train a model first');

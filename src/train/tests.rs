@@ -437,7 +437,7 @@ fn validation_probabilities_are_the_rows_evaluation_scores() {
     assert_eq!(probs.len(), 200 * 2);
     assert!(probs.chunks(2).all(|row| (row[0] + row[1] - 1.0).abs() < 1e-5));
     let labels: Vec<u32> = ready(Cpu.read(&t.val.y)).iter().map(|&l| l as u32).collect();
-    let report = crate::metrics::report(&probs, &labels, 2).unwrap();
+    let report = crate::metrics::report(&probs, &labels, 2, None).unwrap();
     let eval = ready(t.evaluate_validation());
     assert!((report.accuracy as f32 - eval.accuracy).abs() < 1e-6, "{} vs {}", report.accuracy, eval.accuracy);
     assert!((report.log_loss as f32 - eval.loss).abs() < 1e-4, "{} vs {}", report.log_loss, eval.loss);

@@ -360,14 +360,15 @@ impl Training {
         run.engine.load_file_weights(&file).map_err(js_error)
     }
 
-    /// Resolves to the evaluation report (`metrics::Report`) of the model on the held-out split.
+    /// Resolves to the evaluation report (`metrics::Report`) of the model on the held-out split;
+    /// a two-class task may give the decision threshold on class 1's probability.
     #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
-    pub fn report(&self) -> js_sys::Promise {
+    pub fn report(&self, threshold: Option<f64>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let probs = run.engine.validation_probabilities().await;
-            let report = crate::metrics::report(&probs, &run.val.labels, run.val.classes.len()).map_err(js_error)?;
+            let report = crate::metrics::report(&probs, &run.val.labels, run.val.classes.len(), threshold).map_err(js_error)?;
             Ok(to_js(&report)?)
         })
     }

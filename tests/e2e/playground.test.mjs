@@ -300,6 +300,16 @@ test('the learning-rate schedule is drawn before training and followed step by s
   const accuracy = parseFloat(await text('#stat-val-acc'));
   assert.ok(accuracy >= 85, `the clipped, decaying run still learns the circle: ${accuracy} %`);
   await page.screenshot({ path: join(shots, 'playground-schedule.png'), fullPage: true });
+  // A binary task gets a decision threshold: near 0, everything is predicted as the second class.
+  await page.waitForFunction(() => !document.getElementById('evaluation').hidden && !document.getElementById('threshold-row').hidden);
+  const confusion = () => page.evaluate(() => [...document.querySelectorAll('#confusion tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))));
+  const atHalf = await confusion();
+  await page.evaluate(() => { const t = document.getElementById('threshold'); t.value = '0'; t.dispatchEvent(new Event('input')); });
+  await page.waitForFunction(() => document.getElementById('threshold-value').textContent === '0.00' && [...document.querySelectorAll('#confusion tr')].slice(1).every((tr) => tr.querySelector('td').textContent === '0'));
+  const atZero = await confusion();
+  assert.deepEqual(atZero.map((r) => r[1]), atHalf.map((r) => r[0] + r[1]), 'every sample moves to the second class');
+  await page.evaluate(() => { const t = document.getElementById('threshold'); t.value = '0.5'; t.dispatchEvent(new Event('input')); });
+  await page.waitForFunction(() => document.getElementById('threshold-value').textContent === '0.50');
   // A bad schedule setting is named before training and stops the run from starting.
   await page.fill('#schedule-gamma', '1.5');
   await page.waitForFunction(() => /gamma in \(0, 1\]/.test(document.getElementById('schedule-info').textContent));
