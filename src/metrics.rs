@@ -51,6 +51,45 @@ pub fn predicted(probs: &[f32], classes: usize) -> Vec<usize> {
     probs.chunks_exact(classes).map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })).collect()
 }
 
+/// The predicted classes: the most probable, or for two classes with a `threshold`, class 1 when
+/// its probability is at least the threshold.
+pub fn decide(probs: &[f32], classes: usize, threshold: Option<f64>) -> Result<Vec<usize>, Error> {
+    match threshold {
+        None => Ok(predicted(probs, classes)),
+        Some(t) if classes == 2 && (0.0..=1.0).contains(&t) => Ok(probs.chunks_exact(2).map(|row| usize::from(row[1] as f64 >= t)).collect()),
+        Some(t) => Err(Error::InvalidConfig(format!("a decision threshold needs two classes and a value in [0, 1], got {t} with {classes} classes"))),
+    }
+}
+
+/// A held-out sample as the gallery shows it: where it is in the split, its class, the predicted
+/// class and the probability the model gave that prediction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Example {
+    pub index: usize,
+    pub label: u32,
+    pub predicted: u32,
+    pub confidence: f32,
+}
+
+/// The samples of one confusion-matrix cell (true class, predicted class), or with no cell every
+/// mistake, most confident first, at most `limit` of them.
+pub fn examples(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f64>, cell: Option<(u32, u32)>, limit: usize) -> Result<Vec<Example>, Error> {
+    let predicted = decide(probs, classes, threshold)?;
+    let mut found: Vec<Example> = labels
+        .iter()
+        .zip(&predicted)
+        .enumerate()
+        .filter(|&(_, (&l, &p))| match cell {
+            Some((t, q)) => l == t && p as u32 == q,
+            None => l != p as u32,
+        })
+        .map(|(index, (&label, &p))| Example { index, label, predicted: p as u32, confidence: probs[index * classes + p] })
+        .collect();
+    found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.index.cmp(&b.index)));
+    found.truncate(limit);
+    Ok(found)
+}
+
 /// The report for `probs` (`[n, classes]`, row after row) against `labels` (`n` class indices),
 /// each sample predicted as its most probable class — or, for two classes with a `threshold`, as
 /// class 1 when its probability is at least the threshold.
@@ -62,11 +101,7 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f
     if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes) {
         return Err(Error::InvalidData(format!("label {bad} is not one of the {classes} classes")));
     }
-    let predicted = match threshold {
-        None => predicted(probs, classes),
-        Some(t) if classes == 2 && (0.0..=1.0).contains(&t) => probs.chunks_exact(2).map(|row| usize::from(row[1] as f64 >= t)).collect(),
-        Some(t) => return Err(Error::InvalidConfig(format!("a decision threshold needs two classes and a value in [0, 1], got {t} with {classes} classes"))),
-    };
+    let predicted = decide(probs, classes, threshold)?;
     let mut confusion = vec![vec![0u64; classes]; classes];
     for (&t, &p) in labels.iter().zip(&predicted) {
         confusion[t as usize][p] += 1;
@@ -267,6 +302,19 @@ mod tests {
         let c = calibration(&probs, &[0, 1, 0, 1], 3, 10);
         assert_eq!(c.count.iter().sum::<u64>(), 4);
         assert!((c.ece - (0.3 + 0.4 + 0.4 + 0.2) / 4.0).abs() < 1e-6, "every prediction is right, so ECE is the mean shortfall of confidence");
+    }
+
+    #[test]
+    fn the_gallery_lists_a_cell_or_the_mistakes_most_confident_first() {
+        // Predictions: 0 (0.9), 1 (0.6), 1 (0.8), 0 (0.7), 1 (0.95) for labels 0, 0, 1, 1, 0.
+        let probs = [0.9, 0.1, 0.4, 0.6, 0.2, 0.8, 0.7, 0.3, 0.05, 0.95];
+        let labels = [0, 0, 1, 1, 0];
+        let mistakes = examples(&probs, &labels, 2, None, None, 10).unwrap();
+        assert_eq!(mistakes.iter().map(|e| (e.index, e.label, e.predicted)).collect::<Vec<_>>(), [(4, 0, 1), (3, 1, 0), (1, 0, 1)]);
+        assert_eq!(mistakes[0].confidence, 0.95);
+        let cell = examples(&probs, &labels, 2, None, Some((0, 1)), 1).unwrap();
+        assert_eq!(cell.iter().map(|e| e.index).collect::<Vec<_>>(), [4], "the limit keeps the most confident");
+        assert_eq!(examples(&probs, &labels, 2, Some(0.0), Some((1, 1)), 10).unwrap().len(), 2);
     }
 
     #[test]

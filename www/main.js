@@ -495,7 +495,9 @@ function renderReport(report) {
       const f = total ? count / total : 0;
       const colour = t === p ? '5, 150, 105' : '220, 38, 38';
       const td = cell('td', share ? `${Math.round(f * 100)}` : String(count), `background: rgba(${colour}, ${(0.08 + 0.92 * f).toFixed(3)}); color: ${f > 0.5 ? '#fff' : 'inherit'}`);
-      td.title = `true ${classes[t]}, predicted ${classes[p]}: ${count} of ${total}`;
+      td.title = `true ${classes[t]}, predicted ${classes[p]}: ${count} of ${total} (click for the samples)`;
+      td.dataset.cell = `${t},${p}`;
+      td.addEventListener('click', () => showExamples(t, p));
       return td;
     }));
     return tr;
@@ -531,12 +533,55 @@ function renderReport(report) {
   $('evaluation').hidden = false;
 }
 
+const GALLERY_LIMIT = 24;
+
+/** The held-out samples of a confusion-matrix cell, or (no cell) the most confident mistakes. */
+async function showExamples(trueClass, predicted) {
+  const classes = state.dataset.classes;
+  try {
+    const { examples, features } = await engine.request('examples', {
+      threshold: classes.length === 2 ? Number($('threshold').value) : undefined, trueClass, predicted, limit: GALLERY_LIMIT,
+    });
+    const cell = trueClass !== undefined;
+    for (const td of document.querySelectorAll('#confusion td')) td.classList.toggle('chosen', cell && td.dataset.cell === `${trueClass},${predicted}`);
+    $('gallery-title').textContent = cell
+      ? `True ${classes[trueClass]}, predicted ${classes[predicted]}: ${examples.length ? `the ${examples.length} most confident` : 'none'}.`
+      : examples.length ? `The ${examples.length} most confident mistakes (click a cell for its samples):` : 'No mistakes on the held-out split.';
+    const shape = state.dataset.shape;
+    const width = shape.reduce((a, b) => a * b, 1);
+    $('gallery').replaceChildren(...examples.map((e, i) => {
+      const values = features.subarray(i * width, (i + 1) * width);
+      const figure = document.createElement('figure');
+      if (shape.length === 3) {
+        const [, h, w] = shape;
+        const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
+        const image = canvas.getContext('2d').createImageData(w, h);
+        for (let j = 0; j < w * h; j++) {
+          const v = Math.round(Math.min(1, Math.max(0, values[j])) * 255);
+          image.data.set([v, v, v, 255], j * 4);
+        }
+        canvas.getContext('2d').putImageData(image, 0, 0);
+        figure.append(canvas);
+      } else {
+        figure.append(Object.assign(document.createElement('div'), { className: 'point', textContent: Array.from(values, (v) => v.toFixed(2)).join(', ') }));
+      }
+      figure.append(Object.assign(document.createElement('figcaption'), { textContent: `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%` }));
+      figure.dataset.label = e.label;
+      figure.dataset.predicted = e.predicted;
+      return figure;
+    }));
+  } catch (err) {
+    showNotice(err.message);
+  }
+}
+
 async function refreshReport() {
   try {
     const binary = state.dataset.classes.length === 2;
     $('threshold-value').textContent = Number($('threshold').value).toFixed(2);
     const { report } = await engine.request('report', { threshold: binary ? Number($('threshold').value) : undefined });
     renderReport(report);
+    await showExamples();
   } catch (err) {
     showNotice(err.message);
   }

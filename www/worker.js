@@ -169,6 +169,11 @@ const handlers = {
     const run = training;
     return { report: await exclusive(() => run.report(threshold)) };
   },
+  examples: async ({ threshold, trueClass, predicted, limit }) => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    return await exclusive(() => run.examples(threshold, trueClass, predicted, limit));
+  },
   'export-onnx': async () => {
     if (!training) throw new Error('train a model first');
     const run = training;

@@ -373,6 +373,27 @@ impl Training {
         })
     }
 
+    /// Resolves to `{examples, features}`: held-out samples of one confusion-matrix cell (true class,
+    /// predicted class; both absent: every mistake), most confident first, at most `limit`, and
+    /// their features one after another (for the gallery).
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn examples(&self, threshold: Option<f64>, true_class: Option<u32>, predicted: Option<u32>, limit: usize) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let probs = run.engine.validation_probabilities().await;
+            let cell = true_class.zip(predicted);
+            let found = crate::metrics::examples(&probs, &run.val.labels, run.val.classes.len(), threshold, cell, limit).map_err(js_error)?;
+            let width = run.val.sample_width();
+            let features: Vec<f32> = found.iter().flat_map(|e| run.val.features[e.index * width..(e.index + 1) * width].iter().copied()).collect();
+            let result = js_sys::Object::new();
+            js_sys::Reflect::set(&result, &"examples".into(), &to_js(&found)?).map_err(|_| JsError::new("could not build the result"))?;
+            js_sys::Reflect::set(&result, &"features".into(), &js_sys::Float32Array::from(features.as_slice()))
+                .map_err(|_| JsError::new("could not build the result"))?;
+            Ok(result.into())
+        })
+    }
+
     /// Resolves to the loss and accuracy on the held-out split.
     #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
     pub fn evaluate(&self) -> js_sys::Promise {

@@ -146,6 +146,15 @@ test('after training, the held-out split is evaluated: a confusion matrix and th
     }, id);
     assert.ok(inked > 30, `${id}: ${inked} coloured pixels`);
   }
+  assert.equal(await page.isVisible('#threshold-row'), false, 'ten classes have no decision threshold');
+  // The gallery opens on the most confident mistakes; a cell shows its own samples.
+  await page.waitForFunction(() => /most confident mistakes/.test(document.getElementById('gallery-title').textContent));
+  const mistakes = await page.evaluate(() => [...document.querySelectorAll('#gallery figure')].map((f) => [Number(f.dataset.label), Number(f.dataset.predicted)]));
+  assert.ok(mistakes.length > 0 && mistakes.length <= 24 && mistakes.every(([t, p]) => t !== p), JSON.stringify(mistakes));
+  assert.equal(await page.locator('#gallery canvas').count(), mistakes.length, 'each digit is drawn');
+  await page.click('#confusion td[data-cell="1,1"]');
+  await page.waitForFunction(() => /^True 1, predicted 1: the 24 most confident/.test(document.getElementById('gallery-title').textContent));
+  assert.ok((await page.evaluate(() => [...document.querySelectorAll('#gallery figure')].map((f) => f.dataset.label + f.dataset.predicted))).every((c) => c === '11'));
   await page.check('#normalise');
   const shares = await page.evaluate(() => [...document.querySelectorAll('#confusion tr')].slice(1).map((tr) => [...tr.querySelectorAll('td')].reduce((a, td) => a + Number(td.textContent), 0)));
   assert.ok(shares.every((s) => s >= 95 && s <= 105), `each row shares out its true class: ${shares}`);
