@@ -14,11 +14,13 @@ use whetstone::train::{TrainConfig, Trainer};
 
 const EVERY_OTHER_LAYER: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "padding": 1},
+    {"type": "batch_norm"},
     {"type": "leaky_relu", "alpha": 0.1},
     {"type": "avg_pool2d", "size": 2},
     {"type": "flatten"},
     {"type": "dropout", "rate": 0.2},
     {"type": "dense", "units": 32},
+    {"type": "batch_norm", "momentum": 0.2},
     {"type": "sigmoid"},
     {"type": "dense", "units": 16},
     {"type": "tanh"},

@@ -160,6 +160,10 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Erro
             LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
             LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
             LayerSpec::Dropout { .. } => continue,
+            LayerSpec::BatchNorm { eps, .. } => {
+                let (mean, var) = (format!("layers.{i}.running_mean"), format!("layers.{i}.running_var"));
+                node("BatchNormalization", &name, &[&current, &w, &b, &mean, &var], &out, vec![("epsilon", Attr::Float(eps))])
+            }
         };
         graph.message(1, &n);
         current = out;

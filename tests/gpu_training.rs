@@ -1,5 +1,5 @@
-//! Training parity: the CNN preset trained for 20 steps on the GPU and on the CPU from the same seed
-//! and data gives the same losses within float tolerance.
+//! Training parity: the CNN preset (and a CNN with batch norm) trained for 20 steps on the GPU and on
+//! the CPU from the same seed and data gives the same losses within float tolerance.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -7,15 +7,15 @@ mod common;
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
 use whetstone::backend::{ready, Backend};
-use whetstone::nn::preset;
+use whetstone::nn::{preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
 use whetstone::train::{Event, TrainConfig, Trainer};
 
-fn step_losses<B: Backend>(backend: B) -> (Vec<f32>, f32) {
+fn step_losses<B: Backend>(backend: B, spec: ModelSpec) -> (Vec<f32>, f32) {
     let digits = common::digits();
     let (train, val) = digits.split(500, 3).unwrap();
     let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
-    let mut trainer = Trainer::new(backend, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
+    let mut trainer = Trainer::new(backend, spec, config, &train, &val).unwrap();
     let losses = (0..20)
         .map(|_| match ready(trainer.run(1)).unwrap()[0] {
             Event::Step { loss, .. } => loss,
@@ -25,14 +25,29 @@ fn step_losses<B: Backend>(backend: B) -> (Vec<f32>, f32) {
     (losses, ready(trainer.evaluate_validation()).accuracy)
 }
 
-#[test]
-fn cnn_preset_trains_the_same_on_gpu_and_cpu() {
+fn same_on_gpu_and_cpu(spec: ModelSpec) {
     let Some(gpu) = test_device() else { return };
-    let (cpu_losses, cpu_acc) = step_losses(Cpu);
-    let (gpu_losses, gpu_acc) = step_losses(gpu);
+    let (cpu_losses, cpu_acc) = step_losses(Cpu, spec.clone());
+    let (gpu_losses, gpu_acc) = step_losses(gpu, spec);
     for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
         assert!((c - g).abs() < 2e-3 * (1.0 + c.abs()), "step {}: CPU loss {c}, GPU loss {g}", step + 1);
     }
     assert!(cpu_losses[19] < cpu_losses[0], "the loss falls: {cpu_losses:?}");
     assert!((cpu_acc - gpu_acc).abs() < 0.01, "validation accuracy CPU {cpu_acc}, GPU {gpu_acc}");
+}
+
+#[test]
+fn cnn_preset_trains_the_same_on_gpu_and_cpu() {
+    same_on_gpu_and_cpu(preset("cnn", &[1, 28, 28], 10).unwrap());
+}
+
+#[test]
+fn a_cnn_with_batch_norm_trains_the_same_on_gpu_and_cpu() {
+    same_on_gpu_and_cpu(
+        ModelSpec::from_json(
+            r#"{"input":[1,28,28],"layers":[{"type":"conv2d","filters":8,"kernel":5,"padding":2},{"type":"batch_norm"},{"type":"relu"},{"type":"max_pool2d","size":2},
+                {"type":"flatten"},{"type":"dense","units":32},{"type":"batch_norm"},{"type":"relu"},{"type":"dense","units":10}]}"#,
+        )
+        .unwrap(),
+    );
 }

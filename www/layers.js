@@ -11,6 +11,7 @@ const FIELDS = {
   avg_pool2d: [['size', 'size', 2, true]],
   leaky_relu: [['alpha', 'α', 0.01, false]],
   dropout: [['rate', 'rate', 0.2, false]],
+  batch_norm: [['momentum', 'momentum', 0.1, false]],
   flatten: [],
   relu: [],
   tanh: [],

@@ -135,6 +135,23 @@ pub trait Backend: Clone + 'static {
     /// `g + l1 · sign(p) + l2 · p`: the gradient of `l1‖p‖₁ + (l2/2)‖p‖²` added to `g`.
     fn add_penalty(&self, g: &Self::Tensor, p: &Self::Tensor, l1: f32, l2: f32) -> Self::Tensor;
 
+    /// Per-channel mean and biased variance of `x` `[n, c, ...]` over every axis but 1 (`[c]` each).
+    fn channel_moments(&self, x: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
+    /// `γ·(x − mean)/√(var + ε) + β` per channel `c` of `x` `[n, c, ...]`.
+    fn batch_norm(&self, x: &Self::Tensor, mean: &Self::Tensor, var: &Self::Tensor, gamma: &Self::Tensor, beta: &Self::Tensor, eps: f32) -> Self::Tensor;
+    /// `(dx, dγ, dβ)` of [`Backend::batch_norm`] when `mean` and `var` are the moments of this `x`.
+    fn batch_norm_backward(
+        &self,
+        dy: &Self::Tensor,
+        x: &Self::Tensor,
+        mean: &Self::Tensor,
+        var: &Self::Tensor,
+        gamma: &Self::Tensor,
+        eps: f32,
+    ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+    /// `a + t·(b − a)`, element-wise: running statistics.
+    fn lerp(&self, a: &Self::Tensor, b: &Self::Tensor, t: f32) -> Self::Tensor;
+
     /// `acc[0] += Σ x²` for a `[1]` accumulator: a gradient's share of the global norm.
     fn add_square_sum(&self, acc: &mut Self::Tensor, x: &Self::Tensor);
     /// `g · min(1, max_norm / √square_sum[0])`: one tensor of a gradient whose global squared norm

@@ -9,6 +9,7 @@ mod dense;
 mod dropout;
 mod init;
 mod model;
+mod norm;
 mod pool;
 mod reshape;
 mod spec;

@@ -4,6 +4,7 @@ use super::activation::ActivationLayer;
 use super::conv::Conv2d;
 use super::dense::Dense;
 use super::dropout::Dropout;
+use super::norm::BatchNorm;
 use super::pool::{Pool2d, PoolKind};
 use super::reshape::Flatten;
 use super::{Layer, LayerSpec, Mode, ModelSpec, ModelSummary, Param};
@@ -40,6 +41,7 @@ impl<B: Backend> Model<B> {
                 LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
                 LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
                 LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, i as u64 + 1)),
+                LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
             };
             layers.push(built);
             shape = summary.layers[i].output.clone();

@@ -52,6 +52,21 @@ pub enum LayerSpec {
     Dropout {
         rate: f32,
     },
+    /// Per-channel normalisation of `[c]` or `[c, h, w]` activations (see `nn::norm`).
+    BatchNorm {
+        #[serde(default = "default_bn_momentum")]
+        momentum: f32,
+        #[serde(default = "default_bn_eps")]
+        eps: f32,
+    },
+}
+
+fn default_bn_momentum() -> f32 {
+    0.1
+}
+
+fn default_bn_eps() -> f32 {
+    1e-5
 }
 
 fn one() -> usize {
@@ -75,6 +90,7 @@ impl LayerSpec {
             LayerSpec::Tanh => "tanh",
             LayerSpec::Sigmoid => "sigmoid",
             LayerSpec::Dropout { .. } => "dropout",
+            LayerSpec::BatchNorm { .. } => "batch_norm",
         }
     }
 
@@ -189,6 +205,16 @@ impl ModelSpec {
                     }
                     (shape.clone(), 0, elements)
                 }
+                LayerSpec::BatchNorm { momentum, eps } => {
+                    if shape.len() != 1 && shape.len() != 3 {
+                        return Err(fail(format!("normalises [channels] or [channels, height, width] inputs, not {shape:?}")));
+                    }
+                    if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
+                        return Err(fail(format!("momentum must be in (0, 1] and eps positive, got {momentum} and {eps}")));
+                    }
+                    // γ and β are learned; the running mean and variance are not counted.
+                    (shape.clone(), 2 * shape[0], 4 * elements)
+                }
             };
             rows.push(LayerSummary { index: index + 1, kind: layer.kind(), output: output.clone(), params, flops });
             shape = output;
@@ -217,10 +243,15 @@ impl ModelSpec {
             let (weight, units) = match *layer {
                 LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
                 LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
+                LayerSpec::BatchNorm { .. } => (vec![input[0]], input[0]),
                 _ => continue,
             };
             shapes.push((format!("layers.{i}.weight"), weight));
             shapes.push((format!("layers.{i}.bias"), vec![units]));
+            if matches!(layer, LayerSpec::BatchNorm { .. }) {
+                shapes.push((format!("layers.{i}.running_mean"), vec![units]));
+                shapes.push((format!("layers.{i}.running_var"), vec![units]));
+            }
         }
         Ok(shapes)
     }

@@ -442,3 +442,25 @@ fn validation_probabilities_are_the_rows_evaluation_scores() {
     assert!((report.accuracy as f32 - eval.accuracy).abs() < 1e-6, "{} vs {}", report.accuracy, eval.accuracy);
     assert!((report.log_loss as f32 - eval.loss).abs() < 1e-4, "{} vs {}", report.log_loss, eval.loss);
 }
+
+#[test]
+fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
+    use crate::model_file::ModelFile;
+    let spec = ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"dense","units":16},{"type":"batch_norm"},{"type":"tanh"},{"type":"dense","units":2}]}"#)
+        .unwrap();
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    let mut t = Trainer::new(Cpu, spec.clone(), config(0.02, 16, 15), &train, &val).unwrap();
+    run_to_end(&mut t);
+    let accuracy = ready(t.evaluate_validation()).accuracy;
+    assert!(accuracy > 0.9, "validation accuracy with batch norm {accuracy}");
+    let tensors = ready(t.named_weights()).unwrap();
+    let running_mean = tensors.iter().find(|t| t.name == "layers.1.running_mean").unwrap();
+    assert!(running_mean.values.iter().any(|v| v.abs() > 1e-3), "training moved the running mean");
+    let bytes = ModelFile { spec: spec.clone(), classes: train.classes.clone(), tensors, history: None }.to_bytes().unwrap();
+    let mut other = config(0.02, 16, 15);
+    other.seed = 8;
+    let mut fresh = Trainer::new(Cpu, spec, other, &train, &val).unwrap();
+    fresh.load_file_weights(&ModelFile::from_bytes(&bytes).unwrap()).unwrap();
+    assert_eq!(ready(fresh.evaluate_validation()), ready(t.evaluate_validation()), "evaluation uses the saved running statistics");
+}

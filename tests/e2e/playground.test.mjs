@@ -419,6 +419,13 @@ test('the layer editor changes, adds, moves and removes layers, and a frozen lay
   await setField(1, 'units', '24');
   await page.waitForFunction(() => /1\s*dense\s*24\s*72/.test(document.getElementById('summary').innerText));
   assert.equal((await spec())[0].units, 24);
+  // Batch norm before the output layer: γ and β for each of the 16 features.
+  await page.selectOption('#add-layer-kind', 'batch_norm');
+  await page.click('#add-layer');
+  await page.waitForFunction(() => /5\s*batch_norm\s*16\s*32/.test(document.getElementById('summary').innerText));
+  assert.deepEqual((await spec())[4], { type: 'batch_norm', momentum: 0.1 });
+  await page.click('#summary button[data-layer="5"][title="Remove"]');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
   await page.selectOption('#add-layer-kind', 'dropout');
   await page.click('#add-layer');
   await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 6);

@@ -15,6 +15,7 @@ macro_rules! parity_cases {
             softmax_and_cross_entropy,
             optimiser_updates,
             gradient_clipping_and_concat,
+            batch_norm_and_its_gradients,
         );
     };
 }
@@ -216,4 +217,28 @@ pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
     p.assert_close("clamp", &Cpu.clamp(&ac, 0.5), &p.gpu.clamp(&ag, 0.5), 0.0).await;
     let (cc, cg) = p.random(&[2, 2], 3);
     p.assert_close("concat", &Cpu.concat(&[&sc, &bc, &cc]), &p.gpu.concat(&[&sg, &bg, &cg]), 1e-5).await;
+}
+
+pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // Conv-shaped ([n, c, h, w], more elements per channel than a workgroup) and dense-shaped.
+    for shape in [vec![5, 3, 9, 7], vec![37, 6]] {
+        let c = shape[1];
+        let (xc, xg) = p.random(&shape, 1);
+        let (dyc, dyg) = p.random(&shape, 2);
+        let (gc, gg) = p.random(&[c], 3);
+        let (bc, bg) = p.random(&[c], 4);
+        let (mean_c, var_c) = Cpu.channel_moments(&xc);
+        let (mean_g, var_g) = p.gpu.channel_moments(&xg);
+        p.assert_close("channel mean", &mean_c, &mean_g, 1e-5).await;
+        p.assert_close("channel variance", &var_c, &var_g, 1e-5).await;
+        p.assert_close("batch norm", &Cpu.batch_norm(&xc, &mean_c, &var_c, &gc, &bc, 1e-5), &p.gpu.batch_norm(&xg, &mean_g, &var_g, &gg, &bg, 1e-5), 1e-4)
+            .await;
+        let (dxc, dgc, dbc) = Cpu.batch_norm_backward(&dyc, &xc, &mean_c, &var_c, &gc, 1e-5);
+        let (dxg, dgg, dbg) = p.gpu.batch_norm_backward(&dyg, &xg, &mean_g, &var_g, &gg, 1e-5);
+        p.assert_close("batch norm dx", &dxc, &dxg, 1e-4).await;
+        p.assert_close("batch norm dgamma", &dgc, &dgg, 1e-4).await;
+        p.assert_close("batch norm dbeta", &dbc, &dbg, 1e-4).await;
+        p.assert_close("lerp", &Cpu.lerp(&gc, &bc, 0.1), &p.gpu.lerp(&gg, &bg, 0.1), 1e-6).await;
+    }
 }

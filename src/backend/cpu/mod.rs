@@ -20,6 +20,12 @@ fn tensor(shape: &[usize], data: Vec<f32>) -> CpuTensor {
     ArcArray::from_shape_vec(IxDyn(shape), data).expect("tensor data length matches its shape")
 }
 
+/// `(n, c, inner)` of a `[n, c, ...]` shape: batch, channels, and the elements per channel per sample.
+fn channel_layout(shape: &[usize]) -> (usize, usize, usize) {
+    assert!(shape.len() >= 2, "a per-channel op needs [n, c, ...], got {shape:?}");
+    (shape[0], shape[1], shape[2..].iter().product())
+}
+
 fn data(t: &CpuTensor) -> &[f32] {
     t.as_slice().expect("CPU tensors are contiguous and row-major")
 }
@@ -274,6 +280,58 @@ impl Backend for Cpu {
             }
         };
         tensor(g.shape(), data(g).iter().zip(data(p)).map(|(&g, &p)| g + l1 * sign(p) + l2 * p).collect())
+    }
+
+    fn channel_moments(&self, x: &CpuTensor) -> (CpuTensor, CpuTensor) {
+        let (n, c, inner) = channel_layout(x.shape());
+        let v = data(x);
+        let m = (n * inner) as f32;
+        let values = |ch: usize| (0..n).flat_map(move |i| (0..inner).map(move |j| (i * c + ch) * inner + j));
+        let mean: Vec<f32> = (0..c).map(|ch| values(ch).map(|k| v[k]).sum::<f32>() / m).collect();
+        let var: Vec<f32> = (0..c).map(|ch| values(ch).map(|k| (v[k] - mean[ch]).powi(2)).sum::<f32>() / m).collect();
+        (tensor(&[c], mean), tensor(&[c], var))
+    }
+
+    fn batch_norm(&self, x: &CpuTensor, mean: &CpuTensor, var: &CpuTensor, gamma: &CpuTensor, beta: &CpuTensor, eps: f32) -> CpuTensor {
+        let (_, c, inner) = channel_layout(x.shape());
+        let (mean, var, gamma, beta) = (data(mean), data(var), data(gamma), data(beta));
+        let out = data(x).iter().enumerate().map(|(k, &v)| {
+            let ch = (k / inner) % c;
+            gamma[ch] * (v - mean[ch]) / (var[ch] + eps).sqrt() + beta[ch]
+        });
+        tensor(x.shape(), out.collect())
+    }
+
+    fn batch_norm_backward(
+        &self,
+        dy: &CpuTensor,
+        x: &CpuTensor,
+        mean: &CpuTensor,
+        var: &CpuTensor,
+        gamma: &CpuTensor,
+        eps: f32,
+    ) -> (CpuTensor, CpuTensor, CpuTensor) {
+        let (n, c, inner) = channel_layout(x.shape());
+        let (dy_v, x_v, mean, var, gamma) = (data(dy), data(x), data(mean), data(var), data(gamma));
+        let m = (n * inner) as f32;
+        let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
+        for (k, (&g, &v)) in dy_v.iter().zip(x_v).enumerate() {
+            let ch = (k / inner) % c;
+            dbeta[ch] += g;
+            dgamma[ch] += g * (v - mean[ch]) * inv_std[ch];
+        }
+        let dx = dy_v.iter().zip(x_v).enumerate().map(|(k, (&g, &v))| {
+            let ch = (k / inner) % c;
+            let x_hat = (v - mean[ch]) * inv_std[ch];
+            gamma[ch] * inv_std[ch] * (g - dbeta[ch] / m - x_hat * dgamma[ch] / m)
+        });
+        (tensor(x.shape(), dx.collect()), tensor(&[c], dgamma), tensor(&[c], dbeta))
+    }
+
+    fn lerp(&self, a: &CpuTensor, b: &CpuTensor, t: f32) -> CpuTensor {
+        assert_eq!(a.shape(), b.shape(), "lerp shapes");
+        tensor(a.shape(), data(a).iter().zip(data(b)).map(|(x, y)| x + t * (y - x)).collect())
     }
 
     fn add_square_sum(&self, acc: &mut CpuTensor, x: &CpuTensor) {

@@ -211,3 +211,23 @@ fn gradient_norm_clipping_and_concat_by_hand() {
     assert_eq!(Cpu::shape(&joined), [3]);
     assert_eq!(ready(Cpu.read(&joined)), [169.0, 3.0, -4.0]);
 }
+
+#[test]
+fn batch_norm_by_hand() {
+    // Two samples, two channels of two values: channel 0 holds 1, 3, 5, 7; channel 1 holds 2 four times.
+    let x = Cpu.upload(&[1.0, 3.0, 2.0, 2.0, 5.0, 7.0, 2.0, 2.0], &[2, 2, 2]);
+    let (mean, var) = Cpu.channel_moments(&x);
+    assert_eq!((ready(Cpu.read(&mean)), ready(Cpu.read(&var))), (vec![4.0, 2.0], vec![5.0, 0.0]));
+    let (gamma, beta) = (Cpu.upload(&[2.0, 1.0], &[2]), Cpu.upload(&[0.5, -1.0], &[2]));
+    let y = ready(Cpu.read(&Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 0.0)));
+    let s = 5f32.sqrt();
+    assert_eq!(y[..2], [2.0 * -3.0 / s + 0.5, 2.0 * -1.0 / s + 0.5]);
+    assert!(Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 1e-5).iter().skip(2).take(2).all(|&v| v == -1.0), "a constant channel maps to beta");
+    // A gradient that is constant over a channel moves nothing: normalisation removes shifts.
+    let dy = Cpu.upload(&[1.0; 8], &[2, 2, 2]);
+    let (dx, dgamma, dbeta) = Cpu.batch_norm_backward(&dy, &x, &mean, &var, &gamma, 1e-5);
+    assert!(dx.iter().all(|v| v.abs() < 1e-5));
+    assert_eq!(ready(Cpu.read(&dbeta)), [4.0, 4.0]);
+    assert!(ready(Cpu.read(&dgamma)).iter().all(|v| v.abs() < 1e-5));
+    assert_eq!(ready(Cpu.read(&Cpu.lerp(&gamma, &beta, 0.25))), [1.625, 0.5]);
+}

@@ -63,11 +63,12 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "copy_into",
         ],
     ),
-    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "scale_to_norm", "add_bias", "batch_first_bias", "max_pool_backward"]),
+    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward"]),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
     ("update", include_str!("shaders/update.wgsl"), &["add_assign", "add_square_sum", "sgd", "momentum", "adam", "rmsprop"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy"]),
+    ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
 ];
 
 /// Bytes of parameters one submission can carry before it is flushed early.

@@ -207,6 +207,12 @@ impl Gpu {
         [x[0] * x[1], x[2], x[3], oh, ow, g.size, g.stride].map(u)
     }
 
+    /// `[n, c, inner, ε]` of a `[n, c, ...]` per-channel op.
+    fn norm_params(shape: &[usize], eps: f32) -> [u32; 4] {
+        assert!(shape.len() >= 2, "a per-channel op needs [n, c, ...], got {shape:?}");
+        [u(shape[0]), u(shape[1]), u(shape[2..].iter().product()), eps.to_bits()]
+    }
+
     fn sum_all(&self, x: &GpuTensor) -> GpuTensor {
         let out = self.empty(&[1]);
         self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1, 1));
@@ -396,6 +402,49 @@ impl Backend for Gpu {
     fn add_penalty(&self, g: &GpuTensor, p: &GpuTensor, l1: f32, l2: f32) -> GpuTensor {
         assert_eq!(g.shape, p.shape, "penalty shapes");
         self.map("add_penalty", &[count(&g.shape), l1.to_bits(), l2.to_bits()], &[g, p], &g.shape, count(&g.shape))
+    }
+
+    fn channel_moments(&self, x: &GpuTensor) -> (GpuTensor, GpuTensor) {
+        let p = Self::norm_params(&x.shape, 0.0);
+        let (mean, var) = (self.empty(&[x.shape[1]]), self.empty(&[x.shape[1]]));
+        let slots = [x.buffer(), x.buffer(), x.buffer(), x.buffer(), mean.buffer(), var.buffer()];
+        self.ctx.dispatch("channel_moments", &p, &slots, Launch::Groups(p[1], 1, 1));
+        (mean, var)
+    }
+
+    fn batch_norm(&self, x: &GpuTensor, mean: &GpuTensor, var: &GpuTensor, gamma: &GpuTensor, beta: &GpuTensor, eps: f32) -> GpuTensor {
+        let p = Self::norm_params(&x.shape, eps);
+        let affine = self.concat(&[gamma, beta]);
+        let (out, scratch) = (self.empty(&x.shape), self.empty(&[1]));
+        let slots = [x.buffer(), mean.buffer(), var.buffer(), affine.buffer(), out.buffer(), scratch.buffer()];
+        self.ctx.dispatch("batch_norm", &p, &slots, Launch::Threads(count(&x.shape)));
+        out
+    }
+
+    fn batch_norm_backward(
+        &self,
+        dy: &GpuTensor,
+        x: &GpuTensor,
+        mean: &GpuTensor,
+        var: &GpuTensor,
+        gamma: &GpuTensor,
+        eps: f32,
+    ) -> (GpuTensor, GpuTensor, GpuTensor) {
+        let p = Self::norm_params(&x.shape, eps);
+        let moments = self.concat(&[mean, var]);
+        let (dgamma, dbeta) = (self.empty(&[x.shape[1]]), self.empty(&[x.shape[1]]));
+        let slots = [dy.buffer(), x.buffer(), moments.buffer(), moments.buffer(), dgamma.buffer(), dbeta.buffer()];
+        self.ctx.dispatch("batch_norm_param_grads", &p, &slots, Launch::Groups(p[1], 1, 1));
+        let coefficients = self.concat(&[gamma, &dgamma, &dbeta]);
+        let (dx, scratch) = (self.empty(&x.shape), self.empty(&[1]));
+        let slots = [dy.buffer(), x.buffer(), moments.buffer(), coefficients.buffer(), dx.buffer(), scratch.buffer()];
+        self.ctx.dispatch("batch_norm_input_grad", &p, &slots, Launch::Threads(count(&x.shape)));
+        (dx, dgamma, dbeta)
+    }
+
+    fn lerp(&self, a: &GpuTensor, b: &GpuTensor, t: f32) -> GpuTensor {
+        assert_eq!(a.shape, b.shape, "lerp shapes");
+        self.map("lerp", &[count(&a.shape), t.to_bits()], &[a, b], &a.shape, count(&a.shape))
     }
 
     fn add_square_sum(&self, acc: &mut GpuTensor, x: &GpuTensor) {

@@ -25,6 +25,13 @@ fn scale_to_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     if (i < pu(0u)) { out[i] = a[i] * min(1.0, pf(1u) / sqrt(b[0])); }
 }
 
+// a + t·(b − a): running statistics. params: len, t
+@compute @workgroup_size(256)
+fn lerp(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    if (i < pu(0u)) { out[i] = a[i] + pf(1u) * (b[i] - a[i]); }
+}
+
 // a [n, c, inner] + b[c]. params: len, c, inner
 @compute @workgroup_size(256)
 fn add_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {

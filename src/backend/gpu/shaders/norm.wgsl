@@ -1,0 +1,98 @@
+// Batch normalisation over x [n, c, inner]: per-channel moments, the normalisation, and its
+// gradients. params: 0 n, 1 c, 2 inner, 3 eps
+//
+// Every kernel here binds all six buffers (`bind_all`), so that they share one layout: the host
+// passes an input again, or a scratch buffer, where a kernel has no use for a slot.
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> s1: array<f32>;
+@group(0) @binding(4) var<storage, read> s2: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out1: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out2: array<f32>;
+
+var<workgroup> part1: array<f32, 256>;
+var<workgroup> part2: array<f32, 256>;
+
+fn bind_all() {
+    _ = a[0]; _ = b[0]; _ = s1[0]; _ = s2[0]; _ = out1[0]; _ = out2[0];
+}
+
+fn element(e: u32, ch: u32) -> u32 {
+    let c = pu(1u); let inner = pu(2u);
+    return ((e / inner) * c + ch) * inner + e % inner;
+}
+
+fn reduce_pair(l: u32) {
+    workgroupBarrier();
+    for (var stride = 128u; stride > 0u; stride >>= 1u) {
+        if (l < stride) { part1[l] += part1[l + stride]; part2[l] += part2[l + stride]; }
+        workgroupBarrier();
+    }
+}
+
+// Mean (out1) and biased variance (out2) of channel wg.x of x (a). One workgroup per channel.
+@compute @workgroup_size(256)
+fn channel_moments(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let m = pu(0u) * pu(2u);
+    let ch = wg.x;
+    var sum = 0.0;
+    for (var e = l; e < m; e += WG) { sum += a[element(e, ch)]; }
+    part1[l] = sum;
+    part2[l] = 0.0;
+    reduce_pair(l);
+    let mean = part1[0] / f32(m);
+    workgroupBarrier();
+    var sq = 0.0;
+    for (var e = l; e < m; e += WG) { let d = a[element(e, ch)] - mean; sq += d * d; }
+    part1[l] = 0.0;
+    part2[l] = sq;
+    reduce_pair(l);
+    if (l == 0u) { out1[ch] = mean; out2[ch] = part2[0] / f32(m); }
+}
+
+// γ·(x − mean)/√(var + ε) + β with x = a, mean = b, var = s1, (γ, β) = s2 (γ then β), into out1.
+@compute @workgroup_size(256)
+fn batch_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let i = flat_index(wg, groups, l);
+    let c = pu(1u);
+    if (i >= pu(0u) * c * pu(2u)) { return; }
+    let ch = (i / pu(2u)) % c;
+    out1[i] = s2[ch] * (a[i] - b[ch]) / sqrt(s1[ch] + pf(3u)) + s2[c + ch];
+}
+
+// Σ dy·x̂ (out1 = dγ) and Σ dy (out2 = dβ) for channel wg.x, dy = a, x = b, (mean, var) = s1.
+@compute @workgroup_size(256)
+fn batch_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let m = pu(0u) * pu(2u);
+    let c = pu(1u);
+    let ch = wg.x;
+    let inv_std = 1.0 / sqrt(s1[c + ch] + pf(3u));
+    var dg = 0.0;
+    var db = 0.0;
+    for (var e = l; e < m; e += WG) {
+        let k = element(e, ch);
+        dg += a[k] * (b[k] - s1[ch]) * inv_std;
+        db += a[k];
+    }
+    part1[l] = dg;
+    part2[l] = db;
+    reduce_pair(l);
+    if (l == 0u) { out1[ch] = part1[0]; out2[ch] = part2[0]; }
+}
+
+// dx = γ/σ·(dy − dβ/m − x̂·dγ/m) with dy = a, x = b, (mean, var) = s1, (γ, dγ, dβ) = s2, into out1.
+@compute @workgroup_size(256)
+fn batch_norm_input_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let i = flat_index(wg, groups, l);
+    let c = pu(1u);
+    let m = f32(pu(0u) * pu(2u));
+    if (i >= pu(0u) * c * pu(2u)) { return; }
+    let ch = (i / pu(2u)) % c;
+    let inv_std = 1.0 / sqrt(s1[c + ch] + pf(3u));
+    let x_hat = (b[i] - s1[ch]) * inv_std;
+    out1[i] = s2[ch] * inv_std * (a[i] - s2[2u * c + ch] / m - x_hat * s2[c + ch] / m);
+}
