@@ -221,7 +221,7 @@ fn batch_norm_by_hand() {
     let (gamma, beta) = (Cpu.upload(&[2.0, 1.0], &[2]), Cpu.upload(&[0.5, -1.0], &[2]));
     let y = ready(Cpu.read(&Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 0.0)));
     let s = 5f32.sqrt();
-    assert_eq!(y[..2], [2.0 * -3.0 / s + 0.5, 2.0 * -1.0 / s + 0.5]);
+    assert_eq!(y[..2], [-6.0 / s + 0.5, -2.0 / s + 0.5]);
     assert!(Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 1e-5).iter().skip(2).take(2).all(|&v| v == -1.0), "a constant channel maps to beta");
     // A gradient that is constant over a channel moves nothing: normalisation removes shifts.
     let dy = Cpu.upload(&[1.0; 8], &[2, 2, 2]);
