@@ -16,6 +16,7 @@ const EVERY_OTHER_LAYER: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "padding": 1},
     {"type": "batch_norm"},
     {"type": "leaky_relu", "alpha": 0.1},
+    {"type": "residual", "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": 1}, {"type": "relu"}]},
     {"type": "avg_pool2d", "size": 2},
     {"type": "flatten"},
     {"type": "dropout", "rate": 0.2},

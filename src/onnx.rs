@@ -121,33 +121,20 @@ fn value_info(name: &str, dims: &[usize]) -> Message {
     v
 }
 
-/// The ONNX file of a model with these weights (as [`crate::model_file`] names them).
-pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Error> {
-    let summary = spec.summary()?;
-    let expected = spec.param_shapes()?;
-    if expected.len() != weights.len()
-        || expected.iter().zip(weights).any(|((n, s), w)| *n != w.name || *s != w.shape || w.values.len() != s.iter().product::<usize>())
-    {
-        return Err(Error::InvalidData("the weights do not match the model spec".into()));
-    }
-    let mut graph = Message::default();
-    graph.text(2, "whetstone");
-    let mut current = "input".to_string();
-    for (i, layer) in spec.layers.iter().enumerate() {
-        let out = format!("layers.{i}.output");
-        let (w, b) = (format!("layers.{i}.weight"), format!("layers.{i}.bias"));
-        let name = format!("layers.{i}");
+/// Appends one node per layer of `layers` (named under `prefix`, as the weights are) to `graph`,
+/// starting from the value `input`; returns the name of the last output.
+fn emit(graph: &mut Message, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
+    let mut current = input;
+    for (i, layer) in layers.iter().enumerate() {
+        let name = format!("{prefix}{i}");
+        let out = format!("{name}.output");
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         let n = match *layer {
             LayerSpec::Dense { .. } => node("Gemm", &name, &[&current, &w, &b], &out, vec![]),
             LayerSpec::Conv2d { kernel, stride, padding, .. } => {
                 let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
-                node(
-                    "Conv",
-                    &name,
-                    &[&current, &w, &b],
-                    &out,
-                    vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s])), ("pads", Attr::Ints(vec![p; 4]))],
-                )
+                let attrs = vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s])), ("pads", Attr::Ints(vec![p; 4]))];
+                node("Conv", &name, &[&current, &w, &b], &out, attrs)
             }
             LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
                 let op = if matches!(layer, LayerSpec::MaxPool2d { .. }) { "MaxPool" } else { "AveragePool" };
@@ -161,13 +148,32 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Erro
             LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
             LayerSpec::Dropout { .. } => continue,
             LayerSpec::BatchNorm { eps, .. } => {
-                let (mean, var) = (format!("layers.{i}.running_mean"), format!("layers.{i}.running_var"));
+                let (mean, var) = (format!("{name}.running_mean"), format!("{name}.running_var"));
                 node("BatchNormalization", &name, &[&current, &w, &b, &mean, &var], &out, vec![("epsilon", Attr::Float(eps))])
+            }
+            LayerSpec::Residual { ref layers } => {
+                let inner = emit(graph, &format!("{name}.layers."), current.clone(), layers);
+                node("Add", &name, &[&current, &inner], &out, vec![])
             }
         };
         graph.message(1, &n);
         current = out;
     }
+    current
+}
+
+/// The ONNX file of a model with these weights (as [`crate::model_file`] names them).
+pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Error> {
+    let summary = spec.summary()?;
+    let expected = spec.param_shapes()?;
+    if expected.len() != weights.len()
+        || expected.iter().zip(weights).any(|((n, s), w)| *n != w.name || *s != w.shape || w.values.len() != s.iter().product::<usize>())
+    {
+        return Err(Error::InvalidData("the weights do not match the model spec".into()));
+    }
+    let mut graph = Message::default();
+    graph.text(2, "whetstone");
+    let current = emit(&mut graph, "layers.", "input".to_string(), &spec.layers);
     graph.message(1, &node("Softmax", "softmax", &[&current], "probabilities", vec![("axis", Attr::Int(1))]));
     for t in weights {
         graph.message(5, &initializer(t));

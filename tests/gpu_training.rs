@@ -1,4 +1,4 @@
-//! Training parity: the CNN preset (and a CNN with batch norm) trained for 20 steps on the GPU and on
+//! Training parity: the CNN preset (and a CNN with batch norm and a residual block) trained for 20 steps on the GPU and on
 //! the CPU from the same seed and data gives the same losses within float tolerance.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -42,11 +42,11 @@ fn cnn_preset_trains_the_same_on_gpu_and_cpu() {
 }
 
 #[test]
-fn a_cnn_with_batch_norm_trains_the_same_on_gpu_and_cpu() {
+fn a_cnn_with_batch_norm_and_a_residual_block_trains_the_same_on_gpu_and_cpu() {
     same_on_gpu_and_cpu(
         ModelSpec::from_json(
             r#"{"input":[1,28,28],"layers":[{"type":"conv2d","filters":8,"kernel":5,"padding":2},{"type":"batch_norm"},{"type":"relu"},{"type":"max_pool2d","size":2},
-                {"type":"flatten"},{"type":"dense","units":32},{"type":"batch_norm"},{"type":"relu"},{"type":"dense","units":10}]}"#,
+                {"type":"residual","layers":[{"type":"conv2d","filters":8,"kernel":3,"padding":1},{"type":"relu"}]},{"type":"flatten"},{"type":"dense","units":32},{"type":"batch_norm"},{"type":"relu"},{"type":"dense","units":10}]}"#,
         )
         .unwrap(),
     );

@@ -12,6 +12,7 @@ const FIELDS = {
   leaky_relu: [['alpha', 'α', 0.01, false]],
   dropout: [['rate', 'rate', 0.2, false]],
   batch_norm: [['momentum', 'momentum', 0.1, false]],
+  residual: [],
   flatten: [],
   relu: [],
   tanh: [],
@@ -20,7 +21,15 @@ const FIELDS = {
 export const LAYER_KINDS = Object.keys(FIELDS);
 const WEIGHTED = new Set(['dense', 'conv2d']);
 
-export function newLayer(type) {
+/** A new layer of `type` that takes inputs of `shape`; a residual block gets two inner layers that
+ * keep that shape (a padded 3×3 convolution or a dense layer, then ReLU). */
+export function newLayer(type, shape) {
+  if (type === 'residual') {
+    const inner = shape?.length === 3
+      ? { type: 'conv2d', filters: shape[0], kernel: 3, stride: 1, padding: 1 }
+      : { type: 'dense', units: shape?.[0] ?? 16 };
+    return { type, layers: [inner, { type: 'relu' }] };
+  }
   return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
 }
 
@@ -54,6 +63,9 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
     const head = row([String(i + 1), layer.type, info ? info.output.join('×') : '', info ? info.params.toLocaleString() : '', info ? info.flops.toLocaleString() : '']);
     head.className = `layer${badLayer === i + 1 ? ' bad' : ''}`;
     const controls = element('div', { className: 'layer-controls' });
+    if (layer.type === 'residual') {
+      controls.append(element('span', { className: 'inner', textContent: `x + (${(layer.layers ?? []).map((l) => l.type).join(' → ')}); edit its layers in the JSON` }));
+    }
     for (const [key, label, fallback, integer] of FIELDS[layer.type] ?? []) {
       const input = element('input', { type: 'text', value: layer[key] ?? fallback, className: 'small', title: label });
       input.dataset.layer = i + 1;
@@ -95,7 +107,8 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
   add.addEventListener('click', () => change((ls, os) => {
     // Before the output layer, so that the model still ends in its class scores.
     const at = Math.max(ls.length - 1, 0);
-    ls.splice(at, 0, newLayer(kind.value));
+    const shape = at === 0 ? spec.input : summary?.layers[at - 1]?.output;
+    ls.splice(at, 0, newLayer(kind.value, shape));
     os.splice(at, 0, {});
   }));
   rows.push(element('tr', { className: 'controls' }, element('td'), element('td', { colSpan: 4 }, element('div', { className: 'layer-controls' }, kind, add, ' before the output layer'))));

@@ -138,6 +138,22 @@ fn batch_norm_in_training_dense_and_conv_shaped() {
 }
 
 #[test]
+fn residual_blocks_dense_and_conv() {
+    check(
+        r#"{"input":[5],"layers":[{"type":"residual","layers":[{"type":"dense","units":5},{"type":"tanh"}]},{"type":"dense","units":3}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
+    check(
+        r#"{"input":[2,5,5],"layers":[{"type":"residual","layers":[{"type":"conv2d","filters":2,"kernel":3,"padding":1},{"type":"sigmoid"},{"type":"residual","layers":[{"type":"tanh"}]}]},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        None,
+    );
+}
+
+#[test]
 fn a_whole_small_network() {
     check(
         r#"{"input":[1,6,6],"layers":[{"type":"conv2d","filters":2,"kernel":3,"padding":1},{"type":"tanh"},

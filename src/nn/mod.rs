@@ -12,6 +12,7 @@ mod model;
 mod norm;
 mod pool;
 mod reshape;
+mod residual;
 mod spec;
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use super::dropout::Dropout;
 use super::norm::BatchNorm;
 use super::pool::{Pool2d, PoolKind};
 use super::reshape::Flatten;
+use super::residual::Residual;
+use super::spec::layer_rows;
 use super::{Layer, LayerSpec, Mode, ModelSpec, ModelSummary, Param};
 use crate::backend::{Activation, Backend, Conv2dGeometry, PoolGeometry};
 use crate::error::Error;
@@ -23,29 +25,7 @@ impl<B: Backend> Model<B> {
     pub fn new(b: &B, spec: ModelSpec, seed: u64) -> Result<Self, Error> {
         let summary = spec.summary()?;
         let mut rng = Rng::new(seed);
-        let mut shape = spec.input.clone();
-        let mut layers: Vec<Box<dyn Layer<B>>> = Vec::with_capacity(spec.layers.len());
-        for (i, layer) in spec.layers.iter().enumerate() {
-            let mut layer_rng = rng.fork();
-            let built: Box<dyn Layer<B>> = match *layer {
-                LayerSpec::Dense { units, .. } => Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng)),
-                LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
-                    let g = Conv2dGeometry { stride, padding };
-                    Box::new(Conv2d::new(b, shape[0], filters, kernel, g, spec.init_for(i), &mut layer_rng))
-                }
-                LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Max, PoolGeometry { size, stride: stride.unwrap_or(size) })),
-                LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Average, PoolGeometry { size, stride: stride.unwrap_or(size) })),
-                LayerSpec::Flatten => Box::new(Flatten::default()),
-                LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
-                LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
-                LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
-                LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
-                LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, i as u64 + 1)),
-                LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
-            };
-            layers.push(built);
-            shape = summary.layers[i].output.clone();
-        }
+        let layers = build(b, &spec, &mut rng, 0);
         Ok(Self { spec, summary, layers })
     }
 
@@ -86,4 +66,39 @@ impl<B: Backend> Model<B> {
     pub fn layer_params(&mut self) -> Vec<Vec<&mut Param<B>>> {
         self.layers.iter_mut().map(|l| l.params()).collect()
     }
+}
+
+/// The layers of `spec` (a model, or a residual block's inner layers from the block's input),
+/// initialised from `rng`; `block` tells the dropout layers of different blocks apart.
+fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<Box<dyn Layer<B>>> {
+    let (rows, _) = layer_rows(&spec.input, &spec.layers).expect("the spec was checked by its summary");
+    let mut shape = spec.input.clone();
+    let mut layers: Vec<Box<dyn Layer<B>>> = Vec::with_capacity(spec.layers.len());
+    for (i, layer) in spec.layers.iter().enumerate() {
+        let mut layer_rng = rng.fork();
+        let salt = (block << 16) + i as u64 + 1;
+        let built: Box<dyn Layer<B>> = match *layer {
+            LayerSpec::Dense { units, .. } => Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng)),
+            LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
+                let g = Conv2dGeometry { stride, padding };
+                Box::new(Conv2d::new(b, shape[0], filters, kernel, g, spec.init_for(i), &mut layer_rng))
+            }
+            LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Max, PoolGeometry { size, stride: stride.unwrap_or(size) })),
+            LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Average, PoolGeometry { size, stride: stride.unwrap_or(size) })),
+            LayerSpec::Flatten => Box::new(Flatten::default()),
+            LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
+            LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
+            LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
+            LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
+            LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, salt)),
+            LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
+            LayerSpec::Residual { ref layers } => {
+                let inner = ModelSpec { input: shape.clone(), layers: layers.clone() };
+                Box::new(Residual::new(build(b, &inner, &mut layer_rng, salt)))
+            }
+        };
+        layers.push(built);
+        shape = rows[i].output.clone();
+    }
+    layers
 }

@@ -52,6 +52,11 @@ pub enum LayerSpec {
     Dropout {
         rate: f32,
     },
+    /// A skip connection around `layers`: the block gives `x + layers(x)`, so its layers must keep
+    /// the shape of `x`.
+    Residual {
+        layers: Vec<LayerSpec>,
+    },
     /// Per-channel normalisation of `[c]` or `[c, h, w]` activations (see `nn::norm`).
     BatchNorm {
         #[serde(default = "default_bn_momentum")]
@@ -91,6 +96,7 @@ impl LayerSpec {
             LayerSpec::Sigmoid => "sigmoid",
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::BatchNorm { .. } => "batch_norm",
+            LayerSpec::Residual { .. } => "residual",
         }
     }
 
@@ -155,70 +161,7 @@ impl ModelSpec {
         if self.layers.is_empty() {
             return Err(Error::InvalidSpec("the model has no layers".into()));
         }
-        let mut shape = self.input.clone();
-        let mut rows = Vec::with_capacity(self.layers.len());
-        for (index, layer) in self.layers.iter().enumerate() {
-            let fail = |why: String| Error::InvalidSpec(format!("layer {} ({}): {why}", index + 1, layer.kind()));
-            let elements: usize = shape.iter().product();
-            let (output, params, flops) = match *layer {
-                LayerSpec::Dense { units, .. } => {
-                    if shape.len() != 1 {
-                        return Err(fail(format!("needs a flat input but gets {shape:?}; add a flatten layer before it")));
-                    }
-                    if units == 0 {
-                        return Err(fail("units must be at least 1".into()));
-                    }
-                    (vec![units], shape[0] * units + units, 2 * shape[0] * units)
-                }
-                LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
-                    if shape.len() != 3 {
-                        return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
-                    }
-                    if filters == 0 || kernel == 0 || stride == 0 {
-                        return Err(fail("filters, kernel and stride must be at least 1".into()));
-                    }
-                    let g = crate::backend::Conv2dGeometry { stride, padding };
-                    let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel)) else {
-                        return Err(fail(format!("a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}", shape[1], shape[2])));
-                    };
-                    let fan_in = shape[0] * kernel * kernel;
-                    (vec![filters, oh, ow], filters * fan_in + filters, 2 * fan_in * filters * oh * ow)
-                }
-                LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                    if shape.len() != 3 {
-                        return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
-                    }
-                    let g = crate::backend::PoolGeometry { size, stride: stride.unwrap_or(size) };
-                    if size == 0 || g.stride == 0 {
-                        return Err(fail("size and stride must be at least 1".into()));
-                    }
-                    let (Some(oh), Some(ow)) = (g.output_extent(shape[1]), g.output_extent(shape[2])) else {
-                        return Err(fail(format!("a {size}x{size} window does not fit a {}x{} input", shape[1], shape[2])));
-                    };
-                    (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
-                }
-                LayerSpec::Flatten => (vec![elements], 0, 0),
-                LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => (shape.clone(), 0, elements),
-                LayerSpec::Dropout { rate } => {
-                    if !(0.0..1.0).contains(&rate) {
-                        return Err(fail(format!("rate must be in [0, 1), got {rate}")));
-                    }
-                    (shape.clone(), 0, elements)
-                }
-                LayerSpec::BatchNorm { momentum, eps } => {
-                    if shape.len() != 1 && shape.len() != 3 {
-                        return Err(fail(format!("normalises [channels] or [channels, height, width] inputs, not {shape:?}")));
-                    }
-                    if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
-                        return Err(fail(format!("momentum must be in (0, 1] and eps positive, got {momentum} and {eps}")));
-                    }
-                    // γ and β are learned; the running mean and variance are not counted.
-                    (shape.clone(), 2 * shape[0], 4 * elements)
-                }
-            };
-            rows.push(LayerSummary { index: index + 1, kind: layer.kind(), output: output.clone(), params, flops });
-            shape = output;
-        }
+        let (rows, shape) = layer_rows(&self.input, &self.layers)?;
         if shape.len() != 1 {
             return Err(Error::InvalidSpec(format!("the last layer must output class scores [classes], but it outputs {shape:?}; end with flatten and dense")));
         }
@@ -232,29 +175,121 @@ impl ModelSpec {
     }
 }
 
+/// Each layer's output shape, parameters and FLOPs from `input` on, and the last output shape; the
+/// first layer whose input does not fit is named in the error.
+pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<LayerSummary>, Vec<usize>), Error> {
+    let mut shape = input.to_vec();
+    let mut rows = Vec::with_capacity(layers.len());
+    for (index, layer) in layers.iter().enumerate() {
+        let fail = |why: String| Error::InvalidSpec(format!("layer {} ({}): {why}", index + 1, layer.kind()));
+        let elements: usize = shape.iter().product();
+        let (output, params, flops) = match *layer {
+            LayerSpec::Dense { units, .. } => {
+                if shape.len() != 1 {
+                    return Err(fail(format!("needs a flat input but gets {shape:?}; add a flatten layer before it")));
+                }
+                if units == 0 {
+                    return Err(fail("units must be at least 1".into()));
+                }
+                (vec![units], shape[0] * units + units, 2 * shape[0] * units)
+            }
+            LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
+                if shape.len() != 3 {
+                    return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                }
+                if filters == 0 || kernel == 0 || stride == 0 {
+                    return Err(fail("filters, kernel and stride must be at least 1".into()));
+                }
+                let g = crate::backend::Conv2dGeometry { stride, padding };
+                let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel)) else {
+                    return Err(fail(format!("a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}", shape[1], shape[2])));
+                };
+                let fan_in = shape[0] * kernel * kernel;
+                (vec![filters, oh, ow], filters * fan_in + filters, 2 * fan_in * filters * oh * ow)
+            }
+            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+                if shape.len() != 3 {
+                    return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                }
+                let g = crate::backend::PoolGeometry { size, stride: stride.unwrap_or(size) };
+                if size == 0 || g.stride == 0 {
+                    return Err(fail("size and stride must be at least 1".into()));
+                }
+                let (Some(oh), Some(ow)) = (g.output_extent(shape[1]), g.output_extent(shape[2])) else {
+                    return Err(fail(format!("a {size}x{size} window does not fit a {}x{} input", shape[1], shape[2])));
+                };
+                (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
+            }
+            LayerSpec::Flatten => (vec![elements], 0, 0),
+            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => (shape.clone(), 0, elements),
+            LayerSpec::Dropout { rate } => {
+                if !(0.0..1.0).contains(&rate) {
+                    return Err(fail(format!("rate must be in [0, 1), got {rate}")));
+                }
+                (shape.clone(), 0, elements)
+            }
+            LayerSpec::BatchNorm { momentum, eps } => {
+                if shape.len() != 1 && shape.len() != 3 {
+                    return Err(fail(format!("normalises [channels] or [channels, height, width] inputs, not {shape:?}")));
+                }
+                if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
+                    return Err(fail(format!("momentum must be in (0, 1] and eps positive, got {momentum} and {eps}")));
+                }
+                // γ and β are learned; the running mean and variance are not counted.
+                (shape.clone(), 2 * shape[0], 4 * elements)
+            }
+            LayerSpec::Residual { ref layers } => {
+                if layers.is_empty() {
+                    return Err(fail("a residual block needs at least one layer".into()));
+                }
+                let (inner, out) = layer_rows(&shape, layers).map_err(|e| fail(format!("inside the block, {e}")))?;
+                if out != shape {
+                    return Err(fail(format!("its layers turn {shape:?} into {out:?}, but a residual block must keep the shape to add its input")));
+                }
+                (shape.clone(), inner.iter().map(|r| r.params).sum(), inner.iter().map(|r| r.flops).sum::<usize>() + elements)
+            }
+        };
+        rows.push(LayerSummary { index: index + 1, kind: layer.kind(), output: output.clone(), params, flops });
+        shape = output;
+    }
+    Ok((rows, shape))
+}
+
 impl ModelSpec {
     /// The name and shape of every parameter tensor, in the order the model holds them:
     /// `layers.{i}.weight` then `layers.{i}.bias` for each layer `i` (from 0) that has weights.
     pub fn param_shapes(&self) -> Result<Vec<(String, Vec<usize>)>, Error> {
-        let summary = self.summary()?;
+        self.summary()?;
         let mut shapes = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let input = if i == 0 { &self.input } else { &summary.layers[i - 1].output };
-            let (weight, units) = match *layer {
-                LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
-                LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
-                LayerSpec::BatchNorm { .. } => (vec![input[0]], input[0]),
-                _ => continue,
-            };
-            shapes.push((format!("layers.{i}.weight"), weight));
-            shapes.push((format!("layers.{i}.bias"), vec![units]));
-            if matches!(layer, LayerSpec::BatchNorm { .. }) {
-                shapes.push((format!("layers.{i}.running_mean"), vec![units]));
-                shapes.push((format!("layers.{i}.running_var"), vec![units]));
-            }
-        }
+        param_shapes_of("layers.", &self.input, &self.layers, &mut shapes)?;
         Ok(shapes)
     }
+}
+
+/// The parameter tensors of `layers` from `input` on, named under `prefix` (a residual block's
+/// inner layers as `layers.{i}.layers.{j}.*`).
+fn param_shapes_of(prefix: &str, input: &[usize], layers: &[LayerSpec], shapes: &mut Vec<(String, Vec<usize>)>) -> Result<(), Error> {
+    let (rows, _) = layer_rows(input, layers)?;
+    for (i, layer) in layers.iter().enumerate() {
+        let input = if i == 0 { input } else { &rows[i - 1].output };
+        if let LayerSpec::Residual { layers: inner } = layer {
+            param_shapes_of(&format!("{prefix}{i}.layers."), input, inner, shapes)?;
+            continue;
+        }
+        let (weight, units) = match *layer {
+            LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
+            LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
+            LayerSpec::BatchNorm { .. } => (vec![input[0]], input[0]),
+            _ => continue,
+        };
+        shapes.push((format!("{prefix}{i}.weight"), weight));
+        shapes.push((format!("{prefix}{i}.bias"), vec![units]));
+        if matches!(layer, LayerSpec::BatchNorm { .. }) {
+            shapes.push((format!("{prefix}{i}.running_mean"), vec![units]));
+            shapes.push((format!("{prefix}{i}.running_var"), vec![units]));
+        }
+    }
+    Ok(())
 }
 
 /// The built-in model presets for 28×28 grey digits.
@@ -299,6 +334,28 @@ mod tests {
         let cnn = preset("cnn", &[1, 28, 28], 10).unwrap().param_shapes().unwrap();
         assert_eq!(cnn[0], ("layers.0.weight".to_string(), vec![8, 1, 5, 5]));
         assert_eq!(cnn[7], ("layers.9.bias".to_string(), vec![10]));
+    }
+
+    #[test]
+    fn a_residual_block_keeps_its_shape_and_names_its_inner_weights() {
+        let spec = ModelSpec::from_json(
+            r#"{"input":[3,8,8],"layers":[{"type":"residual","layers":[{"type":"conv2d","filters":3,"kernel":3,"padding":1},{"type":"batch_norm"},{"type":"relu"}]},{"type":"flatten"},{"type":"dense","units":2}]}"#,
+        )
+        .unwrap();
+        let s = spec.summary().unwrap();
+        assert_eq!(s.layers[0].output, [3, 8, 8]);
+        assert_eq!(s.layers[0].params, 3 * 3 * 9 + 3 + 2 * 3);
+        let names: Vec<String> = spec.param_shapes().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names[..3], ["layers.0.layers.0.weight", "layers.0.layers.0.bias", "layers.0.layers.1.weight"]);
+        assert_eq!(names.last().unwrap(), "layers.2.bias");
+        let mut model = crate::nn::Model::new(&crate::backend::cpu::Cpu, spec.clone(), 1).unwrap();
+        assert_eq!(model.params().len(), names.len());
+        let shrinking = ModelSpec::from_json(r#"{"input":[3,8,8],"layers":[{"type":"residual","layers":[{"type":"conv2d","filters":3,"kernel":3}]},{"type":"flatten"},{"type":"dense","units":2}]}"#).unwrap();
+        let err = shrinking.summary().unwrap_err().to_string();
+        assert!(err.contains("layer 1 (residual): its layers turn [3, 8, 8] into [3, 6, 6]"), "{err}");
+        let inner = ModelSpec::from_json(r#"{"input":[4],"layers":[{"type":"residual","layers":[{"type":"relu"},{"type":"flatten"},{"type":"dense","units":0}]},{"type":"dense","units":2}]}"#).unwrap();
+        let err = inner.summary().unwrap_err().to_string();
+        assert!(err.contains("layer 1 (residual): inside the block, layer 3 (dense): units must be at least 1"), "{err}");
     }
 
     #[test]

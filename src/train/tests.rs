@@ -464,3 +464,19 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
     fresh.load_file_weights(&ModelFile::from_bytes(&bytes).unwrap()).unwrap();
     assert_eq!(ready(fresh.evaluate_validation()), ready(t.evaluate_validation()), "evaluation uses the saved running statistics");
 }
+
+#[test]
+fn a_model_with_residual_blocks_learns_the_spiral() {
+    let spec = ModelSpec::from_json(
+        r#"{"input":[2],"layers":[{"type":"dense","units":32},{"type":"tanh"},
+            {"type":"residual","layers":[{"type":"dense","units":32},{"type":"tanh"}]},
+            {"type":"residual","layers":[{"type":"dense","units":32},{"type":"tanh"}]},{"type":"dense","units":3}]}"#,
+    )
+    .unwrap();
+    let data = toy::generate("spiral", 900, 0.05, 1).unwrap();
+    let (train, val) = data.split(300, 2).unwrap();
+    let mut t = Trainer::new(Cpu, spec, config(0.01, 16, 40), &train, &val).unwrap();
+    run_to_end(&mut t);
+    let accuracy = ready(t.evaluate_validation()).accuracy;
+    assert!(accuracy > 0.9, "spiral validation accuracy with residual blocks {accuracy}");
+}

@@ -426,6 +426,13 @@ test('the layer editor changes, adds, moves and removes layers, and a frozen lay
   assert.deepEqual((await spec())[4], { type: 'batch_norm', momentum: 0.1 });
   await page.click('#summary button[data-layer="5"][title="Remove"]');
   await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  // A residual block fits itself to its input: x + relu(dense 16 (x)).
+  await page.selectOption('#add-layer-kind', 'residual');
+  await page.click('#add-layer');
+  await page.waitForFunction(() => /5\s*residual\s*16\s*272/.test(document.getElementById('summary').innerText));
+  assert.match(await text('#summary'), /x \+ \(dense → relu\)/);
+  await page.click('#summary button[data-layer="5"][title="Remove"]');
+  await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
   await page.selectOption('#add-layer-kind', 'dropout');
   await page.click('#add-layer');
   await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 6);
