@@ -193,14 +193,14 @@ impl<B: Backend> DeviceData<B> {
     }
 }
 
-/// Device-side sums of loss and correct predictions, and each step's squared gradient norm, read
-/// back together in one transfer.
+/// Device-side results of a chunk of steps (or evaluation batches): each batch's summed loss, the
+/// correct predictions, and each step's squared gradient norm, read back together in one transfer.
 struct Tally<B: Backend> {
-    loss: B::Tensor,
+    losses: Vec<B::Tensor>,
+    batch_sizes: Vec<usize>,
     correct: B::Tensor,
     square_norms: Vec<B::Tensor>,
     rates: Vec<f32>,
-    samples: usize,
 }
 
 /// What a [`Tally`] read back.
@@ -208,24 +208,36 @@ struct Totals {
     loss: f64,
     correct: f64,
     samples: usize,
+    /// Each batch's mean loss.
+    batch_losses: Vec<f64>,
     grad_norms: Vec<f32>,
     rates: Vec<f32>,
 }
 
 impl<B: Backend> Tally<B> {
     fn new(b: &B) -> Self {
-        Self { loss: b.zeros(&[1]), correct: b.zeros(&[1]), square_norms: Vec::new(), rates: Vec::new(), samples: 0 }
+        Self { losses: Vec::new(), batch_sizes: Vec::new(), correct: b.zeros(&[1]), square_norms: Vec::new(), rates: Vec::new() }
+    }
+
+    fn add(&mut self, b: &B, loss_sum: B::Tensor, correct: &B::Tensor, samples: usize) {
+        self.losses.push(loss_sum);
+        self.batch_sizes.push(samples);
+        b.add_assign(&mut self.correct, correct);
     }
 
     async fn take(&mut self, b: &B) -> Totals {
-        let mut parts = vec![&self.loss, &self.correct];
+        let mut parts = vec![&self.correct];
+        parts.extend(&self.losses);
         parts.extend(&self.square_norms);
         let values = b.read(&b.concat(&parts)).await;
+        let n = self.losses.len();
+        let batch_losses: Vec<f64> = values[1..=n].iter().zip(&self.batch_sizes).map(|(&l, &s)| l as f64 / s as f64).collect();
         let totals = Totals {
-            loss: values[0] as f64,
-            correct: values[1] as f64,
-            samples: self.samples,
-            grad_norms: values[2..].iter().map(|s| s.sqrt()).collect(),
+            loss: values[1..=n].iter().map(|&l| l as f64).sum(),
+            correct: values[0] as f64,
+            samples: self.batch_sizes.iter().sum(),
+            batch_losses,
+            grad_norms: values[n + 1..].iter().map(|s| s.sqrt()).collect(),
             rates: std::mem::take(&mut self.rates),
         };
         *self = Self::new(b);
@@ -519,9 +531,7 @@ impl<B: Backend> Trainer<B> {
         self.chunk.square_norms.push(square_norm);
         self.chunk.rates.push(self.lr);
         self.optimizer.update(b, self.model.params(), self.lr);
-        b.add_assign(&mut self.chunk.loss, &out.loss_sum);
-        b.add_assign(&mut self.chunk.correct, &out.correct);
-        self.chunk.samples += indices.len();
+        self.chunk.add(b, out.loss_sum, &out.correct, indices.len());
         self.cursor = end;
     }
 
@@ -532,14 +542,16 @@ impl<B: Backend> Trainer<B> {
             return Ok(vec![Event::Finished { epochs: self.epoch }]);
         }
         let started = now_ms();
+        let first_step = self.cursor.div_ceil(self.config.batch_size) + 1;
         let mut steps = 0;
         while steps < max_steps.max(1) && self.cursor < self.train.len {
             self.step();
             steps += 1;
         }
-        let Totals { loss, correct, samples, grad_norms, rates } = self.chunk.take(&self.backend).await;
-        if self.diverged(loss / samples as f64) {
-            return Err(self.divergence());
+        let Totals { loss, correct, samples, batch_losses, grad_norms, rates } = self.chunk.take(&self.backend).await;
+        // Each step on its own: one exploding step must not hide in a long chunk's mean.
+        if let Some(i) = batch_losses.iter().position(|&l| self.diverged(l)) {
+            return Err(self.divergence(first_step + i));
         }
         let elapsed_s = ((now_ms() - started) / 1e3).max(1e-6);
         self.epoch_loss += loss;
@@ -557,7 +569,7 @@ impl<B: Backend> Trainer<B> {
         if self.cursor >= self.train.len {
             let val = self.evaluate_validation().await;
             if self.diverged(val.loss as f64) {
-                return Err(self.divergence());
+                return Err(self.divergence(self.steps_per_epoch()));
             }
             let n = self.train.len as f64;
             self.epoch += 1;
@@ -571,7 +583,7 @@ impl<B: Backend> Trainer<B> {
             });
             let snapshot = self.take_snapshot().await;
             if snapshot.weights.iter().flatten().any(|w| !w.is_finite()) {
-                return Err(self.divergence());
+                return Err(self.divergence(self.steps_per_epoch()));
             }
             self.snapshot = Some(snapshot);
             if let Schedule::ReduceOnPlateau { monitor, .. } = self.config.schedule {
@@ -625,8 +637,9 @@ impl<B: Backend> Trainer<B> {
         }))
     }
 
-    fn divergence(&self) -> Error {
-        Error::Diverged { epoch: self.epoch + 1, step: self.cursor.div_ceil(self.config.batch_size), lr: self.lr }
+    /// The error of a run whose `step` (of the current epoch, from 1) blew up.
+    fn divergence(&self, step: usize) -> Error {
+        Error::Diverged { epoch: self.epoch + 1, step, lr: self.lr }
     }
 
     fn start_epoch(&mut self) {
@@ -650,8 +663,7 @@ impl<B: Backend> Trainer<B> {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
             let logits = self.model.forward(&b, b.gather_rows(x, &indices), Mode::Eval);
             let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
-            b.add_assign(&mut tally.loss, &out.loss_sum);
-            b.add_assign(&mut tally.correct, &out.correct);
+            tally.add(&b, out.loss_sum, &out.correct, indices.len());
         }
         let Totals { loss, correct, .. } = tally.take(&b).await;
         Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }
