@@ -149,7 +149,6 @@ impl GpuDevice {
 }
 
 /// One trainer on whichever backend runs it.
-#[expect(clippy::large_enum_variant, reason = "one per run, held behind an Rc")]
 enum Engine {
     Cpu(Trainer<Cpu>),
     Gpu(Trainer<Gpu>),
