@@ -49,7 +49,7 @@ pub enum Schedule {
         patience: usize,
         #[serde(default)]
         min_lr: f32,
-        #[serde(default = "default_monitor")]
+        #[serde(default)]
         monitor: Monitor,
     },
 }
@@ -71,9 +71,6 @@ fn default_factor() -> f32 {
 }
 fn default_plateau_patience() -> usize {
     2
-}
-fn default_monitor() -> Monitor {
-    Monitor::ValLoss
 }
 
 /// Where a step falls in a run.

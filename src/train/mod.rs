@@ -57,10 +57,11 @@ pub struct LayerPenalty {
     pub l2: f32,
 }
 
-/// Which validation number decides whether an epoch improved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Which validation number decides whether an epoch improved (by default the loss).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Monitor {
+    #[default]
     ValLoss,
     ValAccuracy,
 }
@@ -73,7 +74,7 @@ pub struct EarlyStopping {
     pub patience: usize,
     #[serde(default)]
     pub min_delta: f32,
-    #[serde(default = "default_monitor")]
+    #[serde(default)]
     pub monitor: Monitor,
     #[serde(default = "default_restore_best")]
     pub restore_best: bool,
@@ -87,10 +88,6 @@ impl Monitor {
             Monitor::ValAccuracy => -val.accuracy,
         }
     }
-}
-
-fn default_monitor() -> Monitor {
-    Monitor::ValLoss
 }
 
 fn default_restore_best() -> bool {
