@@ -152,8 +152,15 @@ pub struct Curve {
 }
 
 /// Scores with their labels sorted by decreasing score, and the true- and false-positive counts
-/// at each distinct score (scikit-learn's `_binary_clf_curve`).
-fn ranked_counts(scores: &[f64], positive: &[bool]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+/// at each distinct score (scikit-learn's `_binary_clf_curve`): what both curves are drawn from, so
+/// the scores are sorted once for the two.
+struct Ranked {
+    tps: Vec<f64>,
+    fps: Vec<f64>,
+    thresholds: Vec<f64>,
+}
+
+fn ranked_counts(scores: &[f64], positive: &[bool]) -> Ranked {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut tps, mut fps, mut thresholds) = (Vec::new(), Vec::new(), Vec::new());
@@ -170,13 +177,13 @@ fn ranked_counts(scores: &[f64], positive: &[bool]) -> (Vec<f64>, Vec<f64>, Vec<
             thresholds.push(scores[j]);
         }
     }
-    (tps, fps, thresholds)
+    Ranked { tps, fps, thresholds }
 }
 
 /// The ROC curve of `scores` for the `positive` samples (every threshold kept, starting at (0, 0)
 /// with an infinite threshold) and the area under it; `None` without both classes.
-pub fn roc(scores: &[f64], positive: &[bool]) -> Option<Curve> {
-    let (tps, fps, thresholds) = ranked_counts(scores, positive);
+fn roc(ranked: &Ranked) -> Option<Curve> {
+    let Ranked { tps, fps, thresholds } = ranked;
     let (p, n) = (*tps.last()?, *fps.last()?);
     if p == 0.0 || n == 0.0 {
         return None;
@@ -184,23 +191,23 @@ pub fn roc(scores: &[f64], positive: &[bool]) -> Option<Curve> {
     let x: Vec<f64> = std::iter::once(0.0).chain(fps.iter().map(|f| f / n)).collect();
     let y: Vec<f64> = std::iter::once(0.0).chain(tps.iter().map(|t| t / p)).collect();
     let area = x.windows(2).zip(y.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0).sum();
-    Some(Curve { x, y, thresholds: std::iter::once(f64::INFINITY).chain(thresholds).collect(), area })
+    Some(Curve { x, y, thresholds: std::iter::once(f64::INFINITY).chain(thresholds.iter().copied()).collect(), area })
 }
 
 /// The precision-recall curve (recall falling to 0, where precision is 1, as scikit-learn orders
 /// it) and the average precision Σ (Rₙ − Rₙ₋₁)·Pₙ; `None` without positives.
-pub fn precision_recall(scores: &[f64], positive: &[bool]) -> Option<Curve> {
-    let (tps, fps, thresholds) = ranked_counts(scores, positive);
+fn precision_recall(ranked: &Ranked) -> Option<Curve> {
+    let Ranked { tps, fps, thresholds } = ranked;
     let p = *tps.last()?;
     if p == 0.0 {
         return None;
     }
-    let precision: Vec<f64> = tps.iter().zip(&fps).map(|(t, f)| ratio(*t, t + f)).collect();
+    let precision: Vec<f64> = tps.iter().zip(fps).map(|(t, f)| ratio(*t, t + f)).collect();
     let recall: Vec<f64> = tps.iter().map(|t| t / p).collect();
     let area = (0..recall.len()).map(|i| (recall[i] - if i == 0 { 0.0 } else { recall[i - 1] }) * precision[i]).sum();
     let x = recall.iter().rev().copied().chain([0.0]).collect();
     let y = precision.iter().rev().copied().chain([1.0]).collect();
-    Some(Curve { x, y, thresholds: thresholds.into_iter().rev().collect(), area })
+    Some(Curve { x, y, thresholds: thresholds.iter().rev().copied().collect(), area })
 }
 
 /// Ranking quality: one-vs-rest ROC and precision-recall curves per class (`None` for a class
@@ -217,21 +224,28 @@ pub struct Ranking {
 }
 
 pub fn ranking(probs: &[f32], labels: &[u32], classes: usize) -> Ranking {
-    let score = |k: usize| -> Vec<f64> { probs.chunks_exact(classes).map(|row| row[k] as f64).collect() };
-    let positive = |k: usize| -> Vec<bool> { labels.iter().map(|&l| l as usize == k).collect() };
-    let roc: Vec<Option<Curve>> = (0..classes).map(|k| roc(&score(k), &positive(k))).collect();
-    let pr: Vec<Option<Curve>> = (0..classes).map(|k| precision_recall(&score(k), &positive(k))).collect();
+    let ranked: Vec<Ranked> = (0..classes)
+        .map(|k| {
+            let score: Vec<f64> = probs.chunks_exact(classes).map(|row| row[k] as f64).collect();
+            let positive: Vec<bool> = labels.iter().map(|&l| l as usize == k).collect();
+            ranked_counts(&score, &positive)
+        })
+        .collect();
+    let roc: Vec<Option<Curve>> = ranked.iter().map(roc).collect();
+    let pr: Vec<Option<Curve>> = ranked.iter().map(precision_recall).collect();
     let macro_area = |curves: &[Option<Curve>]| {
         let areas: Vec<f64> = curves.iter().flatten().map(|c| c.area).collect();
         areas.iter().sum::<f64>() / areas.len() as f64
     };
     let all_scores: Vec<f64> = probs.iter().map(|&p| p as f64).collect();
     let all_positive: Vec<bool> = labels.iter().flat_map(|&l| (0..classes).map(move |k| l as usize == k)).collect();
-    let area = |c: Option<Curve>| c.map_or(f64::NAN, |c| c.area);
-    let (roc_auc_macro, average_precision_macro) = if classes == 2 { (area(roc[1].clone()), area(pr[1].clone())) } else { (macro_area(&roc), macro_area(&pr)) };
+    let all = ranked_counts(&all_scores, &all_positive);
+    let area = |c: Option<&Curve>| c.map_or(f64::NAN, |c| c.area);
+    let (roc_auc_macro, average_precision_macro) =
+        if classes == 2 { (area(roc[1].as_ref()), area(pr[1].as_ref())) } else { (macro_area(&roc), macro_area(&pr)) };
     Ranking {
-        roc_auc_micro: area(self::roc(&all_scores, &all_positive)),
-        average_precision_micro: area(precision_recall(&all_scores, &all_positive)),
+        roc_auc_micro: area(self::roc(&all).as_ref()),
+        average_precision_micro: area(precision_recall(&all).as_ref()),
         roc_auc_macro,
         average_precision_macro,
         roc,
