@@ -218,9 +218,19 @@ struct Run {
     /// The pretrained model a transfer run started from, taken again if the run restarts on the CPU
     /// before its first snapshot.
     start_from: Option<ModelFile>,
+    /// The held-out probabilities of the current weights, shared by the report and the gallery;
+    /// cleared whenever the weights change.
+    probabilities: Option<Vec<f32>>,
 }
 
 impl Run {
+    async fn validation_probabilities(&mut self) -> Vec<f32> {
+        if self.probabilities.is_none() {
+            self.probabilities = Some(self.engine.validation_probabilities().await);
+        }
+        self.probabilities.clone().expect("just computed")
+    }
+
     /// The same run on the CPU, from the GPU run's last epoch snapshot (or from the start).
     fn fall_back_to_cpu(&mut self) -> Result<(), Error> {
         let snapshot = match &self.engine {
@@ -269,7 +279,7 @@ impl Training {
             Some(g) => Engine::Gpu(Trainer::new(g, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
             None => Engine::Cpu(Trainer::new(Cpu, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
         };
-        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val, start_from: None })) })
+        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val, start_from: None, probabilities: None })) })
     }
 
     /// "CPU", or "GPU (adapter name)".
@@ -299,6 +309,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            run.probabilities = None;
             match run.engine.run(max_steps).await {
                 Ok(events) => Ok(to_js(&events)?),
                 Err(e) if run.engine.lost_gpu() || matches!(e, Error::NoGpu(_)) => {
@@ -345,6 +356,7 @@ impl Training {
         let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
         let taken = run.engine.transfer_from(&file).map_err(js_error)?;
         run.start_from = Some(file);
+        run.probabilities = None;
         Ok(taken.into_iter().map(|l| l as u32).collect())
     }
 
@@ -356,6 +368,7 @@ impl Training {
         if file.classes != run.train.classes {
             return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
         }
+        run.probabilities = None;
         run.engine.load_file_weights(&file).map_err(js_error)
     }
 
@@ -366,7 +379,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.engine.validation_probabilities().await;
+            let probs = run.validation_probabilities().await;
             let report = crate::metrics::report(&probs, &run.val.labels, run.val.classes.len(), threshold).map_err(js_error)?;
             Ok(to_js(&report)?)
         })
@@ -380,7 +393,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.engine.validation_probabilities().await;
+            let probs = run.validation_probabilities().await;
             let cell = true_class.zip(predicted);
             let found = crate::metrics::examples(&probs, &run.val.labels, run.val.classes.len(), threshold, cell, limit).map_err(js_error)?;
             let width = run.val.sample_width();
