@@ -30,6 +30,18 @@ after(async () => {
 
 const text = (selector) => page.locator(selector).innerText();
 
+/** Picks a data set and waits until the page describes it as `info` says. */
+async function chooseDataset(name, info) {
+  await page.selectOption('#dataset', name);
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('dataset-info').textContent), info.source);
+}
+
+/** Where the tests that borrow another data set leave the page: the spiral, 60 epochs. */
+async function backToTheSpiral() {
+  await chooseDataset('spiral', /3 classes/);
+  await page.fill('#epochs', '60');
+}
+
 test('the page opens on the built-in digits with the CNN preset and its summary', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#summary tr').length > 5);
   assert.match(await text('#dataset-info'), /10,000 samples of 1 × 28 × 28, 10 classes/);
@@ -214,8 +226,7 @@ test('the CNN preset trains on WebGPU, and carries on on the CPU when the GPU is
 });
 
 test('a toy set trains an MLP and shows its decision regions', async () => {
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /1,000 samples of 2, 3 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('spiral', /1,000 samples of 2, 3 classes/);
   await page.waitForFunction(() => document.getElementById('preset').value === 'toy');
   await page.fill('#epochs', '60');
   await page.click('#train');
@@ -235,8 +246,7 @@ test('a toy set trains an MLP and shows its decision regions', async () => {
 });
 
 test('every optimiser in the menu trains the circle set, and a heavy L2 penalty makes it underfit', async () => {
-  await page.selectOption('#dataset', 'circle');
-  await page.waitForFunction(() => /1,000 samples of 2, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('circle', /1,000 samples of 2, 2 classes/);
   await page.fill('#epochs', '30');
   const options = await page.locator('#optimizer option').evaluateAll((os) => os.map((o) => o.value));
   assert.deepEqual(options, ['adam', 'adamw', 'rmsprop', 'momentum', 'nesterov', 'sgd']);
@@ -260,9 +270,7 @@ test('every optimiser in the menu trains the circle set, and a heavy L2 penalty 
   await page.click('#train');
   await page.waitForFunction(() => /L1 and L2 penalties must be numbers ≥ 0/.test(document.getElementById('notice').textContent));
   await page.fill('#l2', '0');
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
-  await page.fill('#epochs', '60');
+  await backToTheSpiral();
 });
 
 test('early stopping ends a run where the validation loss stops improving and restores the best epoch', async () => {
@@ -281,8 +289,7 @@ test('early stopping ends a run where the validation loss stops improving and re
 });
 
 test('the learning-rate schedule is drawn before training and followed step by step, with the gradient norm of every step', async () => {
-  await page.selectOption('#dataset', 'circle');
-  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('circle', /2 classes/);
   await page.fill('#epochs', '8');
   await page.selectOption('#schedule', 'step');
   await page.fill('#schedule-every', '2');
@@ -330,16 +337,13 @@ test('the learning-rate schedule is drawn before training and followed step by s
   await page.fill('#clip-norm', '0');
   await page.fill('#schedule-gamma', '0.5');
   await page.selectOption('#schedule', 'constant');
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
-  await page.fill('#epochs', '60');
+  await backToTheSpiral();
 });
 
 test('a trained model saves to the browser and to a file, and reloads with the same predictions', async () => {
   const points = Array.from({ length: 40 }, (_, i) => [Math.cos(i) * (i / 40), Math.sin(i) * (i / 30)]).flat();
   const predict = () => page.evaluate(async (features) => Array.from((await globalThis.whetstone.engine.request('predict', { features })).probs), points);
-  await page.selectOption('#dataset', 'circle');
-  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('circle', /2 classes/);
   await page.fill('#epochs', '10');
   await page.click('#train');
   await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
@@ -387,8 +391,7 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   await page.setInputFiles('#model-file', damaged);
   await page.waitForFunction(() => /Could not load “damaged.safetensors”: this is not a readable Whetstone model file/.test(document.getElementById('notice').textContent));
   assert.deepEqual(await predict(), trained);
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('spiral', /3 classes/);
   await page.setInputFiles('#model-file', file);
   await page.waitForFunction(() => /Could not load “circle.safetensors”: the last layer outputs 2 values but the data has 3 classes/.test(document.getElementById('notice').textContent));
   await page.click('#saved-models li button:text("Delete")');
@@ -405,8 +408,7 @@ function tensors(bytes) {
 }
 
 test('the layer editor changes, adds, moves and removes layers, and a frozen layer keeps its weights', async () => {
-  await page.selectOption('#dataset', 'circle');
-  await page.waitForFunction(() => /2 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('circle', /2 classes/);
   await page.selectOption('#preset', 'mlp');
   await page.selectOption('#preset', 'toy');
   await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
@@ -477,14 +479,11 @@ test('the layer editor changes, adds, moves and removes layers, and a frozen lay
   await page.selectOption('#preset', 'toy');
   await page.waitForFunction(() => document.querySelectorAll('#summary input[data-field="frozen"]:checked').length === 0);
   await page.fill('#lr', '0.02');
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
-  await page.fill('#epochs', '60');
+  await backToTheSpiral();
 });
 
 test('starting from the pretrained CNN learns digits 5–9 from 50 samples better than random weights, side by side', async () => {
-  await page.selectOption('#dataset', 'digits-5-9');
-  await page.waitForFunction(() => /samples of 1 × 28 × 28, 5 classes/.test(document.getElementById('dataset-info').textContent));
+  await chooseDataset('digits-5-9', /samples of 1 × 28 × 28, 5 classes/);
   assert.deepEqual([await page.inputValue('#samples'), await page.inputValue('#heldout'), await page.inputValue('#epochs')], ['1050', '1000', '6']);
   await page.selectOption('#start-from', 'random');
   await page.click('#train');
@@ -503,9 +502,7 @@ test('starting from the pretrained CNN learns digits 5–9 from 50 samples bette
   assert.match(await page.evaluate(() => globalThis.whetstone.charts.acc.reference.label), /^previous run \(random weights\)/);
   await page.screenshot({ path: join(shots, 'playground-transfer.png'), fullPage: true });
   await page.selectOption('#start-from', 'random');
-  await page.selectOption('#dataset', 'spiral');
-  await page.waitForFunction(() => /3 classes/.test(document.getElementById('dataset-info').textContent));
-  await page.fill('#epochs', '60');
+  await backToTheSpiral();
 });
 
 test('reloading keeps the settings', async () => {
