@@ -163,6 +163,38 @@ pub trait Backend: Clone + 'static {
     /// device scalars read back in one transfer.
     fn concat(&self, parts: &[&Self::Tensor]) -> Self::Tensor;
 
+    /// `[a, b, ...]` → `[b, a, ...]`: the first two axes swapped, as a batch of sequences
+    /// `[n, steps, features]` turns time-major and back.
+    fn swap_leading(&self, x: &Self::Tensor) -> Self::Tensor;
+
+    /// One LSTM step, gates in ONNX's order (input, output, forget, cell): with `z = xw[t] + hw`,
+    /// `i, o, f = σ(z)`, `g = tanh(z_c)`, `c = f·c_prev + i·g` and `h = o·tanh(c)`.
+    /// # Shapes
+    /// `xw` `[steps, n, 4H]` (every step's input projection with its bias), `hw` `[n, 4H]`
+    /// (`h_prev · W_h`), `c_prev` `[n, H]` → `(h, c, gates)`: `[n, H]`, `[n, H]` and the activated
+    /// gates `[n, 4H]` that [`Backend::lstm_step_backward`] needs.
+    fn lstm_step(&self, xw: &Self::Tensor, t: usize, hw: &Self::Tensor, c_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+    /// `(dz, dc_prev)` of [`Backend::lstm_step`], given the gradients `dh` and `dc` that reach this
+    /// step's `h` and `c`: `dz` `[n, 4H]` is the gradient of the gates' pre-activations.
+    fn lstm_step_backward(&self, dh: &Self::Tensor, dc: &Self::Tensor, gates: &Self::Tensor, c_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
+    /// One GRU step, gates in ONNX's order (update, reset, hidden) with the reset applied after the
+    /// recurrent product (ONNX `linear_before_reset`, as PyTorch and cuDNN do): `z, r = σ(xw[t] + hw)`,
+    /// `n = tanh(xw[t]_h + r·hw_h)`, `h = (1 − z)·n + z·h_prev`.
+    /// # Shapes
+    /// `xw` `[steps, n, 3H]`, `hw` `[n, 3H]` (`h_prev · W_h + b_h`), `h_prev` `[n, H]` → `(h, gates)`:
+    /// `[n, H]` and the activated `z, r, n` `[n, 3H]`.
+    fn gru_step(&self, xw: &Self::Tensor, t: usize, hw: &Self::Tensor, h_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
+    /// `(dxw, dhw, dh_prev)` of [`Backend::gru_step`] given `dh`: the gradients of this step's input
+    /// projection and of `hw` (`[n, 3H]` each), and the part of `dL/dh_prev` that flows through
+    /// `z·h_prev` (the rest flows through `hw`).
+    fn gru_step_backward(
+        &self,
+        dh: &Self::Tensor,
+        gates: &Self::Tensor,
+        hw: &Self::Tensor,
+        h_prev: &Self::Tensor,
+    ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.

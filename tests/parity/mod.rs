@@ -16,6 +16,7 @@ macro_rules! parity_cases {
             optimiser_updates,
             gradient_clipping_and_concat,
             batch_norm_and_its_gradients,
+            recurrent_steps_and_their_gradients,
         );
     };
 }
@@ -240,5 +241,41 @@ pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {
         p.assert_close("batch norm dgamma", &dgc, &dgg, 1e-4).await;
         p.assert_close("batch norm dbeta", &dbc, &dbg, 1e-4).await;
         p.assert_close("lerp", &Cpu.lerp(&gc, &bc, 0.1), &p.gpu.lerp(&gg, &bg, 0.1), 1e-6).await;
+    }
+}
+
+pub async fn recurrent_steps_and_their_gradients(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // 37 rows of 13 units: neither a multiple of a workgroup nor of a gate block.
+    let (steps, n, units) = (3, 37, 13);
+    let (xc, xg) = p.random(&[n, steps, 5], 1);
+    p.assert_close("swap leading axes", &Cpu.swap_leading(&xc), &p.gpu.swap_leading(&xg), 0.0).await;
+    p.assert_close("swap back", &Cpu.swap_leading(&Cpu.swap_leading(&xc)), &p.gpu.swap_leading(&p.gpu.swap_leading(&xg)), 0.0).await;
+    let (sc, sg) = p.random(&[n, units], 2);
+    let (dhc, dhg) = p.random(&[n, units], 3);
+    for (gates, seed) in [(4, 10), (3, 20)] {
+        let (xwc, xwg) = p.random(&[steps, n, gates * units], seed);
+        let (hwc, hwg) = p.random(&[n, gates * units], seed + 1);
+        for t in [0, steps - 1] {
+            if gates == 4 {
+                let ((hc, cc, gc), (hg, cg, gg)) = (Cpu.lstm_step(&xwc, t, &hwc, &sc), p.gpu.lstm_step(&xwg, t, &hwg, &sg));
+                p.assert_close("lstm h", &hc, &hg, 1e-5).await;
+                p.assert_close("lstm c", &cc, &cg, 1e-5).await;
+                p.assert_close("lstm gates", &gc, &gg, 1e-5).await;
+                let (dcc, dcg) = p.random(&[n, units], 4);
+                let ((dzc, dpc), (dzg, dpg)) = (Cpu.lstm_step_backward(&dhc, &dcc, &gc, &sc), p.gpu.lstm_step_backward(&dhg, &dcg, &gg, &sg));
+                p.assert_close("lstm dz", &dzc, &dzg, 1e-5).await;
+                p.assert_close("lstm dc_prev", &dpc, &dpg, 1e-5).await;
+            } else {
+                let ((hc, gc), (hg, gg)) = (Cpu.gru_step(&xwc, t, &hwc, &sc), p.gpu.gru_step(&xwg, t, &hwg, &sg));
+                p.assert_close("gru h", &hc, &hg, 1e-5).await;
+                p.assert_close("gru gates", &gc, &gg, 1e-5).await;
+                let (xc, hc, pc) = Cpu.gru_step_backward(&dhc, &gc, &hwc, &sc);
+                let (xg, hg, pg) = p.gpu.gru_step_backward(&dhg, &gg, &hwg, &sg);
+                p.assert_close("gru dxw", &xc, &xg, 1e-5).await;
+                p.assert_close("gru dhw", &hc, &hg, 1e-5).await;
+                p.assert_close("gru dh_prev", &pc, &pg, 1e-5).await;
+            }
+        }
     }
 }

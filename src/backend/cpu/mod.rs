@@ -3,6 +3,7 @@
 mod conv;
 mod matmul;
 mod pool;
+mod recurrent;
 
 pub use matmul::gemm_into;
 
@@ -353,6 +354,46 @@ impl Backend for Cpu {
         tensor(&[values.len()], values)
     }
 
+    fn swap_leading(&self, x: &CpuTensor) -> CpuTensor {
+        let shape = x.shape();
+        assert!(shape.len() >= 2, "swap_leading needs two leading axes, got {shape:?}");
+        let (a, b, inner) = (shape[0], shape[1], shape[2..].iter().product::<usize>());
+        let v = data(x);
+        let mut out = Vec::with_capacity(v.len());
+        for j in 0..b {
+            for i in 0..a {
+                out.extend_from_slice(&v[(i * b + j) * inner..(i * b + j + 1) * inner]);
+            }
+        }
+        let mut swapped = shape.to_vec();
+        swapped.swap(0, 1);
+        tensor(&swapped, out)
+    }
+
+    fn lstm_step(&self, xw: &CpuTensor, t: usize, hw: &CpuTensor, c_prev: &CpuTensor) -> (CpuTensor, CpuTensor, CpuTensor) {
+        let (step, units) = recurrent_step(xw, t, hw, c_prev, 4);
+        let (h, c, gates) = recurrent::lstm_step(step, data(hw), data(c_prev), units);
+        (tensor(c_prev.shape(), h), tensor(c_prev.shape(), c), tensor(hw.shape(), gates))
+    }
+
+    fn lstm_step_backward(&self, dh: &CpuTensor, dc: &CpuTensor, gates: &CpuTensor, c_prev: &CpuTensor) -> (CpuTensor, CpuTensor) {
+        let units = c_prev.shape()[1];
+        let (dz, dc_prev) = recurrent::lstm_step_backward(data(dh), data(dc), data(gates), data(c_prev), units);
+        (tensor(gates.shape(), dz), tensor(c_prev.shape(), dc_prev))
+    }
+
+    fn gru_step(&self, xw: &CpuTensor, t: usize, hw: &CpuTensor, h_prev: &CpuTensor) -> (CpuTensor, CpuTensor) {
+        let (step, units) = recurrent_step(xw, t, hw, h_prev, 3);
+        let (h, gates) = recurrent::gru_step(step, data(hw), data(h_prev), units);
+        (tensor(h_prev.shape(), h), tensor(hw.shape(), gates))
+    }
+
+    fn gru_step_backward(&self, dh: &CpuTensor, gates: &CpuTensor, hw: &CpuTensor, h_prev: &CpuTensor) -> (CpuTensor, CpuTensor, CpuTensor) {
+        let units = h_prev.shape()[1];
+        let (dxw, dhw, dh_prev) = recurrent::gru_step_backward(data(dh), data(gates), data(hw), data(h_prev), units);
+        (tensor(gates.shape(), dxw), tensor(gates.shape(), dhw), tensor(h_prev.shape(), dh_prev))
+    }
+
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }
@@ -382,6 +423,16 @@ impl Backend for Cpu {
             *p -= lr * g / (v.sqrt() + eps);
         }
     }
+}
+
+/// Step `t` of `xw` `[steps, n, gates·H]` and `H`, after checking the shapes of a recurrent step
+/// whose state is `state` `[n, H]` and recurrent projection `hw` `[n, gates·H]`.
+fn recurrent_step<'a>(xw: &'a CpuTensor, t: usize, hw: &CpuTensor, state: &CpuTensor, gates: usize) -> (&'a [f32], usize) {
+    let (n, units) = (state.shape()[0], state.shape()[1]);
+    assert_eq!(hw.shape(), [n, gates * units], "recurrent projection shape");
+    assert!(xw.shape().len() == 3 && xw.shape()[1..] == [n, gates * units] && t < xw.shape()[0], "input projections {:?} at step {t}", xw.shape());
+    let width = n * gates * units;
+    (&data(xw)[t * width..(t + 1) * width], units)
 }
 
 /// Replaces `row` by its softmax; returns the row's maximum and `Σ exp(z − max)`.

@@ -61,6 +61,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "softmax",
             "clamp_values",
             "copy_into",
+            "swap_leading",
         ],
     ),
     ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward"]),
@@ -69,6 +70,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     ("update", include_str!("shaders/update.wgsl"), &["add_assign", "add_square_sum", "sgd", "momentum", "adam", "rmsprop"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy"]),
     ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
+    ("recurrent", include_str!("shaders/recurrent.wgsl"), &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"]),
 ];
 
 /// Bytes of parameters one submission can carry before it is flushed early.

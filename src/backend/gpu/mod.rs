@@ -213,6 +213,14 @@ impl Gpu {
         [u(shape[0]), u(shape[1]), u(shape[2..].iter().product()), eps.to_bits()]
     }
 
+    /// `[n, H, offset of step t]` of a recurrent step, after checking its shapes as the CPU does.
+    fn step_params(xw: &GpuTensor, t: usize, hw: &GpuTensor, state: &GpuTensor, gates: usize) -> [u32; 3] {
+        let (n, units) = (state.shape[0], state.shape[1]);
+        assert_eq!(hw.shape, [n, gates * units], "recurrent projection shape");
+        assert!(xw.shape.len() == 3 && xw.shape[1..] == [n, gates * units] && t < xw.shape[0], "input projections {:?} at step {t}", xw.shape);
+        [u(n), u(units), u(t * n * gates * units)]
+    }
+
     fn sum_all(&self, x: &GpuTensor) -> GpuTensor {
         let out = self.empty(&[1]);
         self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1, 1));
@@ -469,6 +477,44 @@ impl Backend for Gpu {
             offset += t.len();
         }
         out
+    }
+
+    fn swap_leading(&self, x: &GpuTensor) -> GpuTensor {
+        assert!(x.shape.len() >= 2, "swap_leading needs two leading axes, got {:?}", x.shape);
+        let mut shape = x.shape.clone();
+        shape.swap(0, 1);
+        let inner: usize = x.shape[2..].iter().product();
+        self.map("swap_leading", &[u(x.shape[0]), u(x.shape[1]), u(inner)], &[x], &shape, count(&shape))
+    }
+
+    fn lstm_step(&self, xw: &GpuTensor, t: usize, hw: &GpuTensor, c_prev: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
+        let p = Self::step_params(xw, t, hw, c_prev, 4);
+        let (h, c, gates) = (self.empty(&c_prev.shape), self.empty(&c_prev.shape), self.empty(&hw.shape));
+        let slots = [xw.buffer(), hw.buffer(), c_prev.buffer(), hw.buffer(), h.buffer(), c.buffer(), gates.buffer()];
+        self.ctx.dispatch("lstm_step", &p, &slots, Launch::Threads(count(&c_prev.shape)));
+        (h, c, gates)
+    }
+
+    fn lstm_step_backward(&self, dh: &GpuTensor, dc: &GpuTensor, gates: &GpuTensor, c_prev: &GpuTensor) -> (GpuTensor, GpuTensor) {
+        let (dz, dc_prev, scratch) = (self.empty(&gates.shape), self.empty(&c_prev.shape), self.empty(&[1]));
+        let slots = [dh.buffer(), dc.buffer(), gates.buffer(), c_prev.buffer(), dz.buffer(), dc_prev.buffer(), scratch.buffer()];
+        self.ctx.dispatch("lstm_step_backward", &[u(c_prev.shape[0]), u(c_prev.shape[1])], &slots, Launch::Threads(count(&c_prev.shape)));
+        (dz, dc_prev)
+    }
+
+    fn gru_step(&self, xw: &GpuTensor, t: usize, hw: &GpuTensor, h_prev: &GpuTensor) -> (GpuTensor, GpuTensor) {
+        let p = Self::step_params(xw, t, hw, h_prev, 3);
+        let (h, gates, scratch) = (self.empty(&h_prev.shape), self.empty(&hw.shape), self.empty(&[1]));
+        let slots = [xw.buffer(), hw.buffer(), h_prev.buffer(), hw.buffer(), h.buffer(), gates.buffer(), scratch.buffer()];
+        self.ctx.dispatch("gru_step", &p, &slots, Launch::Threads(count(&h_prev.shape)));
+        (h, gates)
+    }
+
+    fn gru_step_backward(&self, dh: &GpuTensor, gates: &GpuTensor, hw: &GpuTensor, h_prev: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
+        let (dxw, dhw, dh_prev) = (self.empty(&gates.shape), self.empty(&gates.shape), self.empty(&h_prev.shape));
+        let slots = [dh.buffer(), gates.buffer(), hw.buffer(), h_prev.buffer(), dxw.buffer(), dhw.buffer(), dh_prev.buffer()];
+        self.ctx.dispatch("gru_step_backward", &[u(h_prev.shape[0]), u(h_prev.shape[1])], &slots, Launch::Threads(count(&h_prev.shape)));
+        (dxw, dhw, dh_prev)
     }
 
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {

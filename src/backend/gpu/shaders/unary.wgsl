@@ -27,6 +27,16 @@ fn clamp_values(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) g
     if (i < pu(0u)) { out[i] = clamp(x[i], -pf(1u), pf(1u)); }
 }
 
+// x [a, b, inner] → out [b, a, inner]. params: a, b, inner
+@compute @workgroup_size(256)
+fn swap_leading(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    let inner = pu(2u);
+    if (i >= pu(0u) * pu(1u) * inner) { return; }
+    let row = i / inner;
+    out[i] = x[((row % pu(0u)) * pu(1u) + row / pu(0u)) * inner + i % inner];
+}
+
 // out[offset + i] = x[i]: one part of a concatenation. params: len, offset
 @compute @workgroup_size(256)
 fn copy_into(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
