@@ -7,10 +7,12 @@
 use crate::error::Error;
 use crate::model_file::NamedTensor;
 use crate::nn::{LayerSpec, ModelSpec};
+use std::collections::{HashMap, HashSet};
 
 const OPSET: i64 = 13;
 const IR_VERSION: i64 = 8;
 const FLOAT: i64 = 1;
+const INT64: i64 = 7;
 
 /// A protobuf message under construction.
 #[derive(Default)]
@@ -80,11 +82,19 @@ fn attribute(name: &str, value: Attr) -> Message {
 }
 
 fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<(&str, Attr)>) -> Message {
+    node_with_outputs(op, name, inputs, &[output], attrs)
+}
+
+/// A node with several outputs; an empty name leaves an optional output unused.
+fn node_with_outputs(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<(&str, Attr)>) -> Message {
     let mut n = Message::default();
     for i in inputs {
         n.text(1, i);
     }
-    n.text(2, output).text(3, name).text(4, op);
+    for o in outputs {
+        n.text(2, o);
+    }
+    n.text(3, name).text(4, op);
     for (key, value) in attrs {
         n.message(5, &attribute(key, value));
     }
@@ -92,12 +102,22 @@ fn node(op: &str, name: &str, inputs: &[&str], output: &str, attrs: Vec<(&str, A
 }
 
 fn initializer(t: &NamedTensor) -> Message {
+    let raw: Vec<u8> = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tensor_proto(&t.name, &t.shape, FLOAT, &raw)
+}
+
+/// A constant 1-D int64 tensor (shapes and axes, which opset 13 takes as inputs).
+fn int64_initializer(name: &str, values: &[i64]) -> Message {
+    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tensor_proto(name, &[values.len()], INT64, &raw)
+}
+
+fn tensor_proto(name: &str, dims: &[usize], data_type: i64, raw: &[u8]) -> Message {
     let mut m = Message::default();
-    for &d in &t.shape {
+    for &d in dims {
         m.int(1, d as i64);
     }
-    let raw: Vec<u8> = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    m.int(2, FLOAT).text(8, &t.name).bytes(9, &raw);
+    m.int(2, data_type).text(8, name).bytes(9, raw);
     m
 }
 
@@ -121,9 +141,53 @@ fn value_info(name: &str, dims: &[usize]) -> Message {
     v
 }
 
+/// The graph under construction, with the model's weights by name.
+struct Graph<'a> {
+    message: Message,
+    weights: HashMap<&'a str, &'a NamedTensor>,
+    /// Weights stored in another layout (the recurrent layers'), not as they are.
+    converted: HashSet<String>,
+}
+
+impl Graph<'_> {
+    fn weight(&self, name: &str) -> &NamedTensor {
+        self.weights.get(name).unwrap_or_else(|| panic!("export checked that {name} is present"))
+    }
+
+    /// ONNX's W, R and B of a recurrent layer from Whetstone's `weight` `[F, G·H]`,
+    /// `recurrent_weight` `[H, G·H]`, `bias` and (GRU) `recurrent_bias`: the matrices transposed to
+    /// `[1, G·H, F]` and `[1, G·H, H]`, the biases side by side as `[1, 2·G·H]`. The gate order is
+    /// already ONNX's.
+    fn recurrent_initializers(&mut self, name: &str) -> [String; 3] {
+        let transposed = |t: &NamedTensor, onnx: &str| {
+            let (rows, cols) = (t.shape[0], t.shape[1]);
+            let values = (0..cols).flat_map(|c| (0..rows).map(move |r| t.values[r * cols + c])).collect();
+            NamedTensor { name: onnx.to_string(), shape: vec![1, cols, rows], values }
+        };
+        let w = transposed(self.weight(&format!("{name}.weight")), &format!("{name}.W"));
+        let r = transposed(self.weight(&format!("{name}.recurrent_weight")), &format!("{name}.R"));
+        let bias = self.weight(&format!("{name}.bias"));
+        let width = bias.values.len();
+        let recurrent_bias = self.weights.get(format!("{name}.recurrent_bias").as_str()).map_or(vec![0.0; width], |t| t.values.clone());
+        let b = NamedTensor { name: format!("{name}.B"), shape: vec![1, 2 * width], values: [bias.values.clone(), recurrent_bias].concat() };
+        for suffix in ["weight", "recurrent_weight", "bias", "recurrent_bias"] {
+            self.converted.insert(format!("{name}.{suffix}"));
+        }
+        for t in [&w, &r, &b] {
+            self.message.message(5, &initializer(t));
+        }
+        [w.name, r.name, b.name]
+    }
+
+    fn constant(&mut self, name: &str, values: &[i64]) -> String {
+        self.message.message(5, &int64_initializer(name, values));
+        name.to_string()
+    }
+}
+
 /// Appends one node per layer of `layers` (named under `prefix`, as the weights are) to `graph`,
 /// starting from the value `input`; returns the name of the last output.
-fn emit(graph: &mut Message, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
+fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
     let mut current = input;
     for (i, layer) in layers.iter().enumerate() {
         let name = format!("{prefix}{i}");
@@ -142,6 +206,35 @@ fn emit(graph: &mut Message, prefix: &str, input: String, layers: &[LayerSpec]) 
                 node(op, &name, &[&current], &out, vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s]))])
             }
             LayerSpec::Flatten => node("Flatten", &name, &[&current], &out, vec![("axis", Attr::Int(1))]),
+            LayerSpec::Reshape { ref shape } => {
+                // 0 keeps the batch size.
+                let target: Vec<i64> = std::iter::once(0).chain(shape.iter().map(|&d| d as i64)).collect();
+                let target = graph.constant(&format!("{name}.shape"), &target);
+                node("Reshape", &name, &[&current, &target], &out, vec![])
+            }
+            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+                // ONNX reads [steps, batch, features] and gives Y [steps, 1, batch, H] and Y_h [1, batch, H].
+                let time_major = format!("{name}.time_major");
+                graph
+                    .message
+                    .message(1, &node("Transpose", &format!("{name}.to_time_major"), &[&current], &time_major, vec![("perm", Attr::Ints(vec![1, 0, 2]))]));
+                let [w, r, b] = graph.recurrent_initializers(&name);
+                let (op, mut attrs) =
+                    if matches!(layer, LayerSpec::Lstm { .. }) { ("LSTM", vec![]) } else { ("GRU", vec![("linear_before_reset", Attr::Int(1))]) };
+                attrs.push(("hidden_size", Attr::Int(units as i64)));
+                let (sequence, last) = (format!("{name}.sequence"), format!("{name}.last"));
+                let outputs = if return_sequences { [sequence.as_str(), ""] } else { ["", last.as_str()] };
+                graph.message.message(1, &node_with_outputs(op, &format!("{name}.cell"), &[&time_major, &w, &r, &b], &outputs, attrs));
+                if return_sequences {
+                    let axes = graph.constant(&format!("{name}.direction_axis"), &[1]);
+                    let squeezed = format!("{name}.squeezed");
+                    graph.message.message(1, &node("Squeeze", &format!("{name}.squeeze"), &[&sequence, &axes], &squeezed, vec![]));
+                    node("Transpose", &name, &[&squeezed], &out, vec![("perm", Attr::Ints(vec![1, 0, 2]))])
+                } else {
+                    let axes = graph.constant(&format!("{name}.direction_axis"), &[0]);
+                    node("Squeeze", &name, &[&last, &axes], &out, vec![])
+                }
+            }
             LayerSpec::Relu => node("Relu", &name, &[&current], &out, vec![]),
             LayerSpec::LeakyRelu { alpha } => node("LeakyRelu", &name, &[&current], &out, vec![("alpha", Attr::Float(alpha))]),
             LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
@@ -156,7 +249,7 @@ fn emit(graph: &mut Message, prefix: &str, input: String, layers: &[LayerSpec]) 
                 node("Add", &name, &[&current, &inner], &out, vec![])
             }
         };
-        graph.message(1, &n);
+        graph.message.message(1, &n);
         current = out;
     }
     current
@@ -171,11 +264,12 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Erro
     {
         return Err(Error::InvalidData("the weights do not match the model spec".into()));
     }
-    let mut graph = Message::default();
-    graph.text(2, "whetstone");
+    let mut graph = Graph { message: Message::default(), weights: weights.iter().map(|t| (t.name.as_str(), t)).collect(), converted: HashSet::new() };
+    graph.message.text(2, "whetstone");
     let current = emit(&mut graph, "layers.", "input".to_string(), &spec.layers);
+    let Graph { message: mut graph, converted, .. } = graph;
     graph.message(1, &node("Softmax", "softmax", &[&current], "probabilities", vec![("axis", Attr::Int(1))]));
-    for t in weights {
+    for t in weights.iter().filter(|t| !converted.contains(&t.name)) {
         graph.message(5, &initializer(t));
     }
     graph.message(11, &value_info("input", &spec.input));

@@ -184,3 +184,25 @@ fn softmax_cross_entropy_loss() {
     let err = relative_error(&numeric, &analytic);
     assert!(err < TOLERANCE, "loss gradient relative error {err}");
 }
+
+#[test]
+fn lstm_last_state_and_every_step() {
+    check(r#"{"input":[5,3],"layers":[{"type":"lstm","units":4}]}"#, 3, Mode::Train { seed: 1 }, None);
+    check(r#"{"input":[5,3],"layers":[{"type":"lstm","units":4,"return_sequences":true},{"type":"flatten"}]}"#, 3, Mode::Train { seed: 1 }, None);
+}
+
+#[test]
+fn gru_last_state_and_every_step() {
+    check(r#"{"input":[5,3],"layers":[{"type":"gru","units":4}]}"#, 3, Mode::Train { seed: 1 }, None);
+    check(r#"{"input":[5,3],"layers":[{"type":"gru","units":4,"return_sequences":true},{"type":"flatten"}]}"#, 3, Mode::Train { seed: 1 }, None);
+}
+
+#[test]
+fn stacked_recurrent_layers_over_an_image_read_row_by_row() {
+    check(
+        r#"{"input":[1,4,6],"layers":[{"type":"reshape","shape":[4,6]},{"type":"lstm","units":5,"return_sequences":true},{"type":"gru","units":3},{"type":"dense","units":2}]}"#,
+        2,
+        Mode::Train { seed: 1 },
+        None,
+    );
+}

@@ -11,6 +11,7 @@ mod init;
 mod model;
 mod norm;
 mod pool;
+mod recurrent;
 mod reshape;
 mod residual;
 mod spec;

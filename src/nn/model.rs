@@ -6,7 +6,8 @@ use super::dense::Dense;
 use super::dropout::Dropout;
 use super::norm::BatchNorm;
 use super::pool::{Pool2d, PoolKind};
-use super::reshape::Flatten;
+use super::recurrent::Recurrent;
+use super::reshape::Reshape;
 use super::residual::Residual;
 use super::spec::layer_rows;
 use super::{Layer, LayerSpec, Mode, ModelSpec, ModelSummary, Param};
@@ -85,7 +86,12 @@ fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<
             }
             LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Max, PoolGeometry { size, stride: stride.unwrap_or(size) })),
             LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Average, PoolGeometry { size, stride: stride.unwrap_or(size) })),
-            LayerSpec::Flatten => Box::new(Flatten::default()),
+            LayerSpec::Flatten => Box::new(Reshape::default()),
+            LayerSpec::Reshape { ref shape } => Box::new(Reshape::to(shape.clone())),
+            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+                let cell = layer.cell().expect("a recurrent layer");
+                Box::new(Recurrent::new(b, cell, shape[1], units, return_sequences, &mut layer_rng))
+            }
             LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
             LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
             LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),

@@ -1,6 +1,7 @@
 //! The serialisable description of a model, its validation and its summary (shapes, parameters,
 //! FLOPs), computed without building anything.
 
+use super::recurrent::Cell;
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,24 @@ pub enum LayerSpec {
         stride: Option<usize>,
     },
     Flatten,
+    /// The same values under a new per-sample shape with as many elements, e.g. an image
+    /// `[1, 28, 28]` as a sequence `[28, 28]` of 28 rows.
+    Reshape {
+        shape: Vec<usize>,
+    },
+    /// Long short-term memory over a `[steps, features]` sequence: outputs the last hidden state
+    /// `[units]`, or every step's `[steps, units]` with `return_sequences`.
+    Lstm {
+        units: usize,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        return_sequences: bool,
+    },
+    /// Gated recurrent unit, shaped as [`LayerSpec::Lstm`].
+    Gru {
+        units: usize,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        return_sequences: bool,
+    },
     Relu,
     LeakyRelu {
         #[serde(default = "leaky_default")]
@@ -90,6 +109,9 @@ impl LayerSpec {
             LayerSpec::MaxPool2d { .. } => "max_pool2d",
             LayerSpec::AvgPool2d { .. } => "avg_pool2d",
             LayerSpec::Flatten => "flatten",
+            LayerSpec::Reshape { .. } => "reshape",
+            LayerSpec::Lstm { .. } => "lstm",
+            LayerSpec::Gru { .. } => "gru",
             LayerSpec::Relu => "relu",
             LayerSpec::LeakyRelu { .. } => "leaky_relu",
             LayerSpec::Tanh => "tanh",
@@ -97,6 +119,15 @@ impl LayerSpec {
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::BatchNorm { .. } => "batch_norm",
             LayerSpec::Residual { .. } => "residual",
+        }
+    }
+
+    /// The cell of a recurrent layer.
+    pub(super) fn cell(&self) -> Option<Cell> {
+        match self {
+            LayerSpec::Lstm { .. } => Some(Cell::Lstm),
+            LayerSpec::Gru { .. } => Some(Cell::Gru),
+            _ => None,
         }
     }
 
@@ -221,6 +252,30 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
             }
             LayerSpec::Flatten => (vec![elements], 0, 0),
+            LayerSpec::Reshape { shape: ref target } => {
+                if target.is_empty() || target.contains(&0) || target.iter().product::<usize>() != elements {
+                    return Err(fail(format!("cannot reshape {shape:?} ({elements} values) into {target:?}; the sizes must multiply to {elements}")));
+                }
+                (target.clone(), 0, 0)
+            }
+            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+                if shape.len() != 2 {
+                    let hint = match shape[..] {
+                        [c, h, w] => format!("; to read an image row by row, put {{\"type\":\"reshape\",\"shape\":[{h}, {}]}} before it", c * w),
+                        [k] => format!("; to read it one value per step, put {{\"type\":\"reshape\",\"shape\":[{k}, 1]}} before it"),
+                        _ => String::new(),
+                    };
+                    return Err(fail(format!("needs a [steps, features] sequence but gets {shape:?}{hint}")));
+                }
+                if units == 0 {
+                    return Err(fail("units must be at least 1".into()));
+                }
+                let (steps, features, width) = (shape[0], shape[1], layer.cell().expect("a recurrent layer").gates() * units);
+                let output = if return_sequences { vec![steps, units] } else { vec![units] };
+                let biases = if layer.cell() == Some(Cell::Gru) { 2 * width } else { width };
+                // Both products per step, plus one operation per gate element.
+                (output, (features + units) * width + biases, steps * (2 * (features + units) * width + width))
+            }
             LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => (shape.clone(), 0, elements),
             LayerSpec::Dropout { rate } => {
                 if !(0.0..1.0).contains(&rate) {
@@ -274,6 +329,16 @@ fn param_shapes_of(prefix: &str, input: &[usize], layers: &[LayerSpec], shapes: 
         let input = if i == 0 { input } else { &rows[i - 1].output };
         if let LayerSpec::Residual { layers: inner } = layer {
             param_shapes_of(&format!("{prefix}{i}.layers."), input, inner, shapes)?;
+            continue;
+        }
+        if let LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } = *layer {
+            let width = layer.cell().expect("a recurrent layer").gates() * units;
+            shapes.push((format!("{prefix}{i}.weight"), vec![input[1], width]));
+            shapes.push((format!("{prefix}{i}.recurrent_weight"), vec![units, width]));
+            shapes.push((format!("{prefix}{i}.bias"), vec![width]));
+            if layer.cell() == Some(Cell::Gru) {
+                shapes.push((format!("{prefix}{i}.recurrent_bias"), vec![width]));
+            }
             continue;
         }
         let (weight, units) = match *layer {
@@ -371,6 +436,41 @@ mod tests {
         assert_eq!(s.params, 208 + 3216 + 25_664 + 650);
         assert_eq!(s.layers[0].flops, 2 * 25 * 8 * 28 * 28);
         assert_eq!(s.output, vec![10]);
+    }
+
+    #[test]
+    fn recurrent_layers_count_their_gates_and_name_their_weights() {
+        let spec = ModelSpec::from_json(
+            r#"{"input":[12,3],"layers":[{"type":"lstm","units":5,"return_sequences":true},{"type":"gru","units":4},{"type":"dense","units":2}]}"#,
+        )
+        .unwrap();
+        let s = spec.summary().unwrap();
+        assert_eq!((s.layers[0].output.clone(), s.layers[1].output.clone()), (vec![12, 5], vec![4]));
+        // LSTM: 4 gates × 5 units over 3 inputs and 5 recurrent inputs, one bias; GRU: 3 × 4 over 5 + 4, two biases.
+        assert_eq!((s.layers[0].params, s.layers[1].params), (20 * 8 + 20, 12 * 9 + 24));
+        assert_eq!(s.layers[0].flops, 12 * (2 * 8 * 20 + 20));
+        let named = spec.param_shapes().unwrap();
+        let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[..4], ["layers.0.weight", "layers.0.recurrent_weight", "layers.0.bias", "layers.1.weight"]);
+        assert_eq!(names[6], "layers.1.recurrent_bias");
+        let mut model = crate::nn::Model::new(&crate::backend::cpu::Cpu, spec, 1).unwrap();
+        let held: Vec<Vec<usize>> = model.params().iter().map(|p| <crate::backend::cpu::Cpu as crate::backend::Backend>::shape(&p.value)).collect();
+        assert_eq!(named.into_iter().map(|(_, s)| s).collect::<Vec<_>>(), held);
+    }
+
+    #[test]
+    fn a_recurrent_layer_on_an_image_says_how_to_reshape() {
+        let spec = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"gru","units":8},{"type":"dense","units":10}]}"#).unwrap();
+        let err = spec.summary().unwrap_err().to_string();
+        assert!(err.contains(r#"layer 1 (gru): needs a [steps, features] sequence but gets [1, 28, 28]; to read an image row by row, put {"type":"reshape","shape":[28, 28]} before it"#), "{err}");
+        let fixed =
+            ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,28]},{"type":"gru","units":8},{"type":"dense","units":10}]}"#)
+                .unwrap();
+        assert_eq!(fixed.summary().unwrap().layers[1].output, [8]);
+        let flat = ModelSpec::from_json(r#"{"input":[6],"layers":[{"type":"lstm","units":2}]}"#).unwrap();
+        assert!(flat.summary().unwrap_err().to_string().contains(r#"{"type":"reshape","shape":[6, 1]}"#));
+        let wrong = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,27]},{"type":"flatten"}]}"#).unwrap();
+        assert!(wrong.summary().unwrap_err().to_string().contains("layer 1 (reshape): cannot reshape [1, 28, 28] (784 values) into [28, 27]"));
     }
 
     #[test]
