@@ -1,5 +1,6 @@
-//! Training parity: the CNN preset (and a CNN with batch norm and a residual block) trained for 20 steps on the GPU and on
-//! the CPU from the same seed and data gives the same losses within float tolerance.
+//! Training parity: the CNN preset (and a CNN with batch norm and a residual block, and a stacked
+//! LSTM and GRU) trained for 20 steps on the GPU and on the CPU from the same seed and data gives
+//! the same losses within float tolerance.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -47,6 +48,16 @@ fn a_cnn_with_batch_norm_and_a_residual_block_trains_the_same_on_gpu_and_cpu() {
         ModelSpec::from_json(
             r#"{"input":[1,28,28],"layers":[{"type":"conv2d","filters":8,"kernel":5,"padding":2},{"type":"batch_norm"},{"type":"relu"},{"type":"max_pool2d","size":2},
                 {"type":"residual","layers":[{"type":"conv2d","filters":8,"kernel":3,"padding":1},{"type":"relu"}]},{"type":"flatten"},{"type":"dense","units":32},{"type":"batch_norm"},{"type":"relu"},{"type":"dense","units":10}]}"#,
+        )
+        .unwrap(),
+    );
+}
+
+#[test]
+fn recurrent_layers_reading_digits_row_by_row_train_the_same_on_gpu_and_cpu() {
+    same_on_gpu_and_cpu(
+        ModelSpec::from_json(
+            r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,28]},{"type":"lstm","units":16,"return_sequences":true},{"type":"gru","units":16},{"type":"dense","units":10}]}"#,
         )
         .unwrap(),
     );

@@ -1,6 +1,8 @@
 //! Data sets held on the host, and their splits.
 
+pub mod csv;
 pub mod mnist;
+pub mod sequence;
 pub mod toy;
 
 use crate::error::Error;

@@ -357,7 +357,8 @@ fn param_shapes_of(prefix: &str, input: &[usize], layers: &[LayerSpec], shapes: 
     Ok(())
 }
 
-/// The built-in model presets for 28×28 grey digits.
+/// The built-in model presets: for 28×28 grey digits (mlp, cnn), 2-D points (toy) and sequences
+/// `[steps, features]` (gru, lstm; mlp too).
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
     use LayerSpec::*;
     let layers = match name {
@@ -375,7 +376,9 @@ pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, 
             Dense { units: classes, init: None },
         ],
         "toy" => vec![Dense { units: 16, init: None }, Tanh, Dense { units: 16, init: None }, Tanh, Dense { units: classes, init: None }],
-        _ => return Err(Error::InvalidSpec(format!("unknown preset '{name}' (known: mlp, cnn, toy)"))),
+        "gru" => vec![Gru { units: 32, return_sequences: false }, Dense { units: classes, init: None }],
+        "lstm" => vec![Lstm { units: 32, return_sequences: false }, Dense { units: classes, init: None }],
+        _ => return Err(Error::InvalidSpec(format!("unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm)"))),
     };
     Ok(ModelSpec { input: input.to_vec(), layers })
 }
