@@ -2,8 +2,9 @@
 // removed, with each weighted layer's own L2 penalty and a freeze switch. It renders a parsed spec
 // and its summary and reports every change through `edit`; the page keeps the JSON spec in step.
 
-// Each layer kind's settings: [key, label, default, whole number?]. Pool stride is left to default
-// to the window size.
+// Each layer kind's settings: [key, label, default, kind] where kind is true for a whole number,
+// false for any number, 'list' for whole numbers separated by commas and 'bool' for a switch.
+// Pool stride is left to default to the window size.
 const FIELDS = {
   dense: [['units', 'units', 16, true]],
   conv2d: [['filters', 'filters', 8, true], ['kernel', 'kernel', 3, true], ['stride', 'stride', 1, true], ['padding', 'padding', 1, true]],
@@ -13,13 +14,16 @@ const FIELDS = {
   dropout: [['rate', 'rate', 0.2, false]],
   batch_norm: [['momentum', 'momentum', 0.1, false]],
   residual: [],
+  lstm: [['units', 'units', 32, true], ['return_sequences', 'every step', false, 'bool']],
+  gru: [['units', 'units', 32, true], ['return_sequences', 'every step', false, 'bool']],
+  reshape: [['shape', 'shape', [1], 'list']],
   flatten: [],
   relu: [],
   tanh: [],
   sigmoid: [],
 };
 export const LAYER_KINDS = Object.keys(FIELDS);
-const WEIGHTED = new Set(['dense', 'conv2d']);
+const WEIGHTED = new Set(['dense', 'conv2d', 'lstm', 'gru']);
 
 /** A new layer of `type` that takes inputs of `shape`; a residual block gets two inner layers that
  * keep that shape (a padded 3×3 convolution or a dense layer, then ReLU). */
@@ -29,6 +33,10 @@ export function newLayer(type, shape) {
       ? { type: 'conv2d', filters: shape[0], kernel: 3, stride: 1, padding: 1 }
       : { type: 'dense', units: shape?.[0] ?? 16 };
     return { type, layers: [inner, { type: 'relu' }] };
+  }
+  // An image [c, h, w] becomes h steps of c·w values (its rows); a flat [k], k steps of 1.
+  if (type === 'reshape' && shape) {
+    return { type, shape: shape.length === 3 ? [shape[1], shape[0] * shape[2]] : shape.length === 1 ? [shape[0], 1] : shape };
   }
   return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
 }
@@ -66,15 +74,27 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
     if (layer.type === 'residual') {
       controls.append(element('span', { className: 'inner', textContent: `x + (${(layer.layers ?? []).map((l) => l.type).join(' → ')}); edit its layers in the JSON` }));
     }
-    for (const [key, label, fallback, integer] of FIELDS[layer.type] ?? []) {
-      const input = element('input', { type: 'text', value: layer[key] ?? fallback, className: 'small', title: label });
+    for (const [key, label, fallback, kind] of FIELDS[layer.type] ?? []) {
+      const value = layer[key] ?? fallback;
+      const input = kind === 'bool'
+        ? element('input', { type: 'checkbox', checked: Boolean(value), title: label })
+        : element('input', { type: 'text', value: Array.isArray(value) ? value.join(', ') : value, className: kind === 'list' ? 'list' : 'small', title: label });
       input.dataset.layer = i + 1;
       input.dataset.field = key;
+      // A value that is not what the field takes goes into the spec as typed, so that the summary
+      // names the layer and says what is wrong.
       input.addEventListener('change', () => change((ls) => {
-        const value = Number(input.value);
-        ls[i][key] = input.value.trim() !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value)) ? value : input.value;
+        if (kind === 'bool') {
+          ls[i][key] = input.checked;
+        } else if (kind === 'list') {
+          const parts = input.value.split(',').map((p) => Number(p.trim()));
+          ls[i][key] = parts.every((p) => Number.isInteger(p) && p > 0) ? parts : input.value;
+        } else {
+          const number = Number(input.value);
+          ls[i][key] = input.value.trim() !== '' && Number.isFinite(number) && (!kind || Number.isInteger(number)) ? number : input.value;
+        }
       }));
-      controls.append(element('label', {}, `${label} `, input));
+      controls.append(kind === 'bool' ? element('label', {}, input, ` ${label}`) : element('label', {}, `${label} `, input));
     }
     if (WEIGHTED.has(layer.type)) {
       const l2 = element('input', { type: 'text', value: options[i]?.l2 ?? '', placeholder: 'global', className: 'small', title: 'This layer\'s L2 penalty, in place of the global one' });

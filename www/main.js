@@ -4,7 +4,8 @@ import { Engine } from './engine.js';
 import { LiveChart } from './charts.js';
 import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
-import { deleteModel, getModel, listModels, putModel } from './store.js';
+import { deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
+import { SequencePad, plotSequence } from './sequence.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
 
@@ -16,13 +17,18 @@ const PRESETS = {
   toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
 };
 PRESETS['digits-5-9'] = PRESETS.digits;
+PRESETS.sequence = [['gru', 'GRU (32 units)'], ['lstm', 'LSTM (32 units)'], ['mlp', 'MLP (all steps → 128, ReLU)']];
 const DEFAULTS = {
   digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
   toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
   // 50 training samples: where starting from a pretrained network pays.
   'digits-5-9': { preset: 'cnn', epochs: 6, batch: 10, lr: '0.003', samples: 1050, heldOut: 1000 },
+  sequence: { preset: 'gru', epochs: 12, batch: 32, lr: '0.01', samples: 2400, heldOut: 400 },
 };
-const family = (name) => (name.startsWith('digits') ? name : 'toy');
+const SEQUENCE_SETS = ['waves', 'upload'];
+const family = (name) => (name.startsWith('digits') ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+/** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
+const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 const isDigits = (name) => name?.startsWith('digits');
 // Each schedule's settings: [key, label, default, whole number?].
 const SCHEDULES = {
@@ -55,6 +61,7 @@ const lrChart = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actua
 const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], { dashed: ['clip limit'] });
 globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
 const pad = new DrawingPad($('draw'), predictDrawing);
+const wavePad = new SequencePad($('wave'), predictSequence);
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
@@ -74,7 +81,8 @@ function setStatus(status) {
   $('pause').disabled = !busy;
   $('stop').disabled = !busy;
   $('pause').textContent = status === 'paused' ? 'Resume' : 'Pause';
-  for (const id of ['dataset', 'preset', 'spec']) $(id).disabled = busy;
+  for (const id of ['dataset', 'preset', 'spec', 'sequence-file']) $(id).disabled = busy;
+  $('sequence-file').parentElement.classList.toggle('disabled', busy);
   document.body.dataset.status = status;
   renderModelButtons();
 }
@@ -139,19 +147,70 @@ function readClip(id, label) {
   return value > 0 ? value : null;
 }
 
+/** The uploaded CSV (kept in IndexedDB), or an error that says to upload one. */
+async function uploadedSequences() {
+  const record = await getDataset('upload').catch(() => null);
+  if (!record) throw new Error('no uploaded sequences are kept in this browser; load a CSV file');
+  return record;
+}
+
 async function loadDataset(name) {
   showNotice('');
   $('dataset-info').textContent = 'loading…';
-  const info = await engine.request('load', { name });
+  const upload = name === 'upload' ? await uploadedSequences() : undefined;
+  const info = await engine.request('load', { name, upload });
   state.dataset = info;
+  renderUploadOption(upload?.fileName);
   state.run.trained = false;
   $('evaluation').hidden = true;
   const shape = info.shape.join(' × ');
   $('dataset-info').textContent = `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes`;
+  const sequence = info.shape.length === 2;
   $('draw-area').hidden = !isDigits(name);
-  $('boundary-area').hidden = isDigits(name);
+  $('boundary-area').hidden = isDigits(name) || sequence;
+  $('sequence-area').hidden = !sequence;
   $('probs').replaceChildren();
   if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
+  if (sequence) showSequenceExamples(info);
+}
+
+/** The dataset list's entry for the uploaded file, once there is one. */
+function renderUploadOption(fileName) {
+  let option = $('dataset').querySelector('option[value=upload]');
+  if (!fileName) return;
+  if (!option) {
+    option = new Option('', 'upload');
+    $('dataset').append(option);
+  }
+  option.textContent = `Your sequences: ${fileName}`;
+  $('dataset').value = state.settings.dataset;
+}
+
+/** One sequence of each class, and the pad for drawing one (single-feature sequences only). */
+function showSequenceExamples(info) {
+  const [steps, features] = info.shape;
+  $('sequence-examples').replaceChildren(...info.examples.map(({ label, values }) => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 160, height: 60 });
+    plotSequence(canvas, values, features);
+    const figure = document.createElement('figure');
+    figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: info.classes[label] }));
+    figure.addEventListener('click', () => { if (features === 1) wavePad.set(values); });
+    return figure;
+  }));
+  $('wave-pad').hidden = features !== 1;
+  wavePad.setSteps(steps);
+}
+
+/** Reads a CSV of sequences, keeps it in the browser, and loads it; a bad file changes nothing. */
+async function uploadSequences(file) {
+  if (file.size > MAX_UPLOAD_BYTES) throw new Error(`“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`);
+  const features = readNumber('step-features', 'Values per step', true);
+  if (features < 1) throw new Error(`values per step must be at least 1, got ${features}`);
+  const upload = { name: 'upload', fileName: file.name, text: await file.text(), features, savedAt: Date.now() };
+  // Parsed by the worker first: a file that does not fit is reported before anything is stored.
+  await engine.request('load', { name: 'upload', upload });
+  await putDataset(upload).catch((err) => showNotice(`Loaded, but not kept for the next visit: ${err.message}`));
+  await changeDataset('upload');
 }
 
 /** Starting from the pretrained CNN: its layers, with the output layer resized for this data. */
@@ -562,6 +621,10 @@ async function showExamples(trueClass, predicted) {
         }
         canvas.getContext('2d').putImageData(image, 0, 0);
         figure.append(canvas);
+      } else if (shape.length === 2) {
+        const canvas = Object.assign(document.createElement('canvas'), { width: 96, height: 48, className: 'sequence' });
+        plotSequence(canvas, values, shape[1]);
+        figure.append(canvas);
       } else {
         figure.append(Object.assign(document.createElement('div'), { className: 'point', textContent: Array.from(values, (v) => v.toFixed(2)).join(', ') }));
       }
@@ -601,6 +664,19 @@ function renderProbabilities(probs, classes) {
   $('probs').dataset.prediction = classes[best];
 }
 
+async function predictSequence(values) {
+  if (!state.run.trained) {
+    showNotice('Train a model first (at least one epoch), then draw or pick a sequence.', 'info');
+    return;
+  }
+  try {
+    const { probs } = await engine.request('predict', { features: Float32Array.from(values) });
+    renderProbabilities(Array.from(probs), state.dataset.classes);
+  } catch (err) {
+    showNotice(err.message);
+  }
+}
+
 async function predictDrawing(pixels) {
   if (!pixels || !isDigits(state.dataset?.name)) return;
   if (!state.run.trained) {
@@ -619,6 +695,10 @@ async function refreshPrediction() {
   const info = state.dataset;
   if (isDigits(info.name)) {
     if (!pad.empty) predictDrawing(pad.pixels());
+    return;
+  }
+  if (info.shape.length === 2) {
+    if (wavePad.complete) predictSequence(wavePad.values);
     return;
   }
   const { probs } = await engine.request('predict', { features: gridFeatures() });
@@ -728,6 +808,12 @@ async function changeDataset(name) {
   if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
   renderSettings();
   await loadDataset(name);
+  if (name === 'upload') {
+    // Every row of the user's file, a fifth of them held out.
+    s.samples = state.dataset.length;
+    s.heldOut = Math.max(1, Math.round(state.dataset.length / 5));
+    renderSettings();
+  }
   await applyPreset(s.preset);
   planSchedule();
 }
@@ -793,6 +879,19 @@ function wire() {
     if (file) await loadModel(new Uint8Array(await file.arrayBuffer()), file.name);
   });
   $('clear').addEventListener('click', () => { pad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
+  $('clear-wave').addEventListener('click', () => { wavePad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
+  $('sequence-file').addEventListener('change', async (e) => {
+    const [file] = e.target.files;
+    e.target.value = '';
+    if (!file) return;
+    const previous = state.settings.dataset;
+    try {
+      await queueSetup(() => uploadSequences(file));
+    } catch (err) {
+      $('dataset').value = previous;
+      showNotice(`Could not load “${file.name}”: ${err.message}`);
+    }
+  });
 }
 
 async function main() {
@@ -806,7 +905,15 @@ async function main() {
   setStatus('idle');
   renderSavedModels();
   await queueSetup(async () => {
-    await loadDataset(state.settings.dataset);
+    try {
+      await loadDataset(state.settings.dataset);
+    } catch (err) {
+      // Only an upload can go missing (storage cleared); the built-in digits take its place.
+      if (state.settings.dataset !== 'upload') throw err;
+      await changeDataset('digits');
+      showNotice(`The uploaded sequences could not be reloaded (${err.message}); showing the digits instead.`);
+      return;
+    }
     if (state.settings.spec) await renderSummary();
     else await applyPreset(state.settings.preset);
     planSchedule();

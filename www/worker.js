@@ -4,6 +4,7 @@ import init, { DataSet, GpuDevice, Training, inspectModel, plannedRates, presetS
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
+const WAVES = { samples: 2400, steps: 48, noise: 0.2 };
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
 
@@ -37,8 +38,12 @@ async function asset(file, what) {
 const PRETRAINED = 'pretrained-digits-0-4.safetensors';
 const pretrainedBytes = () => asset(PRETRAINED, 'the pretrained network');
 
-async function loadDataset(name) {
-  if (name === 'digits' || name === 'digits-5-9') {
+async function loadDataset(name, upload) {
+  if (name === 'upload') {
+    data = DataSet.fromSequenceCsv(upload.text, upload.features);
+  } else if (name === 'waves') {
+    data = DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
+  } else if (name === 'digits' || name === 'digits-5-9') {
     const all = DataSet.fromDigitsAsset(await asset('mnist-10k.bin', 'the built-in digits'));
     if (name === 'digits') {
       data = all;
@@ -57,7 +62,17 @@ async function loadDataset(name) {
     info.points = data.features(0, data.length);
     info.labels = data.labels(0, data.length);
   }
+  // Sequences: the first sample of each class, to show what the classes look like.
+  if (shape.length === 2) info.examples = firstOfEachClass();
   return info;
+}
+
+function firstOfEachClass() {
+  const labels = data.labels(0, data.length);
+  return data.classes.map((_, k) => {
+    const at = labels.indexOf(k);
+    return { label: k, values: data.features(at, 1) };
+  });
 }
 
 // The run and predictions share one model: each call into it waits for the one before to finish
@@ -105,7 +120,9 @@ async function trainLoop() {
 }
 
 const handlers = {
-  load: ({ name }) => loadDataset(name),
+  // `upload` ({text, features}) is the CSV of name 'upload'. A file that does not parse throws
+  // before anything is replaced, so the loaded data and model stay as they were.
+  load: ({ name, upload }) => loadDataset(name, upload),
   preset: ({ name }) => {
     if (!data) throw new Error('load a data set first');
     return { spec: presetSpec(name, data.sampleShape, data.classes.length) };

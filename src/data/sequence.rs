@@ -49,7 +49,7 @@ pub fn waves(n: usize, steps: usize, noise: f32, seed: u64) -> Result<Dataset, E
 }
 
 /// Sequences from CSV text, one per row: a label column (the one headed `label` or `class`, else
-/// the first column that is not a number, else the first) and the sequence's values in the other columns, `features` values per step, step
+/// the first whose first value is not a number, else the first) and the sequence's values in the other columns, `features` values per step, step
 /// after step. A first row whose values are not all numbers is a header. Classes are the distinct
 /// labels, in numeric order when they are all numbers and alphabetical otherwise.
 pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
@@ -63,12 +63,11 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
     let numeric = |f: &String| f.trim().parse::<f32>().is_ok();
     // A header has a name where the next row has a number.
     let header = rows.get(1).is_some_and(|(_, second)| first.iter().zip(second).any(|(a, b)| !numeric(a) && numeric(b)));
-    let label_column = if header {
+    let named = first.iter().position(|h| header && ["label", "class"].contains(&h.trim().to_lowercase().as_str()));
+    if header {
         rows = &rows[1..];
-        first.iter().position(|h| ["label", "class"].contains(&h.trim().to_lowercase().as_str())).unwrap_or(0)
-    } else {
-        first.iter().position(|f| !numeric(f)).unwrap_or(0)
-    };
+    }
+    let label_column = named.or_else(|| rows.first().and_then(|(_, row)| row.iter().position(|f| !numeric(f)))).unwrap_or(0);
     let width = first.len();
     let values = width - 1;
     if values < 2 * features {
@@ -159,6 +158,9 @@ mod tests {
         // No header, labels last.
         let d = from_csv("0.5,1,a\n1,2,b\n", 1).unwrap();
         assert_eq!((d.labels.clone(), d.features.clone()), (vec![0, 1], vec![0.5, 1.0, 1.0, 2.0]));
+        // A header without a label column's name: the column of words is the label.
+        let d = from_csv("t0,t1,direction\n0.5,1,a\n1,2,b\n", 1).unwrap();
+        assert_eq!(d.classes, ["a", "b"]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
-use crate::data::{mnist, toy, Dataset};
+use crate::data::{mnist, sequence, toy, Dataset};
 use crate::model_file::{ModelFile, NamedTensor};
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
@@ -60,6 +60,18 @@ impl DataSet {
         Ok(DataSet { inner: toy::generate(kind, n, noise, seed as u64).map_err(js_error)? })
     }
 
+    /// The built-in noisy waveforms (sine, square, triangle, sawtooth) of `steps` values each.
+    pub fn waves(n: usize, steps: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
+        Ok(DataSet { inner: sequence::waves(n, steps, noise, seed as u64).map_err(js_error)? })
+    }
+
+    /// Sequences from CSV text, one per row, `features` values per step; a message names the line
+    /// of a ragged row or a value that is not a number.
+    #[wasm_bindgen(js_name = fromSequenceCsv)]
+    pub fn from_sequence_csv(text: &str, features: usize) -> Result<DataSet, JsError> {
+        Ok(DataSet { inner: sequence::from_csv(text, features).map_err(js_error)? })
+    }
+
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> usize {
         self.inner.len()
@@ -88,7 +100,7 @@ impl DataSet {
     }
 }
 
-/// The JSON spec of a built-in preset (`mlp`, `cnn`, `toy`) for the given input shape and classes.
+/// The JSON spec of a built-in preset (`mlp`, `cnn`, `toy`, `gru`, `lstm`) for the given input shape and classes.
 #[wasm_bindgen(js_name = presetSpec)]
 pub fn preset_spec(name: &str, input: Vec<u32>, classes: usize) -> Result<String, JsError> {
     let input: Vec<usize> = input.into_iter().map(|d| d as usize).collect();

@@ -505,6 +505,71 @@ test('starting from the pretrained CNN learns digits 5–9 from 50 samples bette
   await backToTheSpiral();
 });
 
+test('a GRU learns the noisy waveforms, shows them, and predicts a drawn sequence', async () => {
+  await chooseDataset('waves', /2,400 samples of 48 × 1, 4 classes/);
+  assert.equal(await page.inputValue('#preset'), 'gru');
+  assert.match(await text('#summary'), /gru[\s\S]*32[\s\S]*dense/);
+  assert.equal(await page.locator('#sequence-examples figure').count(), 4);
+  assert.equal(await page.isVisible('#draw-area'), false);
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 300_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 80, `waveform validation accuracy ${acc} % (chance 25 %)`);
+  // The held-out gallery plots sequences, not images.
+  await page.waitForFunction(() => document.querySelectorAll('#gallery canvas.sequence').length > 0);
+  // Clicking the square-wave example puts it on the pad and predicts it.
+  await page.locator('#sequence-examples figure', { hasText: 'square' }).click();
+  await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
+  assert.equal(await page.getAttribute('#probs', 'data-prediction'), 'square');
+  // A hand-drawn zig-zag (two teeth rising slowly and falling at once): a sawtooth.
+  await page.click('#clear-wave');
+  await page.locator('#wave').scrollIntoViewIfNeeded();
+  const box = await page.locator('#wave').boundingBox();
+  const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
+  await page.mouse.move(...at(0, 0.8));
+  await page.mouse.down();
+  for (let i = 0; i <= 100; i++) {
+    const t = i / 100;
+    await page.mouse.move(...at(t, 0.8 - 0.6 * ((2 * t) % 1)));
+  }
+  await page.mouse.up();
+  await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
+  await page.screenshot({ path: join(shots, 'playground-waves.png'), fullPage: true });
+  assert.equal(await page.getAttribute('#probs', 'data-prediction'), 'sawtooth');
+});
+
+test('a CSV of sequences uploads and trains, a ragged one is refused with its line, and the upload survives a reload', async () => {
+  await page.waitForFunction(() => /samples of/.test(document.getElementById('dataset-info').textContent));
+  await page.click('#upload-sequences summary');
+  const [before, described] = [await page.inputValue('#dataset'), await text('#dataset-info')];
+  const ragged = 'label,t0,t1,t2\nup,1,2,3\ndown,3,2\n';
+  await page.setInputFiles('#sequence-file', { name: 'ragged.csv', mimeType: 'text/csv', buffer: Buffer.from(ragged) });
+  await page.waitForFunction(() => /Could not load “ragged.csv”: line 3 has 3 columns, but the first row has 4/.test(document.getElementById('notice').textContent));
+  assert.deepEqual([await page.inputValue('#dataset'), await text('#dataset-info')], [before, described]);
+  // Rising and falling ramps of 12 steps with noise, labels in the last column.
+  let seed = 7;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.6;
+  const rows = ['t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,direction'];
+  for (let i = 0; i < 200; i++) {
+    const up = i % 2 === 0;
+    rows.push([...Array(12).keys()].map((s) => ((up ? s : 11 - s) / 11 + noise()).toFixed(3)).join(',') + (up ? ',rising' : ',falling'));
+  }
+  await page.setInputFiles('#sequence-file', { name: 'ramps.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+  await page.waitForFunction(() => /200 samples of 12 × 1, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.equal(await page.inputValue('#dataset'), 'upload');
+  assert.match(await text('#dataset'), /Your sequences: ramps.csv/);
+  assert.deepEqual([await page.inputValue('#samples'), await page.inputValue('#heldout')], ['200', '40']);
+  await page.fill('#epochs', '8');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 90, `rising against falling ramps: ${acc} %`);
+  await page.reload();
+  await page.waitForFunction(() => /200 samples of 12 × 1, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.equal(await page.inputValue('#dataset'), 'upload');
+  await backToTheSpiral();
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
