@@ -12,6 +12,7 @@ pub mod onnx;
 pub mod optim;
 pub mod rng;
 pub mod train;
+pub mod tune;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
