@@ -1,5 +1,6 @@
-// Live line charts (uPlot). x is training progress in epochs; each series may skip points
-// (validation is measured once per epoch), and uPlot draws across those gaps. A chart is either
+// Live line charts (uPlot). x is training progress in epochs (or what `xLabel` names: trials);
+// each series may skip points (validation is measured once per epoch), and uPlot draws across those
+// gaps. A chart is either
 // appended to point by point (`push`) or given whole columns that are then filled in (`setColumns`,
 // `update`), as for curves planned before the run.
 import uPlot from 'uplot';
@@ -7,7 +8,7 @@ import uPlot from 'uplot';
 const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706'];
 
 export class LiveChart {
-  constructor(element, title, labels, { percent = false, dashed = [] } = {}) {
+  constructor(element, title, labels, { percent = false, dashed = [], xLabel = 'epoch', pointsOnly = [] } = {}) {
     this.element = element;
     this.columns = [[], ...labels.map(() => [])];
     this.frame = 0;
@@ -21,19 +22,20 @@ export class LiveChart {
       height: 220,
       scales: { x: { time: false, range: () => [0, this.epochs] }, y: percent ? { range: (u, min, max) => [Math.max(0, Math.min(min, 0.8)), 1] } : {} },
       axes: [
-        { label: 'epoch' },
+        { label: xLabel },
         { values: (u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))), size: 56 },
       ],
       hooks: { draw: [(u) => this.drawMarkers(u)] },
       series: [
-        { label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
+        { label: xLabel, value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
         ...labels.map((label, i) => ({
           label,
           stroke: COLOURS[i % COLOURS.length],
           width: 2,
           spanGaps: true,
           value,
-          points: { show: label.startsWith('validation'), size: 7 },
+          points: { show: label.startsWith('validation') || pointsOnly.includes(label), size: 7 },
+          paths: pointsOnly.includes(label) ? () => null : undefined,
           dash: dashed.includes(label) ? [6, 4] : undefined,
         })),
       ],

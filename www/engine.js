@@ -14,9 +14,17 @@ export class Engine {
         onProgress(data);
       }
     };
-    this.worker.onerror = (e) => onProgress({ type: 'run-error', message: e.message || 'the training worker crashed' });
+    this.worker.onerror = (e) => onProgress({ type: 'run-error', crashed: true, message: e.message || 'the training worker crashed' });
   }
 
+  /** Ends the worker; its pending requests are rejected. */
+  terminate() {
+    this.worker.terminate();
+    for (const { reject } of this.pending.values()) reject(new Error('the worker was ended'));
+    this.pending.clear();
+  }
+
+  /** Sends `{id, type, ...fields}`; `fields` must not use the names `id` and `type`. */
   request(type, fields = {}, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

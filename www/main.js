@@ -6,6 +6,7 @@ import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
 import { deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
 import { SequencePad, plotSequence } from './sequence.js';
+import { Tuner, applyTrial, optimizerConfig } from './tune.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
 
@@ -62,6 +63,14 @@ const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping
 globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
 const pad = new DrawingPad($('draw'), predictDrawing);
 const wavePad = new SequencePad($('wave'), predictSequence);
+const tuner = new Tuner(engine, {
+  base: () => trainingRequest(),
+  dataset: () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload }),
+  useDataset: (name) => queueSetup(() => changeDataset(name)),
+  trainBest: (values) => trainWith(values).catch((err) => showNotice(err.message)),
+  notify: showNotice,
+});
+globalThis.whetstone.tuner = tuner;
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
@@ -160,6 +169,7 @@ async function loadDataset(name) {
   const upload = name === 'upload' ? await uploadedSequences() : undefined;
   const info = await engine.request('load', { name, upload });
   state.dataset = info;
+  state.upload = upload;
   renderUploadOption(upload?.fileName);
   state.run.trained = false;
   $('evaluation').hidden = true;
@@ -301,14 +311,7 @@ function readNumber(id, label, integer) {
 
 function trainingRequest() {
   const lr = readNumber('lr', 'The learning rate', false);
-  const optimizer = {
-    adam: { type: 'adam', lr },
-    adamw: { type: 'adamw', lr, weight_decay: 0.01 },
-    rmsprop: { type: 'rmsprop', lr },
-    momentum: { type: 'momentum', lr, momentum: 0.9 },
-    nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
-    sgd: { type: 'sgd', lr },
-  }[$('optimizer').value];
+  const optimizer = optimizerConfig($('optimizer').value, lr);
   const config = {
     epochs: readNumber('epochs', 'Epochs', true),
     batch_size: readNumber('batch', 'The batch size', true),
@@ -338,6 +341,7 @@ function trainingRequest() {
     heldOut: readNumber('heldout', 'The held-out count', true),
     backend: chosenBackend(),
     startFrom: state.settings.startFrom,
+    optimizerName: $('optimizer').value,
   };
 }
 
@@ -392,6 +396,23 @@ function keepForComparison() {
   accChart.setReference(last.map((r) => [r[0], r[4]]), name);
   lossChart.setReference(last.map((r) => [r[0], r[3]]), name);
   state.previousRun = { label: state.run.label, accuracy: final[4] };
+}
+
+/** Puts a search's values into the settings (the fields and the layers) and trains with them. */
+async function trainWith(values) {
+  const request = applyTrial(trainingRequest(), values);
+  const s = state.settings;
+  s.spec = request.spec;
+  s.lr = String(request.config.optimizer.lr);
+  s.batch = request.config.batch_size;
+  s.epochs = request.config.epochs;
+  s.l2 = String(request.config.l2);
+  if (values.optimizer) s.optimizer = values.optimizer;
+  saveSettings();
+  renderSettings();
+  await renderSummary();
+  $('setup').scrollIntoView();
+  await startTraining();
 }
 
 async function startTraining() {

@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Training, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Search, Training, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -10,6 +10,7 @@ const CHUNK_MS = 150;
 
 let data = null;
 let training = null;
+let search = null;
 let gpu = null;
 const control = { state: 'idle', wake: null };
 
@@ -216,6 +217,22 @@ const handlers = {
       throw err;
     }
   },
+  // Hyper-parameter search: this worker keeps the search; the page's pool of workers runs its trials.
+  'search-start': ({ spec, saved }) => {
+    const next = saved ? Search.restore(saved) : new Search(JSON.stringify(spec));
+    search?.free();
+    search = next;
+    return searchState();
+  },
+  'search-ask': () => ({ ask: activeSearch().ask() }),
+  'search-tell': ({ trial, score }) => {
+    activeSearch().tell(trial, score);
+    return searchState();
+  },
+  'search-fail': ({ trial, reason }) => {
+    activeSearch().fail(trial, reason);
+    return searchState();
+  },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
@@ -223,6 +240,14 @@ const handlers = {
     return { probs };
   },
 };
+
+function activeSearch() {
+  if (!search) throw new Error('start a search first');
+  return search;
+}
+
+// Every trial, the best one, and the whole search as JSON (kept by the page to resume it).
+const searchState = () => ({ trials: search.trials(), best: search.best(), saved: search.save() });
 
 self.onmessage = async ({ data: msg }) => {
   await ready;

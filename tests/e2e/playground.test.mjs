@@ -570,6 +570,104 @@ test('a CSV of sequences uploads and trains, a ragged one is refused with its li
   await backToTheSpiral();
 });
 
+/** Sets one searched setting's row in the search space editor. */
+async function searchRow(param, { on, low, high, log }) {
+  const field = (f) => `#tune-space [data-param="${param}"][data-field="${f}"]`;
+  if (on !== undefined) await page.setChecked(field('on'), on);
+  if (low !== undefined) await page.fill(field('low'), String(low));
+  if (high !== undefined) await page.fill(field('high'), String(high));
+  if (log !== undefined) await page.setChecked(field('log'), log);
+}
+
+/** Waits for the search just started to finish with `trials` trials. */
+const finishedSearch = (trials) => page.waitForFunction(
+  (n) => document.body.dataset.search === 'finished' && new RegExp(`Search finished: ${n} trials`).test(document.getElementById('notice').textContent),
+  trials,
+  { timeout: 180_000 },
+);
+
+test('a Bayesian search runs trials in parallel workers, ranks them, and its best trains the final model', async () => {
+  await chooseDataset('circle', /1,000 samples of 2, 2 classes/);
+  await page.fill('#epochs', '30');
+  await page.locator('#tune-panel').scrollIntoViewIfNeeded();
+  await searchRow('lr', { on: true, low: 0.0003, high: 0.03, log: true });
+  await searchRow('units', { on: true, low: 2, high: 64, log: true });
+  await page.selectOption('#tune-strategy', 'bayesian');
+  await page.fill('#tune-budget', '8');
+  await page.fill('#tune-workers', '2');
+  await page.click('#tune-start');
+  // Two trials train at the same time, each in its own worker.
+  await page.waitForFunction(() => globalThis.whetstone.tuner.pool?.running === 2);
+  await finishedSearch(8);
+  const rows = page.locator('#tune-trials tr[data-trial]');
+  assert.equal(await rows.count(), 8);
+  assert.equal(await page.locator('#tune-trials tr[data-trial] td:nth-child(2)', { hasText: 'done' }).count(), 8);
+  assert.equal(await page.locator('#tune-trials tr.best').count(), 1);
+  assert.match(await text('#notice'), /Search finished: 8 trials; the best, trial #\d+, scored \d+\.\d %/);
+  // Sorting by the score puts the best trial first.
+  await page.click('#tune-trials th[data-sort="score"]');
+  assert.equal(await rows.first().getAttribute('class'), 'best');
+  const best = await page.evaluate(() => globalThis.whetstone.tuner.best);
+  assert.ok(best.outcome.score >= 0.9, `best trial scored ${best.outcome.score}`);
+  assert.equal(await page.locator('#tune-scatter canvas').count(), 2);
+  await page.screenshot({ path: join(shots, 'playground-tuning.png'), fullPage: true });
+  // One click trains the final model with the best trial's values.
+  await page.click('#tune-train-best');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  assert.equal(Number(await page.inputValue('#lr')), best.config.lr);
+  assert.match(await page.inputValue('#spec'), new RegExp(`"units": ${best.config.units}`));
+  assert.ok(parseFloat(await text('#stat-val-acc')) >= 85, `final model ${await text('#stat-val-acc')}`);
+});
+
+test('bad search settings are refused, and a trial that diverges fails while the search goes on', async () => {
+  await page.fill('#tune-budget', '0');
+  await page.click('#tune-start');
+  await page.waitForFunction(() => /the budget is 0 trials/.test(document.getElementById('notice').textContent));
+  await page.fill('#tune-budget', '3');
+  await searchRow('lr', { low: 0, log: true });
+  await page.click('#tune-start');
+  await page.waitForFunction(() => /'lr': a log-scale range must be above 0, but it starts at 0/.test(document.getElementById('notice').textContent));
+  // A grid over rates from 0.01 to 10,000: the largest ones blow the loss up.
+  await searchRow('lr', { low: 0.01, high: 10000, log: true });
+  await searchRow('units', { on: false });
+  await page.selectOption('#tune-strategy', 'grid');
+  await page.fill('#tune-points', '3');
+  await page.selectOption('#optimizer', 'sgd');
+  await page.click('#tune-start');
+  await finishedSearch(3);
+  const statuses = await page.locator('#tune-trials tr[data-trial] td:nth-child(2)').allInnerTexts();
+  assert.equal(statuses.length, 3);
+  assert.ok(statuses.some((s) => /^failed: training diverged/.test(s)), statuses.join(' | '));
+  assert.ok(statuses.some((s) => s === 'done'), statuses.join(' | '));
+  assert.match(await text('#notice'), /Search finished: 3 trials \([12] failed\)/);
+  await page.selectOption('#optimizer', 'adam');
+});
+
+test('a stopped search is kept, and resumes after a reload where it stopped', async () => {
+  await searchRow('lr', { low: 0.001, high: 0.05, log: true });
+  await page.selectOption('#tune-strategy', 'random');
+  await page.fill('#tune-budget', '6');
+  await page.fill('#tune-workers', '1');
+  await page.fill('#epochs', '60');
+  await page.click('#tune-start');
+  await page.waitForFunction(() => globalThis.whetstone.tuner.trials.filter((t) => t.outcome.state === 'done').length >= 2, null, { timeout: 60_000 });
+  await page.click('#tune-stop');
+  await page.waitForFunction(() => document.body.dataset.search === 'idle');
+  const done = await page.evaluate(() => globalThis.whetstone.tuner.trials.filter((t) => t.outcome.state === 'done').map((t) => t.config.lr));
+  assert.ok(done.length < 6, `stopped after ${done.length} trials`);
+  await page.reload();
+  await page.waitForFunction(() => !document.getElementById('tune-resume').hidden);
+  assert.match(await text('#tune-info'), new RegExp(`random search on “circle” was stopped with ${done.length} trials done`));
+  await page.click('#tune-resume');
+  await finishedSearch(6);
+  const trials = await page.evaluate(() => globalThis.whetstone.tuner.trials);
+  assert.equal(trials.filter((t) => t.outcome.state === 'done').length, 6);
+  // The trials finished before the reload are kept as they were.
+  assert.deepEqual(trials.slice(0, done.length).map((t) => t.config.lr), done);
+  assert.equal(await page.isVisible('#tune-resume'), false);
+  await backToTheSpiral();
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
