@@ -33,8 +33,9 @@ export function optimizerConfig(name, lr) {
 }
 
 /** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
- * trial's values put in, and its own seed and (for halving) epochs. */
-export function applyTrial(base, values, { seed, epochs } = {}) {
+ * trial's values put in, and (for halving) its epochs. The seed stays the page's, so that every
+ * trial is scored on the same held-out split. */
+export function applyTrial(base, values, { epochs } = {}) {
   const spec = JSON.parse(base.spec);
   const config = structuredClone(base.config);
   const name = base.optimizerName;
@@ -44,7 +45,6 @@ export function applyTrial(base, values, { seed, epochs } = {}) {
   if (values.epochs !== undefined) config.epochs = values.epochs;
   if (epochs !== undefined && epochs !== null) config.epochs = epochs;
   if (values.weight_decay !== undefined) config.l2 = values.weight_decay;
-  if (seed !== undefined) config.seed = seed;
   if (values.units !== undefined) {
     const last = spec.layers.findLastIndex((l) => l.type === 'dense');
     spec.layers.forEach((l, i) => {
@@ -322,7 +322,7 @@ export class Tuner {
 
   launch(slot, trial) {
     slot.busy = true;
-    const request = applyTrial(this.session.base, trial.config, { seed: trial.seed, epochs: trial.epochs });
+    const request = applyTrial(this.session.base, trial.config, { epochs: trial.epochs });
     const started = performance.now();
     this.progress.set(trial.id, { epoch: 0, epochs: request.config.epochs, started });
     this.renderTable();

@@ -279,7 +279,7 @@ impl<B: Backend> Trainer<B> {
         }
         let weighted = |layer: usize, what: &str| -> Result<(), Error> {
             match spec.layers.get(layer.wrapping_sub(1)) {
-                Some(LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. }) => Ok(()),
+                Some(LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. }) => Ok(()),
                 Some(other) => Err(Error::InvalidConfig(format!("layer {layer} ({}) has no weights to {what}", other.kind()))),
                 None => Err(Error::InvalidConfig(format!("there is no layer {layer} to {what}: the model has layers 1 to {}", spec.layers.len()))),
             }

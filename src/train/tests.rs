@@ -395,6 +395,21 @@ fn frozen_layers_keep_their_weights_and_the_others_still_learn() {
 }
 
 #[test]
+fn a_frozen_recurrent_layer_keeps_its_weights_while_the_head_learns() {
+    let waves = crate::data::sequence::waves(300, 12, 0.2, 1).unwrap();
+    let (train, val) = waves.split(60, 2).unwrap();
+    let mut c = config(0.01, 16, 3);
+    c.frozen = vec![1];
+    let mut t = Trainer::new(Cpu, preset("gru", &[12, 1], 4).unwrap(), c, &train, &val).unwrap();
+    let before: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    run_to_end(&mut t);
+    let after: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    // The GRU's weight, recurrent weight, bias and recurrent bias; then the dense head's two.
+    assert_eq!(after[..4], before[..4]);
+    assert!(after[4] != before[4] && after[5] != before[5]);
+}
+
+#[test]
 fn a_layer_penalty_replaces_the_global_one_for_that_layer() {
     let trained = |l2: f32, layer_penalties: Vec<LayerPenalty>| {
         let mut c = config(0.02, 16, 10);

@@ -2,7 +2,9 @@
 //! (`ask`) and learn from their scores (`tell`): grid, random, Bayesian optimisation (a Gaussian
 //! process with expected improvement, see [`gp`]) and successive halving. Trials may run in
 //! parallel: a strategy proposes while others are pending. Everything is seeded, and a search is
-//! its spec plus its trials, so it serialises and resumes exactly.
+//! its spec plus its trials, so it serialises and resumes exactly. Trials carry no seed of their
+//! own: they are meant to train with one seed, so that they share the held-out split they are
+//! scored on and differ only in the values searched.
 
 pub mod gp;
 
@@ -213,8 +215,6 @@ pub struct Trial {
     /// Halving's rung (0 for the first).
     #[serde(default)]
     pub rung: usize,
-    /// A seed of its own for the trial's training run.
-    pub seed: u64,
     pub outcome: Outcome,
 }
 
@@ -239,7 +239,7 @@ pub struct Search {
     requeued: Vec<usize>,
 }
 
-/// The trial seeds and every random draw depend only on the search seed and the trial number.
+/// Every random draw depends only on the search seed and the trial number.
 fn stream(seed: u64, id: usize, purpose: u64) -> Rng {
     Rng::new(seed ^ (id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ purpose.wrapping_mul(0xD1B5_4A32_D192_ED03))
 }
@@ -334,7 +334,7 @@ impl Search {
         };
         let Some((config, epochs, rung)) = next else { return Ask::Finished };
         let id = self.trials.len();
-        let trial = Trial { id, config, epochs, rung, seed: stream(self.spec.seed, id, 1).next_u64() % 1_000_000, outcome: Outcome::Pending };
+        let trial = Trial { id, config, epochs, rung, outcome: Outcome::Pending };
         self.trials.push(trial.clone());
         Ask::Run { trial }
     }

@@ -81,7 +81,7 @@ fn random_search_is_seeded() {
     let params = json!([{"type": "float", "name": "x", "low": 0, "high": 1}, {"type": "int", "name": "n", "low": 1, "high": 100}]);
     let configs = |seed| {
         let mut s = Search::new(spec(params.clone(), json!({"type": "random"}), 5, seed)).unwrap();
-        std::iter::from_fn(|| if let Ask::Run { trial } = s.ask() { Some((trial.config, trial.seed)) } else { None }).collect::<Vec<_>>()
+        std::iter::from_fn(|| if let Ask::Run { trial } = s.ask() { Some(trial.config) } else { None }).collect::<Vec<_>>()
     };
     assert_eq!(configs(3), configs(3));
     assert_ne!(configs(3), configs(4));
@@ -210,7 +210,7 @@ fn a_saved_search_resumes_where_it_stopped_and_reruns_what_was_pending() {
     resumed.tell(again.id, branin(&again.config)).unwrap();
     run(&mut resumed, branin);
     // The same trials; scores equal up to the last digit JSON keeps of them.
-    let key = |t: &Trial| (t.config.clone(), t.seed, t.epochs, t.rung);
+    let key = |t: &Trial| (t.config.clone(), t.epochs, t.rung);
     assert_eq!(resumed.trials.iter().map(key).collect::<Vec<_>>(), whole.iter().map(key).collect::<Vec<_>>());
     assert!(resumed.trials.iter().zip(&whole).all(|(a, b)| (score_of(a) - score_of(b)).abs() < 1e-9 * score_of(b).abs().max(1.0)));
     assert!(Search::restore("{not json").unwrap_err().to_string().contains("cannot be read"));
