@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod clock;
 pub mod data;
+pub mod ensemble;
 pub mod error;
 pub mod metrics;
 pub mod model_file;

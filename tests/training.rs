@@ -98,3 +98,37 @@ fn gru_and_lstm_presets_learn_waveforms_and_beat_a_larger_mlp() {
     assert!(gru >= 0.9 && lstm >= 0.88, "best held-out accuracy: GRU {gru}, LSTM {lstm}");
     assert!(gru.min(lstm) > mlp + 0.05, "GRU {gru} and LSTM {lstm} against the MLP {mlp}");
 }
+
+#[test]
+fn a_bagging_ensemble_beats_its_mean_member_on_the_held_out_split() {
+    use whetstone::ensemble::{compare, Member};
+    let digits = common::digits().head(3_000).unwrap();
+    let (train, held_out) = digits.split(1_000, 4).unwrap();
+    let members: Vec<Member> = (0..5)
+        .map(|i| {
+            let mut config = TrainConfig::new(2, 32, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1 + i);
+            config.bootstrap = Some(100 + i);
+            let mut t = Trainer::new(Cpu, preset("mlp", &[1, 28, 28], 10).unwrap(), config, &train, &held_out).unwrap();
+            while !t.is_finished() {
+                ready(t.run(1000)).unwrap();
+            }
+            Member { name: format!("member {i}"), classes: held_out.classes.clone(), probs: ready(t.validation_probabilities()) }
+        })
+        .collect();
+    let c = compare(&members, &held_out.labels, &held_out.classes).unwrap();
+    let [hard, soft, weighted] = [&c.ensembles[0], &c.ensembles[1], &c.ensembles[2]];
+    println!(
+        "bagging 5 MLPs on 2,000 digits, tested on 500: mean member {:.4} (log-loss {:.4}), hard {:.4}, soft {:.4} ({:.4}), weighted {:.4}; members disagree on {:.1} %",
+        c.mean_member.accuracy,
+        c.mean_member.log_loss,
+        hard.accuracy,
+        soft.accuracy,
+        soft.log_loss,
+        weighted.accuracy,
+        100.0 * c.disagreement
+    );
+    println!("fitted weights {:?}", c.weights);
+    assert!(c.disagreement > 0.02, "bootstrap members differ: {}", c.disagreement);
+    assert!(soft.accuracy > c.mean_member.accuracy + 0.01 && soft.log_loss < c.mean_member.log_loss);
+    assert!(hard.accuracy > c.mean_member.accuracy && weighted.accuracy > c.mean_member.accuracy);
+}

@@ -44,6 +44,10 @@ pub struct TrainConfig {
     /// Layers (numbered from 1, as the model summary numbers them) whose weights do not change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frozen: Vec<usize>,
+    /// Train on a bootstrap resample of the training split (as many samples, drawn with
+    /// replacement) made with this seed: a bagging ensemble's member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<u64>,
 }
 
 /// L1 and L2 penalties on one layer's weights (the layer numbered from 1, as in the summary).
@@ -110,6 +114,7 @@ impl TrainConfig {
             clip_value: None,
             layer_penalties: Vec::new(),
             frozen: Vec::new(),
+            bootstrap: None,
         }
     }
 
@@ -269,6 +274,8 @@ pub struct Trainer<B: Backend> {
 
 impl<B: Backend> Trainer<B> {
     pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
+        let resampled = config.bootstrap.map(|seed| train.bootstrap(seed));
+        let train = resampled.as_ref().unwrap_or(train);
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
         }
