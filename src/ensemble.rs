@@ -86,13 +86,14 @@ const PRIOR: f64 = 0.05;
 pub fn fit_weights(members: &[&[f32]], labels: &[u32], classes: usize) -> Vec<f64> {
     let m = members.len();
     let mut w = vec![1.0 / m as f64; m];
-    let truth: Vec<Vec<f64>> = members.iter().map(|p| labels.iter().enumerate().map(|(i, &l)| p[i * classes + l as usize] as f64).collect()).collect();
+    // Each sample's probability of its true class under each member.
+    let truth: Vec<Vec<f64>> = labels.iter().enumerate().map(|(i, &l)| members.iter().map(|p| p[i * classes + l as usize] as f64).collect()).collect();
     for _ in 0..500 {
         let mut grad: Vec<f64> = w.iter().map(|w| -PRIOR / m as f64 / w).collect();
-        for s in 0..labels.len() {
-            let mix: f64 = (0..m).map(|j| w[j] * truth[j][s]).sum::<f64>().max(1e-12);
-            for j in 0..m {
-                grad[j] -= truth[j][s] / mix / labels.len() as f64;
+        for sample in &truth {
+            let mix: f64 = sample.iter().zip(&w).map(|(p, w)| p * w).sum::<f64>().max(1e-12);
+            for (g, p) in grad.iter_mut().zip(sample) {
+                *g -= p / mix / labels.len() as f64;
             }
         }
         w.iter_mut().zip(&grad).for_each(|(w, g)| *w *= (-0.5 * g).exp());
@@ -218,7 +219,7 @@ mod tests {
         let err = compare(&[ok.clone(), other], &labels, &classes).unwrap_err().to_string();
         assert!(err.contains("the member 'two' predicts the classes [a, c], but the data has [a, b]"), "{err}");
         assert!(compare(&[ok.clone(), member("short", vec![0.5; 6])], &labels, &classes).unwrap_err().to_string().contains("gives 6 probabilities"));
-        assert!(compare(&[ok.clone()], &labels, &classes).unwrap_err().to_string().contains("at least two members"));
+        assert!(compare(std::slice::from_ref(&ok), &labels, &classes).unwrap_err().to_string().contains("at least two members"));
     }
 
     #[test]
