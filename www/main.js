@@ -6,7 +6,9 @@ import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
 import { deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
 import { SequencePad, plotSequence } from './sequence.js';
-import { Tuner, applyTrial, optimizerConfig } from './tune.js';
+import { sampleFigure } from './samples.js';
+import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
+import { Ensembler } from './ensemble.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
 
@@ -71,6 +73,17 @@ const tuner = new Tuner(engine, {
   notify: showNotice,
 });
 globalThis.whetstone.tuner = tuner;
+const ensembler = new Ensembler(engine, {
+  request: () => trainingRequest(),
+  dataset: () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload }),
+  runSplit: () => state.run.split,
+  shape: () => state.dataset.shape,
+  workers: () => tuner.workers(),
+  bestTrials: (count) => tuner.bestTrials(count),
+  savedModels: () => [...document.querySelectorAll('#saved-models .ensemble-pick:checked')].map((c) => c.dataset.name),
+  notify: showNotice,
+});
+globalThis.whetstone.ensembler = ensembler;
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
@@ -427,7 +440,7 @@ async function startTraining() {
     $('threshold').value = '0.5';
     state.run = {
       status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [],
-      label: started.taken ? 'pretrained' : 'random weights', taken: started.taken,
+      label: started.taken ? 'pretrained' : 'random weights', taken: started.taken, split: splitKey(state.settings.dataset, request),
     };
     lossChart.reset(request.config.epochs);
     accChart.reset(request.config.epochs);
@@ -631,25 +644,7 @@ async function showExamples(trueClass, predicted) {
     const width = shape.reduce((a, b) => a * b, 1);
     $('gallery').replaceChildren(...examples.map((e, i) => {
       const values = features.subarray(i * width, (i + 1) * width);
-      const figure = document.createElement('figure');
-      if (shape.length === 3) {
-        const [, h, w] = shape;
-        const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
-        const image = canvas.getContext('2d').createImageData(w, h);
-        for (let j = 0; j < w * h; j++) {
-          const v = Math.round(Math.min(1, Math.max(0, values[j])) * 255);
-          image.data.set([v, v, v, 255], j * 4);
-        }
-        canvas.getContext('2d').putImageData(image, 0, 0);
-        figure.append(canvas);
-      } else if (shape.length === 2) {
-        const canvas = Object.assign(document.createElement('canvas'), { width: 96, height: 48, className: 'sequence' });
-        plotSequence(canvas, values, shape[1]);
-        figure.append(canvas);
-      } else {
-        figure.append(Object.assign(document.createElement('div'), { className: 'point', textContent: Array.from(values, (v) => v.toFixed(2)).join(', ') }));
-      }
-      figure.append(Object.assign(document.createElement('figcaption'), { textContent: `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%` }));
+      const figure = sampleFigure(values, shape, `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%`);
       figure.dataset.label = e.label;
       figure.dataset.predicted = e.predicted;
       return figure;
@@ -768,9 +763,11 @@ async function renderSavedModels() {
     const name = Object.assign(document.createElement('span'), { className: 'name', textContent: m.name });
     const load = Object.assign(document.createElement('button'), { textContent: 'Load' });
     const remove = Object.assign(document.createElement('button'), { textContent: 'Delete' });
+    const pick = Object.assign(document.createElement('input'), { type: 'checkbox', className: 'ensemble-pick', title: 'An ensemble member (panel 7)' });
+    pick.dataset.name = m.name;
     load.addEventListener('click', async () => loadModel(new Uint8Array((await getModel(m.name)).bytes), m.name));
     remove.addEventListener('click', async () => { await deleteModel(m.name); renderSavedModels(); });
-    li.append(name, load, remove);
+    li.append(pick, name, load, remove);
     return li;
   }));
 }

@@ -65,9 +65,13 @@ const el = (tag, props = {}, ...children) => {
   return e;
 };
 
+/** Which held-out split a training request is scored on: runs with the same key can be compared
+ * and ensembled sample by sample. */
+export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${request.heldOut}|${request.config.seed}`;
+
 /** Workers that run trials side by side. A worker that crashes is replaced; one whose trial fails
  * goes on to the next. */
-class TrialPool {
+export class TrialPool {
   constructor(size) {
     this.slots = Array.from({ length: size }, () => this.newSlot());
   }
@@ -137,6 +141,8 @@ export class Tuner {
     this.trials = [];
     this.best = null;
     this.progress = new Map();
+    // Each finished trial's held-out probabilities, for an ensemble of the best trials.
+    this.heldOut = new Map();
     this.sort = { key: 'id', descending: false };
     this.pool = null;
     this.chart = new LiveChart(document.getElementById('tune-best-chart'), 'Best score so far', ['best so far', 'trial score'], { xLabel: 'trial', pointsOnly: ['trial score'] });
@@ -264,6 +270,7 @@ export class Tuner {
     const base = this.hooks.base();
     const objective = this.$('tune-objective').value;
     const state = await this.main.request('search-start', { spec });
+    this.heldOut.clear();
     this.session = { base, objective, dataset: this.hooks.dataset().name, budget: spec.budget, strategy: spec.strategy.type, params: spec.params };
     this.run(state);
   }
@@ -330,7 +337,11 @@ export class Tuner {
       this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
       this.renderTable();
     })
-      .then((last) => this.main.request('search-tell', { trial: trial.id, score: scoreOf(last, this.session.objective) }))
+      .then(async (last) => {
+        const { probs, labels, classes } = await slot.engine.request('held-out');
+        this.heldOut.set(trial.id, { probs, labels, classes, split: splitKey(this.session.dataset, request) });
+        return this.main.request('search-tell', { trial: trial.id, score: scoreOf(last, this.session.objective) });
+      })
       .catch((err) => (err.stopped ? null : this.main.request('search-fail', { trial: trial.id, reason: err.message })))
       .then((state) => {
         const p = this.progress.get(trial.id);
@@ -343,6 +354,17 @@ export class Tuner {
         if (this.status === 'stopping' && this.pool.running === 0) this.finish('stopped');
         else this.pump();
       });
+  }
+
+  /** The `count` best finished trials whose held-out probabilities this page still holds, as
+   * ensemble members. */
+  bestTrials(count) {
+    const sign = this.session?.objective === 'val_loss' ? 1 : -1;
+    return this.trials
+      .filter((t) => t.outcome.state === 'done' && this.heldOut.has(t.id))
+      .sort((a, b) => sign * (a.outcome.score - b.outcome.score))
+      .slice(0, count)
+      .map((t) => ({ name: `trial #${t.id + 1}`, ...this.heldOut.get(t.id) }));
   }
 
   finish(status) {

@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Search, Training, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Search, Training, compareEnsemble, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -11,6 +11,8 @@ const CHUNK_MS = 150;
 let data = null;
 let training = null;
 let search = null;
+// The run's held-out probabilities at the end of each cosine-restart cycle (a snapshot ensemble).
+let snapshots = [];
 let gpu = null;
 const control = { state: 'idle', wake: null };
 
@@ -106,6 +108,13 @@ async function trainLoop() {
       return;
     }
     const elapsed = performance.now() - started;
+    const cycleEnds = training.snapshotEpochs();
+    for (const e of events) {
+      if (e.type === 'epoch' && cycleEnds.includes(e.epoch)) {
+        const { probs } = await exclusive(() => training.heldOut());
+        snapshots.push({ epoch: e.epoch, probs });
+      }
+    }
     post({ type: 'events', events });
     if (events.some((e) => e.type === 'finished')) {
       control.state = 'idle';
@@ -156,6 +165,7 @@ const handlers = {
     }
     training?.free();
     training = run;
+    snapshots = [];
     control.state = 'running';
     queueMicrotask(trainLoop);
     return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary(), taken };
@@ -211,6 +221,7 @@ const handlers = {
       const evaluation = await run.evaluate();
       training?.free();
       training = run;
+      snapshots = [];
       return { ...info, evaluation, backend: run.backend };
     } catch (err) {
       run.free();
@@ -232,6 +243,24 @@ const handlers = {
   'search-fail': ({ trial, reason }) => {
     activeSearch().fail(trial, reason);
     return searchState();
+  },
+  // Ensembles: the current model's held-out probabilities (with the labels and classes), the
+  // run's snapshots, and the comparison of members and their ensembles.
+  'held-out': async () => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    return await exclusive(() => run.heldOut());
+  },
+  snapshots: async () => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    const { labels, classes } = await exclusive(() => run.heldOut());
+    return { snapshots, labels, classes };
+  },
+  'compare-ensemble': ({ members, probs, labels, classes }) => ({ comparison: compareEnsemble(JSON.stringify(members), probs, labels, classes) }),
+  'held-out-features': ({ samples, heldOut, seed, indices }) => {
+    if (!data) throw new Error('load a data set first');
+    return { features: data.heldOutFeatures(samples, heldOut, seed, indices) };
   },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');

@@ -107,6 +107,19 @@ impl Schedule {
     }
 
     /// The planned rate at a step, for a base rate `lr` (reduce-on-plateau: `lr`, before any cut).
+    /// The epochs (from 1) at which a cosine-with-restarts cycle ends within `epochs`: where a
+    /// snapshot ensemble takes its members, each at the bottom of a cycle. Empty for other schedules.
+    pub fn cycle_ends(&self, epochs: usize) -> Vec<usize> {
+        let Schedule::CosineRestarts { period, mult, .. } = *self else { return Vec::new() };
+        let (mut end, mut length, mut ends) = (period, period, Vec::new());
+        while end <= epochs && length > 0 {
+            ends.push(end);
+            length *= mult;
+            end += length;
+        }
+        ends
+    }
+
     pub fn rate(&self, lr: f32, at: Progress) -> f32 {
         let epoch = at.step as f32 / at.steps_per_epoch as f32;
         let total = (at.steps_per_epoch * at.epochs) as f32;
@@ -232,6 +245,15 @@ mod tests {
         assert_eq!(restarts, [4, 12]);
         assert!([0, 4, 12].iter().all(|&i| c[i] == 1.0));
         assert!(close(c[2], 0.5) && close(c[8], 0.5));
+    }
+
+    #[test]
+    fn cosine_restart_cycles_end_where_the_rate_jumps_back_up() {
+        let s = Schedule::CosineRestarts { period: 1, mult: 2, min_lr: 0.0 };
+        assert_eq!(s.cycle_ends(7), [1, 3, 7]);
+        assert_eq!(s.cycle_ends(6), [1, 3]);
+        assert_eq!(Schedule::CosineRestarts { period: 2, mult: 1, min_lr: 0.0 }.cycle_ends(7), [2, 4, 6]);
+        assert!(Schedule::Cosine { min_lr: 0.0 }.cycle_ends(7).is_empty());
     }
 
     #[test]

@@ -328,7 +328,8 @@ impl<B: Backend> Trainer<B> {
             return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
         }
         let optimizer = Optimizer::new(config.optimizer.clone())?;
-        let model = Model::new(&backend, spec, config.seed)?;
+        // A bagging member starts from weights of its own too.
+        let model = Model::new(&backend, spec, config.bootstrap.map_or(config.seed, |b| config.seed ^ b.rotate_left(29)))?;
         if model.outputs() != train.classes.len() {
             return Err(Error::InvalidSpec(format!("the last layer outputs {} values but the data has {} classes", model.outputs(), train.classes.len())));
         }

@@ -49,6 +49,19 @@ impl DataSet {
         Ok(DataSet { inner: Dataset::new(shape, features, labels, classes).map_err(js_error)? })
     }
 
+    /// The features of held-out samples `indices` of the split a run with these settings makes
+    /// (the first `samples` samples, `held_out` of them held out by `seed`), one after another.
+    #[wasm_bindgen(js_name = heldOutFeatures)]
+    pub fn held_out_features(&self, samples: usize, held_out: usize, seed: u32, indices: Vec<u32>) -> Result<Vec<f32>, JsError> {
+        let (_, val) = self.inner.head(samples).and_then(|d| d.split(held_out, seed as u64)).map_err(js_error)?;
+        let width = val.sample_width();
+        indices
+            .iter()
+            .map(|&i| val.features.get(i as usize * width..(i as usize + 1) * width).ok_or_else(|| JsError::new(&format!("there is no held-out sample {i}"))))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|rows| rows.concat())
+    }
+
     /// The samples of the classes `keep` (indices), relabelled in that order.
     #[wasm_bindgen(js_name = onlyClasses)]
     pub fn only_classes(&self, keep: Vec<u32>) -> Result<DataSet, JsError> {
@@ -99,6 +112,30 @@ impl DataSet {
         let end = (start + count).min(self.inner.len());
         self.inner.labels[start.min(end)..end].to_vec()
     }
+}
+
+/// Compares ensemble members and their ensembles (`ensemble::Comparison`) on the held-out split
+/// with these `labels` and `classes`: `members_json` lists each member's `{name, classes}`, and
+/// `probs` holds every member's probabilities, member after member.
+#[wasm_bindgen(js_name = compareEnsemble)]
+pub fn compare_ensemble(members_json: &str, probs: Vec<f32>, labels: Vec<u32>, classes: Vec<String>) -> Result<JsValue, JsError> {
+    #[derive(serde::Deserialize)]
+    struct Described {
+        name: String,
+        classes: Vec<String>,
+    }
+    let described: Vec<Described> = serde_json::from_str(members_json).map_err(|e| JsError::new(&format!("the ensemble members are not valid: {e}")))?;
+    let mut at = 0;
+    let mut members = Vec::with_capacity(described.len());
+    for d in described {
+        let len = (labels.len() * d.classes.len()).min(probs.len() - at);
+        members.push(crate::ensemble::Member { name: d.name, classes: d.classes, probs: probs[at..at + len].to_vec() });
+        at += len;
+    }
+    if at != probs.len() {
+        return Err(JsError::new(&format!("{} probabilities do not split into the members' rows", probs.len())));
+    }
+    to_js(&crate::ensemble::compare(&members, &labels, &classes).map_err(js_error)?)
 }
 
 /// The JSON spec of a built-in preset (`mlp`, `cnn`, `toy`, `gru`, `lstm`) for the given input shape and classes.
@@ -383,6 +420,32 @@ impl Training {
         }
         run.probabilities = None;
         run.engine.load_file_weights(&file).map_err(js_error)
+    }
+
+    /// Resolves to `{probs, labels, classes}`: the model's probabilities for the held-out samples
+    /// (one row per sample), their labels and the class names: what an ensemble is built from.
+    #[wasm_bindgen(js_name = heldOut)]
+    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    pub fn held_out(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let probs = run.validation_probabilities().await;
+            let result = js_sys::Object::new();
+            let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&result, &key.into(), value).map_err(|_| JsError::new("could not build the result"));
+            set("probs", &js_sys::Float32Array::from(probs.as_slice()).into())?;
+            set("labels", &js_sys::Uint32Array::from(run.val.labels.as_slice()).into())?;
+            set("classes", &to_js(&run.val.classes)?)?;
+            Ok(result.into())
+        })
+    }
+
+    /// The epochs at which this run's cosine-with-restarts cycles end (empty for other schedules):
+    /// where a snapshot ensemble takes its members.
+    #[wasm_bindgen(js_name = snapshotEpochs)]
+    pub fn snapshot_epochs(&self) -> Vec<u32> {
+        let run = self.inner.borrow();
+        run.config.schedule.cycle_ends(run.config.epochs).into_iter().map(|e| e as u32).collect()
     }
 
     /// Resolves to the evaluation report (`metrics::Report`) of the model on the held-out split;

@@ -668,6 +668,94 @@ test('a stopped search is kept, and resumes after a reload where it stopped', as
   await backToTheSpiral();
 });
 
+/** The members listed in the ensemble panel. */
+const ensembleMembers = () => page.locator('#ensemble-members li .name').allInnerTexts();
+
+test('bagging members trained side by side make an ensemble that beats its mean member', async () => {
+  await chooseDataset('digits', /10,000 samples of 1 × 28 × 28, 10 classes/);
+  await page.selectOption('#preset', 'mlp');
+  await page.waitForFunction(() => /dense/.test(document.getElementById('summary').textContent));
+  await page.fill('#samples', '3000');
+  await page.fill('#heldout', '1000');
+  await page.fill('#epochs', '2');
+  await page.locator('#ensemble-panel').scrollIntoViewIfNeeded();
+  await page.click('#ensemble-clear');
+  await page.fill('#ensemble-bag-count', '5');
+  await page.click('#ensemble-bag');
+  await page.waitForFunction(() => document.querySelectorAll('#ensemble-members li').length === 5, null, { timeout: 180_000 });
+  assert.match(await text('#ensemble-info'), /5 of 5 members trained/);
+  await page.click('#ensemble-compare');
+  await page.waitForFunction(() => !document.getElementById('ensemble-results').hidden);
+  const c = await page.evaluate(() => globalThis.whetstone.ensembler.comparison);
+  assert.equal(c.test_samples, 500);
+  const [hard, soft, weighted] = c.ensembles;
+  assert.deepEqual([hard.name, soft.name, weighted.name], ['hard voting', 'soft voting', 'weighted average']);
+  assert.ok(soft.accuracy > c.mean_member.accuracy && soft.log_loss < c.mean_member.log_loss, `soft ${soft.accuracy} against the mean member ${c.mean_member.accuracy}`);
+  assert.ok(weighted.accuracy > c.mean_member.accuracy, `weighted ${weighted.accuracy} against ${c.mean_member.accuracy}`);
+  assert.ok(Math.abs(c.weights.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  assert.ok(c.disagreement > 0);
+  assert.ok(await page.locator('#ensemble-disagreements figure').count() > 0);
+  assert.match(await text('#ensemble-table'), /mean member[\s\S]*soft voting/);
+  await page.locator('#ensemble-panel').screenshot({ path: join(shots, 'playground-ensemble.png') });
+  // Members scored on another held-out split cannot join.
+  await page.fill('#heldout', '900');
+  await page.fill('#ensemble-bag-count', '2');
+  await page.click('#ensemble-bag');
+  await page.waitForFunction(() => /“bagging 1” was scored on another held-out split/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
+  assert.equal((await ensembleMembers()).length, 5);
+  await page.fill('#heldout', '1000');
+});
+
+test('the snapshots of one cosine-restart run, and the best trials of a search, make ensembles', async () => {
+  await chooseDataset('spiral', /3 classes/);
+  await page.fill('#epochs', '30');
+  await page.click('#ensemble-clear');
+  // Too few snapshots: the last run did not use restarts.
+  await page.click('#ensemble-snapshots');
+  await page.waitForFunction(() => /train a model first|snapshot ensemble takes one at the end of each cosine-restart cycle/.test(document.getElementById('notice').textContent));
+  await page.selectOption('#schedule', 'cosine_restarts');
+  await page.fill('#schedule-period', '10');
+  await page.fill('#schedule-mult', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  await page.click('#ensemble-snapshots');
+  await page.waitForFunction(() => document.querySelectorAll('#ensemble-members li').length === 3);
+  assert.deepEqual(await ensembleMembers(), ['snapshot at epoch 10', 'snapshot at epoch 20', 'snapshot at epoch 30']);
+  await page.click('#ensemble-compare');
+  await page.waitForFunction(() => globalThis.whetstone.ensembler.comparison?.members.length === 3);
+  await page.selectOption('#schedule', 'constant');
+  // A short search on the same split, then its three best trials.
+  await page.click('#ensemble-clear');
+  await searchRow('lr', { on: true, low: 0.003, high: 0.1, log: true });
+  await searchRow('units', { on: false });
+  await page.selectOption('#tune-strategy', 'random');
+  await page.fill('#tune-budget', '4');
+  await page.fill('#tune-workers', '2');
+  await page.click('#tune-start');
+  await finishedSearch(4);
+  await page.click('#ensemble-trials');
+  await page.waitForFunction(() => document.querySelectorAll('#ensemble-members li').length === 3);
+  const best = await page.evaluate(() => globalThis.whetstone.tuner.bestTrials(3).map((m) => m.name));
+  assert.deepEqual(await ensembleMembers(), best);
+  await page.click('#ensemble-compare');
+  await page.waitForFunction(() => globalThis.whetstone.ensembler.comparison?.members.length === 3);
+  // A model saved on the circle set knows two classes; the spiral has three.
+  await chooseDataset('circle', /2 classes/);
+  await page.fill('#epochs', '3');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  await page.click('#store-model');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 1);
+  await chooseDataset('spiral', /3 classes/);
+  await page.locator('#saved-models .ensemble-pick').first().check();
+  await page.click('#ensemble-saved');
+  await page.waitForFunction(() => /“circle · toy[^”]*” cannot join the ensemble: the last layer outputs 2 values but the data has 3 classes/.test(document.getElementById('notice').textContent));
+  assert.equal((await ensembleMembers()).length, 3);
+  await page.click('#saved-models li button:text("Delete")');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
+  await backToTheSpiral();
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
