@@ -1,6 +1,7 @@
 //! Whetstone's core: a small deep-learning engine (backends, layers, optimisers, training loop,
 //! data) that runs natively and in the browser through WebAssembly.
 
+pub mod augment;
 pub mod backend;
 pub mod clock;
 pub mod data;

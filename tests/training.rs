@@ -132,3 +132,21 @@ fn a_bagging_ensemble_beats_its_mean_member_on_the_held_out_split() {
     assert!(soft.accuracy > c.mean_member.accuracy + 0.01 && soft.log_loss < c.mean_member.log_loss);
     assert!(hard.accuracy > c.mean_member.accuracy && weighted.accuracy > c.mean_member.accuracy);
 }
+
+/// Held-out accuracy of the CNN preset on the shapes, whose training split has each class in its
+/// own colour and whose test split has random colours, trained with `augment`.
+fn biased_shapes_accuracy(augment: &str) -> f32 {
+    let (train, test) = whetstone::data::shapes::generate(2_000, 600, 1.0, 3).unwrap();
+    let mut config = TrainConfig::new(6, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    config.augment = serde_json::from_str(augment).unwrap();
+    let t = Trainer::new(Cpu, preset("cnn", &[3, 32, 32], 4).unwrap(), config, &train, &test).unwrap();
+    accuracy_after(t)
+}
+
+#[test]
+fn colour_jitter_makes_a_cnn_learn_shape_instead_of_the_colour_of_a_biased_training_set() {
+    let without = biased_shapes_accuracy("[]");
+    let with = biased_shapes_accuracy(r#"[{"type":"hue","p":1,"degrees":180},{"type":"saturation","p":0.5,"amount":0.5}]"#);
+    println!("biased shapes, test split in random colours: without augmentation {without:.4}, with colour jitter {with:.4} (chance 0.25)");
+    assert!(with > without + 0.3 && with > 0.6, "without {without}, with colour jitter {with}");
+}

@@ -195,6 +195,11 @@ pub trait Backend: Clone + 'static {
         h_prev: &Self::Tensor,
     ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
 
+    /// Each image of `x` `[n, c, h, w]` (values in [0, 1]) augmented by its row of `params`
+    /// `[n, AUGMENT_PARAMS]` (see [`crate::augment`]); the Gaussian noise of element `i` of the batch
+    /// comes from the counter-based uniforms `(seed, 2i)` and `(seed, 2i + 1)`.
+    fn augment(&self, x: &Self::Tensor, params: &Self::Tensor, seed: u32) -> Self::Tensor;
+
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.

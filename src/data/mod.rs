@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod mnist;
 pub mod sequence;
+pub mod shapes;
 pub mod toy;
 
 use crate::error::Error;

@@ -1,6 +1,7 @@
 //! The training loop: shuffled mini-batches cut on the device, one optimiser step per batch, loss
 //! and accuracy accumulated on the device and read back once per [`Trainer::run`] call.
 
+use crate::augment::{self, Augmentation, AUGMENT_PARAMS};
 use crate::backend::Backend;
 use crate::clock::now_ms;
 use crate::data::Dataset;
@@ -9,7 +10,7 @@ use crate::model_file::{ModelFile, NamedTensor};
 use crate::nn::{LayerSpec, Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::{Optimizer, OptimizerSpec};
-use crate::rng::Rng;
+use crate::rng::{fold_seed, Rng};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +45,9 @@ pub struct TrainConfig {
     /// Layers (numbered from 1, as the model summary numbers them) whose weights do not change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frozen: Vec<usize>,
+    /// Image augmentations applied to every training batch (none at evaluation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub augment: Vec<Augmentation>,
     /// Train on a bootstrap resample of the training split (as many samples, drawn with
     /// replacement) made with this seed: a bagging ensemble's member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +118,7 @@ impl TrainConfig {
             clip_value: None,
             layer_penalties: Vec::new(),
             frozen: Vec::new(),
+            augment: Vec::new(),
             bootstrap: None,
         }
     }
@@ -303,6 +308,13 @@ impl<B: Backend> Trainer<B> {
             }
         }
         config.schedule.validate(config.optimizer.lr())?;
+        augment::validate(&config.augment)?;
+        if !config.augment.is_empty() && train.sample_shape.len() != 3 {
+            return Err(Error::InvalidConfig(format!(
+                "augmentation works on images [channels, height, width], but this data's samples are {:?}",
+                train.sample_shape
+            )));
+        }
         if let Some(es) = &config.early_stopping {
             if es.patience == 0 || !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
                 return Err(Error::InvalidConfig(format!(
@@ -493,7 +505,12 @@ impl<B: Backend> Trainer<B> {
         let b = &self.backend;
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let indices = &self.order[self.cursor..end];
-        let x = b.gather_rows(&self.train.x, indices);
+        let mut x = b.gather_rows(&self.train.x, indices);
+        if !self.config.augment.is_empty() {
+            let shape = B::shape(&x);
+            let params = augment::draw(&self.config.augment, indices.len(), shape[2], shape[3], &mut self.rng);
+            x = b.augment(&x, &b.upload(&params, &[indices.len(), AUGMENT_PARAMS]), fold_seed(self.rng.next_u64()));
+        }
         let y = b.gather_rows(&self.train.y, indices);
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
         let out = b.softmax_cross_entropy(&logits, &y);

@@ -17,6 +17,7 @@ macro_rules! parity_cases {
             gradient_clipping_and_concat,
             batch_norm_and_its_gradients,
             recurrent_steps_and_their_gradients,
+            augmentation,
         );
     };
 }
@@ -277,5 +278,26 @@ pub async fn recurrent_steps_and_their_gradients(gpu: &Gpu) {
                 p.assert_close("gru dh_prev", &pc, &pg, 1e-5).await;
             }
         }
+    }
+}
+
+pub async fn augmentation(gpu: &Gpu) {
+    use whetstone::augment::{draw, Augmentation, AUGMENT_PARAMS};
+    let p = Pair { gpu };
+    let pipeline: Vec<Augmentation> = serde_json::from_str(
+        r#"[{"type":"flip_horizontal","p":0.5},{"type":"flip_vertical","p":0.3},{"type":"rotate","p":0.8,"degrees":40},{"type":"scale","p":0.5,"amount":0.3},
+            {"type":"translate","p":0.5,"fraction":0.2},{"type":"crop","p":0.5,"fraction":0.3},{"type":"brightness","p":0.7,"amount":0.3},
+            {"type":"contrast","p":0.7,"amount":0.5},{"type":"saturation","p":0.7,"amount":0.8},{"type":"hue","p":0.7,"degrees":120},
+            {"type":"noise","p":0.5,"std":0.1},{"type":"cutout","p":0.5,"size":0.4}]"#,
+    )
+    .unwrap();
+    // Colour (three channels) and grey images of awkward sizes, values in [0, 1].
+    for (shape, seed) in [([7, 3, 9, 11], 1u64), ([5, 1, 13, 6], 2)] {
+        let n = shape[0];
+        let values: Vec<f32> = random(&shape, seed).iter().map(|v| (v * 0.3 + 0.5).clamp(0.0, 1.0)).collect();
+        let (xc, xg) = p.both(&values, &shape);
+        let q = draw(&pipeline, n, shape[2], shape[3], &mut Rng::new(seed + 10));
+        let (qc, qg) = p.both(&q, &[n, AUGMENT_PARAMS]);
+        p.assert_close(&format!("augment {shape:?}"), &Cpu.augment(&xc, &qc, 77), &p.gpu.augment(&xg, &qg, 77), 2e-4).await;
     }
 }

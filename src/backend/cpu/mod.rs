@@ -394,6 +394,24 @@ impl Backend for Cpu {
         (tensor(gates.shape(), dxw), tensor(gates.shape(), dhw), tensor(h_prev.shape(), dh_prev))
     }
 
+    fn augment(&self, x: &CpuTensor, params: &CpuTensor, seed: u32) -> CpuTensor {
+        let shape = x.shape();
+        assert!(shape.len() == 4 && params.shape() == [shape[0], crate::augment::AUGMENT_PARAMS], "augment shapes {shape:?} and {:?}", params.shape());
+        let (c, h, w) = (shape[1], shape[2], shape[3]);
+        let len = c * h * w;
+        let noise = |i: usize| {
+            let (u1, u2) = (counter_uniform(seed, 2 * i as u32), counter_uniform(seed, 2 * i as u32 + 1));
+            (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+        };
+        let out = data(x)
+            .chunks(len)
+            .zip(data(params).chunks(crate::augment::AUGMENT_PARAMS))
+            .enumerate()
+            .flat_map(|(n, (image, q))| crate::augment::apply(image, c, h, w, q, |k| noise(n * len + k)))
+            .collect();
+        tensor(shape, out)
+    }
+
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }

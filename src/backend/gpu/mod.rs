@@ -517,6 +517,12 @@ impl Backend for Gpu {
         (dxw, dhw, dh_prev)
     }
 
+    fn augment(&self, x: &GpuTensor, params: &GpuTensor, seed: u32) -> GpuTensor {
+        let s = &x.shape;
+        assert!(s.len() == 4 && params.shape == [s[0], crate::augment::AUGMENT_PARAMS], "augment shapes {s:?} and {:?}", params.shape);
+        self.map("augment", &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), seed], &[x, params], s, u(s[0] * s[2] * s[3]))
+    }
+
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
         self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());

@@ -19,6 +19,11 @@ fn pcg_hash(input: u32) -> u32 {
     return (word >> 22u) ^ word;
 }
 
+// A uniform number in [0, 1) from (seed, i) alone; the same as rng::counter_uniform on the CPU.
+fn counter_uniform(seed: u32, i: u32) -> f32 {
+    return f32(pcg_hash(i ^ pcg_hash(seed)) >> 8u) / 16777216.0;
+}
+
 // Windows covering input coordinate v along an axis: o with o·s ≤ v < o·s + size, o < extent.
 fn first_window(v: u32, size: u32, s: u32) -> u32 {
     return select(0u, (v - size + 1u + s - 1u) / s, v + 1u > size);

@@ -6,7 +6,7 @@
 fn dropout_mask(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
     if (i >= pu(0u)) { return; }
-    let u = f32(pcg_hash(i ^ pcg_hash(pu(1u))) >> 8u) / 16777216.0;
+    let u = counter_uniform(pu(1u), i);
     let keep = pf(2u);
     out[i] = select(0.0, 1.0 / keep, u < keep);
 }

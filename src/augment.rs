@@ -1,0 +1,360 @@
+//! Image augmentation, applied to each training batch (never at evaluation): geometry (flips,
+//! rotation, scale, translation, random crop), colour (brightness, contrast, saturation, hue),
+//! Gaussian noise and cutout, each with a probability and a strength. The host draws every sample's
+//! parameters from a seeded stream (`AUGMENT_PARAMS` numbers per sample); the backend's `augment` op
+//! applies them where the batch lives, in one pass, so a GPU batch never leaves the device.
+//!
+//! Parameters of one sample: the inverse affine map from output to input pixel coordinates
+//! (`a, b, c, d` and the offset `tx, ty`, about the image centre), brightness (added), contrast and
+//! saturation (factors), hue (a rotation in radians), noise standard deviation, and the cutout
+//! rectangle `x0, y0, x1, y1` in pixels (empty when `x1 ≤ x0`).
+
+use crate::error::Error;
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+pub const AUGMENT_PARAMS: usize = 16;
+
+/// One augmentation with its probability `p` of being applied to a sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Augmentation {
+    FlipHorizontal {
+        p: f32,
+    },
+    FlipVertical {
+        p: f32,
+    },
+    /// A rotation by up to ± `degrees`.
+    Rotate {
+        p: f32,
+        degrees: f32,
+    },
+    /// A zoom by a factor in 1 ± `amount`.
+    Scale {
+        p: f32,
+        amount: f32,
+    },
+    /// A shift by up to ± `fraction` of the width and height.
+    Translate {
+        p: f32,
+        fraction: f32,
+    },
+    /// A crop of up to `fraction` of each side, resized back to the full image.
+    Crop {
+        p: f32,
+        fraction: f32,
+    },
+    /// Up to ± `amount` added to every value.
+    Brightness {
+        p: f32,
+        amount: f32,
+    },
+    /// Contrast about mid-grey scaled by a factor in 1 ± `amount`.
+    Contrast {
+        p: f32,
+        amount: f32,
+    },
+    /// Colour saturation scaled by a factor in 1 ± `amount` (three-channel images).
+    Saturation {
+        p: f32,
+        amount: f32,
+    },
+    /// Hue turned by up to ± `degrees` (three-channel images).
+    Hue {
+        p: f32,
+        degrees: f32,
+    },
+    /// Gaussian noise of standard deviation `std`.
+    Noise {
+        p: f32,
+        std: f32,
+    },
+    /// A square of side `size` (a fraction of the width) set to 0 at a random place.
+    Cutout {
+        p: f32,
+        size: f32,
+    },
+}
+
+impl Augmentation {
+    fn p(&self) -> f32 {
+        match *self {
+            Augmentation::FlipHorizontal { p }
+            | Augmentation::FlipVertical { p }
+            | Augmentation::Rotate { p, .. }
+            | Augmentation::Scale { p, .. }
+            | Augmentation::Translate { p, .. }
+            | Augmentation::Crop { p, .. }
+            | Augmentation::Brightness { p, .. }
+            | Augmentation::Contrast { p, .. }
+            | Augmentation::Saturation { p, .. }
+            | Augmentation::Hue { p, .. }
+            | Augmentation::Noise { p, .. }
+            | Augmentation::Cutout { p, .. } => p,
+        }
+    }
+
+    /// The strength, where there is one, and the range it must lie in.
+    fn strength(&self) -> Option<(&'static str, f32, f32)> {
+        match *self {
+            Augmentation::FlipHorizontal { .. } | Augmentation::FlipVertical { .. } => None,
+            Augmentation::Rotate { degrees, .. } | Augmentation::Hue { degrees, .. } => Some(("degrees", degrees, 180.0)),
+            Augmentation::Scale { amount, .. } | Augmentation::Contrast { amount, .. } | Augmentation::Saturation { amount, .. } => {
+                Some(("amount", amount, 1.0))
+            }
+            Augmentation::Brightness { amount, .. } => Some(("amount", amount, 1.0)),
+            Augmentation::Translate { fraction, .. } => Some(("fraction", fraction, 0.5)),
+            Augmentation::Crop { fraction, .. } => Some(("fraction", fraction, 0.5)),
+            Augmentation::Noise { std, .. } => Some(("std", std, 1.0)),
+            Augmentation::Cutout { size, .. } => Some(("size", size, 1.0)),
+        }
+    }
+
+    fn name(&self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v["type"].as_str().map(String::from)).unwrap_or_default()
+    }
+}
+
+/// Checks every probability and strength; a message names the augmentation.
+pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
+    for a in pipeline {
+        let p = a.p();
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::InvalidConfig(format!("augmentation '{}': the probability must be between 0 and 1, got {p}", a.name())));
+        }
+        if let Some((what, v, max)) = a.strength() {
+            if !(0.0..=max).contains(&v) {
+                return Err(Error::InvalidConfig(format!("augmentation '{}': {what} must be between 0 and {max}, got {v}", a.name())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The parameters of `n` samples of `height × width` images, `AUGMENT_PARAMS` per sample.
+pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rng: &mut Rng) -> Vec<f32> {
+    let (w, h) = (width as f32, height as f32);
+    let mut out = Vec::with_capacity(n * AUGMENT_PARAMS);
+    for _ in 0..n {
+        // Inverse map [a b; c d] and offset, colour, noise, cutout.
+        let (mut m, mut t) = ([1.0f32, 0.0, 0.0, 1.0], [0.0f32, 0.0]);
+        let (mut brightness, mut contrast, mut saturation, mut hue, mut noise) = (0.0, 1.0, 1.0, 0.0, 0.0);
+        let mut cutout = [0.0f32; 4];
+        let compose =
+            |m: &mut [f32; 4], n: [f32; 4]| *m = [m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3]];
+        for a in pipeline {
+            // Every augmentation draws the same numbers whether or not it applies, so that one
+            // switched off does not change the others' draws.
+            let (apply, u1, u2, u3) = (rng.uniform() < a.p(), rng.uniform(), rng.uniform(), rng.uniform());
+            if !apply {
+                continue;
+            }
+            let sym = |u: f32, r: f32| (2.0 * u - 1.0) * r;
+            match *a {
+                Augmentation::FlipHorizontal { .. } => compose(&mut m, [-1.0, 0.0, 0.0, 1.0]),
+                Augmentation::FlipVertical { .. } => compose(&mut m, [1.0, 0.0, 0.0, -1.0]),
+                Augmentation::Rotate { degrees, .. } => {
+                    let (s, c) = sym(u1, degrees).to_radians().sin_cos();
+                    compose(&mut m, [c, -s, s, c]);
+                }
+                Augmentation::Scale { amount, .. } => {
+                    let zoom = 1.0 + sym(u1, amount);
+                    compose(&mut m, [1.0 / zoom, 0.0, 0.0, 1.0 / zoom]);
+                }
+                Augmentation::Translate { fraction, .. } => {
+                    t[0] -= sym(u1, fraction) * w;
+                    t[1] -= sym(u2, fraction) * h;
+                }
+                Augmentation::Crop { fraction, .. } => {
+                    let cut = fraction * u1;
+                    compose(&mut m, [1.0 - cut, 0.0, 0.0, 1.0 - cut]);
+                    t[0] += sym(u2, cut / 2.0) * w;
+                    t[1] += sym(u3, cut / 2.0) * h;
+                }
+                Augmentation::Brightness { amount, .. } => brightness += sym(u1, amount),
+                Augmentation::Contrast { amount, .. } => contrast *= 1.0 + sym(u1, amount),
+                Augmentation::Saturation { amount, .. } => saturation *= (1.0 + sym(u1, amount)).max(0.0),
+                Augmentation::Hue { degrees, .. } => hue += sym(u1, degrees).to_radians(),
+                Augmentation::Noise { std, .. } => noise = std,
+                Augmentation::Cutout { size, .. } => {
+                    let (side_x, side_y) = (size * w, size * h);
+                    let (cx, cy) = (u1 * w, u2 * h);
+                    cutout = [cx - side_x / 2.0, cy - side_y / 2.0, cx + side_x / 2.0, cy + side_y / 2.0];
+                }
+            }
+        }
+        out.extend_from_slice(&[m[0], m[1], m[2], m[3], t[0], t[1], brightness, contrast, saturation, hue, noise]);
+        out.extend_from_slice(&cutout);
+        out.push(0.0);
+    }
+    out
+}
+
+/// The augmentation of one `[c, h, w]` image by its parameters `q`; `noise(i)` gives the standard
+/// normal number of element `i` of the image. The CPU reference of the GPU kernel.
+pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f32], noise: impl Fn(usize) -> f32) -> Vec<f32> {
+    let plane = height * width;
+    let mut out = vec![0.0; image.len()];
+    let (hw, hh) = (width as f32 / 2.0, height as f32 / 2.0);
+    for y in 0..height {
+        for x in 0..width {
+            let (ox, oy) = (x as f32 + 0.5 - hw, y as f32 + 0.5 - hh);
+            let ix = q[0] * ox + q[1] * oy + q[4] + hw - 0.5;
+            let iy = q[2] * ox + q[3] * oy + q[5] + hh - 0.5;
+            let mut v: Vec<f32> = (0..channels).map(|c| tone(bilinear(&image[c * plane..(c + 1) * plane], height, width, ix, iy), q)).collect();
+            if channels == 3 {
+                v = chroma([v[0], v[1], v[2]], q).to_vec();
+            }
+            let cut = x as f32 + 0.5 >= q[11] && x as f32 + 0.5 < q[13] && y as f32 + 0.5 >= q[12] && y as f32 + 0.5 < q[14];
+            for (c, value) in v.into_iter().enumerate() {
+                let k = c * plane + y * width + x;
+                out[k] = if cut { 0.0 } else { (value + q[10] * noise(k)).clamp(0.0, 1.0) };
+            }
+        }
+    }
+    out
+}
+
+/// Bilinear sample of a `h × w` plane at `(x, y)` in pixel coordinates (0 outside the image).
+fn bilinear(plane: &[f32], h: usize, w: usize, x: f32, y: f32) -> f32 {
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let at = |xi: f32, yi: f32| if xi >= 0.0 && yi >= 0.0 && (xi as usize) < w && (yi as usize) < h { plane[yi as usize * w + xi as usize] } else { 0.0 };
+    let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx;
+    let bottom = at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// Brightness, then contrast about mid-grey.
+fn tone(v: f32, q: &[f32]) -> f32 {
+    ((v + q[6] - 0.5) * q[7] + 0.5).clamp(0.0, 1.0)
+}
+
+/// Saturation about the pixel's grey, then hue: a rotation of the colour about the grey axis
+/// (1, 1, 1), which is exactly the identity at angle 0.
+fn chroma([r, g, b]: [f32; 3], q: &[f32]) -> [f32; 3] {
+    let grey = 0.299 * r + 0.587 * g + 0.114 * b;
+    let (r, g, b) = (grey + (r - grey) * q[8], grey + (g - grey) * q[8], grey + (b - grey) * q[8]);
+    let (s, c) = q[9].sin_cos();
+    let (same, plus, minus) = (c + (1.0 - c) / 3.0, (1.0 - c) / 3.0 + s / 3f32.sqrt(), (1.0 - c) / 3.0 - s / 3f32.sqrt());
+    [(same * r + minus * g + plus * b).clamp(0.0, 1.0), (plus * r + same * g + minus * b).clamp(0.0, 1.0), (minus * r + plus * g + same * b).clamp(0.0, 1.0)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDENTITY: [f32; AUGMENT_PARAMS] = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+
+    fn with(changes: &[(usize, f32)]) -> Vec<f32> {
+        let mut q = IDENTITY.to_vec();
+        for &(i, v) in changes {
+            q[i] = v;
+        }
+        q
+    }
+
+    /// A 1 × 4 × 5 image whose values are distinct.
+    fn ramp() -> Vec<f32> {
+        (0..20).map(|i| i as f32 / 20.0).collect()
+    }
+
+    fn no_noise(_: usize) -> f32 {
+        0.0
+    }
+
+    #[test]
+    fn geometry_moves_pixels_where_it_should() {
+        let img = ramp();
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
+        assert!(close(&apply(&img, 1, 4, 5, &IDENTITY, no_noise), &img));
+        // Mirror left to right: column x takes column 4 − x.
+        let flipped = apply(&img, 1, 4, 5, &with(&[(0, -1.0)]), no_noise);
+        for y in 0..4 {
+            for x in 0..5 {
+                assert!((flipped[y * 5 + x] - img[y * 5 + 4 - x]).abs() < 1e-6);
+            }
+        }
+        // Shift right by 2: the input offset is −2; the two left columns come from outside (0).
+        let shifted = apply(&img, 1, 4, 5, &with(&[(4, -2.0)]), no_noise);
+        for y in 0..4 {
+            assert_eq!(shifted[y * 5..y * 5 + 2], [0.0, 0.0]);
+            for x in 2..5 {
+                assert!((shifted[y * 5 + x] - img[y * 5 + x - 2]).abs() < 1e-6);
+            }
+        }
+        // A quarter turn of a square image: out(x, y) = in(y, w − 1 − x).
+        let square: Vec<f32> = (0..16).map(|i| i as f32 / 16.0).collect();
+        let turned = apply(&square, 1, 4, 4, &with(&[(0, 0.0), (1, 1.0), (2, -1.0), (3, 0.0)]), no_noise);
+        for y in 0..4 {
+            for x in 0..4 {
+                assert!((turned[y * 4 + x] - square[(3 - x) * 4 + y]).abs() < 1e-6, "({x}, {y})");
+            }
+        }
+        // Zooming in by 2 about the centre: the centre value stays, corners come from nearer the middle.
+        let zoomed = apply(&square, 1, 4, 4, &with(&[(0, 0.5), (3, 0.5)]), no_noise);
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!((mean(&zoomed) - mean(&square)).abs() < 0.05 && zoomed[0] > square[0]);
+    }
+
+    #[test]
+    fn colour_noise_and_cutout() {
+        // An orange pixel: full saturation 0 makes it grey, hue 0 and saturation 1 leave it.
+        let orange = vec![0.9, 0.5, 0.1];
+        let same = apply(&orange, 3, 1, 1, &IDENTITY, no_noise);
+        assert!(same.iter().zip(&orange).all(|(a, b)| (a - b).abs() < 1e-6), "{same:?}");
+        let grey = apply(&orange, 3, 1, 1, &with(&[(8, 0.0)]), no_noise);
+        assert!((grey[0] - grey[1]).abs() < 1e-3 && (grey[1] - grey[2]).abs() < 1e-3);
+        // A half turn of hue makes orange bluish.
+        let turned = apply(&orange, 3, 1, 1, &with(&[(9, std::f32::consts::PI)]), no_noise);
+        assert!(turned[2] > turned[0], "{turned:?}");
+        // Brightness adds; contrast doubles the distance from mid-grey; both clamp to [0, 1].
+        let near = |a: Vec<f32>, b: [f32; 2]| assert!((a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6, "{a:?} against {b:?}");
+        near(apply(&[0.3, 0.95], 1, 1, 2, &with(&[(6, 0.1)]), no_noise), [0.4, 1.0]);
+        near(apply(&[0.3, 0.6], 1, 1, 2, &with(&[(7, 2.0)]), no_noise), [0.1, 0.7]);
+        // Noise is added at its standard deviation; the cutout is zero.
+        near(apply(&[0.5, 0.5], 1, 1, 2, &with(&[(10, 0.1)]), |k| k as f32), [0.5, 0.6]);
+        let cut = apply(&ramp(), 1, 4, 5, &with(&[(11, 1.0), (12, 0.0), (13, 3.0), (14, 2.0)]), no_noise);
+        assert_eq!([cut[1], cut[2], cut[6], cut[7]], [0.0; 4]);
+        assert!(cut[0] == 0.0 && cut[3] > 0.0 && cut[11] > 0.0, "column 0 is 0 in the ramp; column 3 and row 2 are outside the cutout");
+    }
+
+    #[test]
+    fn drawing_is_seeded_and_probability_zero_changes_nothing() {
+        let pipeline: Vec<Augmentation> = serde_json::from_str(
+            r#"[{"type":"flip_horizontal","p":0.5},{"type":"rotate","p":1,"degrees":30},{"type":"hue","p":1,"degrees":180},{"type":"cutout","p":0.5,"size":0.3}]"#,
+        )
+        .unwrap();
+        let a = draw(&pipeline, 8, 28, 28, &mut Rng::new(4));
+        assert_eq!(a, draw(&pipeline, 8, 28, 28, &mut Rng::new(4)));
+        assert_ne!(a, draw(&pipeline, 8, 28, 28, &mut Rng::new(5)));
+        assert_eq!(a.len(), 8 * AUGMENT_PARAMS);
+        // Every rotation is within ±30°: the map stays a rotation (a = d, b = −c, a² + c² = 1, |angle| ≤ 30°).
+        for q in a.chunks(AUGMENT_PARAMS) {
+            let angle = q[2].atan2(q[3].abs()).to_degrees().abs();
+            assert!(angle <= 30.0 + 1e-3 && (q[0].abs() - q[3]).abs() < 1e-5, "{q:?}");
+            assert!(q[9].abs() <= std::f32::consts::PI + 1e-6);
+        }
+        let off: Vec<Augmentation> = pipeline
+            .iter()
+            .map(|a| {
+                let mut v = serde_json::to_value(a).unwrap();
+                v["p"] = serde_json::json!(0.0);
+                serde_json::from_value(v).unwrap()
+            })
+            .collect();
+        for q in draw(&off, 4, 28, 28, &mut Rng::new(4)).chunks(AUGMENT_PARAMS) {
+            assert_eq!(q, IDENTITY);
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"rotate","p":1.5,"degrees":10}]"#).unwrap();
+        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'rotate': the probability must be between 0 and 1, got 1.5"));
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"translate","p":0.5,"fraction":0.9}]"#).unwrap();
+        assert!(validate(&bad).unwrap_err().to_string().contains("fraction must be between 0 and 0.5"));
+        assert!(serde_json::from_str::<Vec<Augmentation>>(r#"[{"type":"warp","p":0.5}]"#).is_err());
+    }
+}
