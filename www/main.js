@@ -6,7 +6,7 @@ import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
 import { deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
 import { SequencePad, plotSequence } from './sequence.js';
-import { sampleFigure } from './samples.js';
+import { imageCanvas, sampleFigure } from './samples.js';
 import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
 import { Ensembler } from './ensemble.js';
 import { renderLayerTable } from './layers.js';
@@ -20,6 +20,7 @@ const PRESETS = {
   toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
 };
 PRESETS['digits-5-9'] = PRESETS.digits;
+PRESETS.shapes = [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (3·32·32 → 128 → 4)']];
 PRESETS.sequence = [['gru', 'GRU (32 units)'], ['lstm', 'LSTM (32 units)'], ['mlp', 'MLP (all steps → 128, ReLU)']];
 const DEFAULTS = {
   digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
@@ -27,9 +28,17 @@ const DEFAULTS = {
   // 50 training samples: where starting from a pretrained network pays.
   'digits-5-9': { preset: 'cnn', epochs: 6, batch: 10, lr: '0.003', samples: 1050, heldOut: 1000 },
   sequence: { preset: 'gru', epochs: 12, batch: 32, lr: '0.01', samples: 2400, heldOut: 400 },
+  shapes: { preset: 'cnn', epochs: 6, batch: 32, lr: '0.002', samples: 2000, heldOut: 600 },
 };
 const SEQUENCE_SETS = ['waves', 'upload'];
-const family = (name) => (name.startsWith('digits') ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+const family = (name) => (name.startsWith('digits') || name === 'shapes' ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+// Each augmentation: [type, label, strength key, default strength]; the probability defaults to 0.5.
+const AUGMENTATIONS = [
+  ['flip_horizontal', 'horizontal flip'], ['flip_vertical', 'vertical flip'], ['rotate', 'rotation (°)', 'degrees', 15],
+  ['scale', 'scale (±)', 'amount', 0.1], ['translate', 'shift (± width)', 'fraction', 0.1], ['crop', 'random crop', 'fraction', 0.2],
+  ['brightness', 'brightness (±)', 'amount', 0.2], ['contrast', 'contrast (±)', 'amount', 0.3], ['saturation', 'saturation (±)', 'amount', 0.5],
+  ['hue', 'hue (°)', 'degrees', 180], ['noise', 'noise (std)', 'std', 0.05], ['cutout', 'cutout (side)', 'size', 0.25],
+];
 /** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 const isDigits = (name) => name?.startsWith('digits');
@@ -48,7 +57,7 @@ const state = {
   settings: {
     dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
     schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
-    startFrom: 'random',
+    startFrom: 'random', bias: 1, augment: {},
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
@@ -131,6 +140,7 @@ function renderSettings() {
   $('preset').value = s.preset;
   $('spec').value = s.spec;
   $('start-from').value = s.startFrom;
+  $('bias').value = s.bias;
   for (const [key, id] of Object.entries(fields)) $(id).value = s[key];
   renderScheduleParams();
 }
@@ -180,7 +190,7 @@ async function loadDataset(name) {
   showNotice('');
   $('dataset-info').textContent = 'loading…';
   const upload = name === 'upload' ? await uploadedSequences() : undefined;
-  const info = await engine.request('load', { name, upload });
+  const info = await engine.request('load', { name, upload, bias: Number(state.settings.bias) });
   state.dataset = info;
   state.upload = upload;
   renderUploadOption(upload?.fileName);
@@ -190,11 +200,90 @@ async function loadDataset(name) {
   $('dataset-info').textContent = `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes`;
   const sequence = info.shape.length === 2;
   $('draw-area').hidden = !isDigits(name);
-  $('boundary-area').hidden = isDigits(name) || sequence;
+  $('boundary-area').hidden = !info.points;
+  $('try-none').hidden = isDigits(name) || Boolean(info.points) || sequence;
+  $('bias-field').hidden = name !== 'shapes';
+  // A set with its own test split (the shapes) is always evaluated on all of it.
+  $('heldout').disabled = info.testLength > 0;
+  $('heldout').title = info.testLength > 0 ? `this data set brings its own test split of ${info.testLength} samples` : '';
+  if (info.testLength > 0) $('heldout').value = state.settings.heldOut = info.testLength;
+  $('augment-editor').hidden = info.shape.length !== 3;
+  if (info.shape.length === 3) previewAugmentation();
   $('sequence-area').hidden = !sequence;
   $('probs').replaceChildren();
   if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
   if (sequence) showSequenceExamples(info);
+}
+
+/** One row per augmentation: on or off, its probability and strength. */
+function renderAugment() {
+  const saved = state.settings.augment ?? {};
+  const rows = AUGMENTATIONS.map(([type, label, key, fallback]) => {
+    const s = { on: false, p: 0.5, strength: fallback, ...(saved[type] ?? {}) };
+    const on = Object.assign(document.createElement('input'), { type: 'checkbox', checked: s.on });
+    const p = Object.assign(document.createElement('input'), { type: 'text', value: s.p, className: 'small', title: 'probability per image' });
+    const strength = key ? Object.assign(document.createElement('input'), { type: 'text', value: s.strength, className: 'small', title: key }) : '';
+    for (const input of [on, p, strength].filter(Boolean)) {
+      input.dataset.augment = type;
+      input.addEventListener('change', () => {
+        state.settings.augment = { ...state.settings.augment, [type]: { on: on.checked, p: p.value, strength: strength ? strength.value : undefined } };
+        saveSettings();
+        previewAugmentation();
+      });
+    }
+    on.dataset.field = 'on';
+    p.dataset.field = 'p';
+    if (strength) strength.dataset.field = 'strength';
+    const cell = (...children) => {
+      const td = document.createElement('td');
+      td.append(...children);
+      return td;
+    };
+    const name = Object.assign(document.createElement('label'), { className: 'inline' });
+    name.append(on, ` ${label}`);
+    const tr = document.createElement('tr');
+    tr.append(cell(name), cell(p), cell(strength));
+    return tr;
+  });
+  const head = document.createElement('tr');
+  for (const h of ['', 'probability', 'strength']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  $('augment-table').replaceChildren(head, ...rows);
+}
+
+/** The enabled augmentations as the core takes them; numbers are checked by name. */
+function augmentRequest() {
+  return AUGMENTATIONS.flatMap(([type, label, key]) => {
+    const s = state.settings.augment?.[type];
+    if (!s?.on) return [];
+    const number = (text, what) => {
+      const v = Number(String(text).trim());
+      if (String(text).trim() === '' || !Number.isFinite(v)) throw new Error(`the ${what} of “${label}” must be a number, got "${text}"`);
+      return v;
+    };
+    const op = { type, p: number(s.p, 'probability') };
+    if (key) op[key] = number(s.strength, 'strength');
+    return [op];
+  });
+}
+
+let previewTimer = 0;
+/** Twelve draws of the augmentation on the first training image. */
+function previewAugmentation() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(async () => {
+    const shape = state.dataset?.shape;
+    if (shape?.length !== 3) return;
+    try {
+      const augment = augmentRequest();
+      const count = 12;
+      const { images } = await engine.request('augment-preview', { augment, index: 0, count, seed: Date.now() % 100000 });
+      const size = shape.reduce((a, b) => a * b, 1);
+      $('augment-preview').replaceChildren(...Array.from({ length: count }, (_, i) => imageCanvas(images.subarray(i * size, (i + 1) * size), shape)));
+      $('augment-info').textContent = augment.length ? `The first training image under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:` : 'No augmentation chosen: the first training image as it is.';
+    } catch (err) {
+      $('augment-info').textContent = `Augmentation: ${err.message}`;
+    }
+  }, 100);
 }
 
 /** The dataset list's entry for the uploaded file, once there is one. */
@@ -344,6 +433,10 @@ function trainingRequest() {
   if (clipValue) config.clip_value = clipValue;
   if (config.warmup_steps < 0) throw new Error(`the warm-up steps cannot be negative, got ${config.warmup_steps}`);
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
+  if (state.dataset?.shape.length === 3) {
+    const augment = augmentRequest();
+    if (augment.length) config.augment = augment;
+  }
   const patience = readNumber('patience', 'The early-stop patience', true);
   if (patience > 0) config.early_stopping = { patience, restore_best: true };
   if (config.batch_size < 0 || config.seed < 0) throw new Error('the batch size and the seed cannot be negative');
@@ -717,6 +810,8 @@ async function refreshPrediction() {
     if (wavePad.complete) predictSequence(wavePad.values);
     return;
   }
+  // 2-D points: the decision regions. Other data is tried in the evaluation panel.
+  if (!info.points) return;
   const { probs } = await engine.request('predict', { features: gridFeatures() });
   drawRegions($('boundary'), probs, info.classes.length, info.points, info.labels);
 }
@@ -838,6 +933,11 @@ async function changeDataset(name) {
 
 function wire() {
   $('dataset').addEventListener('change', (e) => queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('bias').addEventListener('change', () => {
+    state.settings.bias = $('bias').value;
+    saveSettings();
+    queueSetup(() => loadDataset('shapes')).catch((err) => showNotice(err.message));
+  });
   $('preset').addEventListener('change', (e) => queueSetup(() => applyPreset(e.target.value)).catch((err) => showNotice(err.message)));
   $('start-from').addEventListener('change', (e) => {
     state.settings.startFrom = e.target.value;
@@ -919,6 +1019,7 @@ async function main() {
     localStorage.removeItem(SETTINGS_KEY);
   }
   renderSettings();
+  renderAugment();
   wire();
   setStatus('idle');
   renderSavedModels();

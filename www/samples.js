@@ -1,19 +1,26 @@
-// One held-out sample as a small figure: an image ([c, h, w], the first channel in grey), a sequence
-// ([steps, features], a line plot) or a point (its coordinates), with a caption.
+// One held-out sample as a small figure: an image ([c, h, w]: three channels in colour, else the
+// first in grey), a sequence ([steps, features], a line plot) or a point (its coordinates), with a
+// caption.
 import { plotSequence } from './sequence.js';
+
+/** An image `[c, h, w]` with values in [0, 1] on a canvas of its own size. */
+export function imageCanvas(values, [c, h, w]) {
+  const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
+  const image = canvas.getContext('2d').createImageData(w, h);
+  const plane = w * h;
+  const byte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+  for (let j = 0; j < plane; j++) {
+    const [r, g, b] = c === 3 ? [values[j], values[plane + j], values[2 * plane + j]] : [values[j], values[j], values[j]];
+    image.data.set([byte(r), byte(g), byte(b), 255], j * 4);
+  }
+  canvas.getContext('2d').putImageData(image, 0, 0);
+  return canvas;
+}
 
 export function sampleFigure(values, shape, caption) {
   const figure = document.createElement('figure');
   if (shape.length === 3) {
-    const [, h, w] = shape;
-    const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h });
-    const image = canvas.getContext('2d').createImageData(w, h);
-    for (let j = 0; j < w * h; j++) {
-      const v = Math.round(Math.min(1, Math.max(0, values[j])) * 255);
-      image.data.set([v, v, v, 255], j * 4);
-    }
-    canvas.getContext('2d').putImageData(image, 0, 0);
-    figure.append(canvas);
+    figure.append(imageCanvas(values, shape));
   } else if (shape.length === 2) {
     const canvas = Object.assign(document.createElement('canvas'), { width: 96, height: 48, className: 'sequence' });
     plotSequence(canvas, values, shape[1]);

@@ -16,7 +16,11 @@ export const SEARCHABLE = {
   weight_decay: { label: 'weight decay (L2)', type: 'float', low: 0.00001, high: 0.01, log: true },
   optimizer: { label: 'optimiser', type: 'choice', values: ['adam', 'rmsprop', 'momentum'] },
   epochs: { label: 'epochs', type: 'int', low: 1, high: 6, log: false },
+  augmentation: { label: 'augmentation strength', type: 'float', low: 0, high: 1, log: false, hint: 'a factor on the strength of every augmentation chosen under Training (images only)' },
 };
+
+/** The strength setting of each augmentation (flips have none). */
+const STRENGTH = { rotate: 'degrees', hue: 'degrees', scale: 'amount', contrast: 'amount', saturation: 'amount', brightness: 'amount', translate: 'fraction', crop: 'fraction', noise: 'std', cutout: 'size' };
 
 /** The optimiser settings for a menu name at learning rate `lr`. */
 export function optimizerConfig(name, lr) {
@@ -50,6 +54,10 @@ export function applyTrial(base, values, { epochs } = {}) {
     spec.layers.forEach((l, i) => {
       if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = values.units;
     });
+  }
+  if (values.augmentation !== undefined) {
+    if (!config.augment?.length) throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
+    config.augment = config.augment.map((op) => (STRENGTH[op.type] ? { ...op, [STRENGTH[op.type]]: op[STRENGTH[op.type]] * values.augmentation } : op));
   }
   if (values.dropout !== undefined) {
     const dropouts = spec.layers.filter((l) => l.type === 'dropout');
@@ -268,6 +276,8 @@ export class Tuner {
     if (this.status === 'running') return;
     const spec = this.readSpec();
     const base = this.hooks.base();
+    // A trial's request is made the same way: a setting that cannot be searched here fails now.
+    applyTrial(base, Object.fromEntries(spec.params.map((p) => [p.name, p.type === 'choice' ? p.values[0] : p.low])));
     const objective = this.$('tune-objective').value;
     const state = await this.main.request('search-start', { spec });
     this.heldOut.clear();

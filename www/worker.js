@@ -5,6 +5,7 @@ import init, { DataSet, GpuDevice, Search, Training, compareEnsemble, inspectMod
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
 const WAVES = { samples: 2400, steps: 48, noise: 0.2 };
+const SHAPES = { train: 2000, test: 600 };
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
 
@@ -41,8 +42,10 @@ async function asset(file, what) {
 const PRETRAINED = 'pretrained-digits-0-4.safetensors';
 const pretrainedBytes = () => asset(PRETRAINED, 'the pretrained network');
 
-async function loadDataset(name, upload) {
-  if (name === 'upload') {
+async function loadDataset(name, upload, bias) {
+  if (name === 'shapes') {
+    data = DataSet.shapes(SHAPES.train, SHAPES.test, bias ?? 1, 1);
+  } else if (name === 'upload') {
     data = DataSet.fromSequenceCsv(upload.text, upload.features);
   } else if (name === 'waves') {
     data = DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
@@ -59,7 +62,7 @@ async function loadDataset(name, upload) {
   }
   training = null;
   const shape = Array.from(data.sampleShape);
-  const info = { name, length: data.length, shape, classes: data.classes };
+  const info = { name, length: data.length, shape, classes: data.classes, testLength: data.testLength };
   // 2-D sets are small: send every point so the page can plot them.
   if (shape.length === 1 && shape[0] === 2) {
     info.points = data.features(0, data.length);
@@ -132,7 +135,12 @@ async function trainLoop() {
 const handlers = {
   // `upload` ({text, features}) is the CSV of name 'upload'. A file that does not parse throws
   // before anything is replaced, so the loaded data and model stay as they were.
-  load: ({ name, upload }) => loadDataset(name, upload),
+  load: ({ name, upload, bias }) => loadDataset(name, upload, bias),
+  // `count` draws of an augmentation pipeline on one training image, for the preview grid.
+  'augment-preview': ({ augment, index, count, seed }) => {
+    if (!data) throw new Error('load a data set first');
+    return { images: data.augmentPreview(index, JSON.stringify(augment), count, seed) };
+  },
   preset: ({ name }) => {
     if (!data) throw new Error('load a data set first');
     return { spec: presetSpec(name, data.sampleShape, data.classes.length) };

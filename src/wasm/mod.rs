@@ -27,10 +27,27 @@ fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(value).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// A labelled data set held by the worker.
+/// A labelled data set held by the worker, with the test split it ships with, if any (the shapes:
+/// their test split has colours the training split does not).
 #[wasm_bindgen]
 pub struct DataSet {
     inner: Dataset,
+    test: Option<Dataset>,
+}
+
+impl DataSet {
+    fn of(inner: Dataset) -> DataSet {
+        DataSet { inner, test: None }
+    }
+
+    /// The training and held-out splits of a run over the first `samples` samples: the set's own
+    /// test split when it has one, else `held_out` samples split off by `seed`.
+    fn splits(&self, samples: usize, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
+        match &self.test {
+            Some(test) => Ok((self.inner.head(samples)?, test.clone())),
+            None => self.inner.head(samples).and_then(|d| d.split(held_out, seed)),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -38,7 +55,7 @@ impl DataSet {
     /// The built-in digits, from the bytes of `assets/mnist-10k.bin`.
     #[wasm_bindgen(js_name = fromDigitsAsset)]
     pub fn from_digits_asset(bytes: &[u8]) -> Result<DataSet, JsError> {
-        Ok(DataSet { inner: mnist::decode(bytes).map_err(js_error)? })
+        Ok(DataSet::of(mnist::decode(bytes).map_err(js_error)?))
     }
 
     /// A data set from arrays: `features` holds one sample of `sample_shape` after another, `labels`
@@ -46,14 +63,14 @@ impl DataSet {
     #[wasm_bindgen(js_name = fromArrays)]
     pub fn from_arrays(features: Vec<f32>, labels: Vec<u32>, sample_shape: Vec<u32>, classes: Vec<String>) -> Result<DataSet, JsError> {
         let shape = sample_shape.into_iter().map(|d| d as usize).collect();
-        Ok(DataSet { inner: Dataset::new(shape, features, labels, classes).map_err(js_error)? })
+        Ok(DataSet::of(Dataset::new(shape, features, labels, classes).map_err(js_error)?))
     }
 
     /// The features of held-out samples `indices` of the split a run with these settings makes
     /// (the first `samples` samples, `held_out` of them held out by `seed`), one after another.
     #[wasm_bindgen(js_name = heldOutFeatures)]
     pub fn held_out_features(&self, samples: usize, held_out: usize, seed: u32, indices: Vec<u32>) -> Result<Vec<f32>, JsError> {
-        let (_, val) = self.inner.head(samples).and_then(|d| d.split(held_out, seed as u64)).map_err(js_error)?;
+        let (_, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
         let width = val.sample_width();
         indices
             .iter()
@@ -66,24 +83,58 @@ impl DataSet {
     #[wasm_bindgen(js_name = onlyClasses)]
     pub fn only_classes(&self, keep: Vec<u32>) -> Result<DataSet, JsError> {
         let keep: Vec<usize> = keep.into_iter().map(|k| k as usize).collect();
-        Ok(DataSet { inner: self.inner.only_classes(&keep).map_err(js_error)? })
+        Ok(DataSet::of(self.inner.only_classes(&keep).map_err(js_error)?))
+    }
+
+    /// The built-in coloured shapes: `train` training images, a class's own colour with probability
+    /// `bias`, and `test` test images in random colours, which every run is evaluated on.
+    pub fn shapes(train: usize, test: usize, bias: f32, seed: u32) -> Result<DataSet, JsError> {
+        let (train, test) = crate::data::shapes::generate(train, test, bias, seed as u64).map_err(js_error)?;
+        Ok(DataSet { inner: train, test: Some(test) })
+    }
+
+    /// Samples in the set's own test split (0 when a run's held-out split is cut from the data).
+    #[wasm_bindgen(getter, js_name = testLength)]
+    pub fn test_length(&self) -> usize {
+        self.test.as_ref().map_or(0, Dataset::len)
+    }
+
+    /// `count` draws of the augmentation `pipeline_json` on sample `index`, one image after another:
+    /// the live preview of a pipeline.
+    #[wasm_bindgen(js_name = augmentPreview)]
+    pub fn augment_preview(&self, index: usize, pipeline_json: &str, count: usize, seed: u32) -> Result<Vec<f32>, JsError> {
+        let pipeline: Vec<crate::augment::Augmentation> =
+            serde_json::from_str(pipeline_json).map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {e}")))?;
+        crate::augment::validate(&pipeline).map_err(js_error)?;
+        let shape = &self.inner.sample_shape;
+        if shape.len() != 3 {
+            return Err(JsError::new(&format!("augmentation works on images [channels, height, width], not samples of {shape:?}")));
+        }
+        let width = self.inner.sample_width();
+        let image = self.inner.features.get(index * width..(index + 1) * width).ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
+        let batch: Vec<f32> = (0..count).flat_map(|_| image.iter().copied()).collect();
+        let mut dims = vec![count];
+        dims.extend(shape);
+        let params = crate::augment::draw(&pipeline, count, shape[1], shape[2], &mut crate::rng::Rng::new(seed as u64));
+        let out = Cpu.augment(&Cpu.upload(&batch, &dims), &Cpu.upload(&params, &[count, crate::augment::AUGMENT_PARAMS]), seed);
+        Ok(crate::backend::ready(Cpu.read(&out)))
     }
 
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.
     pub fn toy(kind: &str, n: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
-        Ok(DataSet { inner: toy::generate(kind, n, noise, seed as u64).map_err(js_error)? })
+        Ok(DataSet::of(toy::generate(kind, n, noise, seed as u64).map_err(js_error)?))
     }
 
     /// The built-in noisy waveforms (sine, square, triangle, sawtooth) of `steps` values each.
     pub fn waves(n: usize, steps: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
-        Ok(DataSet { inner: sequence::waves(n, steps, noise, seed as u64).map_err(js_error)? })
+        Ok(DataSet::of(sequence::waves(n, steps, noise, seed as u64).map_err(js_error)?))
     }
 
     /// Sequences from CSV text, one per row, `features` values per step; a message names the line
     /// of a ragged row or a value that is not a number.
     #[wasm_bindgen(js_name = fromSequenceCsv)]
     pub fn from_sequence_csv(text: &str, features: usize) -> Result<DataSet, JsError> {
-        Ok(DataSet { inner: sequence::from_csv(text, features).map_err(js_error)? })
+        Ok(DataSet::of(sequence::from_csv(text, features).map_err(js_error)?))
     }
 
     #[wasm_bindgen(getter)]
@@ -324,7 +375,7 @@ impl Training {
     fn start(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
         let spec = ModelSpec::from_json(spec_json).map_err(js_error)?;
         let config = TrainConfig::from_json(config_json).map_err(js_error)?;
-        let (train, val) = data.inner.head(samples).and_then(|d| d.split(held_out, config.seed)).map_err(js_error)?;
+        let (train, val) = data.splits(samples, held_out, config.seed).map_err(js_error)?;
         let engine = match gpu {
             Some(g) => Engine::Gpu(Trainer::new(g, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
             None => Engine::Cpu(Trainer::new(Cpu, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),

@@ -756,6 +756,55 @@ test('the snapshots of one cosine-restart run, and the best trials of a search, 
   await backToTheSpiral();
 });
 
+test('colour jitter lifts a CNN on the biased shapes, and the preview shows each draw', async () => {
+  await chooseDataset('shapes', /2,000 samples of 3 × 32 × 32, 4 classes/);
+  assert.equal(await page.inputValue('#heldout'), '600');
+  assert.equal(await page.isDisabled('#heldout'), true);
+  await page.click('#augment-editor summary');
+  await page.waitForFunction(() => document.querySelectorAll('#augment-preview canvas').length === 12);
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 180_000 });
+  const without = parseFloat(await text('#stat-val-acc'));
+  // A strength out of range is refused by name.
+  await page.check('#augment-table [data-augment="hue"][data-field="on"]');
+  await page.fill('#augment-table [data-augment="hue"][data-field="strength"]', '500');
+  await page.press('#augment-table [data-augment="hue"][data-field="strength"]', 'Tab');
+  await page.click('#train');
+  await page.waitForFunction(() => /augmentation 'hue': degrees must be between 0 and 180, got 500/.test(document.getElementById('notice').textContent));
+  await page.fill('#augment-table [data-augment="hue"][data-field="strength"]', '180');
+  await page.fill('#augment-table [data-augment="hue"][data-field="p"]', '1');
+  await page.press('#augment-table [data-augment="hue"][data-field="p"]', 'Tab');
+  // The preview now shows the same circle in different colours.
+  await page.waitForFunction(() => /12 draws of the 1 chosen augmentation/.test(document.getElementById('augment-info').textContent));
+  const colours = await page.evaluate(() => [...document.querySelectorAll('#augment-preview canvas')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let best = [0, 0, 0, 0];
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > best[0] + best[1] + best[2]) best = [d[i], d[i + 1], d[i + 2], 0];
+    return best.slice(0, 3).join(',');
+  }));
+  assert.ok(new Set(colours).size >= 6, `preview colours ${colours.join(' | ')}`);
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 180_000 });
+  const jittered = parseFloat(await text('#stat-val-acc'));
+  await page.screenshot({ path: join(shots, 'playground-shapes.png'), fullPage: true });
+  assert.ok(jittered > without + 10, `test accuracy on random colours: ${without} % without augmentation, ${jittered} % with hue jitter`);
+  // The augmentation strength is a setting a search can tune: a grid over 0, ½ and 1.
+  await page.fill('#epochs', '2');
+  for (const param of ['lr', 'units', 'dropout', 'optimizer', 'batch', 'weight_decay', 'epochs']) await searchRow(param, { on: false });
+  await searchRow('augmentation', { on: true, low: 0, high: 1, log: false });
+  await page.selectOption('#tune-strategy', 'grid');
+  await page.fill('#tune-points', '3');
+  await page.fill('#tune-budget', '3');
+  await page.click('#tune-start');
+  await finishedSearch(3);
+  const trials = await page.evaluate(() => globalThis.whetstone.tuner.trials.map((t) => [t.config.augmentation, t.outcome.score]));
+  assert.deepEqual(trials.map((t) => t[0]), [0, 0.5, 1]);
+  assert.ok(trials[2][1] > trials[0][1], `accuracy by augmentation strength: ${JSON.stringify(trials)}`);
+  await searchRow('augmentation', { on: false });
+  await page.uncheck('#augment-table [data-augment="hue"][data-field="on"]');
+  await backToTheSpiral();
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
