@@ -9,3 +9,5 @@ trunk build --release
 # The peers are benchmark-only packages, kept out of the project's own dependencies.
 [ -d benches/peers/node_modules ] || npm ci --silent --no-audit --no-fund --prefix benches/peers
 node scripts/bench.mjs
+# What augmentation costs: the CNN on the coloured shapes with and without every augmentation.
+cargo run --quiet --release --example augment_bench

@@ -197,19 +197,38 @@ pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f
     let plane = height * width;
     let mut out = vec![0.0; image.len()];
     let (hw, hh) = (width as f32 / 2.0, height as f32 / 2.0);
+    // Most draws leave some stages out: an identity map reads pixels as they are, no noise skips
+    // the normal numbers.
+    let moved = q[..6] != [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    let noisy = q[10] != 0.0;
+    let sample =
+        |c: usize, k: usize, ix: f32, iy: f32| if moved { bilinear(&image[c * plane..(c + 1) * plane], height, width, ix, iy) } else { image[c * plane + k] };
+    let hue = Hue::new(q[9]);
+    let finish = |k: usize, v: f32, cut: bool| {
+        if cut {
+            0.0
+        } else if noisy {
+            (v + q[10] * noise(k)).clamp(0.0, 1.0)
+        } else {
+            v.clamp(0.0, 1.0)
+        }
+    };
     for y in 0..height {
         for x in 0..width {
             let (ox, oy) = (x as f32 + 0.5 - hw, y as f32 + 0.5 - hh);
             let ix = q[0] * ox + q[1] * oy + q[4] + hw - 0.5;
             let iy = q[2] * ox + q[3] * oy + q[5] + hh - 0.5;
-            let mut v: Vec<f32> = (0..channels).map(|c| tone(bilinear(&image[c * plane..(c + 1) * plane], height, width, ix, iy), q)).collect();
-            if channels == 3 {
-                v = chroma([v[0], v[1], v[2]], q).to_vec();
-            }
             let cut = x as f32 + 0.5 >= q[11] && x as f32 + 0.5 < q[13] && y as f32 + 0.5 >= q[12] && y as f32 + 0.5 < q[14];
-            for (c, value) in v.into_iter().enumerate() {
-                let k = c * plane + y * width + x;
-                out[k] = if cut { 0.0 } else { (value + q[10] * noise(k)).clamp(0.0, 1.0) };
+            let k = y * width + x;
+            if channels == 3 {
+                let rgb = hue.turn(saturate([0, 1, 2].map(|c| tone(sample(c, k, ix, iy), q)), q[8]));
+                for (c, v) in rgb.into_iter().enumerate() {
+                    out[c * plane + k] = finish(c * plane + k, v, cut);
+                }
+            } else {
+                for c in 0..channels {
+                    out[c * plane + k] = finish(c * plane + k, tone(sample(c, k, ix, iy), q), cut);
+                }
             }
         }
     }
@@ -231,14 +250,35 @@ fn tone(v: f32, q: &[f32]) -> f32 {
     ((v + q[6] - 0.5) * q[7] + 0.5).clamp(0.0, 1.0)
 }
 
-/// Saturation about the pixel's grey, then hue: a rotation of the colour about the grey axis
-/// (1, 1, 1), which is exactly the identity at angle 0.
-fn chroma([r, g, b]: [f32; 3], q: &[f32]) -> [f32; 3] {
+/// Saturation about the pixel's grey.
+fn saturate([r, g, b]: [f32; 3], factor: f32) -> [f32; 3] {
     let grey = 0.299 * r + 0.587 * g + 0.114 * b;
-    let (r, g, b) = (grey + (r - grey) * q[8], grey + (g - grey) * q[8], grey + (b - grey) * q[8]);
-    let (s, c) = q[9].sin_cos();
-    let (same, plus, minus) = (c + (1.0 - c) / 3.0, (1.0 - c) / 3.0 + s / 3f32.sqrt(), (1.0 - c) / 3.0 - s / 3f32.sqrt());
-    [(same * r + minus * g + plus * b).clamp(0.0, 1.0), (plus * r + same * g + minus * b).clamp(0.0, 1.0), (minus * r + plus * g + same * b).clamp(0.0, 1.0)]
+    [grey + (r - grey) * factor, grey + (g - grey) * factor, grey + (b - grey) * factor]
+}
+
+/// A hue turn: a rotation of the colour about the grey axis (1, 1, 1), exactly the identity at
+/// angle 0; its matrix is computed once per image.
+struct Hue {
+    same: f32,
+    plus: f32,
+    minus: f32,
+}
+
+impl Hue {
+    fn new(angle: f32) -> Self {
+        let (s, c) = angle.sin_cos();
+        let third = (1.0 - c) / 3.0;
+        Self { same: c + third, plus: third + s / 3f32.sqrt(), minus: third - s / 3f32.sqrt() }
+    }
+
+    fn turn(&self, [r, g, b]: [f32; 3]) -> [f32; 3] {
+        let Hue { same, plus, minus } = *self;
+        [
+            (same * r + minus * g + plus * b).clamp(0.0, 1.0),
+            (plus * r + same * g + minus * b).clamp(0.0, 1.0),
+            (minus * r + plus * g + same * b).clamp(0.0, 1.0),
+        ]
+    }
 }
 
 #[cfg(test)]
