@@ -75,6 +75,13 @@ pub enum Augmentation {
         p: f32,
         size: f32,
     },
+    /// With probability `p` per batch, every sample mixed with another of the batch, inputs and
+    /// labels alike, by a weight λ ~ Beta(`alpha`, `alpha`) (Zhang et al., "mixup"). Works on any
+    /// data, not only images.
+    Mixup {
+        p: f32,
+        alpha: f32,
+    },
 }
 
 impl Augmentation {
@@ -91,7 +98,8 @@ impl Augmentation {
             | Augmentation::Saturation { p, .. }
             | Augmentation::Hue { p, .. }
             | Augmentation::Noise { p, .. }
-            | Augmentation::Cutout { p, .. } => p,
+            | Augmentation::Cutout { p, .. }
+            | Augmentation::Mixup { p, .. } => p,
         }
     }
 
@@ -108,6 +116,7 @@ impl Augmentation {
             Augmentation::Crop { fraction, .. } => Some(("fraction", fraction, 0.5)),
             Augmentation::Noise { std, .. } => Some(("std", std, 1.0)),
             Augmentation::Cutout { size, .. } => Some(("size", size, 1.0)),
+            Augmentation::Mixup { alpha, .. } => Some(("alpha", alpha, 10.0)),
         }
     }
 
@@ -124,6 +133,9 @@ pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
             return Err(Error::InvalidConfig(format!("augmentation '{}': the probability must be between 0 and 1, got {p}", a.name())));
         }
         if let Some((what, v, max)) = a.strength() {
+            if matches!(a, Augmentation::Mixup { .. }) && !(v > 0.0 && v <= max) {
+                return Err(Error::InvalidConfig(format!("augmentation '{}': {what} must be above 0 and at most {max}, got {v}", a.name())));
+            }
             if !(0.0..=max).contains(&v) {
                 return Err(Error::InvalidConfig(format!("augmentation '{}': {what} must be between 0 and {max}, got {v}", a.name())));
             }
@@ -132,7 +144,21 @@ pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The parameters of `n` samples of `height × width` images, `AUGMENT_PARAMS` per sample.
+/// Mixup's probability and α, when the pipeline has it.
+pub fn mixup(pipeline: &[Augmentation]) -> Option<(f32, f32)> {
+    pipeline.iter().find_map(|a| match *a {
+        Augmentation::Mixup { p, alpha } => Some((p, alpha)),
+        _ => None,
+    })
+}
+
+/// Whether the pipeline changes images one by one (everything but mixup does).
+pub fn per_image(pipeline: &[Augmentation]) -> bool {
+    pipeline.iter().any(|a| !matches!(a, Augmentation::Mixup { .. }))
+}
+
+/// The parameters of `n` samples of `height × width` images, `AUGMENT_PARAMS` per sample (mixup,
+/// which mixes samples, is left to the training step).
 pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rng: &mut Rng) -> Vec<f32> {
     let (w, h) = (width as f32, height as f32);
     let mut out = Vec::with_capacity(n * AUGMENT_PARAMS);
@@ -182,6 +208,7 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
                     let (cx, cy) = (u1 * w, u2 * h);
                     cutout = [cx - side_x / 2.0, cy - side_y / 2.0, cx + side_x / 2.0, cy + side_y / 2.0];
                 }
+                Augmentation::Mixup { .. } => {}
             }
         }
         out.extend_from_slice(&[m[0], m[1], m[2], m[3], t[0], t[1], brightness, contrast, saturation, hue, noise]);

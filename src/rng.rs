@@ -46,6 +46,38 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
     }
 
+    /// Gamma(shape, 1) by Marsaglia and Tsang's method (boosted by a uniform power below shape 1).
+    pub fn gamma(&mut self, shape: f32) -> f32 {
+        if shape < 1.0 {
+            let u = 1.0 - self.uniform();
+            return self.gamma(shape + 1.0) * u.powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v <= 0.0 {
+                continue;
+            }
+            let u = 1.0 - self.uniform();
+            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v;
+            }
+        }
+    }
+
+    /// Beta(a, b) from two gamma draws.
+    pub fn beta(&mut self, a: f32, b: f32) -> f32 {
+        let x = self.gamma(a);
+        let y = self.gamma(b);
+        if x + y > 0.0 {
+            x / (x + y)
+        } else {
+            0.5
+        }
+    }
+
     /// Fisher-Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -77,6 +109,19 @@ pub fn fold_seed(seed: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beta_draws_have_their_mean_and_variance() {
+        let mut rng = Rng::new(7);
+        for (a, b) in [(0.2f32, 0.2f32), (2.0, 5.0)] {
+            let draws: Vec<f32> = (0..40_000).map(|_| rng.beta(a, b)).collect();
+            let mean = draws.iter().sum::<f32>() / draws.len() as f32;
+            let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / draws.len() as f32;
+            let (m, v) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
+            assert!((mean - m).abs() < 0.01 && (var - v).abs() < 0.01, "Beta({a}, {b}): mean {mean} var {var} against {m} {v}");
+            assert!(draws.iter().all(|d| (0.0..=1.0).contains(d)));
+        }
+    }
 
     #[test]
     fn counter_uniform_is_uniform_and_seeded() {

@@ -38,6 +38,7 @@ const AUGMENTATIONS = [
   ['scale', 'scale (±)', 'amount', 0.1], ['translate', 'shift (± width)', 'fraction', 0.1], ['crop', 'random crop', 'fraction', 0.2],
   ['brightness', 'brightness (±)', 'amount', 0.2], ['contrast', 'contrast (±)', 'amount', 0.3], ['saturation', 'saturation (±)', 'amount', 0.5],
   ['hue', 'hue (°)', 'degrees', 180], ['noise', 'noise (std)', 'std', 0.05], ['cutout', 'cutout (side)', 'size', 0.25],
+  ['mixup', 'mixup (α)', 'alpha', 0.2],
 ];
 /** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
@@ -279,7 +280,8 @@ function previewAugmentation() {
       const { images } = await engine.request('augment-preview', { augment, index: 0, count, seed: Date.now() % 100000 });
       const size = shape.reduce((a, b) => a * b, 1);
       $('augment-preview').replaceChildren(...Array.from({ length: count }, (_, i) => imageCanvas(images.subarray(i * size, (i + 1) * size), shape)));
-      $('augment-info').textContent = augment.length ? `The first training image under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:` : 'No augmentation chosen: the first training image as it is.';
+      const mixup = augment.some((a) => a.type === 'mixup') ? ' Mixup blends pairs of images of a batch, and their labels, during training; it is not drawn here.' : '';
+      $('augment-info').textContent = (augment.length ? `The first training image under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:` : 'No augmentation chosen: the first training image as it is.') + mixup;
     } catch (err) {
       $('augment-info').textContent = `Augmentation: ${err.message}`;
     }

@@ -2,7 +2,7 @@
 //! and accuracy accumulated on the device and read back once per [`Trainer::run`] call.
 
 use crate::augment::{self, Augmentation, AUGMENT_PARAMS};
-use crate::backend::Backend;
+use crate::backend::{Backend, LossOutput};
 use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
@@ -309,9 +309,9 @@ impl<B: Backend> Trainer<B> {
         }
         config.schedule.validate(config.optimizer.lr())?;
         augment::validate(&config.augment)?;
-        if !config.augment.is_empty() && train.sample_shape.len() != 3 {
+        if augment::per_image(&config.augment) && train.sample_shape.len() != 3 {
             return Err(Error::InvalidConfig(format!(
-                "augmentation works on images [channels, height, width], but this data's samples are {:?}",
+                "augmentation other than mixup works on images [channels, height, width], but this data's samples are {:?}",
                 train.sample_shape
             )));
         }
@@ -506,14 +506,33 @@ impl<B: Backend> Trainer<B> {
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let indices = &self.order[self.cursor..end];
         let mut x = b.gather_rows(&self.train.x, indices);
-        if !self.config.augment.is_empty() {
+        if augment::per_image(&self.config.augment) {
             let shape = B::shape(&x);
             let params = augment::draw(&self.config.augment, indices.len(), shape[2], shape[3], &mut self.rng);
             x = b.augment(&x, &b.upload(&params, &[indices.len(), AUGMENT_PARAMS]), fold_seed(self.rng.next_u64()));
         }
         let y = b.gather_rows(&self.train.y, indices);
+        // Mixup: each sample mixed with another of the batch by one λ, and the loss mixed likewise.
+        let mix = augment::mixup(&self.config.augment).filter(|&(p, _)| self.rng.uniform() < p).map(|(_, alpha)| {
+            let mut partners: Vec<u32> = (0..indices.len() as u32).collect();
+            self.rng.shuffle(&mut partners);
+            (self.rng.beta(alpha, alpha), partners)
+        });
+        if let Some((lambda, partners)) = &mix {
+            x = b.lerp(&b.gather_rows(&x, partners), &x, *lambda);
+        }
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
-        let out = b.softmax_cross_entropy(&logits, &y);
+        let out = match &mix {
+            None => b.softmax_cross_entropy(&logits, &y),
+            Some((lambda, partners)) => {
+                let (own, other) = (b.softmax_cross_entropy(&logits, &y), b.softmax_cross_entropy(&logits, &b.gather_rows(&y, partners)));
+                LossOutput {
+                    loss_sum: b.lerp(&other.loss_sum, &own.loss_sum, *lambda),
+                    correct: b.lerp(&other.correct, &own.correct, *lambda),
+                    grad: b.lerp(&other.grad, &own.grad, *lambda),
+                }
+            }
+        };
         self.model.backward(b, out.grad, false);
         let config = &self.config;
         for (i, params) in self.model.layer_params().into_iter().enumerate() {

@@ -496,3 +496,31 @@ fn a_model_with_residual_blocks_learns_the_spiral() {
     let accuracy = ready(t.evaluate_validation()).accuracy;
     assert!(accuracy > 0.9, "spiral validation accuracy with residual blocks {accuracy}");
 }
+
+#[test]
+fn mixup_trains_on_mixed_targets_and_still_learns() {
+    let last_epoch = |augment: &str| {
+        let mut c = config(0.02, 16, 15);
+        c.augment = serde_json::from_str(augment).unwrap();
+        let mut t = circle_trainer(c).unwrap();
+        let events = run_to_end(&mut t);
+        match events.iter().rev().find(|e| matches!(e, Event::Epoch { .. })) {
+            Some(Event::Epoch { train_loss, val_accuracy, .. }) => (*train_loss, *val_accuracy),
+            _ => unreachable!("a run has epochs"),
+        }
+    };
+    let (plain_loss, plain_acc) = last_epoch("[]");
+    let mixed = r#"[{"type":"mixup","p":1,"alpha":1}]"#;
+    let (mixed_loss, mixed_acc) = last_epoch(mixed);
+    // Mixed targets cannot be fitted to zero loss, yet the classifier on clean points is as good.
+    assert!(mixed_loss > plain_loss + 0.1, "training loss plain {plain_loss}, mixup {mixed_loss}");
+    assert!(mixed_acc > 0.9 && plain_acc > 0.9, "held-out accuracy plain {plain_acc}, mixup {mixed_acc}");
+    assert_eq!(last_epoch(mixed), (mixed_loss, mixed_acc), "seeded");
+    // Mixup works on any data; the per-image augmentations need images.
+    let mut c = config(0.02, 16, 1);
+    c.augment = serde_json::from_str(r#"[{"type":"rotate","p":0.5,"degrees":10}]"#).unwrap();
+    assert!(circle_trainer(c).err().unwrap().to_string().contains("augmentation other than mixup works on images"));
+    let mut c = config(0.02, 16, 1);
+    c.augment = serde_json::from_str(r#"[{"type":"mixup","p":0.5,"alpha":0}]"#).unwrap();
+    assert!(circle_trainer(c).err().unwrap().to_string().contains("augmentation 'mixup': alpha must be above 0 and at most 10, got 0"));
+}
