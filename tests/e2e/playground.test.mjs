@@ -646,7 +646,7 @@ test('bad search settings are refused, and a trial that diverges fails while the
 test('a stopped search is kept, and resumes after a reload where it stopped', async () => {
   await searchRow('lr', { low: 0.001, high: 0.05, log: true });
   await page.selectOption('#tune-strategy', 'random');
-  await page.fill('#tune-budget', '6');
+  await page.fill('#tune-budget', '16');
   await page.fill('#tune-workers', '1');
   await page.fill('#epochs', '60');
   await page.click('#tune-start');
@@ -654,14 +654,14 @@ test('a stopped search is kept, and resumes after a reload where it stopped', as
   await page.click('#tune-stop');
   await page.waitForFunction(() => document.body.dataset.search === 'idle');
   const done = await page.evaluate(() => globalThis.whetstone.tuner.trials.filter((t) => t.outcome.state === 'done').map((t) => t.config.lr));
-  assert.ok(done.length < 6, `stopped after ${done.length} trials`);
+  assert.ok(done.length < 16, `stopped after ${done.length} trials`);
   await page.reload();
   await page.waitForFunction(() => !document.getElementById('tune-resume').hidden);
   assert.match(await text('#tune-info'), new RegExp(`random search on “circle” was stopped with ${done.length} trials done`));
   await page.click('#tune-resume');
-  await finishedSearch(6);
+  await finishedSearch(16);
   const trials = await page.evaluate(() => globalThis.whetstone.tuner.trials);
-  assert.equal(trials.filter((t) => t.outcome.state === 'done').length, 6);
+  assert.equal(trials.filter((t) => t.outcome.state === 'done').length, 16);
   // The trials finished before the reload are kept as they were.
   assert.deepEqual(trials.slice(0, done.length).map((t) => t.config.lr), done);
   assert.equal(await page.isVisible('#tune-resume'), false);
