@@ -15,130 +15,116 @@ use serde::{Deserialize, Serialize};
 
 pub const AUGMENT_PARAMS: usize = 16;
 
-/// One augmentation with its probability `p` of being applied to a sample.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Augmentation {
-    FlipHorizontal {
-        p: f32,
-    },
-    FlipVertical {
-        p: f32,
-    },
+/// The kinds of augmentation, each with the setting that gives its strength (if any) and that
+/// setting's largest value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    FlipHorizontal,
+    FlipVertical,
     /// A rotation by up to ± `degrees`.
-    Rotate {
-        p: f32,
-        degrees: f32,
-    },
+    Rotate,
     /// A zoom by a factor in 1 ± `amount`.
-    Scale {
-        p: f32,
-        amount: f32,
-    },
+    Scale,
     /// A shift by up to ± `fraction` of the width and height.
-    Translate {
-        p: f32,
-        fraction: f32,
-    },
+    Translate,
     /// A crop of up to `fraction` of each side, resized back to the full image.
-    Crop {
-        p: f32,
-        fraction: f32,
-    },
+    Crop,
     /// Up to ± `amount` added to every value.
-    Brightness {
-        p: f32,
-        amount: f32,
-    },
+    Brightness,
     /// Contrast about mid-grey scaled by a factor in 1 ± `amount`.
-    Contrast {
-        p: f32,
-        amount: f32,
-    },
+    Contrast,
     /// Colour saturation scaled by a factor in 1 ± `amount` (three-channel images).
-    Saturation {
-        p: f32,
-        amount: f32,
-    },
+    Saturation,
     /// Hue turned by up to ± `degrees` (three-channel images).
-    Hue {
-        p: f32,
-        degrees: f32,
-    },
+    Hue,
     /// Gaussian noise of standard deviation `std`.
-    Noise {
-        p: f32,
-        std: f32,
-    },
+    Noise,
     /// A square of side `size` (a fraction of the width) set to 0 at a random place.
-    Cutout {
-        p: f32,
-        size: f32,
-    },
+    Cutout,
     /// With probability `p` per batch, every sample mixed with another of the batch, inputs and
     /// labels alike, by a weight λ ~ Beta(`alpha`, `alpha`) (Zhang et al., "mixup"). Works on any
     /// data, not only images.
-    Mixup {
-        p: f32,
-        alpha: f32,
-    },
+    Mixup,
+}
+
+impl Kind {
+    fn strength(self) -> Option<(&'static str, f32)> {
+        match self {
+            Kind::FlipHorizontal | Kind::FlipVertical => None,
+            Kind::Rotate | Kind::Hue => Some(("degrees", 180.0)),
+            Kind::Scale | Kind::Contrast | Kind::Saturation | Kind::Brightness => Some(("amount", 1.0)),
+            Kind::Translate | Kind::Crop => Some(("fraction", 0.5)),
+            Kind::Noise => Some(("std", 1.0)),
+            Kind::Cutout => Some(("size", 1.0)),
+            Kind::Mixup => Some(("alpha", 10.0)),
+        }
+    }
+}
+
+/// One augmentation: its kind, its probability `p` of being applied to a sample (to a batch, for
+/// mixup), and its strength under the name its kind gives it (`{"type": "rotate", "p": 0.5,
+/// "degrees": 15}`). A flat struct rather than a tagged enum: it deserialises with a fraction of the
+/// code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Augmentation {
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    pub p: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degrees: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f32>,
 }
 
 impl Augmentation {
-    fn p(&self) -> f32 {
-        match *self {
-            Augmentation::FlipHorizontal { p }
-            | Augmentation::FlipVertical { p }
-            | Augmentation::Rotate { p, .. }
-            | Augmentation::Scale { p, .. }
-            | Augmentation::Translate { p, .. }
-            | Augmentation::Crop { p, .. }
-            | Augmentation::Brightness { p, .. }
-            | Augmentation::Contrast { p, .. }
-            | Augmentation::Saturation { p, .. }
-            | Augmentation::Hue { p, .. }
-            | Augmentation::Noise { p, .. }
-            | Augmentation::Cutout { p, .. }
-            | Augmentation::Mixup { p, .. } => p,
-        }
+    /// The strength settings given, by name.
+    fn given(&self) -> [(&'static str, Option<f32>); 6] {
+        [("degrees", self.degrees), ("amount", self.amount), ("fraction", self.fraction), ("std", self.std), ("size", self.size), ("alpha", self.alpha)]
     }
 
-    /// The strength, where there is one, and the range it must lie in.
-    fn strength(&self) -> Option<(&'static str, f32, f32)> {
-        match *self {
-            Augmentation::FlipHorizontal { .. } | Augmentation::FlipVertical { .. } => None,
-            Augmentation::Rotate { degrees, .. } | Augmentation::Hue { degrees, .. } => Some(("degrees", degrees, 180.0)),
-            Augmentation::Scale { amount, .. } | Augmentation::Contrast { amount, .. } | Augmentation::Saturation { amount, .. } => {
-                Some(("amount", amount, 1.0))
-            }
-            Augmentation::Brightness { amount, .. } => Some(("amount", amount, 1.0)),
-            Augmentation::Translate { fraction, .. } => Some(("fraction", fraction, 0.5)),
-            Augmentation::Crop { fraction, .. } => Some(("fraction", fraction, 0.5)),
-            Augmentation::Noise { std, .. } => Some(("std", std, 1.0)),
-            Augmentation::Cutout { size, .. } => Some(("size", size, 1.0)),
-            Augmentation::Mixup { alpha, .. } => Some(("alpha", alpha, 10.0)),
-        }
+    /// The strength (0 for the flips, and for a pipeline that was not validated).
+    fn strength(&self) -> f32 {
+        self.kind.strength().and_then(|(name, _)| self.given().into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v)).unwrap_or(0.0)
     }
 
     fn name(&self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v["type"].as_str().map(String::from)).unwrap_or_default()
+        serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 }
 
 /// Checks every probability and strength; a message names the augmentation.
 pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
     for a in pipeline {
-        let p = a.p();
-        if !(0.0..=1.0).contains(&p) {
-            return Err(Error::InvalidConfig(format!("augmentation '{}': the probability must be between 0 and 1, got {p}", a.name())));
+        let bad = |why: String| Err(Error::InvalidConfig(format!("augmentation '{}': {why}", a.name())));
+        if !(0.0..=1.0).contains(&a.p) {
+            return bad(format!("the probability must be between 0 and 1, got {}", a.p));
         }
-        if let Some((what, v, max)) = a.strength() {
-            if matches!(a, Augmentation::Mixup { .. }) && !(v > 0.0 && v <= max) {
-                return Err(Error::InvalidConfig(format!("augmentation '{}': {what} must be above 0 and at most {max}, got {v}", a.name())));
-            }
-            if !(0.0..=max).contains(&v) {
-                return Err(Error::InvalidConfig(format!("augmentation '{}': {what} must be between 0 and {max}, got {v}", a.name())));
-            }
+        let wanted = a.kind.strength();
+        if let Some((other, _)) = a.given().into_iter().find(|(n, v)| v.is_some() && wanted.is_none_or(|(w, _)| w != *n)) {
+            return bad(match wanted {
+                Some((w, _)) => format!("takes {w}, not {other}"),
+                None => format!("has no strength setting, but {other} was given"),
+            });
+        }
+        let Some((what, max)) = wanted else { continue };
+        let Some(v) = a.given().into_iter().find(|(n, _)| *n == what).and_then(|(_, v)| v) else {
+            return bad(format!("needs {what}"));
+        };
+        if a.kind == Kind::Mixup && !(v > 0.0 && v <= max) {
+            return bad(format!("{what} must be above 0 and at most {max}, got {v}"));
+        }
+        if !(0.0..=max).contains(&v) {
+            return bad(format!("{what} must be between 0 and {max}, got {v}"));
         }
     }
     Ok(())
@@ -146,15 +132,12 @@ pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
 
 /// Mixup's probability and α, when the pipeline has it.
 pub fn mixup(pipeline: &[Augmentation]) -> Option<(f32, f32)> {
-    pipeline.iter().find_map(|a| match *a {
-        Augmentation::Mixup { p, alpha } => Some((p, alpha)),
-        _ => None,
-    })
+    pipeline.iter().find(|a| a.kind == Kind::Mixup).map(|a| (a.p, a.strength()))
 }
 
 /// Whether the pipeline changes images one by one (everything but mixup does).
 pub fn per_image(pipeline: &[Augmentation]) -> bool {
-    pipeline.iter().any(|a| !matches!(a, Augmentation::Mixup { .. }))
+    pipeline.iter().any(|a| a.kind != Kind::Mixup)
 }
 
 /// The parameters of `n` samples of `height × width` images, `AUGMENT_PARAMS` per sample (mixup,
@@ -172,43 +155,44 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
         for a in pipeline {
             // Every augmentation draws the same numbers whether or not it applies, so that one
             // switched off does not change the others' draws.
-            let (apply, u1, u2, u3) = (rng.uniform() < a.p(), rng.uniform(), rng.uniform(), rng.uniform());
+            let (apply, u1, u2, u3) = (rng.uniform() < a.p, rng.uniform(), rng.uniform(), rng.uniform());
             if !apply {
                 continue;
             }
             let sym = |u: f32, r: f32| (2.0 * u - 1.0) * r;
-            match *a {
-                Augmentation::FlipHorizontal { .. } => compose(&mut m, [-1.0, 0.0, 0.0, 1.0]),
-                Augmentation::FlipVertical { .. } => compose(&mut m, [1.0, 0.0, 0.0, -1.0]),
-                Augmentation::Rotate { degrees, .. } => {
-                    let (s, c) = sym(u1, degrees).to_radians().sin_cos();
+            let strength = a.strength();
+            match a.kind {
+                Kind::FlipHorizontal => compose(&mut m, [-1.0, 0.0, 0.0, 1.0]),
+                Kind::FlipVertical => compose(&mut m, [1.0, 0.0, 0.0, -1.0]),
+                Kind::Rotate => {
+                    let (s, c) = sym(u1, strength).to_radians().sin_cos();
                     compose(&mut m, [c, -s, s, c]);
                 }
-                Augmentation::Scale { amount, .. } => {
-                    let zoom = 1.0 + sym(u1, amount);
+                Kind::Scale => {
+                    let zoom = 1.0 + sym(u1, strength);
                     compose(&mut m, [1.0 / zoom, 0.0, 0.0, 1.0 / zoom]);
                 }
-                Augmentation::Translate { fraction, .. } => {
-                    t[0] -= sym(u1, fraction) * w;
-                    t[1] -= sym(u2, fraction) * h;
+                Kind::Translate => {
+                    t[0] -= sym(u1, strength) * w;
+                    t[1] -= sym(u2, strength) * h;
                 }
-                Augmentation::Crop { fraction, .. } => {
-                    let cut = fraction * u1;
+                Kind::Crop => {
+                    let cut = strength * u1;
                     compose(&mut m, [1.0 - cut, 0.0, 0.0, 1.0 - cut]);
                     t[0] += sym(u2, cut / 2.0) * w;
                     t[1] += sym(u3, cut / 2.0) * h;
                 }
-                Augmentation::Brightness { amount, .. } => brightness += sym(u1, amount),
-                Augmentation::Contrast { amount, .. } => contrast *= 1.0 + sym(u1, amount),
-                Augmentation::Saturation { amount, .. } => saturation *= (1.0 + sym(u1, amount)).max(0.0),
-                Augmentation::Hue { degrees, .. } => hue += sym(u1, degrees).to_radians(),
-                Augmentation::Noise { std, .. } => noise = std,
-                Augmentation::Cutout { size, .. } => {
-                    let (side_x, side_y) = (size * w, size * h);
+                Kind::Brightness => brightness += sym(u1, strength),
+                Kind::Contrast => contrast *= 1.0 + sym(u1, strength),
+                Kind::Saturation => saturation *= (1.0 + sym(u1, strength)).max(0.0),
+                Kind::Hue => hue += sym(u1, strength).to_radians(),
+                Kind::Noise => noise = strength,
+                Kind::Cutout => {
+                    let (side_x, side_y) = (strength * w, strength * h);
                     let (cx, cy) = (u1 * w, u2 * h);
                     cutout = [cx - side_x / 2.0, cy - side_y / 2.0, cx + side_x / 2.0, cy + side_y / 2.0];
                 }
-                Augmentation::Mixup { .. } => {}
+                Kind::Mixup => {}
             }
         }
         out.extend_from_slice(&[m[0], m[1], m[2], m[3], t[0], t[1], brightness, contrast, saturation, hue, noise]);
@@ -422,6 +406,12 @@ mod tests {
         assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'rotate': the probability must be between 0 and 1, got 1.5"));
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"translate","p":0.5,"fraction":0.9}]"#).unwrap();
         assert!(validate(&bad).unwrap_err().to_string().contains("fraction must be between 0 and 0.5"));
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"rotate","p":0.5,"amount":0.2}]"#).unwrap();
+        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'rotate': takes degrees, not amount"));
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"hue","p":0.5}]"#).unwrap();
+        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'hue': needs degrees"));
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"flip_vertical","p":0.5,"size":0.2}]"#).unwrap();
+        assert!(validate(&bad).unwrap_err().to_string().contains("has no strength setting, but size was given"));
         assert!(serde_json::from_str::<Vec<Augmentation>>(r#"[{"type":"warp","p":0.5}]"#).is_err());
     }
 }
