@@ -58,7 +58,7 @@ const state = {
   settings: {
     dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
     schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
-    startFrom: 'random', bias: 1, augment: {},
+    startFrom: 'random', bias: 1, augment: {}, rebalance: '',
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
@@ -130,6 +130,7 @@ function renderModelButtons() {
 const fields = {
   epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', l1: 'l1', l2: 'l2', patience: 'patience',
   schedule: 'schedule', warmup: 'warmup', clipNorm: 'clip-norm', clipValue: 'clip-value', samples: 'samples', heldOut: 'heldout', device: 'device',
+  rebalance: 'rebalance',
 };
 // Settings that change the planned learning-rate curve.
 const PLAN_FIELDS = ['epochs', 'batch', 'lr', 'schedule', 'warmup', 'samples', 'heldOut', 'clipNorm'];
@@ -212,6 +213,7 @@ async function loadDataset(name) {
   if (info.shape.length === 3) previewAugmentation();
   $('sequence-area').hidden = !sequence;
   $('probs').replaceChildren();
+  $('quality-findings').replaceChildren();
   if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
   if (sequence) showSequenceExamples(info);
 }
@@ -286,6 +288,63 @@ function previewAugmentation() {
       $('augment-info').textContent = `Augmentation: ${err.message}`;
     }
   }, 100);
+}
+
+/** The quality report of the loaded data on the current split, each finding with its fix. */
+async function checkQuality(before) {
+  const samples = readNumber('samples', 'The number of samples', true);
+  const heldOut = readNumber('heldout', 'The held-out count', true);
+  const { report: r } = await engine.request('quality', { samples, heldOut, seed: readNumber('seed', 'The seed', true) });
+  const classes = state.dataset.classes;
+  const item = (text, ...fixes) => {
+    const li = document.createElement('li');
+    li.append(text);
+    for (const [label, fix] of fixes) {
+      const b = Object.assign(document.createElement('button'), { textContent: label, className: 'small-button' });
+      b.dataset.fix = fix;
+      b.addEventListener('click', () => applyFix(fix, r.samples).catch((err) => showNotice(err.message)));
+      li.append(' ', b);
+    }
+    return li;
+  };
+  const extra = r.exact_duplicates.reduce((n, g) => n + g.length - 1, 0);
+  const items = [item(`${r.samples.toLocaleString()} samples${before ? ` (${before.toLocaleString()} before the fix)` : ''}: ${classes.map((c, k) => `${c} ${r.class_counts[k]}`).join(', ')}.`)];
+  if (r.exact_duplicates.length) items.push(item(`${r.exact_duplicates.length} groups of exact duplicates (${extra} extra copies).`, ['Keep one of each', 'duplicates']));
+  if (r.conflicting_labels.length) items.push(item(`${r.conflicting_labels.length} of them with different labels: suspected label noise.`, ['Drop them all', 'conflicts']));
+  if (r.near_duplicates.length) items.push(item(`${r.near_duplicates.length} groups of near-duplicate images (the same 8×8 average hash).`));
+  if (r.leakage.length) items.push(item(`${r.leakage.length} held-out samples also appear in the training split: leakage.`, ['Keep one of each', 'duplicates']));
+  if (r.imbalance) {
+    const { class: k, share, ratio } = r.imbalance;
+    items.push(item(`Class ${classes[k]} is only ${(share * 100).toFixed(1)} % of the samples (the largest is ${ratio.toFixed(1)}× its size).`, ['Oversample', 'oversample'], ['Undersample', 'undersample']));
+    if (state.settings.rebalance) items.push(item(`Training will ${state.settings.rebalance} the training split (never the held-out one): see “Class balance” under Training.`));
+  }
+  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample: they carry nothing.`));
+  if (items.length === 1) items.push(item('No duplicates, leakage, class imbalance or constant features found.'));
+  $('quality-findings').replaceChildren(...items);
+}
+
+/** Replaces the loaded data by its fixed copy and checks it again; imbalance is fixed in training,
+ * on the training split alone (copies in both splits would leak). */
+async function applyFix(fix, before) {
+  if (fix === 'oversample' || fix === 'undersample') {
+    state.settings.rebalance = fix;
+    $('rebalance').value = fix;
+    saveSettings();
+    await checkQuality();
+    return;
+  }
+  const { length } = await engine.request('fix', { fix });
+  state.dataset.length = length;
+  state.run.trained = false;
+  // A fix changes the number of samples: use all of them, a fifth held out when that no longer fits.
+  const s = state.settings;
+  if (Number(s.samples) !== length) s.samples = length;
+  if (!$('heldout').disabled && Number(s.heldOut) >= length) s.heldOut = Math.max(1, Math.round(length / 5));
+  saveSettings();
+  renderSettings();
+  $('evaluation').hidden = true;
+  $('dataset-info').textContent = `${length.toLocaleString()} samples of ${state.dataset.shape.join(' × ')}, ${state.dataset.classes.length} classes (fixed: ${fix})`;
+  await checkQuality(before);
 }
 
 /** The dataset list's entry for the uploaded file, once there is one. */
@@ -435,6 +494,7 @@ function trainingRequest() {
   if (clipValue) config.clip_value = clipValue;
   if (config.warmup_steps < 0) throw new Error(`the warm-up steps cannot be negative, got ${config.warmup_steps}`);
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
+  if ($('rebalance').value) config.rebalance = $('rebalance').value;
   if (state.dataset?.shape.length === 3) {
     const augment = augmentRequest();
     if (augment.length) config.augment = augment;
@@ -935,6 +995,7 @@ async function changeDataset(name) {
 
 function wire() {
   $('dataset').addEventListener('change', (e) => queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('quality-check').addEventListener('click', () => checkQuality().catch((err) => showNotice(err.message)));
   $('bias').addEventListener('change', () => {
     state.settings.bias = $('bias').value;
     saveSettings();

@@ -136,6 +136,25 @@ const handlers = {
   // `upload` ({text, features}) is the CSV of name 'upload'. A file that does not parse throws
   // before anything is replaced, so the loaded data and model stay as they were.
   load: ({ name, upload, bias }) => loadDataset(name, upload, bias),
+  // The data quality report, and the fixes that replace the loaded data with a cleaned copy.
+  quality: ({ samples, heldOut, seed }) => {
+    if (!data) throw new Error('load a data set first');
+    return { report: data.qualityReport(samples, heldOut, seed) };
+  },
+  fix: ({ fix }) => {
+    if (!data) throw new Error('load a data set first');
+    if (control.state !== 'idle') throw new Error('stop the run before changing the data');
+    const fixed = {
+      duplicates: () => data.withoutDuplicates(false),
+      conflicts: () => data.withoutDuplicates(true),
+    }[fix];
+    if (!fixed) throw new Error(`unknown fix '${fix}'`);
+    const next = fixed();
+    data.free();
+    data = next;
+    training = null;
+    return { length: data.length };
+  },
   // `count` draws of an augmentation pipeline on one training image, for the preview grid.
   'augment-preview': ({ augment, index, count, seed }) => {
     if (!data) throw new Error('load a data set first');

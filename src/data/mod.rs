@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod mnist;
+pub mod quality;
 pub mod sequence;
 pub mod shapes;
 pub mod toy;

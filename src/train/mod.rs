@@ -48,10 +48,22 @@ pub struct TrainConfig {
     /// Image augmentations applied to every training batch (none at evaluation).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub augment: Vec<Augmentation>,
+    /// Even out the classes of the training split (never the held-out one) before training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebalance: Option<Rebalance>,
     /// Train on a bootstrap resample of the training split (as many samples, drawn with
     /// replacement) made with this seed: a bagging ensemble's member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<u64>,
+}
+
+/// How the training split's classes are evened out: every class resampled to the largest class's
+/// size, or to the smallest's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rebalance {
+    Oversample,
+    Undersample,
 }
 
 /// L1 and L2 penalties on one layer's weights (the layer numbered from 1, as in the summary).
@@ -119,6 +131,7 @@ impl TrainConfig {
             layer_penalties: Vec::new(),
             frozen: Vec::new(),
             augment: Vec::new(),
+            rebalance: None,
             bootstrap: None,
         }
     }
@@ -281,6 +294,8 @@ impl<B: Backend> Trainer<B> {
     pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
         let resampled = config.bootstrap.map(|seed| train.bootstrap(seed));
         let train = resampled.as_ref().unwrap_or(train);
+        let balanced = config.rebalance.map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
+        let train = balanced.as_ref().unwrap_or(train);
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
         }

@@ -524,3 +524,22 @@ fn mixup_trains_on_mixed_targets_and_still_learns() {
     c.augment = serde_json::from_str(r#"[{"type":"mixup","p":0.5,"alpha":0}]"#).unwrap();
     assert!(circle_trainer(c).err().unwrap().to_string().contains("augmentation 'mixup': alpha must be above 0 and at most 10, got 0"));
 }
+
+#[test]
+fn rebalancing_evens_out_the_training_split_only() {
+    // A circle set whose class 1 is a tenth of class 0 in the training split.
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let keep: Vec<usize> = (0..600).filter(|&i| data.labels[i] == 0 || i % 20 == 1).collect();
+    let (train, val) = data.subset(&keep).split(60, 2).unwrap();
+    let steps = |rebalance: Option<Rebalance>| {
+        let mut c = config(0.02, 10, 1);
+        c.rebalance = rebalance;
+        Trainer::new(Cpu, preset("toy", &[2], 2).unwrap(), c, &train, &val).unwrap().steps_per_epoch()
+    };
+    let counts = crate::data::quality::report(&train).class_counts;
+    assert_eq!(steps(None), train.len().div_ceil(10));
+    assert_eq!(steps(Some(Rebalance::Oversample)), (2 * counts[0]).div_ceil(10));
+    assert_eq!(steps(Some(Rebalance::Undersample)), (2 * counts[1]).div_ceil(10));
+    let parsed = TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"rebalance":"oversample"}"#).unwrap();
+    assert_eq!(parsed.rebalance, Some(Rebalance::Oversample));
+}

@@ -120,6 +120,31 @@ impl DataSet {
         Ok(crate::backend::ready(Cpu.read(&out)))
     }
 
+    /// The quality report (`data::quality::Report`) of the first `samples` samples, plus `leakage`:
+    /// the pairs of identical samples across the training and held-out splits a run with these
+    /// settings makes.
+    #[wasm_bindgen(js_name = qualityReport)]
+    pub fn quality_report(&self, samples: usize, held_out: usize, seed: u32) -> Result<JsValue, JsError> {
+        use crate::data::quality;
+        let head = self.inner.head(samples.min(self.inner.len())).map_err(js_error)?;
+        let (train, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
+        #[derive(serde::Serialize)]
+        struct WithLeakage {
+            #[serde(flatten)]
+            report: quality::Report,
+            leakage: Vec<(usize, usize)>,
+        }
+        // Flattening serialises as a map: as a plain object, not a JavaScript Map.
+        to_plain_js(&WithLeakage { report: quality::report(&head), leakage: quality::leakage(&train, &val) })
+    }
+
+    /// The data with exact duplicates dropped (the first of each kept), and with `conflicts` every
+    /// duplicate whose labels disagree too. A set's own test split is kept as it is.
+    #[wasm_bindgen(js_name = withoutDuplicates)]
+    pub fn without_duplicates(&self, conflicts: bool) -> DataSet {
+        DataSet { inner: crate::data::quality::without_duplicates(&self.inner, conflicts), test: self.test.clone() }
+    }
+
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.
     pub fn toy(kind: &str, n: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
         Ok(DataSet::of(toy::generate(kind, n, noise, seed as u64).map_err(js_error)?))

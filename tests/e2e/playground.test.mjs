@@ -586,6 +586,41 @@ const finishedSearch = (trials) => page.waitForFunction(
   { timeout: 180_000 },
 );
 
+test('the quality report finds duplicates, conflicting labels and imbalance, and one click fixes each', async () => {
+  // Sequences of 4 steps: 30 distinct "up" rows, one of them three times, and 3 "down" rows, one
+  // of which also appears labelled "up".
+  const rows = ['t0,t1,t2,t3,label'];
+  for (let i = 0; i < 30; i++) rows.push(`${i},${i + 1},${i + 2},${i + 3},up`);
+  rows.push('0,1,2,3,up', '0,1,2,3,up');
+  for (let i = 0; i < 3; i++) rows.push(`${90 - i},${80 - i},${70 - i},${60 - i},down`);
+  rows.push('90,80,70,60,up');
+  await page.click('#upload-sequences summary');
+  await page.setInputFiles('#sequence-file', { name: 'messy.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+  await page.waitForFunction(() => /36 samples of 4 × 1, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.click('#quality summary');
+  await page.click('#quality-check');
+  await page.waitForFunction(() => document.querySelectorAll('#quality-findings li').length > 1);
+  const findings = await text('#quality-findings');
+  assert.match(findings, /36 samples: down 3, up 33/);
+  assert.match(findings, /2 groups of exact duplicates \(3 extra copies\)/);
+  assert.match(findings, /1 of them with different labels/);
+  assert.match(findings, /Class down is only 8\.3 % of the samples \(the largest is 11\.0× its size\)/);
+  await page.click('#quality-findings button[data-fix="duplicates"] >> nth=0');
+  await page.waitForFunction(() => /33 samples \(36 before the fix\)/.test(document.getElementById('quality-findings').textContent));
+  assert.doesNotMatch(await text('#quality-findings'), /exact duplicates/);
+  // Imbalance is fixed in training, on the training split only: copies in both splits would leak.
+  await page.click('#quality-findings button[data-fix="oversample"]');
+  await page.waitForFunction(() => /Training will oversample the training split/.test(document.getElementById('quality-findings').textContent));
+  assert.equal(await page.inputValue('#rebalance'), 'oversample');
+  await page.fill('#epochs', '3');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  assert.match(await text('#notice'), /Training finished/);
+  await page.locator('#quality').screenshot({ path: join(shots, 'playground-quality.png') });
+  await page.selectOption('#rebalance', '');
+  await page.click('#quality summary');
+});
+
 test('a Bayesian search runs trials in parallel workers, ranks them, and its best trains the final model', async () => {
   await chooseDataset('circle', /1,000 samples of 2, 2 classes/);
   await page.fill('#epochs', '30');
