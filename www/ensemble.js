@@ -5,12 +5,7 @@
 import { TrialPool, splitKey } from './tune.js';
 import { getModel } from './store.js';
 import { sampleFigure } from './samples.js';
-
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
+import { element as el } from './layers.js';
 
 const percent = (v) => `${(v * 100).toFixed(1)} %`;
 

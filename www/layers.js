@@ -41,7 +41,8 @@ export function newLayer(type, shape) {
   return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
 }
 
-function element(tag, props = {}, ...children) {
+/** A new element with `props` and `children`. */
+export function element(tag, props = {}, ...children) {
   const el = Object.assign(document.createElement(tag), props);
   el.append(...children);
   return el;

@@ -75,9 +75,11 @@ const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping
 globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
 const pad = new DrawingPad($('draw'), predictDrawing);
 const wavePad = new SequencePad($('wave'), predictSequence);
+/** The loaded data as a trial or member worker loads it again: a key, the name and any upload. */
+const loadedData = () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload });
 const tuner = new Tuner(engine, {
   base: () => trainingRequest(),
-  dataset: () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload }),
+  dataset: loadedData,
   useDataset: (name) => queueSetup(() => changeDataset(name)),
   trainBest: (values) => trainWith(values).catch((err) => showNotice(err.message)),
   notify: showNotice,
@@ -85,7 +87,7 @@ const tuner = new Tuner(engine, {
 globalThis.whetstone.tuner = tuner;
 const ensembler = new Ensembler(engine, {
   request: () => trainingRequest(),
-  dataset: () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload }),
+  dataset: loadedData,
   runSplit: () => state.run.split,
   shape: () => state.dataset.shape,
   workers: () => tuner.workers(),

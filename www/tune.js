@@ -4,6 +4,7 @@
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
 import { Engine } from './engine.js';
 import { LiveChart } from './charts.js';
+import { element as el } from './layers.js';
 
 const SAVED_KEY = 'whetstone.search.v1';
 
@@ -66,12 +67,6 @@ export function applyTrial(base, values, { epochs } = {}) {
   }
   return { ...base, spec: JSON.stringify(spec, null, 2), config };
 }
-
-const el = (tag, props = {}, ...children) => {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-};
 
 /** Which held-out split a training request is scored on: runs with the same key can be compared
  * and ensembled sample by sample. */
