@@ -24,7 +24,7 @@ fn main() {
         ready(t.run(1000)).unwrap();
     }
     let accuracy = ready(t.evaluate_validation()).accuracy;
-    let file = ModelFile { spec, classes: train.classes.clone(), tensors: ready(t.named_weights()).unwrap(), history: None };
+    let file = ModelFile { spec, classes: train.classes.clone(), tensors: ready(t.named_weights()).unwrap(), features: None, history: None };
     std::fs::write(&out, file.to_bytes().unwrap()).unwrap();
     println!("pretrained the CNN on {} digits 0–4: {:.1} % on {} held out; wrote {out}", train.len(), accuracy * 100.0, val.len());
 }

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod data;
 pub mod ensemble;
 pub mod error;
+pub mod features;
 pub mod metrics;
 pub mod model_file;
 pub mod nn;

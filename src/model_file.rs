@@ -1,9 +1,11 @@
 //! A trained model as one `.safetensors` file: every parameter tensor as little-endian F32 under its
 //! layer's name (`layers.3.weight`, `layers.3.bias`), and in the header's metadata the model spec
-//! (JSON), the class names (JSON), the format version and, when given, the training history (CSV).
+//! (JSON), the class names (JSON), the format version and, when given, the fitted feature transform
+//! (JSON) and the training history (CSV).
 //! Other tools (Python's `safetensors`, PyTorch, NumPy) open the weights as they are.
 
 use crate::error::Error;
+use crate::features::Fitted;
 use crate::nn::ModelSpec;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
@@ -24,6 +26,8 @@ pub struct ModelFile {
     pub classes: Vec<String>,
     /// In the model's parameter order.
     pub tensors: Vec<NamedTensor>,
+    /// The feature transform fitted on the training data, which predictions go through first.
+    pub features: Option<Fitted>,
     pub history: Option<String>,
 }
 
@@ -49,6 +53,9 @@ impl ModelFile {
         if let Some(h) = &self.history {
             metadata.insert("history".to_string(), h.clone());
         }
+        if let Some(f) = &self.features {
+            metadata.insert("features".to_string(), serde_json::to_string(f).expect("a fitted transform serialises"));
+        }
         safetensors::serialize(views, Some(metadata)).map_err(|e| Error::InvalidData(format!("the model could not be written: {e}")))
     }
 
@@ -69,6 +76,10 @@ impl ModelFile {
         let field = |key: &str| meta.get(key).ok_or_else(|| corrupt(format!("its header has no '{key}'")));
         let spec = ModelSpec::from_json(field("spec")?)?;
         let classes: Vec<String> = serde_json::from_str(field("classes")?).map_err(corrupt)?;
+        let features: Option<Fitted> = meta.get("features").map(|f| serde_json::from_str(f)).transpose().map_err(corrupt)?;
+        if let Some(f) = features.as_ref().filter(|f| f.output_shape() != spec.input) {
+            return Err(corrupt(format!("its feature transform gives samples of shape {:?}, but its model takes {:?}", f.output_shape(), spec.input)));
+        }
         let file = SafeTensors::deserialize(bytes).map_err(corrupt)?;
         let mut tensors = Vec::new();
         for (name, shape) in spec.param_shapes()? {
@@ -82,7 +93,7 @@ impl ModelFile {
         if file.len() != tensors.len() {
             return Err(corrupt(format!("it has {} tensors where its spec has {}", file.len(), tensors.len())));
         }
-        Ok(Self { spec, classes, tensors, history: meta.get("history").cloned() })
+        Ok(Self { spec, classes, tensors, features, history: meta.get("history").cloned() })
     }
 }
 
@@ -103,7 +114,7 @@ mod tests {
                 NamedTensor { name, shape, values }
             })
             .collect();
-        ModelFile { spec, classes: vec!["a".into(), "b".into(), "c".into()], tensors, history: Some("epoch,val_loss\n1,0.5\n".into()) }
+        ModelFile { spec, classes: vec!["a".into(), "b".into(), "c".into()], tensors, features: None, history: Some("epoch,val_loss\n1,0.5\n".into()) }
     }
 
     #[test]
@@ -114,6 +125,19 @@ mod tests {
             ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"]
         );
         assert_eq!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap(), m);
+    }
+
+    #[test]
+    fn the_fitted_feature_transform_round_trips_and_must_fit_the_model() {
+        let table = crate::data::tabular::from_csv("a,b,label\n1,x,p\n,y,q\n3,x,p\n", None).unwrap().data;
+        let spec = crate::features::FeatureSpec { scale: crate::features::Scale::Standardize, ..Default::default() };
+        let features = Fitted::fit(&spec, &table).unwrap();
+        assert_eq!(features.output_shape(), [2]);
+        let mut m = sample();
+        m.features = Some(features);
+        assert_eq!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap(), m);
+        m.spec.input = vec![3];
+        assert!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap_err().to_string().contains("gives samples of shape [2], but its model takes [3]"));
     }
 
     #[test]

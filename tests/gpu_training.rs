@@ -1,5 +1,5 @@
 //! Training parity: the CNN preset (and a CNN with batch norm and a residual block, and a stacked
-//! LSTM and GRU) trained for 20 steps on the GPU and on the CPU from the same seed and data gives
+//! LSTM and GRU, and the CNN on normalised digits with an edge channel) trained for 20 steps on the GPU and on the CPU from the same seed and data gives
 //! the same losses within float tolerance.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -8,14 +8,16 @@ mod common;
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
 use whetstone::backend::{ready, Backend};
+use whetstone::features::FeatureSpec;
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
 use whetstone::train::{Event, TrainConfig, Trainer};
 
-fn step_losses<B: Backend>(backend: B, spec: ModelSpec) -> (Vec<f32>, f32) {
+fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, f32) {
     let digits = common::digits();
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
+    let mut config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
+    config.features = features.clone();
     let mut trainer = Trainer::new(backend, spec, config, &train, &val).unwrap();
     let losses = (0..20)
         .map(|_| match ready(trainer.run(1)).unwrap()[0] {
@@ -27,9 +29,13 @@ fn step_losses<B: Backend>(backend: B, spec: ModelSpec) -> (Vec<f32>, f32) {
 }
 
 fn same_on_gpu_and_cpu(spec: ModelSpec) {
+    same_on_gpu_and_cpu_with(spec, &FeatureSpec::default());
+}
+
+fn same_on_gpu_and_cpu_with(spec: ModelSpec, features: &FeatureSpec) {
     let Some(gpu) = test_device() else { return };
-    let (cpu_losses, cpu_acc) = step_losses(Cpu, spec.clone());
-    let (gpu_losses, gpu_acc) = step_losses(gpu, spec);
+    let (cpu_losses, cpu_acc) = step_losses(Cpu, spec.clone(), features);
+    let (gpu_losses, gpu_acc) = step_losses(gpu, spec, features);
     for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
         assert!((c - g).abs() < 2e-3 * (1.0 + c.abs()), "step {}: CPU loss {c}, GPU loss {g}", step + 1);
     }
@@ -61,4 +67,9 @@ fn recurrent_layers_reading_digits_row_by_row_train_the_same_on_gpu_and_cpu() {
         )
         .unwrap(),
     );
+}
+
+#[test]
+fn a_cnn_on_normalised_digits_with_an_edge_channel_trains_the_same_on_gpu_and_cpu() {
+    same_on_gpu_and_cpu_with(preset("cnn", &[2, 28, 28], 10).unwrap(), &FeatureSpec { edges: true, normalize: true, ..Default::default() });
 }

@@ -57,7 +57,13 @@ fn a_cnn_pretrained_on_digits_0_to_4_learns_5_to_9_from_few_samples_better_than_
     while !pre.is_finished() {
         ready(pre.run(1000)).unwrap();
     }
-    let file = ModelFile { spec: pre.model().spec().clone(), classes: low_train.classes.clone(), tensors: ready(pre.named_weights()).unwrap(), history: None };
+    let file = ModelFile {
+        spec: pre.model().spec().clone(),
+        classes: low_train.classes.clone(),
+        tensors: ready(pre.named_weights()).unwrap(),
+        features: None,
+        history: None,
+    };
     // 50 training samples of the other five digits, 1,000 held out; the page's defaults for them.
     let (train, held_out) = digits.only_classes(&[5, 6, 7, 8, 9]).unwrap().head(1050).unwrap().split(1000, 3).unwrap();
     let spec = preset("cnn", &[1, 28, 28], 5).unwrap();

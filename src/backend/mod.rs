@@ -200,6 +200,11 @@ pub trait Backend: Clone + 'static {
     /// comes from the counter-based uniforms `(seed, 2i)` and `(seed, 2i + 1)`.
     fn augment(&self, x: &Self::Tensor, params: &Self::Tensor, seed: u32) -> Self::Tensor;
 
+    /// The image feature transform of [`crate::features::image_transform`] on each image of `x`
+    /// `[n, c, h, w]`: grayscale and an edge channel when asked, then `(v − stats[0, k]) / stats[1, k]`
+    /// per output channel `k` (`stats` `[2, channels out]`).
+    fn image_features(&self, x: &Self::Tensor, stats: &Self::Tensor, grayscale: bool, edges: bool) -> Self::Tensor;
+
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.

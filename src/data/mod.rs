@@ -5,19 +5,38 @@ pub mod mnist;
 pub mod quality;
 pub mod sequence;
 pub mod shapes;
+pub mod tabular;
 pub mod toy;
 
 use crate::error::Error;
 use crate::rng::Rng;
 
 /// Labelled samples of one shape. `features` holds `len() × sample_shape.product()` values, sample
-/// after sample; labels are class indices into `classes`.
+/// after sample; labels are class indices into `classes`. A table read from CSV also describes its
+/// `columns` (one per feature), and may have missing values (NaN), which a feature transform fills
+/// in before training; every other data set is finite.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub sample_shape: Vec<usize>,
     pub features: Vec<f32>,
     pub labels: Vec<u32>,
     pub classes: Vec<String>,
+    pub columns: Vec<Column>,
+}
+
+/// A table's column: numeric, or categorical with its categories (a value is the index of its
+/// category).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+}
+
+impl Column {
+    pub fn is_categorical(&self) -> bool {
+        !self.categories.is_empty()
+    }
 }
 
 impl Dataset {
@@ -35,7 +54,19 @@ impl Dataset {
         if let Some(i) = features.iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidData(format!("sample {} has a value that is not a finite number", i / width)));
         }
-        Ok(Self { sample_shape, features, labels, classes })
+        Ok(Self { sample_shape, features, labels, classes, columns: Vec::new() })
+    }
+
+    /// True when some value is missing (only a table's can be).
+    pub fn has_missing(&self) -> bool {
+        self.features.iter().any(|v| v.is_nan())
+    }
+
+    /// The samples other than `drop` (indices), in order.
+    pub fn without(&self, drop: &[usize]) -> Dataset {
+        let mut dropped = vec![false; self.len()];
+        drop.iter().filter(|&&i| i < self.len()).for_each(|&i| dropped[i] = true);
+        self.subset(&(0..self.len()).filter(|&i| !dropped[i]).collect::<Vec<_>>())
     }
 
     pub fn len(&self) -> usize {
@@ -56,7 +87,13 @@ impl Dataset {
         for &i in indices {
             features.extend_from_slice(&self.features[i * w..(i + 1) * w]);
         }
-        Dataset { sample_shape: self.sample_shape.clone(), features, labels: indices.iter().map(|&i| self.labels[i]).collect(), classes: self.classes.clone() }
+        Dataset {
+            sample_shape: self.sample_shape.clone(),
+            features,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            classes: self.classes.clone(),
+            columns: self.columns.clone(),
+        }
     }
 
     /// The first `n` samples (the built-in sets interleave their classes, so any prefix is balanced).

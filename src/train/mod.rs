@@ -6,6 +6,7 @@ use crate::backend::{Backend, LossOutput};
 use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
+use crate::features::{FeatureSpec, Fitted};
 use crate::model_file::{ModelFile, NamedTensor};
 use crate::nn::{LayerSpec, Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
@@ -55,6 +56,13 @@ pub struct TrainConfig {
     /// replacement) made with this seed: a bagging ensemble's member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<u64>,
+    /// Feature transforms fitted on the training split (see [`crate::features`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub features: FeatureSpec,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// How the training split's classes are evened out: every class resampled to the largest class's
@@ -133,6 +141,7 @@ impl TrainConfig {
             augment: Vec::new(),
             rebalance: None,
             bootstrap: None,
+            features: FeatureSpec::default(),
         }
     }
 
@@ -288,10 +297,25 @@ pub struct Trainer<B: Backend> {
     /// Reduce-on-plateau's cuts so far; the rate of the last step.
     plateau: Plateau,
     lr: f32,
+    /// The fitted feature transform, and its image part's statistics on the device.
+    features: Fitted,
+    image_stats: Option<B::Tensor>,
 }
 
 impl<B: Backend> Trainer<B> {
+    /// A run on `train`, evaluated on `val`; the feature transform of `config.features` is fitted on
+    /// `train`.
     pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
+        let features = Fitted::fit(&config.features, train)?;
+        Self::with_features(backend, spec, config, train, val, features)
+    }
+
+    /// The same with a feature transform fitted before (the one a model file was saved with).
+    pub fn with_features(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset, features: Fitted) -> Result<Self, Error> {
+        if val.is_empty() || val.sample_shape != train.sample_shape {
+            return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
+        }
+        let (train, val) = (&features.apply(train)?, &features.apply(val)?);
         let resampled = config.bootstrap.map(|seed| train.bootstrap(seed));
         let train = resampled.as_ref().unwrap_or(train);
         let balanced = config.rebalance.map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
@@ -345,14 +369,13 @@ impl<B: Backend> Trainer<B> {
                 config.batch_size
             )));
         }
-        if spec.input != train.sample_shape {
+        if spec.input != features.output_shape() {
+            let transformed = if features.output_shape() != features.input_shape { " after the feature transform" } else { "" };
             return Err(Error::InvalidSpec(format!(
-                "the model takes inputs of shape {:?} but the data has samples of shape {:?}",
-                spec.input, train.sample_shape
+                "the model takes inputs of shape {:?} but the data has samples of shape {:?}{transformed}",
+                spec.input,
+                features.output_shape()
             )));
-        }
-        if val.is_empty() || val.sample_shape != train.sample_shape {
-            return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
         }
         let optimizer = Optimizer::new(config.optimizer.clone())?;
         // A bagging member starts from weights of its own too.
@@ -360,6 +383,7 @@ impl<B: Backend> Trainer<B> {
         if model.outputs() != train.classes.len() {
             return Err(Error::InvalidSpec(format!("the last layer outputs {} values but the data has {} classes", model.outputs(), train.classes.len())));
         }
+        let image_stats = features.image.as_ref().map(|i| backend.upload(&[i.mean.clone(), i.std.clone()].concat(), &[2, i.mean.len()]));
         let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
         let mut order: Vec<u32> = (0..train.len() as u32).collect();
         rng.shuffle(&mut order);
@@ -384,6 +408,8 @@ impl<B: Backend> Trainer<B> {
             plateau: Plateau::default(),
             lr: config.optimizer.lr(),
             config,
+            image_stats,
+            features,
         })
     }
 
@@ -428,11 +454,21 @@ impl<B: Backend> Trainer<B> {
         Ok(shapes.into_iter().zip(values).map(|((name, shape), values)| NamedTensor { name, shape, values }).collect())
     }
 
+    /// The model as a file: its spec, weights and fitted feature transform, for these classes.
+    pub async fn model_file(&mut self, classes: Vec<String>, history: Option<String>) -> Result<ModelFile, Error> {
+        let tensors = self.named_weights().await?;
+        let features = self.features.is_needed().then(|| self.features.clone());
+        Ok(ModelFile { spec: self.model.spec().clone(), classes, tensors, features, history })
+    }
+
     /// Takes the weights of a model file saved from the same model spec; training continues from
     /// them, and they are the snapshot a lost GPU falls back to.
     pub fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
         if file.spec != *self.model.spec() {
             return Err(Error::InvalidSpec("the model file holds a different model (its layers or input differ) from this run's".into()));
+        }
+        if file.features.as_ref().unwrap_or(&Fitted::none(&self.features.input_shape)) != &self.features {
+            return Err(Error::InvalidSpec("the model file was saved with another feature transform: start the run with its transform".into()));
         }
         let snapshot = Snapshot { epoch: self.epoch, weights: file.tensors.iter().map(|t| t.values.clone()).collect() };
         self.load_weights(&snapshot)?;
@@ -498,6 +534,18 @@ impl<B: Backend> Trainer<B> {
         &self.config
     }
 
+    pub fn features(&self) -> &Fitted {
+        &self.features
+    }
+
+    /// A batch of data as the model takes it: images through the fitted image transform.
+    fn model_input(&self, x: B::Tensor) -> B::Tensor {
+        match (&self.features.image, &self.image_stats) {
+            (Some(i), Some(stats)) => self.backend.image_features(&x, stats, i.grayscale, i.edges),
+            _ => x,
+        }
+    }
+
     pub fn steps_per_epoch(&self) -> usize {
         self.train.len.div_ceil(self.config.batch_size)
     }
@@ -536,6 +584,8 @@ impl<B: Backend> Trainer<B> {
         if let Some((lambda, partners)) = &mix {
             x = b.lerp(&b.gather_rows(&x, partners), &x, *lambda);
         }
+        let x = self.model_input(x);
+        let b = &self.backend;
         let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
         let out = match &mix {
             None => b.softmax_cross_entropy(&logits, &y),
@@ -717,7 +767,7 @@ impl<B: Backend> Trainer<B> {
         let mut tally = Tally::new(&b);
         for start in (0..len).step_by(BATCH) {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
-            let logits = self.model.forward(&b, b.gather_rows(x, &indices), Mode::Eval);
+            let logits = self.model.forward(&b, self.model_input(b.gather_rows(x, &indices)), Mode::Eval);
             let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
             tally.add(&b, out.loss_sum, &out.correct, indices.len());
         }
@@ -734,23 +784,29 @@ impl<B: Backend> Trainer<B> {
         let mut parts = Vec::new();
         for start in (0..len).step_by(BATCH) {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
-            let logits = self.model.forward(&b, b.gather_rows(&x, &indices), Mode::Eval);
+            let logits = self.model.forward(&b, self.model_input(b.gather_rows(&x, &indices)), Mode::Eval);
             parts.push(b.softmax(&logits));
         }
         b.read(&b.concat(&parts.iter().collect::<Vec<_>>())).await
     }
 
-    /// Class probabilities `[n, classes]`, row after row, for `n` samples laid out like the data.
+    /// Class probabilities `[n, classes]`, row after row, for `n` samples laid out like the data
+    /// (before the feature transform, which is applied here; a table's missing values are NaN).
     pub async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
-        let spec = self.model.spec();
-        let width: usize = spec.input.iter().product();
+        let input = &self.features.input_shape;
+        let width: usize = input.iter().product();
         if features.is_empty() || !features.len().is_multiple_of(width) {
-            return Err(Error::InvalidData(format!("{} values are not a whole number of samples of shape {:?}", features.len(), spec.input)));
+            return Err(Error::InvalidData(format!("{} values are not a whole number of samples of shape {input:?}", features.len())));
         }
-        let mut shape = vec![features.len() / width];
-        shape.extend(&spec.input);
+        let n = features.len() / width;
+        let values = self.features.apply_values(features);
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidData(format!("sample {} has a value that is not a finite number", i / (values.len() / n))));
+        }
+        let mut shape = vec![n];
+        shape.extend(if self.features.columns.is_empty() { input.clone() } else { vec![values.len() / n] });
         let b = self.backend.clone();
-        let logits = self.model.forward(&b, b.upload(features, &shape), Mode::Eval);
+        let logits = self.model.forward(&b, self.model_input(b.upload(&values, &shape)), Mode::Eval);
         Ok(b.read(&b.softmax(&logits)).await)
     }
 }

@@ -356,8 +356,13 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
     run_to_end(&mut a);
     let grid: Vec<f32> = (0..50).flat_map(|i| [i as f32 / 25.0 - 1.0, 0.3 - i as f32 / 60.0]).collect();
     let before = ready(a.predict(&grid)).unwrap();
-    let file =
-        ModelFile { spec: a.model().spec().clone(), classes: vec!["out".into(), "in".into()], tensors: ready(a.named_weights()).unwrap(), history: None };
+    let file = ModelFile {
+        spec: a.model().spec().clone(),
+        classes: vec!["out".into(), "in".into()],
+        tensors: ready(a.named_weights()).unwrap(),
+        features: None,
+        history: None,
+    };
     let bytes = file.to_bytes().unwrap();
     let mut other = config(0.02, 16, 3);
     other.seed = 77;
@@ -473,7 +478,7 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
     let tensors = ready(t.named_weights()).unwrap();
     let running_mean = tensors.iter().find(|t| t.name == "layers.1.running_mean").unwrap();
     assert!(running_mean.values.iter().any(|v| v.abs() > 1e-3), "training moved the running mean");
-    let bytes = ModelFile { spec: spec.clone(), classes: train.classes.clone(), tensors, history: None }.to_bytes().unwrap();
+    let bytes = ModelFile { spec: spec.clone(), classes: train.classes.clone(), tensors, features: None, history: None }.to_bytes().unwrap();
     let mut other = config(0.02, 16, 15);
     other.seed = 8;
     let mut fresh = Trainer::new(Cpu, spec, other, &train, &val).unwrap();
@@ -542,4 +547,71 @@ fn rebalancing_evens_out_the_training_split_only() {
     assert_eq!(steps(Some(Rebalance::Undersample)), (2 * counts[1]).div_ceil(10));
     let parsed = TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"rebalance":"oversample"}"#).unwrap();
     assert_eq!(parsed.rebalance, Some(Rebalance::Oversample));
+}
+
+/// A table of 600 rows: `small` in [0, 1) decides the class (above 0.5), `huge` is noise in
+/// [0, 1000), `colour` (red / green / blue) is noise too, and one value in ten of `small` is missing
+/// (its class then follows `colour`: red is class 1).
+fn scaled_table() -> Dataset {
+    let mut rng = crate::rng::Rng::new(4);
+    let mut text = String::from("small,huge,colour,label\n");
+    for i in 0..600 {
+        let (small, huge, colour) = (rng.uniform(), 1000.0 * rng.uniform(), ["red", "green", "blue"][rng.below(3)]);
+        let label = if i % 10 == 0 { (colour == "red") as u8 } else { (small > 0.5) as u8 };
+        let small = if i % 10 == 0 { String::new() } else { small.to_string() };
+        text += &format!("{small},{huge},{colour},{label}\n");
+    }
+    crate::data::tabular::from_csv(&text, None).unwrap().data
+}
+
+fn table_run(features: crate::features::FeatureSpec, epochs: usize) -> Result<Trainer<Cpu>, Error> {
+    let (train, val) = scaled_table().split(200, 2)?;
+    let mut c = TrainConfig::new(epochs, 16, OptimizerSpec::Sgd { lr: 0.05 }, 3);
+    c.features = features;
+    let input = Fitted::fit(&c.features, &train)?.output_shape();
+    Trainer::new(Cpu, preset("toy", &input, 2)?, c, &train, &val)
+}
+
+#[test]
+fn standardising_a_table_whose_columns_differ_a_thousandfold_lets_sgd_learn_it() {
+    use crate::features::{FeatureSpec, Scale};
+    let outcome = |features: FeatureSpec| {
+        let mut t = table_run(features, 10).unwrap();
+        while !t.is_finished() {
+            if let Err(e) = ready(t.run(100)) {
+                return Err(e.to_string());
+            }
+        }
+        Ok(ready(t.evaluate_validation()).accuracy)
+    };
+    let scaled = outcome(FeatureSpec { scale: Scale::Standardize, one_hot: true, ..Default::default() }).unwrap();
+    assert!(scaled > 0.9, "standardised: {scaled}");
+    match outcome(FeatureSpec::default()) {
+        Ok(raw) => assert!(raw < scaled - 0.2, "raw {raw}, standardised {scaled}"),
+        Err(e) => assert!(e.contains("diverged"), "{e}"),
+    }
+}
+
+#[test]
+fn a_saved_table_model_predicts_the_same_through_its_fitted_transform() {
+    use crate::features::{FeatureSpec, Impute, Scale};
+    let spec = FeatureSpec { impute: Impute::Median, scale: Scale::MinMax, one_hot: true, polynomial: true, log: vec!["huge".into()], ..Default::default() };
+    let mut t = table_run(spec, 3).unwrap();
+    run_to_end(&mut t);
+    let bytes = ready(t.model_file(vec!["0".into(), "1".into()], None)).unwrap().to_bytes().unwrap();
+    let file = ModelFile::from_bytes(&bytes).unwrap();
+    assert_eq!(file.features.as_ref(), Some(t.features()));
+    // Raw rows, one with a missing value: both models fill it in the same way.
+    let rows = [0.2, 500.0, 0.0, f32::NAN, 10.0, 2.0, 0.9, 3.0, 1.0];
+    let before = ready(t.predict(&rows)).unwrap();
+    let (train, val) = scaled_table().split(200, 2).unwrap();
+    // Another run with other settings takes the file's transform and weights.
+    let mut other = TrainConfig::new(1, 16, OptimizerSpec::Sgd { lr: 0.05 }, 9);
+    other.features = FeatureSpec::default();
+    let refused = Trainer::new(Cpu, file.spec.clone(), other.clone(), &train, &val).err().expect("the untransformed table does not fit the model");
+    assert!(refused.to_string().contains("takes inputs of shape [8] but the data has samples of shape [3]"), "{refused}");
+    let mut loaded = Trainer::with_features(Cpu, file.spec.clone(), other, &train, &val, file.features.clone().unwrap()).unwrap();
+    loaded.load_file_weights(&file).unwrap();
+    assert_eq!(ready(loaded.predict(&rows)).unwrap(), before);
+    assert_eq!(ready(loaded.evaluate_validation()), ready(t.evaluate_validation()));
 }

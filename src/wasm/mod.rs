@@ -4,6 +4,7 @@ use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
 use crate::data::{mnist, sequence, toy, Dataset};
+use crate::features::Fitted;
 use crate::model_file::{ModelFile, NamedTensor};
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
@@ -275,6 +276,7 @@ impl GpuDevice {
 }
 
 /// One trainer on whichever backend runs it.
+#[expect(clippy::large_enum_variant, reason = "one engine per run, made once and never moved in a loop")]
 enum Engine {
     Cpu(Trainer<Cpu>),
     Gpu(Trainer<Gpu>),
@@ -300,6 +302,29 @@ impl Engine {
             Engine::Cpu(t) => t.named_weights().await,
             Engine::Gpu(t) => t.named_weights().await,
         }
+    }
+
+    async fn model_file(&mut self, classes: Vec<String>, history: Option<String>) -> Result<ModelFile, Error> {
+        match self {
+            Engine::Cpu(t) => t.model_file(classes, history).await,
+            Engine::Gpu(t) => t.model_file(classes, history).await,
+        }
+    }
+
+    fn features(&self) -> &Fitted {
+        match self {
+            Engine::Cpu(t) => t.features(),
+            Engine::Gpu(t) => t.features(),
+        }
+    }
+
+    /// The same run from the start with another fitted feature transform.
+    fn refit(&mut self, spec: &ModelSpec, config: &TrainConfig, train: &Dataset, val: &Dataset, features: Fitted) -> Result<(), Error> {
+        *self = match self {
+            Engine::Cpu(_) => Engine::Cpu(Trainer::with_features(Cpu, spec.clone(), config.clone(), train, val, features)?),
+            Engine::Gpu(t) => Engine::Gpu(Trainer::with_features(t.backend().clone(), spec.clone(), config.clone(), train, val, features)?),
+        };
+        Ok(())
     }
 
     fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
@@ -359,11 +384,11 @@ impl Run {
 
     /// The same run on the CPU, from the GPU run's last epoch snapshot (or from the start).
     fn fall_back_to_cpu(&mut self) -> Result<(), Error> {
-        let snapshot = match &self.engine {
-            Engine::Gpu(t) => t.snapshot().cloned(),
+        let (snapshot, features) = match &self.engine {
+            Engine::Gpu(t) => (t.snapshot().cloned(), t.features().clone()),
             Engine::Cpu(_) => return Ok(()),
         };
-        let mut trainer = Trainer::new(Cpu, self.spec.clone(), self.config.clone(), &self.train, &self.val)?;
+        let mut trainer = Trainer::with_features(Cpu, self.spec.clone(), self.config.clone(), &self.train, &self.val, features)?;
         match (&snapshot, &self.start_from) {
             (Some(s), _) => trainer.restore(s)?,
             (None, Some(file)) => drop(trainer.transfer_from(file)?),
@@ -455,8 +480,8 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let tensors = run.engine.named_weights().await.map_err(js_error)?;
-            let file = ModelFile { spec: run.spec.clone(), classes: run.train.classes.clone(), tensors, history: history_csv };
+            let classes = run.train.classes.clone();
+            let file = run.engine.model_file(classes, history_csv).await.map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(file.to_bytes().map_err(js_error)?.as_slice()).into())
         })
     }
@@ -486,13 +511,19 @@ impl Training {
         Ok(taken.into_iter().map(|l| l as u32).collect())
     }
 
-    /// Replaces the weights with a model file's, saved from the same spec for the same classes.
+    /// Replaces the weights with a model file's, saved from the same spec for the same classes;
+    /// the run takes the file's fitted feature transform too.
     #[wasm_bindgen(js_name = loadWeights)]
     pub fn load_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
         let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
         let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
         if file.classes != run.train.classes {
             return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
+        }
+        let features = file.features.clone().unwrap_or_else(|| Fitted::none(&run.train.sample_shape));
+        if features != *run.engine.features() {
+            let Run { engine, spec, config, train, val, .. } = &mut *run;
+            engine.refit(spec, config, train, val, features).map_err(js_error)?;
         }
         run.probabilities = None;
         run.engine.load_file_weights(&file).map_err(js_error)

@@ -18,6 +18,7 @@ macro_rules! parity_cases {
             batch_norm_and_its_gradients,
             recurrent_steps_and_their_gradients,
             augmentation,
+            image_features,
         );
     };
 }
@@ -299,5 +300,19 @@ pub async fn augmentation(gpu: &Gpu) {
         let q = draw(&pipeline, n, shape[2], shape[3], &mut Rng::new(seed + 10));
         let (qc, qg) = p.both(&q, &[n, AUGMENT_PARAMS]);
         p.assert_close(&format!("augment {shape:?}"), &Cpu.augment(&xc, &qc, 77), &p.gpu.augment(&xg, &qg, 77), 2e-4).await;
+    }
+}
+
+pub async fn image_features(gpu: &Gpu) {
+    let p = Pair { gpu };
+    for (shape, seed) in [([3, 3, 9, 11], 1u64), ([2, 1, 13, 6], 2), ([2, 2, 5, 7], 3)] {
+        let (xc, xg) = p.random(&shape, seed);
+        for (grayscale, edges) in [(false, false), (true, false), (false, true), (true, true)] {
+            let out = whetstone::features::image_channels(shape[1], grayscale, edges);
+            let stats: Vec<f32> = random(&[out], seed + 5).into_iter().chain(random(&[out], seed + 6).into_iter().map(|v| 0.5 + v.abs())).collect();
+            let (sc, sg) = p.both(&stats, &[2, out]);
+            let what = format!("image_features {shape:?} grayscale {grayscale} edges {edges}");
+            p.assert_close(&what, &Cpu.image_features(&xc, &sc, grayscale, edges), &p.gpu.image_features(&xg, &sg, grayscale, edges), 1e-5).await;
+        }
     }
 }

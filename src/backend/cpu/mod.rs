@@ -412,6 +412,16 @@ impl Backend for Cpu {
         tensor(shape, out)
     }
 
+    fn image_features(&self, x: &CpuTensor, stats: &CpuTensor, grayscale: bool, edges: bool) -> CpuTensor {
+        let shape = x.shape();
+        let out = crate::features::image_channels(shape[1], grayscale, edges);
+        assert!(shape.len() == 4 && stats.shape() == [2, out], "image_features shapes {shape:?} and {:?}", stats.shape());
+        let (mean, std) = data(stats).split_at(out);
+        let fit = crate::features::ImageFit { grayscale, edges, mean: mean.to_vec(), std: std.to_vec() };
+        let (c, h, w) = (shape[1], shape[2], shape[3]);
+        tensor(&[shape[0], out, h, w], data(x).chunks(c * h * w).flat_map(|image| crate::features::image_transform(image, c, h, w, &fit)).collect())
+    }
+
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }

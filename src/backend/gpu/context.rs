@@ -72,6 +72,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
     ("recurrent", include_str!("shaders/recurrent.wgsl"), &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"]),
     ("augment", include_str!("shaders/augment.wgsl"), &["augment"]),
+    ("features", include_str!("shaders/features.wgsl"), &["image_features"]),
 ];
 
 /// Bytes of parameters one submission can carry before it is flushed early.

@@ -523,6 +523,14 @@ impl Backend for Gpu {
         self.map("augment", &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), seed], &[x, params], s, u(s[0] * s[2] * s[3]))
     }
 
+    fn image_features(&self, x: &GpuTensor, stats: &GpuTensor, grayscale: bool, edges: bool) -> GpuTensor {
+        let s = &x.shape;
+        let out = crate::features::image_channels(s[1], grayscale, edges);
+        assert!(s.len() == 4 && stats.shape == [2, out], "image_features shapes {s:?} and {:?}", stats.shape);
+        let flags = grayscale as u32 | (edges as u32) << 1;
+        self.map("image_features", &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), flags, u(out)], &[x, stats], &[s[0], out, s[2], s[3]], u(s[0] * out * s[2] * s[3]))
+    }
+
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
         self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());
