@@ -1,6 +1,8 @@
 //! The data quality report: exact duplicates (and those among them whose labels disagree), near
-//! duplicates of images (the same 8 × 8 average hash), leakage between the training and held-out
-//! splits, class imbalance and constant features; and the fixes a click applies.
+//! duplicates (images with the same 8 × 8 average hash; table rows equal after normalisation),
+//! leakage between the training and held-out splits, samples whose label disagrees with their
+//! nearest neighbours', class imbalance, a table's missing values, constant and near-constant
+//! columns and extreme outliers; and the fixes a click applies.
 
 use super::Dataset;
 use crate::rng::Rng;
@@ -23,7 +25,48 @@ pub struct Report {
     /// Features (flat indices) with one value across every sample (tabular data only: an image's
     /// always-black border is not a finding).
     pub constant_features: Vec<usize>,
+    /// Table columns where one value covers at least [`NEAR_CONSTANT`] of the rows, but not all.
+    pub near_constant_features: Vec<usize>,
+    /// Table columns with missing values, and the rows that have any.
+    pub missing: Vec<ColumnCount>,
+    pub rows_with_missing: Vec<usize>,
+    /// Extreme values of numeric table columns: a modified z-score (from the median and the median
+    /// absolute deviation) above [`OUTLIER_Z`].
+    pub outliers: Vec<ColumnRows>,
+    /// Samples most of whose nearest neighbours share another label: suspected label noise.
+    pub label_noise: Vec<Suspect>,
+    /// How many samples (the first ones) the neighbour check covered.
+    pub label_noise_checked: usize,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnCount {
+    pub column: usize,
+    pub count: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnRows {
+    pub column: usize,
+    pub rows: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Suspect {
+    pub index: usize,
+    pub label: u32,
+    /// The label most neighbours have, and how many of the [`NEIGHBOURS`] have it.
+    pub suggested: u32,
+    pub votes: usize,
+}
+
+pub const NEAR_CONSTANT: f64 = 0.95;
+pub const OUTLIER_Z: f32 = 3.5;
+pub const NEIGHBOURS: usize = 10;
+/// Votes among the neighbours for another label that make a sample suspect.
+pub const NOISE_VOTES: usize = 8;
+/// The neighbour check compares every pair, so it covers at most this many samples.
+pub const NOISE_CHECK_LIMIT: usize = 3000;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Imbalance {
@@ -97,6 +140,8 @@ pub fn report(d: &Dataset) -> Report {
             .collect();
         groups.sort_by_key(|g| g[0]);
         groups
+    } else if !d.columns.is_empty() {
+        near_duplicate_rows(d, &exact)
     } else {
         Vec::new()
     };
@@ -111,7 +156,151 @@ pub fn report(d: &Dataset) -> Report {
     } else {
         Vec::new()
     };
-    Report { samples: d.len(), class_counts, exact_duplicates: exact, conflicting_labels, near_duplicates, imbalance, constant_features }
+    let column = |f: usize| d.features.iter().skip(f).step_by(w).copied();
+    let mut near_constant_features = Vec::new();
+    let mut missing = Vec::new();
+    let mut outliers = Vec::new();
+    if !d.columns.is_empty() {
+        for (f, c) in d.columns.iter().enumerate() {
+            let count = column(f).filter(|v| v.is_nan()).count();
+            if count > 0 {
+                missing.push(ColumnCount { column: f, count });
+            }
+            let mut present: Vec<f32> = column(f).filter(|v| !v.is_nan()).collect();
+            present.sort_by(f32::total_cmp);
+            let top = present.chunk_by(|a, b| a == b).map(<[f32]>::len).max().unwrap_or(0);
+            if top < present.len() && top as f64 >= NEAR_CONSTANT * present.len() as f64 {
+                near_constant_features.push(f);
+            }
+            if !c.is_categorical() && !present.is_empty() {
+                let median = present[present.len() / 2];
+                let mut deviations: Vec<f32> = present.iter().map(|v| (v - median).abs()).collect();
+                deviations.sort_by(f32::total_cmp);
+                let mad = deviations[deviations.len() / 2];
+                if mad > 0.0 {
+                    let rows: Vec<usize> = column(f).enumerate().filter(|(_, v)| 0.6745 * (v - median).abs() / mad > OUTLIER_Z).map(|(i, _)| i).collect();
+                    if !rows.is_empty() {
+                        outliers.push(ColumnRows { column: f, rows });
+                    }
+                }
+            }
+        }
+    }
+    let rows_with_missing = (0..d.len()).filter(|&i| d.features[i * w..(i + 1) * w].iter().any(|v| v.is_nan())).collect();
+    let checked = d.len().min(NOISE_CHECK_LIMIT);
+    Report {
+        samples: d.len(),
+        class_counts,
+        exact_duplicates: exact,
+        conflicting_labels,
+        near_duplicates,
+        imbalance,
+        constant_features,
+        near_constant_features,
+        missing,
+        rows_with_missing,
+        outliers,
+        label_noise: label_noise(&d.subset(&(0..checked).collect::<Vec<_>>())),
+        label_noise_checked: checked,
+    }
+}
+
+/// Groups of table rows, not all exact duplicates of each other, that are equal once numbers are
+/// rounded to three significant digits (categories compare case- and space-blind).
+fn near_duplicate_rows(d: &Dataset, exact: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let w = d.sample_width();
+    let key = |i: usize| -> Vec<String> {
+        d.features[i * w..(i + 1) * w]
+            .iter()
+            .zip(&d.columns)
+            .map(|(&v, c)| match (v.is_nan(), c.is_categorical()) {
+                (true, _) => "?".into(),
+                (false, true) => c.categories[v as usize].trim().to_lowercase(),
+                (false, false) => format!("{v:.2e}"),
+            })
+            .collect()
+    };
+    let mut groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+    for i in 0..d.len() {
+        groups.entry(key(i)).or_default().push(i);
+    }
+    let exact_of: HashMap<usize, usize> = exact.iter().enumerate().flat_map(|(k, g)| g.iter().map(move |&i| (i, k))).collect();
+    let mut near: Vec<Vec<usize>> = groups
+        .into_values()
+        .filter(|g| g.len() > 1 && g.iter().map(|i| exact_of.get(i).map_or(usize::MAX - i, |&k| k)).collect::<std::collections::HashSet<_>>().len() > 1)
+        .collect();
+    near.sort_by_key(|g| g[0]);
+    near
+}
+
+/// Each sample as a short vector for the neighbour check: an image box-averaged to 8 × 8 per
+/// channel, a table's columns standardised (missing values at the mean), anything else as it is.
+fn neighbour_features(d: &Dataset) -> (Vec<f32>, usize) {
+    let w = d.sample_width();
+    if d.sample_shape.len() == 3 {
+        let (c, h, wd) = (d.sample_shape[0], d.sample_shape[1], d.sample_shape[2]);
+        let (gh, gw) = (h.min(8), wd.min(8));
+        let dim = c * gh * gw;
+        let mut out = vec![0.0; d.len() * dim];
+        for (i, image) in d.features.chunks(w).enumerate() {
+            for ch in 0..c {
+                for y in 0..h {
+                    for x in 0..wd {
+                        out[i * dim + (ch * gh + y * gh / h) * gw + x * gw / wd] += image[(ch * h + y) * wd + x] * (gh * gw) as f32 / (h * wd) as f32;
+                    }
+                }
+            }
+        }
+        return (out, dim);
+    }
+    let mut out = d.features.clone();
+    for f in 0..w {
+        let present: Vec<f64> = out.iter().skip(f).step_by(w).filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
+        let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;
+        let std = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / present.len().max(1) as f64).sqrt();
+        out.iter_mut().skip(f).step_by(w).for_each(|v| *v = if v.is_nan() { 0.0 } else { ((*v as f64 - mean) / std.max(1e-12)) as f32 });
+    }
+    (out, w)
+}
+
+/// Samples of which at least [`NOISE_VOTES`] of the [`NEIGHBOURS`] nearest (Euclidean, on
+/// [`neighbour_features`]) share one label other than the sample's own.
+pub fn label_noise(d: &Dataset) -> Vec<Suspect> {
+    if d.len() <= NEIGHBOURS {
+        return Vec::new();
+    }
+    let (x, dim) = neighbour_features(d);
+    let row = |i: usize| &x[i * dim..(i + 1) * dim];
+    let mut suspects = Vec::new();
+    let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(d.len());
+    for i in 0..d.len() {
+        nearest.clear();
+        nearest.extend((0..d.len()).filter(|&j| j != i).map(|j| (row(i).iter().zip(row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(), j)));
+        nearest.select_nth_unstable_by(NEIGHBOURS - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut votes = vec![0usize; d.classes.len()];
+        nearest[..NEIGHBOURS].iter().for_each(|&(_, j)| votes[d.labels[j] as usize] += 1);
+        let (suggested, &most) = votes.iter().enumerate().max_by_key(|&(k, &v)| (v, std::cmp::Reverse(k))).expect("classes");
+        if suggested as u32 != d.labels[i] && most >= NOISE_VOTES {
+            suspects.push(Suspect { index: i, label: d.labels[i], suggested: suggested as u32, votes: most });
+        }
+    }
+    suspects
+}
+
+/// The fix for suspected label noise: the samples `indices` take the labels `labels`.
+pub fn relabeled(d: &Dataset, indices: &[usize], labels: &[u32]) -> Result<Dataset, crate::error::Error> {
+    let mut out = d.clone();
+    for (&i, &l) in indices.iter().zip(labels) {
+        if i >= d.len() || l as usize >= d.classes.len() {
+            return Err(crate::error::Error::InvalidData(format!(
+                "cannot give sample {i} the label {l}: there are {} samples and {} classes",
+                d.len(),
+                d.classes.len()
+            )));
+        }
+        out.labels[i] = l;
+    }
+    Ok(out)
 }
 
 /// Pairs `(train index, held-out index)` of samples with identical features in both splits: a model
@@ -222,5 +411,54 @@ mod tests {
         let under = rebalanced(&d, false, 1);
         assert_eq!(report(&under).class_counts, [2, 2]);
         assert_eq!(rebalanced(&d, true, 1), over);
+    }
+
+    #[test]
+    fn a_tables_missing_values_outliers_near_constant_columns_and_near_duplicates() {
+        let mut text = String::from("x,colour,flag,label\n");
+        for i in 0..40 {
+            let x = if i == 7 {
+                "250".to_string()
+            } else if i == 3 {
+                "NA".to_string()
+            } else {
+                format!("{}", 10 + i % 5)
+            };
+            let colour = ["red", "Red ", "blue"][i % 3];
+            let flag = if i == 0 { 1 } else { 0 };
+            text += &format!("{x},{colour},{flag},{}\n", i % 2);
+        }
+        let d = crate::data::tabular::from_csv(&text, None).unwrap().data;
+        let r = report(&d);
+        assert_eq!(r.missing, [ColumnCount { column: 0, count: 1 }]);
+        assert_eq!(r.rows_with_missing, [3]);
+        assert_eq!(r.outliers, [ColumnRows { column: 0, rows: vec![7] }]);
+        assert_eq!(r.near_constant_features, [2]);
+        // Rows 1 ("Red ", x 11) and 6 ("red", x 11) differ only in the colour's case and space.
+        assert!(r.near_duplicates.iter().any(|g| g.contains(&1) && g.contains(&6)), "{:?}", r.near_duplicates);
+        let clean = d.without(&r.rows_with_missing);
+        assert!(!clean.has_missing() && clean.len() == 39);
+    }
+
+    #[test]
+    fn labels_that_disagree_with_their_neighbours_are_found_and_fixed() {
+        // Three well separated clusters of 2-D points, classes interleaved.
+        let mut rng = Rng::new(3);
+        let centres = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)];
+        let points: Vec<f32> = (0..400).flat_map(|i| [centres[i % 3].0 + rng.normal(), centres[i % 3].1 + rng.normal()]).collect();
+        let mut d = Dataset::new(vec![2], points, (0..400).map(|i| i % 3).collect(), vec!["a".into(), "b".into(), "c".into()]).unwrap();
+        let flipped = [5, 50, 123, 200, 333];
+        let truth = d.labels.clone();
+        for &i in &flipped {
+            d.labels[i] = (d.labels[i] + 1) % d.classes.len() as u32;
+        }
+        let r = report(&d);
+        assert_eq!(r.label_noise_checked, 400);
+        let found: Vec<usize> = r.label_noise.iter().map(|s| s.index).collect();
+        assert_eq!(found, flipped, "{:?}", r.label_noise);
+        assert!(r.label_noise.iter().all(|s| s.votes >= NOISE_VOTES && s.suggested == truth[s.index]));
+        let fixed = relabeled(&d, &found, &r.label_noise.iter().map(|s| s.suggested).collect::<Vec<_>>()).unwrap();
+        assert!(report(&fixed).label_noise.is_empty());
+        assert!(relabeled(&d, &[400], &[0]).is_err());
     }
 }

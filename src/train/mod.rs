@@ -66,12 +66,14 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 }
 
 /// How the training split's classes are evened out: every class resampled to the largest class's
-/// size, or to the smallest's.
+/// size, or to the smallest's; or each sample's gradient weighted by `n / (classes · count)` of its
+/// class, so that every class weighs the same in the loss (the loss reported stays unweighted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rebalance {
     Oversample,
     Undersample,
+    ClassWeights,
 }
 
 /// L1 and L2 penalties on one layer's weights (the layer numbered from 1, as in the summary).
@@ -300,6 +302,8 @@ pub struct Trainer<B: Backend> {
     /// The fitted feature transform, and its image part's statistics on the device.
     features: Fitted,
     image_stats: Option<B::Tensor>,
+    /// With class weights: each class's weight, and the training labels on the host.
+    class_weights: Option<(Vec<f32>, Vec<u32>)>,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -318,7 +322,10 @@ impl<B: Backend> Trainer<B> {
         let (train, val) = (&features.apply(train)?, &features.apply(val)?);
         let resampled = config.bootstrap.map(|seed| train.bootstrap(seed));
         let train = resampled.as_ref().unwrap_or(train);
-        let balanced = config.rebalance.map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
+        let balanced = config
+            .rebalance
+            .filter(|&r| r != Rebalance::ClassWeights)
+            .map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
         let train = balanced.as_ref().unwrap_or(train);
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
@@ -383,6 +390,12 @@ impl<B: Backend> Trainer<B> {
         if model.outputs() != train.classes.len() {
             return Err(Error::InvalidSpec(format!("the last layer outputs {} values but the data has {} classes", model.outputs(), train.classes.len())));
         }
+        let class_weights = (config.rebalance == Some(Rebalance::ClassWeights)).then(|| {
+            let mut counts = vec![0usize; train.classes.len()];
+            train.labels.iter().for_each(|&l| counts[l as usize] += 1);
+            let weights = counts.iter().map(|&c| if c == 0 { 0.0 } else { train.len() as f32 / (train.classes.len() * c) as f32 }).collect();
+            (weights, train.labels.clone())
+        });
         let image_stats = features.image.as_ref().map(|i| backend.upload(&[i.mean.clone(), i.std.clone()].concat(), &[2, i.mean.len()]));
         let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
         let mut order: Vec<u32> = (0..train.len() as u32).collect();
@@ -410,6 +423,7 @@ impl<B: Backend> Trainer<B> {
             config,
             image_stats,
             features,
+            class_weights,
         })
     }
 
@@ -598,7 +612,15 @@ impl<B: Backend> Trainer<B> {
                 }
             }
         };
-        self.model.backward(b, out.grad, false);
+        let grad = match &self.class_weights {
+            Some((weights, labels)) => {
+                let k = weights.len();
+                let rows: Vec<f32> = indices.iter().flat_map(|&i| std::iter::repeat_n(weights[labels[i as usize] as usize], k)).collect();
+                b.mul(&out.grad, &b.upload(&rows, &[indices.len(), k]))
+            }
+            None => out.grad,
+        };
+        self.model.backward(b, grad, false);
         let config = &self.config;
         for (i, params) in self.model.layer_params().into_iter().enumerate() {
             let layer = i + 1;

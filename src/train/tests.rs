@@ -615,3 +615,28 @@ fn a_saved_table_model_predicts_the_same_through_its_fitted_transform() {
     assert_eq!(ready(loaded.predict(&rows)).unwrap(), before);
     assert_eq!(ready(loaded.evaluate_validation()), ready(t.evaluate_validation()));
 }
+
+#[test]
+fn class_weights_raise_the_recall_of_a_rare_class() {
+    // Two overlapping classes on a line; class 1 is one sample in twenty of the training split and
+    // half of the held-out one.
+    let mut rng = crate::rng::Rng::new(6);
+    let mut points = |n: usize, rare_every: usize| {
+        let labels: Vec<u32> = (0..n).map(|i| (i % rare_every == 0) as u32).collect();
+        let x: Vec<f32> = labels.iter().map(|&l| 1.5 * l as f32 + rng.normal()).collect();
+        Dataset::new(vec![1], x, labels, vec!["common".into(), "rare".into()]).unwrap()
+    };
+    let (train, val) = (points(2000, 20), points(400, 2));
+    let rare_recall = |rebalance: Option<Rebalance>| {
+        let mut c = config(0.01, 32, 5);
+        c.rebalance = rebalance;
+        let mut t = Trainer::new(Cpu, preset("toy", &[1], 2).unwrap(), c, &train, &val).unwrap();
+        run_to_end(&mut t);
+        let probs = ready(t.validation_probabilities());
+        let rare: Vec<usize> = (0..val.len()).filter(|&i| val.labels[i] == 1).collect();
+        rare.iter().filter(|&&i| probs[2 * i + 1] > probs[2 * i]).count() as f32 / rare.len() as f32
+    };
+    let (plain, weighted) = (rare_recall(None), rare_recall(Some(Rebalance::ClassWeights)));
+    println!("recall of the rare class: {plain} plain, {weighted} with class weights");
+    assert!(weighted > plain + 0.3, "recall of the rare class: {plain} plain, {weighted} with class weights");
+}
