@@ -4,13 +4,16 @@ import { Engine } from './engine.js';
 import { LiveChart } from './charts.js';
 import { DrawingPad } from './draw.js';
 import { drawRegions, gridFeatures } from './boundary.js';
-import { deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
+import { deleteDataset, deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
 import { SequencePad, plotSequence } from './sequence.js';
 import { imageCanvas, sampleFigure } from './samples.js';
 import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
 import { Ensembler } from './ensemble.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
+import {
+  anyFeatures, compareFeatures, decodeImages, featureRequest, filesFromDrop, filesFromInput, renderFeatureEditor, renderGallery, renderTable, showProblems,
+} from './data.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'whetstone.settings.v1';
@@ -22,6 +25,8 @@ const PRESETS = {
 PRESETS['digits-5-9'] = PRESETS.digits;
 PRESETS.shapes = [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (3·32·32 → 128 → 4)']];
 PRESETS.sequence = [['gru', 'GRU (32 units)'], ['lstm', 'LSTM (32 units)'], ['mlp', 'MLP (all steps → 128, ReLU)']];
+PRESETS.table = [['mlp', 'MLP (features → 128, ReLU)'], ['toy', 'Small MLP (features → 16 → 16, tanh)']];
+PRESETS.images = [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (pixels → 128, ReLU)']];
 const DEFAULTS = {
   digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
   toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
@@ -29,9 +34,13 @@ const DEFAULTS = {
   'digits-5-9': { preset: 'cnn', epochs: 6, batch: 10, lr: '0.003', samples: 1050, heldOut: 1000 },
   sequence: { preset: 'gru', epochs: 12, batch: 32, lr: '0.01', samples: 2400, heldOut: 400 },
   shapes: { preset: 'cnn', epochs: 6, batch: 32, lr: '0.002', samples: 2000, heldOut: 600 },
+  table: { preset: 'mlp', epochs: 30, batch: 32, lr: '0.005', samples: 1000, heldOut: 200 },
+  images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
 };
 const SEQUENCE_SETS = ['waves', 'upload'];
-const family = (name) => (name.startsWith('digits') || name === 'shapes' ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+const family = (name) => (name.startsWith('digits') || ['shapes', 'table', 'images'].includes(name) ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+// The user's own data sets, kept in IndexedDB under these names, and how the data menu names them.
+const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images' };
 // Each augmentation: [type, label, strength key, default strength]; the probability defaults to 0.5.
 const AUGMENTATIONS = [
   ['flip_horizontal', 'horizontal flip'], ['flip_vertical', 'vertical flip'], ['rotate', 'rotation (°)', 'degrees', 15],
@@ -42,6 +51,8 @@ const AUGMENTATIONS = [
 ];
 /** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
 const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+/** Image uploads larger than this together are refused before decoding. */
+const MAX_IMAGE_UPLOAD_BYTES = 1024 * 1024 * 1024;
 const isDigits = (name) => name?.startsWith('digits');
 // Each schedule's settings: [key, label, default, whole number?].
 const SCHEDULES = {
@@ -58,7 +69,7 @@ const state = {
   settings: {
     dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
     schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
-    startFrom: 'random', bias: 1, augment: {}, rebalance: '',
+    startFrom: 'random', bias: 1, augment: {}, rebalance: '', features: {},
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
@@ -73,6 +84,7 @@ const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'v
 const lrChart = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actual'], { dashed: ['planned'] });
 const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], { dashed: ['clip limit'] });
 globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
+const featureChart = new LiveChart($('feature-compare-chart'), 'Validation accuracy', ['with the features', 'without'], { percent: true });
 const pad = new DrawingPad($('draw'), predictDrawing);
 const wavePad = new SequencePad($('wave'), predictSequence);
 /** The loaded data as a trial or member worker loads it again: a key, the name and any upload. */
@@ -115,8 +127,8 @@ function setStatus(status) {
   $('pause').disabled = !busy;
   $('stop').disabled = !busy;
   $('pause').textContent = status === 'paused' ? 'Resume' : 'Pause';
-  for (const id of ['dataset', 'preset', 'spec', 'sequence-file']) $(id).disabled = busy;
-  $('sequence-file').parentElement.classList.toggle('disabled', busy);
+  for (const id of ['dataset', 'preset', 'spec', 'sequence-file', 'table-file', 'image-folder', 'image-files', 'delete-upload', 'feature-compare']) $(id).disabled = busy;
+  for (const id of ['sequence-file', 'table-file', 'image-folder', 'image-files']) $(id).parentElement.classList.toggle('disabled', busy);
   document.body.dataset.status = status;
   renderModelButtons();
 }
@@ -183,21 +195,27 @@ function readClip(id, label) {
   return value > 0 ? value : null;
 }
 
-/** The uploaded CSV (kept in IndexedDB), or an error that says to upload one. */
-async function uploadedSequences() {
-  const record = await getDataset('upload').catch(() => null);
-  if (!record) throw new Error('no uploaded sequences are kept in this browser; load a CSV file');
+/** An uploaded data set (kept in IndexedDB), or an error that says to upload one. */
+async function uploadedData(name) {
+  const record = await getDataset(name).catch(() => null);
+  if (!record) throw new Error(`no ${UPLOADS[name].toLowerCase().replace('your ', '')} are kept in this browser; upload them again`);
   return record;
 }
 
 async function loadDataset(name) {
   showNotice('');
   $('dataset-info').textContent = 'loading…';
-  const upload = name === 'upload' ? await uploadedSequences() : undefined;
+  const upload = name in UPLOADS ? await uploadedData(name) : undefined;
   const info = await engine.request('load', { name, upload, bias: Number(state.settings.bias) });
   state.dataset = info;
   state.upload = upload;
-  renderUploadOption(upload?.fileName);
+  if (upload) renderUploadOption(name, upload.fileName);
+  $('delete-upload').hidden = !upload;
+  if (info.notes.length) showNotice(`Loaded, but: ${info.notes.join('; ')}.`, 'info');
+  renderTable(info);
+  renderGallery(info);
+  renderFeatureEditor(info, state.settings.features, changeFeatures);
+  describeFeatures();
   state.run.trained = false;
   $('evaluation').hidden = true;
   const shape = info.shape.join(' × ');
@@ -292,50 +310,115 @@ function previewAugmentation() {
   }, 100);
 }
 
-/** The quality report of the loaded data on the current split, each finding with its fix. */
+/** The counts a quality report is summed up by, for the before/after view. */
+function qualityCounts(r) {
+  return {
+    samples: r.samples,
+    'exact duplicates (extra copies)': r.exact_duplicates.reduce((n, g) => n + g.length - 1, 0),
+    'conflicting labels (groups)': r.conflicting_labels.length,
+    'near duplicates (groups)': r.near_duplicates.length,
+    'leaked held-out samples': r.leakage.length,
+    'suspected label noise': r.label_noise.length,
+    'rows with missing values': r.rows_with_missing.length,
+    'extreme outliers': r.outliers.reduce((n, o) => n + o.rows.length, 0),
+    'constant features': r.constant_features.length,
+    'smallest class share': r.imbalance ? `${(r.imbalance.share * 100).toFixed(1)} %` : 'even',
+  };
+}
+
+/** The quality report of the loaded data on the current split, each finding with its fix; after a
+ * fix, `before` (the earlier counts) and these side by side. */
 async function checkQuality(before) {
   const samples = readNumber('samples', 'The number of samples', true);
   const heldOut = readNumber('heldout', 'The held-out count', true);
   const { report: r } = await engine.request('quality', { samples, heldOut, seed: readNumber('seed', 'The seed', true) });
   const classes = state.dataset.classes;
+  const columns = state.dataset.columns ?? [];
+  const table = columns.length > 0;
   const item = (text, ...fixes) => {
     const li = document.createElement('li');
     li.append(text);
-    for (const [label, fix] of fixes) {
+    for (const [label, fix, extra] of fixes) {
       const b = Object.assign(document.createElement('button'), { textContent: label, className: 'small-button' });
       b.dataset.fix = fix;
-      b.addEventListener('click', () => applyFix(fix, r.samples).catch((err) => showNotice(err.message)));
+      b.addEventListener('click', () => applyFix(fix, qualityCounts(r), extra).catch((err) => showNotice(err.message)));
       li.append(' ', b);
     }
     return li;
   };
   const extra = r.exact_duplicates.reduce((n, g) => n + g.length - 1, 0);
-  const items = [item(`${r.samples.toLocaleString()} samples${before ? ` (${before.toLocaleString()} before the fix)` : ''}: ${classes.map((c, k) => `${c} ${r.class_counts[k]}`).join(', ')}.`)];
+  const items = [item(`${r.samples.toLocaleString()} samples: ${classes.map((c, k) => `${c} ${r.class_counts[k]}`).join(', ')}.`)];
   if (r.exact_duplicates.length) items.push(item(`${r.exact_duplicates.length} groups of exact duplicates (${extra} extra copies).`, ['Keep one of each', 'duplicates']));
   if (r.conflicting_labels.length) items.push(item(`${r.conflicting_labels.length} of them with different labels: suspected label noise.`, ['Drop them all', 'conflicts']));
-  if (r.near_duplicates.length) items.push(item(`${r.near_duplicates.length} groups of near-duplicate images (the same 8×8 average hash).`));
+  if (r.near_duplicates.length) {
+    const how = table ? 'rows equal once numbers are rounded to 3 digits and categories compared without case' : 'images with the same 8×8 average hash';
+    items.push(item(`${r.near_duplicates.length} groups of near duplicates (${how}).`));
+  }
   if (r.leakage.length) items.push(item(`${r.leakage.length} held-out samples also appear in the training split: leakage.`, ['Keep one of each', 'duplicates']));
+  if (r.label_noise.length) {
+    const shown = r.label_noise.slice(0, 6).map((s) => `#${s.index} labelled ${classes[s.label]}, ${s.votes} of 10 neighbours say ${classes[s.suggested]}`).join('; ');
+    items.push(item(
+      `${r.label_noise.length} samples whose label disagrees with most of their nearest neighbours (of the first ${r.label_noise_checked.toLocaleString()} checked): ${shown}${r.label_noise.length > 6 ? '; …' : ''}.`,
+      ['Relabel as the neighbours say', 'relabel', { indices: r.label_noise.map((s) => s.index), labels: r.label_noise.map((s) => s.suggested) }],
+      ['Drop them', 'without', { indices: r.label_noise.map((s) => s.index) }],
+    ));
+  }
+  if (r.missing.length) {
+    const where = r.missing.map((m) => `${columns[m.column].name} ${m.count}`).join(', ');
+    items.push(item(
+      `Missing values: ${where} (${r.rows_with_missing.length} rows have some).`,
+      ['Drop those rows', 'without', { indices: r.rows_with_missing }],
+      ['Fill with the mean', 'impute', { impute: 'mean' }], ['the median', 'impute', { impute: 'median' }], ['the most frequent value', 'impute', { impute: 'mode' }],
+    ));
+    const fill = { mean: 'the mean', median: 'the median', mode: 'the most frequent value', constant: 'a constant' }[state.settings.features.impute ?? 'mean'];
+    items.push(item(`Unless dropped, training fills them with ${fill} of the training split's column (categories: the most frequent): see “Feature engineering”.`));
+  }
+  for (const o of r.outliers) {
+    items.push(item(`${o.rows.length} extreme values in ${columns[o.column].name} (modified z-score over 3.5), rows ${o.rows.slice(0, 8).join(', ')}${o.rows.length > 8 ? ', …' : ''}.`, ['Drop those rows', 'without', { indices: o.rows }]));
+  }
   if (r.imbalance) {
     const { class: k, share, ratio } = r.imbalance;
-    items.push(item(`Class ${classes[k]} is only ${(share * 100).toFixed(1)} % of the samples (the largest is ${ratio.toFixed(1)}× its size).`, ['Oversample', 'oversample'], ['Undersample', 'undersample']));
-    if (state.settings.rebalance) items.push(item(`Training will ${state.settings.rebalance} the training split (never the held-out one): see “Class balance” under Training.`));
+    items.push(item(
+      `Class ${classes[k]} is only ${(share * 100).toFixed(1)} % of the samples (the largest is ${ratio.toFixed(1)}× its size).`,
+      ['Oversample', 'oversample'], ['Undersample', 'undersample'], ['Weight the loss', 'class_weights'],
+    ));
+    const how = { oversample: 'oversample the training split', undersample: 'undersample the training split', class_weights: 'weight each class in the loss by its rarity' }[state.settings.rebalance];
+    if (how) items.push(item(`Training will ${how} (never the held-out split): see “Class balance” under Training.`));
   }
-  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample: they carry nothing.`));
-  if (items.length === 1) items.push(item('No duplicates, leakage, class imbalance or constant features found.'));
+  const name = (f) => (table ? columns[f].name : `feature ${f}`);
+  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample, so they carry nothing: ${r.constant_features.map(name).join(', ')}.`));
+  if (r.near_constant_features.length) items.push(item(`Nearly constant (one value in 95 % of the rows or more): ${r.near_constant_features.map(name).join(', ')}.`));
+  if (items.length === 1) items.push(item('No duplicates, leakage, label noise, missing values, outliers, class imbalance or constant features found.'));
+  if (before) {
+    const after = qualityCounts(r);
+    const rows = Object.keys(after).filter((k) => String(before[k]) !== String(after[k]) || k === 'samples').map((k) => `<tr><td>${k}</td><td>${before[k].toLocaleString()}</td><td>${after[k].toLocaleString()}</td></tr>`);
+    const view = document.createElement('li');
+    view.innerHTML = `<table class="before-after" aria-label="Before and after the fix"><tr><th></th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
+    items.splice(1, 0, view);
+  }
   $('quality-findings').replaceChildren(...items);
 }
 
-/** Replaces the loaded data by its fixed copy and checks it again; imbalance is fixed in training,
- * on the training split alone (copies in both splits would leak). */
-async function applyFix(fix, before) {
-  if (fix === 'oversample' || fix === 'undersample') {
+/** Applies a fix: a copy of the data without some samples or with some relabelled replaces the
+ * loaded data; imbalance and missing values are handled in training, on the training split alone
+ * (copies or statistics across both splits would leak). */
+async function applyFix(fix, before, extra = {}) {
+  if (fix === 'oversample' || fix === 'undersample' || fix === 'class_weights') {
     state.settings.rebalance = fix;
     $('rebalance').value = fix;
     saveSettings();
     await checkQuality();
     return;
   }
-  const { length } = await engine.request('fix', { fix });
+  if (fix === 'impute') {
+    state.settings.features = { ...state.settings.features, impute: extra.impute };
+    saveSettings();
+    renderFeatureEditor(state.dataset, state.settings.features, changeFeatures);
+    $('features-editor').open = true;
+    await checkQuality();
+    return;
+  }
+  const { length } = await engine.request('fix', { fix, indices: extra.indices, labels: extra.labels });
   state.dataset.length = length;
   state.run.trained = false;
   // A fix changes the number of samples: use all of them, a fifth held out when that no longer fits.
@@ -349,16 +432,136 @@ async function applyFix(fix, before) {
   await checkQuality(before);
 }
 
-/** The dataset list's entry for the uploaded file, once there is one. */
-function renderUploadOption(fileName) {
-  let option = $('dataset').querySelector('option[value=upload]');
-  if (!fileName) return;
+/** The dataset list's entry for an uploaded data set (none when `fileName` is absent). */
+function renderUploadOption(name, fileName) {
+  let option = $('dataset').querySelector(`option[value=${name}]`);
+  if (!fileName) {
+    option?.remove();
+    return;
+  }
   if (!option) {
-    option = new Option('', 'upload');
+    option = new Option('', name);
     $('dataset').append(option);
   }
-  option.textContent = `Your sequences: ${fileName}`;
+  option.textContent = `${UPLOADS[name]}: ${fileName}`;
   $('dataset').value = state.settings.dataset;
+}
+
+/** The menu entries of every data set uploaded on an earlier visit. */
+async function listUploads() {
+  for (const name of Object.keys(UPLOADS)) {
+    const record = await getDataset(name).catch(() => null);
+    if (record) renderUploadOption(name, record.fileName);
+  }
+}
+
+/** Stores an upload the worker has already read, and switches to it; a bad one changes nothing. */
+async function keepUpload(upload) {
+  await engine.request('load', { name: upload.name, upload });
+  await putDataset(upload).catch((err) => showNotice(`Loaded, but not kept for the next visit: ${err.message}`));
+  await changeDataset(upload.name);
+}
+
+/** Reads a CSV table and loads it. */
+async function uploadTable(file) {
+  if (file.size > MAX_UPLOAD_BYTES) throw new Error(`“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`);
+  const label = $('table-label').value.trim();
+  await keepUpload({ name: 'table', fileName: file.name, text: await file.text(), label, savedAt: Date.now() });
+}
+
+/** Decodes images off the page's thread with a progress bar; files that cannot be used are listed
+ * by name and the rest load. */
+async function uploadImages({ files, folders }) {
+  const total = files.reduce((n, f) => n + f.blob.size, 0);
+  if (total > MAX_IMAGE_UPLOAD_BYTES) throw new Error(`these files are ${(total / 2 ** 20).toFixed(0)} MB together; the limit is ${MAX_IMAGE_UPLOAD_BYTES / 2 ** 20} MB`);
+  const progress = $('image-progress');
+  const described = $('dataset-info').textContent;
+  progress.hidden = false;
+  progress.removeAttribute('value');
+  showProblems([]);
+  const options = { size: Number($('image-size').value), channels: Number($('image-channels').value), fit: $('image-fit').value };
+  try {
+    const result = await decodeImages({ files, folders }, options, (done, all) => {
+      progress.max = all;
+      progress.value = done;
+      $('dataset-info').textContent = `decoding images: ${done.toLocaleString()} of ${all.toLocaleString()}`;
+    });
+    showProblems(result.problems);
+    const roots = [...new Set(files.map((f) => f.path.split('/')[0]))];
+    const fileName = `${result.labels.length.toLocaleString()} images${roots.length === 1 && files.length > 1 ? ` from ${roots[0]}` : ''}`;
+    const { pixels, labels, classes, shape } = result;
+    await keepUpload({ name: 'images', fileName, pixels, labels, classes, shape, savedAt: Date.now() });
+    if (result.problems.length) showNotice(`Loaded ${labels.length.toLocaleString()} images; ${result.problems.length} file${result.problems.length > 1 ? 's were' : ' was'} left out (listed under “Your own data”).`, 'info');
+  } catch (err) {
+    if (err.problems) showProblems(err.problems);
+    $('dataset-info').textContent = described;
+    throw err;
+  } finally {
+    progress.hidden = true;
+  }
+}
+
+/** Forgets the current uploaded data set and goes back to the digits. */
+async function deleteUpload() {
+  const name = state.settings.dataset;
+  if (!(name in UPLOADS)) return;
+  await deleteDataset(name);
+  renderUploadOption(name, null);
+  await changeDataset('digits');
+  showNotice(`Deleted ${UPLOADS[name].toLowerCase()} from this browser.`, 'info');
+}
+
+/** The feature settings as the next run takes them. */
+const currentFeatures = () => featureRequest(state.settings.features, state.dataset);
+
+/** Feature settings changed: say what they give, and rebuild the preset if the shape changed. */
+async function changeFeatures(features) {
+  state.settings.features = features;
+  saveSettings();
+  const shape = await describeFeatures();
+  if (!shape) return;
+  let input = null;
+  try {
+    input = JSON.parse(state.settings.spec).input;
+  } catch {
+    // A spec that does not parse is rebuilt below.
+  }
+  if (JSON.stringify(input) !== JSON.stringify(shape)) await queueSetup(() => applyPreset(state.settings.preset));
+}
+
+/** Shows the sample shape (and a table's feature names) the feature settings give; returns the shape. */
+async function describeFeatures() {
+  if ($('features-editor').hidden) return null;
+  try {
+    const { transformed } = await engine.request('transformed', { features: currentFeatures() });
+    const names = transformed.names.length ? `: ${transformed.names.slice(0, 24).join(', ')}${transformed.names.length > 24 ? ', …' : ''}` : '';
+    $('feature-info').textContent = `The model takes samples of ${transformed.shape.join(' × ')}${names}.`;
+    return transformed.shape;
+  } catch (err) {
+    $('feature-info').textContent = `Feature engineering: ${err.message}`;
+    return null;
+  }
+}
+
+/** Trains the chosen model with and without the feature settings, side by side. */
+async function compareWithAndWithout() {
+  const request = trainingRequest();
+  if (!anyFeatures(request.config.features ?? {})) throw new Error('choose a feature transform first: the comparison is with it and without it');
+  const plain = featureRequest({ impute: state.settings.features.impute, fill: state.settings.features.fill }, state.dataset);
+  const { spec } = await engine.request('preset', { name: state.settings.preset, features: plain });
+  const without = { ...request, spec, config: { ...request.config, features: plain } };
+  const withSpec = (await engine.request('preset', { name: state.settings.preset, features: request.config.features })).spec;
+  $('feature-compare').disabled = true;
+  $('feature-compare-result').textContent = 'Training both…';
+  try {
+    const outcomes = await compareFeatures({ ...request, spec: withSpec }, without, loadedData(), featureChart);
+    const said = outcomes.map((o) => (o.status === 'fulfilled' ? `${(o.value.val_accuracy * 100).toFixed(1)} % after ${o.value.epoch} epochs` : `no model (${o.reason.message})`));
+    $('feature-compare-result').textContent = `Validation accuracy with the features: ${said[0]}; without: ${said[1]}. The ${state.settings.preset} preset both times.`;
+    const accuracy = (o) => (o.status === 'fulfilled' ? o.value.val_accuracy : null);
+    document.body.dataset.featureCompare = JSON.stringify({ with: accuracy(outcomes[0]), without: accuracy(outcomes[1]) });
+  } finally {
+    $('feature-compare').disabled = false;
+  }
 }
 
 /** One sequence of each class, and the pad for drawing one (single-feature sequences only). */
@@ -381,11 +584,8 @@ async function uploadSequences(file) {
   if (file.size > MAX_UPLOAD_BYTES) throw new Error(`“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`);
   const features = readNumber('step-features', 'Values per step', true);
   if (features < 1) throw new Error(`values per step must be at least 1, got ${features}`);
-  const upload = { name: 'upload', fileName: file.name, text: await file.text(), features, savedAt: Date.now() };
   // Parsed by the worker first: a file that does not fit is reported before anything is stored.
-  await engine.request('load', { name: 'upload', upload });
-  await putDataset(upload).catch((err) => showNotice(`Loaded, but not kept for the next visit: ${err.message}`));
-  await changeDataset('upload');
+  await keepUpload({ name: 'upload', fileName: file.name, text: await file.text(), features, savedAt: Date.now() });
 }
 
 /** Starting from the pretrained CNN: its layers, with the output layer resized for this data. */
@@ -409,7 +609,7 @@ async function applyPreset(name) {
   state.settings.startFrom = 'random';
   $('start-from').value = 'random';
   $('start-from-info').textContent = '';
-  const { spec } = await engine.request('preset', { name });
+  const { spec } = await engine.request('preset', { name, features: currentFeatures() });
   state.settings.spec = spec;
   state.settings.layerOptions = [];
   $('spec').value = spec;
@@ -497,6 +697,9 @@ function trainingRequest() {
   if (config.warmup_steps < 0) throw new Error(`the warm-up steps cannot be negative, got ${config.warmup_steps}`);
   if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
   if ($('rebalance').value) config.rebalance = $('rebalance').value;
+  const features = currentFeatures();
+  // A table always goes through its transform: its missing values are filled in.
+  if (anyFeatures(features) || state.dataset?.columns?.length) config.features = features;
   if (state.dataset?.shape.length === 3) {
     const augment = augmentRequest();
     if (augment.length) config.augment = augment;
@@ -985,7 +1188,7 @@ async function changeDataset(name) {
   if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
   renderSettings();
   await loadDataset(name);
-  if (name === 'upload') {
+  if (name in UPLOADS) {
     // Every row of the user's file, a fifth of them held out.
     s.samples = state.dataset.length;
     s.heldOut = Math.max(1, Math.round(state.dataset.length / 5));
@@ -1063,17 +1266,46 @@ function wire() {
   });
   $('clear').addEventListener('click', () => { pad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
   $('clear-wave').addEventListener('click', () => { wavePad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
+  const uploading = async (what, task) => {
+    const previous = state.settings.dataset;
+    try {
+      await queueSetup(task);
+    } catch (err) {
+      $('dataset').value = previous;
+      showNotice(`Could not load ${what}: ${err.message}`);
+    }
+  };
+  $('table-file').addEventListener('change', async (e) => {
+    const [file] = e.target.files;
+    e.target.value = '';
+    if (file) await uploading(`“${file.name}”`, () => uploadTable(file));
+  });
+  for (const id of ['image-folder', 'image-files']) {
+    $(id).addEventListener('change', async (e) => {
+      const files = filesFromInput(e.target.files);
+      e.target.value = '';
+      if (files.length) await uploading('the images', () => uploadImages({ files, folders: [] }));
+    });
+  }
+  const drop = $('image-drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    if (['starting', 'running', 'paused'].includes(state.run.status)) return showNotice('stop the run before loading other data');
+    const dropped = await filesFromDrop(e.dataTransfer);
+    await uploading('the dropped files', () => uploadImages(dropped));
+  });
+  $('delete-upload').addEventListener('click', () => queueSetup(deleteUpload).catch((err) => showNotice(err.message)));
+  $('feature-compare').addEventListener('click', () => compareWithAndWithout().catch((err) => {
+    $('feature-compare-result').textContent = '';
+    showNotice(err.message);
+  }));
   $('sequence-file').addEventListener('change', async (e) => {
     const [file] = e.target.files;
     e.target.value = '';
-    if (!file) return;
-    const previous = state.settings.dataset;
-    try {
-      await queueSetup(() => uploadSequences(file));
-    } catch (err) {
-      $('dataset').value = previous;
-      showNotice(`Could not load “${file.name}”: ${err.message}`);
-    }
+    if (file) await uploading(`“${file.name}”`, () => uploadSequences(file));
   });
 }
 
@@ -1088,14 +1320,15 @@ async function main() {
   wire();
   setStatus('idle');
   renderSavedModels();
+  await listUploads();
   await queueSetup(async () => {
     try {
       await loadDataset(state.settings.dataset);
     } catch (err) {
       // Only an upload can go missing (storage cleared); the built-in digits take its place.
-      if (state.settings.dataset !== 'upload') throw err;
+      if (!(state.settings.dataset in UPLOADS)) throw err;
       await changeDataset('digits');
-      showNotice(`The uploaded sequences could not be reloaded (${err.message}); showing the digits instead.`);
+      showNotice(`The uploaded data could not be reloaded (${err.message}); showing the digits instead.`);
       return;
     }
     if (state.settings.spec) await renderSummary();

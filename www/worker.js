@@ -6,6 +6,8 @@ const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
 const WAVES = { samples: 2400, steps: 48, noise: 0.2 };
 const SHAPES = { train: 2000, test: 600 };
+const TABLE_ROWS = 8;
+const GALLERY_PER_CLASS = 6;
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
 
@@ -47,6 +49,10 @@ async function loadDataset(name, upload, bias) {
     data = DataSet.shapes(SHAPES.train, SHAPES.test, bias ?? 1, 1);
   } else if (name === 'upload') {
     data = DataSet.fromSequenceCsv(upload.text, upload.features);
+  } else if (name === 'table') {
+    data = DataSet.fromTableCsv(upload.text, upload.label || undefined);
+  } else if (name === 'images') {
+    data = DataSet.fromPixels(upload.pixels, upload.labels, upload.shape, upload.classes);
   } else if (name === 'waves') {
     data = DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
   } else if (name === 'digits' || name === 'digits-5-9') {
@@ -62,7 +68,14 @@ async function loadDataset(name, upload, bias) {
   }
   training = null;
   const shape = Array.from(data.sampleShape);
-  const info = { name, length: data.length, shape, classes: data.classes, testLength: data.testLength };
+  const info = { name, length: data.length, shape, classes: data.classes, testLength: data.testLength, columns: data.columns, notes: data.notes };
+  // Tables: the first rows as loaded (NaN where a value is missing), for the table view.
+  if (info.columns.length) {
+    info.rows = data.features(0, TABLE_ROWS);
+    info.rowLabels = data.labels(0, TABLE_ROWS);
+  }
+  // Images: a few of each class, for the gallery.
+  if (shape.length === 3) info.gallery = someOfEachClass(GALLERY_PER_CLASS);
   // 2-D sets are small: send every point so the page can plot them.
   if (shape.length === 1 && shape[0] === 2) {
     info.points = data.features(0, data.length);
@@ -71,6 +84,15 @@ async function loadDataset(name, upload, bias) {
   // Sequences: the first sample of each class, to show what the classes look like.
   if (shape.length === 2) info.examples = firstOfEachClass();
   return info;
+}
+
+function someOfEachClass(count) {
+  const labels = data.labels(0, data.length);
+  return data.classes.map((_, k) => {
+    const at = [];
+    for (let i = 0; i < labels.length && at.length < count; i++) if (labels[i] === k) at.push(i);
+    return { label: k, images: at.map((i) => data.features(i, 1)) };
+  });
 }
 
 function firstOfEachClass() {
@@ -141,12 +163,14 @@ const handlers = {
     if (!data) throw new Error('load a data set first');
     return { report: data.qualityReport(samples, heldOut, seed) };
   },
-  fix: ({ fix }) => {
+  fix: ({ fix, indices, labels }) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('stop the run before changing the data');
     const fixed = {
       duplicates: () => data.withoutDuplicates(false),
       conflicts: () => data.withoutDuplicates(true),
+      without: () => data.withoutSamples(indices),
+      relabel: () => data.relabeled(indices, labels),
     }[fix];
     if (!fixed) throw new Error(`unknown fix '${fix}'`);
     const next = fixed();
@@ -160,9 +184,15 @@ const handlers = {
     if (!data) throw new Error('load a data set first');
     return { images: data.augmentPreview(index, JSON.stringify(augment), count, seed) };
   },
-  preset: ({ name }) => {
+  // The sample shape and feature names that feature settings give the loaded data.
+  transformed: ({ features }) => {
     if (!data) throw new Error('load a data set first');
-    return { spec: presetSpec(name, data.sampleShape, data.classes.length) };
+    return { transformed: data.transformed(JSON.stringify(features ?? {})) };
+  },
+  preset: ({ name, features }) => {
+    if (!data) throw new Error('load a data set first');
+    const { shape } = data.transformed(JSON.stringify(features ?? {}));
+    return { spec: presetSpec(name, shape, data.classes.length) };
   },
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
   schedule: ({ config, stepsPerEpoch }) => ({ rates: plannedRates(JSON.stringify(config), stepsPerEpoch) }),

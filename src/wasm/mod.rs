@@ -34,11 +34,18 @@ fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
 pub struct DataSet {
     inner: Dataset,
     test: Option<Dataset>,
+    /// What loading left out, and why (a table's empty columns).
+    notes: Vec<String>,
 }
 
 impl DataSet {
     fn of(inner: Dataset) -> DataSet {
-        DataSet { inner, test: None }
+        DataSet { inner, test: None, notes: Vec::new() }
+    }
+
+    /// Another data set with the same test split.
+    fn with(&self, inner: Dataset) -> DataSet {
+        DataSet { inner, test: self.test.clone(), notes: Vec::new() }
     }
 
     /// The training and held-out splits of a run over the first `samples` samples: the set's own
@@ -91,7 +98,7 @@ impl DataSet {
     /// `bias`, and `test` test images in random colours, which every run is evaluated on.
     pub fn shapes(train: usize, test: usize, bias: f32, seed: u32) -> Result<DataSet, JsError> {
         let (train, test) = crate::data::shapes::generate(train, test, bias, seed as u64).map_err(js_error)?;
-        Ok(DataSet { inner: train, test: Some(test) })
+        Ok(DataSet { inner: train, test: Some(test), notes: Vec::new() })
     }
 
     /// Samples in the set's own test split (0 when a run's held-out split is cut from the data).
@@ -143,7 +150,65 @@ impl DataSet {
     /// duplicate whose labels disagree too. A set's own test split is kept as it is.
     #[wasm_bindgen(js_name = withoutDuplicates)]
     pub fn without_duplicates(&self, conflicts: bool) -> DataSet {
-        DataSet { inner: crate::data::quality::without_duplicates(&self.inner, conflicts), test: self.test.clone() }
+        self.with(crate::data::quality::without_duplicates(&self.inner, conflicts))
+    }
+
+    /// The data without the samples `indices` (rows with missing values, outliers, suspects).
+    #[wasm_bindgen(js_name = withoutSamples)]
+    pub fn without_samples(&self, indices: Vec<u32>) -> DataSet {
+        self.with(self.inner.without(&indices.into_iter().map(|i| i as usize).collect::<Vec<_>>()))
+    }
+
+    /// The data with the samples `indices` given the labels `labels` (suspected label noise fixed).
+    pub fn relabeled(&self, indices: Vec<u32>, labels: Vec<u32>) -> Result<DataSet, JsError> {
+        let indices: Vec<usize> = indices.into_iter().map(|i| i as usize).collect();
+        Ok(self.with(crate::data::quality::relabeled(&self.inner, &indices, &labels).map_err(js_error)?))
+    }
+
+    /// A table from CSV text: one sample per row, the label in the column `label` (by default
+    /// the one headed label/class/target/y, else the last). Columns with no value at all are left
+    /// out, and `notes` says so.
+    #[wasm_bindgen(js_name = fromTableCsv)]
+    pub fn from_table_csv(text: &str, label: Option<String>) -> Result<DataSet, JsError> {
+        let loaded = crate::data::tabular::from_csv(text, label.as_deref()).map_err(js_error)?;
+        Ok(DataSet { inner: loaded.data, test: None, notes: loaded.notes })
+    }
+
+    /// Images from 8-bit pixels `[n, c, h, w]` (values 0–255), one label per image.
+    #[wasm_bindgen(js_name = fromPixels)]
+    pub fn from_pixels(pixels: &[u8], labels: Vec<u32>, sample_shape: Vec<u32>, classes: Vec<String>) -> Result<DataSet, JsError> {
+        let shape: Vec<usize> = sample_shape.into_iter().map(|d| d as usize).collect();
+        let features = pixels.iter().map(|&p| p as f32 / 255.0).collect();
+        Ok(DataSet::of(Dataset::new(shape, features, labels, classes).map_err(js_error)?))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
+    /// A table's columns, `[{name, categories}]` (no categories: numeric); empty for other data.
+    #[wasm_bindgen(getter)]
+    pub fn columns(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.columns)
+    }
+
+    /// `{shape, names}`: the sample shape the feature settings `features_json` give this data, and
+    /// a table's feature names after them; or why the settings do not fit the data.
+    #[wasm_bindgen(js_name = transformed)]
+    pub fn transformed(&self, features_json: &str) -> Result<JsValue, JsError> {
+        let mut spec: crate::features::FeatureSpec =
+            serde_json::from_str(features_json).map_err(|e| JsError::new(&format!("the feature settings are not valid: {e}")))?;
+        // The shape does not depend on the statistics: skip the pass over the images.
+        spec.normalize = false;
+        let fitted = Fitted::fit(&spec, &self.inner).map_err(js_error)?;
+        #[derive(serde::Serialize)]
+        struct Transformed {
+            shape: Vec<usize>,
+            names: Vec<String>,
+        }
+        let names = if self.inner.columns.is_empty() { Vec::new() } else { fitted.output_names() };
+        to_js(&Transformed { shape: fitted.output_shape(), names })
     }
 
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.

@@ -1,10 +1,12 @@
 // Drives the built page (dist/) in headless Chromium as a person would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launch } from './serve.mjs';
+import { png, zip } from './files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = join(root, 'test-results');
@@ -540,7 +542,7 @@ test('a GRU learns the noisy waveforms, shows them, and predicts a drawn sequenc
 
 test('a CSV of sequences uploads and trains, a ragged one is refused with its line, and the upload survives a reload', async () => {
   await page.waitForFunction(() => /samples of/.test(document.getElementById('dataset-info').textContent));
-  await page.click('#upload-sequences summary');
+  await page.click('#upload summary');
   const [before, described] = [await page.inputValue('#dataset'), await text('#dataset-info')];
   const ragged = 'label,t0,t1,t2\nup,1,2,3\ndown,3,2\n';
   await page.setInputFiles('#sequence-file', { name: 'ragged.csv', mimeType: 'text/csv', buffer: Buffer.from(ragged) });
@@ -594,7 +596,7 @@ test('the quality report finds duplicates, conflicting labels and imbalance, and
   rows.push('0,1,2,3,up', '0,1,2,3,up');
   for (let i = 0; i < 3; i++) rows.push(`${90 - i},${80 - i},${70 - i},${60 - i},down`);
   rows.push('90,80,70,60,up');
-  await page.click('#upload-sequences summary');
+  await page.click('#upload summary');
   await page.setInputFiles('#sequence-file', { name: 'messy.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
   await page.waitForFunction(() => /36 samples of 4 × 1, 2 classes/.test(document.getElementById('dataset-info').textContent));
   await page.click('#quality summary');
@@ -606,7 +608,7 @@ test('the quality report finds duplicates, conflicting labels and imbalance, and
   assert.match(findings, /1 of them with different labels/);
   assert.match(findings, /Class down is only 8\.3 % of the samples \(the largest is 11\.0× its size\)/);
   await page.click('#quality-findings button[data-fix="duplicates"] >> nth=0');
-  await page.waitForFunction(() => /33 samples \(36 before the fix\)/.test(document.getElementById('quality-findings').textContent));
+  await page.waitForFunction(() => /samples\s*36\s*33/.test(document.querySelector('#quality-findings .before-after')?.textContent));
   assert.doesNotMatch(await text('#quality-findings'), /exact duplicates/);
   // Imbalance is fixed in training, on the training split only: copies in both splits would leak.
   await page.click('#quality-findings button[data-fix="oversample"]');
@@ -619,6 +621,139 @@ test('the quality report finds duplicates, conflicting labels and imbalance, and
   await page.locator('#quality').screenshot({ path: join(shots, 'playground-quality.png') });
   await page.selectOption('#rebalance', '');
   await page.click('#quality summary');
+});
+
+/** Rows of a table where `small` (0–1) decides the class, `huge` (0–1000) and `colour` are noise;
+ * every tenth `small` is missing, and row 7's `huge` is a million. */
+function plantsCsv(rows) {
+  let seed = 11;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const lines = ['small,huge,colour,kind'];
+  for (let i = 0; i < rows; i++) {
+    const [small, huge, colour] = [random(), random() * 1000, ['red', 'green', 'blue'][Math.floor(random() * 3)]];
+    lines.push(`${i % 10 === 3 ? 'NA' : small.toFixed(4)},${i === 7 ? 1e6 : huge.toFixed(2)},${colour},${small > 0.5 ? 'tall' : 'short'}`);
+  }
+  return lines.join('\n');
+}
+
+test('a CSV table loads with its first rows shown, the quality report finds missing values and outliers, and standardising beats raw numbers side by side', async () => {
+  await page.click('#upload summary');
+  const [before, described] = [await page.inputValue('#dataset'), await text('#dataset-info')];
+  await page.fill('#table-label', 'height');
+  await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
+  await page.waitForFunction(() => /Could not load “plants.csv”: there is no column 'height'; the columns are small, huge, colour, kind/.test(document.getElementById('notice').textContent));
+  assert.deepEqual([await page.inputValue('#dataset'), await text('#dataset-info')], [before, described]);
+  await page.fill('#table-label', '');
+  await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
+  await page.waitForFunction(() => /400 samples of 3, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.match(await text('#dataset'), /Your table: plants.csv/);
+  await page.click('#upload summary');
+  const view = await text('#data-table');
+  assert.match(view, /small\s+huge\s+colour\s+label/);
+  assert.match(view, /missing/);
+  assert.equal(await page.locator('#data-table tr').count(), 9);
+  await page.click('#quality summary');
+  await page.click('#quality-check');
+  await page.waitForFunction(() => /Missing values/.test(document.getElementById('quality-findings').textContent));
+  const findings = await text('#quality-findings');
+  assert.match(findings, /Missing values: small 40 \(40 rows have some\)/);
+  assert.match(findings, /1 extreme values in huge .*rows 7\b/);
+  await page.click('#quality-findings button:has-text("Drop those rows") >> nth=0');
+  await page.waitForFunction(() => /samples\s*400\s*360/.test(document.querySelector('#quality-findings .before-after')?.textContent));
+  assert.match(await text('#quality-findings .before-after'), /rows with missing values\s*40\s*0/);
+  await page.locator('#quality').screenshot({ path: join(shots, 'playground-table-quality.png') });
+  await page.click('#quality summary');
+  // Feature engineering: standardised numbers and one-hot colours, fitted on the training split.
+  await page.click('#features-editor summary');
+  await page.selectOption('#feature-scale', 'standardize');
+  await page.check('#feature-one_hot');
+  await page.waitForFunction(() => /samples of 5: small, huge, colour=blue, colour=green, colour=red/.test(document.getElementById('feature-info').textContent));
+  await page.waitForFunction(() => /"input": \[\s*5\s*\]/.test(document.getElementById('spec').value));
+  await page.selectOption('#optimizer', 'sgd');
+  await page.fill('#lr', '0.05');
+  await page.fill('#epochs', '10');
+  await page.click('#feature-compare');
+  await page.waitForFunction(() => document.body.dataset.featureCompare, null, { timeout: 120_000 });
+  // Plain SGD on raw numbers a thousand times apart diverges, or learns far less.
+  const compared = JSON.parse(await page.getAttribute('body', 'data-feature-compare'));
+  assert.ok(compared.with >= 0.9 && (compared.without === null || compared.with > compared.without + 0.15), await text('#feature-compare-result'));
+  assert.match(await text('#feature-compare-result'), /with the features: \d+\.\d %/);
+  await page.locator('#features-editor').screenshot({ path: join(shots, 'playground-features.png') });
+  // The model trained with the transform saves it: a reloaded file predicts the same.
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  assert.ok(parseFloat(await text('#stat-val-acc')) >= 90, await text('#stat-val-acc'));
+  await page.selectOption('#feature-scale', 'none');
+  await page.uncheck('#feature-one_hot');
+  await page.click('#features-editor summary');
+  await page.selectOption('#optimizer', 'adam');
+  await backToTheSpiral();
+});
+
+/** A folder `shapes/` of 24 × 24 PNGs, white circles and squares at random places and sizes on black,
+ * plus a copy of one square, a truncated PNG and a text file. */
+function shapesFolder(perClass) {
+  const dir = mkdtempSync(join(tmpdir(), 'whetstone-images-'));
+  let seed = 5;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const image = (kind) => {
+    const r = 4 + random() * 4;
+    const [cx, cy] = [r + random() * (24 - 2 * r), r + random() * (24 - 2 * r)];
+    const inside = kind === 'circle' ? (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r : (x, y) => Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
+    return png(24, 24, (x, y) => (inside(x + 0.5, y + 0.5) ? [255, 255, 255] : [0, 0, 0]));
+  };
+  for (const kind of ['circle', 'square']) {
+    mkdirSync(join(dir, 'shapes', kind), { recursive: true });
+    for (let i = 0; i < perClass; i++) writeFileSync(join(dir, 'shapes', kind, `${String(i).padStart(2, '0')}.png`), image(kind));
+  }
+  writeFileSync(join(dir, 'shapes', 'square', 'copy.png'), readFileSync(join(dir, 'shapes', 'square', '00.png')));
+  writeFileSync(join(dir, 'shapes', 'circle', 'broken.png'), image('circle').subarray(0, 60));
+  writeFileSync(join(dir, 'shapes', 'readme.txt'), 'circles and squares');
+  return join(dir, 'shapes');
+}
+
+test('a folder of PNGs uploads with progress, bad files are named, each class shows in the gallery, and the quality report reads it', async () => {
+  await page.click('#upload summary');
+  await page.selectOption('#image-channels', '1');
+  await page.selectOption('#image-size', '28');
+  await page.setInputFiles('#image-folder', shapesFolder(60));
+  await page.waitForFunction(() => /121 samples of 1 × 28 × 28, 2 classes/.test(document.getElementById('dataset-info').textContent), null, { timeout: 60_000 });
+  assert.match(await text('#dataset'), /Your images: 121 images from shapes/);
+  const problems = await text('#upload-problems');
+  assert.match(problems, /shapes\/circle\/broken.png: it could not be decoded/);
+  assert.match(problems, /shapes\/readme.txt: not an image/);
+  assert.match(await text('#notice'), /2 files were left out/);
+  assert.equal(await page.locator('#data-gallery .gallery-row').count(), 2);
+  assert.equal(await page.locator('#data-gallery .gallery-row >> nth=0 >> canvas').count(), 6);
+  await page.click('#quality summary');
+  await page.click('#quality-check');
+  await page.waitForFunction(() => /exact duplicates/.test(document.getElementById('quality-findings').textContent));
+  assert.match(await text('#quality-findings'), /121 samples: circle 60, square 61/);
+  // The copy of a square at least (two small random shapes may come out the same pixels too).
+  assert.ok(Number(/(\d+) groups of exact duplicates/.exec(await text('#quality-findings'))?.[1]) >= 1, await text('#quality-findings'));
+  await page.click('#quality summary');
+  await page.fill('#epochs', '8');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  const acc = parseFloat(await text('#stat-val-acc'));
+  assert.ok(acc >= 80, `circles against squares: ${acc} %`);
+  await page.locator('#setup').screenshot({ path: join(shots, 'playground-images.png') });
+  // A .zip with one class and an empty class folder: refused, each reason shown, nothing replaced.
+  const one = zip([{ path: 'set/dots/' }, { path: 'set/dots/a.png', data: png(8, 8, () => [9, 9, 9]) }, { path: 'set/empty/' }]);
+  await page.setInputFiles('#image-files', { name: 'one.zip', mimeType: 'application/zip', buffer: one });
+  await page.waitForFunction(() => /Could not load the images: found only one class \('dots'\)/.test(document.getElementById('notice').textContent));
+  assert.match(await text('#upload-problems'), /set\/empty\/: this class folder is empty/);
+  assert.match(await text('#dataset-info'), /121 samples/);
+  await page.reload();
+  await page.waitForFunction(() => /121 samples of 1 × 28 × 28/.test(document.getElementById('dataset-info').textContent));
+  await page.click('#upload summary');
+  await page.click('#delete-upload');
+  await page.waitForFunction(() => /Deleted your images/.test(document.getElementById('notice').textContent));
+  assert.equal(await page.locator('#dataset option[value=images]').count(), 0);
+  await page.selectOption('#image-channels', '3');
+  await page.selectOption('#image-size', '32');
+  await page.click('#upload summary');
+  await backToTheSpiral();
 });
 
 test('a Bayesian search runs trials in parallel workers, ranks them, and its best trains the final model', async () => {
