@@ -1173,10 +1173,16 @@ async function loadModel(bytes, label) {
 }
 
 let setupQueue = Promise.resolve();
+let setupsPending = 0;
 /** Data and model changes run one after another, so that a choice made while an earlier one (or
- * the first load) is still loading never mixes one data set with another's model. */
+ * the first load) is still loading never mixes one data set with another's model. The body's
+ * `data-setup` is "ready" when none is left. */
 function queueSetup(task) {
-  const next = setupQueue.then(task);
+  setupsPending++;
+  document.body.dataset.setup = 'busy';
+  const next = setupQueue.then(task).finally(() => {
+    if (--setupsPending === 0) document.body.dataset.setup = 'ready';
+  });
   setupQueue = next.catch(() => {});
   return next;
 }

@@ -272,9 +272,9 @@ const handlers = {
     const info = inspectModel(bytes);
     const useGpu = backend === 'gpu' && gpu && !gpu.lost;
     const configJson = JSON.stringify(config);
-    const run = useGpu ? Training.onGpu(info.spec, configJson, data, samples, heldOut, gpu) : new Training(info.spec, configJson, data, samples, heldOut);
+    // The file brings its spec, weights and fitted feature transform.
+    const run = useGpu ? Training.fromFileOnGpu(bytes, configJson, data, samples, heldOut, gpu) : Training.fromFile(bytes, configJson, data, samples, heldOut);
     try {
-      run.loadWeights(bytes);
       const evaluation = await run.evaluate();
       training?.free();
       training = run;

@@ -376,22 +376,6 @@ impl Engine {
         }
     }
 
-    fn features(&self) -> &Fitted {
-        match self {
-            Engine::Cpu(t) => t.features(),
-            Engine::Gpu(t) => t.features(),
-        }
-    }
-
-    /// The same run from the start with another fitted feature transform.
-    fn refit(&mut self, spec: &ModelSpec, config: &TrainConfig, train: &Dataset, val: &Dataset, features: Fitted) -> Result<(), Error> {
-        *self = match self {
-            Engine::Cpu(_) => Engine::Cpu(Trainer::with_features(Cpu, spec.clone(), config.clone(), train, val, features)?),
-            Engine::Gpu(t) => Engine::Gpu(Trainer::with_features(t.backend().clone(), spec.clone(), config.clone(), train, val, features)?),
-        };
-        Ok(())
-    }
-
     fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
         match self {
             Engine::Cpu(t) => t.load_file_weights(file),
@@ -489,11 +473,56 @@ impl Training {
 
     fn start(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
         let spec = ModelSpec::from_json(spec_json).map_err(js_error)?;
+        Self::build(spec, config_json, data, samples, held_out, gpu, None)
+    }
+
+    /// A run that starts from a model file: its spec, its fitted feature transform and its weights,
+    /// on the CPU. A file for other classes, or a damaged one, is refused with the reason.
+    #[wasm_bindgen(js_name = fromFile)]
+    pub fn from_file(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize) -> Result<Training, JsError> {
+        Self::open(bytes, config_json, data, samples, held_out, None)
+    }
+
+    /// The same on the GPU device.
+    #[wasm_bindgen(js_name = fromFileOnGpu)]
+    pub fn from_file_on_gpu(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: &GpuDevice) -> Result<Training, JsError> {
+        Self::open(bytes, config_json, data, samples, held_out, Some(gpu.inner.clone()))
+    }
+
+    fn open(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
+        let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+        let features = file.features.clone().unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
+        let training = Self::build(file.spec.clone(), config_json, data, samples, held_out, gpu, Some(features))?;
+        {
+            let mut run = training.inner.borrow_mut();
+            if file.classes != run.train.classes {
+                return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
+            }
+            run.engine.load_file_weights(&file).map_err(js_error)?;
+        }
+        Ok(training)
+    }
+
+    /// A run of `spec` with the feature transform `features` (fitted before), or one fitted on
+    /// this run's training split.
+    fn build(
+        spec: ModelSpec,
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+        gpu: Option<Gpu>,
+        features: Option<Fitted>,
+    ) -> Result<Training, JsError> {
         let config = TrainConfig::from_json(config_json).map_err(js_error)?;
         let (train, val) = data.splits(samples, held_out, config.seed).map_err(js_error)?;
+        let features = match features {
+            Some(f) => f,
+            None => Fitted::fit(&config.features, &train).map_err(js_error)?,
+        };
         let engine = match gpu {
-            Some(g) => Engine::Gpu(Trainer::new(g, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
-            None => Engine::Cpu(Trainer::new(Cpu, spec.clone(), config.clone(), &train, &val).map_err(js_error)?),
+            Some(g) => Engine::Gpu(Trainer::with_features(g, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?),
+            None => Engine::Cpu(Trainer::with_features(Cpu, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?),
         };
         Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val, start_from: None, probabilities: None })) })
     }
@@ -574,24 +603,6 @@ impl Training {
         run.start_from = Some(file);
         run.probabilities = None;
         Ok(taken.into_iter().map(|l| l as u32).collect())
-    }
-
-    /// Replaces the weights with a model file's, saved from the same spec for the same classes;
-    /// the run takes the file's fitted feature transform too.
-    #[wasm_bindgen(js_name = loadWeights)]
-    pub fn load_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
-        let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
-        let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-        if file.classes != run.train.classes {
-            return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
-        }
-        let features = file.features.clone().unwrap_or_else(|| Fitted::none(&run.train.sample_shape));
-        if features != *run.engine.features() {
-            let Run { engine, spec, config, train, val, .. } = &mut *run;
-            engine.refit(spec, config, train, val, features).map_err(js_error)?;
-        }
-        run.probabilities = None;
-        run.engine.load_file_weights(&file).map_err(js_error)
     }
 
     /// Resolves to `{probs, labels, classes}`: the model's probabilities for the held-out samples

@@ -35,8 +35,11 @@ const text = (selector) => page.locator(selector).innerText();
 /** Picks a data set and waits until the page describes it as `info` says. */
 async function chooseDataset(name, info) {
   await page.selectOption('#dataset', name);
-  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('dataset-info').textContent), info.source);
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('dataset-info').textContent) && document.body.dataset.setup === 'ready', info.source);
 }
+
+/** Opens or closes a <details> section, whatever state an earlier test left it in. */
+const expand = (id, open = true) => page.evaluate(([i, o]) => { document.getElementById(i).open = o; }, [id, open]);
 
 /** Where the tests that borrow another data set leave the page: the spiral, 60 epochs. */
 async function backToTheSpiral() {
@@ -609,7 +612,7 @@ test('the quality report finds duplicates, conflicting labels and imbalance, and
   assert.match(findings, /Class down is only 8\.3 % of the samples \(the largest is 11\.0× its size\)/);
   await page.click('#quality-findings button[data-fix="duplicates"] >> nth=0');
   await page.waitForFunction(() => /samples\s*36\s*33/.test(document.querySelector('#quality-findings .before-after')?.textContent));
-  assert.doesNotMatch(await text('#quality-findings'), /exact duplicates/);
+  assert.doesNotMatch(await text('#quality-findings'), /groups of exact duplicates/);
   // Imbalance is fixed in training, on the training split only: copies in both splits would leak.
   await page.click('#quality-findings button[data-fix="oversample"]');
   await page.waitForFunction(() => /Training will oversample the training split/.test(document.getElementById('quality-findings').textContent));
@@ -637,7 +640,7 @@ function plantsCsv(rows) {
 }
 
 test('a CSV table loads with its first rows shown, the quality report finds missing values and outliers, and standardising beats raw numbers side by side', async () => {
-  await page.click('#upload summary');
+  await expand('upload');
   const [before, described] = [await page.inputValue('#dataset'), await text('#dataset-info')];
   await page.fill('#table-label', 'height');
   await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
@@ -647,12 +650,12 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
   await page.waitForFunction(() => /400 samples of 3, 2 classes/.test(document.getElementById('dataset-info').textContent));
   assert.match(await text('#dataset'), /Your table: plants.csv/);
-  await page.click('#upload summary');
+  await expand('upload', false);
   const view = await text('#data-table');
   assert.match(view, /small\s+huge\s+colour\s+label/);
   assert.match(view, /missing/);
   assert.equal(await page.locator('#data-table tr').count(), 9);
-  await page.click('#quality summary');
+  await expand('quality');
   await page.click('#quality-check');
   await page.waitForFunction(() => /Missing values/.test(document.getElementById('quality-findings').textContent));
   const findings = await text('#quality-findings');
@@ -662,9 +665,9 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   await page.waitForFunction(() => /samples\s*400\s*360/.test(document.querySelector('#quality-findings .before-after')?.textContent));
   assert.match(await text('#quality-findings .before-after'), /rows with missing values\s*40\s*0/);
   await page.locator('#quality').screenshot({ path: join(shots, 'playground-table-quality.png') });
-  await page.click('#quality summary');
+  await expand('quality', false);
   // Feature engineering: standardised numbers and one-hot colours, fitted on the training split.
-  await page.click('#features-editor summary');
+  await expand('features-editor');
   await page.selectOption('#feature-scale', 'standardize');
   await page.check('#feature-one_hot');
   await page.waitForFunction(() => /samples of 5: small, huge, colour=blue, colour=green, colour=red/.test(document.getElementById('feature-info').textContent));
@@ -683,9 +686,26 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   await page.click('#train');
   await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
   assert.ok(parseFloat(await text('#stat-val-acc')) >= 90, await text('#stat-val-acc'));
+  // Raw rows (a missing value included) go through the fitted transform at prediction too.
+  const rows = [0.9, 10, 2, NaN, 500, 0, 0.1, 999, 1];
+  const predict = () => page.evaluate(async (features) => Array.from((await globalThis.whetstone.engine.request('predict', { features })).probs), rows);
+  const trained = await predict();
+  // Classes in order: short, tall.
+  assert.ok(trained[1] > 0.5 && trained[4] > 0.5, `tall, then short: ${trained}`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-model')]);
+  const file = join(shots, 'plants.safetensors');
+  await download.saveAs(file);
+  const bytes = readFileSync(file);
+  const meta = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()).__metadata__;
+  assert.deepEqual(JSON.parse(meta.features).columns.map((c) => c.name), ['small', 'huge', 'colour']);
+  // With other feature settings on the page, the file still brings its own transform.
   await page.selectOption('#feature-scale', 'none');
   await page.uncheck('#feature-one_hot');
-  await page.click('#features-editor summary');
+  await page.waitForFunction(() => /"input": \[\s*3\s*\]/.test(document.getElementById('spec').value));
+  await page.setInputFiles('#model-file', file);
+  await page.waitForFunction(() => /^Loaded “plants.safetensors”/.test(document.getElementById('notice').textContent));
+  assert.deepEqual(await predict(), trained);
+  await expand('features-editor', false);
   await page.selectOption('#optimizer', 'adam');
   await backToTheSpiral();
 });
@@ -697,7 +717,7 @@ function shapesFolder(perClass) {
   let seed = 5;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const image = (kind) => {
-    const r = 4 + random() * 4;
+    const r = 5 + random() * 4;
     const [cx, cy] = [r + random() * (24 - 2 * r), r + random() * (24 - 2 * r)];
     const inside = kind === 'circle' ? (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r : (x, y) => Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
     return png(24, 24, (x, y) => (inside(x + 0.5, y + 0.5) ? [255, 255, 255] : [0, 0, 0]));
@@ -713,26 +733,26 @@ function shapesFolder(perClass) {
 }
 
 test('a folder of PNGs uploads with progress, bad files are named, each class shows in the gallery, and the quality report reads it', async () => {
-  await page.click('#upload summary');
+  await expand('upload');
   await page.selectOption('#image-channels', '1');
   await page.selectOption('#image-size', '28');
-  await page.setInputFiles('#image-folder', shapesFolder(60));
-  await page.waitForFunction(() => /121 samples of 1 × 28 × 28, 2 classes/.test(document.getElementById('dataset-info').textContent), null, { timeout: 60_000 });
-  assert.match(await text('#dataset'), /Your images: 121 images from shapes/);
+  await page.setInputFiles('#image-folder', shapesFolder(80));
+  await page.waitForFunction(() => /161 samples of 1 × 28 × 28, 2 classes/.test(document.getElementById('dataset-info').textContent), null, { timeout: 60_000 });
+  assert.match(await text('#dataset'), /Your images: 161 images from shapes/);
   const problems = await text('#upload-problems');
   assert.match(problems, /shapes\/circle\/broken.png: it could not be decoded/);
   assert.match(problems, /shapes\/readme.txt: not an image/);
   assert.match(await text('#notice'), /2 files were left out/);
   assert.equal(await page.locator('#data-gallery .gallery-row').count(), 2);
   assert.equal(await page.locator('#data-gallery .gallery-row >> nth=0 >> canvas').count(), 6);
-  await page.click('#quality summary');
+  await expand('quality');
   await page.click('#quality-check');
   await page.waitForFunction(() => /exact duplicates/.test(document.getElementById('quality-findings').textContent));
-  assert.match(await text('#quality-findings'), /121 samples: circle 60, square 61/);
+  assert.match(await text('#quality-findings'), /161 samples: circle 80, square 81/);
   // The copy of a square at least (two small random shapes may come out the same pixels too).
   assert.ok(Number(/(\d+) groups of exact duplicates/.exec(await text('#quality-findings'))?.[1]) >= 1, await text('#quality-findings'));
-  await page.click('#quality summary');
-  await page.fill('#epochs', '8');
+  await expand('quality', false);
+  await page.fill('#epochs', '15');
   await page.click('#train');
   await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
   const acc = parseFloat(await text('#stat-val-acc'));
@@ -743,16 +763,16 @@ test('a folder of PNGs uploads with progress, bad files are named, each class sh
   await page.setInputFiles('#image-files', { name: 'one.zip', mimeType: 'application/zip', buffer: one });
   await page.waitForFunction(() => /Could not load the images: found only one class \('dots'\)/.test(document.getElementById('notice').textContent));
   assert.match(await text('#upload-problems'), /set\/empty\/: this class folder is empty/);
-  assert.match(await text('#dataset-info'), /121 samples/);
+  assert.match(await text('#dataset-info'), /161 samples/);
   await page.reload();
-  await page.waitForFunction(() => /121 samples of 1 × 28 × 28/.test(document.getElementById('dataset-info').textContent));
-  await page.click('#upload summary');
+  await page.waitForFunction(() => /161 samples of 1 × 28 × 28/.test(document.getElementById('dataset-info').textContent));
+  await expand('upload');
   await page.click('#delete-upload');
   await page.waitForFunction(() => /Deleted your images/.test(document.getElementById('notice').textContent));
   assert.equal(await page.locator('#dataset option[value=images]').count(), 0);
   await page.selectOption('#image-channels', '3');
   await page.selectOption('#image-size', '32');
-  await page.click('#upload summary');
+  await expand('upload', false);
   await backToTheSpiral();
 });
 
