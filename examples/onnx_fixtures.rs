@@ -1,12 +1,14 @@
 //! Writes ONNX check fixtures into the folder given as the argument: for several trained models
-//! (the presets, one that uses every other layer kind, and recurrent ones), `NAME.onnx`, `NAME.inputs.f32` (raw
+//! (the presets, one that uses every other layer kind, recurrent ones, and models behind a fitted
+//! feature transform of images and of a table with missing values), `NAME.onnx`, `NAME.inputs.f32` (raw
 //! little-endian samples) and `NAME.expected.f32` (Whetstone's probabilities for them), plus
 //! `cases.json` listing each case's input shape. `tests/onnx/check.py` runs the files in
 //! onnxruntime and compares; `scripts/test.sh` runs both.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::ready;
-use whetstone::data::{mnist, sequence, toy, Dataset};
+use whetstone::data::{mnist, sequence, shapes, tabular, toy, Dataset};
+use whetstone::features::{FeatureSpec, Fitted, Impute, Scale};
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::onnx;
 use whetstone::optim::OptimizerSpec;
@@ -47,32 +49,59 @@ fn main() {
     let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first")).unwrap().head(1200).unwrap();
     let circle = toy::generate("circle", 600, 0.05, 1).unwrap();
     let waves = sequence::waves(600, 48, 0.2, 1).unwrap();
+    let (coloured, _) = shapes::generate(600, 10, 1.0, 1).unwrap();
+    let table = tabular::from_csv(&table_csv(600), None).unwrap().data;
+    let none = FeatureSpec::default;
+    let image_features = FeatureSpec { grayscale: true, edges: true, normalize: true, ..Default::default() };
+    let table_features =
+        FeatureSpec { impute: Impute::Median, scale: Scale::Standardize, one_hot: true, log: vec!["size".into()], polynomial: true, ..Default::default() };
     let cases = [
-        ("mlp", preset("mlp", &[1, 28, 28], 10).unwrap(), &digits),
-        ("cnn", preset("cnn", &[1, 28, 28], 10).unwrap(), &digits),
-        ("every_other_layer", ModelSpec::from_json(EVERY_OTHER_LAYER).unwrap(), &digits),
-        ("toy", preset("toy", &[2], 2).unwrap(), &circle),
-        ("recurrent", ModelSpec::from_json(RECURRENT).unwrap(), &waves),
-        ("digit_rows", ModelSpec::from_json(DIGIT_ROWS).unwrap(), &digits),
+        ("mlp", "mlp", &digits, none()),
+        ("cnn", "cnn", &digits, none()),
+        ("every_other_layer", EVERY_OTHER_LAYER, &digits, none()),
+        ("toy", "toy", &circle, none()),
+        ("recurrent", RECURRENT, &waves, none()),
+        ("digit_rows", DIGIT_ROWS, &digits, none()),
+        ("digit_edges", "cnn", &digits, FeatureSpec { edges: true, normalize: true, ..Default::default() }),
+        ("grey_shapes_with_edges", "cnn", &coloured, image_features),
+        ("table", "toy", &table, table_features),
     ];
     let mut listing = Vec::new();
-    for (name, spec, data) in cases {
+    for (name, model, data, features) in cases {
         let (train, val) = data.split(200, 1).unwrap();
-        let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
-        let mut t = Trainer::new(Cpu, spec.clone(), config, &train, &val).unwrap();
+        let mut config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+        config.features = features;
+        let input = Fitted::fit(&config.features, &train).unwrap().output_shape();
+        let spec = if model.starts_with('{') { ModelSpec::from_json(model).unwrap() } else { preset(model, &input, train.classes.len()).unwrap() };
+        let mut t = Trainer::new(Cpu, spec, config, &train, &val).unwrap();
         while !t.is_finished() {
             ready(t.run(100)).unwrap();
         }
+        // Raw samples, as the model file's user has them (NaN where a table's value is missing).
         let inputs = samples(&val, 16);
         let expected = ready(t.predict(&inputs)).unwrap();
-        let weights = ready(t.named_weights()).unwrap();
-        std::fs::write(dir.join(format!("{name}.onnx")), onnx::export(&spec, &weights).unwrap()).unwrap();
+        let file = ready(t.model_file(val.classes.clone(), None)).unwrap();
+        std::fs::write(dir.join(format!("{name}.onnx")), onnx::export(&file.spec, &file.tensors, file.features.as_ref()).unwrap()).unwrap();
         std::fs::write(dir.join(format!("{name}.inputs.f32")), bytemuck::cast_slice(&inputs)).unwrap();
         std::fs::write(dir.join(format!("{name}.expected.f32")), bytemuck::cast_slice(&expected)).unwrap();
-        listing.push(serde_json::json!({"name": name, "input": spec.input, "classes": val.classes.len()}));
+        listing.push(serde_json::json!({"name": name, "input": val.sample_shape, "classes": val.classes.len()}));
     }
     std::fs::write(dir.join("cases.json"), serde_json::to_string_pretty(&listing).unwrap()).unwrap();
     println!("wrote {} ONNX cases to {}", listing.len(), dir.display());
+}
+
+/// A table with a numeric column over a wide range (`size`), one with missing values (`weight`),
+/// a categorical one (`colour`) and a label that depends on all three.
+fn table_csv(rows: usize) -> String {
+    let mut rng = whetstone::rng::Rng::new(2);
+    let mut text = String::from("size,weight,colour,label\n");
+    for i in 0..rows {
+        let (size, weight, colour) = (1000.0 * rng.uniform() * rng.uniform(), rng.normal(), ["red", "green", "blue"][rng.below(3)]);
+        let label = if (size > 200.0) ^ (colour == "red") ^ (weight > 0.5) { "yes" } else { "no" };
+        let weight = if i % 7 == 0 { "NA".to_string() } else { format!("{weight:.3}") };
+        text += &format!("{size:.2},{weight},{colour},{label}\n");
+    }
+    text
 }
 
 fn samples(d: &Dataset, n: usize) -> Vec<f32> {

@@ -1,10 +1,13 @@
 //! Export to ONNX (opset 13), so that a trained model runs outside the browser (onnxruntime, and
 //! the tools that read ONNX). The model is sequential, so the graph is a chain: `input`
-//! `[batch, ...spec.input]` → one node per layer → `Softmax` → `probabilities` `[batch, classes]`.
+//! `[batch, ...]` → the fitted feature transform, if any → one node per layer → `Softmax` →
+//! `probabilities` `[batch, classes]`. With a transform the input is the raw data, as Whetstone's
+//! own predictions take it (a table's missing values as NaN).
 //! Dropout is the identity at inference and has no node. The file is written with a small protobuf
 //! encoder for the few ONNX messages it needs (field numbers from onnx.proto).
 
 use crate::error::Error;
+use crate::features::Fitted;
 use crate::model_file::NamedTensor;
 use crate::nn::{LayerSpec, ModelSpec};
 use std::collections::{HashMap, HashSet};
@@ -63,6 +66,7 @@ enum Attr {
     Int(i64),
     Float(f32),
     Ints(Vec<i64>),
+    Text(&'static str),
 }
 
 fn attribute(name: &str, value: Attr) -> Message {
@@ -71,6 +75,7 @@ fn attribute(name: &str, value: Attr) -> Message {
     match value {
         Attr::Float(f) => a.float(2, f).int(20, 1),
         Attr::Int(i) => a.int(3, i).int(20, 2),
+        Attr::Text(t) => a.text(4, t).int(20, 3),
         Attr::Ints(v) => {
             for i in v {
                 a.int(8, i);
@@ -183,6 +188,101 @@ impl Graph<'_> {
         self.message.message(5, &int64_initializer(name, values));
         name.to_string()
     }
+
+    fn floats(&mut self, name: &str, shape: &[usize], values: Vec<f32>) -> String {
+        self.message.message(5, &initializer(&NamedTensor { name: name.to_string(), shape: shape.to_vec(), values }));
+        name.to_string()
+    }
+
+    /// Appends a node with one output named after it; returns the output's name.
+    fn op(&mut self, op: &str, name: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+        let out = format!("{name}.output");
+        self.message.message(1, &node(op, name, inputs, &out, attrs));
+        out
+    }
+}
+
+/// The image transform of [`crate::features::image_transform`] as nodes on `input` `[batch, c, h, w]`.
+fn image_features(graph: &mut Graph, fit: &crate::features::ImageFit, c: usize) -> String {
+    let mut parts = Vec::new();
+    let grey_weights: Vec<f32> = if c == 3 { vec![0.299, 0.587, 0.114] } else { vec![1.0 / c as f32; c] };
+    let grey = if fit.grayscale || fit.edges {
+        let w = graph.floats("features.grey_weights", &[1, c, 1, 1], grey_weights);
+        Some(graph.op("Conv", "features.grey", &["input", &w], vec![("kernel_shape", Attr::Ints(vec![1, 1]))]))
+    } else {
+        None
+    };
+    parts.push(if fit.grayscale { grey.clone().expect("made above") } else { "input".to_string() });
+    if fit.edges {
+        let grey = grey.expect("made above");
+        let pads = graph.constant("features.edge_pads", &[0, 0, 1, 1, 0, 0, 1, 1]);
+        let padded = graph.op("Pad", "features.edge_pad", &[&grey, &pads], vec![("mode", Attr::Text("edge"))]);
+        // Sobel x and y, each divided by 4 (the magnitude is then the reference's).
+        let sobel = [[-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0], [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0]];
+        let kernels = graph.floats("features.sobel", &[2, 1, 3, 3], sobel.iter().flatten().map(|v| v / 4.0).collect());
+        let gradients = graph.op("Conv", "features.sobel_conv", &[&padded, &kernels], vec![("kernel_shape", Attr::Ints(vec![3, 3]))]);
+        let squares = graph.op("Mul", "features.edge_squares", &[&gradients, &gradients], vec![]);
+        let ones = graph.floats("features.edge_sum", &[1, 2, 1, 1], vec![1.0, 1.0]);
+        let sum = graph.op("Conv", "features.edge_sum_conv", &[&squares, &ones], vec![("kernel_shape", Attr::Ints(vec![1, 1]))]);
+        parts.push(graph.op("Sqrt", "features.edges", &[&sum], vec![]));
+    }
+    let joined = if parts.len() > 1 {
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        graph.op("Concat", "features.channels", &refs, vec![("axis", Attr::Int(1))])
+    } else {
+        parts.pop().expect("one part")
+    };
+    let k = fit.mean.len();
+    let mean = graph.floats("features.mean", &[1, k, 1, 1], fit.mean.clone());
+    let std = graph.floats("features.std", &[1, k, 1, 1], fit.std.clone());
+    let centred = graph.op("Sub", "features.centre", &[&joined, &mean], vec![]);
+    graph.op("Div", "features.normalise", &[&centred, &std], vec![])
+}
+
+/// A table's fitted transform as nodes on `input` `[batch, columns]` (NaN where missing).
+fn table_features(graph: &mut Graph, f: &Fitted) -> String {
+    let n = f.columns.len();
+    let fill = graph.floats("features.fill", &[n], f.columns.iter().map(|c| c.fill).collect());
+    let missing = graph.op("IsNaN", "features.missing", &["input"], vec![]);
+    let filled = graph.op("Where", "features.filled", &[&missing, &fill, "input"], vec![]);
+    let sign = graph.op("Sign", "features.sign", &[&filled], vec![]);
+    let magnitude = graph.op("Abs", "features.abs", &[&filled], vec![]);
+    let one = graph.floats("features.one", &[1], vec![1.0]);
+    let shifted = graph.op("Add", "features.abs_plus_one", &[&magnitude, &one], vec![]);
+    let log = graph.op("Log", "features.log", &[&shifted], vec![]);
+    let signed_log = graph.op("Mul", "features.signed_log", &[&sign, &log], vec![]);
+    let log_mask = graph.floats("features.log_mask", &[n], f.columns.iter().map(|c| c.log as u8 as f32).collect());
+    let logged_part = graph.op("Mul", "features.logged_part", &[&signed_log, &log_mask], vec![]);
+    let plain_mask = graph.floats("features.plain_mask", &[n], f.columns.iter().map(|c| 1.0 - c.log as u8 as f32).collect());
+    let plain_part = graph.op("Mul", "features.plain_part", &[&filled, &plain_mask], vec![]);
+    let logged = graph.op("Add", "features.logged", &[&logged_part, &plain_part], vec![]);
+    let shift = graph.floats("features.shift", &[n], f.columns.iter().map(|c| c.shift).collect());
+    let scale = graph.floats("features.scale", &[n], f.columns.iter().map(|c| c.scale).collect());
+    let centred = graph.op("Sub", "features.centred", &[&logged, &shift], vec![]);
+    let scaled = graph.op("Div", "features.scaled", &[&centred, &scale], vec![]);
+    let mut parts = Vec::new();
+    for (j, c) in f.columns.iter().enumerate() {
+        let index = graph.constant(&format!("features.column{j}.index"), &[j as i64]);
+        let column = graph.op("Gather", &format!("features.column{j}"), &[&scaled, &index], vec![("axis", Attr::Int(1))]);
+        parts.push(if c.one_hot.is_empty() {
+            column
+        } else {
+            let codes = graph.floats(&format!("features.column{j}.codes"), &[c.one_hot.len()], (0..c.one_hot.len()).map(|k| k as f32).collect());
+            let equal = graph.op("Equal", &format!("features.column{j}.equal"), &[&column, &codes], vec![]);
+            graph.op("Cast", &format!("features.column{j}.one_hot"), &[&equal], vec![("to", Attr::Int(FLOAT))])
+        });
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let table = graph.op("Concat", "features.table", &refs, vec![("axis", Attr::Int(1))]);
+    if f.products.is_empty() {
+        return table;
+    }
+    let (a, b): (Vec<i64>, Vec<i64>) = f.products.iter().map(|&(a, b)| (a as i64, b as i64)).unzip();
+    let (a, b) = (graph.constant("features.product_a", &a), graph.constant("features.product_b", &b));
+    let left = graph.op("Gather", "features.product_left", &[&table, &a], vec![("axis", Attr::Int(1))]);
+    let right = graph.op("Gather", "features.product_right", &[&table, &b], vec![("axis", Attr::Int(1))]);
+    let products = graph.op("Mul", "features.products", &[&left, &right], vec![]);
+    graph.op("Concat", "features.output", &[&table, &products], vec![("axis", Attr::Int(1))])
 }
 
 /// Appends one node per layer of `layers` (named under `prefix`, as the weights are) to `graph`,
@@ -255,8 +355,9 @@ fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) ->
     current
 }
 
-/// The ONNX file of a model with these weights (as [`crate::model_file`] names them).
-pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Error> {
+/// The ONNX file of a model with these weights (as [`crate::model_file`] names them) and, when it
+/// has one, its fitted feature transform in front.
+pub fn export(spec: &ModelSpec, weights: &[NamedTensor], features: Option<&Fitted>) -> Result<Vec<u8>, Error> {
     let summary = spec.summary()?;
     let expected = spec.param_shapes()?;
     if expected.len() != weights.len()
@@ -266,13 +367,22 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor]) -> Result<Vec<u8>, Erro
     }
     let mut graph = Graph { message: Message::default(), weights: weights.iter().map(|t| (t.name.as_str(), t)).collect(), converted: HashSet::new() };
     graph.message.text(2, "whetstone");
-    let current = emit(&mut graph, "layers.", "input".to_string(), &spec.layers);
+    let features = features.filter(|f| f.is_needed());
+    if let Some(f) = features.filter(|f| f.output_shape() != spec.input) {
+        return Err(Error::InvalidData(format!("the feature transform gives samples of shape {:?}, but the model takes {:?}", f.output_shape(), spec.input)));
+    }
+    let transformed = match features {
+        Some(f) if !f.columns.is_empty() => table_features(&mut graph, f),
+        Some(f) => image_features(&mut graph, f.image.as_ref().expect("a needed transform of no table is an image one"), f.input_shape[0]),
+        None => "input".to_string(),
+    };
+    let current = emit(&mut graph, "layers.", transformed, &spec.layers);
     let Graph { message: mut graph, converted, .. } = graph;
     graph.message(1, &node("Softmax", "softmax", &[&current], "probabilities", vec![("axis", Attr::Int(1))]));
     for t in weights.iter().filter(|t| !converted.contains(&t.name)) {
         graph.message(5, &initializer(t));
     }
-    graph.message(11, &value_info("input", &spec.input));
+    graph.message(11, &value_info("input", features.map_or(&spec.input, |f| &f.input_shape)));
     graph.message(12, &value_info("probabilities", &summary.output));
     let mut opset = Message::default();
     opset.text(1, "").int(2, OPSET);
@@ -303,7 +413,7 @@ mod tests {
     #[test]
     fn every_layer_becomes_a_node_and_every_weight_an_initializer() {
         let spec = preset("cnn", &[1, 28, 28], 10).unwrap();
-        let bytes = export(&spec, &weights(&spec)).unwrap();
+        let bytes = export(&spec, &weights(&spec), None).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for op in ["Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Softmax", "layers.9.bias", "probabilities", "batch"] {
             assert!(text.contains(op), "{op} missing");
@@ -318,7 +428,7 @@ mod tests {
         let spec = preset("mlp", &[1, 28, 28], 10).unwrap();
         let mut w = weights(&spec);
         w[0].shape = vec![10, 10];
-        assert!(export(&spec, &w).is_err());
-        assert!(export(&spec, &w[..2]).is_err());
+        assert!(export(&spec, &w, None).is_err());
+        assert!(export(&spec, &w[..2], None).is_err());
     }
 }

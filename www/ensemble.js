@@ -2,7 +2,7 @@
 // one cosine-restart run's snapshots, from a search's best trials and from saved models; then each
 // member and the ensembles compared on the test half of the held-out split (the core fits the
 // weighted average on the other half), the pairs of members that disagree, and where they do.
-import { TrialPool, splitKey } from './tune.js';
+import { TrialPool, loadInto, splitKey } from './tune.js';
 import { getModel } from './store.js';
 import { sampleFigure } from './samples.js';
 import { element as el } from './layers.js';
@@ -123,7 +123,7 @@ export class Ensembler {
     const slot = pool.slots[0];
     const found = [];
     try {
-      await slot.engine.request('load', { name: data.name, upload: data.upload });
+      await loadInto(slot.engine, data);
       for (const name of names) {
         const record = await getModel(name);
         if (!record) throw new Error(`“${name}” is no longer saved in this browser`);

@@ -73,6 +73,8 @@ const state = {
   },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
+  // Quality fixes applied to the loaded data ({fix, indices, labels}), in order.
+  fixes: [],
   run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false, lrs: [], norms: [], history: [] },
 };
 
@@ -87,8 +89,15 @@ globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, a
 const featureChart = new LiveChart($('feature-compare-chart'), 'Validation accuracy', ['with the features', 'without'], { percent: true });
 const pad = new DrawingPad($('draw'), predictDrawing);
 const wavePad = new SequencePad($('wave'), predictSequence);
-/** The loaded data as a trial or member worker loads it again: a key, the name and any upload. */
-const loadedData = () => ({ key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}`, name: state.settings.dataset, upload: state.upload });
+/** The loaded data as a trial or member worker loads it again: a key, the name, any upload, the
+ * shapes' bias and the quality fixes applied since it loaded. */
+const loadedData = () => ({
+  key: `${state.settings.dataset}:${state.upload?.savedAt ?? ''}:${state.settings.bias}:${state.fixes.length}`,
+  name: state.settings.dataset,
+  upload: state.upload,
+  bias: Number(state.settings.bias),
+  fixes: state.fixes,
+});
 const tuner = new Tuner(engine, {
   base: () => trainingRequest(),
   dataset: loadedData,
@@ -209,6 +218,7 @@ async function loadDataset(name) {
   const info = await engine.request('load', { name, upload, bias: Number(state.settings.bias) });
   state.dataset = info;
   state.upload = upload;
+  state.fixes = [];
   if (upload) renderUploadOption(name, upload.fileName);
   $('delete-upload').hidden = !upload;
   if (info.notes.length) showNotice(`Loaded, but: ${info.notes.join('; ')}.`, 'info');
@@ -352,7 +362,7 @@ async function checkQuality(before) {
   if (r.conflicting_labels.length) items.push(item(`${r.conflicting_labels.length} of them with different labels: suspected label noise.`, ['Drop them all', 'conflicts']));
   if (r.near_duplicates.length) {
     const how = table ? 'rows equal once numbers are rounded to 3 digits and categories compared without case' : 'images with the same 8×8 average hash';
-    items.push(item(`${r.near_duplicates.length} groups of near duplicates (${how}).`));
+    items.push(item(`${r.near_duplicates.length} groups of near duplicates (${how}).`, ['Keep one of each', 'without', { indices: r.near_duplicates.flatMap((g) => g.slice(1)) }]));
   }
   if (r.leakage.length) items.push(item(`${r.leakage.length} held-out samples also appear in the training split: leakage.`, ['Keep one of each', 'duplicates']));
   if (r.label_noise.length) {
@@ -386,8 +396,9 @@ async function checkQuality(before) {
     if (how) items.push(item(`Training will ${how} (never the held-out split): see “Class balance” under Training.`));
   }
   const name = (f) => (table ? columns[f].name : `feature ${f}`);
-  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample, so they carry nothing: ${r.constant_features.map(name).join(', ')}.`));
-  if (r.near_constant_features.length) items.push(item(`Nearly constant (one value in 95 % of the rows or more): ${r.near_constant_features.map(name).join(', ')}.`));
+  const dropColumns = (indices) => (table ? [['Drop these columns', 'columns', { indices }]] : []);
+  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample, so they carry nothing: ${r.constant_features.map(name).join(', ')}.`, ...dropColumns(r.constant_features)));
+  if (r.near_constant_features.length) items.push(item(`Nearly constant (one value in 95 % of the rows or more): ${r.near_constant_features.map(name).join(', ')}.`, ...dropColumns(r.near_constant_features)));
   if (items.length === 1) items.push(item('No duplicates, leakage, label noise, missing values, outliers, class imbalance or constant features found.'));
   if (before) {
     const after = qualityCounts(r);
@@ -418,9 +429,17 @@ async function applyFix(fix, before, extra = {}) {
     await checkQuality();
     return;
   }
-  const { length } = await engine.request('fix', { fix, indices: extra.indices, labels: extra.labels });
-  state.dataset.length = length;
+  const applied = { fix, indices: extra.indices, labels: extra.labels };
+  const { length, shape, columns, rows, rowLabels } = await engine.request('fix', applied);
+  state.fixes = [...state.fixes, applied];
+  const reshaped = shape.join() !== state.dataset.shape.join();
+  Object.assign(state.dataset, { length, shape, columns, rows, rowLabels });
   state.run.trained = false;
+  renderTable(state.dataset);
+  if (reshaped) {
+    renderFeatureEditor(state.dataset, state.settings.features, changeFeatures);
+    await applyPreset(state.settings.preset);
+  }
   // A fix changes the number of samples: use all of them, a fifth held out when that no longer fits.
   const s = state.settings;
   if (Number(s.samples) !== length) s.samples = length;

@@ -74,6 +74,12 @@ export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${r
 
 /** Workers that run trials side by side. A worker that crashes is replaced; one whose trial fails
  * goes on to the next. */
+/** Loads the page's data into another worker: the same set (and bias), with the same quality fixes. */
+export async function loadInto(engine, data) {
+  await engine.request('load', { name: data.name, upload: data.upload, bias: data.bias });
+  for (const f of data.fixes ?? []) await engine.request('fix', f);
+}
+
 export class TrialPool {
   constructor(size) {
     this.slots = Array.from({ length: size }, () => this.newSlot());
@@ -93,10 +99,10 @@ export class TrialPool {
     return this.slots.filter((s) => s.busy).length;
   }
 
-  /** Trains `request` on `data` ({key, name, upload}); resolves with the last epoch's event. */
+  /** Trains `request` on `data` ({key, name, upload, bias, fixes}); resolves with the last epoch's event. */
   async run(slot, request, data, onEpoch) {
     if (slot.loaded !== data.key) {
-      await slot.engine.request('load', { name: data.name, upload: data.upload });
+      await loadInto(slot.engine, data);
       slot.loaded = data.key;
     }
     return new Promise((resolve, reject) => {

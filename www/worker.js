@@ -171,13 +171,16 @@ const handlers = {
       conflicts: () => data.withoutDuplicates(true),
       without: () => data.withoutSamples(indices),
       relabel: () => data.relabeled(indices, labels),
+      columns: () => data.withoutColumns(indices),
     }[fix];
     if (!fixed) throw new Error(`unknown fix '${fix}'`);
     const next = fixed();
     data.free();
     data = next;
     training = null;
-    return { length: data.length };
+    const info = { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns };
+    if (info.columns.length) Object.assign(info, { rows: data.features(0, TABLE_ROWS), rowLabels: data.labels(0, TABLE_ROWS) });
+    return info;
   },
   // `count` draws of an augmentation pipeline on one training image, for the preview grid.
   'augment-preview': ({ augment, index, count, seed }) => {

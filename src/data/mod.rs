@@ -62,6 +62,21 @@ impl Dataset {
         self.features.iter().any(|v| v.is_nan())
     }
 
+    /// A table without the columns `drop` (indices into `columns`).
+    pub fn without_columns(&self, drop: &[usize]) -> Result<Dataset, Error> {
+        if self.columns.is_empty() {
+            return Err(Error::InvalidData("only a table's columns can be dropped".into()));
+        }
+        let keep: Vec<usize> = (0..self.columns.len()).filter(|c| !drop.contains(c)).collect();
+        if keep.is_empty() {
+            return Err(Error::InvalidData("dropping every column would leave nothing to learn from".into()));
+        }
+        let w = self.sample_width();
+        let features = self.features.chunks(w).flat_map(|row| keep.iter().map(move |&c| row[c])).collect();
+        let columns = keep.iter().map(|&c| self.columns[c].clone()).collect();
+        Ok(Dataset { sample_shape: vec![keep.len()], features, labels: self.labels.clone(), classes: self.classes.clone(), columns })
+    }
+
     /// The samples other than `drop` (indices), in order.
     pub fn without(&self, drop: &[usize]) -> Dataset {
         let mut dropped = vec![false; self.len()];
@@ -187,6 +202,16 @@ mod tests {
         assert_eq!(h.features, (0..8).map(|v| v as f32).collect::<Vec<_>>());
         assert!(d.head(11).unwrap_err().to_string().contains("between 2 and 10"));
         assert!(d.head(1).is_err());
+    }
+
+    #[test]
+    fn a_table_drops_columns_but_not_all_of_them() {
+        let t = tabular::from_csv("a,b,c,label\n1,x,3,p\n4,y,,q\n", None).unwrap().data;
+        let d = t.without_columns(&[0, 2]).unwrap();
+        assert_eq!((d.sample_shape.clone(), d.features.clone()), (vec![1], vec![0.0, 1.0]));
+        assert_eq!(d.columns[0].name, "b");
+        assert!(t.without_columns(&[0, 1, 2]).is_err());
+        assert!(tiny().without_columns(&[0]).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
 use crate::data::{mnist, sequence, toy, Dataset};
 use crate::features::Fitted;
-use crate::model_file::{ModelFile, NamedTensor};
+use crate::model_file::ModelFile;
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
 use crate::train::{Evaluation, Event, TrainConfig, Trainer};
@@ -157,6 +157,13 @@ impl DataSet {
     #[wasm_bindgen(js_name = withoutSamples)]
     pub fn without_samples(&self, indices: Vec<u32>) -> DataSet {
         self.with(self.inner.without(&indices.into_iter().map(|i| i as usize).collect::<Vec<_>>()))
+    }
+
+    /// A table without the columns `indices` (constant or nearly constant ones).
+    #[wasm_bindgen(js_name = withoutColumns)]
+    pub fn without_columns(&self, indices: Vec<u32>) -> Result<DataSet, JsError> {
+        let drop: Vec<usize> = indices.into_iter().map(|i| i as usize).collect();
+        Ok(self.with(self.inner.without_columns(&drop).map_err(js_error)?))
     }
 
     /// The data with the samples `indices` given the labels `labels` (suspected label noise fixed).
@@ -359,13 +366,6 @@ impl Engine {
         match self {
             Engine::Cpu(t) => t.predict(features).await,
             Engine::Gpu(t) => t.predict(features).await,
-        }
-    }
-
-    async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
-        match self {
-            Engine::Cpu(t) => t.named_weights().await,
-            Engine::Gpu(t) => t.named_weights().await,
         }
     }
 
@@ -580,15 +580,17 @@ impl Training {
         })
     }
 
-    /// Resolves to the model as an ONNX file (input `input`, output `probabilities`).
+    /// Resolves to the model as an ONNX file (input `input`, the raw data with its feature
+    /// transform inside the graph; output `probabilities`).
     #[wasm_bindgen(js_name = exportOnnx)]
     #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
     pub fn export_onnx(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let tensors = run.engine.named_weights().await.map_err(js_error)?;
-            let bytes = crate::onnx::export(&run.spec, &tensors).map_err(js_error)?;
+            let classes = run.train.classes.clone();
+            let file = run.engine.model_file(classes, None).await.map_err(js_error)?;
+            let bytes = crate::onnx::export(&file.spec, &file.tensors, file.features.as_ref()).map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
     }

@@ -627,14 +627,15 @@ test('the quality report finds duplicates, conflicting labels and imbalance, and
 });
 
 /** Rows of a table where `small` (0–1) decides the class, `huge` (0–1000) and `colour` are noise;
- * every tenth `small` is missing, and row 7's `huge` is a million. */
+ * every tenth `small` is missing, row 7's `huge` is a million, `notes` is empty throughout and
+ * `site` is A on every row but one. */
 function plantsCsv(rows) {
   let seed = 11;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const lines = ['small,huge,colour,kind'];
+  const lines = ['small,huge,colour,notes,site,kind'];
   for (let i = 0; i < rows; i++) {
     const [small, huge, colour] = [random(), random() * 1000, ['red', 'green', 'blue'][Math.floor(random() * 3)]];
-    lines.push(`${i % 10 === 3 ? 'NA' : small.toFixed(4)},${i === 7 ? 1e6 : huge.toFixed(2)},${colour},${small > 0.5 ? 'tall' : 'short'}`);
+    lines.push(`${i % 10 === 3 ? 'NA' : small.toFixed(4)},${i === 7 ? 1e6 : huge.toFixed(2)},${colour},,${i === 5 ? 'B' : 'A'},${small > 0.5 ? 'tall' : 'short'}`);
   }
   return lines.join('\n');
 }
@@ -644,15 +645,26 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   const [before, described] = [await page.inputValue('#dataset'), await text('#dataset-info')];
   await page.fill('#table-label', 'height');
   await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
-  await page.waitForFunction(() => /Could not load “plants.csv”: there is no column 'height'; the columns are small, huge, colour, kind/.test(document.getElementById('notice').textContent));
+  await page.waitForFunction(() => /Could not load “plants.csv”: there is no column 'height'; the columns are small, huge, colour, notes, site, kind/.test(document.getElementById('notice').textContent));
+  assert.deepEqual([await page.inputValue('#dataset'), await text('#dataset-info')], [before, described]);
+  // A file far over the size limit is refused before it is read.
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(65 * 2 ** 20)], 'big.csv', { type: 'text/csv' }));
+    const input = document.getElementById('table-file');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction(() => /Could not load “big.csv”: “big.csv” is 65 MB; the limit is 64 MB/.test(document.getElementById('notice').textContent));
   assert.deepEqual([await page.inputValue('#dataset'), await text('#dataset-info')], [before, described]);
   await page.fill('#table-label', '');
   await page.setInputFiles('#table-file', { name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
-  await page.waitForFunction(() => /400 samples of 3, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.waitForFunction(() => /400 samples of 4, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.match(await text('#notice'), /Loaded, but: column 'notes' was left out: every value in it is missing/);
   assert.match(await text('#dataset'), /Your table: plants.csv/);
   await expand('upload', false);
   const view = await text('#data-table');
-  assert.match(view, /small\s+huge\s+colour\s+label/);
+  assert.match(view, /small\s+huge\s+colour\s+site\s+label/);
   assert.match(view, /missing/);
   assert.equal(await page.locator('#data-table tr').count(), 9);
   await expand('quality');
@@ -661,6 +673,11 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   const findings = await text('#quality-findings');
   assert.match(findings, /Missing values: small 40 \(40 rows have some\)/);
   assert.match(findings, /1 extreme values in huge .*rows 7\b/);
+  assert.match(findings, /Nearly constant \(one value in 95 % of the rows or more\): site/);
+  await page.click('#quality-findings button[data-fix="columns"]');
+  await page.waitForFunction(() => /400 samples of 3, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  await page.waitForFunction(() => !/Nearly constant/.test(document.getElementById('quality-findings').textContent));
+  assert.doesNotMatch(await text('#data-table'), /site/);
   await page.click('#quality-findings button:has-text("Drop those rows") >> nth=0');
   await page.waitForFunction(() => /samples\s*400\s*360/.test(document.querySelector('#quality-findings .before-after')?.textContent));
   assert.match(await text('#quality-findings .before-after'), /rows with missing values\s*40\s*0/);
@@ -772,6 +789,23 @@ test('a folder of PNGs uploads with progress, bad files are named, each class sh
   assert.equal(await page.locator('#dataset option[value=images]').count(), 0);
   await page.selectOption('#image-channels', '3');
   await page.selectOption('#image-size', '32');
+  // Images with a labels CSV; one far over the size limit is named and left out.
+  const small = [png(8, 8, () => [200, 0, 0]), png(8, 8, () => [0, 0, 200])].map((b) => [...b]);
+  await page.evaluate((images) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(images[0])], 'x.png', { type: 'image/png' }));
+    dt.items.add(new File([new Uint8Array(images[1])], 'y.png', { type: 'image/png' }));
+    dt.items.add(new File([new Uint8Array(33 * 2 ** 20)], 'big.png', { type: 'image/png' }));
+    dt.items.add(new File(['file,label\nx.png,red\ny.png,blue\nbig.png,red\n'], 'labels.csv', { type: 'text/csv' }));
+    const input = document.getElementById('image-files');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+  }, small);
+  await page.waitForFunction(() => /2 samples of 3 × 32 × 32, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.match(await text('#upload-problems'), /big.png: 33 MB is over the 32 MB limit for one image/);
+  assert.deepEqual(await page.evaluate(() => globalThis.whetstone.state.dataset.classes), ['blue', 'red']);
+  await page.click('#delete-upload');
+  await page.waitForFunction(() => /Deleted your images/.test(document.getElementById('notice').textContent));
   await expand('upload', false);
   await backToTheSpiral();
 });
