@@ -11,3 +11,5 @@ trunk build --release
 node scripts/bench.mjs
 # What augmentation costs: the CNN on the coloured shapes with and without every augmentation.
 cargo run --quiet --release --example augment_bench
+# Uploading 10,000 images through the page: time, and how long the page's own thread was blocked.
+node scripts/bench-upload.mjs
