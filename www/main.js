@@ -379,6 +379,7 @@ async function checkQuality(before) {
       `Missing values: ${where} (${r.rows_with_missing.length} rows have some).`,
       ['Drop those rows', 'without', { indices: r.rows_with_missing }],
       ['Fill with the mean', 'impute', { impute: 'mean' }], ['the median', 'impute', { impute: 'median' }], ['the most frequent value', 'impute', { impute: 'mode' }],
+      ['a constant', 'impute', { impute: 'constant' }],
     ));
     const fill = { mean: 'the mean', median: 'the median', mode: 'the most frequent value', constant: 'a constant' }[state.settings.features.impute ?? 'mean'];
     items.push(item(`Unless dropped, training fills them with ${fill} of the training split's column (categories: the most frequent): see “Feature engineering”.`));

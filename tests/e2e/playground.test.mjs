@@ -789,21 +789,34 @@ test('a folder of PNGs uploads with progress, bad files are named, each class sh
   assert.equal(await page.locator('#dataset option[value=images]').count(), 0);
   await page.selectOption('#image-channels', '3');
   await page.selectOption('#image-size', '32');
-  // Images with a labels CSV; one far over the size limit is named and left out.
-  const small = [png(8, 8, () => [200, 0, 0]), png(8, 8, () => [0, 0, 200])].map((b) => [...b]);
-  await page.evaluate((images) => {
+  // A JPEG, a WebP and a GIF (its first frame) with a labels CSV; one far over the size limit is
+  // named and left out. The browser encodes the JPEG and the WebP.
+  const gif = [...Buffer.from('47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b', 'hex')];
+  await page.evaluate(async (gifBytes) => {
+    const encode = async (colour, type) => {
+      const canvas = new OffscreenCanvas(8, 8);
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = colour;
+      ctx.fillRect(0, 0, 8, 8);
+      return canvas.convertToBlob({ type });
+    };
     const dt = new DataTransfer();
-    dt.items.add(new File([new Uint8Array(images[0])], 'x.png', { type: 'image/png' }));
-    dt.items.add(new File([new Uint8Array(images[1])], 'y.png', { type: 'image/png' }));
+    dt.items.add(new File([await encode('#c00', 'image/jpeg')], 'x.jpg', { type: 'image/jpeg' }));
+    dt.items.add(new File([await encode('#00c', 'image/webp')], 'y.webp', { type: 'image/webp' }));
+    dt.items.add(new File([new Uint8Array(gifBytes)], 'z.gif', { type: 'image/gif' }));
     dt.items.add(new File([new Uint8Array(33 * 2 ** 20)], 'big.png', { type: 'image/png' }));
-    dt.items.add(new File(['file,label\nx.png,red\ny.png,blue\nbig.png,red\n'], 'labels.csv', { type: 'text/csv' }));
+    dt.items.add(new File(['file,label\nx.jpg,red\ny.webp,blue\nz.gif,red\nbig.png,red\n'], 'labels.csv', { type: 'text/csv' }));
     const input = document.getElementById('image-files');
     input.files = dt.files;
     input.dispatchEvent(new Event('change'));
-  }, small);
-  await page.waitForFunction(() => /2 samples of 3 × 32 × 32, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  }, gif);
+  await page.waitForFunction(() => /3 samples of 3 × 32 × 32, 2 classes/.test(document.getElementById('dataset-info').textContent));
   assert.match(await text('#upload-problems'), /big.png: 33 MB is over the 32 MB limit for one image/);
   assert.deepEqual(await page.evaluate(() => globalThis.whetstone.state.dataset.classes), ['blue', 'red']);
+  // Decoded as drawn: the JPEG red, the WebP blue (a pixel's red and blue planes, 0–1).
+  const first = await page.evaluate(() => globalThis.whetstone.state.dataset.gallery.map((g) => [g.label, g.images[0][16 * 32 + 16], g.images[0][2 * 1024 + 16 * 32 + 16]]));
+  assert.ok(first[0][0] === 0 && first[0][1] < 0.2 && first[0][2] > 0.6, `blue: ${first[0]}`);
+  assert.ok(first[1][0] === 1 && first[1][1] > 0.6 && first[1][2] < 0.2, `red: ${first[1]}`);
   await page.click('#delete-upload');
   await page.waitForFunction(() => /Deleted your images/.test(document.getElementById('notice').textContent));
   await expand('upload', false);
