@@ -10,6 +10,7 @@ pub mod error;
 pub mod features;
 pub mod metrics;
 pub mod model_file;
+pub mod monitor;
 pub mod nn;
 pub mod onnx;
 pub mod optim;

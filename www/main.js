@@ -9,6 +9,8 @@ import { SequencePad, plotSequence } from './sequence.js';
 import { imageCanvas, sampleFigure } from './samples.js';
 import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
 import { Ensembler } from './ensemble.js';
+import { Deployment } from './deploy.js';
+import { exportProject, importProject, settingsFromLink, settingsLink } from './project.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
 import {
@@ -117,6 +119,15 @@ const ensembler = new Ensembler(engine, {
   notify: showNotice,
 });
 globalThis.whetstone.ensembler = ensembler;
+const deployment = new Deployment({
+  main: engine,
+  dataset: loadedData,
+  info: () => state.dataset,
+  request: () => trainingRequest(),
+  drawing: () => (isDigits(state.dataset?.name) ? pad.pixels() : null),
+  notify: showNotice,
+});
+globalThis.whetstone.deployment = deployment;
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
@@ -1323,6 +1334,34 @@ function wire() {
     const dropped = await filesFromDrop(e.dataTransfer);
     await uploading('the dropped files', () => uploadImages(dropped));
   });
+  $('export-project').addEventListener('click', async () => {
+    try {
+      download(new TextEncoder().encode(await exportProject()), 'whetstone-project.json', 'application/json');
+    } catch (err) {
+      showNotice(`The project could not be exported: ${err.message}`);
+    }
+  });
+  $('project-file').addEventListener('change', async (e) => {
+    const [file] = e.target.files;
+    e.target.value = '';
+    if (!file) return;
+    try {
+      const { models, datasets } = await importProject(await file.text());
+      sessionStorage.setItem('whetstone.imported', `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.`);
+      location.reload();
+    } catch (err) {
+      showNotice(`Could not import “${file.name}”: ${err.message}`);
+    }
+  });
+  $('copy-link').addEventListener('click', async () => {
+    const link = settingsLink(state.settings);
+    const field = $('settings-link');
+    field.value = link;
+    field.hidden = false;
+    field.select();
+    await navigator.clipboard?.writeText(link).catch(() => {});
+    showNotice('A link to these settings is below the buttons (and on the clipboard where the browser allows).', 'info');
+  });
   $('delete-upload').addEventListener('click', () => queueSetup(deleteUpload).catch((err) => showNotice(err.message)));
   $('feature-compare').addEventListener('click', () => compareWithAndWithout().catch((err) => {
     $('feature-compare-result').textContent = '';
@@ -1340,6 +1379,20 @@ async function main() {
     Object.assign(state.settings, JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'));
   } catch {
     localStorage.removeItem(SETTINGS_KEY);
+  }
+  // A link's settings win over the saved ones, once: the link is then taken off the address. What
+  // happened is said once the page has loaded (after the backend's own notice).
+  let opened = null;
+  try {
+    const linked = settingsFromLink(location.hash);
+    if (linked) {
+      Object.assign(state.settings, linked);
+      saveSettings();
+      history.replaceState(null, '', location.pathname + location.search);
+      opened = ['Opened with the settings of the link.', 'info'];
+    }
+  } catch (err) {
+    opened = [err.message, 'error'];
   }
   renderSettings();
   renderAugment();
@@ -1361,6 +1414,13 @@ async function main() {
     else await applyPreset(state.settings.preset);
     planSchedule();
   }).catch((err) => showNotice(err.message));
+  await deployment.restore().catch((err) => showNotice(`The deployed model could not be restored: ${err.message}`));
+  const imported = sessionStorage.getItem('whetstone.imported');
+  if (imported) {
+    sessionStorage.removeItem('whetstone.imported');
+    opened = [imported, 'info'];
+  }
+  if (opened) showNotice(...opened);
 }
 
 main();

@@ -1,6 +1,6 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Search, Training, compareEnsemble, inspectModel, plannedRates, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Search, Training, compareEnsemble, inspectModel, plannedRates, presetSpec, scoreModel, summarize } from '../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -12,6 +12,8 @@ const GALLERY_PER_CLASS = 6;
 const CHUNK_MS = 150;
 
 let data = null;
+// The drift scenario's stream of inputs, when one was started.
+let stream = null;
 let training = null;
 let search = null;
 // The run's held-out probabilities at the end of each cosine-restart cycle (a snapshot ensemble).
@@ -207,15 +209,18 @@ const handlers = {
     spec.layers[head].units = data.classes.length;
     return { spec: JSON.stringify(spec, null, 2) };
   },
-  train: async ({ spec, config, samples, heldOut, backend, startFrom }) => {
+  // `initial` (model file bytes) starts the run from that model: its spec, transform and weights.
+  train: async ({ spec, config, samples, heldOut, backend, startFrom, initial }) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
     if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
     const pretrained = startFrom === 'pretrained' ? await pretrainedBytes() : null;
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
-    const run = backend === 'gpu'
-      ? Training.onGpu(spec, JSON.stringify(config), data, samples, heldOut, gpu)
-      : new Training(spec, JSON.stringify(config), data, samples, heldOut);
+    const configJson = JSON.stringify(config);
+    const onGpu = backend === 'gpu';
+    let run;
+    if (initial) run = onGpu ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu) : Training.fromFile(initial, configJson, data, samples, heldOut);
+    else run = onGpu ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu) : new Training(spec, configJson, data, samples, heldOut);
     let taken = null;
     try {
       if (pretrained) taken = Array.from(run.transferFrom(pretrained));
@@ -321,6 +326,46 @@ const handlers = {
   'held-out-features': ({ samples, heldOut, seed, indices }) => {
     if (!data) throw new Error('load a data set first');
     return { features: data.heldOutFeatures(samples, heldOut, seed, indices) };
+  },
+  // Deployment: the drift scenario's stream, drift against the training split, retraining data
+  // (feedback plus replay), and a model file's score on held-out or stream samples.
+  'stream-start': ({ samples, heldOut, seed, count, maxDegrees }) => {
+    if (!data) throw new Error('load a data set first');
+    const next = data.rotatingStream(samples, heldOut, seed, count, maxDegrees);
+    stream?.free();
+    stream = next;
+    return { length: stream.length };
+  },
+  'stream-take': ({ start, count }) => {
+    if (!stream) throw new Error('start the stream first');
+    return { features: stream.features(start, count), labels: stream.labels(start, count) };
+  },
+  drift: ({ samples, heldOut, seed, features }) => {
+    if (!data) throw new Error('load a data set first');
+    return { drift: data.drift(samples, heldOut, seed, features) };
+  },
+  'use-replay': ({ features, labels, replay, samples, heldOut, seed }) => {
+    if (!data) throw new Error('load a data set first');
+    const next = data.withReplay(features, labels, replay, samples, heldOut, seed);
+    data.free();
+    data = next;
+    training = null;
+    return { length: data.length };
+  },
+  // `set`: the held-out split, samples of the stream, or the `given` samples (features, labels).
+  score: ({ bytes, set, samples, heldOut, seed, start, count, features, labels }) => {
+    if (!data) throw new Error('load a data set first');
+    if (set === 'stream' && !stream) throw new Error('start the stream first');
+    const part = {
+      stream: () => stream.slice(start, count),
+      given: () => data.withReplay(features, labels, 0, samples, heldOut, seed),
+      'held-out': () => data.heldOutSet(samples, heldOut, seed),
+    }[set]();
+    try {
+      return { score: scoreModel(bytes, part) };
+    } finally {
+      part.free();
+    }
   },
   predict: async ({ features }) => {
     if (!training) throw new Error('train a model first');

@@ -233,27 +233,36 @@ fn near_duplicate_rows(d: &Dataset, exact: &[Vec<usize>]) -> Vec<Vec<usize>> {
     near
 }
 
-/// Each sample as a short vector for the neighbour check: an image box-averaged to 8 × 8 per
-/// channel, a table's columns standardised (missing values at the mean), anything else as it is.
-fn neighbour_features(d: &Dataset) -> (Vec<f32>, usize) {
+/// Each sample as a short vector: an image box-averaged to 8 × 8 per channel, anything else as it
+/// is. Returns the vectors one after another and their length.
+pub fn summary(d: &Dataset) -> (Vec<f32>, usize) {
     let w = d.sample_width();
-    if d.sample_shape.len() == 3 {
-        let (c, h, wd) = (d.sample_shape[0], d.sample_shape[1], d.sample_shape[2]);
-        let (gh, gw) = (h.min(8), wd.min(8));
-        let dim = c * gh * gw;
-        let mut out = vec![0.0; d.len() * dim];
-        for (i, image) in d.features.chunks(w).enumerate() {
-            for ch in 0..c {
-                for y in 0..h {
-                    for x in 0..wd {
-                        out[i * dim + (ch * gh + y * gh / h) * gw + x * gw / wd] += image[(ch * h + y) * wd + x] * (gh * gw) as f32 / (h * wd) as f32;
-                    }
+    if d.sample_shape.len() != 3 {
+        return (d.features.clone(), w);
+    }
+    let (c, h, wd) = (d.sample_shape[0], d.sample_shape[1], d.sample_shape[2]);
+    let (gh, gw) = (h.min(8), wd.min(8));
+    let dim = c * gh * gw;
+    let mut out = vec![0.0; d.len() * dim];
+    for (i, image) in d.features.chunks(w).enumerate() {
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..wd {
+                    out[i * dim + (ch * gh + y * gh / h) * gw + x * gw / wd] += image[(ch * h + y) * wd + x] * (gh * gw) as f32 / (h * wd) as f32;
                 }
             }
         }
-        return (out, dim);
     }
-    let mut out = d.features.clone();
+    (out, dim)
+}
+
+/// Each sample as a short vector for the neighbour check: its [`summary`], a table's columns
+/// standardised (missing values at the mean).
+fn neighbour_features(d: &Dataset) -> (Vec<f32>, usize) {
+    let (mut out, w) = summary(d);
+    if d.sample_shape.len() == 3 {
+        return (out, w);
+    }
     for f in 0..w {
         let present: Vec<f64> = out.iter().skip(f).step_by(w).filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
         let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;

@@ -189,6 +189,70 @@ impl DataSet {
         Ok(DataSet::of(Dataset::new(shape, features, labels, classes).map_err(js_error)?))
     }
 
+    /// The built-in drift scenario over the held-out split a run with these settings makes: `n`
+    /// of its images, the first third as they are, then turned further and further, up to
+    /// `max_degrees` (`monitor::rotating_stream`).
+    #[wasm_bindgen(js_name = rotatingStream)]
+    pub fn rotating_stream(&self, samples: usize, held_out: usize, seed: u32, n: usize, max_degrees: f32) -> Result<DataSet, JsError> {
+        let (_, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
+        Ok(DataSet::of(crate::monitor::rotating_stream(&val, n, max_degrees, seed as u64).map_err(js_error)?))
+    }
+
+    /// The drift (`monitor::Drift`) of `features` (samples one after another) against the training
+    /// split a run with these settings makes.
+    pub fn drift(&self, samples: usize, held_out: usize, seed: u32, features: Vec<f32>) -> Result<JsValue, JsError> {
+        let (train, _) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
+        let current = self.unlabelled(features)?;
+        to_js(&crate::monitor::drift(&train, &current).map_err(js_error)?)
+    }
+
+    /// The data a retrained model learns from: the feedback (`features`, `labels`) and `replay`
+    /// samples of the training split a run with these settings makes.
+    #[wasm_bindgen(js_name = withReplay)]
+    pub fn with_replay(&self, features: Vec<f32>, labels: Vec<u32>, replay: usize, samples: usize, held_out: usize, seed: u32) -> Result<DataSet, JsError> {
+        let (train, _) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
+        let mut feedback = self.unlabelled(features)?;
+        if labels.len() != feedback.len() {
+            return Err(JsError::new(&format!("{} labels for {} feedback samples", labels.len(), feedback.len())));
+        }
+        if let Some(bad) = labels.iter().find(|&&l| l as usize >= train.classes.len()) {
+            return Err(JsError::new(&format!("feedback label {bad} is not one of the model's {} classes", train.classes.len())));
+        }
+        feedback.labels = labels;
+        Ok(DataSet::of(crate::monitor::with_replay(&feedback, &train, replay, seed as u64).map_err(js_error)?))
+    }
+
+    /// The held-out split a run with these settings makes, as a data set of its own.
+    #[wasm_bindgen(js_name = heldOutSet)]
+    pub fn held_out_set(&self, samples: usize, held_out: usize, seed: u32) -> Result<DataSet, JsError> {
+        Ok(DataSet::of(self.splits(samples, held_out, seed as u64).map_err(js_error)?.1))
+    }
+
+    /// Samples `start..start + count` (as many as there are) as a data set of their own.
+    pub fn slice(&self, start: usize, count: usize) -> Result<DataSet, JsError> {
+        let end = (start + count).min(self.inner.len());
+        if start >= end {
+            return Err(JsError::new(&format!("there are no samples {start} to {} in {}", start + count, self.inner.len())));
+        }
+        Ok(self.with(self.inner.subset(&(start..end).collect::<Vec<_>>())))
+    }
+
+    /// Samples shaped like this data's, labelled 0 (for what only needs their values).
+    fn unlabelled(&self, features: Vec<f32>) -> Result<Dataset, JsError> {
+        let width = self.inner.sample_width();
+        if features.is_empty() || !features.len().is_multiple_of(width) {
+            return Err(JsError::new(&format!("{} values are not a whole number of samples of shape {:?}", features.len(), self.inner.sample_shape)));
+        }
+        let n = features.len() / width;
+        Ok(Dataset {
+            sample_shape: self.inner.sample_shape.clone(),
+            features,
+            labels: vec![0; n],
+            classes: self.inner.classes.clone(),
+            columns: self.inner.columns.clone(),
+        })
+    }
+
     #[wasm_bindgen(getter)]
     pub fn notes(&self) -> Vec<String> {
         self.notes.clone()
@@ -687,6 +751,20 @@ impl Training {
             Ok(js_sys::Float32Array::from(probs.as_slice()).into())
         })
     }
+}
+
+/// The loss and accuracy of a model file on every sample of `data` (on the CPU).
+#[wasm_bindgen(js_name = scoreModel)]
+pub fn score_model(bytes: &[u8], data: &DataSet) -> Result<JsValue, JsError> {
+    let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+    if file.classes != data.inner.classes {
+        return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, data.inner.classes)));
+    }
+    let features = file.features.clone().unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
+    let config = TrainConfig::new(1, 1, crate::optim::OptimizerSpec::Sgd { lr: 0.01 }, 0);
+    let mut trainer = Trainer::with_features(Cpu, file.spec.clone(), config, &data.inner, &data.inner, features).map_err(js_error)?;
+    trainer.load_file_weights(&file).map_err(js_error)?;
+    to_js(&crate::backend::ready(trainer.evaluate_validation()))
 }
 
 /// What a model file holds besides its weights.

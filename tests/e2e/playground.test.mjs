@@ -995,6 +995,133 @@ test('the snapshots of one cosine-restart run, and the best trials of a search, 
   await backToTheSpiral();
 });
 
+test('a deployed model meets a drifting stream: the alert rises, feedback is kept, retraining with replay recovers, and versions roll back', async () => {
+  await chooseDataset('digits', /10,000 samples/);
+  await page.selectOption('#preset', 'mlp');
+  await page.waitForFunction(() => document.body.dataset.setup === 'ready');
+  await page.fill('#samples', '4000');
+  await page.fill('#heldout', '800');
+  await page.fill('#epochs', '2');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+  await page.locator('#deploy-panel').scrollIntoViewIfNeeded();
+  await page.click('#deploy');
+  await page.waitForFunction(() => /deployed: v1 \(\d+\.\d % on the held-out split\)/.test(document.getElementById('deploy-version').textContent));
+  // Held-out digits: a third as they are, then turned up to 90°.
+  await page.fill('#stream-count', '600');
+  await page.fill('#stream-degrees', '90');
+  await page.click('#stream-play');
+  // The last 50 answers of the calm third.
+  await page.waitForFunction(() => Number(/stream: (\d+)/.exec(document.getElementById('stream-info').textContent)?.[1]) >= 180, null, { timeout: 60_000 });
+  const calm = Number(await page.getAttribute('body', 'data-live-accuracy'));
+  await page.waitForFunction(() => document.body.dataset.stream === 'done', null, { timeout: 120_000 });
+  const drifted = Number(await page.getAttribute('body', 'data-live-accuracy'));
+  assert.ok(drifted < calm - 0.2, `live accuracy ${calm} on the calm stream, ${drifted} once turned`);
+  assert.equal(await page.isVisible('#deploy-alert'), true);
+  assert.match(await text('#deploy-alert'), /Drift alert: the last 100 inputs no longer look like the training data \(PSI \d/);
+  const drift = JSON.parse(await page.getAttribute('body', 'data-drift'));
+  assert.ok(drift.psi > 0.2 && drift.p_value < 0.01, JSON.stringify(drift));
+  await page.waitForFunction(() => /600 answers with feedback kept in this browser/.test(document.getElementById('feedback-info').textContent));
+  assert.equal(await page.locator('#deploy-recent li').count(), 8);
+  // A drawn "1" goes to the deployed model; correcting its answer by hand is feedback too.
+  await page.click('#clear');
+  await page.locator('#draw').scrollIntoViewIfNeeded();
+  const box = await page.locator('#draw').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.85, { steps: 10 });
+  await page.mouse.up();
+  await page.locator('#deploy-panel').scrollIntoViewIfNeeded();
+  await page.click('#deploy-drawing');
+  await page.waitForFunction(() => !/✓|✗/.test(document.querySelector('#deploy-recent li')?.textContent));
+  await page.selectOption('#deploy-recent li >> nth=0 >> select', '7');
+  await page.waitForFunction(() => /601 answers with feedback kept in this browser/.test(document.getElementById('feedback-info').textContent));
+  assert.match(await text('#deploy-recent li >> nth=0'), /is 7/);
+  // Fine-tuning on the feedback with a replay of old samples: better on the new data, and the old
+  // data is not forgotten.
+  await page.fill('#retrain-replay', '500');
+  await page.fill('#retrain-epochs', '4');
+  await page.click('#retrain');
+  await page.waitForFunction(() => document.body.dataset.retrained, null, { timeout: 180_000 });
+  const m = JSON.parse(await page.getAttribute('body', 'data-retrained'));
+  assert.ok(m.new.new > m.old.new + 0.1, `new data: deployed ${m.old.new}, retrained ${m.new.new}`);
+  assert.ok(m.new.old > m.old.old - 0.05, `old data: deployed ${m.old.old}, retrained ${m.new.old}`);
+  assert.match(await text('#retrain-compare'), /deployed v1[\s\S]*retrained/);
+  await page.locator('#deploy-panel').screenshot({ path: join(shots, 'playground-deploy.png') });
+  await page.click('#promote');
+  await page.waitForFunction(() => document.body.dataset.deployed === 'v2');
+  assert.match(await text('#versions'), /v1[\s\S]*trained in the page[\s\S]*v2[\s\S]*fine-tuned on 480 feedback answers \+ 500 replayed/);
+  // Versions and feedback survive a reload; rolling back deploys the old version again.
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.deployed === 'v2', null, { timeout: 60_000 });
+  assert.match(await text('#feedback-info'), /601 answers with feedback/);
+  await page.click('#versions li >> nth=0 >> button');
+  await page.waitForFunction(() => document.body.dataset.deployed === 'v1');
+  await page.click('#versions-clear');
+  await page.click('#feedback-clear');
+  await page.waitForFunction(() => /No feedback yet/.test(document.getElementById('feedback-info').textContent));
+  await page.fill('#samples', '10000');
+  await page.fill('#heldout', '2000');
+  await backToTheSpiral();
+});
+
+test('a project exports to one file and opens in another browser, a link carries the settings, and damaged or newer files are refused', async () => {
+  await chooseDataset('circle', /2 classes/);
+  await page.fill('#epochs', '5');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  await page.click('#store-model');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 1);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-project')]);
+  const file = join(shots, 'whetstone-project.json');
+  await download.saveAs(file);
+  const project = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(project.format, 'whetstone-project');
+  assert.equal(project.records.models.length, 1);
+  assert.match(project.local['whetstone.settings.v1'], /"dataset":"circle"/);
+  await page.click('#copy-link');
+  const link = await page.inputValue('#settings-link');
+  assert.match(link, /#settings=[A-Za-z0-9_-]+$/);
+
+  // Another browser with nothing stored: a damaged file and a newer one change nothing.
+  const other = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const fresh = await other.newPage();
+  await fresh.goto(server.url);
+  await fresh.waitForFunction(() => document.body.dataset.setup === 'ready', null, { timeout: 60_000 });
+  const notice = () => fresh.locator('#notice').innerText();
+  const raw = readFileSync(file, 'utf8');
+  await fresh.setInputFiles('#project-file', { name: 'cut.json', mimeType: 'application/json', buffer: Buffer.from(raw.slice(0, raw.length / 2)) });
+  await fresh.waitForFunction(() => /Could not import “cut.json”: this is not a readable Whetstone project file/.test(document.getElementById('notice').textContent));
+  await fresh.setInputFiles('#project-file', { name: 'newer.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...project, version: 99 })) });
+  await fresh.waitForFunction(() => /saved by a newer Whetstone \(project format 99\)/.test(document.getElementById('notice').textContent));
+  assert.equal(await fresh.locator('#saved-models li').count(), 0);
+  await fresh.setInputFiles('#project-file', file);
+  await fresh.waitForFunction(() => /Imported “whetstone-project.json”: 1 saved models/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
+  await fresh.waitForFunction(() => /1,000 samples of 2, 2 classes/.test(document.getElementById('dataset-info').textContent));
+  assert.equal(await fresh.locator('#saved-models li').count(), 1);
+  assert.equal(await fresh.inputValue('#epochs'), '5');
+  assert.match(await notice(), /Imported/);
+  await other.close();
+
+  // A link opens a fresh browser on the same settings.
+  const linked = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const visitor = await linked.newPage();
+  await visitor.goto(link);
+  await visitor.waitForFunction(() => /1,000 samples of 2, 2 classes/.test(document.getElementById('dataset-info').textContent), null, { timeout: 60_000 });
+  assert.equal(await visitor.inputValue('#dataset'), 'circle');
+  assert.equal(await visitor.inputValue('#epochs'), '5');
+  await visitor.waitForFunction(() => /Opened with the settings of the link/.test(document.getElementById('notice').textContent));
+  // Only the fragment changes: the page must load again to read it.
+  await visitor.goto(`${server.url}#settings=AAAA`);
+  await visitor.reload();
+  await visitor.waitForFunction(() => /the link's settings cannot be read/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
+  await linked.close();
+
+  await page.click('#saved-models li button:text("Delete")');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
+  await backToTheSpiral();
+});
+
 test('colour jitter lifts a CNN on the biased shapes, and the preview shows each draw', async () => {
   await chooseDataset('shapes', /2,000 samples of 3 × 32 × 32, 4 classes/);
   assert.equal(await page.inputValue('#heldout'), '600');
