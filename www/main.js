@@ -10,6 +10,7 @@ import { imageCanvas, sampleFigure } from './samples.js';
 import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
 import { Ensembler } from './ensemble.js';
 import { Deployment } from './deploy.js';
+import { Lessons } from './lessons.js';
 import { exportProject, importProject, settingsFromLink, settingsLink } from './project.js';
 import { renderLayerTable } from './layers.js';
 import { colourOf, plotUnitCurves } from './curves.js';
@@ -128,6 +129,7 @@ const deployment = new Deployment({
   notify: showNotice,
 });
 globalThis.whetstone.deployment = deployment;
+globalThis.whetstone.lessons = new Lessons({ notify: showNotice });
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));

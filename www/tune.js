@@ -119,7 +119,8 @@ export class TrialPool {
           reject(Object.assign(new Error('stopped'), { stopped: true }));
         }
       };
-      slot.engine.request('train', { ...request, startFrom: 'random' }).catch(reject);
+      // Random weights unless the request asks for the pretrained network (a lesson does).
+      slot.engine.request('train', { ...request, startFrom: request.pretrained ? 'pretrained' : 'random' }).catch(reject);
     });
   }
 

@@ -1171,6 +1171,40 @@ test('colour jitter lifts a CNN on the biased shapes, and the preview shows each
   await backToTheSpiral();
 });
 
+/** Runs lesson `id` in panel 9 and returns what it measured ({id, without, with}). */
+async function runLesson(id) {
+  await page.locator('#lessons-panel').scrollIntoViewIfNeeded();
+  await page.click(`#lesson-list button[data-lesson="${id}"]`);
+  await page.waitForFunction((l) => document.body.dataset.lessonShown === l, id);
+  await page.click('#lesson-run');
+  await page.waitForFunction((l) => document.body.dataset.lesson && JSON.parse(document.body.dataset.lesson).id === l, id, { timeout: 300_000 });
+  return JSON.parse(await page.getAttribute('body', 'data-lesson'));
+}
+
+test('lesson, data quality: hue jitter beats colour bias on the shapes', async () => {
+  const r = await runLesson('bias');
+  assert.ok(r.with > r.without + 0.15, JSON.stringify(r));
+  assert.match(await text('#lesson-result'), /Test accuracy on random colours: \d+\.\d % trained as it is, \d+\.\d % with hue jitter/);
+  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-bias.png') });
+});
+
+test('lesson, architecture and transfer: the pretrained CNN beats random weights on 50 samples', async () => {
+  const r = await runLesson('transfer');
+  assert.ok(r.with > r.without, JSON.stringify(r));
+});
+
+test('lesson, regularisation: early stopping keeps a lower validation loss than 40 epochs of overfitting', async () => {
+  const r = await runLesson('early-stopping');
+  assert.ok(r.with < r.without, JSON.stringify(r));
+  assert.match(await text('#lesson-result'), /it stopped at epoch \d+ and went back to epoch \d+/);
+  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-early-stopping.png') });
+});
+
+test('lesson, efficient training: batch norm lets a deep sigmoid network train', async () => {
+  const r = await runLesson('batch-norm');
+  assert.ok(r.with > r.without + 0.3, JSON.stringify(r));
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
