@@ -1,11 +1,12 @@
-//! Two-dimensional toy sets for small MLPs: circle, xor, gaussians and spiral, in [-1, 1]².
+//! Two-dimensional toy sets for small MLPs: circle, xor, gaussians, spiral, and rare (a class that is
+//! one sample in twenty), in [-1, 1]².
 
 use super::Dataset;
 use crate::error::Error;
 use crate::rng::Rng;
 use std::f32::consts::{PI, TAU};
 
-pub const KINDS: [&str; 4] = ["circle", "xor", "gaussians", "spiral"];
+pub const KINDS: [&str; 5] = ["circle", "xor", "gaussians", "spiral", "rare"];
 
 /// `n` points of the named set with Gaussian noise of standard deviation `noise`.
 pub fn generate(kind: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset, Error> {
@@ -19,7 +20,7 @@ pub fn generate(kind: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset, 
     let (mut xs, mut labels) = (Vec::with_capacity(2 * n), Vec::with_capacity(n));
     let classes: u32 = if kind == "spiral" || kind == "gaussians" { 3 } else { 2 };
     for i in 0..n {
-        let label = i as u32 % classes;
+        let label = if kind == "rare" { (i % 20 == 0) as u32 } else { i as u32 % classes };
         let (x, y) = match kind {
             // Inner disk (r < 0.5) against an outer ring (0.7 < r < 1).
             "circle" => {
@@ -48,6 +49,8 @@ pub fn generate(kind: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset, 
                 let a = TAU * label as f32 / 3.0 + 1.75 * PI * t;
                 (t * a.cos(), t * a.sin())
             }
+            // Two overlapping blobs; class 1 is one sample in twenty.
+            "rare" => (0.2 * (2.0 * label as f32 - 1.0) + 0.25 * rng.normal(), 0.25 * rng.normal()),
             _ => return Err(Error::InvalidConfig(format!("unknown toy set '{kind}' (known: {})", KINDS.join(", ")))),
         };
         xs.push(x + noise * rng.normal());
@@ -74,6 +77,8 @@ mod tests {
         }
         assert_eq!(generate("spiral", 300, 0.1, 2).unwrap().classes.len(), 3);
         assert_eq!(generate("gaussians", 30, 0.1, 2).unwrap().len(), 30);
+        let rare = generate("rare", 400, 0.0, 1).unwrap();
+        assert_eq!(rare.labels.iter().filter(|&&l| l == 1).count(), 20);
         assert!(generate("moons", 30, 0.1, 2).is_err());
         assert!(generate("xor", 30, -1.0, 2).is_err());
     }

@@ -389,8 +389,12 @@ impl Search {
             return Some((self.decode(&self.random_point(id)), None, 0));
         }
         let best = done.iter().map(|d| d.1).fold(f64::INFINITY, f64::min);
+        // A failed trial (a diverged run) counts as the worst score so far, so that the search
+        // learns where runs fail instead of trying there again.
+        let worst = done.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
+        let failed = self.trials.iter().filter(|t| matches!(t.outcome, Outcome::Failed { .. })).map(|t| (self.unit_of(t), worst));
         let pending = self.trials.iter().filter(|t| t.outcome == Outcome::Pending).map(|t| (self.unit_of(t), best));
-        let (x, y): (Vec<Vec<f64>>, Vec<f64>) = done.iter().cloned().chain(pending).unzip();
+        let (x, y): (Vec<Vec<f64>>, Vec<f64>) = done.iter().cloned().chain(failed).chain(pending).unzip();
         let mut rng = stream(self.spec.seed, id, 3);
         let process = gp::Gp::fit(x.clone(), &y, &mut rng);
         let d = self.spec.params.len();

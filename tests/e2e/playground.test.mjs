@@ -1205,6 +1205,24 @@ test('lesson, efficient training: batch norm lets a deep sigmoid network train',
   assert.ok(r.with > r.without + 0.3, JSON.stringify(r));
 });
 
+test('lesson, tuning: Bayesian search spends its trials on better models than random search', async () => {
+  const r = await runLesson('search');
+  assert.ok(r.with > r.without, JSON.stringify(r));
+  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-search.png') });
+});
+
+test('lesson, evaluation: class weights raise the balanced accuracy that plain accuracy hides', async () => {
+  const r = await runLesson('rare-class');
+  assert.ok(r.with > r.without + 0.1, JSON.stringify(r));
+  assert.match(await text('#lesson-result'), /Plain loss: \d+\.\d % accurate, but balanced accuracy \d+\.\d %/);
+});
+
+test('lesson, continuous learning: retraining on feedback with replay recovers the drifted stream', async () => {
+  const r = await runLesson('drift');
+  assert.ok(r.with > r.without + 0.15, JSON.stringify(r));
+  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-drift.png') });
+});
+
 test('reloading keeps the settings', async () => {
   await page.reload();
   await page.waitForFunction(() => document.getElementById('dataset').value === 'spiral');
