@@ -58,6 +58,15 @@ export class Deployment {
       if (file) guard(() => this.predictImage(file))();
     });
     this.$('deploy-webcam').addEventListener('click', guard(() => this.webcam()));
+    const drop = this.$('deploy-drop');
+    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      const [file] = e.dataTransfer.files;
+      if (file) guard(() => this.predictImage(file))();
+    });
     this.$('retrain').addEventListener('click', guard(() => this.retrain()));
     this.$('promote').addEventListener('click', guard(() => this.promote()));
     this.$('feedback-clear').addEventListener('click', guard(async () => {

@@ -951,11 +951,14 @@ function onProgress(msg) {
       if (state.run.trained) refreshReport();
       showNotice('Training stopped. The model keeps the weights it had reached.', 'info');
       break;
-    case 'run-error':
+    case 'run-error': {
       state.run.trained = false;
       setStatus('error');
-      showNotice(msg.message);
+      // A table's raw numbers are the usual cause of a diverging run on one.
+      const unscaled = /diverged/.test(msg.message) && state.dataset?.columns?.length && (state.settings.features.scale ?? 'none') === 'none';
+      showNotice(unscaled ? `${msg.message} This table's numbers are not scaled: standardise them under “Feature engineering”.` : msg.message);
       break;
+    }
   }
 }
 

@@ -1037,6 +1037,14 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   await page.selectOption('#deploy-recent li >> nth=0 >> select', '7');
   await page.waitForFunction(() => /601 answers with feedback kept in this browser/.test(document.getElementById('feedback-info').textContent));
   assert.match(await text('#deploy-recent li >> nth=0'), /is 7/);
+  // An image dropped on the panel is resized to the digits' shape and answered too.
+  const bar = [...png(20, 20, (x) => (x >= 8 && x < 12 ? [255, 255, 255] : [0, 0, 0]))];
+  await page.evaluate((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], 'bar.png', { type: 'image/png' }));
+    document.getElementById('deploy-drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bar);
+  await page.waitForFunction(() => /602 predictions/.test(document.getElementById('monitor-info').textContent));
   // Fine-tuning on the feedback with a replay of old samples: better on the new data, and the old
   // data is not forgotten.
   await page.fill('#retrain-replay', '500');
@@ -1049,7 +1057,7 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   assert.match(await text('#retrain-compare'), /deployed v1[\s\S]*retrained/);
   await page.locator('#deploy-panel').screenshot({ path: join(shots, 'playground-deploy.png') });
   await page.click('#promote');
-  await page.waitForFunction(() => document.body.dataset.deployed === 'v2');
+  await page.waitForFunction(() => document.body.dataset.deployed === 'v2' && /v2/.test(document.getElementById('versions').textContent));
   assert.match(await text('#versions'), /v1[\s\S]*trained in the page[\s\S]*v2[\s\S]*fine-tuned on 480 feedback answers \+ 500 replayed/);
   // Versions and feedback survive a reload; rolling back deploys the old version again.
   await page.reload();
@@ -1062,6 +1070,54 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   await page.waitForFunction(() => /No feedback yet/.test(document.getElementById('feedback-info').textContent));
   await page.fill('#samples', '10000');
   await page.fill('#heldout', '2000');
+  await backToTheSpiral();
+});
+
+test('the deployed model takes CSV rows of a table and refuses bad rows, a webcam that is not there, and feedback for a class it does not know', async () => {
+  await chooseDataset('table', /samples of 4, 2 classes/);
+  await page.fill('#epochs', '5');
+  // Raw, a million in one row makes the first step diverge; the message says what to do.
+  await page.click('#train');
+  await page.waitForFunction(() => /diverged[\s\S]*This table's numbers are not scaled: standardise them under “Feature engineering”/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
+  await expand('features-editor');
+  await page.selectOption('#feature-scale', 'standardize');
+  await page.waitForFunction(() => document.body.dataset.setup === 'ready');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  await page.locator('#deploy-panel').scrollIntoViewIfNeeded();
+  await page.click('#deploy');
+  await page.waitForFunction(() => /deployed: v1/.test(document.getElementById('deploy-version').textContent));
+  const rowsSay = async (rows, pattern) => {
+    await page.fill('#deploy-rows', rows);
+    await page.click('#deploy-rows-predict');
+    await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('notice').textContent), pattern.source);
+  };
+  await rowsSay('0.9,500', /row 1 has 2 values where the table has 4 columns \(small, huge, colour, site\)/);
+  await rowsSay('0.9,500,purple,A', /row 1: 'purple' is not a category of colour \(blue, green, red\)/);
+  await rowsSay('0.9,fast,red,A', /row 1: huge must be a number, got 'fast'/);
+  await page.fill('#deploy-rows', '0.95,500,red,A\n0.05,NA,blue,A');
+  await page.click('#deploy-rows-predict');
+  await page.waitForFunction(() => document.querySelectorAll('#deploy-recent li').length === 2);
+  assert.match(await text('#deploy-recent li >> nth=0'), /^short/);
+  assert.match(await text('#deploy-recent li >> nth=1'), /^tall/);
+  await page.click('#deploy-webcam');
+  await page.waitForFunction(() => /this data is not images: the webcam cannot feed it/.test(document.getElementById('notice').textContent));
+  // Feedback that names a class the model does not have (from another project, say) is refused.
+  await page.evaluate(async () => {
+    const { putFeedback } = await import('./www/store.js');
+    const dataKey = globalThis.whetstone.deployment.loaded;
+    for (let i = 0; i < 12; i++) await putFeedback({ name: `bad${i}`, at: i, features: [0.5, 100, 0, 0], predicted: 0, label: i === 11 ? 5 : i % 2, dataKey });
+  });
+  await page.click('#retrain');
+  await page.waitForFunction(() => /feedback label 5 is not one of the model's 2 classes/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
+  await page.click('#feedback-clear');
+  await page.click('#versions-clear');
+  await page.selectOption('#feature-scale', 'none');
+  await expand('features-editor', false);
+  // Images: headless Chromium has no camera, so the webcam is refused with the reason.
+  await chooseDataset('digits', /10,000 samples/);
+  await page.click('#deploy-webcam');
+  await page.waitForFunction(() => /no webcam picture: (access was refused|there is no camera)|this browser offers no webcam/.test(document.getElementById('notice').textContent), null, { timeout: 30_000 });
   await backToTheSpiral();
 });
 
