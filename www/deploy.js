@@ -172,15 +172,18 @@ export class Deployment {
     window.forEach((e, i) => features.set(e.features, i * width));
     const request = this.hooks.request();
     const { drift } = await this.engine.request('drift', { samples: request.samples, heldOut: request.heldOut, seed: request.config.seed, features });
+    const threshold = Number(this.$('drift-threshold').value);
+    if (!(threshold > 0)) throw new Error(`the drift alert threshold must be a positive number, got "${this.$('drift-threshold').value}"`);
+    const drifted = drift.psi > threshold || drift.p_value < 0.01;
     const n = this.log.length;
     this.driftChart.epochs = Math.max(n, 1);
-    this.driftChart.push(n, [drift.psi, 0.2]);
+    this.driftChart.push(n, [drift.psi, threshold]);
     const alert = this.$('deploy-alert');
-    alert.hidden = !drift.drifted;
-    alert.textContent = drift.drifted
-      ? `Drift alert: the last ${window.length} inputs no longer look like the training data (PSI ${drift.psi.toFixed(2)}, over 0.2 is a shift; Kolmogorov–Smirnov p = ${drift.p_value.toExponential(1)}). Check the live accuracy, and retrain on the feedback.`
+    alert.hidden = !drifted;
+    alert.textContent = drifted
+      ? `Drift alert: the last ${window.length} inputs no longer look like the training data (PSI ${drift.psi.toFixed(2)}, over ${threshold}; Kolmogorov–Smirnov p = ${drift.p_value.toExponential(1)}). Check the live accuracy, and retrain on the feedback.`
       : '';
-    document.body.dataset.drift = JSON.stringify(drift);
+    document.body.dataset.drift = JSON.stringify({ ...drift, drifted });
   }
 
   /** The drift scenario: plays (or resumes) the stream, a batch per tick. */

@@ -1018,7 +1018,7 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   const drifted = Number(await page.getAttribute('body', 'data-live-accuracy'));
   assert.ok(drifted < calm - 0.2, `live accuracy ${calm} on the calm stream, ${drifted} once turned`);
   assert.equal(await page.isVisible('#deploy-alert'), true);
-  assert.match(await text('#deploy-alert'), /Drift alert: the last 100 inputs no longer look like the training data \(PSI \d/);
+  assert.match(await text('#deploy-alert'), /Drift alert: the last 100 inputs no longer look like the training data \(PSI \d+\.\d+, over 0\.2;/);
   const drift = JSON.parse(await page.getAttribute('body', 'data-drift'));
   assert.ok(drift.psi > 0.2 && drift.p_value < 0.01, JSON.stringify(drift));
   await page.waitForFunction(() => /600 answers with feedback kept in this browser/.test(document.getElementById('feedback-info').textContent));
@@ -1056,6 +1056,18 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   assert.ok(m.new.old > m.old.old - 0.05, `old data: deployed ${m.old.old}, retrained ${m.new.old}`);
   assert.match(await text('#retrain-compare'), /deployed v1[\s\S]*retrained/);
   await page.locator('#deploy-panel').screenshot({ path: join(shots, 'playground-deploy.png') });
+  // From scratch on the same feedback and replay: a comparison too, not promoted.
+  await page.selectOption('#retrain-mode', 'scratch');
+  await page.evaluate(() => { delete document.body.dataset.retrained; });
+  await page.click('#retrain');
+  await page.waitForFunction(() => document.body.dataset.retrained, null, { timeout: 180_000 });
+  const scratch = JSON.parse(await page.getAttribute('body', 'data-retrained'));
+  assert.ok(scratch.new.new > scratch.old.new, `new data: deployed ${scratch.old.new}, trained from scratch ${scratch.new.new}`);
+  // Back to fine-tuning, which is promoted.
+  await page.selectOption('#retrain-mode', 'fine-tune');
+  await page.evaluate(() => { delete document.body.dataset.retrained; });
+  await page.click('#retrain');
+  await page.waitForFunction(() => document.body.dataset.retrained, null, { timeout: 180_000 });
   await page.click('#promote');
   await page.waitForFunction(() => document.body.dataset.deployed === 'v2' && /v2/.test(document.getElementById('versions').textContent));
   assert.match(await text('#versions'), /v1[\s\S]*trained in the page[\s\S]*v2[\s\S]*fine-tuned on 480 feedback answers \+ 500 replayed/);
