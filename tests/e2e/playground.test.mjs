@@ -759,7 +759,7 @@ test('a folder of PNGs uploads with progress, bad files are named, each class sh
   const problems = await text('#upload-problems');
   assert.match(problems, /shapes\/circle\/broken.png: it could not be decoded/);
   assert.match(problems, /shapes\/readme.txt: not an image/);
-  assert.match(await text('#notice'), /2 files were left out/);
+  await page.waitForFunction(() => /2 files were left out/.test(document.getElementById('notice').textContent));
   assert.equal(await page.locator('#data-gallery .gallery-row').count(), 2);
   assert.equal(await page.locator('#data-gallery .gallery-row >> nth=0 >> canvas').count(), 6);
   await expand('quality');
