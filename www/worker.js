@@ -72,10 +72,7 @@ async function loadDataset(name, upload, bias) {
   const shape = Array.from(data.sampleShape);
   const info = { name, length: data.length, shape, classes: data.classes, testLength: data.testLength, columns: data.columns, notes: data.notes };
   // Tables: the first rows as loaded (NaN where a value is missing), for the table view.
-  if (info.columns.length) {
-    info.rows = data.features(0, TABLE_ROWS);
-    info.rowLabels = data.labels(0, TABLE_ROWS);
-  }
+  Object.assign(info, tableRows());
   // Images: a few of each class, for the gallery.
   if (shape.length === 3) info.gallery = someOfEachClass(GALLERY_PER_CLASS);
   // 2-D sets are small: send every point so the page can plot them.
@@ -86,6 +83,12 @@ async function loadDataset(name, upload, bias) {
   // Sequences: the first sample of each class, to show what the classes look like.
   if (shape.length === 2) info.examples = firstOfEachClass();
   return info;
+}
+
+/** A table's first rows as loaded (NaN where a value is missing) and their labels; nothing for
+ * other data. */
+function tableRows() {
+  return data.columns.length ? { rows: data.features(0, TABLE_ROWS), rowLabels: data.labels(0, TABLE_ROWS) } : {};
 }
 
 function someOfEachClass(count) {
@@ -181,7 +184,7 @@ const handlers = {
     data = next;
     training = null;
     const info = { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns };
-    if (info.columns.length) Object.assign(info, { rows: data.features(0, TABLE_ROWS), rowLabels: data.labels(0, TABLE_ROWS) });
+    Object.assign(info, tableRows());
     return info;
   },
   // `count` draws of an augmentation pipeline on one training image, for the preview grid.

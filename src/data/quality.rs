@@ -126,20 +126,7 @@ pub fn report(d: &Dataset) -> Report {
     let exact = equal_groups(d);
     let conflicting_labels = exact.iter().filter(|g| g.iter().any(|&i| d.labels[i] != d.labels[g[0]])).cloned().collect();
     let near_duplicates = if d.sample_shape.len() == 3 {
-        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
-        for i in 0..d.len() {
-            by_hash.entry(average_hash(&d.features[i * w..(i + 1) * w], &d.sample_shape)).or_default().push(i);
-        }
-        let exact_of: HashMap<usize, usize> = exact.iter().enumerate().flat_map(|(k, g)| g.iter().map(move |&i| (i, k))).collect();
-        let mut groups: Vec<Vec<usize>> = by_hash
-            .into_values()
-            .filter(|g| {
-                // Not one exact-duplicate group alone.
-                g.len() > 1 && g.iter().map(|i| exact_of.get(i).map_or(usize::MAX - i, |&k| k)).collect::<std::collections::HashSet<_>>().len() > 1
-            })
-            .collect();
-        groups.sort_by_key(|g| g[0]);
-        groups
+        near_groups((0..d.len()).map(|i| average_hash(&d.features[i * w..(i + 1) * w], &d.sample_shape)), &exact)
     } else if !d.columns.is_empty() {
         near_duplicate_rows(d, &exact)
     } else {
@@ -220,17 +207,24 @@ fn near_duplicate_rows(d: &Dataset, exact: &[Vec<usize>]) -> Vec<Vec<usize>> {
             })
             .collect()
     };
-    let mut groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
-    for i in 0..d.len() {
-        groups.entry(key(i)).or_default().push(i);
+    near_groups((0..d.len()).map(key), exact)
+}
+
+/// Groups of two or more samples (indices, in order) that share a key (`keys` gives sample after
+/// sample), leaving out a group that is one exact-duplicate group alone; groups in the order of
+/// their first member.
+fn near_groups<K: Hash + Eq>(keys: impl Iterator<Item = K>, exact: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut by_key: HashMap<K, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.enumerate() {
+        by_key.entry(key).or_default().push(i);
     }
     let exact_of: HashMap<usize, usize> = exact.iter().enumerate().flat_map(|(k, g)| g.iter().map(move |&i| (i, k))).collect();
-    let mut near: Vec<Vec<usize>> = groups
+    let mut groups: Vec<Vec<usize>> = by_key
         .into_values()
         .filter(|g| g.len() > 1 && g.iter().map(|i| exact_of.get(i).map_or(usize::MAX - i, |&k| k)).collect::<std::collections::HashSet<_>>().len() > 1)
         .collect();
-    near.sort_by_key(|g| g[0]);
-    near
+    groups.sort_by_key(|g| g[0]);
+    groups
 }
 
 /// Each sample as a short vector: an image box-averaged to 8 × 8 per channel, anything else as it
