@@ -136,8 +136,9 @@ export class Deployment {
       for (let k = 1; k < classes; k++) if (p[k] > p[predicted]) predicted = k;
       const entry = { at: Date.now() + i / 1000, features: features.slice(i * width, (i + 1) * width), predicted, confidence: p[predicted], label: null, source, version: this.deployed.version };
       this.log.push(entry);
-      if (auto) await this.confirm(entry, labels[i]);
+      if (auto) entry.label = labels[i];
     }
+    if (auto) await this.keep(this.log.slice(-count));
     this.updateMonitor();
     if (this.log.length % DRIFT_EVERY < count || this.log.length === count) await this.measureDrift();
     this.renderRecent();
@@ -147,9 +148,16 @@ export class Deployment {
   /** Feedback: the true label of a logged answer, kept in IndexedDB. */
   async confirm(entry, label) {
     entry.label = label;
-    entry.name ??= `f${entry.at}`;
-    const { features, ...rest } = entry;
-    await putFeedback({ ...rest, features: Array.from(features), dataKey: this.loaded });
+    await this.keep([entry]);
+  }
+
+  /** Stores labelled answers as feedback, all in one transaction. */
+  async keep(entries) {
+    await putFeedback(entries.map((entry) => {
+      entry.name ??= `f${entry.at}`;
+      const { features, ...rest } = entry;
+      return { ...rest, features: Array.from(features), dataKey: this.loaded };
+    }));
   }
 
   updateMonitor() {

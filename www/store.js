@@ -67,7 +67,8 @@ export async function listFeedback() {
   const all = await inStore(FEEDBACK, 'readonly', (s) => s.getAll());
   return all.sort((a, b) => a.at - b.at);
 }
-export const putFeedback = (record) => inStore(FEEDBACK, 'readwrite', (s) => s.put(record));
+/** Keeps feedback records (a record of the same name is replaced), in one transaction. */
+export const putFeedback = (records) => inStore(FEEDBACK, 'readwrite', (s) => records.map((r) => s.put(r)).at(-1));
 export const clearFeedback = () => inStore(FEEDBACK, 'readwrite', (s) => s.clear());
 
 /** Every record of every store, for a project file. */

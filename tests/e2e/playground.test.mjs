@@ -1119,7 +1119,7 @@ test('the deployed model takes CSV rows of a table and refuses bad rows, a webca
   await page.evaluate(async () => {
     const { putFeedback } = await import('./www/store.js');
     const dataKey = globalThis.whetstone.deployment.loaded;
-    for (let i = 0; i < 12; i++) await putFeedback({ name: `bad${i}`, at: i, features: [0.5, 100, 0, 0], predicted: 0, label: i === 11 ? 5 : i % 2, dataKey });
+    await putFeedback(Array.from({ length: 12 }, (_, i) => ({ name: `bad${i}`, at: i, features: [0.5, 100, 0, 0], predicted: 0, label: i === 11 ? 5 : i % 2, dataKey })));
   });
   await page.click('#retrain');
   await page.waitForFunction(() => /feedback label 5 is not one of the model's 2 classes/.test(document.getElementById('notice').textContent), null, { timeout: 60_000 });
