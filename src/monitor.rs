@@ -162,12 +162,16 @@ pub fn with_replay(feedback: &Dataset, old: &Dataset, replay: usize, seed: u64) 
     rng.shuffle(&mut order);
     order.truncate(replay.min(old.len()));
     let kept = old.subset(&order);
-    let mut all =
-        Dataset { features: [feedback.features.clone(), kept.features].concat(), labels: [feedback.labels.clone(), kept.labels].concat(), ..feedback.clone() };
+    let all = Dataset {
+        features: [feedback.features.as_slice(), &kept.features].concat(),
+        labels: [feedback.labels.as_slice(), &kept.labels].concat(),
+        sample_shape: feedback.sample_shape.clone(),
+        classes: feedback.classes.clone(),
+        columns: feedback.columns.clone(),
+    };
     let mut mix: Vec<usize> = (0..all.len()).collect();
     rng.shuffle(&mut mix);
-    all = all.subset(&mix);
-    Ok(all)
+    Ok(all.subset(&mix))
 }
 
 #[cfg(test)]
