@@ -1,13 +1,34 @@
 // Trains the same two models on the same digits with Whetstone and with its peers, in this browser,
 // one after another, and leaves the measurements in window.peerResults. Every run reads its loss
 // back after every batch (reading only at epoch end flatters asynchronous backends), stops after one
-// epoch or CAP_MS, and is then evaluated on 2,000 held-out digits.
+// epoch or CAP_MS of timed training, and is then evaluated on 2,000 held-out digits. The first
+// WARMUP batches of every run train but are not timed: they compile its kernels (shaders, jit
+// traces), which on a software GPU adapter takes seconds.
 import init, { DataSet, GpuDevice, Training } from '../whetstone.js';
+import * as jax from './modules/@jax-js/jax/dist/index.js';
 
 const CAP_MS = Number(new URLSearchParams(location.search).get('cap') ?? 10000);
 const ONLY = new URLSearchParams(location.search).get('only');
 const TRAIN = 8000;
 const TEST = 2000;
+const WARMUP = 2;
+
+// Times a training loop from the end of its warm-up batches: `add(n)` after each batch of n samples.
+function stopwatch(batch) {
+  let samples = 0;
+  let timed = 0;
+  let start = null;
+  return {
+    add(n) {
+      samples += n;
+      if (start !== null) timed += n;
+      else if (samples >= WARMUP * batch) start = performance.now();
+    },
+    get samples() { return samples; },
+    running() { return samples < TRAIN && (start === null || performance.now() - start < CAP_MS); },
+    result() { return { samples, timed, trainMs: start === null ? NaN : performance.now() - start }; },
+  };
+}
 
 const MODELS = {
   mlp: { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 128 }, { type: 'relu' }, { type: 'dense', units: 10 }] },
@@ -30,20 +51,19 @@ async function whetstone(digits, gpu, model, batch) {
   const config = { epochs: 1, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
   const spec = JSON.stringify(MODELS[model]);
   const run = gpu ? Training.onGpu(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST, gpu) : new Training(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST);
-  let samples = 0;
+  const watch = stopwatch(batch);
   let accuracy = null;
-  const start = performance.now();
-  while (performance.now() - start < CAP_MS) {
+  while (watch.running()) {
     const events = await run.run(1);
-    samples = Math.min(TRAIN, samples + batch);
+    watch.add(Math.min(batch, TRAIN - watch.samples));
     const epoch = events.find((e) => e.type === 'epoch');
-    if (epoch) { accuracy = epoch.val_accuracy; break; }
+    if (epoch) accuracy = epoch.val_accuracy;
   }
-  const trainMs = performance.now() - start;
+  const trained = watch.result();
   const x = digits.features(0, 256);
   const infer = await timed(async () => { for (let i = 0; i < 8; i++) await run.predict(x); });
   run.free();
-  return { samples, trainMs, accuracy, inferPerS: (8 * 256) / (infer.ms / 1e3) };
+  return { ...trained, accuracy, inferPerS: (8 * 256) / (infer.ms / 1e3) };
 }
 
 function tfModel(model) {
@@ -67,9 +87,9 @@ async function tensorflow(data, backend, model, batch) {
   await tf.ready();
   const shape = model === 'mlp' ? [784] : [28, 28, 1];
   const m = tfModel(model);
-  let samples = 0;
-  const start = performance.now();
-  while (samples < TRAIN && performance.now() - start < CAP_MS) {
+  const watch = stopwatch(batch);
+  while (watch.running()) {
+    const samples = watch.samples;
     const n = Math.min(batch, TRAIN - samples);
     const [xs, ys] = tf.tidy(() => [
       tf.tensor(data.x.subarray(samples * 784, (samples + n) * 784), [n, ...shape]),
@@ -77,9 +97,9 @@ async function tensorflow(data, backend, model, batch) {
     ]);
     await m.trainOnBatch(xs, ys);
     tf.dispose([xs, ys]);
-    samples += n;
+    watch.add(n);
   }
-  const trainMs = performance.now() - start;
+  const trained = watch.result();
   const evaluate = async () => {
     let correct = 0;
     for (let s = TRAIN; s < TRAIN + TEST; s += 256) {
@@ -93,7 +113,110 @@ async function tensorflow(data, backend, model, batch) {
   };
   const infer = await timed(evaluate);
   m.dispose();
-  return { samples, trainMs, accuracy: samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+}
+
+// jax-js has no optimiser library on npm: Adam (the same β, ε and bias correction as TensorFlow.js)
+// is written in its own array ops and compiled with the gradient into one jit-ed step. jax-js
+// arrays are reference-counted: every argument is consumed, `.ref` keeps a second use alive.
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function jaxParams(model) {
+  const { numpy: np } = jax;
+  const random = seeded(1);
+  // Glorot-uniform weights (TensorFlow.js's default), zero biases.
+  const weight = (shape, fanIn, fanOut) => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => (2 * random() - 1) * limit);
+    return np.array(values, { shape });
+  };
+  const zeros = (shape) => np.zeros(shape);
+  if (model === 'mlp') return { w1: weight([784, 128], 784, 128), b1: zeros([128]), w2: weight([128, 10], 128, 10), b2: zeros([10]) };
+  return {
+    c1: weight([8, 1, 5, 5], 25, 200), d1: zeros([8, 1, 1]),
+    c2: weight([16, 8, 5, 5], 200, 400), d2: zeros([16, 1, 1]),
+    w: weight([256, 10], 256, 10), b: zeros([10]),
+  };
+}
+
+function jaxPredict(model) {
+  const { numpy: np, nn, lax } = jax;
+  const pool = (x) => lax.reduceWindow(x, np.max, [2, 2], [2, 2]);
+  if (model === 'mlp') {
+    return (p, x) => np.dot(nn.relu(np.dot(x, p.w1).add(p.b1)), p.w2).add(p.b2);
+  }
+  return (p, x) => {
+    const a1 = pool(nn.relu(lax.convGeneralDilated(x.reshape([-1, 1, 28, 28]), p.c1, [1, 1], 'VALID').add(p.d1)));
+    const a2 = pool(nn.relu(lax.convGeneralDilated(a1, p.c2, [1, 1], 'VALID').add(p.d2)));
+    return np.dot(a2.reshape([-1, 256]), p.w).add(p.b);
+  };
+}
+
+async function jaxjs(data, device, model, batch) {
+  const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
+  if (!(await jax.init(device)).includes(device)) throw new Error(`device ${device} did not start`);
+  jax.defaultDevice(device);
+  const predict = jaxPredict(model);
+  const loss = (p, x, y) => {
+    const n = x.shape[0];
+    return nn.logSoftmax(predict(p, x)).mul(y).sum().mul(-1 / n);
+  };
+  const [lr, b1, b2, eps] = [1e-3, 0.9, 0.999, 1e-7];
+  const step = jit((p, m, v, x, y, rate) => {
+    const [value, g] = valueAndGrad(loss)(tree.ref(p), x, y);
+    const next = { p: {}, m: {}, v: {} };
+    for (const k of Object.keys(p)) {
+      next.m[k] = m[k].mul(b1).add(g[k].ref.mul(1 - b1));
+      next.v[k] = v[k].mul(b2).add(g[k].ref.mul(g[k]).mul(1 - b2));
+      next.p[k] = p[k].sub(next.m[k].ref.mul(rate.ref).div(np.sqrt(next.v[k].ref).add(eps)));
+    }
+    rate.dispose();
+    return [value, next.p, next.m, next.v];
+  });
+  const forward = jit(predict);
+  let p = jaxParams(model);
+  let m = tree.map((a) => np.zerosLike(a), tree.ref(p));
+  let v = tree.map((a) => np.zerosLike(a), tree.ref(p));
+  const oneHot = new Float32Array(TRAIN * 10);
+  for (let i = 0; i < TRAIN; i++) oneHot[i * 10 + data.y[i]] = 1;
+  const xs = np.array(data.x.subarray(0, TRAIN * 784), { shape: [TRAIN, 784] });
+  const ys = np.array(oneHot, { shape: [TRAIN, 10] });
+  await jax.blockUntilReady([xs, ys]);
+  const watch = stopwatch(batch);
+  let t = 0;
+  while (watch.running()) {
+    const samples = watch.samples;
+    const n = Math.min(batch, TRAIN - samples);
+    t += 1;
+    const rate = np.array([(lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t)], { shape: [] });
+    let value;
+    [value, p, m, v] = step(p, m, v, xs.ref.slice([samples, samples + n]), ys.ref.slice([samples, samples + n]), rate);
+    if (!Number.isFinite(await value.jsAsync())) throw new Error('loss is not finite');
+    watch.add(n);
+  }
+  const trained = watch.result();
+  const infer = await timed(async () => {
+    let correct = 0;
+    for (let s = TRAIN; s < TRAIN + TEST; s += 256) {
+      const n = Math.min(256, TRAIN + TEST - s);
+      const x = np.array(data.x.subarray(s * 784, (s + n) * 784), { shape: [n, 784] });
+      const got = await np.argmax(forward(tree.ref(p), x), 1).data();
+      got.forEach((c, i) => { correct += c === data.y[s + i]; });
+    }
+    return correct / TEST;
+  });
+  tree.dispose([p, m, v, xs, ys]);
+  step.dispose();
+  forward.dispose();
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
 }
 
 // ConvNetJS 0.3 has no Adam: SGD with momentum 0.9 and learning rate 0.01, its usual setting.
@@ -114,13 +237,12 @@ async function convnet(data, model, batch) {
     v.w.set(data.x.subarray(i * 784, (i + 1) * 784));
     return v;
   };
-  let samples = 0;
-  const start = performance.now();
-  while (samples < TRAIN && performance.now() - start < CAP_MS) {
-    trainer.train(vol(samples), data.y[samples]);
-    samples++;
+  const watch = stopwatch(batch);
+  while (watch.running()) {
+    trainer.train(vol(watch.samples), data.y[watch.samples]);
+    watch.add(1);
   }
-  const trainMs = performance.now() - start;
+  const trained = watch.result();
   const infer = await timed(() => {
     let correct = 0;
     for (let s = TRAIN; s < TRAIN + TEST; s++) {
@@ -129,7 +251,7 @@ async function convnet(data, model, batch) {
     }
     return correct / TEST;
   });
-  return { samples, trainMs, accuracy: samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
 }
 
 async function measure() {
@@ -141,7 +263,10 @@ async function measure() {
   tf.wasm.setWasmPaths(new URL('modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
   const isolated = self.crossOriginIsolated;
   const contenders = isolated
-    ? [['tfjs wasm (SIMD, threads)', (m, b) => tensorflow(data, 'wasm', m, b)]]
+    ? [
+        ['tfjs wasm (SIMD, threads)', (m, b) => tensorflow(data, 'wasm', m, b)],
+        ['jax-js wasm (threads)', (m, b) => jaxjs(data, 'wasm', m, b)],
+      ]
     : [
         ['whetstone cpu', (m, b) => whetstone(digits, null, m, b)],
         ...(gpu ? [[`whetstone gpu`, (m, b) => whetstone(digits, gpu, m, b)]] : []),
@@ -149,6 +274,8 @@ async function measure() {
         ['tfjs wasm (SIMD)', (m, b) => tensorflow(data, 'wasm', m, b)],
         ['tfjs webgl', (m, b) => tensorflow(data, 'webgl', m, b)],
         ['tfjs webgpu', (m, b) => tensorflow(data, 'webgpu', m, b)],
+        ['jax-js wasm', (m, b) => jaxjs(data, 'wasm', m, b)],
+        ['jax-js webgpu', (m, b) => jaxjs(data, 'webgpu', m, b)],
         ['convnetjs (sgd+momentum)', (m, b) => convnet(data, m, b)],
       ];
   const results = [];
@@ -158,7 +285,7 @@ async function measure() {
       for (const batch of [32, 256]) {
         try {
           const r = await run(model, batch);
-          results.push({ name, model, batch, trainPerS: r.samples / (r.trainMs / 1e3), epochDone: r.accuracy !== null, accuracy: r.accuracy, inferPerS: r.inferPerS });
+          results.push({ name, model, batch, trainPerS: r.timed / (r.trainMs / 1e3), epochDone: r.accuracy !== null, accuracy: r.accuracy, inferPerS: r.inferPerS });
         } catch (err) {
           results.push({ name, model, batch, error: String(err.message ?? err).slice(0, 80) });
         }
