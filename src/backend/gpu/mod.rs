@@ -7,7 +7,7 @@ mod context;
 use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
 use crate::error::Error;
 use crate::rng::fold_seed;
-use context::{Context, Launch, MATMUL_TILES};
+use context::{Context, Launch, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
 
 use std::rc::Rc;
 
@@ -19,11 +19,28 @@ const TARGET_THREADS: usize = 1 << 16;
 const MIN_SPLIT_K: usize = 128;
 /// Threads that `sum_splits` gives each output (`LANES` in `splits.wgsl`).
 const SUM_LANES: usize = 32;
+/// The barrier-free product splits k until about this many 4×4 blocks of the output are computed
+/// at once: enough for the few cores behind a software adapter.
+const REGISTER_TARGET_BLOCKS: usize = 256;
+
+/// Which family of kernels a [`Gpu`] records for its products and sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernels {
+    /// Products tiled through workgroup memory (`matmul.wgsl`), sums as tree reductions in a
+    /// workgroup: the fast ones on a hardware GPU.
+    Tiled,
+    /// No workgroup barrier anywhere: products in 4×4 register blocks read straight from storage
+    /// (`matmul_registers.wgsl`), sums by one thread per output. A software adapter (SwiftShader,
+    /// lavapipe) suspends every invocation group of a workgroup at a barrier, which costs more
+    /// there than the loads it saves: these are several times faster on one.
+    BarrierFree,
+}
 
 /// A handle on the GPU. Cloning shares the device.
 #[derive(Clone)]
 pub struct Gpu {
     ctx: Rc<Context>,
+    kernels: Kernels,
 }
 
 /// A buffer that goes back to the pool when its last tensor handle drops.
@@ -75,6 +92,13 @@ fn u(v: usize) -> u32 {
     u32::try_from(v).expect("size fits in u32")
 }
 
+/// Terms of k each workgroup layer sums when a product wants `splits` layers: never fewer than
+/// [`MIN_SPLIT_K`] per layer, and a multiple of the kernel's k step.
+fn split_k(k: usize, splits: usize, step: usize) -> usize {
+    let splits = splits.clamp(1, (k / MIN_SPLIT_K).max(1));
+    k.div_ceil(splits).next_multiple_of(step)
+}
+
 fn activation_code(f: Activation) -> (u32, f32) {
     match f {
         Activation::Relu => (0, 0.0),
@@ -87,7 +111,18 @@ fn activation_code(f: Activation) -> (u32, f32) {
 impl Gpu {
     /// Opens the default adapter, or says why there is none.
     pub async fn new() -> Result<Self, Error> {
-        Ok(Self { ctx: Context::new().await? })
+        let ctx = Context::new().await?;
+        let kernels = if ctx.software { Kernels::BarrierFree } else { Kernels::Tiled };
+        Ok(Self { ctx, kernels })
+    }
+
+    /// The same device recording `kernels` instead of the family chosen for its adapter.
+    pub fn with_kernels(&self, kernels: Kernels) -> Self {
+        Self { ctx: self.ctx.clone(), kernels }
+    }
+
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
     }
 
     pub fn adapter(&self) -> &str {
@@ -131,38 +166,48 @@ impl Gpu {
         out
     }
 
-    /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row. The tile shape
-    /// follows the operands (a thin `c` gets thin tiles), and a `c` too small to fill the device
-    /// splits `k` across workgroups whose partial products are then summed.
+    /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row, by the kernel
+    /// this handle records ([`Kernels`]). A tiled product's tile shape follows the operands (a
+    /// thin `c` gets thin tiles); a `c` too small to fill the device splits `k` across workgroups
+    /// whose partial products are then summed.
     fn matmul_raw(&self, a: &GpuTensor, b: &GpuTensor, p: Product, bias: Option<&GpuTensor>) -> GpuTensor {
         let Product { m, k, n, ta, tb } = p;
         let c = self.empty(&[m, n]);
-        let variant = match (m, n) {
-            (..=16, ..=64) => 3,
-            (..=16, _) => 1,
-            (_, ..=16) => 2,
-            _ => 0,
+        let (name, groups, k_per_split) = match self.kernels {
+            Kernels::Tiled => {
+                let variant = match (m, n) {
+                    (..=16, ..=64) => 3,
+                    (..=16, _) => 1,
+                    (_, ..=16) => 2,
+                    _ => 0,
+                };
+                let (name, wx, wy, kt) = MATMUL_TILES[variant];
+                let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
+                let k_per_split = split_k(k, TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize), kt as usize);
+                (name, (tiles.0, tiles.1), k_per_split)
+            }
+            Kernels::BarrierFree => {
+                let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize];
+                let blocks = (n.div_ceil(4), m.div_ceil(4));
+                let k_per_split = split_k(k, REGISTER_TARGET_BLOCKS / (blocks.0 * blocks.1), 1);
+                (name, (blocks.0.div_ceil(64), blocks.1), k_per_split)
+            }
         };
-        let (name, wx, wy, kt) = MATMUL_TILES[variant];
-        let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
-        let splits = (TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize)).clamp(1, (k / MIN_SPLIT_K).max(1));
-        let k_per_split = k.div_ceil(splits).next_multiple_of(kt as usize);
         let splits = k.div_ceil(k_per_split).max(1);
         // An unused bias binding still needs a buffer; `a` is read-only there, so it may alias.
         let bias_buffer = bias.map_or(a.buffer(), |t| t.buffer());
         let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 2;
-        let groups = Launch::Groups(u(tiles.0), u(tiles.1), u(splits));
+        let groups = Launch::Groups(u(groups.0), u(groups.1), u(splits));
         if splits == 1 {
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, c.buffer()], groups);
         } else {
             let partials = self.empty(&[splits, m, n]);
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
-            self.ctx.dispatch(
-                "sum_splits",
-                &[u(m), u(n), u(splits), flags & 4],
-                &[partials.buffer(), bias_buffer, c.buffer()],
-                Launch::Threads(u(m * n * SUM_LANES)),
-            );
+            let (entry, lanes) = match self.kernels {
+                Kernels::Tiled => ("sum_splits", SUM_LANES),
+                Kernels::BarrierFree => ("sum_splits_serial", 1),
+            };
+            self.ctx.dispatch(entry, &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n * lanes)));
         }
         c
     }
@@ -177,13 +222,26 @@ impl Gpu {
     fn im2col(&self, x: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
         let rows = (p[1] * p[4] * p[5]) as usize;
         let cols = (p[0] * p[6] * p[7]) as usize;
-        self.map("im2col", p, &[x], &[rows, cols], u(rows * cols))
+        match self.kernels {
+            Kernels::Tiled => self.map("im2col", p, &[x], &[rows, cols], u(rows * cols)),
+            Kernels::BarrierFree => self.map("im2col_runs", p, &[x], &[rows, cols], u(rows) * p[0] * p[6]),
+        }
+    }
+
+    /// Which kernel copies runs of `q` elements between `[n, o, q]` and `[o, n, q]`, and over how
+    /// many threads: one per element, or one per run on a software adapter.
+    fn permute(&self, entry: &'static str, runs: &'static str, n: u32, o: u32, q: u32) -> (&'static str, u32) {
+        match self.kernels {
+            Kernels::Tiled => (entry, n * o * q),
+            Kernels::BarrierFree => (runs, n * o),
+        }
     }
 
     /// `dy` `[n, o, oh, ow]` as `[o, n·oh·ow]`, the layout both conv gradients multiply.
     fn channels_first(&self, dy: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
         let (o, columns) = (dy.shape[1], (p[0] * p[6] * p[7]) as usize);
-        self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns))
+        let (entry, threads) = self.permute("channels_first", "channels_first_runs", p[0], u(o), p[6] * p[7]);
+        self.map(entry, &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], threads)
     }
 
     /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
@@ -303,7 +361,11 @@ impl Backend for Gpu {
         let (n, c) = (dy.shape[0], dy.shape[1]);
         let inner: usize = dy.shape[2..].iter().product();
         let out = self.empty(&[c]);
-        self.ctx.dispatch("channel_sum", &[u(n), u(c), u(inner)], &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1, 1));
+        let params = [u(n), u(c), u(inner)];
+        match self.kernels {
+            Kernels::Tiled => self.ctx.dispatch("channel_sum", &params, &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1, 1)),
+            Kernels::BarrierFree => self.ctx.dispatch("channel_sum_serial", &params, &[dy.buffer(), out.buffer()], Launch::Threads(u(c))),
+        }
         out
     }
 
@@ -320,7 +382,8 @@ impl Backend for Gpu {
         let (o, patch, columns) = (w.shape[0], cols.shape[0], cols.shape[1]);
         let y = self.matmul_raw(w, &cols, Product { m: o, k: patch, n: columns, ta: false, tb: false }, None);
         let shape = [x.shape[0], o, p[6] as usize, p[7] as usize];
-        self.map("batch_first_bias", &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, count(&shape))
+        let (entry, threads) = self.permute("batch_first_bias", "batch_first_bias_runs", p[0], u(o), p[6] * p[7]);
+        self.map(entry, &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, threads)
     }
 
     fn conv2d_backward_input(&self, dy: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> GpuTensor {
@@ -349,6 +412,11 @@ impl Backend for Gpu {
 
     fn max_pool2d_backward(&self, x: &GpuTensor, dy: &GpuTensor, g: PoolGeometry) -> GpuTensor {
         let p = Self::pool_params(&x.shape, g);
+        if self.kernels == Kernels::BarrierFree && g.size == g.stride {
+            let out = self.zeros(&x.shape);
+            self.ctx.dispatch("max_pool_backward_scatter", &p, &[x.buffer(), dy.buffer(), out.buffer()], Launch::Threads(count(&dy.shape)));
+            return out;
+        }
         self.map("max_pool_backward", &p, &[x, dy], &x.shape, count(&x.shape))
     }
 

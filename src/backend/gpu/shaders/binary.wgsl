@@ -49,6 +49,37 @@ fn batch_first_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
     out[i] = a[(ch * n + img) * q + k] + b[ch];
 }
 
+// batch_first_bias by one thread per (image, channel), copying its run of q (Kernels::BarrierFree).
+@compute @workgroup_size(256)
+fn batch_first_bias_runs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let t = flat_index(wg, groups, l);
+    let n = pu(0u); let o = pu(1u); let q = pu(2u);
+    if (t >= n * o) { return; }
+    let img = t / o; let ch = t % o;
+    let src = (ch * n + img) * q; let dst = t * q;
+    let bias = b[ch];
+    for (var k = 0u; k < q; k++) { out[dst + k] = a[src + k] + bias; }
+}
+
+// Windows that tile the input (size = stride) by one thread per window: dy goes to the window's
+// first maximum; `out` is cleared beforehand (Kernels::BarrierFree). params as max_pool_backward.
+@compute @workgroup_size(256)
+fn max_pool_backward_scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    let h = pu(1u); let w = pu(2u); let oh = pu(3u); let ow = pu(4u); let size = pu(5u); let s = pu(6u);
+    if (i >= pu(0u) * oh * ow) { return; }
+    let ox = i % ow; let oy = (i / ow) % oh; let plane = i / (ow * oh);
+    let corner = plane * h * w + oy * s * w + ox * s;
+    var best = corner;
+    for (var dy = 0u; dy < size; dy++) {
+        for (var dx = 0u; dx < size; dx++) {
+            let j = corner + dy * w + dx;
+            if (a[j] > a[best]) { best = j; }
+        }
+    }
+    out[best] = b[i];
+}
+
 // a is the forward input x, b is dy; each input sums dy over the windows whose first maximum it is.
 // params: 0 planes, 1 h, 2 w, 3 oh, 4 ow, 5 size, 6 stride
 @compute @workgroup_size(256)
@@ -57,6 +88,24 @@ fn max_pool_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
     let h = pu(1u); let w = pu(2u); let oh = pu(3u); let ow = pu(4u); let size = pu(5u); let s = pu(6u);
     if (i >= pu(0u) * h * w) { return; }
     let ix = i % w; let iy = (i / w) % h; let plane = i / (w * h);
+    if (size == s) {
+        // Windows that tile the input: this pixel lies in at most one.
+        let oy = iy / s; let ox = ix / s;
+        var v = 0.0;
+        if (oy < oh && ox < ow) {
+            let corner = plane * h * w + oy * s * w + ox * s;
+            var best = corner;
+            for (var dy = 0u; dy < size; dy++) {
+                for (var dx = 0u; dx < size; dx++) {
+                    let j = corner + dy * w + dx;
+                    if (a[j] > a[best]) { best = j; }
+                }
+            }
+            if (best == i) { v = b[(plane * oh + oy) * ow + ox]; }
+        }
+        out[i] = v;
+        return;
+    }
     var sum = 0.0;
     for (var oy = first_window(iy, size, s); oy <= min(iy / s, oh - 1u); oy++) {
         for (var ox = first_window(ix, size, s); ox <= min(ix / s, ow - 1u); ox++) {

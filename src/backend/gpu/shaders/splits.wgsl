@@ -34,3 +34,16 @@ fn sum_splits(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
         c[i] = total;
     }
 }
+
+// The same sum by one thread per output walking every split, for adapters where a barrier costs
+// more than the walk (Kernels::BarrierFree).
+@compute @workgroup_size(256)
+fn sum_splits_serial(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let i = flat_index(wg, groups, l);
+    let mn = pu(0u) * pu(1u);
+    if (i >= mn) { return; }
+    var total = 0.0;
+    for (var z = 0u; z < pu(2u); z++) { total += partials[z * mn + i]; }
+    if ((pu(3u) & 4u) != 0u) { total += bias[i % pu(1u)]; }
+    c[i] = total;
+}
