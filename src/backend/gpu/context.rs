@@ -46,6 +46,15 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
         .replace("{TILE_B}", &(kt * tn).to_string())
 }
 
+const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
+
+/// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
+/// source, entry)`.
+const CONV_REGISTERS: [(&str, &str, &str); 2] = [
+    ("conv_registers", include_str!("shaders/conv_registers.wgsl"), "conv_forward_registers"),
+    ("conv_weight_registers", include_str!("shaders/conv_weight_registers.wgsl"), "conv_weight_grad_registers"),
+];
+
 fn matmul_registers_source(name: &str, ta: bool, tb: bool) -> String {
     MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string())
 }
@@ -61,10 +70,8 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "activation",
             "gather_rows",
             "im2col",
-            "im2col_runs",
             "col2im",
             "channels_first",
-            "channels_first_runs",
             "max_pool",
             "avg_pool",
             "avg_pool_backward",
@@ -80,17 +87,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     (
         "binary",
         include_str!("shaders/binary.wgsl"),
-        &[
-            "mul",
-            "add_penalty",
-            "scale_to_norm",
-            "lerp",
-            "add_bias",
-            "batch_first_bias",
-            "batch_first_bias_runs",
-            "max_pool_backward",
-            "max_pool_backward_scatter",
-        ],
+        &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward", "max_pool_backward_scatter"],
     ),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
@@ -164,6 +161,7 @@ impl Context {
             .iter()
             .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
             .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb)| (name, matmul_registers_source(name, ta, tb), [name])))
+            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry)| (file, format!("{CONV_PIXEL}\n{source}"), [entry])))
             .collect();
         let sources = SHADERS.iter().map(|&(file, source, entries)| (file, source, entries)).chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
         for (file, source, entries) in sources {

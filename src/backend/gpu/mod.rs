@@ -30,7 +30,8 @@ pub enum Kernels {
     /// workgroup: the fast ones on a hardware GPU.
     Tiled,
     /// No workgroup barrier anywhere: products in 4×4 register blocks read straight from storage
-    /// (`matmul_registers.wgsl`), sums by one thread per output. A software adapter (SwiftShader,
+    /// (`matmul_registers.wgsl`), convolutions that read the image without an im2col copy,
+    /// sums by one thread per output. A software adapter (SwiftShader,
     /// lavapipe) suspends every invocation group of a workgroup at a barrier, which costs more
     /// there than the loads it saves: these are several times faster on one.
     BarrierFree,
@@ -203,13 +204,51 @@ impl Gpu {
         } else {
             let partials = self.empty(&[splits, m, n]);
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
-            let (entry, lanes) = match self.kernels {
-                Kernels::Tiled => ("sum_splits", SUM_LANES),
-                Kernels::BarrierFree => ("sum_splits_serial", 1),
-            };
-            self.ctx.dispatch(entry, &[u(m), u(n), u(splits), flags & 4], &[partials.buffer(), bias_buffer, c.buffer()], Launch::Threads(u(m * n * lanes)));
+            self.sum_splits(&partials, bias_buffer, flags & 4, &c);
         }
         c
+    }
+
+    /// `c` `[m, n]` = the sum of `partials` `[splits, m, n]` (+ the bias row when `flags` has 4).
+    fn sum_splits(&self, partials: &GpuTensor, bias: &wgpu::Buffer, flags: u32, c: &GpuTensor) {
+        let (splits, m, n) = (partials.shape[0], partials.shape[1], partials.shape[2]);
+        let (entry, lanes) = match self.kernels {
+            Kernels::Tiled => ("sum_splits", SUM_LANES),
+            Kernels::BarrierFree => ("sum_splits_serial", 1),
+        };
+        self.ctx.dispatch(entry, &[u(m), u(n), u(splits), flags], &[partials.buffer(), bias, c.buffer()], Launch::Threads(u(m * n * lanes)));
+    }
+
+    /// The barrier-free convolution: `conv_registers.wgsl` reads each receptive field from `x`.
+    fn conv_forward_registers(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
+        let o = w.shape[0];
+        let y = self.empty(&[x.shape[0], o, p[6] as usize, p[7] as usize]);
+        let positions = (p[0] * p[6] * p[7]) as usize;
+        let mut params = p.to_vec();
+        params.extend([u(o), 4]);
+        let groups = Launch::Groups(u(positions.div_ceil(4).div_ceil(64)), u(o.div_ceil(4)), 1);
+        self.ctx.dispatch("conv_forward_registers", &params, &[x.buffer(), w.buffer(), b.buffer(), y.buffer()], groups);
+        y
+    }
+
+    /// dw of the barrier-free convolution, straight from `dy` and `x`, its output positions split
+    /// across workgroup layers until about [`REGISTER_TARGET_BLOCKS`] blocks run.
+    fn conv_weight_grad_registers(&self, dy: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
+        let (o, patch) = (kernel_shape[0], kernel_shape[1..].iter().product::<usize>());
+        let positions = (p[0] * p[6] * p[7]) as usize;
+        let blocks = (patch.div_ceil(4), o.div_ceil(4));
+        let per_split = split_k(positions, REGISTER_TARGET_BLOCKS / (blocks.0 * blocks.1), 1);
+        let splits = positions.div_ceil(per_split).max(1);
+        let dw = self.empty(&[o, patch]);
+        let target = if splits == 1 { dw.clone() } else { self.empty(&[splits, o, patch]) };
+        let mut params = p.to_vec();
+        params.extend([u(o), if splits == 1 { 0 } else { 8 }, u(per_split)]);
+        let groups = Launch::Groups(u(blocks.0.div_ceil(64)), u(blocks.1), u(splits));
+        self.ctx.dispatch("conv_weight_grad_registers", &params, &[x.buffer(), dy.buffer(), target.buffer()], groups);
+        if splits > 1 {
+            self.sum_splits(&target, target.buffer(), 0, &dw);
+        }
+        self.reshape(&dw, kernel_shape)
     }
 
     fn conv_params(x: &[usize], w: &[usize], g: Conv2dGeometry) -> [u32; 10] {
@@ -222,26 +261,13 @@ impl Gpu {
     fn im2col(&self, x: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
         let rows = (p[1] * p[4] * p[5]) as usize;
         let cols = (p[0] * p[6] * p[7]) as usize;
-        match self.kernels {
-            Kernels::Tiled => self.map("im2col", p, &[x], &[rows, cols], u(rows * cols)),
-            Kernels::BarrierFree => self.map("im2col_runs", p, &[x], &[rows, cols], u(rows) * p[0] * p[6]),
-        }
-    }
-
-    /// Which kernel copies runs of `q` elements between `[n, o, q]` and `[o, n, q]`, and over how
-    /// many threads: one per element, or one per run on a software adapter.
-    fn permute(&self, entry: &'static str, runs: &'static str, n: u32, o: u32, q: u32) -> (&'static str, u32) {
-        match self.kernels {
-            Kernels::Tiled => (entry, n * o * q),
-            Kernels::BarrierFree => (runs, n * o),
-        }
+        self.map("im2col", p, &[x], &[rows, cols], u(rows * cols))
     }
 
     /// `dy` `[n, o, oh, ow]` as `[o, n·oh·ow]`, the layout both conv gradients multiply.
     fn channels_first(&self, dy: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
         let (o, columns) = (dy.shape[1], (p[0] * p[6] * p[7]) as usize);
-        let (entry, threads) = self.permute("channels_first", "channels_first_runs", p[0], u(o), p[6] * p[7]);
-        self.map(entry, &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], threads)
+        self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns))
     }
 
     /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
@@ -378,12 +404,14 @@ impl Backend for Gpu {
     fn conv2d_bias(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, g: Conv2dGeometry) -> GpuTensor {
         assert_eq!(x.shape[1], w.shape[1], "conv2d channels: input {:?}, kernel {:?}", x.shape, w.shape);
         let p = Self::conv_params(&x.shape, &w.shape, g);
+        if self.kernels == Kernels::BarrierFree {
+            return self.conv_forward_registers(x, w, b, &p);
+        }
         let cols = self.im2col(x, &p);
         let (o, patch, columns) = (w.shape[0], cols.shape[0], cols.shape[1]);
         let y = self.matmul_raw(w, &cols, Product { m: o, k: patch, n: columns, ta: false, tb: false }, None);
         let shape = [x.shape[0], o, p[6] as usize, p[7] as usize];
-        let (entry, threads) = self.permute("batch_first_bias", "batch_first_bias_runs", p[0], u(o), p[6] * p[7]);
-        self.map(entry, &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, threads)
+        self.map("batch_first_bias", &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, count(&shape))
     }
 
     fn conv2d_backward_input(&self, dy: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> GpuTensor {
@@ -393,12 +421,19 @@ impl Backend for Gpu {
 
     fn conv2d_backward_weight(&self, dy: &GpuTensor, x: &GpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> GpuTensor {
         let p = Self::conv_params(&x.shape, kernel_shape, g);
+        if self.kernels == Kernels::BarrierFree {
+            return self.conv_weight_grad_registers(dy, x, &p, kernel_shape);
+        }
         self.conv_weight_grad(&self.channels_first(dy, &p), x, &p, kernel_shape)
     }
 
     /// Both gradients from one channels-first copy of `dy`.
     fn conv2d_backward(&self, dy: &GpuTensor, x: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_grad: bool) -> (GpuTensor, Option<GpuTensor>) {
         let p = Self::conv_params(&x.shape, &w.shape, g);
+        if self.kernels == Kernels::BarrierFree {
+            let dw = self.conv_weight_grad_registers(dy, x, &p, &w.shape);
+            return (dw, input_grad.then(|| self.conv_input_grad(&self.channels_first(dy, &p), w, &p, &x.shape)));
+        }
         let dy_cf = self.channels_first(dy, &p);
         let dw = self.conv_weight_grad(&dy_cf, x, &p, &w.shape);
         (dw, input_grad.then(|| self.conv_input_grad(&dy_cf, w, &p, &x.shape)))

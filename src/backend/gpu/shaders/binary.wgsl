@@ -49,18 +49,6 @@ fn batch_first_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
     out[i] = a[(ch * n + img) * q + k] + b[ch];
 }
 
-// batch_first_bias by one thread per (image, channel), copying its run of q (Kernels::BarrierFree).
-@compute @workgroup_size(256)
-fn batch_first_bias_runs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let t = flat_index(wg, groups, l);
-    let n = pu(0u); let o = pu(1u); let q = pu(2u);
-    if (t >= n * o) { return; }
-    let img = t / o; let ch = t % o;
-    let src = (ch * n + img) * q; let dst = t * q;
-    let bias = b[ch];
-    for (var k = 0u; k < q; k++) { out[dst + k] = a[src + k] + bias; }
-}
-
 // Windows that tile the input (size = stride) by one thread per window: dy goes to the window's
 // first maximum; `out` is cleared beforehand (Kernels::BarrierFree). params as max_pool_backward.
 @compute @workgroup_size(256)

@@ -76,29 +76,6 @@ fn im2col(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups:
     out[i] = v;
 }
 
-// im2col by one thread per (row, image, output row), walking the output row: the same result with
-// the index arithmetic done once per run instead of once per element (Kernels::BarrierFree).
-@compute @workgroup_size(256)
-fn im2col_runs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let t = flat_index(wg, groups, l);
-    let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
-    let kh = pu(4u); let kw = pu(5u); let oh = pu(6u); let ow = pu(7u);
-    let s = pu(8u); let p = pu(9u);
-    if (t >= c * kh * kw * n * oh) { return; }
-    let oy = t % oh; let img = (t / oh) % n; let row = t / (oh * n);
-    let kx = row % kw; let ky = (row / kw) % kh; let ci = row / (kw * kh);
-    let iy = i32(oy * s + ky) - i32(p);
-    let out_base = row * n * oh * ow + (img * oh + oy) * ow;
-    let inside = iy >= 0 && iy < i32(h);
-    let in_base = ((img * c + ci) * h + u32(max(iy, 0))) * w;
-    for (var ox = 0u; ox < ow; ox++) {
-        let ix = i32(ox * s + kx) - i32(p);
-        var v = 0.0;
-        if (inside && ix >= 0 && ix < i32(w)) { v = x[in_base + u32(ix)]; }
-        out[out_base + ox] = v;
-    }
-}
-
 // The adjoint of im2col: every input pixel sums the columns that read it (x here is cols).
 @compute @workgroup_size(256)
 fn col2im(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
@@ -146,17 +123,6 @@ fn channels_first(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
     if (i >= n * o * q) { return; }
     let k = i % q; let img = (i / q) % n; let ch = i / (q * n);
     out[i] = x[(img * o + ch) * q + k];
-}
-
-// channels_first by one thread per (image, channel), copying its run of q (Kernels::BarrierFree).
-@compute @workgroup_size(256)
-fn channels_first_runs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let t = flat_index(wg, groups, l);
-    let n = pu(0u); let o = pu(1u); let q = pu(2u);
-    if (t >= n * o) { return; }
-    let img = t / o; let ch = t % o;
-    let src = t * q; let dst = (ch * n + img) * q;
-    for (var k = 0u; k < q; k++) { out[dst + k] = x[src + k]; }
 }
 
 // Pooling params: 0 planes, 1 h, 2 w, 3 oh, 4 ow, 5 size, 6 stride.
