@@ -78,3 +78,24 @@ fn recurrent_layers_reading_digits_row_by_row_train_the_same_on_gpu_and_cpu() {
 fn a_cnn_on_normalised_digits_with_an_edge_channel_trains_the_same_on_gpu_and_cpu() {
     same_on_gpu_and_cpu_with(preset("cnn", &[2, 28, 28], 10).unwrap(), &FeatureSpec { edges: true, normalize: true, ..Default::default() });
 }
+
+/// Everything a step needs is created by the first few: later steps reuse pooled buffers and the
+/// bind groups kept for them, so the device sees no allocation per step.
+#[test]
+fn training_steps_past_the_first_few_create_no_buffers_or_bind_groups() {
+    let Some(gpu) = test_device() else { return };
+    let digits = common::digits();
+    let (train, val) = digits.split(500, 3).unwrap();
+    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
+    let mut trainer = Trainer::new(gpu.clone(), preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
+    // The pool settles into the order its buffers come back in within four steps.
+    for _ in 0..5 {
+        ready(trainer.run(1)).unwrap();
+    }
+    let warm = gpu.allocations();
+    assert!(warm.buffers > 0 && warm.bind_groups > 0, "the first steps allocate: {warm:?}");
+    for _ in 0..10 {
+        ready(trainer.run(1)).unwrap();
+    }
+    assert_eq!(gpu.allocations(), warm, "steps 6 to 15 allocated");
+}

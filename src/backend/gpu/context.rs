@@ -1,6 +1,9 @@
 //! The device, its pipelines, and how work reaches it.
 //!
-//! - Pipelines and their bind-group layouts are built once, when the context is made.
+//! - Pipelines and their bind-group layouts are built once, when the context is made: one layout
+//!   per WGSL file, from its binding declarations, so that kernels of a file share bind groups.
+//! - Bind groups are kept, keyed by layout and buffers: the parameter arena is bound with a dynamic
+//!   offset, so a training step that reuses its pooled buffers reuses its bind groups too.
 //! - Ops are recorded into one command encoder; nothing is submitted until a read (or an upload)
 //!   needs it, so a whole training step, or many, goes to the queue as one submission.
 //! - Each dispatch's small parameters (sizes, learning rate, batch indices) are appended to a host
@@ -9,7 +12,7 @@
 //!   Reusing a buffer is safe: the queue runs commands in the order they were recorded.
 
 use crate::error::Error;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -101,12 +104,43 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
 
 /// Bytes of parameters one submission can carry before it is flushed early.
 const ARENA_BYTES: usize = 1 << 20;
+/// Bytes of the arena a kept bind group exposes to one dispatch (its parameters start at the
+/// dynamic offset); a dispatch with more parameters gets a bind group of its own.
+const PARAMS_WINDOW: usize = 1 << 16;
+/// Kept bind groups before the cache is emptied (a long run with many shapes cannot grow it
+/// without bound).
+const MAX_BIND_GROUPS: usize = 4096;
 
 pub const WORKGROUP: u32 = 256;
 
 struct Kernel {
     pipeline: wgpu::ComputePipeline,
+    /// Index into `Context::layouts`: the layout of the kernel's WGSL file.
+    layout: usize,
+}
+
+/// A WGSL file's bind-group layout: binding 0 (the parameters, dynamic offset) and its storage
+/// buffers 1…N.
+struct Layout {
     layout: wgpu::BindGroupLayout,
+    buffers: usize,
+}
+
+/// The bindings 1…N a WGSL file declares, as whether each is writable (`var<storage, read_write>`).
+fn declared_bindings(source: &str) -> Vec<bool> {
+    let mut writable = Vec::new();
+    for declaration in source.split("@group(0) @binding(").skip(1) {
+        let (index, rest) = declaration.split_once(')').expect("a binding declaration closes");
+        let index: usize = index.trim().parse().expect("a binding index is a number");
+        if index == 0 {
+            continue;
+        }
+        if writable.len() < index {
+            writable.resize(index, false);
+        }
+        writable[index - 1] = rest.trim_start().starts_with("var<storage, read_write>");
+    }
+    writable
 }
 
 struct Arena {
@@ -121,6 +155,11 @@ pub struct Context {
     /// A software adapter (the CPU emulating a GPU), as browsers report with `isFallbackAdapter`.
     pub software: bool,
     kernels: HashMap<&'static str, Kernel>,
+    layouts: Vec<Layout>,
+    spares: Vec<wgpu::Buffer>,
+    bind_groups: RefCell<HashMap<(usize, Vec<wgpu::Buffer>), wgpu::BindGroup>>,
+    /// Buffers and bind groups created so far: a training step past its first few creates none.
+    created: Cell<Allocations>,
     encoder: RefCell<Option<wgpu::CommandEncoder>>,
     /// The compute pass open on `encoder`: consecutive dispatches share one pass (each dispatch is
     /// still its own synchronisation scope), and it closes before a copy, a clear or a submit.
@@ -157,6 +196,7 @@ impl Context {
         device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
 
         let mut kernels = HashMap::new();
+        let mut layouts = Vec::new();
         let matmuls: Vec<(&str, String, [&'static str; 1])> = MATMUL_TILES
             .iter()
             .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
@@ -169,23 +209,47 @@ impl Context {
                 label: Some(file),
                 source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()),
             });
+            let storage = |binding: u32, read_only: bool, has_dynamic_offset: bool| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset, min_binding_size: None },
+                count: None,
+            };
+            let writable = declared_bindings(source);
+            let entries_of_layout: Vec<_> =
+                std::iter::once(storage(0, true, true)).chain(writable.iter().enumerate().map(|(i, &w)| storage(i as u32 + 1, !w, false))).collect();
+            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(file), entries: &entries_of_layout });
+            let pipeline_layout =
+                device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(file), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
             for &entry in entries.iter() {
                 let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
-                    layout: None,
+                    layout: Some(&pipeline_layout),
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: Default::default(),
                     cache: None,
                 });
-                let layout = pipeline.get_bind_group_layout(0);
-                kernels.insert(entry, Kernel { pipeline, layout });
+                kernels.insert(entry, Kernel { pipeline, layout: layouts.len() });
             }
+            layouts.push(Layout { layout, buffers: writable.len() });
         }
+        // Bindings a kernel leaves unused in its file's layout are filled with these, one per
+        // binding so that no two writable slots of a dispatch share a buffer.
+        let spares = (0..layouts.iter().map(|l| l.buffers).max().unwrap_or(0))
+            .map(|_| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("unused binding"),
+                    size: 4,
+                    usage: wgpu::BufferUsages::STORAGE,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
         let arena = Arena {
             buffer: device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("parameters"),
-                size: ARENA_BYTES as u64,
+                size: (ARENA_BYTES + PARAMS_WINDOW) as u64,
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
@@ -204,6 +268,10 @@ impl Context {
             adapter: name,
             software,
             kernels,
+            layouts,
+            spares,
+            bind_groups: RefCell::new(HashMap::new()),
+            created: Cell::new(Allocations::default()),
             encoder: RefCell::new(None),
             pass: RefCell::new(None),
             arena: RefCell::new(arena),
@@ -250,6 +318,7 @@ impl Context {
         if let Some(buffer) = self.pool.borrow_mut().get_mut(&size).and_then(Vec::pop) {
             return buffer;
         }
+        self.count(|a| a.buffers += 1);
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size,
@@ -300,17 +369,7 @@ impl Context {
             arena.bytes.resize(offset + len, 0);
             offset
         };
-        let arena = self.arena.borrow();
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &arena.buffer,
-                offset: offset as u64,
-                size: wgpu::BufferSize::new(len as u64),
-            }),
-        }];
-        entries.extend(buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() }));
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &kernel.layout, entries: &entries });
+        let bind_group = self.bind_group(kernel.layout, buffers, len);
         let (x, y, z) = match launch {
             Launch::Threads(n) => {
                 let (x, y) = spread(n.div_ceil(WORKGROUP));
@@ -328,8 +387,51 @@ impl Context {
             encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None }).forget_lifetime()
         });
         pass.set_pipeline(&kernel.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
+        pass.set_bind_group(0, &bind_group, &[offset as u32]);
         pass.dispatch_workgroups(x, y, z);
+    }
+
+    /// The bind group of `buffers` (then spares) under layout `layout`, with a window of the
+    /// parameter arena at binding 0: kept and reused, unless the parameters outgrow the window.
+    fn bind_group(&self, layout: usize, buffers: &[&wgpu::Buffer], params_len: usize) -> wgpu::BindGroup {
+        let Layout { layout: bind_layout, buffers: slots } = &self.layouts[layout];
+        assert!(buffers.len() <= *slots, "{} buffers for a layout of {slots}", buffers.len());
+        let bound: Vec<wgpu::Buffer> = buffers.iter().map(|&b| b.clone()).chain(self.spares[buffers.len()..*slots].iter().cloned()).collect();
+        let window = params_len.max(PARAMS_WINDOW);
+        let key = (layout, bound);
+        if window == PARAMS_WINDOW {
+            if let Some(group) = self.bind_groups.borrow().get(&key) {
+                return group.clone();
+            }
+        }
+        let arena = self.arena.borrow();
+        let entries: Vec<_> = std::iter::once(wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &arena.buffer, offset: 0, size: wgpu::BufferSize::new(window as u64) }),
+        })
+        .chain(key.1.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() }))
+        .collect();
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: bind_layout, entries: &entries });
+        self.count(|a| a.bind_groups += 1);
+        if window == PARAMS_WINDOW {
+            let mut kept = self.bind_groups.borrow_mut();
+            if kept.len() >= MAX_BIND_GROUPS {
+                kept.clear();
+            }
+            kept.insert(key, group.clone());
+        }
+        group
+    }
+
+    fn count(&self, f: impl FnOnce(&mut Allocations)) {
+        let mut a = self.created.get();
+        f(&mut a);
+        self.created.set(a);
+    }
+
+    /// Buffers and bind groups created on the device so far.
+    pub fn allocations(&self) -> Allocations {
+        self.created.get()
     }
 
     /// Copies `bytes` bytes of `buffer` back to the host once the queue has run.
@@ -339,6 +441,7 @@ impl Context {
         }
         let pooled = self.staging.borrow_mut().get_mut(&bytes).and_then(Vec::pop);
         let staging = pooled.unwrap_or_else(|| {
+            self.count(|a| a.buffers += 1);
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("read-back"),
                 size: bytes,
@@ -369,6 +472,13 @@ impl Context {
         self.staging.borrow_mut().entry(bytes).or_default().push(staging);
         Ok(values)
     }
+}
+
+/// What a context has created on its device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allocations {
+    pub buffers: usize,
+    pub bind_groups: usize,
 }
 
 /// How many workgroups a dispatch launches.

@@ -7,6 +7,7 @@ mod context;
 use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
 use crate::error::Error;
 use crate::rng::fold_seed;
+pub use context::Allocations;
 use context::{Context, Launch, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
 
 use std::rc::Rc;
@@ -124,6 +125,11 @@ impl Gpu {
 
     pub fn kernels(&self) -> Kernels {
         self.kernels
+    }
+
+    /// Buffers and bind groups created on this device so far.
+    pub fn allocations(&self) -> Allocations {
+        self.ctx.allocations()
     }
 
     pub fn adapter(&self) -> &str {
