@@ -51,9 +51,15 @@ impl DataSet {
     /// The training and held-out splits of a run over the first `samples` samples: the set's own
     /// test split when it has one, else `held_out` samples split off by `seed`.
     fn splits(&self, samples: usize, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
+        self.split_head(self.inner.head(samples)?, held_out, seed)
+    }
+
+    /// Training and held-out splits of `head`, the first samples of this set: its own test split
+    /// when it has one, else `held_out` samples drawn with `seed`.
+    fn split_head(&self, head: Dataset, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         match &self.test {
-            Some(test) => Ok((self.inner.head(samples)?, test.clone())),
-            None => self.inner.head(samples).and_then(|d| d.split(held_out, seed)),
+            Some(test) => Ok((head, test.clone())),
+            None => head.split(held_out, seed),
         }
     }
 }
@@ -135,7 +141,8 @@ impl DataSet {
     pub fn quality_report(&self, samples: usize, held_out: usize, seed: u32) -> Result<JsValue, JsError> {
         use crate::data::quality;
         let head = self.inner.head(samples.min(self.inner.len())).map_err(js_error)?;
-        let (train, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
+        let report = quality::report(&head);
+        let (train, val) = self.split_head(head, held_out, seed as u64).map_err(js_error)?;
         #[derive(serde::Serialize)]
         struct WithLeakage {
             #[serde(flatten)]
@@ -143,7 +150,7 @@ impl DataSet {
             leakage: Vec<(usize, usize)>,
         }
         // Flattening serialises as a map: as a plain object, not a JavaScript Map.
-        to_plain_js(&WithLeakage { report: quality::report(&head), leakage: quality::leakage(&train, &val) })
+        to_plain_js(&WithLeakage { report, leakage: quality::leakage(&train, &val) })
     }
 
     /// The data with exact duplicates dropped (the first of each kept), and with `conflicts` every
