@@ -225,7 +225,7 @@ async function uploadedData(name) {
 }
 
 async function loadDataset(name) {
-  showNotice('');
+  resetNotice();
   $('dataset-info').textContent = 'loading…';
   const upload = name in UPLOADS ? await uploadedData(name) : undefined;
   const info = await engine.request('load', { name, upload, bias: Number(state.settings.bias) });
@@ -896,11 +896,20 @@ function renderDevices() {
   if (adapter) {
     option.textContent = `GPU (WebGPU: ${adapter})`;
     $('backend').textContent = `backend: ${chosenBackend() === 'gpu' ? `WebGPU, ${adapter}` : 'CPU'}`;
-    if (state.gpu.software && $('device').value === 'auto') {
-      showNotice(`WebGPU here is a software adapter (${adapter}), slower than the CPU backend, so training runs on the CPU. Choose “GPU” under “Runs on” to use it anyway.`, 'info');
-    }
+    if (state.gpu.software && $('device').value === 'auto') resetNotice();
   } else {
     gpuUnavailable(`WebGPU is not available here (${error}); training runs on the CPU.`);
+  }
+}
+
+/** Clears the notice, but keeps the standing one about a software adapter, whichever of the two
+ * (the adapter's report, a data set's load) comes first. */
+function resetNotice() {
+  const { adapter, software } = state.gpu;
+  if (adapter && software && $('device').value === 'auto') {
+    showNotice(`WebGPU here is a software adapter (${adapter}), slower than the CPU backend, so training runs on the CPU. Choose “GPU” under “Runs on” to use it anyway.`, 'info');
+  } else {
+    showNotice('');
   }
 }
 
