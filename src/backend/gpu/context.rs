@@ -62,8 +62,9 @@ fn matmul_registers_source(name: &str, ta: bool, tb: bool) -> String {
     MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string())
 }
 
-/// Every WGSL file and its entry points. Each entry point uses bindings 0 (parameters) to N
-/// without gaps, so a dispatch binds exactly its buffers in order.
+/// Every WGSL file and its entry points. A file declares bindings 0 (parameters) to N without
+/// gaps; a dispatch binds its buffers in order from binding 1, and the file's later bindings that
+/// its kernel leaves unused get spare buffers.
 const SHADERS: &[(&str, &str, &[&str])] = &[
     ("splits", include_str!("shaders/splits.wgsl"), &["sum_splits", "sum_splits_serial"]),
     (
