@@ -49,6 +49,19 @@ fn batch_first_bias(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
     out[i] = a[(ch * n + img) * q + k] + b[ch];
 }
 
+// The index of the first maximum of a (the forward input) in the size×size window at `corner`;
+// unary.wgsl's window_argmax does the same over its binding x.
+fn first_maximum(corner: u32, w: u32, size: u32) -> u32 {
+    var best = corner;
+    for (var dy = 0u; dy < size; dy++) {
+        for (var dx = 0u; dx < size; dx++) {
+            let j = corner + dy * w + dx;
+            if (a[j] > a[best]) { best = j; }
+        }
+    }
+    return best;
+}
+
 // Windows that tile the input (size = stride) by one thread per window: dy goes to the window's
 // first maximum; `out` is cleared beforehand (Kernels::BarrierFree). params as max_pool_backward.
 @compute @workgroup_size(256)
@@ -57,15 +70,7 @@ fn max_pool_backward_scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_
     let h = pu(1u); let w = pu(2u); let oh = pu(3u); let ow = pu(4u); let size = pu(5u); let s = pu(6u);
     if (i >= pu(0u) * oh * ow) { return; }
     let ox = i % ow; let oy = (i / ow) % oh; let plane = i / (ow * oh);
-    let corner = plane * h * w + oy * s * w + ox * s;
-    var best = corner;
-    for (var dy = 0u; dy < size; dy++) {
-        for (var dx = 0u; dx < size; dx++) {
-            let j = corner + dy * w + dx;
-            if (a[j] > a[best]) { best = j; }
-        }
-    }
-    out[best] = b[i];
+    out[first_maximum(plane * h * w + oy * s * w + ox * s, w, size)] = b[i];
 }
 
 // a is the forward input x, b is dy; each input sums dy over the windows whose first maximum it is.
@@ -76,36 +81,10 @@ fn max_pool_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
     let h = pu(1u); let w = pu(2u); let oh = pu(3u); let ow = pu(4u); let size = pu(5u); let s = pu(6u);
     if (i >= pu(0u) * h * w) { return; }
     let ix = i % w; let iy = (i / w) % h; let plane = i / (w * h);
-    if (size == s) {
-        // Windows that tile the input: this pixel lies in at most one.
-        let oy = iy / s; let ox = ix / s;
-        var v = 0.0;
-        if (oy < oh && ox < ow) {
-            let corner = plane * h * w + oy * s * w + ox * s;
-            var best = corner;
-            for (var dy = 0u; dy < size; dy++) {
-                for (var dx = 0u; dx < size; dx++) {
-                    let j = corner + dy * w + dx;
-                    if (a[j] > a[best]) { best = j; }
-                }
-            }
-            if (best == i) { v = b[(plane * oh + oy) * ow + ox]; }
-        }
-        out[i] = v;
-        return;
-    }
     var sum = 0.0;
     for (var oy = first_window(iy, size, s); oy <= min(iy / s, oh - 1u); oy++) {
         for (var ox = first_window(ix, size, s); ox <= min(ix / s, ow - 1u); ox++) {
-            let corner = plane * h * w + oy * s * w + ox * s;
-            var best = corner;
-            for (var dy = 0u; dy < size; dy++) {
-                for (var dx = 0u; dx < size; dx++) {
-                    let j = corner + dy * w + dx;
-                    if (a[j] > a[best]) { best = j; }
-                }
-            }
-            if (best == i) { sum += b[(plane * oh + oy) * ow + ox]; }
+            if (first_maximum(plane * h * w + oy * s * w + ox * s, w, size) == i) { sum += b[(plane * oh + oy) * ow + ox]; }
         }
     }
     out[i] = sum;
