@@ -116,6 +116,8 @@ async fn convolutions_match_the_cpu(gpu: &Gpu) {
         (Conv2dGeometry { stride: 1, padding: 2 }, [3, 1, 28, 28], [8, 1, 5, 5]),
         (Conv2dGeometry { stride: 2, padding: 1 }, [2, 3, 9, 7], [5, 3, 3, 3]),
         (Conv2dGeometry { stride: 3, padding: 2 }, [2, 2, 8, 7], [3, 2, 2, 2]),
+        // More filters and taps than one register block holds, neither a multiple of it.
+        (Conv2dGeometry { stride: 1, padding: 1 }, [3, 3, 10, 9], [19, 3, 3, 3]),
     ] {
         let (xc, xg) = p.random(&xs, 1);
         let (wc, wg) = p.random(&ws, 2);

@@ -27,7 +27,7 @@ const MATMUL: &str = include_str!("shaders/matmul.wgsl");
 const MATMUL_REGISTERS: &str = include_str!("shaders/matmul_registers.wgsl");
 
 /// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b)`; each
-/// workgroup of 64 threads computes a 4×256 strip of the product.
+/// workgroup of 64 threads computes a strip of 64 [`MATMUL_BLOCK`]s along a row of blocks.
 pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool); 4] =
     [("matmul_registers_nn", false, false), ("matmul_registers_tn", true, false), ("matmul_registers_nt", false, true), ("matmul_registers_tt", true, true)];
 
@@ -53,13 +53,53 @@ const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
 
 /// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
 /// source, entry)`.
-const CONV_REGISTERS: [(&str, &str, &str); 2] = [
-    ("conv_registers", include_str!("shaders/conv_registers.wgsl"), "conv_forward_registers"),
-    ("conv_weight_registers", include_str!("shaders/conv_weight_registers.wgsl"), "conv_weight_grad_registers"),
+const CONV_REGISTERS: [(&str, &str, &str, Block); 2] = [
+    ("conv_registers", include_str!("shaders/conv_registers.wgsl"), "conv_forward_registers", CONV_FORWARD_BLOCK),
+    ("conv_weight_registers", include_str!("shaders/conv_weight_registers.wgsl"), "conv_weight_grad_registers", CONV_WEIGHT_BLOCK),
 ];
 
+/// The block of outputs each thread of a barrier-free product or convolution keeps in registers:
+/// `rows` × 4·`vecs`.
+#[derive(Clone, Copy, Debug)]
+pub struct Block {
+    pub rows: usize,
+    pub vecs: usize,
+}
+
+impl Block {
+    pub const fn cols(self) -> usize {
+        4 * self.vecs
+    }
+}
+
+/// `matmul_registers.wgsl`'s block: rows of c × columns of c.
+pub const MATMUL_BLOCK: Block = Block { rows: 8, vecs: 2 };
+/// `conv_registers.wgsl`'s block: filters × output positions.
+pub const CONV_FORWARD_BLOCK: Block = Block { rows: 8, vecs: 2 };
+/// `conv_weight_registers.wgsl`'s block: filters × kernel taps.
+pub const CONV_WEIGHT_BLOCK: Block = Block { rows: 8, vecs: 2 };
+
+/// Expands a register-block template for `block`: a line that names `#r` is written once for each
+/// row, one that names `#v` once for each vec4 of columns (both: for every pair, rows outermost),
+/// with the index in place of the name; `{ROWS}` and `{COLS}` become the block's extent. Unrolled
+/// in the source, so that no shader compiler has to keep an array of accumulators in registers.
+fn register_block(source: &str, block: Block) -> String {
+    let mut out = String::with_capacity(source.len() * 2);
+    for line in source.lines() {
+        let rows = if line.contains("#r") { block.rows } else { 1 };
+        let vecs = if line.contains("#v") { block.vecs } else { 1 };
+        for r in 0..rows {
+            for v in 0..vecs {
+                out += &line.replace("#r", &r.to_string()).replace("#v", &v.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string())
+}
+
 fn matmul_registers_source(name: &str, ta: bool, tb: bool) -> String {
-    MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string())
+    register_block(&MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string()), MATMUL_BLOCK)
 }
 
 /// Every WGSL file and its entry points. A file declares bindings 0 (parameters) to N without
@@ -202,7 +242,7 @@ impl Context {
             .iter()
             .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
             .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb)| (name, matmul_registers_source(name, ta, tb), [name])))
-            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry)| (file, format!("{CONV_PIXEL}\n{source}"), [entry])))
+            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])))
             .collect();
         let sources = SHADERS.iter().map(|&(file, source, entries)| (file, source, entries)).chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
         for (file, source, entries) in sources {

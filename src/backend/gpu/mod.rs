@@ -8,7 +8,7 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{Context, Launch, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
+use context::{Block, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
 
 use std::rc::Rc;
 
@@ -20,9 +20,9 @@ const TARGET_THREADS: usize = 1 << 16;
 const MIN_SPLIT_K: usize = 128;
 /// Threads that `sum_splits` gives each output (`LANES` in `splits.wgsl`).
 const SUM_LANES: usize = 32;
-/// The barrier-free product splits k until about this many 4×4 blocks of the output are computed
-/// at once: enough for the few cores behind a software adapter.
-const REGISTER_TARGET_BLOCKS: usize = 256;
+/// The barrier-free product splits k until about this many threads (register blocks of the output)
+/// run at once: enough for the few cores behind a software adapter.
+const REGISTER_TARGET_THREADS: usize = 256;
 
 /// Which family of kernels a [`Gpu`] records for its products and sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum Kernels {
     /// Products tiled through workgroup memory (`matmul.wgsl`), sums as tree reductions in a
     /// workgroup: the fast ones on a hardware GPU.
     Tiled,
-    /// No workgroup barrier anywhere: products in 4×4 register blocks read straight from storage
+    /// No workgroup barrier anywhere: products in 8×8 register blocks read straight from storage
     /// (`matmul_registers.wgsl`), convolutions that read the image without an im2col copy,
     /// sums by one thread per output. A software adapter (SwiftShader,
     /// lavapipe) suspends every invocation group of a workgroup at a barrier, which costs more
@@ -195,8 +195,8 @@ impl Gpu {
             }
             Kernels::BarrierFree => {
                 let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize];
-                let blocks = (n.div_ceil(4), m.div_ceil(4));
-                let k_per_split = split_k(k, REGISTER_TARGET_BLOCKS / (blocks.0 * blocks.1), 1);
+                let blocks = (n.div_ceil(MATMUL_BLOCK.cols()), m.div_ceil(MATMUL_BLOCK.rows));
+                let k_per_split = split_k(k, REGISTER_TARGET_THREADS / (blocks.0 * blocks.1), 1);
                 (name, (blocks.0.div_ceil(64), blocks.1), k_per_split)
             }
         };
@@ -232,18 +232,19 @@ impl Gpu {
         let positions = (p[0] * p[6] * p[7]) as usize;
         let mut params = p.to_vec();
         params.extend([u(o), 4]);
-        let groups = Launch::Groups(u(positions.div_ceil(4).div_ceil(64)), u(o.div_ceil(4)), 1);
+        let Block { rows, .. } = CONV_FORWARD_BLOCK;
+        let groups = Launch::Groups(u(positions.div_ceil(CONV_FORWARD_BLOCK.cols()).div_ceil(64)), u(o.div_ceil(rows)), 1);
         self.ctx.dispatch("conv_forward_registers", &params, &[x.buffer(), w.buffer(), b.buffer(), y.buffer()], groups);
         y
     }
 
     /// dw of the barrier-free convolution, straight from `dy` and `x`, its output positions split
-    /// across workgroup layers until about [`REGISTER_TARGET_BLOCKS`] blocks run.
+    /// across workgroup layers until about [`REGISTER_TARGET_THREADS`] threads run.
     fn conv_weight_grad_registers(&self, dy: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
         let (o, patch) = (kernel_shape[0], kernel_shape[1..].iter().product::<usize>());
         let positions = (p[0] * p[6] * p[7]) as usize;
-        let blocks = (patch.div_ceil(4), o.div_ceil(4));
-        let per_split = split_k(positions, REGISTER_TARGET_BLOCKS / (blocks.0 * blocks.1), 1);
+        let blocks = (patch.div_ceil(CONV_WEIGHT_BLOCK.cols()), o.div_ceil(CONV_WEIGHT_BLOCK.rows));
+        let per_split = split_k(positions, REGISTER_TARGET_THREADS / (blocks.0 * blocks.1), 1);
         let splits = positions.div_ceil(per_split).max(1);
         let dw = self.empty(&[o, patch]);
         let target = if splits == 1 { dw.clone() } else { self.empty(&[splits, o, patch]) };

@@ -2,12 +2,10 @@
 // params: 0 n, 1 c, 2 h, 3 w, 4 kh, 5 kw, 6 oh, 7 ow, 8 stride, 9 padding, 10 filters o, then each
 // kernel's own.
 
-// The input pixel (image base + row and column offsets, clamped) and whether it lies inside.
-fn pixel(base: vec4<u32>, iy: vec4<i32>, ix: vec4<i32>) -> vec4<f32> {
-    let h = i32(pu(2u)); let w = i32(pu(3u));
+// Four input pixels (image base + row and column offsets, clamped) of an h×w plane, zero outside.
+fn pixel(base: vec4<u32>, iy: vec4<i32>, ix: vec4<i32>, h: i32, w: i32) -> vec4<f32> {
     let inside = (iy >= vec4<i32>(0)) & (iy < vec4<i32>(h)) & (ix >= vec4<i32>(0)) & (ix < vec4<i32>(w));
     let idx = base + vec4<u32>(clamp(iy, vec4<i32>(0), vec4<i32>(h - 1)) * w + clamp(ix, vec4<i32>(0), vec4<i32>(w - 1)));
     let v = vec4<f32>(a[idx.x], a[idx.y], a[idx.z], a[idx.w]);
     return select(vec4<f32>(0.0), v, inside);
 }
-

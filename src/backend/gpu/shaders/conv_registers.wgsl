@@ -1,14 +1,15 @@
 // y [n, o, oh, ow] = conv(x, w) + bias, reading the image where im2col would have copied it from
 // (Kernels::BarrierFree): no column matrix is written or read back, and no barrier is used. Each
-// thread keeps a 4×4 block of its output in four vec4 accumulators, as matmul_registers.wgsl does.
+// thread keeps a block of {ROWS} filters × {COLS} output positions in vec4 accumulators, as
+// matmul_registers.wgsl does (a register-block template).
 // params: conv_pixel.wgsl's, then 11 flags (4: bias).
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-// a is x, b the kernel [o, c·kh·kw]. Thread (x, y): four consecutive output positions (image, row,
-// column flattened) × four filters.
+// a is x, b the kernel [o, c·kh·kw]. Thread (x, y): consecutive output positions (image, row,
+// column flattened) along x, filters along y.
 @compute @workgroup_size(64)
 fn conv_forward_registers(@builtin(global_invocation_id) g: vec3<u32>) {
     let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
@@ -16,49 +17,42 @@ fn conv_forward_registers(@builtin(global_invocation_id) g: vec3<u32>) {
     let s = pu(8u); let p = i32(pu(9u)); let o = pu(10u);
     let plane = oh * ow;
     let columns = n * plane;
-    let j0 = g.x * 4u;
-    let f0 = g.y * 4u;
+    let taps = c * kh * kw;
+    let j0 = g.x * {COLS}u;
+    let f0 = g.y * {ROWS}u;
     if (j0 >= columns || f0 >= o) { return; }
-    let j = min(vec4<u32>(j0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(columns - 1u));
-    let img = j / plane;
-    let r = j % plane;
-    let y0 = vec4<i32>((r / ow) * s) - p;
-    let x0 = vec4<i32>((r % ow) * s) - p;
-    let f = min(vec4<u32>(f0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(o - 1u)) * (c * kh * kw);
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    // Positions and filters past the edge read the last one and are never written.
+    let pos#v = min(vec4<u32>(j0 + 4u * #vu) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(columns - 1u));
+    let img#v = pos#v / plane;
+    let r#v = pos#v % plane;
+    let y#v = vec4<i32>((r#v / ow) * s) - p;
+    let x#v = vec4<i32>((r#v % ow) * s) - p;
+    let filter#r = min(f0 + #ru, o - 1u) * taps;
+    var acc#r_#v = vec4<f32>(0.0);
     var q = 0u;
     for (var ci = 0u; ci < c; ci++) {
-        let base = (img * c + ci) * h * w;
+        let base#v = (img#v * c + ci) * h * w;
         for (var ky = 0u; ky < kh; ky++) {
-            let iy = y0 + i32(ky);
             for (var kx = 0u; kx < kw; kx++) {
-                let xv = pixel(base, iy, x0 + i32(kx));
-                acc0 += b[f.x + q] * xv;
-                acc1 += b[f.y + q] * xv;
-                acc2 += b[f.z + q] * xv;
-                acc3 += b[f.w + q] * xv;
+                let xv#v = pixel(base#v, y#v + i32(ky), x#v + i32(kx), i32(h), i32(w));
+                let w#r = b[filter#r + q];
+                acc#r_#v += w#r * xv#v;
                 q++;
             }
         }
     }
     let with_bias = (pu(11u) & 4u) != 0u;
-    store_outputs(j0, f0, acc0, img, r, with_bias);
-    store_outputs(j0, f0 + 1u, acc1, img, r, with_bias);
-    store_outputs(j0, f0 + 2u, acc2, img, r, with_bias);
-    store_outputs(j0, f0 + 3u, acc3, img, r, with_bias);
+    store_outputs(j0 + 4u * #vu, f0 + #ru, acc#r_#v, img#v * o * plane + r#v, with_bias, o, plane, columns);
 }
 
-fn store_outputs(j0: u32, f: u32, acc: vec4<f32>, img: vec4<u32>, r: vec4<u32>, with_bias: bool) {
-    let o = pu(10u);
-    let plane = pu(6u) * pu(7u);
-    if (f >= o) { return; }
-    let add = select(0.0, bias[f], with_bias);
-    let at = (img * o + f) * plane + r;
-    for (var e = 0u; e < 4u; e++) {
-        if (j0 + e < pu(0u) * plane) { out[at[e]] = acc[e] + add; }
-    }
+// Four consecutive output positions of filter f: `at` is each one's index without the filter's
+// plane offset.
+fn store_outputs(j: u32, f: u32, acc: vec4<f32>, at: vec4<u32>, with_bias: bool, o: u32, plane: u32, columns: u32) {
+    if (f >= o || j >= columns) { return; }
+    let v = acc + select(0.0, bias[f], with_bias);
+    let to = at + f * plane;
+    out[to.x] = v.x;
+    if (j + 1u < columns) { out[to.y] = v.y; }
+    if (j + 2u < columns) { out[to.z] = v.z; }
+    if (j + 3u < columns) { out[to.w] = v.w; }
 }
-
