@@ -195,6 +195,8 @@ pub struct Context {
     pub adapter: String,
     /// A software adapter (the CPU emulating a GPU), as browsers report with `isFallbackAdapter`.
     pub software: bool,
+    /// Logical CPU cores: what a software adapter runs its workgroups on.
+    pub cores: usize,
     kernels: HashMap<&'static str, Kernel>,
     layouts: Vec<Layout>,
     spares: Vec<wgpu::Buffer>,
@@ -308,6 +310,7 @@ impl Context {
             queue,
             adapter: name,
             software,
+            cores: cpu_cores(),
             kernels,
             layouts,
             spares,
@@ -513,6 +516,18 @@ impl Context {
         self.staging.borrow_mut().entry(bytes).or_default().push(staging);
         Ok(values)
     }
+}
+
+/// Logical CPU cores of this machine (of the browser's, in wasm); 1 when it will not say.
+fn cpu_cores() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    let cores = {
+        let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
+        get(&js_sys::global(), "navigator").and_then(|n| get(&n, "hardwareConcurrency")).and_then(|c| c.as_f64()).map(|c| c as usize)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let cores = std::thread::available_parallelism().ok().map(|n| n.get());
+    cores.unwrap_or(1).max(1)
 }
 
 /// What a context has created on its device.

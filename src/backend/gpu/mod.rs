@@ -20,9 +20,10 @@ const TARGET_THREADS: usize = 1 << 16;
 const MIN_SPLIT_K: usize = 128;
 /// Threads that `sum_splits` gives each output (`LANES` in `splits.wgsl`).
 const SUM_LANES: usize = 32;
-/// The barrier-free product splits k until about this many threads (register blocks of the output)
-/// run at once: enough for the few cores behind a software adapter.
-const REGISTER_TARGET_THREADS: usize = 256;
+/// The barrier-free kernels split their sums (k of a product, a convolution's positions) until
+/// about this many threads (register blocks of the output) run for each CPU core behind the
+/// software adapter: more splits only add partial sums to store and add up.
+const REGISTER_THREADS_PER_CORE: usize = 32;
 
 /// Which family of kernels a [`Gpu`] records for its products and sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +174,12 @@ impl Gpu {
         out
     }
 
+    /// Threads a barrier-free kernel splits its sum to reach: [`REGISTER_THREADS_PER_CORE`] for
+    /// each core.
+    fn register_threads(&self) -> usize {
+        REGISTER_THREADS_PER_CORE * self.ctx.cores
+    }
+
     /// `c = op(a)·op(b)` into a fresh `[m, n]` tensor, with an optional bias row, by the kernel
     /// this handle records ([`Kernels`]). A tiled product's tile shape follows the operands (a
     /// thin `c` gets thin tiles); a `c` too small to fill the device splits `k` across workgroups
@@ -196,7 +203,7 @@ impl Gpu {
             Kernels::BarrierFree => {
                 let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize];
                 let blocks = (n.div_ceil(MATMUL_BLOCK.cols()), m.div_ceil(MATMUL_BLOCK.rows));
-                let k_per_split = split_k(k, REGISTER_TARGET_THREADS / (blocks.0 * blocks.1), 1);
+                let k_per_split = split_k(k, self.register_threads() / (blocks.0 * blocks.1), 1);
                 (name, (blocks.0.div_ceil(64), blocks.1), k_per_split)
             }
         };
@@ -239,12 +246,12 @@ impl Gpu {
     }
 
     /// dw of the barrier-free convolution, straight from `dy` and `x`, its output positions split
-    /// across workgroup layers until about [`REGISTER_TARGET_THREADS`] threads run.
+    /// across workgroup layers until about [`Gpu::register_threads`] threads run.
     fn conv_weight_grad_registers(&self, dy: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
         let (o, patch) = (kernel_shape[0], kernel_shape[1..].iter().product::<usize>());
         let positions = (p[0] * p[6] * p[7]) as usize;
         let blocks = (patch.div_ceil(CONV_WEIGHT_BLOCK.cols()), o.div_ceil(CONV_WEIGHT_BLOCK.rows));
-        let per_split = split_k(positions, REGISTER_TARGET_THREADS / (blocks.0 * blocks.1), 1);
+        let per_split = split_k(positions, self.register_threads() / (blocks.0 * blocks.1), 1);
         let splits = positions.div_ceil(per_split).max(1);
         let dw = self.empty(&[o, patch]);
         let target = if splits == 1 { dw.clone() } else { self.empty(&[splits, o, patch]) };
