@@ -197,6 +197,10 @@ pub async fn gather_reshape_zeros_and_read_back(gpu: &Gpu) {
 }
 
 pub async fn softmax_and_cross_entropy(gpu: &Gpu) {
+    with_each_kernel_family(gpu, losses_match_the_cpu).await;
+}
+
+async fn losses_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
     let (zc, zg) = p.random(&[301, 10], 1);
     let labels: Vec<f32> = (0..301).map(|i| (i * 7 % 10) as f32).collect();
@@ -244,12 +248,18 @@ pub async fn optimiser_updates(gpu: &Gpu) {
 }
 
 pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
+    with_each_kernel_family(gpu, clipping_matches_the_cpu).await;
+}
+
+async fn clipping_matches_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
-    // A gradient of two tensors, one larger than a workgroup's stride, its squared norm accumulated.
+    // A gradient of three tensors, its squared norm accumulated: one larger than a workgroup's
+    // stride, one that a barrier-free sum shares among threads, one tiny.
     let (ac, ag) = p.random(&[700, 3], 1);
     let (bc, bg) = p.random(&[5], 2);
+    let (dc, dg) = p.random(&[70, 101], 4);
     let (mut sc, mut sg) = (Cpu.zeros(&[1]), p.gpu.zeros(&[1]));
-    for (c, g) in [(&ac, &ag), (&bc, &bg)] {
+    for (c, g) in [(&ac, &ag), (&bc, &bg), (&dc, &dg)] {
         Cpu.add_square_sum(&mut sc, c);
         p.gpu.add_square_sum(&mut sg, g);
     }

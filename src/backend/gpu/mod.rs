@@ -25,6 +25,10 @@ const SUM_LANES: usize = 32;
 /// software adapter: more splits only add partial sums to store and add up.
 const REGISTER_THREADS_PER_CORE: usize = 32;
 
+/// A barrier-free square sum of at most this many values runs on one thread; a longer one is
+/// shared among threads first.
+const SERIAL_SUM_LIMIT: usize = 4096;
+
 /// Which family of kernels a [`Gpu`] records for its products and sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernels {
@@ -521,6 +525,12 @@ impl Backend for Gpu {
             &[logits.buffer(), labels.buffer(), grad.buffer(), row_loss.buffer(), row_correct.buffer()],
             Launch::Threads(u(n)),
         );
+        if self.kernels == Kernels::BarrierFree {
+            let (loss_sum, correct, unused) = (self.empty(&[1]), self.empty(&[1]), self.empty(&[1]));
+            let slots = [row_loss.buffer(), row_correct.buffer(), unused.buffer(), loss_sum.buffer(), correct.buffer()];
+            self.ctx.dispatch("loss_totals_serial", &[u(n)], &slots, Launch::Groups(1, 1, 1));
+            return LossOutput { loss_sum, correct, grad };
+        }
         LossOutput { loss_sum: self.sum_all(&row_loss), correct: self.sum_all(&row_correct), grad }
     }
 
@@ -575,7 +585,19 @@ impl Backend for Gpu {
     fn add_square_sum(&self, acc: &mut GpuTensor, x: &GpuTensor) {
         assert_eq!(acc.shape, [1], "square-sum accumulator");
         self.make_unique(acc);
-        self.ctx.dispatch("add_square_sum", &[count(&x.shape)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1));
+        let len = x.len();
+        match self.kernels {
+            Kernels::Tiled => self.ctx.dispatch("add_square_sum", &[u(len)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1)),
+            Kernels::BarrierFree if len <= SERIAL_SUM_LIMIT => {
+                self.ctx.dispatch("add_square_sum_serial", &[u(len)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1))
+            }
+            Kernels::BarrierFree => {
+                let per = len.div_ceil(self.register_threads()).max(SERIAL_SUM_LIMIT / 4);
+                let parts = self.empty(&[len.div_ceil(per)]);
+                self.ctx.dispatch("square_sum_parts", &[u(len), u(per)], &[parts.buffer(), x.buffer()], Launch::Groups(u(parts.len().div_ceil(64)), 1, 1));
+                self.ctx.dispatch("add_parts_serial", &[u(parts.len())], &[acc.buffer(), parts.buffer()], Launch::Groups(1, 1, 1));
+            }
+        }
     }
 
     fn scale_to_norm(&self, g: &GpuTensor, square_sum: &GpuTensor, max_norm: f32) -> GpuTensor {

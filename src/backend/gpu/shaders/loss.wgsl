@@ -29,3 +29,18 @@ fn softmax_cross_entropy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_work
         grad[r * k + j] = (prob - select(0.0, 1.0, j == y)) / f32(rows);
     }
 }
+
+// The batch's summed loss and correct count from the rows' (Kernels::BarrierFree: one thread, no
+// barrier), bound as: logits ← row losses, labels ← row hits, row_loss ← the loss sum [1],
+// row_correct ← the correct count [1]; grad is not touched. params: rows
+@compute @workgroup_size(1)
+fn loss_totals_serial() {
+    var loss = 0.0;
+    var hits = 0.0;
+    for (var r = 0u; r < pu(0u); r++) {
+        loss += logits[r];
+        hits += labels[r];
+    }
+    row_loss[0] = loss;
+    row_correct[0] = hits;
+}

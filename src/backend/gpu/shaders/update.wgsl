@@ -27,6 +27,33 @@ fn add_square_sum(@builtin(local_invocation_index) l: u32) {
     if (l == 0u) { p[0] += partial[0]; }
 }
 
+// The same two ways without a barrier (Kernels::BarrierFree). One thread: p[0] += Σ g². params: len
+@compute @workgroup_size(1)
+fn add_square_sum_serial() {
+    var acc = 0.0;
+    for (var i = 0u; i < pu(0u); i++) { acc += g[i] * g[i]; }
+    p[0] += acc;
+}
+
+// Thread t: p[t] = Σ g² over its run of `per` values (a share to add up after). params: len, per
+@compute @workgroup_size(64)
+fn square_sum_parts(@builtin(global_invocation_id) id: vec3<u32>) {
+    let begin = id.x * pu(1u);
+    let end = min(pu(0u), begin + pu(1u));
+    if (begin >= end) { return; }
+    var acc = 0.0;
+    for (var i = begin; i < end; i++) { acc += g[i] * g[i]; }
+    p[id.x] = acc;
+}
+
+// One thread: p[0] += Σ g over the `parts` shares square_sum_parts wrote. params: parts
+@compute @workgroup_size(1)
+fn add_parts_serial() {
+    var acc = 0.0;
+    for (var i = 0u; i < pu(0u); i++) { acc += g[i]; }
+    p[0] += acc;
+}
+
 // p -= lr·g. params: len, lr
 @compute @workgroup_size(256)
 fn sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
