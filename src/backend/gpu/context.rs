@@ -52,7 +52,7 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
 const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
 
 /// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
-/// source, entry)`.
+/// source, entry, register block)`.
 const CONV_REGISTERS: [(&str, &str, &str, Block); 2] = [
     ("conv_registers", include_str!("shaders/conv_registers.wgsl"), "conv_forward_registers", CONV_FORWARD_BLOCK),
     ("conv_weight_registers", include_str!("shaders/conv_weight_registers.wgsl"), "conv_weight_grad_registers", CONV_WEIGHT_BLOCK),

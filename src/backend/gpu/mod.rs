@@ -8,7 +8,7 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{Block, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
+use context::{Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
 
 use std::rc::Rc;
 
@@ -243,8 +243,7 @@ impl Gpu {
         let positions = (p[0] * p[6] * p[7]) as usize;
         let mut params = p.to_vec();
         params.extend([u(o), 4]);
-        let Block { rows, .. } = CONV_FORWARD_BLOCK;
-        let groups = Launch::Groups(u(positions.div_ceil(CONV_FORWARD_BLOCK.cols()).div_ceil(64)), u(o.div_ceil(rows)), 1);
+        let groups = Launch::Groups(u(positions.div_ceil(CONV_FORWARD_BLOCK.cols()).div_ceil(64)), u(o.div_ceil(CONV_FORWARD_BLOCK.rows)), 1);
         self.ctx.dispatch("conv_forward_registers", &params, &[x.buffer(), w.buffer(), b.buffer(), y.buffer()], groups);
         y
     }
