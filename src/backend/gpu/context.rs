@@ -138,7 +138,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     (
         "update",
         include_str!("shaders/update.wgsl"),
-        &["add_assign", "add_square_sum", "add_square_sum_serial", "square_sum_parts", "add_parts_serial", "sgd", "momentum", "adam", "rmsprop"],
+        &["add_assign", "add_square_sum", "add_sum_serial", "square_sum_parts", "sgd", "momentum", "adam", "rmsprop"],
     ),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "loss_totals_serial"]),
     ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),

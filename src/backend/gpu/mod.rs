@@ -588,13 +588,13 @@ impl Backend for Gpu {
         match self.kernels {
             Kernels::Tiled => self.ctx.dispatch("add_square_sum", &[u(len)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1)),
             Kernels::BarrierFree if len <= SERIAL_SUM_LIMIT => {
-                self.ctx.dispatch("add_square_sum_serial", &[u(len)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1))
+                self.ctx.dispatch("add_sum_serial", &[u(len), 1], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1))
             }
             Kernels::BarrierFree => {
                 let per = len.div_ceil(self.register_threads()).max(SERIAL_SUM_LIMIT / 4);
                 let parts = self.empty(&[len.div_ceil(per)]);
                 self.ctx.dispatch("square_sum_parts", &[u(len), u(per)], &[parts.buffer(), x.buffer()], Launch::Groups(u(parts.len().div_ceil(64)), 1, 1));
-                self.ctx.dispatch("add_parts_serial", &[u(parts.len())], &[acc.buffer(), parts.buffer()], Launch::Groups(1, 1, 1));
+                self.ctx.dispatch("add_sum_serial", &[u(parts.len()), 0], &[acc.buffer(), parts.buffer()], Launch::Groups(1, 1, 1));
             }
         }
     }

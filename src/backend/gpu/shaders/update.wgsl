@@ -27,15 +27,18 @@ fn add_square_sum(@builtin(local_invocation_index) l: u32) {
     if (l == 0u) { p[0] += partial[0]; }
 }
 
-// The same two ways without a barrier (Kernels::BarrierFree). One thread: p[0] += Σ g². params: len
+// The same without a barrier (Kernels::BarrierFree). One thread: p[0] += Σ g, or Σ g² when
+// `square` is set. params: len, square
 @compute @workgroup_size(1)
-fn add_square_sum_serial() {
+fn add_sum_serial() {
+    let square = pu(1u) != 0u;
     var acc = 0.0;
-    for (var i = 0u; i < pu(0u); i++) { acc += g[i] * g[i]; }
+    for (var i = 0u; i < pu(0u); i++) { acc += select(g[i], g[i] * g[i], square); }
     p[0] += acc;
 }
 
-// Thread t: p[t] = Σ g² over its run of `per` values (a share to add up after). params: len, per
+// Thread t: p[t] = Σ g² over its run of `per` values, a share for add_sum_serial to add up.
+// params: len, per
 @compute @workgroup_size(64)
 fn square_sum_parts(@builtin(global_invocation_id) id: vec3<u32>) {
     let begin = id.x * pu(1u);
@@ -44,14 +47,6 @@ fn square_sum_parts(@builtin(global_invocation_id) id: vec3<u32>) {
     var acc = 0.0;
     for (var i = begin; i < end; i++) { acc += g[i] * g[i]; }
     p[id.x] = acc;
-}
-
-// One thread: p[0] += Σ g over the `parts` shares square_sum_parts wrote. params: parts
-@compute @workgroup_size(1)
-fn add_parts_serial() {
-    var acc = 0.0;
-    for (var i = 0u; i < pu(0u); i++) { acc += g[i]; }
-    p[0] += acc;
 }
 
 // p -= lr·g. params: len, lr
