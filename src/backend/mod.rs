@@ -65,6 +65,17 @@ pub struct AdamStep {
     pub step: u32,
 }
 
+impl AdamStep {
+    /// The bias-corrected step `lr·(m/c₁)/(√(v/c₂) + ε)` rewritten as `α·m/(√v + ε̂)` with
+    /// `α = lr·√c₂/c₁` and `ε̂ = ε·√c₂` (c = 1 − βᵗ): the same number with one division and one
+    /// square root per weight instead of three divisions. Returns `(α, ε̂)`.
+    pub fn corrected(&self) -> (f32, f32) {
+        let c1 = 1.0 - self.beta1.powi(self.step as i32);
+        let root_c2 = (1.0 - self.beta2.powi(self.step as i32)).sqrt();
+        (self.lr * root_c2 / c1, self.eps * root_c2)
+    }
+}
+
 /// What the loss op leaves on the device: the summed loss and the number of correct argmax
 /// predictions (both `[1]`, so they can be accumulated over many steps and read back rarely), and
 /// the gradient of the *mean* loss with respect to the logits.

@@ -337,7 +337,7 @@ impl Backend for Cpu {
 
     fn add_square_sum(&self, acc: &mut CpuTensor, x: &CpuTensor) {
         assert_eq!(acc.shape(), [1], "square-sum accumulator");
-        data_mut(acc)[0] += data(x).iter().map(|v| v * v).sum::<f32>();
+        data_mut(acc)[0] += square_sum(data(x));
     }
 
     fn scale_to_norm(&self, g: &CpuTensor, square_sum: &CpuTensor, max_norm: f32) -> CpuTensor {
@@ -436,12 +436,12 @@ impl Backend for Cpu {
     /// m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p -= lr · (m̂ / (√v̂ + ε) + λp) with m̂ = m/(1−β₁ᵗ),
     /// v̂ = v/(1−β₂ᵗ) and λ the decoupled weight decay (Loshchilov & Hutter, AdamW).
     fn adam_update(&self, p: &mut CpuTensor, g: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, s: AdamStep) {
-        let c1 = 1.0 - s.beta1.powi(s.step as i32);
-        let c2 = 1.0 - s.beta2.powi(s.step as i32);
+        let (alpha, eps) = s.corrected();
+        let decay = s.lr * s.weight_decay;
         for (((p, &g), m), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(m)).zip(data_mut(v)) {
             *m = s.beta1 * *m + (1.0 - s.beta1) * g;
             *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
-            *p -= s.lr * ((*m / c1) / ((*v / c2).sqrt() + s.eps) + s.weight_decay * *p);
+            *p -= alpha * (*m / (v.sqrt() + eps)) + decay * *p;
         }
     }
 
@@ -461,6 +461,21 @@ fn recurrent_step<'a>(xw: &'a CpuTensor, t: usize, hw: &CpuTensor, state: &CpuTe
     assert!(xw.shape().len() == 3 && xw.shape()[1..] == [n, gates * units] && t < xw.shape()[0], "input projections {:?} at step {t}", xw.shape());
     let width = n * gates * units;
     (&data(xw)[t * width..(t + 1) * width], units)
+}
+
+/// `Σ x²` over sixteen running sums, so that the loop runs in SIMD lanes (one running sum would
+/// fix the order of every addition and keep it scalar).
+fn square_sum(x: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut lanes = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for chunk in chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk) {
+            *lane += v * v;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Replaces `row` by its softmax; returns the row's maximum and `Σ exp(z − max)`.

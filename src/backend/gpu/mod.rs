@@ -685,10 +685,8 @@ impl Backend for Gpu {
         self.make_unique(p);
         self.make_unique(m);
         self.make_unique(v);
-        let c1 = 1.0 - s.beta1.powi(s.step as i32);
-        let c2 = 1.0 - s.beta2.powi(s.step as i32);
-        let params =
-            [count(&p.shape), s.lr.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), s.eps.to_bits(), c1.to_bits(), c2.to_bits(), s.weight_decay.to_bits()];
+        let (alpha, eps) = s.corrected();
+        let params = [count(&p.shape), alpha.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), eps.to_bits(), (s.lr * s.weight_decay).to_bits()];
         self.update("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
     }
 

@@ -67,19 +67,21 @@ fn momentum(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) group
     p[i] -= pf(1u) * select(v, g[i] + mu * v, pu(3u) != 0u);
 }
 
-// Adam with bias correction and AdamW's decoupled weight decay λ.
-// params: len, lr, β1, β2, ε, 1 − β1ᵗ, 1 − β2ᵗ, λ
+// Adam with bias correction (folded into α and ε̂, see `AdamStep::corrected`) and AdamW's
+// decoupled weight decay λ. params: len, α, β1, β2, ε̂, lr·λ
 @compute @workgroup_size(256)
 fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
     if (i >= pu(0u)) { return; }
     let b1 = pf(2u);
     let b2 = pf(3u);
-    let m = b1 * s1[i] + (1.0 - b1) * g[i];
-    let v = b2 * s2[i] + (1.0 - b2) * g[i] * g[i];
+    let gi = g[i];
+    let m = b1 * s1[i] + (1.0 - b1) * gi;
+    let v = b2 * s2[i] + (1.0 - b2) * gi * gi;
     s1[i] = m;
     s2[i] = v;
-    p[i] -= pf(1u) * ((m / pf(5u)) / (sqrt(v / pf(6u)) + pf(4u)) + pf(7u) * p[i]);
+    let pi = p[i];
+    p[i] = pi - pf(1u) * (m / (sqrt(v) + pf(4u))) - pf(5u) * pi;
 }
 
 // v = ρv + (1 − ρ)g²; p -= lr·g / (√v + ε). params: len, lr, ρ, ε
