@@ -49,14 +49,18 @@ impl<B: Backend> Model<B> {
     }
 
     /// Back-propagates `dL/dlogits`, leaving every parameter's gradient in place. Returns `dL/dx`
-    /// when `input_grad` is set; training leaves it unset, which spares the first layer that work.
+    /// when `input_grad` is set. Training leaves it unset: then the first layer with parameters
+    /// computes no input gradient and the layers below it (a flatten, an activation) are not run
+    /// backward at all — for an MLP behind a flatten that spares a product as big as its first
+    /// layer's.
     pub fn backward(&mut self, b: &B, dlogits: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
+        let first = if input_grad { 0 } else { self.layers.iter_mut().position(|l| !l.params().is_empty()).unwrap_or(self.layers.len()) };
         let mut g = Some(dlogits);
-        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
-            // Only the first layer (i == 0) is ever allowed to skip, so `g` is set here.
-            g = layer.backward(b, g.expect("gradient from the layer above"), input_grad || i > 0);
+        for (i, layer) in self.layers.iter_mut().enumerate().skip(first).rev() {
+            // Only the lowest layer run (i == first) is ever allowed to skip, so `g` is set here.
+            g = layer.backward(b, g.expect("gradient from the layer above"), input_grad || i > first);
         }
-        g
+        g.filter(|_| input_grad)
     }
 
     pub fn params(&mut self) -> Vec<&mut Param<B>> {
