@@ -49,6 +49,17 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
         .replace("{TILE_B}", &(kt * tn).to_string())
 }
 
+const UPDATE: &str = include_str!("shaders/update.wgsl");
+
+/// `update.wgsl`'s element-wise kernels: `(over f32, over vec4<f32>)`.
+pub const UPDATE_ENTRIES: [(&str, &str); 5] =
+    [("add_assign", "add_assign_vec4"), ("sgd", "sgd_vec4"), ("momentum", "momentum_vec4"), ("adam", "adam_vec4"), ("rmsprop", "rmsprop_vec4")];
+
+fn update_source(vec4: bool) -> String {
+    let (element, suffix) = if vec4 { ("vec4<f32>", "_vec4") } else { ("f32", "") };
+    UPDATE.replace("{T}", element).replace("{V}", suffix)
+}
+
 const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
 
 /// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
@@ -135,11 +146,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     ),
     ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
-    (
-        "update",
-        include_str!("shaders/update.wgsl"),
-        &["add_assign", "add_square_sum", "add_sum_serial", "square_sum_parts", "sgd", "momentum", "adam", "rmsprop"],
-    ),
+    ("sums", include_str!("shaders/sums.wgsl"), &["add_square_sum", "add_sum_serial", "square_sum_parts"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "loss_totals_serial"]),
     ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
     ("recurrent", include_str!("shaders/recurrent.wgsl"), &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"]),
@@ -250,7 +257,15 @@ impl Context {
             .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb)| (name, matmul_registers_source(name, ta, tb), [name])))
             .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])))
             .collect();
-        let sources = SHADERS.iter().map(|&(file, source, entries)| (file, source, entries)).chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
+        let updates: [(&str, String, Vec<&'static str>); 2] = [
+            ("update", update_source(false), UPDATE_ENTRIES.iter().map(|e| e.0).collect()),
+            ("update_vec4", update_source(true), UPDATE_ENTRIES.iter().map(|e| e.1).collect()),
+        ];
+        let sources = SHADERS
+            .iter()
+            .map(|&(file, source, entries)| (file, source, entries))
+            .chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])))
+            .chain(updates.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
         for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),

@@ -8,7 +8,7 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
+use context::{Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES, UPDATE_ENTRIES};
 
 use std::rc::Rc;
 
@@ -328,8 +328,16 @@ impl Gpu {
         out
     }
 
+    /// One of `update.wgsl`'s element-wise kernels over `len` values (`params[0]`), four values a
+    /// thread when `len` is a multiple of 4.
     fn update(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
-        self.ctx.dispatch(entry, params, buffers, Launch::Threads(u(len)));
+        let &(scalar, vec4) = UPDATE_ENTRIES.iter().find(|e| e.0 == entry).unwrap_or_else(|| panic!("{entry} is not in update.wgsl"));
+        if len % 4 == 0 {
+            let params: Vec<u32> = std::iter::once(u(len / 4)).chain(params[1..].iter().copied()).collect();
+            self.ctx.dispatch(vec4, &params, buffers, Launch::Threads(u(len / 4)));
+        } else {
+            self.ctx.dispatch(scalar, params, buffers, Launch::Threads(u(len)));
+        }
     }
 }
 
