@@ -332,7 +332,7 @@ impl Gpu {
     /// thread when `len` is a multiple of 4.
     fn update(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
         let &(scalar, vec4) = UPDATE_ENTRIES.iter().find(|e| e.0 == entry).unwrap_or_else(|| panic!("{entry} is not in update.wgsl"));
-        if len % 4 == 0 {
+        if len.is_multiple_of(4) {
             let params: Vec<u32> = std::iter::once(u(len / 4)).chain(params[1..].iter().copied()).collect();
             self.ctx.dispatch(vec4, &params, buffers, Launch::Threads(u(len / 4)));
         } else {
