@@ -71,8 +71,11 @@ pub async fn matmul_all_transposes_and_awkward_sizes(gpu: &Gpu) {
 async fn products_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
     let kernel = format!("{:?}", gpu.kernels());
-    // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K.
-    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (8, 1000, 300), (5, 700, 40), (70, 90, 20), (3, 5000, 7)] {
+    // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K; the
+    // barrier-free family reads vec4s where m, k and n are all multiples of 4 (the last three).
+    for &(m, k, n) in
+        &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (5, 700, 40), (70, 90, 20), (3, 5000, 7), (8, 1000, 300), (12, 36, 20), (4, 4096, 12)]
+    {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (ac, ag) = p.random(&if ta { [k, m] } else { [m, k] }, 1);
             let (bc, bg) = p.random(&if tb { [n, k] } else { [k, n] }, 2);
@@ -88,6 +91,13 @@ async fn products_match_the_cpu(gpu: &Gpu) {
     let (wc, wg) = p.random(&[900, 10], 7);
     let (bc, bg) = p.random(&[10], 8);
     p.assert_close(&format!("{kernel} dense split-K"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    // The same two with every size a multiple of 4 (vec4 operands and bias).
+    for (rows, inner, cols) in [(68, 32, 20), (20, 900, 12)] {
+        let (xc, xg) = p.random(&[rows, inner], 9);
+        let (wc, wg) = p.random(&[inner, cols], 10);
+        let (bc, bg) = p.random(&[cols], 11);
+        p.assert_close(&format!("{kernel} dense {rows}x{inner}x{cols}"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    }
 }
 
 pub async fn bias_and_its_gradient(gpu: &Gpu) {

@@ -26,10 +26,23 @@ const COMMON: &str = include_str!("shaders/common.wgsl");
 const MATMUL: &str = include_str!("shaders/matmul.wgsl");
 const MATMUL_REGISTERS: &str = include_str!("shaders/matmul_registers.wgsl");
 
-/// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b)`; each
-/// workgroup of 64 threads computes a strip of 64 [`MATMUL_BLOCK`]s along a row of blocks.
-pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool); 4] =
-    [("matmul_registers_nn", false, false), ("matmul_registers_tn", true, false), ("matmul_registers_nt", false, true), ("matmul_registers_tt", true, true)];
+const MATMUL_OPERANDS: &str = include_str!("shaders/matmul_operands.wgsl");
+const MATMUL_OPERANDS_VEC4: &str = include_str!("shaders/matmul_operands_vec4.wgsl");
+
+/// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b, vec4
+/// operands)`, at index `ta + 2·tb + 4·vec4`; each workgroup of 64 threads computes a strip of 64
+/// [`MATMUL_BLOCK`]s along a row of blocks. The vec4 pipelines need m, k, n and the k per split
+/// to be multiples of 4.
+pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool, bool); 8] = [
+    ("matmul_registers_nn", false, false, false),
+    ("matmul_registers_tn", true, false, false),
+    ("matmul_registers_nt", false, true, false),
+    ("matmul_registers_tt", true, true, false),
+    ("matmul_registers_nn_vec4", false, false, true),
+    ("matmul_registers_tn_vec4", true, false, true),
+    ("matmul_registers_nt_vec4", false, true, true),
+    ("matmul_registers_tt_vec4", true, true, true),
+];
 
 /// Tile shapes of the matrix-product kernel: `(entry, WX, WY, KT)`; each workgroup of WX×WY threads
 /// computes a (4·WY)×(4·WX) tile of the product, reading k in slices of KT.
@@ -92,16 +105,25 @@ pub const CONV_WEIGHT_BLOCK: Block = Block { rows: 8, vecs: 2 };
 
 /// Expands a register-block template for `block`: a line that names `#r` is written once for each
 /// row, one that names `#v` once for each vec4 of columns (both: for every pair, rows outermost),
-/// with the index in place of the name; `{ROWS}` and `{COLS}` become the block's extent. Unrolled
-/// in the source, so that no shader compiler has to keep an array of accumulators in registers.
+/// with the index in place of the name; on a row's line `#h` and `#c` become the row's group of
+/// four and its place in it, and a line that names `#h` but not `#r` is written once per group
+/// of four rows. `{ROWS}` and `{COLS}` become the block's extent. Unrolled in the source, so that
+/// no shader compiler has to keep an array of accumulators in registers.
 fn register_block(source: &str, block: Block) -> String {
+    assert!(block.rows.is_multiple_of(4), "register blocks have rows in groups of four");
     let mut out = String::with_capacity(source.len() * 2);
     for line in source.lines() {
-        let rows = if line.contains("#r") { block.rows } else { 1 };
+        let (rows, per_row) = match (line.contains("#r"), line.contains("#h")) {
+            (true, _) => (block.rows, 1),
+            (false, true) => (block.rows / 4, 4),
+            (false, false) => (1, 1),
+        };
         let vecs = if line.contains("#v") { block.vecs } else { 1 };
-        for r in 0..rows {
+        for i in 0..rows {
+            let r = i * per_row;
             for v in 0..vecs {
-                out += &line.replace("#r", &r.to_string()).replace("#v", &v.to_string());
+                out +=
+                    &line.replace("#r", &r.to_string()).replace("#h", &(r / 4).to_string()).replace("#c", &(r % 4).to_string()).replace("#v", &v.to_string());
                 out.push('\n');
             }
         }
@@ -109,8 +131,20 @@ fn register_block(source: &str, block: Block) -> String {
     out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string())
 }
 
-fn matmul_registers_source(name: &str, ta: bool, tb: bool) -> String {
-    register_block(&MATMUL_REGISTERS.replace("{NAME}", name).replace("{TA}", &ta.to_string()).replace("{TB}", &tb.to_string()), MATMUL_BLOCK)
+/// `matmul_registers.wgsl` for one pipeline: the operand readers, and of the lines tagged with a
+/// transpose (`//@NA`, `//@TA`, `//@NB`, `//@TB`) those of this pipeline's, untagged.
+fn matmul_registers_source(name: &str, ta: bool, tb: bool, vec4: bool) -> String {
+    let keep = [if ta { "//@TA" } else { "//@NA" }, if tb { "//@TB" } else { "//@NB" }];
+    let body: String = MATMUL_REGISTERS
+        .lines()
+        .filter_map(|line| match line.rsplit_once(" //@") {
+            Some((code, tag)) => keep.contains(&format!("//@{tag}").as_str()).then_some(code),
+            None => Some(line),
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let operands = if vec4 { MATMUL_OPERANDS_VEC4 } else { MATMUL_OPERANDS };
+    register_block(&format!("{operands}\n{}", body.replace("{NAME}", name)), MATMUL_BLOCK)
 }
 
 /// Every WGSL file and its entry points. A file declares bindings 0 (parameters) to N without
@@ -254,7 +288,7 @@ impl Context {
         let matmuls: Vec<(&str, String, [&'static str; 1])> = MATMUL_TILES
             .iter()
             .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
-            .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb)| (name, matmul_registers_source(name, ta, tb), [name])))
+            .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb, vec4)| (name, matmul_registers_source(name, ta, tb, vec4), [name])))
             .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])))
             .collect();
         let updates: [(&str, String, Vec<&'static str>); 2] = [

@@ -205,9 +205,10 @@ impl Gpu {
                 (name, (tiles.0, tiles.1), k_per_split)
             }
             Kernels::BarrierFree => {
-                let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize];
+                let vec4 = [m, k, n].iter().all(|d| d.is_multiple_of(4));
+                let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize + 4 * vec4 as usize];
                 let blocks = (n.div_ceil(MATMUL_BLOCK.cols()), m.div_ceil(MATMUL_BLOCK.rows));
-                let k_per_split = split_k(k, self.register_threads() / (blocks.0 * blocks.1), 1);
+                let k_per_split = split_k(k, self.register_threads() / (blocks.0 * blocks.1), 4);
                 (name, (blocks.0.div_ceil(64), blocks.1), k_per_split)
             }
         };

@@ -5,44 +5,15 @@
 // accumulators and reads its operands straight from storage (a register-block template: see
 // `register_block` in context.rs). On a software adapter (SwiftShader, lavapipe) a
 // barrier suspends every invocation group of the workgroup, which costs more than the loads it
-// saves; this kernel is several times faster there than the tiled one. TA and TB are fixed per
-// pipeline, so the transposes cost nothing in the inner loop.
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-const TA: bool = {TA};
-const TB: bool = {TB};
-
-fn a_at(i: u32, q: u32, m: u32, k: u32) -> f32 {
-    if (TA) { return a[q * m + i]; }
-    return a[i * k + q];
-}
-
-fn b_at(q: u32, j: u32, k: u32, n: u32) -> f32 {
-    if (TB) { return b[j * k + q]; }
-    return b[q * n + j];
-}
-
-fn store_row(i: u32, j0: u32, row: vec4<f32>, base: u32, m: u32, n: u32, flags: u32) {
-    if (i >= m || j0 >= n) { return; }
-    var v = row;
-    if ((flags & 12u) == 4u) {
-        let last = n - 1u;
-        v += vec4<f32>(bias[j0], bias[min(j0 + 1u, last)], bias[min(j0 + 2u, last)], bias[min(j0 + 3u, last)]);
-    }
-    let at = base + i * n + j0;
-    c[at] = v.x;
-    if (j0 + 3u < n) {
-        c[at + 1u] = v.y;
-        c[at + 2u] = v.z;
-        c[at + 3u] = v.w;
-        return;
-    }
-    if (j0 + 1u < n) { c[at + 1u] = v.y; }
-    if (j0 + 2u < n) { c[at + 2u] = v.z; }
-}
+// saves; this kernel is several times faster there than the tiled one.
+//
+// k advances four terms at a time: each operand is read as vec4s along whichever axis it is
+// contiguous in (a row of a along k, or a column of op(a) along m when a is transposed; b along
+// n, or along k when transposed), and the 4×4 pieces are turned to shape by `transpose`, which
+// costs no memory traffic. The operand readers come from matmul_operands.wgsl (any size, four
+// scalar loads per vec4) or matmul_operands_vec4.wgsl (m, k and n multiples of 4, one load per
+// vec4: on SwiftShader a vec4 load costs about what a scalar one does). Lines ending in a
+// transpose tag are kept only in the pipelines of that transpose (see `matmul_registers_source`).
 
 @compute @workgroup_size(64)
 fn {NAME}(@builtin(global_invocation_id) g: vec3<u32>) {
@@ -59,10 +30,14 @@ fn {NAME}(@builtin(global_invocation_id) g: vec3<u32>) {
     let row#r = min(i0 + #ru, m - 1u);
     let col#v = min(vec4<u32>(j0 + 4u * #vu) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(n - 1u));
     var acc#r_#v = vec4<f32>(0.0);
-    for (var q = k_begin; q < k_end; q++) {
-        let b#v = vec4<f32>(b_at(q, col#v.x, k, n), b_at(q, col#v.y, k, n), b_at(q, col#v.z, k, n), b_at(q, col#v.w, k, n));
-        let a#r = a_at(row#r, q, m, k);
-        acc#r_#v += a#r * b#v;
+    for (var q = k_begin; q < k_end; q += 4u) {
+        // a#r: row r of op(a) at q..q+3. b#v: column t is row q+t of op(b) at the columns col#v.
+        let a#r = a_along_k(row#r, q, k, k_end); //@NA
+        let at#h = transpose(mat4x4<f32>(a_along_m(q, i0 + 4u * #hu, m, k_end), a_along_m(q + 1u, i0 + 4u * #hu, m, k_end), a_along_m(q + 2u, i0 + 4u * #hu, m, k_end), a_along_m(q + 3u, i0 + 4u * #hu, m, k_end))); //@TA
+        let a#r = at#h[#c]; //@TA
+        let b#v = mat4x4<f32>(b_along_n(q, col#v, n, k_end), b_along_n(q + 1u, col#v, n, k_end), b_along_n(q + 2u, col#v, n, k_end), b_along_n(q + 3u, col#v, n, k_end)); //@NB
+        let b#v = transpose(mat4x4<f32>(b_along_k(col#v.x, q, k, k_end), b_along_k(col#v.y, q, k, k_end), b_along_k(col#v.z, q, k, k_end), b_along_k(col#v.w, q, k, k_end))); //@TB
+        acc#r_#v += b#v * a#r;
     }
     let base = select(0u, g.z * m * n, (flags & 8u) != 0u);
     store_row(i0 + #ru, j0 + 4u * #vu, acc#r_#v, base, m, n, flags);
