@@ -229,7 +229,7 @@ impl<B: Backend> DeviceData<B> {
 struct Tally<B: Backend> {
     losses: Vec<B::Tensor>,
     batch_sizes: Vec<usize>,
-    correct: B::Tensor,
+    correct: Vec<B::Tensor>,
     square_norms: Vec<B::Tensor>,
     rates: Vec<f32>,
 }
@@ -246,32 +246,32 @@ struct Totals {
 }
 
 impl<B: Backend> Tally<B> {
-    fn new(b: &B) -> Self {
-        Self { losses: Vec::new(), batch_sizes: Vec::new(), correct: b.zeros(&[1]), square_norms: Vec::new(), rates: Vec::new() }
+    fn new() -> Self {
+        Self { losses: Vec::new(), batch_sizes: Vec::new(), correct: Vec::new(), square_norms: Vec::new(), rates: Vec::new() }
     }
 
-    fn add(&mut self, b: &B, loss_sum: B::Tensor, correct: &B::Tensor, samples: usize) {
+    /// Keeps a batch's results on the device; they are only gathered when the tally is taken.
+    fn add(&mut self, loss_sum: B::Tensor, correct: B::Tensor, samples: usize) {
         self.losses.push(loss_sum);
+        self.correct.push(correct);
         self.batch_sizes.push(samples);
-        b.add_assign(&mut self.correct, correct);
     }
 
     async fn take(&mut self, b: &B) -> Totals {
-        let mut parts = vec![&self.correct];
-        parts.extend(&self.losses);
-        parts.extend(&self.square_norms);
+        let parts: Vec<&B::Tensor> = self.correct.iter().chain(&self.losses).chain(&self.square_norms).collect();
         let values = b.read(&b.concat(&parts)).await;
         let n = self.losses.len();
-        let batch_losses: Vec<f64> = values[1..=n].iter().zip(&self.batch_sizes).map(|(&l, &s)| l as f64 / s as f64).collect();
+        let (correct, rest) = values.split_at(n);
+        let (losses, square_norms) = rest.split_at(n);
         let totals = Totals {
-            loss: values[1..=n].iter().map(|&l| l as f64).sum(),
-            correct: values[0] as f64,
+            loss: losses.iter().map(|&l| l as f64).sum(),
+            correct: correct.iter().map(|&c| c as f64).sum(),
             samples: self.batch_sizes.iter().sum(),
-            batch_losses,
-            grad_norms: values[n + 1..].iter().map(|s| s.sqrt()).collect(),
+            batch_losses: losses.iter().zip(&self.batch_sizes).map(|(&l, &s)| l as f64 / s as f64).collect(),
+            grad_norms: square_norms.iter().map(|s| s.sqrt()).collect(),
             rates: std::mem::take(&mut self.rates),
         };
-        *self = Self::new(b);
+        *self = Self::new();
         totals
     }
 }
@@ -401,7 +401,7 @@ impl<B: Backend> Trainer<B> {
         let mut order: Vec<u32> = (0..train.len() as u32).collect();
         rng.shuffle(&mut order);
         Ok(Self {
-            chunk: Tally::new(&backend),
+            chunk: Tally::new(),
             train: DeviceData::upload(&backend, train),
             val: DeviceData::upload(&backend, val),
             backend,
@@ -435,10 +435,9 @@ impl<B: Backend> Trainer<B> {
     /// Continues from a snapshot: its weights, at the epoch after it, with fresh optimiser state.
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), Error> {
         self.load_weights(snapshot)?;
-        let b = self.backend.clone();
         self.optimizer = Optimizer::new(self.config.optimizer.clone())?;
         self.epoch = snapshot.epoch;
-        self.chunk = Tally::new(&b);
+        self.chunk = Tally::new();
         self.snapshot = Some(snapshot.clone());
         self.start_epoch();
         Ok(())
@@ -659,7 +658,7 @@ impl<B: Backend> Trainer<B> {
         self.chunk.square_norms.push(square_norm);
         self.chunk.rates.push(self.lr);
         self.optimizer.update(b, self.model.params(), self.lr);
-        self.chunk.add(b, out.loss_sum, &out.correct, indices.len());
+        self.chunk.add(out.loss_sum, out.correct, indices.len());
         self.cursor = end;
     }
 
@@ -786,12 +785,12 @@ impl<B: Backend> Trainer<B> {
     async fn evaluate(&mut self, x: &B::Tensor, y: &B::Tensor, len: usize) -> Evaluation {
         const BATCH: usize = 500;
         let b = self.backend.clone();
-        let mut tally = Tally::new(&b);
+        let mut tally = Tally::new();
         for start in (0..len).step_by(BATCH) {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
             let logits = self.model.forward(&b, self.model_input(b.gather_rows(x, &indices)), Mode::Eval);
             let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
-            tally.add(&b, out.loss_sum, &out.correct, indices.len());
+            tally.add(out.loss_sum, out.correct, indices.len());
         }
         let Totals { loss, correct, .. } = tally.take(&b).await;
         Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }

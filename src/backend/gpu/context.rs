@@ -169,7 +169,6 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "channel_sum_serial",
             "softmax",
             "clamp_values",
-            "copy_into",
             "swap_leading",
         ],
     ),
@@ -442,9 +441,10 @@ impl Context {
         self.with_encoder(|e| e.clear_buffer(buffer, 0, None));
     }
 
-    pub fn copy(&self, from: &wgpu::Buffer, to: &wgpu::Buffer, bytes: u64) {
+    /// Copies the first `bytes` of `from` to `to` at byte `at`: a transfer command, not a dispatch.
+    pub fn copy(&self, from: &wgpu::Buffer, to: &wgpu::Buffer, at: u64, bytes: u64) {
         if bytes > 0 {
-            self.with_encoder(|e| e.copy_buffer_to_buffer(from, 0, to, 0, bytes));
+            self.with_encoder(|e| e.copy_buffer_to_buffer(from, 0, to, at, bytes));
         }
     }
 
@@ -546,7 +546,7 @@ impl Context {
                 mapped_at_creation: false,
             })
         });
-        self.copy(buffer, &staging, bytes);
+        self.copy(buffer, &staging, 0, bytes);
         self.flush();
         let signal = MapSignal::default();
         let state = signal.state.clone();

@@ -165,7 +165,7 @@ impl Gpu {
     fn make_unique(&self, t: &mut GpuTensor) {
         if Rc::strong_count(&t.storage) > 1 {
             let copy = self.empty(&t.shape);
-            self.ctx.copy(t.buffer(), copy.buffer(), t.len() as u64 * 4);
+            self.ctx.copy(t.buffer(), copy.buffer(), 0, t.len() as u64 * 4);
             *t = copy;
         }
     }
@@ -619,8 +619,8 @@ impl Backend for Gpu {
     fn concat(&self, parts: &[&GpuTensor]) -> GpuTensor {
         let out = self.empty(&[parts.iter().map(|t| t.len()).sum()]);
         let mut offset = 0;
-        for t in parts.iter().filter(|t| t.len() > 0) {
-            self.ctx.dispatch("copy_into", &[u(t.len()), u(offset)], &[t.buffer(), out.buffer()], Launch::Threads(u(t.len())));
+        for t in parts {
+            self.ctx.copy(t.buffer(), out.buffer(), offset as u64 * 4, t.len() as u64 * 4);
             offset += t.len();
         }
         out

@@ -37,13 +37,6 @@ fn swap_leading(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) g
     out[i] = x[((row % pu(0u)) * pu(1u) + row / pu(0u)) * inner + i % inner];
 }
 
-// out[offset + i] = x[i]: one part of a concatenation. params: len, offset
-@compute @workgroup_size(256)
-fn copy_into(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let i = flat_index(wg, groups, l);
-    if (i < pu(0u)) { out[pu(1u) + i] = x[i]; }
-}
-
 // params: len (of out), row width, then one source row index per output row
 @compute @workgroup_size(256)
 fn gather_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
