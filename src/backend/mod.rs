@@ -163,8 +163,9 @@ pub trait Backend: Clone + 'static {
     /// `a + t·(b − a)`, element-wise: running statistics.
     fn lerp(&self, a: &Self::Tensor, b: &Self::Tensor, t: f32) -> Self::Tensor;
 
-    /// `acc[0] += Σ x²` for a `[1]` accumulator: a gradient's share of the global norm.
-    fn add_square_sum(&self, acc: &mut Self::Tensor, x: &Self::Tensor);
+    /// `acc[0] += Σ x²` over every element of every tensor of `xs`, for a `[1]` accumulator: a
+    /// gradient's squared global norm.
+    fn add_square_sums(&self, acc: &mut Self::Tensor, xs: &[&Self::Tensor]);
     /// `g · min(1, max_norm / √square_sum[0])`: one tensor of a gradient whose global squared norm
     /// is `square_sum`, rescaled so that the whole gradient's norm is at most `max_norm`.
     fn scale_to_norm(&self, g: &Self::Tensor, square_sum: &Self::Tensor, max_norm: f32) -> Self::Tensor;

@@ -637,11 +637,8 @@ impl<B: Backend> Trainer<B> {
             }
         }
         let mut square_norm = b.zeros(&[1]);
-        for p in self.model.params() {
-            if let Some(g) = &p.grad {
-                b.add_square_sum(&mut square_norm, g);
-            }
-        }
+        let grads: Vec<&B::Tensor> = self.model.params().into_iter().filter_map(|p| p.grad.as_ref()).collect();
+        b.add_square_sums(&mut square_norm, &grads);
         let (clip_norm, clip_value) = (self.config.clip_norm, self.config.clip_value);
         if clip_norm.is_some() || clip_value.is_some() {
             for p in self.model.params() {

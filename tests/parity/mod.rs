@@ -272,24 +272,27 @@ pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
 
 async fn clipping_matches_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
-    // A gradient of three tensors, its squared norm accumulated: one larger than a workgroup's
-    // stride, one that a barrier-free sum shares among threads, one tiny.
-    let (ac, ag) = p.random(&[700, 3], 1);
-    let (bc, bg) = p.random(&[5], 2);
-    let (dc, dg) = p.random(&[70, 101], 4);
+    // A gradient of eight tensors, its squared norm accumulated: one larger than a workgroup's
+    // stride, two that a barrier-free sum shares among threads, the rest short; more inputs
+    // than one barrier-free adding dispatch takes. Added twice, to an accumulator already set.
+    let shapes: [&[usize]; 8] = [&[700, 3], &[5], &[70, 101], &[3], &[64, 80], &[1], &[9, 9], &[2, 2]];
+    let tensors: Vec<(CpuTensor, GpuTensor)> = shapes.iter().enumerate().map(|(i, shape)| p.random(shape, 10 + i as u64)).collect();
+    let (ac, ag) = (&tensors[0].0, &tensors[0].1);
+    let (bc, bg) = (&tensors[1].0, &tensors[1].1);
     let (mut sc, mut sg) = (Cpu.zeros(&[1]), p.gpu.zeros(&[1]));
-    for (c, g) in [(&ac, &ag), (&bc, &bg), (&dc, &dg)] {
-        Cpu.add_square_sum(&mut sc, c);
-        p.gpu.add_square_sum(&mut sg, g);
+    let (cpu_parts, gpu_parts): (Vec<&CpuTensor>, Vec<&GpuTensor>) = tensors.iter().map(|(c, g)| (c, g)).unzip();
+    for _ in 0..2 {
+        Cpu.add_square_sums(&mut sc, &cpu_parts);
+        p.gpu.add_square_sums(&mut sg, &gpu_parts);
     }
     p.assert_close("square sum", &sc, &sg, 1e-5).await;
     // A cap below the norm rescales, one above it leaves the gradient alone.
     for max_norm in [3.0, 1e3] {
-        p.assert_close(&format!("scale to norm {max_norm}"), &Cpu.scale_to_norm(&ac, &sc, max_norm), &p.gpu.scale_to_norm(&ag, &sg, max_norm), 1e-5).await;
+        p.assert_close(&format!("scale to norm {max_norm}"), &Cpu.scale_to_norm(ac, &sc, max_norm), &p.gpu.scale_to_norm(ag, &sg, max_norm), 1e-5).await;
     }
-    p.assert_close("clamp", &Cpu.clamp(&ac, 0.5), &p.gpu.clamp(&ag, 0.5), 0.0).await;
+    p.assert_close("clamp", &Cpu.clamp(ac, 0.5), &p.gpu.clamp(ag, 0.5), 0.0).await;
     let (cc, cg) = p.random(&[2, 2], 3);
-    p.assert_close("concat", &Cpu.concat(&[&sc, &bc, &cc]), &p.gpu.concat(&[&sg, &bg, &cg]), 1e-5).await;
+    p.assert_close("concat", &Cpu.concat(&[&sc, bc, &cc]), &p.gpu.concat(&[&sg, bg, &cg]), 1e-5).await;
 }
 
 pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {

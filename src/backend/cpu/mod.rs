@@ -335,9 +335,9 @@ impl Backend for Cpu {
         tensor(a.shape(), data(a).iter().zip(data(b)).map(|(x, y)| x + t * (y - x)).collect())
     }
 
-    fn add_square_sum(&self, acc: &mut CpuTensor, x: &CpuTensor) {
+    fn add_square_sums(&self, acc: &mut CpuTensor, xs: &[&CpuTensor]) {
         assert_eq!(acc.shape(), [1], "square-sum accumulator");
-        data_mut(acc)[0] += square_sum(data(x));
+        data_mut(acc)[0] += xs.iter().map(|x| square_sum(data(x))).sum::<f32>();
     }
 
     fn scale_to_norm(&self, g: &CpuTensor, square_sum: &CpuTensor, max_norm: f32) -> CpuTensor {

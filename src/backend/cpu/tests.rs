@@ -200,8 +200,7 @@ fn gather_rows_cuts_a_batch() {
 fn gradient_norm_clipping_and_concat_by_hand() {
     let g = Cpu.upload(&[3.0, -4.0], &[2]);
     let mut ss = Cpu.zeros(&[1]);
-    Cpu.add_square_sum(&mut ss, &g);
-    Cpu.add_square_sum(&mut ss, &Cpu.upload(&[12.0], &[1]));
+    Cpu.add_square_sums(&mut ss, &[&g, &Cpu.upload(&[12.0], &[1])]);
     assert_eq!(ready(Cpu.read(&ss)), [169.0]);
     // The global norm is 13: a cap of 6.5 halves every tensor, a cap of 20 leaves it alone.
     assert_eq!(ready(Cpu.read(&Cpu.scale_to_norm(&g, &ss, 6.5))), [1.5, -2.0]);

@@ -28,6 +28,8 @@ const REGISTER_THREADS_PER_CORE: usize = 32;
 /// A barrier-free square sum of at most this many values runs on one thread; a longer one is
 /// shared among threads first.
 const SERIAL_SUM_LIMIT: usize = 4096;
+/// Inputs one dispatch of `add_sum_serial` adds up.
+const SERIAL_SUM_INPUTS: usize = 6;
 
 /// Which family of kernels a [`Gpu`] records for its products and sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -590,21 +592,36 @@ impl Backend for Gpu {
         self.map("lerp", &[count(&a.shape), t.to_bits()], &[a, b], &a.shape, count(&a.shape))
     }
 
-    fn add_square_sum(&self, acc: &mut GpuTensor, x: &GpuTensor) {
+    fn add_square_sums(&self, acc: &mut GpuTensor, xs: &[&GpuTensor]) {
         assert_eq!(acc.shape, [1], "square-sum accumulator");
         self.make_unique(acc);
-        let len = x.len();
-        match self.kernels {
-            Kernels::Tiled => self.ctx.dispatch("add_square_sum", &[u(len)], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1)),
-            Kernels::BarrierFree if len <= SERIAL_SUM_LIMIT => {
-                self.ctx.dispatch("add_sum_serial", &[u(len), 1], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1))
+        if self.kernels == Kernels::Tiled {
+            for x in xs {
+                self.ctx.dispatch("add_square_sum", &[u(x.len())], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1));
             }
-            Kernels::BarrierFree => {
-                let per = len.div_ceil(self.register_threads()).max(SERIAL_SUM_LIMIT / 4);
-                let parts = self.empty(&[len.div_ceil(per)]);
-                self.ctx.dispatch("square_sum_parts", &[u(len), u(per)], &[parts.buffer(), x.buffer()], Launch::Groups(u(parts.len().div_ceil(64)), 1, 1));
-                self.ctx.dispatch("add_sum_serial", &[u(parts.len()), 0], &[acc.buffer(), parts.buffer()], Launch::Groups(1, 1, 1));
+            return;
+        }
+        // Short tensors are squared and summed by the adding thread itself; a long one is first
+        // cut into shares of squares summed by many threads.
+        let shares: Vec<GpuTensor> = xs
+            .iter()
+            .filter(|x| x.len() > SERIAL_SUM_LIMIT)
+            .map(|x| {
+                let per = x.len().div_ceil(self.register_threads()).max(SERIAL_SUM_LIMIT / 4);
+                let parts = self.empty(&[x.len().div_ceil(per)]);
+                self.ctx.dispatch("square_sum_parts", &[u(x.len()), u(per)], &[parts.buffer(), x.buffer()], Launch::Groups(u(parts.len().div_ceil(64)), 1, 1));
+                parts
+            })
+            .collect();
+        let inputs: Vec<(&GpuTensor, u32)> =
+            xs.iter().filter(|x| x.len() <= SERIAL_SUM_LIMIT).map(|&x| (x, 1)).chain(shares.iter().map(|parts| (parts, 0))).collect();
+        for group in inputs.chunks(SERIAL_SUM_INPUTS) {
+            let mut params = [0u32; 2 * SERIAL_SUM_INPUTS];
+            for (slot, (x, square)) in params.chunks_mut(2).zip(group) {
+                slot.copy_from_slice(&[u(x.len()), *square]);
             }
+            let buffers: Vec<&wgpu::Buffer> = std::iter::once(acc.buffer()).chain(group.iter().map(|(x, _)| x.buffer())).collect();
+            self.ctx.dispatch("add_sum_serial", &params, &buffers, Launch::Groups(1, 1, 1));
         }
     }
 
