@@ -419,7 +419,6 @@ impl GpuDevice {
 }
 
 /// One trainer on whichever backend runs it.
-#[expect(clippy::large_enum_variant, reason = "one engine per run, made once and never moved in a loop")]
 enum Engine {
     Cpu(Trainer<Cpu>),
     Gpu(Trainer<Gpu>),
