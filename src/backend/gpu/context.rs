@@ -62,15 +62,18 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
         .replace("{TILE_B}", &(kt * tn).to_string())
 }
 
-const UPDATE: &str = include_str!("shaders/update.wgsl");
+/// Element-wise kernel files, each compiled over f32 and over vec4<f32> (`{T}`; the vec4 entry
+/// points end in `_vec4`, `{V}`): `(file, source, entry points over f32)`.
+const ELEMENT_WISE: [(&str, &str, &[&str]); 3] = [
+    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam", "rmsprop"]),
+    ("activation", include_str!("shaders/activation.wgsl"), &["activation"]),
+    ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
+];
 
-/// `update.wgsl`'s element-wise kernels: `(over f32, over vec4<f32>)`.
-pub const UPDATE_ENTRIES: [(&str, &str); 5] =
-    [("add_assign", "add_assign_vec4"), ("sgd", "sgd_vec4"), ("momentum", "momentum_vec4"), ("adam", "adam_vec4"), ("rmsprop", "rmsprop_vec4")];
-
-fn update_source(vec4: bool) -> String {
-    let (element, suffix) = if vec4 { ("vec4<f32>", "_vec4") } else { ("f32", "") };
-    UPDATE.replace("{T}", element).replace("{V}", suffix)
+/// The vec4 entry point of an element-wise kernel: `"{entry}_vec4"`, as a static name.
+pub fn vec4_entry(entry: &str) -> &'static str {
+    const VEC4: [&str; 7] = ["add_assign_vec4", "sgd_vec4", "momentum_vec4", "adam_vec4", "rmsprop_vec4", "activation_vec4", "activation_backward_vec4"];
+    VEC4.iter().find(|v| v.strip_suffix("_vec4") == Some(entry)).unwrap_or_else(|| panic!("{entry} is not an element-wise kernel"))
 }
 
 const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
@@ -156,7 +159,6 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
         "unary",
         include_str!("shaders/unary.wgsl"),
         &[
-            "activation",
             "gather_rows",
             "im2col",
             "col2im",
@@ -177,7 +179,6 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
         include_str!("shaders/binary.wgsl"),
         &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward", "max_pool_backward_scatter"],
     ),
-    ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
     ("sums", include_str!("shaders/sums.wgsl"), &["add_square_sum", "add_sum_serial", "square_sum_parts"]),
     ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "loss_totals_serial"]),
@@ -290,15 +291,20 @@ impl Context {
             .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb, vec4)| (name, matmul_registers_source(name, ta, tb, vec4), [name])))
             .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])))
             .collect();
-        let updates: [(&str, String, Vec<&'static str>); 2] = [
-            ("update", update_source(false), UPDATE_ENTRIES.iter().map(|e| e.0).collect()),
-            ("update_vec4", update_source(true), UPDATE_ENTRIES.iter().map(|e| e.1).collect()),
-        ];
+        let element_wise: Vec<(&str, String, Vec<&'static str>)> = ELEMENT_WISE
+            .iter()
+            .flat_map(|&(file, source, entries)| {
+                [
+                    (file, source.replace("{T}", "f32").replace("{V}", ""), entries.to_vec()),
+                    (file, source.replace("{T}", "vec4<f32>").replace("{V}", "_vec4"), entries.iter().map(|e| vec4_entry(e)).collect()),
+                ]
+            })
+            .collect();
         let sources = SHADERS
             .iter()
             .map(|&(file, source, entries)| (file, source, entries))
             .chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])))
-            .chain(updates.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
+            .chain(element_wise.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
         for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),

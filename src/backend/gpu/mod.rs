@@ -8,7 +8,7 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES, UPDATE_ENTRIES};
+use context::{vec4_entry, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
 
 use std::rc::Rc;
 
@@ -331,15 +331,14 @@ impl Gpu {
         out
     }
 
-    /// One of `update.wgsl`'s element-wise kernels over `len` values (`params[0]`), four values a
-    /// thread when `len` is a multiple of 4.
-    fn update(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
-        let &(scalar, vec4) = UPDATE_ENTRIES.iter().find(|e| e.0 == entry).unwrap_or_else(|| panic!("{entry} is not in update.wgsl"));
+    /// An element-wise kernel over `len` values (`params[0]`), four values a thread when `len` is
+    /// a multiple of 4.
+    fn element_wise(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
         if len.is_multiple_of(4) {
             let params: Vec<u32> = std::iter::once(u(len / 4)).chain(params[1..].iter().copied()).collect();
-            self.ctx.dispatch(vec4, &params, buffers, Launch::Threads(u(len / 4)));
+            self.ctx.dispatch(vec4_entry(entry), &params, buffers, Launch::Threads(u(len / 4)));
         } else {
-            self.ctx.dispatch(scalar, params, buffers, Launch::Threads(u(len)));
+            self.ctx.dispatch(entry, params, buffers, Launch::Threads(u(len)));
         }
     }
 }
@@ -496,12 +495,16 @@ impl Backend for Gpu {
 
     fn activation(&self, x: &GpuTensor, f: Activation) -> GpuTensor {
         let (kind, alpha) = activation_code(f);
-        self.map("activation", &[count(&x.shape), kind, alpha.to_bits()], &[x], &x.shape, count(&x.shape))
+        let out = self.empty(&x.shape);
+        self.element_wise("activation", &[count(&x.shape), kind, alpha.to_bits()], &[x.buffer(), out.buffer()], x.len());
+        out
     }
 
     fn activation_backward(&self, x: &GpuTensor, y: &GpuTensor, dy: &GpuTensor, f: Activation) -> GpuTensor {
         let (kind, alpha) = activation_code(f);
-        self.map("activation_backward", &[count(&x.shape), kind, alpha.to_bits()], &[x, y, dy], &x.shape, count(&x.shape))
+        let out = self.empty(&x.shape);
+        self.element_wise("activation_backward", &[count(&x.shape), kind, alpha.to_bits()], &[x.buffer(), y.buffer(), dy.buffer(), out.buffer()], x.len());
+        out
     }
 
     fn mul(&self, a: &GpuTensor, b: &GpuTensor) -> GpuTensor {
@@ -512,7 +515,7 @@ impl Backend for Gpu {
     fn add_assign(&self, acc: &mut GpuTensor, x: &GpuTensor) {
         assert_eq!(acc.shape, x.shape, "add_assign shapes");
         self.make_unique(acc);
-        self.update("add_assign", &[count(&x.shape)], &[acc.buffer(), x.buffer()], x.len());
+        self.element_wise("add_assign", &[count(&x.shape)], &[acc.buffer(), x.buffer()], x.len());
     }
 
     fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> GpuTensor {
@@ -697,14 +700,14 @@ impl Backend for Gpu {
 
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
-        self.update("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());
+        self.element_wise("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());
     }
 
     fn momentum_update(&self, p: &mut GpuTensor, g: &GpuTensor, v: &mut GpuTensor, lr: f32, momentum: f32, nesterov: bool) {
         self.make_unique(p);
         self.make_unique(v);
         let params = [count(&p.shape), lr.to_bits(), momentum.to_bits(), nesterov as u32];
-        self.update("momentum", &params, &[p.buffer(), g.buffer(), v.buffer()], p.len());
+        self.element_wise("momentum", &params, &[p.buffer(), g.buffer(), v.buffer()], p.len());
     }
 
     fn adam_update(&self, p: &mut GpuTensor, g: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, s: AdamStep) {
@@ -713,13 +716,13 @@ impl Backend for Gpu {
         self.make_unique(v);
         let (alpha, eps) = s.corrected();
         let params = [count(&p.shape), alpha.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), eps.to_bits(), (s.lr * s.weight_decay).to_bits()];
-        self.update("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
+        self.element_wise("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
     }
 
     fn rmsprop_update(&self, p: &mut GpuTensor, g: &GpuTensor, v: &mut GpuTensor, lr: f32, rho: f32, eps: f32) {
         self.make_unique(p);
         self.make_unique(v);
-        self.update("rmsprop", &[count(&p.shape), lr.to_bits(), rho.to_bits(), eps.to_bits()], &[p.buffer(), g.buffer(), v.buffer()], p.len());
+        self.element_wise("rmsprop", &[count(&p.shape), lr.to_bits(), rho.to_bits(), eps.to_bits()], &[p.buffer(), g.buffer(), v.buffer()], p.len());
     }
 }
 

@@ -4,22 +4,6 @@
 
 var<workgroup> partial: array<f32, 256>;
 
-fn activate(v: f32, kind: u32, alpha: f32) -> f32 {
-    switch kind {
-        case 0u: { return max(v, 0.0); }
-        case 1u: { return select(alpha * v, v, v > 0.0); }
-        case 2u: { return tanh(v); }
-        default: { return 1.0 / (1.0 + exp(-v)); }
-    }
-}
-
-// params: len, kind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid), alpha
-@compute @workgroup_size(256)
-fn activation(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let i = flat_index(wg, groups, l);
-    if (i < pu(0u)) { out[i] = activate(x[i], pu(1u), pf(2u)); }
-}
-
 // params: len, limit
 @compute @workgroup_size(256)
 fn clamp_values(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
