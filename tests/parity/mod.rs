@@ -218,14 +218,17 @@ pub async fn softmax_and_cross_entropy(gpu: &Gpu) {
 
 async fn losses_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
-    let (zc, zg) = p.random(&[301, 10], 1);
-    let labels: Vec<f32> = (0..301).map(|i| (i * 7 % 10) as f32).collect();
-    let (lc, lg) = p.both(&labels, &[301]);
-    p.assert_close("softmax", &Cpu.softmax(&zc), &p.gpu.softmax(&zg), 1e-5).await;
-    let (oc, og) = (Cpu.softmax_cross_entropy(&zc, &lc), p.gpu.softmax_cross_entropy(&zg, &lg));
-    p.assert_close("loss", &oc.loss_sum, &og.loss_sum, 1e-4).await;
-    p.assert_close("correct", &oc.correct, &og.correct, 0.0).await;
-    p.assert_close("loss gradient", &oc.grad, &og.grad, 1e-5).await;
+    // 3,010 logits: one thread on the barrier-free family; 5,010: a thread per row, then a sum.
+    for rows in [301, 501] {
+        let (zc, zg) = p.random(&[rows, 10], 1);
+        let labels: Vec<f32> = (0..rows).map(|i| (i * 7 % 10) as f32).collect();
+        let (lc, lg) = p.both(&labels, &[rows]);
+        p.assert_close("softmax", &Cpu.softmax(&zc), &p.gpu.softmax(&zg), 1e-5).await;
+        let (oc, og) = (Cpu.softmax_cross_entropy(&zc, &lc), p.gpu.softmax_cross_entropy(&zg, &lg));
+        p.assert_close(&format!("loss, {rows} rows"), &oc.loss_sum, &og.loss_sum, 1e-4).await;
+        p.assert_close(&format!("correct, {rows} rows"), &oc.correct, &og.correct, 0.0).await;
+        p.assert_close(&format!("loss gradient, {rows} rows"), &oc.grad, &og.grad, 1e-5).await;
+    }
 }
 
 pub async fn optimiser_updates(gpu: &Gpu) {

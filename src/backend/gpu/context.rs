@@ -181,7 +181,7 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     ),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
     ("sums", include_str!("shaders/sums.wgsl"), &["add_square_sum", "add_sum_serial", "square_sum_parts"]),
-    ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "loss_totals_serial"]),
+    ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "softmax_cross_entropy_serial", "loss_totals_serial"]),
     ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
     ("recurrent", include_str!("shaders/recurrent.wgsl"), &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"]),
     ("augment", include_str!("shaders/augment.wgsl"), &["augment"]),

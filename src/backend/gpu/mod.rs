@@ -26,7 +26,7 @@ const SUM_LANES: usize = 32;
 const REGISTER_THREADS_PER_CORE: usize = 32;
 
 /// A barrier-free square sum of at most this many values runs on one thread; a longer one is
-/// shared among threads first.
+/// shared among threads first. So does a softmax cross-entropy of at most this many logits.
 const SERIAL_SUM_LIMIT: usize = 4096;
 /// Inputs one dispatch of `add_sum_serial` adds up.
 const SERIAL_SUM_INPUTS: usize = 6;
@@ -531,6 +531,12 @@ impl Backend for Gpu {
         let (n, k) = (logits.shape[0], logits.shape[1]);
         assert_eq!(labels.shape, [n], "one label per row");
         let grad = self.empty(&logits.shape);
+        if self.kernels == Kernels::BarrierFree && n * k <= SERIAL_SUM_LIMIT {
+            let (loss_sum, correct) = (self.empty(&[1]), self.empty(&[1]));
+            let slots = [logits.buffer(), labels.buffer(), grad.buffer(), loss_sum.buffer(), correct.buffer()];
+            self.ctx.dispatch("softmax_cross_entropy_serial", &[u(n), u(k)], &slots, Launch::Groups(1, 1, 1));
+            return LossOutput { loss_sum, correct, grad };
+        }
         let (row_loss, row_correct) = (self.empty(&[n]), self.empty(&[n]));
         self.ctx.dispatch(
             "softmax_cross_entropy",

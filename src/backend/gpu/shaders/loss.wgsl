@@ -6,13 +6,9 @@
 @group(0) @binding(4) var<storage, read_write> row_loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> row_correct: array<f32>;
 
-// params: rows, k
-@compute @workgroup_size(256)
-fn softmax_cross_entropy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let r = flat_index(wg, groups, l);
-    let rows = pu(0u);
-    let k = pu(1u);
-    if (r >= rows) { return; }
+// Row r's softmax and the gradient of the mean loss over `rows` rows into grad; returns the row's
+// loss and whether its argmax is right.
+fn row_cross_entropy(r: u32, rows: u32, k: u32) -> vec2<f32> {
     let y = u32(labels[r]);
     var mx = logits[r * k];
     var best = 0u;
@@ -22,12 +18,32 @@ fn softmax_cross_entropy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_work
     }
     var sum = 0.0;
     for (var j = 0u; j < k; j++) { sum += exp(logits[r * k + j] - mx); }
-    row_loss[r] = log(sum) - (logits[r * k + y] - mx);
-    row_correct[r] = select(0.0, 1.0, best == y);
     for (var j = 0u; j < k; j++) {
         let prob = exp(logits[r * k + j] - mx) / sum;
         grad[r * k + j] = (prob - select(0.0, 1.0, j == y)) / f32(rows);
     }
+    return vec2<f32>(log(sum) - (logits[r * k + y] - mx), select(0.0, 1.0, best == y));
+}
+
+// params: rows, k
+@compute @workgroup_size(256)
+fn softmax_cross_entropy(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    let r = flat_index(wg, groups, l);
+    if (r >= pu(0u)) { return; }
+    let out = row_cross_entropy(r, pu(0u), pu(1u));
+    row_loss[r] = out.x;
+    row_correct[r] = out.y;
+}
+
+// The same for a small batch in one thread (Kernels::BarrierFree: one dispatch instead of a
+// parallel one and an adding one): row_loss[0] and row_correct[0] get the batch's loss sum and
+// correct count. params: rows, k
+@compute @workgroup_size(1)
+fn softmax_cross_entropy_serial() {
+    var totals = vec2<f32>(0.0);
+    for (var r = 0u; r < pu(0u); r++) { totals += row_cross_entropy(r, pu(0u), pu(1u)); }
+    row_loss[0] = totals.x;
+    row_correct[0] = totals.y;
 }
 
 // The batch's summed loss and correct count from the rows' (Kernels::BarrierFree: one thread, no
