@@ -50,7 +50,9 @@ macro_rules! in_browser {
     ($($case:ident),* $(,)?) => {$(
         #[wasm_bindgen_test]
         async fn $case() {
-            parity::$case(&webgpu().await).await;
+            let gpu = webgpu().await;
+            gpu.poison_new_buffers();
+            parity::$case(&gpu).await;
         }
     )*};
 }

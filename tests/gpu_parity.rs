@@ -13,6 +13,7 @@ macro_rules! native {
         #[test]
         fn $case() {
             let Some(gpu) = test_device() else { return };
+            gpu.poison_new_buffers();
             ready(parity::$case(&gpu));
         }
     )*};

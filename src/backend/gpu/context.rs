@@ -106,11 +106,17 @@ pub const CONV_FORWARD_BLOCK: Block = Block { rows: 8, vecs: 2 };
 /// `conv_weight_registers.wgsl`'s block: filters × kernel taps.
 pub const CONV_WEIGHT_BLOCK: Block = Block { rows: 8, vecs: 2 };
 
+/// Threads in a workgroup of a register-block kernel (`{GROUP}` in its template), one block each.
+/// A software adapter runs each workgroup on one CPU thread, so small workgroups keep every core
+/// busy on a product of a few dozen blocks (the MLP's first layer at batch 32 has 64): the MLP
+/// step on SwiftShader took 9–11 ms with 64 threads a workgroup, 6.7–7.7 ms with 8.
+pub const REGISTER_GROUP: usize = 8;
+
 /// Expands a register-block template for `block`: a line that names `#r` is written once for each
 /// row, one that names `#v` once for each vec4 of columns (both: for every pair, rows outermost),
 /// with the index in place of the name; on a row's line `#h` and `#c` become the row's group of
 /// four and its place in it, and a line that names `#h` but not `#r` is written once per group
-/// of four rows. `{ROWS}` and `{COLS}` become the block's extent. Unrolled in the source, so that
+/// of four rows. `{ROWS}` and `{COLS}` become the block's extent, `{GROUP}` [`REGISTER_GROUP`]. Unrolled in the source, so that
 /// no shader compiler has to keep an array of accumulators in registers.
 fn register_block(source: &str, block: Block) -> String {
     assert!(block.rows.is_multiple_of(4), "register blocks have rows in groups of four");
@@ -131,7 +137,7 @@ fn register_block(source: &str, block: Block) -> String {
             }
         }
     }
-    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string())
+    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string()).replace("{GROUP}", &REGISTER_GROUP.to_string())
 }
 
 /// `matmul_registers.wgsl` for one pipeline: the operand readers, and of the lines tagged with a
@@ -254,6 +260,8 @@ pub struct Context {
     pass: RefCell<Option<wgpu::ComputePass<'static>>>,
     arena: RefCell<Arena>,
     pool: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
+    /// Set by tests: every acquired buffer is filled with NaN first (see [`Context::acquire`]).
+    poison: Cell<bool>,
     /// Mappable read-back buffers, by size: a training run reads the same few sizes over and over.
     staging: RefCell<HashMap<u64, Vec<wgpu::Buffer>>>,
     align: usize,
@@ -378,6 +386,7 @@ impl Context {
             pass: RefCell::new(None),
             arena: RefCell::new(arena),
             pool: RefCell::new(HashMap::new()),
+            poison: Cell::new(false),
             staging: RefCell::new(HashMap::new()),
             lost,
         }))
@@ -414,19 +423,31 @@ impl Context {
         self.queue.submit([encoder.finish()]);
     }
 
-    /// A buffer of at least `bytes` bytes (its contents are whatever it last held).
+    /// A buffer of at least `bytes` bytes (its contents are whatever it last held, or NaN after
+    /// [`Context::poison`]).
     pub fn acquire(&self, bytes: u64) -> wgpu::Buffer {
         let size = bytes.max(4).next_multiple_of(4);
-        if let Some(buffer) = self.pool.borrow_mut().get_mut(&size).and_then(Vec::pop) {
-            return buffer;
+        let pooled = self.pool.borrow_mut().get_mut(&size).and_then(Vec::pop);
+        let buffer = pooled.unwrap_or_else(|| {
+            self.count(|a| a.buffers += 1);
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        if self.poison.get() {
+            self.upload(&buffer, &vec![f32::NAN; size as usize / 4]);
         }
-        self.count(|a| a.buffers += 1);
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        })
+        buffer
+    }
+
+    /// From now on every acquired buffer is filled with NaN before it is handed out, so that an op
+    /// that leaves part of its output unwritten shows NaN there, never the right answer a recycled
+    /// buffer happened to hold from an earlier op.
+    pub fn poison(&self) {
+        self.poison.set(true);
     }
 
     pub fn release(&self, buffer: wgpu::Buffer) {
@@ -606,7 +627,7 @@ pub enum Launch {
 }
 
 /// Spreads `groups` workgroups over x and y so that neither exceeds the 65,535 limit.
-fn spread(groups: u32) -> (u32, u32) {
+pub(super) fn spread(groups: u32) -> (u32, u32) {
     let x = groups.min(65_535);
     (x, if x == 0 { 0 } else { groups.div_ceil(x) })
 }

@@ -8,7 +8,7 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{vec4_entry, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES};
+use context::{vec4_entry, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES, REGISTER_GROUP};
 
 use std::rc::Rc;
 
@@ -108,6 +108,14 @@ fn split_k(k: usize, splits: usize, step: usize) -> usize {
     k.div_ceil(splits).next_multiple_of(step)
 }
 
+/// The launch of a register-block kernel over `across × down` blocks and `splits` workgroup
+/// layers: one block per thread in row-major order, [`REGISTER_GROUP`] threads a workgroup, spread
+/// over y past the 65,535-workgroup limit of x.
+fn register_launch(across: usize, down: usize, splits: usize) -> Launch {
+    let (x, y) = context::spread(u((across * down).div_ceil(REGISTER_GROUP)));
+    Launch::Groups(x, y, u(splits))
+}
+
 fn activation_code(f: Activation) -> (u32, f32) {
     match f {
         Activation::Relu => (0, 0.0),
@@ -128,6 +136,13 @@ impl Gpu {
     /// The same device recording `kernels` instead of the family chosen for its adapter.
     pub fn with_kernels(&self, kernels: Kernels) -> Self {
         Self { ctx: self.ctx.clone(), kernels }
+    }
+
+    /// Fills every buffer an op takes for its output with NaN first, on this device from now on: the
+    /// parity tests' way to see that each op writes all of its output (a recycled buffer could
+    /// otherwise still hold the right answer from the case before). Costs an upload per buffer.
+    pub fn poison_new_buffers(&self) {
+        self.ctx.poison();
     }
 
     pub fn kernels(&self) -> Kernels {
@@ -193,6 +208,7 @@ impl Gpu {
     fn matmul_raw(&self, a: &GpuTensor, b: &GpuTensor, p: Product, bias: Option<&GpuTensor>) -> GpuTensor {
         let Product { m, k, n, ta, tb } = p;
         let c = self.empty(&[m, n]);
+        let splits_of = |k_per_split: usize| k.div_ceil(k_per_split).max(1);
         let (name, groups, k_per_split) = match self.kernels {
             Kernels::Tiled => {
                 let variant = match (m, n) {
@@ -204,21 +220,20 @@ impl Gpu {
                 let (name, wx, wy, kt) = MATMUL_TILES[variant];
                 let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
                 let k_per_split = split_k(k, TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize), kt as usize);
-                (name, (tiles.0, tiles.1), k_per_split)
+                (name, Launch::Groups(u(tiles.0), u(tiles.1), u(splits_of(k_per_split))), k_per_split)
             }
             Kernels::BarrierFree => {
                 let vec4 = [m, k, n].iter().all(|d| d.is_multiple_of(4));
                 let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize + 4 * vec4 as usize];
                 let blocks = (n.div_ceil(MATMUL_BLOCK.cols()), m.div_ceil(MATMUL_BLOCK.rows));
                 let k_per_split = split_k(k, self.register_threads() / (blocks.0 * blocks.1), 4);
-                (name, (blocks.0.div_ceil(64), blocks.1), k_per_split)
+                (name, register_launch(blocks.0, blocks.1, splits_of(k_per_split)), k_per_split)
             }
         };
-        let splits = k.div_ceil(k_per_split).max(1);
+        let splits = splits_of(k_per_split);
         // An unused bias binding still needs a buffer; `a` is read-only there, so it may alias.
         let bias_buffer = bias.map_or(a.buffer(), |t| t.buffer());
         let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 2;
-        let groups = Launch::Groups(u(groups.0), u(groups.1), u(splits));
         if splits == 1 {
             self.ctx.dispatch(name, &[u(m), u(k), u(n), flags, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, c.buffer()], groups);
         } else {
@@ -246,7 +261,7 @@ impl Gpu {
         let positions = (p[0] * p[6] * p[7]) as usize;
         let mut params = p.to_vec();
         params.extend([u(o), 4]);
-        let groups = Launch::Groups(u(positions.div_ceil(CONV_FORWARD_BLOCK.cols()).div_ceil(64)), u(o.div_ceil(CONV_FORWARD_BLOCK.rows)), 1);
+        let groups = register_launch(positions.div_ceil(CONV_FORWARD_BLOCK.cols()), o.div_ceil(CONV_FORWARD_BLOCK.rows), 1);
         self.ctx.dispatch("conv_forward_registers", &params, &[x.buffer(), w.buffer(), b.buffer(), y.buffer()], groups);
         y
     }
@@ -263,7 +278,7 @@ impl Gpu {
         let target = if splits == 1 { dw.clone() } else { self.empty(&[splits, o, patch]) };
         let mut params = p.to_vec();
         params.extend([u(o), if splits == 1 { 0 } else { 8 }, u(per_split)]);
-        let groups = Launch::Groups(u(blocks.0.div_ceil(64)), u(blocks.1), u(splits));
+        let groups = register_launch(blocks.0, blocks.1, splits);
         self.ctx.dispatch("conv_weight_grad_registers", &params, &[x.buffer(), dy.buffer(), target.buffer()], groups);
         if splits > 1 {
             self.sum_splits(&target, target.buffer(), 0, &dw);

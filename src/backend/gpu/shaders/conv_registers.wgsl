@@ -8,19 +8,21 @@
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-// a is x, b the kernel [o, c·kh·kw]. Thread (x, y): consecutive output positions (image, row,
-// column flattened) along x, filters along y.
-@compute @workgroup_size(64)
-fn conv_forward_registers(@builtin(global_invocation_id) g: vec3<u32>) {
+// a is x, b the kernel [o, c·kh·kw]. Threads walk the blocks
+// position-major: consecutive output positions (image, row, column flattened), then filters.
+@compute @workgroup_size({GROUP})
+fn conv_forward_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
     let kh = pu(4u); let kw = pu(5u); let oh = pu(6u); let ow = pu(7u);
     let s = pu(8u); let p = i32(pu(9u)); let o = pu(10u);
     let plane = oh * ow;
     let columns = n * plane;
     let taps = c * kh * kw;
-    let j0 = g.x * {COLS}u;
-    let f0 = g.y * {ROWS}u;
-    if (j0 >= columns || f0 >= o) { return; }
+    let block = (wg.y * groups.x + wg.x) * {GROUP}u + l;
+    let blocks_across = (columns + {COLS}u - 1u) / {COLS}u;
+    let j0 = (block % blocks_across) * {COLS}u;
+    let f0 = (block / blocks_across) * {ROWS}u;
+    if (f0 >= o) { return; }
     // Positions and filters past the edge read the last one and are never written.
     let pos#v = min(vec4<u32>(j0 + 4u * #vu) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(columns - 1u));
     let img#v = pos#v / plane;

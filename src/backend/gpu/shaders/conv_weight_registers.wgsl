@@ -8,18 +8,20 @@
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // Σ over output positions of dy · the input pixel each kernel tap read: a is x, b is dy
-// [n, o, oh, ow]. Thread (x, y): kernel taps along x, filters along y; workgroup layers along z
+// [n, o, oh, ow]. Threads walk the blocks tap-major: kernel taps, then filters; workgroup layers along z
 // split the output positions (split-K).
-@compute @workgroup_size(64)
-fn conv_weight_grad_registers(@builtin(global_invocation_id) g: vec3<u32>) {
+@compute @workgroup_size({GROUP})
+fn conv_weight_grad_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
     let kh = pu(4u); let kw = pu(5u); let oh = pu(6u); let ow = pu(7u);
     let s = i32(pu(8u)); let p = i32(pu(9u)); let o = pu(10u);
     let taps = c * kh * kw;
     let plane = oh * ow;
-    let t0 = g.x * {COLS}u;
-    let f0 = g.y * {ROWS}u;
-    if (t0 >= taps || f0 >= o) { return; }
+    let block = (wg.y * groups.x + wg.x) * {GROUP}u + l;
+    let blocks_across = (taps + {COLS}u - 1u) / {COLS}u;
+    let t0 = (block % blocks_across) * {COLS}u;
+    let f0 = (block / blocks_across) * {ROWS}u;
+    if (f0 >= o) { return; }
     // Taps and filters past the edge read the last one and are never written.
     let tap#v = min(vec4<u32>(t0 + 4u * #vu) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(taps - 1u));
     let kx#v = vec4<i32>(tap#v % kw);
@@ -27,7 +29,7 @@ fn conv_weight_grad_registers(@builtin(global_invocation_id) g: vec3<u32>) {
     let ci#v = tap#v / (kw * kh);
     let filter#r = min(f0 + #ru, o - 1u) * plane;
     var acc#r_#v = vec4<f32>(0.0);
-    let begin = g.z * pu(12u);
+    let begin = wg.z * pu(12u);
     let end = min(n * plane, begin + pu(12u));
     // Walk the output positions in order, carrying (image, row, column) instead of dividing.
     var img = begin / plane;
@@ -47,7 +49,7 @@ fn conv_weight_grad_registers(@builtin(global_invocation_id) g: vec3<u32>) {
             if (oy == oh) { oy = 0u; img++; }
         }
     }
-    let base = select(0u, g.z * o * taps, (pu(11u) & 8u) != 0u);
+    let base = select(0u, wg.z * o * taps, (pu(11u) & 8u) != 0u);
     store_taps(base + (f0 + #ru) * taps, f0 + #ru, t0 + 4u * #vu, acc#r_#v, taps, o);
 }
 

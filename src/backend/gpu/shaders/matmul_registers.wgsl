@@ -15,17 +15,20 @@
 // vec4: on SwiftShader a vec4 load costs about what a scalar one does). Lines ending in a
 // transpose tag are kept only in the pipelines of that transpose (see `matmul_registers_source`).
 
-@compute @workgroup_size(64)
-fn {NAME}(@builtin(global_invocation_id) g: vec3<u32>) {
+@compute @workgroup_size({GROUP})
+fn {NAME}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let m = pu(0u);
     let k = pu(1u);
     let n = pu(2u);
     let flags = pu(3u);
-    let k_begin = g.z * pu(4u);
+    let k_begin = wg.z * pu(4u);
     let k_end = min(k, k_begin + pu(4u));
-    let i0 = g.y * {ROWS}u;
-    let j0 = g.x * {COLS}u;
-    if (i0 >= m || j0 >= n) { return; }
+    // Threads walk the blocks of c row by row (see `register_launch` in mod.rs).
+    let block = (wg.y * groups.x + wg.x) * {GROUP}u + l;
+    let blocks_across = (n + {COLS}u - 1u) / {COLS}u;
+    let i0 = (block / blocks_across) * {ROWS}u;
+    let j0 = (block % blocks_across) * {COLS}u;
+    if (i0 >= m) { return; }
     // Rows and columns past the edge read the last one and are never written.
     let row#r = min(i0 + #ru, m - 1u);
     let col#v = min(vec4<u32>(j0 + 4u * #vu) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(n - 1u));
@@ -39,6 +42,6 @@ fn {NAME}(@builtin(global_invocation_id) g: vec3<u32>) {
         let b#v = transpose(mat4x4<f32>(b_along_k(col#v.x, q, k, k_end), b_along_k(col#v.y, q, k, k_end), b_along_k(col#v.z, q, k, k_end), b_along_k(col#v.w, q, k, k_end))); //@TB
         acc#r_#v += b#v * a#r;
     }
-    let base = select(0u, g.z * m * n, (flags & 8u) != 0u);
+    let base = select(0u, wg.z * m * n, (flags & 8u) != 0u);
     store_row(i0 + #ru, j0 + 4u * #vu, acc#r_#v, base, m, n, flags);
 }
