@@ -30,8 +30,8 @@ const MATMUL_OPERANDS: &str = include_str!("shaders/matmul_operands.wgsl");
 const MATMUL_OPERANDS_VEC4: &str = include_str!("shaders/matmul_operands_vec4.wgsl");
 
 /// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b, vec4
-/// operands)`, at index `ta + 2·tb + 4·vec4`; each workgroup of 64 threads computes a strip of 64
-/// [`MATMUL_BLOCK`]s along a row of blocks. The vec4 pipelines need m, k, n and the k per split
+/// operands)`, at index `ta + 2·tb + 4·vec4`; each thread computes one [`MATMUL_BLOCK`], the
+/// threads walking the blocks of c row by row. The vec4 pipelines need m, k, n and the k per split
 /// to be multiples of 4.
 pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool, bool); 8] = [
     ("matmul_registers_nn", false, false, false),

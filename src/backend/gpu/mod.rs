@@ -633,7 +633,12 @@ impl Backend for Gpu {
             .map(|x| {
                 let per = x.len().div_ceil(self.register_threads()).max(SERIAL_SUM_LIMIT / 4);
                 let parts = self.empty(&[x.len().div_ceil(per)]);
-                self.ctx.dispatch("square_sum_parts", &[u(x.len()), u(per)], &[parts.buffer(), x.buffer()], Launch::Groups(u(parts.len().div_ceil(64)), 1, 1));
+                self.ctx.dispatch(
+                    "square_sum_parts",
+                    &[u(x.len()), u(parts.len())],
+                    &[parts.buffer(), x.buffer()],
+                    Launch::Groups(u(parts.len().div_ceil(8)), 1, 1),
+                );
                 parts
             })
             .collect();

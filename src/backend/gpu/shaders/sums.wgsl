@@ -39,14 +39,16 @@ fn add_sum_serial() {
     p[0] += acc;
 }
 
-// Thread t: p[t] = Σ g² over its run of `per` values, a share for add_sum_serial to add up.
-// params: len, per
-@compute @workgroup_size(64)
+// Thread t of T: p[t] = Σ g[i]² over i = t, t + T, t + 2T, …, a share for add_sum_serial to add
+// up. Interleaved, so that neighbouring invocations (the lanes of a software adapter's SIMD group)
+// read neighbouring values; in workgroups of 8, so that a few dozen threads still spread over
+// every core of a software adapter.
+// params: len, T
+@compute @workgroup_size(8)
 fn square_sum_parts(@builtin(global_invocation_id) id: vec3<u32>) {
-    let begin = id.x * pu(1u);
-    let end = min(pu(0u), begin + pu(1u));
-    if (begin >= end) { return; }
+    let threads = pu(1u);
+    if (id.x >= threads) { return; }
     var acc = 0.0;
-    for (var i = begin; i < end; i++) { acc += g[i] * g[i]; }
+    for (var i = id.x; i < pu(0u); i += threads) { acc += g[i] * g[i]; }
     p[id.x] = acc;
 }
