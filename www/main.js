@@ -224,11 +224,15 @@ async function uploadedData(name) {
   return record;
 }
 
-async function loadDataset(name) {
+/**
+ * Loads a data set into the engine and shows it. `loaded` is an upload the engine has just loaded
+ * (`{ upload, info }`), shown as it is: it is neither read back from IndexedDB nor loaded again.
+ */
+async function loadDataset(name, loaded) {
   resetNotice();
   $('dataset-info').textContent = 'loading…';
-  const upload = name in UPLOADS ? await uploadedData(name) : undefined;
-  const info = await engine.request('load', { name, upload, bias: Number(state.settings.bias) });
+  const upload = loaded?.upload ?? (name in UPLOADS ? await uploadedData(name) : undefined);
+  const info = loaded?.info ?? (await engine.request('load', { name, upload, bias: Number(state.settings.bias) }));
   state.dataset = info;
   state.upload = upload;
   state.fixes = [];
@@ -490,9 +494,10 @@ async function listUploads() {
 
 /** Stores an upload the worker has already read, and switches to it; a bad one changes nothing. */
 async function keepUpload(upload) {
-  await engine.request('load', { name: upload.name, upload });
-  await putDataset(upload).catch((err) => showNotice(`Loaded, but not kept for the next visit: ${err.message}`));
-  await changeDataset(upload.name);
+  const info = await engine.request('load', { name: upload.name, upload });
+  const kept = await putDataset(upload).then(() => null, (err) => err);
+  await changeDataset(upload.name, { upload, info });
+  if (kept) showNotice(`Loaded, but not kept for the next visit: ${kept.message}`);
 }
 
 /** Reads a CSV table and loads it. */
@@ -1232,13 +1237,14 @@ function queueSetup(task) {
   return next;
 }
 
-async function changeDataset(name) {
+/** Switches to data set `name` (with `loaded`, an upload already in the engine: see loadDataset). */
+async function changeDataset(name, loaded) {
   const s = state.settings;
   const familyChanged = family(name) !== family(s.dataset);
   s.dataset = name;
   if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
   renderSettings();
-  await loadDataset(name);
+  await loadDataset(name, loaded);
   if (name in UPLOADS) {
     // Every row of the user's file, a fifth of them held out.
     s.samples = state.dataset.length;
