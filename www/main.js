@@ -495,9 +495,9 @@ async function listUploads() {
 /** Stores an upload the worker has already read, and switches to it; a bad one changes nothing. */
 async function keepUpload(upload) {
   const info = await engine.request('load', { name: upload.name, upload });
-  const kept = await putDataset(upload).then(() => null, (err) => err);
+  const notKept = await putDataset(upload).then(() => null, (err) => err);
   await changeDataset(upload.name, { upload, info });
-  if (kept) showNotice(`Loaded, but not kept for the next visit: ${kept.message}`);
+  if (notKept) showNotice(`Loaded, but not kept for the next visit: ${notKept.message}`);
 }
 
 /** Reads a CSV table and loads it. */

@@ -106,17 +106,18 @@ pub const CONV_FORWARD_BLOCK: Block = Block { rows: 8, vecs: 2 };
 /// `conv_weight_registers.wgsl`'s block: filters × kernel taps.
 pub const CONV_WEIGHT_BLOCK: Block = Block { rows: 8, vecs: 2 };
 
-/// Threads in a workgroup of a register-block kernel (`{GROUP}` in its template), one block each.
-/// A software adapter runs each workgroup on one CPU thread, so small workgroups keep every core
-/// busy on a product of a few dozen blocks (the MLP's first layer at batch 32 has 64): the MLP
-/// step on SwiftShader took 9–11 ms with 64 threads a workgroup, 6.7–7.7 ms with 8.
+/// Threads in a workgroup of the kernels that software adapters run a few dozen threads of: the
+/// register-block kernels (one block a thread) and the square sum's shares. `{GROUP}` in any
+/// kernel's source. A software adapter runs each workgroup on one CPU thread, so small workgroups
+/// keep every core busy on a product of a few dozen blocks (the MLP's first layer at batch 32 has
+/// 64): the MLP step on SwiftShader took 9–11 ms with 64 threads a workgroup, 6.7–7.7 ms with 8.
 pub const REGISTER_GROUP: usize = 8;
 
 /// Expands a register-block template for `block`: a line that names `#r` is written once for each
 /// row, one that names `#v` once for each vec4 of columns (both: for every pair, rows outermost),
 /// with the index in place of the name; on a row's line `#h` and `#c` become the row's group of
 /// four and its place in it, and a line that names `#h` but not `#r` is written once per group
-/// of four rows. `{ROWS}` and `{COLS}` become the block's extent, `{GROUP}` [`REGISTER_GROUP`]. Unrolled in the source, so that
+/// of four rows. `{ROWS}` and `{COLS}` become the block's extent. Unrolled in the source, so that
 /// no shader compiler has to keep an array of accumulators in registers.
 fn register_block(source: &str, block: Block) -> String {
     assert!(block.rows.is_multiple_of(4), "register blocks have rows in groups of four");
@@ -137,7 +138,7 @@ fn register_block(source: &str, block: Block) -> String {
             }
         }
     }
-    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string()).replace("{GROUP}", &REGISTER_GROUP.to_string())
+    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string())
 }
 
 /// `matmul_registers.wgsl` for one pipeline: the operand readers, and of the lines tagged with a
@@ -316,7 +317,7 @@ impl Context {
         for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),
-                source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()),
+                source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").replace("{GROUP}", &REGISTER_GROUP.to_string()).into()),
             });
             let storage = |binding: u32, read_only: bool, has_dynamic_offset: bool| wgpu::BindGroupLayoutEntry {
                 binding,

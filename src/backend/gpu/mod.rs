@@ -637,7 +637,7 @@ impl Backend for Gpu {
                     "square_sum_parts",
                     &[u(x.len()), u(parts.len())],
                     &[parts.buffer(), x.buffer()],
-                    Launch::Groups(u(parts.len().div_ceil(8)), 1, 1),
+                    Launch::Groups(u(parts.len().div_ceil(REGISTER_GROUP)), 1, 1),
                 );
                 parts
             })

@@ -8,8 +8,8 @@
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // Σ over output positions of dy · the input pixel each kernel tap read: a is x, b is dy
-// [n, o, oh, ow]. Threads walk the blocks tap-major: kernel taps, then filters; workgroup layers along z
-// split the output positions (split-K).
+// [n, o, oh, ow]. Threads walk the blocks tap-major: kernel taps, then filters; workgroup layers
+// along z split the output positions (split-K).
 @compute @workgroup_size({GROUP})
 fn conv_weight_grad_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);

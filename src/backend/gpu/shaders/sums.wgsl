@@ -41,10 +41,10 @@ fn add_sum_serial() {
 
 // Thread t of T: p[t] = Σ g[i]² over i = t, t + T, t + 2T, …, a share for add_sum_serial to add
 // up. Interleaved, so that neighbouring invocations (the lanes of a software adapter's SIMD group)
-// read neighbouring values; in workgroups of 8, so that a few dozen threads still spread over
-// every core of a software adapter.
+// read neighbouring values; in workgroups of {GROUP} (REGISTER_GROUP), so that a few dozen
+// threads still spread over every core of a software adapter.
 // params: len, T
-@compute @workgroup_size(8)
+@compute @workgroup_size({GROUP})
 fn square_sum_parts(@builtin(global_invocation_id) id: vec3<u32>) {
     let threads = pu(1u);
     if (id.x >= threads) { return; }
