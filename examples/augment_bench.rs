@@ -21,7 +21,10 @@ const EVERYTHING: &str = r#"[{"type":"flip_horizontal","p":0.5},{"type":"flip_ve
 fn main() {
     let (train, test) = shapes::generate(2_000, 200, 1.0, 1).unwrap();
     let pipeline: Vec<Augmentation> = serde_json::from_str(EVERYTHING).unwrap();
-    println!("{:<12} {:>6} {:>14} {:>14} {:>9} {:>16}", "where", "batch", "plain samples/s", "augmented", "ratio", "op alone, img/s");
+    println!(
+        "{:<12} {:>6} {:>14} {:>14} {:>9} {:>16}",
+        "where", "batch", "plain samples/s", "augmented", "ratio", "op alone, img/s"
+    );
     for batch in [32, 256] {
         row("native-cpu", Cpu, batch, &train, &test, &pipeline);
         if let Some(gpu) = test_device() {
@@ -34,12 +37,31 @@ fn row<B: Backend>(place: &str, backend: B, batch: usize, train: &Dataset, test:
     let plain = throughput(backend.clone(), batch, train, test, Vec::new());
     let augmented = throughput(backend.clone(), batch, train, test, pipeline.to_vec());
     let op = op_rate(&backend, batch, train, pipeline);
-    println!("{place:<12} {batch:>6} {plain:>14.0} {augmented:>14.0} {:>9.3} {op:>16.0}", augmented / plain);
+    println!(
+        "{place:<12} {batch:>6} {plain:>14.0} {augmented:>14.0} {:>9.3} {op:>16.0}",
+        augmented / plain
+    );
 }
 
 /// Training samples per second over about two seconds.
-fn throughput<B: Backend>(backend: B, batch: usize, train: &Dataset, test: &Dataset, augment: Vec<Augmentation>) -> f64 {
-    let mut config = TrainConfig::new(100_000, batch, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+fn throughput<B: Backend>(
+    backend: B,
+    batch: usize,
+    train: &Dataset,
+    test: &Dataset,
+    augment: Vec<Augmentation>,
+) -> f64 {
+    let mut config = TrainConfig::new(
+        100_000,
+        batch,
+        OptimizerSpec::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
     config.augment = augment;
     let mut t = Trainer::new(backend, preset("cnn", &[3, 32, 32], 4).unwrap(), config, train, test).unwrap();
     ready(t.run(2)).unwrap();

@@ -14,14 +14,21 @@ use whetstone::train::{Event, TrainConfig, Trainer};
 
 fn main() {
     let asset = "assets/mnist-10k.bin";
-    let bytes =
-        std::fs::read(asset).or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin"))).expect("run scripts/setup.sh first");
+    let bytes = std::fs::read(asset)
+        .or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")))
+        .expect("run scripts/setup.sh first");
     let digits = mnist::decode(&bytes).unwrap();
     let (train, held_out) = digits.split(2_000, 1).unwrap();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = args.first().map(String::as_str).filter(|o| *o != "all");
-    let batches: Vec<usize> =
-        if args.len() > 1 { args[1..].iter().map(|b| b.parse().expect("batch sizes are whole numbers")).collect() } else { vec![32, 256] };
+    let batches: Vec<usize> = if args.len() > 1 {
+        args[1..]
+            .iter()
+            .map(|b| b.parse().expect("batch sizes are whole numbers"))
+            .collect()
+    } else {
+        vec![32, 256]
+    };
     for name in ["mlp", "cnn"] {
         for &batch in &batches {
             if only.is_none_or(|o| o == "cpu") {
@@ -36,12 +43,33 @@ fn main() {
     }
 }
 
-fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train: &whetstone::data::Dataset, held_out: &whetstone::data::Dataset) {
+fn measure<B: Backend>(
+    place: &str,
+    backend: B,
+    name: &str,
+    batch: usize,
+    train: &whetstone::data::Dataset,
+    held_out: &whetstone::data::Dataset,
+) {
     let spec = preset(name, &[1, 28, 28], 10).unwrap();
     let flops = spec.summary().unwrap().flops as f64;
     // Far more epochs than a fast device gets through in the timed window, so that every call trains.
-    let config = TrainConfig::new(100_000, batch, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
-    let backend_name = if place.ends_with("gpu") { backend.name() } else { String::new() };
+    let config = TrainConfig::new(
+        100_000,
+        batch,
+        OptimizerSpec::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
+    let backend_name = if place.ends_with("gpu") {
+        backend.name()
+    } else {
+        String::new()
+    };
     let mut t = Trainer::new(backend, spec, config, train, held_out).unwrap();
     ready(t.run(2)).unwrap();
     let (start, mut samples, mut cursor) = (now_ms(), 0, 2 * batch);
@@ -68,7 +96,10 @@ fn measure<B: Backend>(place: &str, backend: B, name: &str, batch: usize, train:
     }
     let infer_rate = inferred as f64 / ((now_ms() - start) / 1e3);
     // Training costs about three forward passes (forward, input gradient, weight gradient).
-    let adapter = backend_name.strip_prefix("GPU (").and_then(|n| n.strip_suffix(')')).unwrap_or("");
+    let adapter = backend_name
+        .strip_prefix("GPU (")
+        .and_then(|n| n.strip_suffix(')'))
+        .unwrap_or("");
     println!(
         "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
         train_rate * 3.0 * flops / 1e9

@@ -46,15 +46,29 @@ fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: onnx_fixtures OUTPUT_DIR"));
     std::fs::create_dir_all(&dir).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
-    let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first")).unwrap().head(1200).unwrap();
+    let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first"))
+        .unwrap()
+        .head(1200)
+        .unwrap();
     let circle = toy::generate("circle", 600, 0.05, 1).unwrap();
     let waves = sequence::waves(600, 48, 0.2, 1).unwrap();
     let (coloured, _) = shapes::generate(600, 10, 1.0, 1).unwrap();
     let table = tabular::from_csv(&table_csv(600), None).unwrap().data;
     let none = FeatureSpec::default;
-    let image_features = FeatureSpec { grayscale: true, edges: true, normalize: true, ..Default::default() };
-    let table_features =
-        FeatureSpec { impute: Impute::Median, scale: Scale::Standardize, one_hot: true, log: vec!["size".into()], polynomial: true, ..Default::default() };
+    let image_features = FeatureSpec {
+        grayscale: true,
+        edges: true,
+        normalize: true,
+        ..Default::default()
+    };
+    let table_features = FeatureSpec {
+        impute: Impute::Median,
+        scale: Scale::Standardize,
+        one_hot: true,
+        log: vec!["size".into()],
+        polynomial: true,
+        ..Default::default()
+    };
     let cases = [
         ("mlp", "mlp", &digits, none()),
         ("cnn", "cnn", &digits, none()),
@@ -62,17 +76,40 @@ fn main() {
         ("toy", "toy", &circle, none()),
         ("recurrent", RECURRENT, &waves, none()),
         ("digit_rows", DIGIT_ROWS, &digits, none()),
-        ("digit_edges", "cnn", &digits, FeatureSpec { edges: true, normalize: true, ..Default::default() }),
+        (
+            "digit_edges",
+            "cnn",
+            &digits,
+            FeatureSpec {
+                edges: true,
+                normalize: true,
+                ..Default::default()
+            },
+        ),
         ("grey_shapes_with_edges", "cnn", &coloured, image_features),
         ("table", "toy", &table, table_features),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {
         let (train, val) = data.split(200, 1).unwrap();
-        let mut config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+        let mut config = TrainConfig::new(
+            1,
+            32,
+            OptimizerSpec::Adam {
+                lr: 0.01,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
+            1,
+        );
         config.features = features;
         let input = Fitted::fit(&config.features, &train).unwrap().output_shape();
-        let spec = if model.starts_with('{') { ModelSpec::from_json(model).unwrap() } else { preset(model, &input, train.classes.len()).unwrap() };
+        let spec = if model.starts_with('{') {
+            ModelSpec::from_json(model).unwrap()
+        } else {
+            preset(model, &input, train.classes.len()).unwrap()
+        };
         let mut t = Trainer::new(Cpu, spec, config, &train, &val).unwrap();
         while !t.is_finished() {
             ready(t.run(100)).unwrap();
@@ -81,9 +118,17 @@ fn main() {
         let inputs = samples(&val, 16);
         let expected = ready(t.predict(&inputs)).unwrap();
         let file = ready(t.model_file(val.classes.clone(), None)).unwrap();
-        std::fs::write(dir.join(format!("{name}.onnx")), onnx::export(&file.spec, &file.tensors, file.features.as_ref()).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.onnx")),
+            onnx::export(&file.spec, &file.tensors, file.features.as_ref()).unwrap(),
+        )
+        .unwrap();
         std::fs::write(dir.join(format!("{name}.inputs.f32")), bytemuck::cast_slice(&inputs)).unwrap();
-        std::fs::write(dir.join(format!("{name}.expected.f32")), bytemuck::cast_slice(&expected)).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.expected.f32")),
+            bytemuck::cast_slice(&expected),
+        )
+        .unwrap();
         listing.push(serde_json::json!({"name": name, "input": val.sample_shape, "classes": val.classes.len()}));
     }
     std::fs::write(dir.join("cases.json"), serde_json::to_string_pretty(&listing).unwrap()).unwrap();
@@ -96,9 +141,21 @@ fn table_csv(rows: usize) -> String {
     let mut rng = whetstone::rng::Rng::new(2);
     let mut text = String::from("size,weight,colour,label\n");
     for i in 0..rows {
-        let (size, weight, colour) = (1000.0 * rng.uniform() * rng.uniform(), rng.normal(), ["red", "green", "blue"][rng.below(3)]);
-        let label = if (size > 200.0) ^ (colour == "red") ^ (weight > 0.5) { "yes" } else { "no" };
-        let weight = if i % 7 == 0 { "NA".to_string() } else { format!("{weight:.3}") };
+        let (size, weight, colour) = (
+            1000.0 * rng.uniform() * rng.uniform(),
+            rng.normal(),
+            ["red", "green", "blue"][rng.below(3)],
+        );
+        let label = if (size > 200.0) ^ (colour == "red") ^ (weight > 0.5) {
+            "yes"
+        } else {
+            "no"
+        };
+        let weight = if i % 7 == 0 {
+            "NA".to_string()
+        } else {
+            format!("{weight:.3}")
+        };
         text += &format!("{size:.2},{weight},{colour},{label}\n");
     }
     text

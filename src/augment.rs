@@ -89,16 +89,29 @@ pub struct Augmentation {
 impl Augmentation {
     /// The strength settings given, by name.
     fn given(&self) -> [(&'static str, Option<f32>); 6] {
-        [("degrees", self.degrees), ("amount", self.amount), ("fraction", self.fraction), ("std", self.std), ("size", self.size), ("alpha", self.alpha)]
+        [
+            ("degrees", self.degrees),
+            ("amount", self.amount),
+            ("fraction", self.fraction),
+            ("std", self.std),
+            ("size", self.size),
+            ("alpha", self.alpha),
+        ]
     }
 
     /// The strength (0 for the flips, and for a pipeline that was not validated).
     fn strength(&self) -> f32 {
-        self.kind.strength().and_then(|(name, _)| self.given().into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v)).unwrap_or(0.0)
+        self.kind
+            .strength()
+            .and_then(|(name, _)| self.given().into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v))
+            .unwrap_or(0.0)
     }
 
     fn name(&self) -> String {
-        serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        serde_json::to_value(self.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
     }
 }
 
@@ -110,7 +123,11 @@ pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
             return bad(format!("the probability must be between 0 and 1, got {}", a.p));
         }
         let wanted = a.kind.strength();
-        if let Some((other, _)) = a.given().into_iter().find(|(n, v)| v.is_some() && wanted.is_none_or(|(w, _)| w != *n)) {
+        if let Some((other, _)) = a
+            .given()
+            .into_iter()
+            .find(|(n, v)| v.is_some() && wanted.is_none_or(|(w, _)| w != *n))
+        {
             return bad(match wanted {
                 Some((w, _)) => format!("takes {w}, not {other}"),
                 None => format!("has no strength setting, but {other} was given"),
@@ -132,7 +149,10 @@ pub fn validate(pipeline: &[Augmentation]) -> Result<(), Error> {
 
 /// Mixup's probability and α, when the pipeline has it.
 pub fn mixup(pipeline: &[Augmentation]) -> Option<(f32, f32)> {
-    pipeline.iter().find(|a| a.kind == Kind::Mixup).map(|a| (a.p, a.strength()))
+    pipeline
+        .iter()
+        .find(|a| a.kind == Kind::Mixup)
+        .map(|a| (a.p, a.strength()))
 }
 
 /// Whether the pipeline changes images one by one (everything but mixup does).
@@ -150,8 +170,14 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
         let (mut m, mut t) = ([1.0f32, 0.0, 0.0, 1.0], [0.0f32, 0.0]);
         let (mut brightness, mut contrast, mut saturation, mut hue, mut noise) = (0.0, 1.0, 1.0, 0.0, 0.0);
         let mut cutout = [0.0f32; 4];
-        let compose =
-            |m: &mut [f32; 4], n: [f32; 4]| *m = [m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3]];
+        let compose = |m: &mut [f32; 4], n: [f32; 4]| {
+            *m = [
+                m[0] * n[0] + m[1] * n[2],
+                m[0] * n[1] + m[1] * n[3],
+                m[2] * n[0] + m[3] * n[2],
+                m[2] * n[1] + m[3] * n[3],
+            ]
+        };
         for a in pipeline {
             // Every augmentation draws the same numbers whether or not it applies, so that one
             // switched off does not change the others' draws.
@@ -190,12 +216,19 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
                 Kind::Cutout => {
                     let (side_x, side_y) = (strength * w, strength * h);
                     let (cx, cy) = (u1 * w, u2 * h);
-                    cutout = [cx - side_x / 2.0, cy - side_y / 2.0, cx + side_x / 2.0, cy + side_y / 2.0];
+                    cutout = [
+                        cx - side_x / 2.0,
+                        cy - side_y / 2.0,
+                        cx + side_x / 2.0,
+                        cy + side_y / 2.0,
+                    ];
                 }
                 Kind::Mixup => {}
             }
         }
-        out.extend_from_slice(&[m[0], m[1], m[2], m[3], t[0], t[1], brightness, contrast, saturation, hue, noise]);
+        out.extend_from_slice(&[
+            m[0], m[1], m[2], m[3], t[0], t[1], brightness, contrast, saturation, hue, noise,
+        ]);
         out.extend_from_slice(&cutout);
         out.push(0.0);
     }
@@ -204,7 +237,14 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
 
 /// The augmentation of one `[c, h, w]` image by its parameters `q`; `noise(i)` gives the standard
 /// normal number of element `i` of the image. The CPU reference of the GPU kernel.
-pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f32], noise: impl Fn(usize) -> f32) -> Vec<f32> {
+pub fn apply(
+    image: &[f32],
+    channels: usize,
+    height: usize,
+    width: usize,
+    q: &[f32],
+    noise: impl Fn(usize) -> f32,
+) -> Vec<f32> {
     let plane = height * width;
     let mut out = vec![0.0; image.len()];
     let (hw, hh) = (width as f32 / 2.0, height as f32 / 2.0);
@@ -212,8 +252,13 @@ pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f
     // the normal numbers.
     let moved = q[..6] != [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
     let noisy = q[10] != 0.0;
-    let sample =
-        |c: usize, k: usize, ix: f32, iy: f32| if moved { bilinear(&image[c * plane..(c + 1) * plane], height, width, ix, iy) } else { image[c * plane + k] };
+    let sample = |c: usize, k: usize, ix: f32, iy: f32| {
+        if moved {
+            bilinear(&image[c * plane..(c + 1) * plane], height, width, ix, iy)
+        } else {
+            image[c * plane + k]
+        }
+    };
     let hue = Hue::new(q[9]);
     let finish = |k: usize, v: f32, cut: bool| {
         if cut {
@@ -229,7 +274,8 @@ pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f
             let (ox, oy) = (x as f32 + 0.5 - hw, y as f32 + 0.5 - hh);
             let ix = q[0] * ox + q[1] * oy + q[4] + hw - 0.5;
             let iy = q[2] * ox + q[3] * oy + q[5] + hh - 0.5;
-            let cut = x as f32 + 0.5 >= q[11] && x as f32 + 0.5 < q[13] && y as f32 + 0.5 >= q[12] && y as f32 + 0.5 < q[14];
+            let cut =
+                x as f32 + 0.5 >= q[11] && x as f32 + 0.5 < q[13] && y as f32 + 0.5 >= q[12] && y as f32 + 0.5 < q[14];
             let k = y * width + x;
             if channels == 3 {
                 let rgb = hue.turn(saturate([0, 1, 2].map(|c| tone(sample(c, k, ix, iy), q)), q[8]));
@@ -250,7 +296,13 @@ pub fn apply(image: &[f32], channels: usize, height: usize, width: usize, q: &[f
 fn bilinear(plane: &[f32], h: usize, w: usize, x: f32, y: f32) -> f32 {
     let (x0, y0) = (x.floor(), y.floor());
     let (fx, fy) = (x - x0, y - y0);
-    let at = |xi: f32, yi: f32| if xi >= 0.0 && yi >= 0.0 && (xi as usize) < w && (yi as usize) < h { plane[yi as usize * w + xi as usize] } else { 0.0 };
+    let at = |xi: f32, yi: f32| {
+        if xi >= 0.0 && yi >= 0.0 && (xi as usize) < w && (yi as usize) < h {
+            plane[yi as usize * w + xi as usize]
+        } else {
+            0.0
+        }
+    };
     let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx;
     let bottom = at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx;
     top * (1.0 - fy) + bottom * fy
@@ -264,7 +316,11 @@ fn tone(v: f32, q: &[f32]) -> f32 {
 /// Saturation about the pixel's grey.
 fn saturate([r, g, b]: [f32; 3], factor: f32) -> [f32; 3] {
     let grey = 0.299 * r + 0.587 * g + 0.114 * b;
-    [grey + (r - grey) * factor, grey + (g - grey) * factor, grey + (b - grey) * factor]
+    [
+        grey + (r - grey) * factor,
+        grey + (g - grey) * factor,
+        grey + (b - grey) * factor,
+    ]
 }
 
 /// A hue turn: a rotation of the colour about the grey axis (1, 1, 1), exactly the identity at
@@ -279,7 +335,11 @@ impl Hue {
     fn new(angle: f32) -> Self {
         let (s, c) = angle.sin_cos();
         let third = (1.0 - c) / 3.0;
-        Self { same: c + third, plus: third + s / 3f32.sqrt(), minus: third - s / 3f32.sqrt() }
+        Self {
+            same: c + third,
+            plus: third + s / 3f32.sqrt(),
+            minus: third - s / 3f32.sqrt(),
+        }
     }
 
     fn turn(&self, [r, g, b]: [f32; 3]) -> [f32; 3] {
@@ -296,7 +356,9 @@ impl Hue {
 mod tests {
     use super::*;
 
-    const IDENTITY: [f32; AUGMENT_PARAMS] = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    const IDENTITY: [f32; AUGMENT_PARAMS] = [
+        1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
 
     fn with(changes: &[(usize, f32)]) -> Vec<f32> {
         let mut q = IDENTITY.to_vec();
@@ -337,7 +399,14 @@ mod tests {
         }
         // A quarter turn of a square image: out(x, y) = in(y, w − 1 − x).
         let square: Vec<f32> = (0..16).map(|i| i as f32 / 16.0).collect();
-        let turned = apply(&square, 1, 4, 4, &with(&[(0, 0.0), (1, 1.0), (2, -1.0), (3, 0.0)]), no_noise);
+        let turned = apply(
+            &square,
+            1,
+            4,
+            4,
+            &with(&[(0, 0.0), (1, 1.0), (2, -1.0), (3, 0.0)]),
+            no_noise,
+        );
         for y in 0..4 {
             for x in 0..4 {
                 assert!((turned[y * 4 + x] - square[(3 - x) * 4 + y]).abs() < 1e-6, "({x}, {y})");
@@ -361,14 +430,32 @@ mod tests {
         let turned = apply(&orange, 3, 1, 1, &with(&[(9, std::f32::consts::PI)]), no_noise);
         assert!(turned[2] > turned[0], "{turned:?}");
         // Brightness adds; contrast doubles the distance from mid-grey; both clamp to [0, 1].
-        let near = |a: Vec<f32>, b: [f32; 2]| assert!((a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6, "{a:?} against {b:?}");
+        let near = |a: Vec<f32>, b: [f32; 2]| {
+            assert!(
+                (a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6,
+                "{a:?} against {b:?}"
+            )
+        };
         near(apply(&[0.3, 0.95], 1, 1, 2, &with(&[(6, 0.1)]), no_noise), [0.4, 1.0]);
         near(apply(&[0.3, 0.6], 1, 1, 2, &with(&[(7, 2.0)]), no_noise), [0.1, 0.7]);
         // Noise is added at its standard deviation; the cutout is zero.
-        near(apply(&[0.5, 0.5], 1, 1, 2, &with(&[(10, 0.1)]), |k| k as f32), [0.5, 0.6]);
-        let cut = apply(&ramp(), 1, 4, 5, &with(&[(11, 1.0), (12, 0.0), (13, 3.0), (14, 2.0)]), no_noise);
+        near(
+            apply(&[0.5, 0.5], 1, 1, 2, &with(&[(10, 0.1)]), |k| k as f32),
+            [0.5, 0.6],
+        );
+        let cut = apply(
+            &ramp(),
+            1,
+            4,
+            5,
+            &with(&[(11, 1.0), (12, 0.0), (13, 3.0), (14, 2.0)]),
+            no_noise,
+        );
         assert_eq!([cut[1], cut[2], cut[6], cut[7]], [0.0; 4]);
-        assert!(cut[0] == 0.0 && cut[3] > 0.0 && cut[11] > 0.0, "column 0 is 0 in the ramp; column 3 and row 2 are outside the cutout");
+        assert!(
+            cut[0] == 0.0 && cut[3] > 0.0 && cut[11] > 0.0,
+            "column 0 is 0 in the ramp; column 3 and row 2 are outside the cutout"
+        );
     }
 
     #[test]
@@ -403,15 +490,30 @@ mod tests {
     #[test]
     fn bad_settings_are_named() {
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"rotate","p":1.5,"degrees":10}]"#).unwrap();
-        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'rotate': the probability must be between 0 and 1, got 1.5"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("augmentation 'rotate': the probability must be between 0 and 1, got 1.5"));
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"translate","p":0.5,"fraction":0.9}]"#).unwrap();
-        assert!(validate(&bad).unwrap_err().to_string().contains("fraction must be between 0 and 0.5"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("fraction must be between 0 and 0.5"));
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"rotate","p":0.5,"amount":0.2}]"#).unwrap();
-        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'rotate': takes degrees, not amount"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("augmentation 'rotate': takes degrees, not amount"));
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"hue","p":0.5}]"#).unwrap();
-        assert!(validate(&bad).unwrap_err().to_string().contains("augmentation 'hue': needs degrees"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("augmentation 'hue': needs degrees"));
         let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"flip_vertical","p":0.5,"size":0.2}]"#).unwrap();
-        assert!(validate(&bad).unwrap_err().to_string().contains("has no strength setting, but size was given"));
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("has no strength setting, but size was given"));
         assert!(serde_json::from_str::<Vec<Augmentation>>(r#"[{"type":"warp","p":0.5}]"#).is_err());
     }
 }

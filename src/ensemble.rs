@@ -73,7 +73,9 @@ pub fn soft_vote(members: &[&[f32]]) -> Vec<f32> {
 }
 
 pub fn weighted(members: &[&[f32]], weights: &[f64]) -> Vec<f32> {
-    (0..members[0].len()).map(|i| members.iter().zip(weights).map(|(m, &w)| w * m[i] as f64).sum::<f64>() as f32).collect()
+    (0..members[0].len())
+        .map(|i| members.iter().zip(weights).map(|(m, &w)| w * m[i] as f64).sum::<f64>() as f32)
+        .collect()
 }
 
 /// Pull towards equal weights: the fit minimises the mean log-loss minus `PRIOR / members` times the
@@ -87,7 +89,11 @@ pub fn fit_weights(members: &[&[f32]], labels: &[u32], classes: usize) -> Vec<f6
     let m = members.len();
     let mut w = vec![1.0 / m as f64; m];
     // Each sample's probability of its true class under each member.
-    let truth: Vec<Vec<f64>> = labels.iter().enumerate().map(|(i, &l)| members.iter().map(|p| p[i * classes + l as usize] as f64).collect()).collect();
+    let truth: Vec<Vec<f64>> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| members.iter().map(|p| p[i * classes + l as usize] as f64).collect())
+        .collect();
     for _ in 0..500 {
         let mut grad: Vec<f64> = w.iter().map(|w| -PRIOR / m as f64 / w).collect();
         for sample in &truth {
@@ -105,7 +111,12 @@ pub fn fit_weights(members: &[&[f32]], labels: &[u32], classes: usize) -> Vec<f6
 
 fn scores(name: &str, probs: &[f32], labels: &[u32], classes: usize) -> Result<Scores, Error> {
     let r = metrics::report(probs, labels, classes, None)?;
-    Ok(Scores { name: name.to_string(), accuracy: r.accuracy, log_loss: r.log_loss, ece: r.calibration.ece })
+    Ok(Scores {
+        name: name.to_string(),
+        accuracy: r.accuracy,
+        log_loss: r.log_loss,
+        ece: r.calibration.ece,
+    })
 }
 
 /// Compares the members and their ensembles on the test half of the held-out split whose labels
@@ -126,36 +137,64 @@ pub fn compare(members: &[Member], labels: &[u32], classes: &[String]) -> Result
             ));
         }
         if m.probs.len() != n * k {
-            return bad(format!("the member '{}' gives {} probabilities, not one per class for each of the {n} held-out samples", m.name, m.probs.len()));
+            return bad(format!(
+                "the member '{}' gives {} probabilities, not one per class for each of the {n} held-out samples",
+                m.name,
+                m.probs.len()
+            ));
         }
     }
     if n < 4 {
-        return bad(format!("{n} held-out samples are too few to fit weights on half and test on the other half"));
+        return bad(format!(
+            "{n} held-out samples are too few to fit weights on half and test on the other half"
+        ));
     }
     let fit = n / 2;
     let (fit_labels, test_labels) = labels.split_at(fit);
     let fitting: Vec<&[f32]> = members.iter().map(|m| &m.probs[..fit * k]).collect();
     let testing: Vec<&[f32]> = members.iter().map(|m| &m.probs[fit * k..]).collect();
     let weights = fit_weights(&fitting, fit_labels, k);
-    let member_scores = members.iter().zip(&testing).map(|(m, p)| scores(&m.name, p, test_labels, k)).collect::<Result<Vec<_>, _>>()?;
+    let member_scores = members
+        .iter()
+        .zip(&testing)
+        .map(|(m, p)| scores(&m.name, p, test_labels, k))
+        .collect::<Result<Vec<_>, _>>()?;
     let count = member_scores.len() as f64;
     let mean = |f: fn(&Scores) -> f64| member_scores.iter().map(f).sum::<f64>() / count;
-    let mean_member = Scores { name: "mean member".into(), accuracy: mean(|s| s.accuracy), log_loss: mean(|s| s.log_loss), ece: mean(|s| s.ece) };
+    let mean_member = Scores {
+        name: "mean member".into(),
+        accuracy: mean(|s| s.accuracy),
+        log_loss: mean(|s| s.log_loss),
+        ece: mean(|s| s.ece),
+    };
     let ensembles = vec![
         scores("hard voting", &hard_vote(&testing, k), test_labels, k)?,
         scores("soft voting", &soft_vote(&testing), test_labels, k)?,
         scores("weighted average", &weighted(&testing, &weights), test_labels, k)?,
     ];
     let predictions: Vec<Vec<usize>> = testing.iter().map(|p| metrics::predicted(p, k)).collect();
-    let differ = |a: &[usize], b: &[usize]| a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 / test_labels.len() as f64;
-    let pairwise = predictions.iter().map(|a| predictions.iter().map(|b| differ(a, b)).collect()).collect();
+    let differ =
+        |a: &[usize], b: &[usize]| a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 / test_labels.len() as f64;
+    let pairwise = predictions
+        .iter()
+        .map(|a| predictions.iter().map(|b| differ(a, b)).collect())
+        .collect();
     let mut disagreements: Vec<(usize, Disagreement)> = (0..test_labels.len())
         .filter_map(|s| {
             let votes: Vec<usize> = predictions.iter().map(|p| p[s]).collect();
             let mut distinct = votes.clone();
             distinct.sort_unstable();
             distinct.dedup();
-            (distinct.len() > 1).then(|| (distinct.len(), Disagreement { index: fit + s, label: test_labels[s], predictions: votes }))
+            (distinct.len() > 1).then(|| {
+                (
+                    distinct.len(),
+                    Disagreement {
+                        index: fit + s,
+                        label: test_labels[s],
+                        predictions: votes,
+                    },
+                )
+            })
         })
         .collect();
     let disagreement = disagreements.len() as f64 / test_labels.len() as f64;
@@ -178,7 +217,11 @@ mod tests {
     use super::*;
 
     fn member(name: &str, probs: Vec<f32>) -> Member {
-        Member { name: name.into(), classes: vec!["a".into(), "b".into()], probs }
+        Member {
+            name: name.into(),
+            classes: vec!["a".into(), "b".into()],
+            probs,
+        }
     }
 
     #[test]
@@ -203,7 +246,10 @@ mod tests {
     fn fitted_weights_favour_the_member_that_is_right() {
         // Member 0 is right with confidence 0.8; member 1 is a coin toss.
         let labels: Vec<u32> = (0..40).map(|i| i % 2).collect();
-        let good: Vec<f32> = labels.iter().flat_map(|&l| if l == 0 { [0.8, 0.2] } else { [0.2, 0.8] }).collect();
+        let good: Vec<f32> = labels
+            .iter()
+            .flat_map(|&l| if l == 0 { [0.8, 0.2] } else { [0.2, 0.8] })
+            .collect();
         let coin = vec![0.5; 80];
         let w = fit_weights(&[&good, &coin], &labels, 2);
         assert!(w[0] > 0.9 && (w[0] + w[1] - 1.0).abs() < 1e-9, "{w:?}");
@@ -216,10 +262,21 @@ mod tests {
         let ok = member("one", vec![0.5; 8]);
         let mut other = member("two", vec![0.5; 8]);
         other.classes = vec!["a".into(), "c".into()];
-        let err = compare(&[ok.clone(), other], &labels, &classes).unwrap_err().to_string();
-        assert!(err.contains("the member 'two' predicts the classes [a, c], but the data has [a, b]"), "{err}");
-        assert!(compare(&[ok.clone(), member("short", vec![0.5; 6])], &labels, &classes).unwrap_err().to_string().contains("gives 6 probabilities"));
-        assert!(compare(std::slice::from_ref(&ok), &labels, &classes).unwrap_err().to_string().contains("at least two members"));
+        let err = compare(&[ok.clone(), other], &labels, &classes)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the member 'two' predicts the classes [a, c], but the data has [a, b]"),
+            "{err}"
+        );
+        assert!(compare(&[ok.clone(), member("short", vec![0.5; 6])], &labels, &classes)
+            .unwrap_err()
+            .to_string()
+            .contains("gives 6 probabilities"));
+        assert!(compare(std::slice::from_ref(&ok), &labels, &classes)
+            .unwrap_err()
+            .to_string()
+            .contains("at least two members"));
     }
 
     #[test]
@@ -237,6 +294,9 @@ mod tests {
         assert_eq!(c.disagreements.iter().map(|d| d.index).collect::<Vec<_>>(), [3, 5]);
         assert_eq!(c.disagreements[0].predictions, [1, 0]);
         assert!((c.pairwise[0][1] - 2.0 / 3.0).abs() < 1e-12 && c.pairwise[0][0] == 0.0);
-        assert_eq!(c.ensembles.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["hard voting", "soft voting", "weighted average"]);
+        assert_eq!(
+            c.ensembles.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["hard voting", "soft voting", "weighted average"]
+        );
     }
 }

@@ -48,7 +48,14 @@ fn f1(p: f64, r: f64) -> f64 {
 
 /// The predicted class of each row of `[n, classes]` probabilities.
 pub fn predicted(probs: &[f32], classes: usize) -> Vec<usize> {
-    probs.chunks_exact(classes).map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })).collect()
+    probs
+        .chunks_exact(classes)
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .fold(0, |best, (k, &v)| if v > row[best] { k } else { best })
+        })
+        .collect()
 }
 
 /// The predicted classes: the most probable, or for two classes with a `threshold`, class 1 when
@@ -56,8 +63,13 @@ pub fn predicted(probs: &[f32], classes: usize) -> Vec<usize> {
 pub fn decide(probs: &[f32], classes: usize, threshold: Option<f64>) -> Result<Vec<usize>, Error> {
     match threshold {
         None => Ok(predicted(probs, classes)),
-        Some(t) if classes == 2 && (0.0..=1.0).contains(&t) => Ok(probs.chunks_exact(2).map(|row| usize::from(row[1] as f64 >= t)).collect()),
-        Some(t) => Err(Error::InvalidConfig(format!("a decision threshold needs two classes and a value in [0, 1], got {t} with {classes} classes"))),
+        Some(t) if classes == 2 && (0.0..=1.0).contains(&t) => Ok(probs
+            .chunks_exact(2)
+            .map(|row| usize::from(row[1] as f64 >= t))
+            .collect()),
+        Some(t) => Err(Error::InvalidConfig(format!(
+            "a decision threshold needs two classes and a value in [0, 1], got {t} with {classes} classes"
+        ))),
     }
 }
 
@@ -73,7 +85,14 @@ pub struct Example {
 
 /// The samples of one confusion-matrix cell (true class, predicted class), or with no cell every
 /// mistake, most confident first, at most `limit` of them.
-pub fn examples(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f64>, cell: Option<(u32, u32)>, limit: usize) -> Result<Vec<Example>, Error> {
+pub fn examples(
+    probs: &[f32],
+    labels: &[u32],
+    classes: usize,
+    threshold: Option<f64>,
+    cell: Option<(u32, u32)>,
+    limit: usize,
+) -> Result<Vec<Example>, Error> {
     let predicted = decide(probs, classes, threshold)?;
     let mut found: Vec<Example> = labels
         .iter()
@@ -83,7 +102,12 @@ pub fn examples(probs: &[f32], labels: &[u32], classes: usize, threshold: Option
             Some((t, q)) => l == t && p as u32 == q,
             None => l != p as u32,
         })
-        .map(|(index, (&label, &p))| Example { index, label, predicted: p as u32, confidence: probs[index * classes + p] })
+        .map(|(index, (&label, &p))| Example {
+            index,
+            label,
+            predicted: p as u32,
+            confidence: probs[index * classes + p],
+        })
         .collect();
     found.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.index.cmp(&b.index)));
     found.truncate(limit);
@@ -96,10 +120,15 @@ pub fn examples(probs: &[f32], labels: &[u32], classes: usize, threshold: Option
 pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f64>) -> Result<Report, Error> {
     let n = labels.len();
     if classes < 2 || n == 0 || probs.len() != n * classes {
-        return Err(Error::InvalidData(format!("{} probabilities do not make {n} rows of {classes} classes (at least 2, and at least one row)", probs.len())));
+        return Err(Error::InvalidData(format!(
+            "{} probabilities do not make {n} rows of {classes} classes (at least 2, and at least one row)",
+            probs.len()
+        )));
     }
     if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(Error::InvalidData(format!("label {bad} is not one of the {classes} classes")));
+        return Err(Error::InvalidData(format!(
+            "label {bad} is not one of the {classes} classes"
+        )));
     }
     let predicted = decide(probs, classes, threshold)?;
     let mut confusion = vec![vec![0u64; classes]; classes];
@@ -108,7 +137,9 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f
     }
     let diagonal: Vec<f64> = (0..classes).map(|k| confusion[k][k] as f64).collect();
     let support: Vec<u64> = confusion.iter().map(|row| row.iter().sum()).collect();
-    let predicted_count: Vec<f64> = (0..classes).map(|k| confusion.iter().map(|row| row[k] as f64).sum()).collect();
+    let predicted_count: Vec<f64> = (0..classes)
+        .map(|k| confusion.iter().map(|row| row[k] as f64).sum())
+        .collect();
     let precision: Vec<f64> = (0..classes).map(|k| ratio(diagonal[k], predicted_count[k])).collect();
     let recall: Vec<f64> = (0..classes).map(|k| ratio(diagonal[k], support[k] as f64)).collect();
     let f1s: Vec<f64> = precision.iter().zip(&recall).map(|(&p, &r)| f1(p, r)).collect();
@@ -119,17 +150,37 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f
     let mean = |v: &[f64]| v.iter().sum::<f64>() / classes as f64;
     let weighted = |v: &[f64]| v.iter().zip(&support).map(|(x, &s)| x * s as f64).sum::<f64>() / total;
     // Chance agreement from the label and prediction marginals.
-    let expected = (0..classes).map(|k| support[k] as f64 * predicted_count[k]).sum::<f64>() / (total * total);
+    let expected = (0..classes)
+        .map(|k| support[k] as f64 * predicted_count[k])
+        .sum::<f64>()
+        / (total * total);
     let kappa = ratio(accuracy - expected, 1.0 - expected);
     let eps = f64::EPSILON;
-    let log_loss = labels.iter().enumerate().map(|(i, &t)| -(probs[i * classes + t as usize] as f64).clamp(eps, 1.0 - eps).ln()).sum::<f64>() / total;
+    let log_loss = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| -(probs[i * classes + t as usize] as f64).clamp(eps, 1.0 - eps).ln())
+        .sum::<f64>()
+        / total;
     Ok(Report {
         confusion,
         accuracy,
         balanced_accuracy,
-        macro_avg: Averages { precision: mean(&precision), recall: mean(&recall), f1: mean(&f1s) },
-        micro_avg: Averages { precision: accuracy, recall: accuracy, f1: accuracy },
-        weighted_avg: Averages { precision: weighted(&precision), recall: weighted(&recall), f1: weighted(&f1s) },
+        macro_avg: Averages {
+            precision: mean(&precision),
+            recall: mean(&recall),
+            f1: mean(&f1s),
+        },
+        micro_avg: Averages {
+            precision: accuracy,
+            recall: accuracy,
+            f1: accuracy,
+        },
+        weighted_avg: Averages {
+            precision: weighted(&precision),
+            recall: weighted(&recall),
+            f1: weighted(&f1s),
+        },
         precision,
         recall,
         f1: f1s,
@@ -190,8 +241,19 @@ fn roc(ranked: &Ranked) -> Option<Curve> {
     }
     let x: Vec<f64> = std::iter::once(0.0).chain(fps.iter().map(|f| f / n)).collect();
     let y: Vec<f64> = std::iter::once(0.0).chain(tps.iter().map(|t| t / p)).collect();
-    let area = x.windows(2).zip(y.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0).sum();
-    Some(Curve { x, y, thresholds: std::iter::once(f64::INFINITY).chain(thresholds.iter().copied()).collect(), area })
+    let area = x
+        .windows(2)
+        .zip(y.windows(2))
+        .map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0)
+        .sum();
+    Some(Curve {
+        x,
+        y,
+        thresholds: std::iter::once(f64::INFINITY)
+            .chain(thresholds.iter().copied())
+            .collect(),
+        area,
+    })
 }
 
 /// The precision-recall curve (recall falling to 0, where precision is 1, as scikit-learn orders
@@ -204,10 +266,17 @@ fn precision_recall(ranked: &Ranked) -> Option<Curve> {
     }
     let precision: Vec<f64> = tps.iter().zip(fps).map(|(t, f)| ratio(*t, t + f)).collect();
     let recall: Vec<f64> = tps.iter().map(|t| t / p).collect();
-    let area = (0..recall.len()).map(|i| (recall[i] - if i == 0 { 0.0 } else { recall[i - 1] }) * precision[i]).sum();
+    let area = (0..recall.len())
+        .map(|i| (recall[i] - if i == 0 { 0.0 } else { recall[i - 1] }) * precision[i])
+        .sum();
     let x = recall.iter().rev().copied().chain([0.0]).collect();
     let y = precision.iter().rev().copied().chain([1.0]).collect();
-    Some(Curve { x, y, thresholds: thresholds.iter().rev().copied().collect(), area })
+    Some(Curve {
+        x,
+        y,
+        thresholds: thresholds.iter().rev().copied().collect(),
+        area,
+    })
 }
 
 /// Ranking quality: one-vs-rest ROC and precision-recall curves per class (`None` for a class
@@ -238,11 +307,17 @@ pub fn ranking(probs: &[f32], labels: &[u32], classes: usize) -> Ranking {
         areas.iter().sum::<f64>() / areas.len() as f64
     };
     let all_scores: Vec<f64> = probs.iter().map(|&p| p as f64).collect();
-    let all_positive: Vec<bool> = labels.iter().flat_map(|&l| (0..classes).map(move |k| l as usize == k)).collect();
+    let all_positive: Vec<bool> = labels
+        .iter()
+        .flat_map(|&l| (0..classes).map(move |k| l as usize == k))
+        .collect();
     let all = ranked_counts(&all_scores, &all_positive);
     let area = |c: Option<&Curve>| c.map_or(f64::NAN, |c| c.area);
-    let (roc_auc_macro, average_precision_macro) =
-        if classes == 2 { (area(roc[1].as_ref()), area(pr[1].as_ref())) } else { (macro_area(&roc), macro_area(&pr)) };
+    let (roc_auc_macro, average_precision_macro) = if classes == 2 {
+        (area(roc[1].as_ref()), area(pr[1].as_ref()))
+    } else {
+        (macro_area(&roc), macro_area(&pr))
+    };
     Ranking {
         roc_auc_micro: area(self::roc(&all).as_ref()),
         average_precision_micro: area(precision_recall(&all).as_ref()),
@@ -315,7 +390,10 @@ mod tests {
         assert_eq!(r.roc_auc_macro, 1.0, "classes 0 and 1 are ranked perfectly");
         let c = calibration(&probs, &[0, 1, 0, 1], 3, 10);
         assert_eq!(c.count.iter().sum::<u64>(), 4);
-        assert!((c.ece - (0.3 + 0.4 + 0.4 + 0.2) / 4.0).abs() < 1e-6, "every prediction is right, so ECE is the mean shortfall of confidence");
+        assert!(
+            (c.ece - (0.3 + 0.4 + 0.4 + 0.2) / 4.0).abs() < 1e-6,
+            "every prediction is right, so ECE is the mean shortfall of confidence"
+        );
     }
 
     #[test]
@@ -324,11 +402,24 @@ mod tests {
         let probs = [0.9, 0.1, 0.4, 0.6, 0.2, 0.8, 0.7, 0.3, 0.05, 0.95];
         let labels = [0, 0, 1, 1, 0];
         let mistakes = examples(&probs, &labels, 2, None, None, 10).unwrap();
-        assert_eq!(mistakes.iter().map(|e| (e.index, e.label, e.predicted)).collect::<Vec<_>>(), [(4, 0, 1), (3, 1, 0), (1, 0, 1)]);
+        assert_eq!(
+            mistakes
+                .iter()
+                .map(|e| (e.index, e.label, e.predicted))
+                .collect::<Vec<_>>(),
+            [(4, 0, 1), (3, 1, 0), (1, 0, 1)]
+        );
         assert_eq!(mistakes[0].confidence, 0.95);
         let cell = examples(&probs, &labels, 2, None, Some((0, 1)), 1).unwrap();
-        assert_eq!(cell.iter().map(|e| e.index).collect::<Vec<_>>(), [4], "the limit keeps the most confident");
-        assert_eq!(examples(&probs, &labels, 2, Some(0.0), Some((1, 1)), 10).unwrap().len(), 2);
+        assert_eq!(
+            cell.iter().map(|e| e.index).collect::<Vec<_>>(),
+            [4],
+            "the limit keeps the most confident"
+        );
+        assert_eq!(
+            examples(&probs, &labels, 2, Some(0.0), Some((1, 1)), 10).unwrap().len(),
+            2
+        );
     }
 
     #[test]
@@ -339,9 +430,15 @@ mod tests {
     #[test]
     fn bad_shapes_and_labels_are_refused() {
         assert!(report(&[0.5, 0.5, 1.0], &[0, 1], 2, None).is_err());
-        assert!(report(&[0.5, 0.5], &[2], 2, None).unwrap_err().to_string().contains("label 2"));
+        assert!(report(&[0.5, 0.5], &[2], 2, None)
+            .unwrap_err()
+            .to_string()
+            .contains("label 2"));
         assert!(report(&[], &[], 2, None).is_err());
-        assert!(report(&[0.2, 0.3, 0.5], &[0], 3, Some(0.5)).unwrap_err().to_string().contains("two classes"));
+        assert!(report(&[0.2, 0.3, 0.5], &[0], 3, Some(0.5))
+            .unwrap_err()
+            .to_string()
+            .contains("two classes"));
         assert!(report(&[0.5, 0.5], &[0], 2, Some(1.5)).is_err());
     }
 
@@ -350,10 +447,26 @@ mod tests {
         // p(class 1) = 0.1, 0.4, 0.6, 0.9 for true classes 0, 1, 0, 1.
         let probs = [0.9, 0.1, 0.6, 0.4, 0.4, 0.6, 0.1, 0.9];
         let labels = [0, 1, 0, 1];
-        assert_eq!(report(&probs, &labels, 2, Some(0.5)).unwrap().confusion, report(&probs, &labels, 2, None).unwrap().confusion);
-        assert_eq!(report(&probs, &labels, 2, Some(0.3)).unwrap().confusion, [[1, 1], [0, 2]]);
+        assert_eq!(
+            report(&probs, &labels, 2, Some(0.5)).unwrap().confusion,
+            report(&probs, &labels, 2, None).unwrap().confusion
+        );
+        assert_eq!(
+            report(&probs, &labels, 2, Some(0.3)).unwrap().confusion,
+            [[1, 1], [0, 2]]
+        );
         let everything = report(&probs, &labels, 2, Some(0.0)).unwrap();
-        assert_eq!((everything.confusion.clone(), everything.recall[1], everything.precision[1]), (vec![vec![0, 2], vec![0, 2]], 1.0, 0.5));
-        assert_eq!(report(&probs, &labels, 2, Some(0.95)).unwrap().confusion, [[2, 0], [2, 0]]);
+        assert_eq!(
+            (
+                everything.confusion.clone(),
+                everything.recall[1],
+                everything.precision[1]
+            ),
+            (vec![vec![0, 2], vec![0, 2]], 1.0, 0.5)
+        );
+        assert_eq!(
+            report(&probs, &labels, 2, Some(0.95)).unwrap().confusion,
+            [[2, 0], [2, 0]]
+        );
     }
 }

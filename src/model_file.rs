@@ -37,7 +37,11 @@ fn corrupt(why: impl std::fmt::Display) -> Error {
 
 impl ModelFile {
     pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
-        let bytes: Vec<Vec<u8>> = self.tensors.iter().map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+        let bytes: Vec<Vec<u8>> = self
+            .tensors
+            .iter()
+            .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
+            .collect();
         let views = self
             .tensors
             .iter()
@@ -47,16 +51,26 @@ impl ModelFile {
             .map_err(|e| Error::InvalidData(format!("a weight tensor does not match its shape: {e}")))?;
         let mut metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
-            ("spec".to_string(), serde_json::to_string(&self.spec).expect("a spec serialises")),
-            ("classes".to_string(), serde_json::to_string(&self.classes).expect("strings serialise")),
+            (
+                "spec".to_string(),
+                serde_json::to_string(&self.spec).expect("a spec serialises"),
+            ),
+            (
+                "classes".to_string(),
+                serde_json::to_string(&self.classes).expect("strings serialise"),
+            ),
         ]);
         if let Some(h) = &self.history {
             metadata.insert("history".to_string(), h.clone());
         }
         if let Some(f) = &self.features {
-            metadata.insert("features".to_string(), serde_json::to_string(f).expect("a fitted transform serialises"));
+            metadata.insert(
+                "features".to_string(),
+                serde_json::to_string(f).expect("a fitted transform serialises"),
+            );
         }
-        safetensors::serialize(views, Some(metadata)).map_err(|e| Error::InvalidData(format!("the model could not be written: {e}")))
+        safetensors::serialize(views, Some(metadata))
+            .map_err(|e| Error::InvalidData(format!("the model could not be written: {e}")))
     }
 
     /// Reads a file written by [`ModelFile::to_bytes`]; tensors come back in the spec's parameter
@@ -73,27 +87,58 @@ impl ModelFile {
             }
             None => return Err(corrupt("its header names no Whetstone format (a safetensors file from another tool?)")),
         }
-        let field = |key: &str| meta.get(key).ok_or_else(|| corrupt(format!("its header has no '{key}'")));
+        let field = |key: &str| {
+            meta.get(key)
+                .ok_or_else(|| corrupt(format!("its header has no '{key}'")))
+        };
         let spec = ModelSpec::from_json(field("spec")?)?;
         let classes: Vec<String> = serde_json::from_str(field("classes")?).map_err(corrupt)?;
-        let features: Option<Fitted> = meta.get("features").map(|f| serde_json::from_str(f)).transpose().map_err(corrupt)?;
+        let features: Option<Fitted> = meta
+            .get("features")
+            .map(|f| serde_json::from_str(f))
+            .transpose()
+            .map_err(corrupt)?;
         if let Some(f) = features.as_ref().filter(|f| f.output_shape() != spec.input) {
-            return Err(corrupt(format!("its feature transform gives samples of shape {:?}, but its model takes {:?}", f.output_shape(), spec.input)));
+            return Err(corrupt(format!(
+                "its feature transform gives samples of shape {:?}, but its model takes {:?}",
+                f.output_shape(),
+                spec.input
+            )));
         }
         let file = SafeTensors::deserialize(bytes).map_err(corrupt)?;
         let mut tensors = Vec::new();
         for (name, shape) in spec.param_shapes()? {
-            let view = file.tensor(&name).map_err(|_| corrupt(format!("it has no tensor '{name}', which its spec needs")))?;
+            let view = file
+                .tensor(&name)
+                .map_err(|_| corrupt(format!("it has no tensor '{name}', which its spec needs")))?;
             if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
-                return Err(corrupt(format!("tensor '{name}' is {:?} {:?}, but the spec needs F32 {shape:?}", view.dtype(), view.shape())));
+                return Err(corrupt(format!(
+                    "tensor '{name}' is {:?} {:?}, but the spec needs F32 {shape:?}",
+                    view.dtype(),
+                    view.shape()
+                )));
             }
-            let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
             tensors.push(NamedTensor { name, shape, values });
         }
         if file.len() != tensors.len() {
-            return Err(corrupt(format!("it has {} tensors where its spec has {}", file.len(), tensors.len())));
+            return Err(corrupt(format!(
+                "it has {} tensors where its spec has {}",
+                file.len(),
+                tensors.len()
+            )));
         }
-        Ok(Self { spec, classes, tensors, features, history: meta.get("history").cloned() })
+        Ok(Self {
+            spec,
+            classes,
+            tensors,
+            features,
+            history: meta.get("history").cloned(),
+        })
     }
 }
 
@@ -110,11 +155,19 @@ mod tests {
             .into_iter()
             .enumerate()
             .map(|(i, (name, shape))| {
-                let values = (0..shape.iter().product::<usize>()).map(|j| (i * 1000 + j) as f32 * 0.25 - 3.0).collect();
+                let values = (0..shape.iter().product::<usize>())
+                    .map(|j| (i * 1000 + j) as f32 * 0.25 - 3.0)
+                    .collect();
                 NamedTensor { name, shape, values }
             })
             .collect();
-        ModelFile { spec, classes: vec!["a".into(), "b".into(), "c".into()], tensors, features: None, history: Some("epoch,val_loss\n1,0.5\n".into()) }
+        ModelFile {
+            spec,
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            tensors,
+            features: None,
+            history: Some("epoch,val_loss\n1,0.5\n".into()),
+        }
     }
 
     #[test]
@@ -122,22 +175,37 @@ mod tests {
         let m = sample();
         assert_eq!(
             m.tensors.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
-            ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.4.weight", "layers.4.bias"]
+            [
+                "layers.0.weight",
+                "layers.0.bias",
+                "layers.2.weight",
+                "layers.2.bias",
+                "layers.4.weight",
+                "layers.4.bias"
+            ]
         );
         assert_eq!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap(), m);
     }
 
     #[test]
     fn the_fitted_feature_transform_round_trips_and_must_fit_the_model() {
-        let table = crate::data::tabular::from_csv("a,b,label\n1,x,p\n,y,q\n3,x,p\n", None).unwrap().data;
-        let spec = crate::features::FeatureSpec { scale: crate::features::Scale::Standardize, ..Default::default() };
+        let table = crate::data::tabular::from_csv("a,b,label\n1,x,p\n,y,q\n3,x,p\n", None)
+            .unwrap()
+            .data;
+        let spec = crate::features::FeatureSpec {
+            scale: crate::features::Scale::Standardize,
+            ..Default::default()
+        };
         let features = Fitted::fit(&spec, &table).unwrap();
         assert_eq!(features.output_shape(), [2]);
         let mut m = sample();
         m.features = Some(features);
         assert_eq!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap(), m);
         m.spec.input = vec![3];
-        assert!(ModelFile::from_bytes(&m.to_bytes().unwrap()).unwrap_err().to_string().contains("gives samples of shape [2], but its model takes [3]"));
+        assert!(ModelFile::from_bytes(&m.to_bytes().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("gives samples of shape [2], but its model takes [3]"));
     }
 
     #[test]
@@ -159,13 +227,21 @@ mod tests {
         let mut other = sample();
         other.tensors.pop();
         let foreign = safetensors::serialize(
-            other.tensors.iter().map(|t| (t.name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), bytemuck::cast_slice(&t.values)).unwrap())),
+            other.tensors.iter().map(|t| {
+                (
+                    t.name.clone(),
+                    TensorView::new(Dtype::F32, t.shape.clone(), bytemuck::cast_slice(&t.values)).unwrap(),
+                )
+            }),
             None,
         )
         .unwrap();
         assert!(message(&foreign).contains("names no Whetstone format"));
         let mut newer = bytes.clone();
-        let at = newer.windows(FORMAT.len()).position(|w| w == FORMAT.as_bytes()).unwrap();
+        let at = newer
+            .windows(FORMAT.len())
+            .position(|w| w == FORMAT.as_bytes())
+            .unwrap();
         newer[at..at + FORMAT.len()].copy_from_slice(b"whetstone-model/9");
         assert!(message(&newer).contains("format 'whetstone-model/9'"));
         assert!(message(&other.to_bytes().unwrap()).contains("no tensor 'layers.4.bias'"));

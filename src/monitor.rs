@@ -29,10 +29,19 @@ pub fn psi(reference: &[f32], current: &[f32], bins: usize) -> f64 {
     edges.dedup();
     let shares = |values: &[f32]| {
         let mut counts = vec![0usize; edges.len() + 1];
-        values.iter().for_each(|v| counts[edges.partition_point(|e| e <= v)] += 1);
-        counts.into_iter().map(|c| (c as f64 / values.len() as f64).max(1e-4)).collect::<Vec<_>>()
+        values
+            .iter()
+            .for_each(|v| counts[edges.partition_point(|e| e <= v)] += 1);
+        counts
+            .into_iter()
+            .map(|c| (c as f64 / values.len() as f64).max(1e-4))
+            .collect::<Vec<_>>()
     };
-    shares(&sorted).iter().zip(shares(&current)).map(|(r, c)| (c - r) * (c / r).ln()).sum()
+    shares(&sorted)
+        .iter()
+        .zip(shares(&current))
+        .map(|(r, c)| (c - r) * (c / r).ln())
+        .sum()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -48,7 +57,9 @@ pub fn kolmogorov_q(lambda: f64) -> f64 {
     if lambda < 0.2 {
         return 1.0;
     }
-    let sum: f64 = (1..=100).map(|k| if k % 2 == 1 { 1.0 } else { -1.0 } * (-2.0 * (k * k) as f64 * lambda * lambda).exp()).sum();
+    let sum: f64 = (1..=100)
+        .map(|k| if k % 2 == 1 { 1.0 } else { -1.0 } * (-2.0 * (k * k) as f64 * lambda * lambda).exp())
+        .sum();
     (2.0 * sum).clamp(0.0, 1.0)
 }
 
@@ -63,7 +74,10 @@ pub fn ks_two_sample(a: &[f32], b: &[f32]) -> Ks {
     };
     let (a, b) = (sorted(a), sorted(b));
     if a.is_empty() || b.is_empty() {
-        return Ks { statistic: 0.0, p_value: 1.0 };
+        return Ks {
+            statistic: 0.0,
+            p_value: 1.0,
+        };
     }
     let (mut i, mut j, mut d) = (0, 0, 0.0f64);
     while i < a.len() && j < b.len() {
@@ -78,7 +92,10 @@ pub fn ks_two_sample(a: &[f32], b: &[f32]) -> Ks {
     }
     let n = (a.len() * b.len()) as f64 / (a.len() + b.len()) as f64;
     let root = n.sqrt();
-    Ks { statistic: d, p_value: kolmogorov_q((root + 0.12 + 0.11 / root) * d) }
+    Ks {
+        statistic: d,
+        p_value: kolmogorov_q((root + 0.12 + 0.11 / root) * d),
+    }
 }
 
 /// Drift of a window of inputs against the training data.
@@ -99,10 +116,15 @@ pub struct Drift {
 /// their summaries (an image box-averaged to 8 × 8 per channel; a table's columns).
 pub fn drift(reference: &Dataset, current: &Dataset) -> Result<Drift, Error> {
     if reference.sample_shape != current.sample_shape {
-        return Err(Error::InvalidData(format!("the inputs are shaped {:?}, the training data {:?}", current.sample_shape, reference.sample_shape)));
+        return Err(Error::InvalidData(format!(
+            "the inputs are shaped {:?}, the training data {:?}",
+            current.sample_shape, reference.sample_shape
+        )));
     }
     if current.is_empty() || reference.is_empty() {
-        return Err(Error::InvalidData("drift needs inputs and training data to compare".into()));
+        return Err(Error::InvalidData(
+            "drift needs inputs and training data to compare".into(),
+        ));
     }
     let (r, width) = summary(reference);
     let (c, _) = summary(current);
@@ -120,7 +142,13 @@ pub fn drift(reference: &Dataset, current: &Dataset) -> Result<Drift, Error> {
     }
     let psi = total_psi / width as f64;
     let p_value = (p_min * width as f64).min(1.0);
-    Ok(Drift { psi, ks_statistic, p_value, feature, drifted: psi > PSI_ALERT || p_value < P_ALERT })
+    Ok(Drift {
+        psi,
+        ks_statistic,
+        p_value,
+        feature,
+        drifted: psi > PSI_ALERT || p_value < P_ALERT,
+    })
 }
 
 /// The built-in drift scenario: `n` images of `d` in a seeded order; the first third as they are,
@@ -128,10 +156,16 @@ pub fn drift(reference: &Dataset, current: &Dataset) -> Result<Drift, Error> {
 /// the training data and drifts away.
 pub fn rotating_stream(d: &Dataset, n: usize, max_degrees: f32, seed: u64) -> Result<Dataset, Error> {
     if d.sample_shape.len() != 3 {
-        return Err(Error::InvalidConfig(format!("the rotating stream turns images, not samples of {:?}", d.sample_shape)));
+        return Err(Error::InvalidConfig(format!(
+            "the rotating stream turns images, not samples of {:?}",
+            d.sample_shape
+        )));
     }
     if n < 2 || d.is_empty() {
-        return Err(Error::InvalidConfig(format!("a stream needs at least 2 samples from a data set that has some, got {n} of {}", d.len())));
+        return Err(Error::InvalidConfig(format!(
+            "a stream needs at least 2 samples from a data set that has some, got {n} of {}",
+            d.len()
+        )));
     }
     let (c, h, w) = (d.sample_shape[0], d.sample_shape[1], d.sample_shape[2]);
     let mut rng = Rng::new(seed);
@@ -155,7 +189,9 @@ pub fn rotating_stream(d: &Dataset, n: usize, max_degrees: f32, seed: u64) -> Re
 /// training data drawn without replacement (seeded), shuffled together.
 pub fn with_replay(feedback: &Dataset, old: &Dataset, replay: usize, seed: u64) -> Result<Dataset, Error> {
     if feedback.sample_shape != old.sample_shape || feedback.classes != old.classes {
-        return Err(Error::InvalidData("the feedback must have the training data's sample shape and classes".into()));
+        return Err(Error::InvalidData(
+            "the feedback must have the training data's sample shape and classes".into(),
+        ));
     }
     let mut rng = Rng::new(seed);
     let mut order: Vec<usize> = (0..old.len()).collect();
@@ -215,7 +251,10 @@ mod tests {
 
     #[test]
     fn a_rotating_stream_drifts_away_from_the_digits() {
-        let digits = crate::data::mnist::decode(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")).unwrap()).unwrap();
+        let digits = crate::data::mnist::decode(
+            &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")).unwrap(),
+        )
+        .unwrap();
         let (train, rest) = digits.split(2000, 1).unwrap();
         let stream = rotating_stream(&rest, 600, 90.0, 2).unwrap();
         // The first third is as it was; later images are turned.
@@ -224,13 +263,22 @@ mod tests {
         let late = drift(&train, &stream.subset(&(500..600).collect::<Vec<_>>())).unwrap();
         assert!(!early.drifted, "{early:?}");
         println!("early {early:?}\nlate {late:?}");
-        assert!(late.drifted && late.psi > 2.0 * early.psi, "early {early:?}, late {late:?}");
+        assert!(
+            late.drifted && late.psi > 2.0 * early.psi,
+            "early {early:?}, late {late:?}"
+        );
         assert!(rotating_stream(&crate::data::toy::generate("circle", 10, 0.1, 1).unwrap(), 5, 10.0, 1).is_err());
     }
 
     #[test]
     fn replay_mixes_old_samples_into_the_feedback() {
-        let old = Dataset::new(vec![1], (0..100).map(|v| v as f32).collect(), vec![0; 100], vec!["a".into(), "b".into()]).unwrap();
+        let old = Dataset::new(
+            vec![1],
+            (0..100).map(|v| v as f32).collect(),
+            vec![0; 100],
+            vec!["a".into(), "b".into()],
+        )
+        .unwrap();
         let feedback = Dataset::new(vec![1], vec![-1.0, -2.0], vec![1, 1], vec!["a".into(), "b".into()]).unwrap();
         let all = with_replay(&feedback, &old, 10, 3).unwrap();
         assert_eq!(all.len(), 12);

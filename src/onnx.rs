@@ -156,7 +156,9 @@ struct Graph<'a> {
 
 impl Graph<'_> {
     fn weight(&self, name: &str) -> &NamedTensor {
-        self.weights.get(name).unwrap_or_else(|| panic!("export checked that {name} is present"))
+        self.weights
+            .get(name)
+            .unwrap_or_else(|| panic!("export checked that {name} is present"))
     }
 
     /// ONNX's W, R and B of a recurrent layer from Whetstone's `weight` `[F, G·H]`,
@@ -166,15 +168,28 @@ impl Graph<'_> {
     fn recurrent_initializers(&mut self, name: &str) -> [String; 3] {
         let transposed = |t: &NamedTensor, onnx: &str| {
             let (rows, cols) = (t.shape[0], t.shape[1]);
-            let values = (0..cols).flat_map(|c| (0..rows).map(move |r| t.values[r * cols + c])).collect();
-            NamedTensor { name: onnx.to_string(), shape: vec![1, cols, rows], values }
+            let values = (0..cols)
+                .flat_map(|c| (0..rows).map(move |r| t.values[r * cols + c]))
+                .collect();
+            NamedTensor {
+                name: onnx.to_string(),
+                shape: vec![1, cols, rows],
+                values,
+            }
         };
         let w = transposed(self.weight(&format!("{name}.weight")), &format!("{name}.W"));
         let r = transposed(self.weight(&format!("{name}.recurrent_weight")), &format!("{name}.R"));
         let bias = self.weight(&format!("{name}.bias"));
         let width = bias.values.len();
-        let recurrent_bias = self.weights.get(format!("{name}.recurrent_bias").as_str()).map_or(vec![0.0; width], |t| t.values.clone());
-        let b = NamedTensor { name: format!("{name}.B"), shape: vec![1, 2 * width], values: [bias.values.clone(), recurrent_bias].concat() };
+        let recurrent_bias = self
+            .weights
+            .get(format!("{name}.recurrent_bias").as_str())
+            .map_or(vec![0.0; width], |t| t.values.clone());
+        let b = NamedTensor {
+            name: format!("{name}.B"),
+            shape: vec![1, 2 * width],
+            values: [bias.values.clone(), recurrent_bias].concat(),
+        };
         for suffix in ["weight", "recurrent_weight", "bias", "recurrent_bias"] {
             self.converted.insert(format!("{name}.{suffix}"));
         }
@@ -190,7 +205,14 @@ impl Graph<'_> {
     }
 
     fn floats(&mut self, name: &str, shape: &[usize], values: Vec<f32>) -> String {
-        self.message.message(5, &initializer(&NamedTensor { name: name.to_string(), shape: shape.to_vec(), values }));
+        self.message.message(
+            5,
+            &initializer(&NamedTensor {
+                name: name.to_string(),
+                shape: shape.to_vec(),
+                values,
+            }),
+        );
         name.to_string()
     }
 
@@ -205,25 +227,60 @@ impl Graph<'_> {
 /// The image transform of [`crate::features::image_transform`] as nodes on `input` `[batch, c, h, w]`.
 fn image_features(graph: &mut Graph, fit: &crate::features::ImageFit, c: usize) -> String {
     let mut parts = Vec::new();
-    let grey_weights: Vec<f32> = if c == 3 { vec![0.299, 0.587, 0.114] } else { vec![1.0 / c as f32; c] };
+    let grey_weights: Vec<f32> = if c == 3 {
+        vec![0.299, 0.587, 0.114]
+    } else {
+        vec![1.0 / c as f32; c]
+    };
     let grey = if fit.grayscale || fit.edges {
         let w = graph.floats("features.grey_weights", &[1, c, 1, 1], grey_weights);
-        Some(graph.op("Conv", "features.grey", &["input", &w], vec![("kernel_shape", Attr::Ints(vec![1, 1]))]))
+        Some(graph.op(
+            "Conv",
+            "features.grey",
+            &["input", &w],
+            vec![("kernel_shape", Attr::Ints(vec![1, 1]))],
+        ))
     } else {
         None
     };
-    parts.push(if fit.grayscale { grey.clone().expect("made above") } else { "input".to_string() });
+    parts.push(if fit.grayscale {
+        grey.clone().expect("made above")
+    } else {
+        "input".to_string()
+    });
     if fit.edges {
         let grey = grey.expect("made above");
         let pads = graph.constant("features.edge_pads", &[0, 0, 1, 1, 0, 0, 1, 1]);
-        let padded = graph.op("Pad", "features.edge_pad", &[&grey, &pads], vec![("mode", Attr::Text("edge"))]);
+        let padded = graph.op(
+            "Pad",
+            "features.edge_pad",
+            &[&grey, &pads],
+            vec![("mode", Attr::Text("edge"))],
+        );
         // Sobel x and y, each divided by 4 (the magnitude is then the reference's).
-        let sobel = [[-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0], [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0]];
-        let kernels = graph.floats("features.sobel", &[2, 1, 3, 3], sobel.iter().flatten().map(|v| v / 4.0).collect());
-        let gradients = graph.op("Conv", "features.sobel_conv", &[&padded, &kernels], vec![("kernel_shape", Attr::Ints(vec![3, 3]))]);
+        let sobel = [
+            [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0],
+            [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0],
+        ];
+        let kernels = graph.floats(
+            "features.sobel",
+            &[2, 1, 3, 3],
+            sobel.iter().flatten().map(|v| v / 4.0).collect(),
+        );
+        let gradients = graph.op(
+            "Conv",
+            "features.sobel_conv",
+            &[&padded, &kernels],
+            vec![("kernel_shape", Attr::Ints(vec![3, 3]))],
+        );
         let squares = graph.op("Mul", "features.edge_squares", &[&gradients, &gradients], vec![]);
         let ones = graph.floats("features.edge_sum", &[1, 2, 1, 1], vec![1.0, 1.0]);
-        let sum = graph.op("Conv", "features.edge_sum_conv", &[&squares, &ones], vec![("kernel_shape", Attr::Ints(vec![1, 1]))]);
+        let sum = graph.op(
+            "Conv",
+            "features.edge_sum_conv",
+            &[&squares, &ones],
+            vec![("kernel_shape", Attr::Ints(vec![1, 1]))],
+        );
         parts.push(graph.op("Sqrt", "features.edges", &[&sum], vec![]));
     }
     let joined = if parts.len() > 1 {
@@ -251,9 +308,17 @@ fn table_features(graph: &mut Graph, f: &Fitted) -> String {
     let shifted = graph.op("Add", "features.abs_plus_one", &[&magnitude, &one], vec![]);
     let log = graph.op("Log", "features.log", &[&shifted], vec![]);
     let signed_log = graph.op("Mul", "features.signed_log", &[&sign, &log], vec![]);
-    let log_mask = graph.floats("features.log_mask", &[n], f.columns.iter().map(|c| c.log as u8 as f32).collect());
+    let log_mask = graph.floats(
+        "features.log_mask",
+        &[n],
+        f.columns.iter().map(|c| c.log as u8 as f32).collect(),
+    );
     let logged_part = graph.op("Mul", "features.logged_part", &[&signed_log, &log_mask], vec![]);
-    let plain_mask = graph.floats("features.plain_mask", &[n], f.columns.iter().map(|c| 1.0 - c.log as u8 as f32).collect());
+    let plain_mask = graph.floats(
+        "features.plain_mask",
+        &[n],
+        f.columns.iter().map(|c| 1.0 - c.log as u8 as f32).collect(),
+    );
     let plain_part = graph.op("Mul", "features.plain_part", &[&filled, &plain_mask], vec![]);
     let logged = graph.op("Add", "features.logged", &[&logged_part, &plain_part], vec![]);
     let shift = graph.floats("features.shift", &[n], f.columns.iter().map(|c| c.shift).collect());
@@ -263,13 +328,32 @@ fn table_features(graph: &mut Graph, f: &Fitted) -> String {
     let mut parts = Vec::new();
     for (j, c) in f.columns.iter().enumerate() {
         let index = graph.constant(&format!("features.column{j}.index"), &[j as i64]);
-        let column = graph.op("Gather", &format!("features.column{j}"), &[&scaled, &index], vec![("axis", Attr::Int(1))]);
+        let column = graph.op(
+            "Gather",
+            &format!("features.column{j}"),
+            &[&scaled, &index],
+            vec![("axis", Attr::Int(1))],
+        );
         parts.push(if c.one_hot.is_empty() {
             column
         } else {
-            let codes = graph.floats(&format!("features.column{j}.codes"), &[c.one_hot.len()], (0..c.one_hot.len()).map(|k| k as f32).collect());
-            let equal = graph.op("Equal", &format!("features.column{j}.equal"), &[&column, &codes], vec![]);
-            graph.op("Cast", &format!("features.column{j}.one_hot"), &[&equal], vec![("to", Attr::Int(FLOAT))])
+            let codes = graph.floats(
+                &format!("features.column{j}.codes"),
+                &[c.one_hot.len()],
+                (0..c.one_hot.len()).map(|k| k as f32).collect(),
+            );
+            let equal = graph.op(
+                "Equal",
+                &format!("features.column{j}.equal"),
+                &[&column, &codes],
+                vec![],
+            );
+            graph.op(
+                "Cast",
+                &format!("features.column{j}.one_hot"),
+                &[&equal],
+                vec![("to", Attr::Int(FLOAT))],
+            )
         });
     }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
@@ -278,11 +362,29 @@ fn table_features(graph: &mut Graph, f: &Fitted) -> String {
         return table;
     }
     let (a, b): (Vec<i64>, Vec<i64>) = f.products.iter().map(|&(a, b)| (a as i64, b as i64)).unzip();
-    let (a, b) = (graph.constant("features.product_a", &a), graph.constant("features.product_b", &b));
-    let left = graph.op("Gather", "features.product_left", &[&table, &a], vec![("axis", Attr::Int(1))]);
-    let right = graph.op("Gather", "features.product_right", &[&table, &b], vec![("axis", Attr::Int(1))]);
+    let (a, b) = (
+        graph.constant("features.product_a", &a),
+        graph.constant("features.product_b", &b),
+    );
+    let left = graph.op(
+        "Gather",
+        "features.product_left",
+        &[&table, &a],
+        vec![("axis", Attr::Int(1))],
+    );
+    let right = graph.op(
+        "Gather",
+        "features.product_right",
+        &[&table, &b],
+        vec![("axis", Attr::Int(1))],
+    );
     let products = graph.op("Mul", "features.products", &[&left, &right], vec![]);
-    graph.op("Concat", "features.output", &[&table, &products], vec![("axis", Attr::Int(1))])
+    graph.op(
+        "Concat",
+        "features.output",
+        &[&table, &products],
+        vec![("axis", Attr::Int(1))],
+    )
 }
 
 /// Appends one node per layer of `layers` (named under `prefix`, as the weights are) to `graph`,
@@ -295,15 +397,37 @@ fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) ->
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         let n = match *layer {
             LayerSpec::Dense { .. } => node("Gemm", &name, &[&current, &w, &b], &out, vec![]),
-            LayerSpec::Conv2d { kernel, stride, padding, .. } => {
+            LayerSpec::Conv2d {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
                 let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
-                let attrs = vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s])), ("pads", Attr::Ints(vec![p; 4]))];
+                let attrs = vec![
+                    ("kernel_shape", Attr::Ints(vec![k, k])),
+                    ("strides", Attr::Ints(vec![s, s])),
+                    ("pads", Attr::Ints(vec![p; 4])),
+                ];
                 node("Conv", &name, &[&current, &w, &b], &out, attrs)
             }
             LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                let op = if matches!(layer, LayerSpec::MaxPool2d { .. }) { "MaxPool" } else { "AveragePool" };
+                let op = if matches!(layer, LayerSpec::MaxPool2d { .. }) {
+                    "MaxPool"
+                } else {
+                    "AveragePool"
+                };
                 let (k, s) = (size as i64, stride.unwrap_or(size) as i64);
-                node(op, &name, &[&current], &out, vec![("kernel_shape", Attr::Ints(vec![k, k])), ("strides", Attr::Ints(vec![s, s]))])
+                node(
+                    op,
+                    &name,
+                    &[&current],
+                    &out,
+                    vec![
+                        ("kernel_shape", Attr::Ints(vec![k, k])),
+                        ("strides", Attr::Ints(vec![s, s])),
+                    ],
+                )
             }
             LayerSpec::Flatten => node("Flatten", &name, &[&current], &out, vec![("axis", Attr::Int(1))]),
             LayerSpec::Reshape { ref shape } => {
@@ -312,37 +436,88 @@ fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) ->
                 let target = graph.constant(&format!("{name}.shape"), &target);
                 node("Reshape", &name, &[&current, &target], &out, vec![])
             }
-            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+            LayerSpec::Lstm {
+                units,
+                return_sequences,
+            }
+            | LayerSpec::Gru {
+                units,
+                return_sequences,
+            } => {
                 // ONNX reads [steps, batch, features] and gives Y [steps, 1, batch, H] and Y_h [1, batch, H].
                 let time_major = format!("{name}.time_major");
-                graph
-                    .message
-                    .message(1, &node("Transpose", &format!("{name}.to_time_major"), &[&current], &time_major, vec![("perm", Attr::Ints(vec![1, 0, 2]))]));
+                graph.message.message(
+                    1,
+                    &node(
+                        "Transpose",
+                        &format!("{name}.to_time_major"),
+                        &[&current],
+                        &time_major,
+                        vec![("perm", Attr::Ints(vec![1, 0, 2]))],
+                    ),
+                );
                 let [w, r, b] = graph.recurrent_initializers(&name);
-                let (op, mut attrs) =
-                    if matches!(layer, LayerSpec::Lstm { .. }) { ("LSTM", vec![]) } else { ("GRU", vec![("linear_before_reset", Attr::Int(1))]) };
+                let (op, mut attrs) = if matches!(layer, LayerSpec::Lstm { .. }) {
+                    ("LSTM", vec![])
+                } else {
+                    ("GRU", vec![("linear_before_reset", Attr::Int(1))])
+                };
                 attrs.push(("hidden_size", Attr::Int(units as i64)));
                 let (sequence, last) = (format!("{name}.sequence"), format!("{name}.last"));
-                let outputs = if return_sequences { [sequence.as_str(), ""] } else { ["", last.as_str()] };
-                graph.message.message(1, &node_with_outputs(op, &format!("{name}.cell"), &[&time_major, &w, &r, &b], &outputs, attrs));
+                let outputs = if return_sequences {
+                    [sequence.as_str(), ""]
+                } else {
+                    ["", last.as_str()]
+                };
+                graph.message.message(
+                    1,
+                    &node_with_outputs(op, &format!("{name}.cell"), &[&time_major, &w, &r, &b], &outputs, attrs),
+                );
                 if return_sequences {
                     let axes = graph.constant(&format!("{name}.direction_axis"), &[1]);
                     let squeezed = format!("{name}.squeezed");
-                    graph.message.message(1, &node("Squeeze", &format!("{name}.squeeze"), &[&sequence, &axes], &squeezed, vec![]));
-                    node("Transpose", &name, &[&squeezed], &out, vec![("perm", Attr::Ints(vec![1, 0, 2]))])
+                    graph.message.message(
+                        1,
+                        &node(
+                            "Squeeze",
+                            &format!("{name}.squeeze"),
+                            &[&sequence, &axes],
+                            &squeezed,
+                            vec![],
+                        ),
+                    );
+                    node(
+                        "Transpose",
+                        &name,
+                        &[&squeezed],
+                        &out,
+                        vec![("perm", Attr::Ints(vec![1, 0, 2]))],
+                    )
                 } else {
                     let axes = graph.constant(&format!("{name}.direction_axis"), &[0]);
                     node("Squeeze", &name, &[&last, &axes], &out, vec![])
                 }
             }
             LayerSpec::Relu => node("Relu", &name, &[&current], &out, vec![]),
-            LayerSpec::LeakyRelu { alpha } => node("LeakyRelu", &name, &[&current], &out, vec![("alpha", Attr::Float(alpha))]),
+            LayerSpec::LeakyRelu { alpha } => node(
+                "LeakyRelu",
+                &name,
+                &[&current],
+                &out,
+                vec![("alpha", Attr::Float(alpha))],
+            ),
             LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
             LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
             LayerSpec::Dropout { .. } => continue,
             LayerSpec::BatchNorm { eps, .. } => {
                 let (mean, var) = (format!("{name}.running_mean"), format!("{name}.running_var"));
-                node("BatchNormalization", &name, &[&current, &w, &b, &mean, &var], &out, vec![("epsilon", Attr::Float(eps))])
+                node(
+                    "BatchNormalization",
+                    &name,
+                    &[&current, &w, &b, &mean, &var],
+                    &out,
+                    vec![("epsilon", Attr::Float(eps))],
+                )
             }
             LayerSpec::Residual { ref layers } => {
                 let inner = emit(graph, &format!("{name}.layers."), current.clone(), layers);
@@ -361,33 +536,71 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor], features: Option<&Fitte
     let summary = spec.summary()?;
     let expected = spec.param_shapes()?;
     if expected.len() != weights.len()
-        || expected.iter().zip(weights).any(|((n, s), w)| *n != w.name || *s != w.shape || w.values.len() != s.iter().product::<usize>())
+        || expected
+            .iter()
+            .zip(weights)
+            .any(|((n, s), w)| *n != w.name || *s != w.shape || w.values.len() != s.iter().product::<usize>())
     {
         return Err(Error::InvalidData("the weights do not match the model spec".into()));
     }
-    let mut graph = Graph { message: Message::default(), weights: weights.iter().map(|t| (t.name.as_str(), t)).collect(), converted: HashSet::new() };
+    let mut graph = Graph {
+        message: Message::default(),
+        weights: weights.iter().map(|t| (t.name.as_str(), t)).collect(),
+        converted: HashSet::new(),
+    };
     graph.message.text(2, "whetstone");
     let features = features.filter(|f| f.is_needed());
     if let Some(f) = features.filter(|f| f.output_shape() != spec.input) {
-        return Err(Error::InvalidData(format!("the feature transform gives samples of shape {:?}, but the model takes {:?}", f.output_shape(), spec.input)));
+        return Err(Error::InvalidData(format!(
+            "the feature transform gives samples of shape {:?}, but the model takes {:?}",
+            f.output_shape(),
+            spec.input
+        )));
     }
     let transformed = match features {
         Some(f) if !f.columns.is_empty() => table_features(&mut graph, f),
-        Some(f) => image_features(&mut graph, f.image.as_ref().expect("a needed transform of no table is an image one"), f.input_shape[0]),
+        Some(f) => image_features(
+            &mut graph,
+            f.image
+                .as_ref()
+                .expect("a needed transform of no table is an image one"),
+            f.input_shape[0],
+        ),
         None => "input".to_string(),
     };
     let current = emit(&mut graph, "layers.", transformed, &spec.layers);
-    let Graph { message: mut graph, converted, .. } = graph;
-    graph.message(1, &node("Softmax", "softmax", &[&current], "probabilities", vec![("axis", Attr::Int(1))]));
+    let Graph {
+        message: mut graph,
+        converted,
+        ..
+    } = graph;
+    graph.message(
+        1,
+        &node(
+            "Softmax",
+            "softmax",
+            &[&current],
+            "probabilities",
+            vec![("axis", Attr::Int(1))],
+        ),
+    );
     for t in weights.iter().filter(|t| !converted.contains(&t.name)) {
         graph.message(5, &initializer(t));
     }
-    graph.message(11, &value_info("input", features.map_or(&spec.input, |f| &f.input_shape)));
+    graph.message(
+        11,
+        &value_info("input", features.map_or(&spec.input, |f| &f.input_shape)),
+    );
     graph.message(12, &value_info("probabilities", &summary.output));
     let mut opset = Message::default();
     opset.text(1, "").int(2, OPSET);
     let mut model = Message::default();
-    model.int(1, IR_VERSION).text(2, "whetstone").text(3, env!("CARGO_PKG_VERSION")).message(8, &opset).message(7, &graph);
+    model
+        .int(1, IR_VERSION)
+        .text(2, "whetstone")
+        .text(3, env!("CARGO_PKG_VERSION"))
+        .message(8, &opset)
+        .message(7, &graph);
     Ok(model.0)
 }
 
@@ -397,7 +610,15 @@ mod tests {
     use crate::nn::preset;
 
     fn weights(spec: &ModelSpec) -> Vec<NamedTensor> {
-        spec.param_shapes().unwrap().into_iter().map(|(name, shape)| NamedTensor { values: vec![0.5; shape.iter().product()], name, shape }).collect()
+        spec.param_shapes()
+            .unwrap()
+            .into_iter()
+            .map(|(name, shape)| NamedTensor {
+                values: vec![0.5; shape.iter().product()],
+                name,
+                shape,
+            })
+            .collect()
     }
 
     #[test]
@@ -415,7 +636,17 @@ mod tests {
         let spec = preset("cnn", &[1, 28, 28], 10).unwrap();
         let bytes = export(&spec, &weights(&spec), None).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        for op in ["Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Softmax", "layers.9.bias", "probabilities", "batch"] {
+        for op in [
+            "Conv",
+            "Relu",
+            "MaxPool",
+            "Flatten",
+            "Gemm",
+            "Softmax",
+            "layers.9.bias",
+            "probabilities",
+            "batch",
+        ] {
             assert!(text.contains(op), "{op} missing");
         }
         assert_eq!(text.matches("Conv").count(), 2);

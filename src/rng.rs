@@ -8,7 +8,9 @@ pub struct Rng {
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self { state: seed ^ 0x5851_F42D_4C95_7F2D }
+        Self {
+            state: seed ^ 0x5851_F42D_4C95_7F2D,
+        }
     }
 
     /// An independent stream derived from this one (used to give each layer its own stream).
@@ -118,7 +120,10 @@ mod tests {
             let mean = draws.iter().sum::<f32>() / draws.len() as f32;
             let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / draws.len() as f32;
             let (m, v) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
-            assert!((mean - m).abs() < 0.01 && (var - v).abs() < 0.01, "Beta({a}, {b}): mean {mean} var {var} against {m} {v}");
+            assert!(
+                (mean - m).abs() < 0.01 && (var - v).abs() < 0.01,
+                "Beta({a}, {b}): mean {mean} var {var} against {m} {v}"
+            );
             assert!(draws.iter().all(|d| (0.0..=1.0).contains(d)));
         }
     }

@@ -18,7 +18,16 @@ wasm_bindgen_test_configure!(run_in_browser);
 static DIGITS: &[u8] = include_bytes!("../assets/mnist-10k.bin");
 
 fn mean_step_loss(events: &[Event]) -> f32 {
-    let losses: Vec<f32> = events.iter().filter_map(|e| if let Event::Step { loss, .. } = e { Some(*loss) } else { None }).collect();
+    let losses: Vec<f32> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Step { loss, .. } = e {
+                Some(*loss)
+            } else {
+                None
+            }
+        })
+        .collect();
     losses.iter().sum::<f32>() / losses.len() as f32
 }
 
@@ -26,7 +35,17 @@ fn mean_step_loss(events: &[Event]) -> f32 {
 async fn cnn_trains_in_the_browser_and_its_loss_falls() {
     let digits = mnist::decode(DIGITS).expect("digits decode in wasm");
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    let config = TrainConfig::new(
+        1,
+        32,
+        OptimizerSpec::Adam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
     let mut trainer = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
     let first = trainer.run(5).await.unwrap();
     for _ in 0..8 {
@@ -43,7 +62,9 @@ async fn cnn_trains_in_the_browser_and_its_loss_falls() {
 
 /// The browser's WebGPU adapter; a missing one fails the test, it is never skipped.
 async fn webgpu() -> Gpu {
-    Gpu::new().await.expect("WebGPU adapter in headless Chromium (started with --enable-unsafe-webgpu)")
+    Gpu::new()
+        .await
+        .expect("WebGPU adapter in headless Chromium (started with --enable-unsafe-webgpu)")
 }
 
 macro_rules! in_browser {
@@ -64,11 +85,34 @@ async fn cnn_trains_on_webgpu_like_on_the_cpu() {
     let gpu = webgpu().await;
     let digits = mnist::decode(DIGITS).unwrap();
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
-    let mut on_gpu = Trainer::new(gpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config.clone(), &train, &val).unwrap();
+    let config = TrainConfig::new(
+        1,
+        32,
+        OptimizerSpec::Adam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        5,
+    );
+    let mut on_gpu = Trainer::new(
+        gpu,
+        preset("cnn", &[1, 28, 28], 10).unwrap(),
+        config.clone(),
+        &train,
+        &val,
+    )
+    .unwrap();
     let mut on_cpu = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
     for step in 1..=10 {
-        let (g, c) = (mean_step_loss(&on_gpu.run(1).await.unwrap()), mean_step_loss(&on_cpu.run(1).await.unwrap()));
-        assert!((g - c).abs() < 2e-3 * (1.0 + c.abs()), "step {step}: GPU loss {g}, CPU loss {c}");
+        let (g, c) = (
+            mean_step_loss(&on_gpu.run(1).await.unwrap()),
+            mean_step_loss(&on_cpu.run(1).await.unwrap()),
+        );
+        assert!(
+            (g - c).abs() < 2e-3 * (1.0 + c.abs()),
+            "step {step}: GPU loss {g}, CPU loss {c}"
+        );
     }
 }

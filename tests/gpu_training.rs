@@ -16,7 +16,17 @@ use whetstone::train::{Evaluation, Event, TrainConfig, Trainer};
 fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, Evaluation) {
     let digits = common::digits();
     let (train, val) = digits.split(500, 3).unwrap();
-    let mut config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
+    let mut config = TrainConfig::new(
+        1,
+        32,
+        OptimizerSpec::Adam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        5,
+    );
     config.features = features.clone();
     let mut trainer = Trainer::new(backend, spec, config, &train, &val).unwrap();
     let losses = (0..20)
@@ -37,15 +47,25 @@ fn same_on_gpu_and_cpu_with(spec: ModelSpec, features: &FeatureSpec) {
     let (cpu_losses, cpu_val) = step_losses(Cpu, spec.clone(), features);
     let (gpu_losses, gpu_val) = step_losses(gpu, spec, features);
     for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
-        assert!((c - g).abs() < 2e-3 * (1.0 + c.abs()), "step {}: CPU loss {c}, GPU loss {g}", step + 1);
+        assert!(
+            (c - g).abs() < 2e-3 * (1.0 + c.abs()),
+            "step {}: CPU loss {c}, GPU loss {g}",
+            step + 1
+        );
     }
     assert!(cpu_losses[19] < cpu_losses[0], "the loss falls: {cpu_losses:?}");
     // After 20 steps many held-out digits sit near a decision boundary, and batch norm turns the
     // products' different summation orders into a few flipped answers (0.4 % apart in loss on
     // either GPU kernel family): the loss within 1 %, the accuracy within 15 of 500 digits.
     let (cpu, gpu) = (cpu_val, gpu_val);
-    assert!((cpu.loss - gpu.loss).abs() < 1e-2 * cpu.loss, "validation loss CPU {cpu:?}, GPU {gpu:?}");
-    assert!((cpu.accuracy - gpu.accuracy).abs() <= 0.03, "validation accuracy CPU {cpu:?}, GPU {gpu:?}");
+    assert!(
+        (cpu.loss - gpu.loss).abs() < 1e-2 * cpu.loss,
+        "validation loss CPU {cpu:?}, GPU {gpu:?}"
+    );
+    assert!(
+        (cpu.accuracy - gpu.accuracy).abs() <= 0.03,
+        "validation accuracy CPU {cpu:?}, GPU {gpu:?}"
+    );
 }
 
 #[test]
@@ -76,7 +96,14 @@ fn recurrent_layers_reading_digits_row_by_row_train_the_same_on_gpu_and_cpu() {
 
 #[test]
 fn a_cnn_on_normalised_digits_with_an_edge_channel_trains_the_same_on_gpu_and_cpu() {
-    same_on_gpu_and_cpu_with(preset("cnn", &[2, 28, 28], 10).unwrap(), &FeatureSpec { edges: true, normalize: true, ..Default::default() });
+    same_on_gpu_and_cpu_with(
+        preset("cnn", &[2, 28, 28], 10).unwrap(),
+        &FeatureSpec {
+            edges: true,
+            normalize: true,
+            ..Default::default()
+        },
+    );
 }
 
 /// Everything a step needs is created by the first few: later steps reuse pooled buffers and the
@@ -86,14 +113,34 @@ fn training_steps_past_the_first_few_create_no_buffers_or_bind_groups() {
     let Some(gpu) = test_device() else { return };
     let digits = common::digits();
     let (train, val) = digits.split(500, 3).unwrap();
-    let config = TrainConfig::new(1, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 5);
-    let mut trainer = Trainer::new(gpu.clone(), preset("cnn", &[1, 28, 28], 10).unwrap(), config, &train, &val).unwrap();
+    let config = TrainConfig::new(
+        1,
+        32,
+        OptimizerSpec::Adam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        5,
+    );
+    let mut trainer = Trainer::new(
+        gpu.clone(),
+        preset("cnn", &[1, 28, 28], 10).unwrap(),
+        config,
+        &train,
+        &val,
+    )
+    .unwrap();
     // The pool settles into the order its buffers come back in within four steps.
     for _ in 0..5 {
         ready(trainer.run(1)).unwrap();
     }
     let warm = gpu.allocations();
-    assert!(warm.buffers > 0 && warm.bind_groups > 0, "the first steps allocate: {warm:?}");
+    assert!(
+        warm.buffers > 0 && warm.bind_groups > 0,
+        "the first steps allocate: {warm:?}"
+    );
     for _ in 0..10 {
         ready(trainer.run(1)).unwrap();
     }

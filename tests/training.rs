@@ -13,13 +13,31 @@ fn held_out_accuracy(preset_name: &str, lr: f32, epochs: usize) -> Vec<f32> {
     assert_eq!(digits.len(), 10_000);
     let (train, held_out) = digits.split(2_000, 7).unwrap();
     let spec = preset(preset_name, &[1, 28, 28], 10).unwrap();
-    let config = TrainConfig::new(epochs, 32, OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    let config = TrainConfig::new(
+        epochs,
+        32,
+        OptimizerSpec::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
     let mut trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
     let mut accuracies = Vec::new();
     while !trainer.is_finished() {
         for event in ready(trainer.run(50)).unwrap() {
-            if let Event::Epoch { epoch, val_accuracy, train_loss, .. } = event {
-                println!("{preset_name} epoch {epoch}: train loss {train_loss:.4}, held-out accuracy {val_accuracy:.4}");
+            if let Event::Epoch {
+                epoch,
+                val_accuracy,
+                train_loss,
+                ..
+            } = event
+            {
+                println!(
+                    "{preset_name} epoch {epoch}: train loss {train_loss:.4}, held-out accuracy {val_accuracy:.4}"
+                );
                 accuracies.push(val_accuracy);
             }
         }
@@ -51,9 +69,21 @@ fn accuracy_after(mut t: Trainer<Cpu>) -> f32 {
 fn a_cnn_pretrained_on_digits_0_to_4_learns_5_to_9_from_few_samples_better_than_from_scratch() {
     use whetstone::model_file::ModelFile;
     let digits = common::digits();
-    let adam = OptimizerSpec::Adam { lr: 0.002, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    let adam = OptimizerSpec::Adam {
+        lr: 0.002,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
     let (low_train, low_val) = digits.only_classes(&[0, 1, 2, 3, 4]).unwrap().split(500, 1).unwrap();
-    let mut pre = Trainer::new(Cpu, preset("cnn", &[1, 28, 28], 5).unwrap(), TrainConfig::new(2, 32, adam.clone(), 1), &low_train, &low_val).unwrap();
+    let mut pre = Trainer::new(
+        Cpu,
+        preset("cnn", &[1, 28, 28], 5).unwrap(),
+        TrainConfig::new(2, 32, adam.clone(), 1),
+        &low_train,
+        &low_val,
+    )
+    .unwrap();
     while !pre.is_finished() {
         ready(pre.run(1000)).unwrap();
     }
@@ -65,16 +95,43 @@ fn a_cnn_pretrained_on_digits_0_to_4_learns_5_to_9_from_few_samples_better_than_
         history: None,
     };
     // 50 training samples of the other five digits, 1,000 held out; the page's defaults for them.
-    let (train, held_out) = digits.only_classes(&[5, 6, 7, 8, 9]).unwrap().head(1050).unwrap().split(1000, 3).unwrap();
+    let (train, held_out) = digits
+        .only_classes(&[5, 6, 7, 8, 9])
+        .unwrap()
+        .head(1050)
+        .unwrap()
+        .split(1000, 3)
+        .unwrap();
     let spec = preset("cnn", &[1, 28, 28], 5).unwrap();
-    let adam = OptimizerSpec::Adam { lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-    let scratch = accuracy_after(Trainer::new(Cpu, spec.clone(), TrainConfig::new(6, 10, adam.clone(), 3), &train, &held_out).unwrap());
+    let adam = OptimizerSpec::Adam {
+        lr: 0.003,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+    };
+    let scratch = accuracy_after(
+        Trainer::new(
+            Cpu,
+            spec.clone(),
+            TrainConfig::new(6, 10, adam.clone(), 3),
+            &train,
+            &held_out,
+        )
+        .unwrap(),
+    );
     let mut fine = Trainer::new(Cpu, spec, TrainConfig::new(6, 10, adam, 3), &train, &held_out).unwrap();
     let taken = fine.transfer_from(&file).unwrap();
-    assert_eq!(taken, [1, 4, 8], "the trunk is taken; the head (layer 10) starts fresh for the new classes");
+    assert_eq!(
+        taken,
+        [1, 4, 8],
+        "the trunk is taken; the head (layer 10) starts fresh for the new classes"
+    );
     let fine_tuned = accuracy_after(fine);
     println!("digits 5–9 from 50 samples: from scratch {scratch:.3}, fine-tuned from 0–4 {fine_tuned:.3}");
-    assert!(fine_tuned > scratch + 0.05, "fine-tuning {fine_tuned} should beat training from scratch {scratch}");
+    assert!(
+        fine_tuned > scratch + 0.05,
+        "fine-tuning {fine_tuned} should beat training from scratch {scratch}"
+    );
 }
 
 /// Held-out accuracy per epoch of `preset_name` on 2,000 noisy waveforms of 48 steps.
@@ -82,12 +139,25 @@ fn waveform_accuracy(preset_name: &str, epochs: usize) -> Vec<f32> {
     let waves = whetstone::data::sequence::waves(2_400, 48, 0.2, 5).unwrap();
     let (train, held_out) = waves.split(400, 2).unwrap();
     let spec = preset(preset_name, &[48, 1], 4).unwrap();
-    let config = TrainConfig::new(epochs, 32, OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    let config = TrainConfig::new(
+        epochs,
+        32,
+        OptimizerSpec::Adam {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
     let mut trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
     let mut accuracies = Vec::new();
     while !trainer.is_finished() {
         for event in ready(trainer.run(100)).unwrap() {
-            if let Event::Epoch { epoch, val_accuracy, .. } = event {
+            if let Event::Epoch {
+                epoch, val_accuracy, ..
+            } = event
+            {
                 println!("{preset_name} on waveforms, epoch {epoch}: held-out accuracy {val_accuracy:.4}");
                 accuracies.push(val_accuracy);
             }
@@ -101,8 +171,14 @@ fn gru_and_lstm_presets_learn_waveforms_and_beat_a_larger_mlp() {
     let best = |name: &str| waveform_accuracy(name, 20).into_iter().fold(0.0f32, f32::max);
     let (gru, lstm, mlp) = (best("gru"), best("lstm"), best("mlp"));
     // Chance is 0.25. The MLP has twice the parameters but sees 48 unrelated inputs, not a signal in time.
-    assert!(gru >= 0.9 && lstm >= 0.88, "best held-out accuracy: GRU {gru}, LSTM {lstm}");
-    assert!(gru.min(lstm) > mlp + 0.05, "GRU {gru} and LSTM {lstm} against the MLP {mlp}");
+    assert!(
+        gru >= 0.9 && lstm >= 0.88,
+        "best held-out accuracy: GRU {gru}, LSTM {lstm}"
+    );
+    assert!(
+        gru.min(lstm) > mlp + 0.05,
+        "GRU {gru} and LSTM {lstm} against the MLP {mlp}"
+    );
 }
 
 #[test]
@@ -112,13 +188,27 @@ fn a_bagging_ensemble_beats_its_mean_member_on_the_held_out_split() {
     let (train, held_out) = digits.split(1_000, 4).unwrap();
     let members: Vec<Member> = (0..5)
         .map(|i| {
-            let mut config = TrainConfig::new(2, 32, OptimizerSpec::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1 + i);
+            let mut config = TrainConfig::new(
+                2,
+                32,
+                OptimizerSpec::Adam {
+                    lr: 1e-3,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-8,
+                },
+                1 + i,
+            );
             config.bootstrap = Some(100 + i);
             let mut t = Trainer::new(Cpu, preset("mlp", &[1, 28, 28], 10).unwrap(), config, &train, &held_out).unwrap();
             while !t.is_finished() {
                 ready(t.run(1000)).unwrap();
             }
-            Member { name: format!("member {i}"), classes: held_out.classes.clone(), probs: ready(t.validation_probabilities()) }
+            Member {
+                name: format!("member {i}"),
+                classes: held_out.classes.clone(),
+                probs: ready(t.validation_probabilities()),
+            }
         })
         .collect();
     let c = compare(&members, &held_out.labels, &held_out.classes).unwrap();
@@ -143,7 +233,17 @@ fn a_bagging_ensemble_beats_its_mean_member_on_the_held_out_split() {
 /// own colour and whose test split has random colours, trained with `augment`.
 fn biased_shapes_accuracy(augment: &str) -> f32 {
     let (train, test) = whetstone::data::shapes::generate(2_000, 600, 1.0, 3).unwrap();
-    let mut config = TrainConfig::new(6, 32, OptimizerSpec::Adam { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 1);
+    let mut config = TrainConfig::new(
+        6,
+        32,
+        OptimizerSpec::Adam {
+            lr: 2e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        1,
+    );
     config.augment = serde_json::from_str(augment).unwrap();
     let t = Trainer::new(Cpu, preset("cnn", &[3, 32, 32], 4).unwrap(), config, &train, &test).unwrap();
     accuracy_after(t)
@@ -152,7 +252,11 @@ fn biased_shapes_accuracy(augment: &str) -> f32 {
 #[test]
 fn colour_jitter_makes_a_cnn_learn_shape_instead_of_the_colour_of_a_biased_training_set() {
     let without = biased_shapes_accuracy("[]");
-    let with = biased_shapes_accuracy(r#"[{"type":"hue","p":1,"degrees":180},{"type":"saturation","p":0.5,"amount":0.5}]"#);
+    let with =
+        biased_shapes_accuracy(r#"[{"type":"hue","p":1,"degrees":180},{"type":"saturation","p":0.5,"amount":0.5}]"#);
     println!("biased shapes, test split in random colours: without augmentation {without:.4}, with colour jitter {with:.4} (chance 0.25)");
-    assert!(with > without + 0.3 && with > 0.6, "without {without}, with colour jitter {with}");
+    assert!(
+        with > without + 0.3 && with > 0.6,
+        "without {without}, with colour jitter {with}"
+    );
 }

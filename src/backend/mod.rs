@@ -117,9 +117,21 @@ pub trait Backend: Clone + 'static {
     /// Cross-correlation of `x` `[n, c, h, w]` with `w` `[o, c, kh, kw]` → `[n, o, oh, ow]`.
     fn conv2d(&self, x: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry) -> Self::Tensor;
     /// `dL/dx` of [`Backend::conv2d`] given `dy`; `input_shape` is the shape of `x`.
-    fn conv2d_backward_input(&self, dy: &Self::Tensor, w: &Self::Tensor, g: Conv2dGeometry, input_shape: &[usize]) -> Self::Tensor;
+    fn conv2d_backward_input(
+        &self,
+        dy: &Self::Tensor,
+        w: &Self::Tensor,
+        g: Conv2dGeometry,
+        input_shape: &[usize],
+    ) -> Self::Tensor;
     /// `dL/dw` of [`Backend::conv2d`] given `dy` and the forward input `x`; `kernel_shape` is that of `w`.
-    fn conv2d_backward_weight(&self, dy: &Self::Tensor, x: &Self::Tensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> Self::Tensor;
+    fn conv2d_backward_weight(
+        &self,
+        dy: &Self::Tensor,
+        x: &Self::Tensor,
+        g: Conv2dGeometry,
+        kernel_shape: &[usize],
+    ) -> Self::Tensor;
 
     /// `[n, c, h, w]` → `[n, c, oh, ow]`, maximum of each window.
     fn max_pool2d(&self, x: &Self::Tensor, g: PoolGeometry) -> Self::Tensor;
@@ -130,7 +142,8 @@ pub trait Backend: Clone + 'static {
 
     fn activation(&self, x: &Self::Tensor, f: Activation) -> Self::Tensor;
     /// `dL/dx` given the forward input `x`, output `y` and `dL/dy`.
-    fn activation_backward(&self, x: &Self::Tensor, y: &Self::Tensor, dy: &Self::Tensor, f: Activation) -> Self::Tensor;
+    fn activation_backward(&self, x: &Self::Tensor, y: &Self::Tensor, dy: &Self::Tensor, f: Activation)
+        -> Self::Tensor;
 
     fn mul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Self::Tensor;
     /// `acc += x`, element-wise.
@@ -149,7 +162,15 @@ pub trait Backend: Clone + 'static {
     /// Per-channel mean and biased variance of `x` `[n, c, ...]` over every axis but 1 (`[c]` each).
     fn channel_moments(&self, x: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
     /// `γ·(x − mean)/√(var + ε) + β` per channel `c` of `x` `[n, c, ...]`.
-    fn batch_norm(&self, x: &Self::Tensor, mean: &Self::Tensor, var: &Self::Tensor, gamma: &Self::Tensor, beta: &Self::Tensor, eps: f32) -> Self::Tensor;
+    fn batch_norm(
+        &self,
+        x: &Self::Tensor,
+        mean: &Self::Tensor,
+        var: &Self::Tensor,
+        gamma: &Self::Tensor,
+        beta: &Self::Tensor,
+        eps: f32,
+    ) -> Self::Tensor;
     /// `(dx, dγ, dβ)` of [`Backend::batch_norm`] when `mean` and `var` are the moments of this `x`.
     fn batch_norm_backward(
         &self,
@@ -185,17 +206,35 @@ pub trait Backend: Clone + 'static {
     /// `xw` `[steps, n, 4H]` (every step's input projection with its bias), `hw` `[n, 4H]`
     /// (`h_prev · W_h`), `c_prev` `[n, H]` → `(h, c, gates)`: `[n, H]`, `[n, H]` and the activated
     /// gates `[n, 4H]` that [`Backend::lstm_step_backward`] needs.
-    fn lstm_step(&self, xw: &Self::Tensor, t: usize, hw: &Self::Tensor, c_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+    fn lstm_step(
+        &self,
+        xw: &Self::Tensor,
+        t: usize,
+        hw: &Self::Tensor,
+        c_prev: &Self::Tensor,
+    ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
     /// `(dz, dc_prev)` of [`Backend::lstm_step`], given the gradients `dh` and `dc` that reach this
     /// step's `h` and `c`: `dz` `[n, 4H]` is the gradient of the gates' pre-activations.
-    fn lstm_step_backward(&self, dh: &Self::Tensor, dc: &Self::Tensor, gates: &Self::Tensor, c_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
+    fn lstm_step_backward(
+        &self,
+        dh: &Self::Tensor,
+        dc: &Self::Tensor,
+        gates: &Self::Tensor,
+        c_prev: &Self::Tensor,
+    ) -> (Self::Tensor, Self::Tensor);
     /// One GRU step, gates in ONNX's order (update, reset, hidden) with the reset applied after the
     /// recurrent product (ONNX `linear_before_reset`, as PyTorch and cuDNN do): `z, r = σ(xw[t] + hw)`,
     /// `n = tanh(xw[t]_h + r·hw_h)`, `h = (1 − z)·n + z·h_prev`.
     /// # Shapes
     /// `xw` `[steps, n, 3H]`, `hw` `[n, 3H]` (`h_prev · W_h + b_h`), `h_prev` `[n, H]` → `(h, gates)`:
     /// `[n, H]` and the activated `z, r, n` `[n, 3H]`.
-    fn gru_step(&self, xw: &Self::Tensor, t: usize, hw: &Self::Tensor, h_prev: &Self::Tensor) -> (Self::Tensor, Self::Tensor);
+    fn gru_step(
+        &self,
+        xw: &Self::Tensor,
+        t: usize,
+        hw: &Self::Tensor,
+        h_prev: &Self::Tensor,
+    ) -> (Self::Tensor, Self::Tensor);
     /// `(dxw, dhw, dh_prev)` of [`Backend::gru_step`] given `dh`: the gradients of this step's input
     /// projection and of `hw` (`[n, 3H]` each), and the part of `dL/dh_prev` that flows through
     /// `z·h_prev` (the rest flows through `hw`).
@@ -220,9 +259,24 @@ pub trait Backend: Clone + 'static {
     /// `p -= lr · g`
     fn sgd_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, lr: f32);
     /// `v = μv + g`; `p -= lr · v`, or `p -= lr · (g + μv)` with Nesterov.
-    fn momentum_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, v: &mut Self::Tensor, lr: f32, momentum: f32, nesterov: bool);
+    fn momentum_update(
+        &self,
+        p: &mut Self::Tensor,
+        g: &Self::Tensor,
+        v: &mut Self::Tensor,
+        lr: f32,
+        momentum: f32,
+        nesterov: bool,
+    );
     /// Adam with bias correction, and AdamW's decoupled weight decay.
-    fn adam_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, s: AdamStep);
+    fn adam_update(
+        &self,
+        p: &mut Self::Tensor,
+        g: &Self::Tensor,
+        m: &mut Self::Tensor,
+        v: &mut Self::Tensor,
+        s: AdamStep,
+    );
     /// `v = ρv + (1−ρ)g²`; `p -= lr · g / (√v + ε)`.
     fn rmsprop_update(&self, p: &mut Self::Tensor, g: &Self::Tensor, v: &mut Self::Tensor, lr: f32, rho: f32, eps: f32);
 
@@ -242,7 +296,10 @@ pub trait Backend: Clone + 'static {
         input_grad: bool,
     ) -> (Self::Tensor, Option<Self::Tensor>) {
         let dw = self.conv2d_backward_weight(dy, x, g, &Self::shape(w));
-        (dw, input_grad.then(|| self.conv2d_backward_input(dy, w, g, &Self::shape(x))))
+        (
+            dw,
+            input_grad.then(|| self.conv2d_backward_input(dy, w, g, &Self::shape(x))),
+        )
     }
 
     /// [`Backend::conv2d`] plus `b[o]` on every element of output channel `o`.

@@ -26,7 +26,10 @@ fn detect_delimiter(text: &str) -> char {
             })
             .count()
     };
-    [',', ';', '\t'].into_iter().max_by_key(|&d| (count(d), d == ',')).expect("three candidates")
+    [',', ';', '\t']
+        .into_iter()
+        .max_by_key(|&d| (count(d), d == ','))
+        .expect("three candidates")
 }
 
 pub fn parse(text: &str) -> Result<Table, Error> {
@@ -37,7 +40,11 @@ pub fn parse(text: &str) -> Result<Table, Error> {
     let (mut line, mut row_line) = (1, 1);
     let (mut quoted, mut was_quoted) = (false, false);
     let mut chars = text.chars().peekable();
-    let end_row = |row: &mut Vec<String>, field: &mut String, rows: &mut Vec<(usize, Vec<String>)>, at: usize, was_quoted: bool| {
+    let end_row = |row: &mut Vec<String>,
+                   field: &mut String,
+                   rows: &mut Vec<(usize, Vec<String>)>,
+                   at: usize,
+                   was_quoted: bool| {
         row.push(std::mem::take(field));
         let fields = std::mem::take(row);
         if was_quoted || fields.len() > 1 || !fields[0].trim().is_empty() {
@@ -61,7 +68,11 @@ pub fn parse(text: &str) -> Result<Table, Error> {
                 quoted = true;
                 was_quoted = true;
             }
-            (false, '"') => return Err(Error::InvalidData(format!("line {line}: a quote in the middle of an unquoted field; quote the whole field"))),
+            (false, '"') => {
+                return Err(Error::InvalidData(format!(
+                    "line {line}: a quote in the middle of an unquoted field; quote the whole field"
+                )))
+            }
             (false, '\r') if chars.peek() == Some(&'\n') => {}
             (false, '\n') => {
                 end_row(&mut row, &mut field, &mut rows, row_line, was_quoted);
@@ -74,7 +85,9 @@ pub fn parse(text: &str) -> Result<Table, Error> {
         }
     }
     if quoted {
-        return Err(Error::InvalidData(format!("line {row_line}: a quoted field is never closed")));
+        return Err(Error::InvalidData(format!(
+            "line {row_line}: a quoted field is never closed"
+        )));
     }
     end_row(&mut row, &mut field, &mut rows, row_line, was_quoted);
     Ok(Table { delimiter, rows })
@@ -94,7 +107,10 @@ mod tests {
         assert_eq!(parse("a;b\r\n1,5;2\r\n").unwrap().delimiter, ';');
         assert_eq!(fields("a;b\r\n1,5;2\r\n")[1], ["1,5", "2"]);
         assert_eq!(fields("x\ty\n3\t4"), [["x", "y"], ["3", "4"]]);
-        assert_eq!(fields("\"a, b\",\"say \"\"hi\"\"\"\n1,2"), [["a, b", "say \"hi\""], ["1", "2"]]);
+        assert_eq!(
+            fields("\"a, b\",\"say \"\"hi\"\"\"\n1,2"),
+            [["a, b", "say \"hi\""], ["1", "2"]]
+        );
         assert_eq!(fields("\"two\nlines\",2\n\n3,4\n"), [["two\nlines", "2"], ["3", "4"]]);
     }
 
@@ -102,7 +118,10 @@ mod tests {
     fn rows_know_their_line_and_bad_quotes_are_reported() {
         let t = parse("h\n\n\"a\nb\"\nc\n").unwrap();
         assert_eq!(t.rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [1, 3, 5]);
-        assert!(parse("a,\"b\n1,2").unwrap_err().to_string().contains("line 1: a quoted field is never closed"));
+        assert!(parse("a,\"b\n1,2")
+            .unwrap_err()
+            .to_string()
+            .contains("line 1: a quoted field is never closed"));
         assert!(parse("a,b\n1,x\"y\"").unwrap_err().to_string().contains("line 2"));
     }
 }

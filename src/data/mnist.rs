@@ -19,7 +19,12 @@ pub fn decode(bytes: &[u8]) -> Result<Dataset, Error> {
     let (rows, cols) = (bytes[8] as usize, bytes[9] as usize);
     let pixels = rows * cols;
     let labels_end = 10 + count;
-    let labels: Vec<u32> = bytes.get(10..labels_end).ok_or_else(|| corrupt("labels are truncated"))?.iter().map(|&l| l as u32).collect();
+    let labels: Vec<u32> = bytes
+        .get(10..labels_end)
+        .ok_or_else(|| corrupt("labels are truncated"))?
+        .iter()
+        .map(|&l| l as u32)
+        .collect();
     if labels.iter().any(|&l| l > 9) {
         return Err(corrupt("a label is not a digit"));
     }
@@ -28,13 +33,17 @@ pub fn decode(bytes: &[u8]) -> Result<Dataset, Error> {
     for image in features.chunks_exact_mut(pixels) {
         let mut filled = 0;
         while filled < pixels {
-            let &[zeros, run] = bytes.get(at..at + 2).ok_or_else(|| corrupt("pixels are truncated"))? else { unreachable!() };
+            let &[zeros, run] = bytes.get(at..at + 2).ok_or_else(|| corrupt("pixels are truncated"))? else {
+                unreachable!()
+            };
             let (zeros, run) = (zeros as usize, run as usize);
             if zeros + run == 0 || filled + zeros + run > pixels {
                 return Err(corrupt("a pixel run overflows its image"));
             }
             filled += zeros;
-            let values = bytes.get(at + 2..at + 2 + run).ok_or_else(|| corrupt("pixels are truncated"))?;
+            let values = bytes
+                .get(at + 2..at + 2 + run)
+                .ok_or_else(|| corrupt("pixels are truncated"))?;
             for (dst, &v) in image[filled..filled + run].iter_mut().zip(values) {
                 *dst = v as f32 / 255.0;
             }
@@ -45,7 +54,12 @@ pub fn decode(bytes: &[u8]) -> Result<Dataset, Error> {
     if at != bytes.len() {
         return Err(corrupt("there are bytes after the last image"));
     }
-    Dataset::new(vec![1, rows, cols], features, labels, (0..10).map(|d| d.to_string()).collect())
+    Dataset::new(
+        vec![1, rows, cols],
+        features,
+        labels,
+        (0..10).map(|d| d.to_string()).collect(),
+    )
 }
 
 /// The inverse of [`decode`], used by tests (the build script writes the same format).

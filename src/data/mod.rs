@@ -40,21 +40,44 @@ impl Column {
 }
 
 impl Dataset {
-    pub fn new(sample_shape: Vec<usize>, features: Vec<f32>, labels: Vec<u32>, classes: Vec<String>) -> Result<Self, Error> {
+    pub fn new(
+        sample_shape: Vec<usize>,
+        features: Vec<f32>,
+        labels: Vec<u32>,
+        classes: Vec<String>,
+    ) -> Result<Self, Error> {
         let width: usize = sample_shape.iter().product();
         if width == 0 {
-            return Err(Error::InvalidData(format!("sample shape {sample_shape:?} has no elements")));
+            return Err(Error::InvalidData(format!(
+                "sample shape {sample_shape:?} has no elements"
+            )));
         }
         if features.len() != labels.len() * width {
-            return Err(Error::InvalidData(format!("{} values do not make {} samples of shape {sample_shape:?}", features.len(), labels.len())));
+            return Err(Error::InvalidData(format!(
+                "{} values do not make {} samples of shape {sample_shape:?}",
+                features.len(),
+                labels.len()
+            )));
         }
         if let Some(bad) = labels.iter().find(|&&l| l as usize >= classes.len()) {
-            return Err(Error::InvalidData(format!("label {bad} is not one of the {} classes", classes.len())));
+            return Err(Error::InvalidData(format!(
+                "label {bad} is not one of the {} classes",
+                classes.len()
+            )));
         }
         if let Some(i) = features.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidData(format!("sample {} has a value that is not a finite number", i / width)));
+            return Err(Error::InvalidData(format!(
+                "sample {} has a value that is not a finite number",
+                i / width
+            )));
         }
-        Ok(Self { sample_shape, features, labels, classes, columns: Vec::new() })
+        Ok(Self {
+            sample_shape,
+            features,
+            labels,
+            classes,
+            columns: Vec::new(),
+        })
     }
 
     /// True when some value is missing (only a table's can be).
@@ -69,18 +92,32 @@ impl Dataset {
         }
         let keep: Vec<usize> = (0..self.columns.len()).filter(|c| !drop.contains(c)).collect();
         if keep.is_empty() {
-            return Err(Error::InvalidData("dropping every column would leave nothing to learn from".into()));
+            return Err(Error::InvalidData(
+                "dropping every column would leave nothing to learn from".into(),
+            ));
         }
         let w = self.sample_width();
-        let features = self.features.chunks(w).flat_map(|row| keep.iter().map(move |&c| row[c])).collect();
+        let features = self
+            .features
+            .chunks(w)
+            .flat_map(|row| keep.iter().map(move |&c| row[c]))
+            .collect();
         let columns = keep.iter().map(|&c| self.columns[c].clone()).collect();
-        Ok(Dataset { sample_shape: vec![keep.len()], features, labels: self.labels.clone(), classes: self.classes.clone(), columns })
+        Ok(Dataset {
+            sample_shape: vec![keep.len()],
+            features,
+            labels: self.labels.clone(),
+            classes: self.classes.clone(),
+            columns,
+        })
     }
 
     /// The samples other than `drop` (indices), in order.
     pub fn without(&self, drop: &[usize]) -> Dataset {
         let mut dropped = vec![false; self.len()];
-        drop.iter().filter(|&&i| i < self.len()).for_each(|&i| dropped[i] = true);
+        drop.iter()
+            .filter(|&&i| i < self.len())
+            .for_each(|&i| dropped[i] = true);
         self.subset(&(0..self.len()).filter(|&i| !dropped[i]).collect::<Vec<_>>())
     }
 
@@ -114,7 +151,10 @@ impl Dataset {
     /// The first `n` samples (the built-in sets interleave their classes, so any prefix is balanced).
     pub fn head(&self, n: usize) -> Result<Dataset, Error> {
         if n < 2 || n > self.len() {
-            return Err(Error::InvalidConfig(format!("use between 2 and {} samples of this data set, not {n}", self.len())));
+            return Err(Error::InvalidConfig(format!(
+                "use between 2 and {} samples of this data set, not {n}",
+                self.len()
+            )));
         }
         Ok(self.subset(&(0..n).collect::<Vec<_>>()))
     }
@@ -122,11 +162,20 @@ impl Dataset {
     /// The samples of the classes `keep` (indices into `classes`), relabelled 0.. in that order.
     pub fn only_classes(&self, keep: &[usize]) -> Result<Dataset, Error> {
         if keep.is_empty() || keep.iter().any(|&k| k >= self.classes.len()) {
-            return Err(Error::InvalidConfig(format!("choose classes among 0 to {}, got {keep:?}", self.classes.len() - 1)));
+            return Err(Error::InvalidConfig(format!(
+                "choose classes among 0 to {}, got {keep:?}",
+                self.classes.len() - 1
+            )));
         }
-        let indices: Vec<usize> = (0..self.len()).filter(|&i| keep.contains(&(self.labels[i] as usize))).collect();
+        let indices: Vec<usize> = (0..self.len())
+            .filter(|&i| keep.contains(&(self.labels[i] as usize)))
+            .collect();
         let mut d = self.subset(&indices);
-        d.labels = d.labels.iter().map(|&l| keep.iter().position(|&k| k == l as usize).expect("kept") as u32).collect();
+        d.labels = d
+            .labels
+            .iter()
+            .map(|&l| keep.iter().position(|&k| k == l as usize).expect("kept") as u32)
+            .collect();
         d.classes = keep.iter().map(|&k| self.classes[k].clone()).collect();
         Ok(d)
     }
@@ -140,7 +189,10 @@ impl Dataset {
     /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
     pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         if held_out == 0 || held_out >= self.len() {
-            return Err(Error::InvalidConfig(format!("the validation split must leave samples on both sides: asked for {held_out} of {}", self.len())));
+            return Err(Error::InvalidConfig(format!(
+                "the validation split must leave samples on both sides: asked for {held_out} of {}",
+                self.len()
+            )));
         }
         let mut order: Vec<usize> = (0..self.len()).collect();
         Rng::new(seed).shuffle(&mut order);
@@ -165,7 +217,13 @@ mod tests {
     }
 
     fn tiny() -> Dataset {
-        Dataset::new(vec![2], (0..20).map(|v| v as f32).collect(), (0..10).map(|i| i % 2).collect(), vec!["a".into(), "b".into()]).unwrap()
+        Dataset::new(
+            vec![2],
+            (0..20).map(|v| v as f32).collect(),
+            (0..10).map(|i| i % 2).collect(),
+            vec!["a".into(), "b".into()],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -182,7 +240,13 @@ mod tests {
 
     #[test]
     fn a_bootstrap_resample_draws_with_replacement() {
-        let d = Dataset::new(vec![1], (0..1000).map(|v| v as f32).collect(), vec![0; 1000], vec!["a".into()]).unwrap();
+        let d = Dataset::new(
+            vec![1],
+            (0..1000).map(|v| v as f32).collect(),
+            vec![0; 1000],
+            vec!["a".into()],
+        )
+        .unwrap();
         let b = d.bootstrap(3);
         assert_eq!(b.len(), 1000);
         let mut distinct = b.features.clone();

@@ -116,17 +116,31 @@ pub fn average_hash(image: &[f32], shape: &[usize]) -> u64 {
             counts[cell] += 1;
         }
     }
-    let means: Vec<f32> = cells.iter().zip(&counts).map(|(s, &n)| if n > 0 { s / n as f32 } else { 0.0 }).collect();
+    let means: Vec<f32> = cells
+        .iter()
+        .zip(&counts)
+        .map(|(s, &n)| if n > 0 { s / n as f32 } else { 0.0 })
+        .collect();
     let mean = means.iter().sum::<f32>() / 64.0;
-    means.iter().enumerate().fold(0u64, |hash, (i, &m)| if m > mean { hash | 1 << i } else { hash })
+    means
+        .iter()
+        .enumerate()
+        .fold(0u64, |hash, (i, &m)| if m > mean { hash | 1 << i } else { hash })
 }
 
 pub fn report(d: &Dataset) -> Report {
     let w = d.sample_width();
     let exact = equal_groups(d);
-    let conflicting_labels = exact.iter().filter(|g| g.iter().any(|&i| d.labels[i] != d.labels[g[0]])).cloned().collect();
+    let conflicting_labels = exact
+        .iter()
+        .filter(|g| g.iter().any(|&i| d.labels[i] != d.labels[g[0]]))
+        .cloned()
+        .collect();
     let near_duplicates = if d.sample_shape.len() == 3 {
-        near_groups((0..d.len()).map(|i| average_hash(&d.features[i * w..(i + 1) * w], &d.sample_shape)), &exact)
+        near_groups(
+            (0..d.len()).map(|i| average_hash(&d.features[i * w..(i + 1) * w], &d.sample_shape)),
+            &exact,
+        )
     } else if !d.columns.is_empty() {
         near_duplicate_rows(d, &exact)
     } else {
@@ -134,12 +148,22 @@ pub fn report(d: &Dataset) -> Report {
     };
     let mut class_counts = vec![0; d.classes.len()];
     d.labels.iter().for_each(|&l| class_counts[l as usize] += 1);
-    let (smallest, &least) = class_counts.iter().enumerate().min_by_key(|(_, &c)| c).expect("a data set has classes");
+    let (smallest, &least) = class_counts
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, &c)| c)
+        .expect("a data set has classes");
     let most = *class_counts.iter().max().expect("a data set has classes");
     let share = least as f64 / d.len().max(1) as f64;
-    let imbalance = (share < 0.5 / d.classes.len() as f64).then(|| Imbalance { class: smallest, share, ratio: most as f64 / least.max(1) as f64 });
+    let imbalance = (share < 0.5 / d.classes.len() as f64).then(|| Imbalance {
+        class: smallest,
+        share,
+        ratio: most as f64 / least.max(1) as f64,
+    });
     let constant_features = if d.sample_shape.len() == 1 && d.len() > 1 {
-        (0..w).filter(|&f| (1..d.len()).all(|i| d.features[i * w + f] == d.features[f])).collect()
+        (0..w)
+            .filter(|&f| (1..d.len()).all(|i| d.features[i * w + f] == d.features[f]))
+            .collect()
     } else {
         Vec::new()
     };
@@ -165,7 +189,11 @@ pub fn report(d: &Dataset) -> Report {
                 deviations.sort_by(f32::total_cmp);
                 let mad = deviations[deviations.len() / 2];
                 if mad > 0.0 {
-                    let rows: Vec<usize> = column(f).enumerate().filter(|(_, v)| 0.6745 * (v - median).abs() / mad > OUTLIER_Z).map(|(i, _)| i).collect();
+                    let rows: Vec<usize> = column(f)
+                        .enumerate()
+                        .filter(|(_, v)| 0.6745 * (v - median).abs() / mad > OUTLIER_Z)
+                        .map(|(i, _)| i)
+                        .collect();
                     if !rows.is_empty() {
                         outliers.push(ColumnRows { column: f, rows });
                     }
@@ -173,7 +201,9 @@ pub fn report(d: &Dataset) -> Report {
             }
         }
     }
-    let rows_with_missing = (0..d.len()).filter(|&i| d.features[i * w..(i + 1) * w].iter().any(|v| v.is_nan())).collect();
+    let rows_with_missing = (0..d.len())
+        .filter(|&i| d.features[i * w..(i + 1) * w].iter().any(|v| v.is_nan()))
+        .collect();
     let checked = d.len().min(NOISE_CHECK_LIMIT);
     Report {
         samples: d.len(),
@@ -218,10 +248,21 @@ fn near_groups<K: Hash + Eq>(keys: impl Iterator<Item = K>, exact: &[Vec<usize>]
     for (i, key) in keys.enumerate() {
         by_key.entry(key).or_default().push(i);
     }
-    let exact_of: HashMap<usize, usize> = exact.iter().enumerate().flat_map(|(k, g)| g.iter().map(move |&i| (i, k))).collect();
+    let exact_of: HashMap<usize, usize> = exact
+        .iter()
+        .enumerate()
+        .flat_map(|(k, g)| g.iter().map(move |&i| (i, k)))
+        .collect();
     let mut groups: Vec<Vec<usize>> = by_key
         .into_values()
-        .filter(|g| g.len() > 1 && g.iter().map(|i| exact_of.get(i).map_or(usize::MAX - i, |&k| k)).collect::<std::collections::HashSet<_>>().len() > 1)
+        .filter(|g| {
+            g.len() > 1
+                && g.iter()
+                    .map(|i| exact_of.get(i).map_or(usize::MAX - i, |&k| k))
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+                    > 1
+        })
         .collect();
     groups.sort_by_key(|g| g[0]);
     groups
@@ -242,7 +283,8 @@ pub fn summary(d: &Dataset) -> (Vec<f32>, usize) {
         for ch in 0..c {
             for y in 0..h {
                 for x in 0..wd {
-                    out[i * dim + (ch * gh + y * gh / h) * gw + x * gw / wd] += image[(ch * h + y) * wd + x] * (gh * gw) as f32 / (h * wd) as f32;
+                    out[i * dim + (ch * gh + y * gh / h) * gw + x * gw / wd] +=
+                        image[(ch * h + y) * wd + x] * (gh * gw) as f32 / (h * wd) as f32;
                 }
             }
         }
@@ -258,10 +300,22 @@ fn neighbour_features(d: &Dataset) -> (Vec<f32>, usize) {
         return (out, w);
     }
     for f in 0..w {
-        let present: Vec<f64> = out.iter().skip(f).step_by(w).filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
+        let present: Vec<f64> = out
+            .iter()
+            .skip(f)
+            .step_by(w)
+            .filter(|v| !v.is_nan())
+            .map(|&v| v as f64)
+            .collect();
         let mean = present.iter().sum::<f64>() / present.len().max(1) as f64;
         let std = (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / present.len().max(1) as f64).sqrt();
-        out.iter_mut().skip(f).step_by(w).for_each(|v| *v = if v.is_nan() { 0.0 } else { ((*v as f64 - mean) / std.max(1e-12)) as f32 });
+        out.iter_mut().skip(f).step_by(w).for_each(|v| {
+            *v = if v.is_nan() {
+                0.0
+            } else {
+                ((*v as f64 - mean) / std.max(1e-12)) as f32
+            }
+        });
     }
     (out, w)
 }
@@ -278,13 +332,29 @@ pub fn label_noise(d: &Dataset) -> Vec<Suspect> {
     let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(d.len());
     for i in 0..d.len() {
         nearest.clear();
-        nearest.extend((0..d.len()).filter(|&j| j != i).map(|j| (row(i).iter().zip(row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(), j)));
+        nearest.extend((0..d.len()).filter(|&j| j != i).map(|j| {
+            (
+                row(i).iter().zip(row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(),
+                j,
+            )
+        }));
         nearest.select_nth_unstable_by(NEIGHBOURS - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut votes = vec![0usize; d.classes.len()];
-        nearest[..NEIGHBOURS].iter().for_each(|&(_, j)| votes[d.labels[j] as usize] += 1);
-        let (suggested, &most) = votes.iter().enumerate().max_by_key(|&(k, &v)| (v, std::cmp::Reverse(k))).expect("classes");
+        nearest[..NEIGHBOURS]
+            .iter()
+            .for_each(|&(_, j)| votes[d.labels[j] as usize] += 1);
+        let (suggested, &most) = votes
+            .iter()
+            .enumerate()
+            .max_by_key(|&(k, &v)| (v, std::cmp::Reverse(k)))
+            .expect("classes");
         if suggested as u32 != d.labels[i] && most >= NOISE_VOTES {
-            suspects.push(Suspect { index: i, label: d.labels[i], suggested: suggested as u32, votes: most });
+            suspects.push(Suspect {
+                index: i,
+                label: d.labels[i],
+                suggested: suggested as u32,
+                votes: most,
+            });
         }
     }
     suspects
@@ -312,12 +382,18 @@ pub fn leakage(train: &Dataset, held_out: &Dataset) -> Vec<(usize, usize)> {
     let w = train.sample_width();
     let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
     for i in 0..train.len() {
-        seen.entry(bits_key(&train.features[i * w..(i + 1) * w])).or_default().push(i);
+        seen.entry(bits_key(&train.features[i * w..(i + 1) * w]))
+            .or_default()
+            .push(i);
     }
     (0..held_out.len())
         .flat_map(|j| {
             let sample = &held_out.features[j * w..(j + 1) * w];
-            seen.get(&bits_key(sample)).into_iter().flatten().filter(move |&&i| &train.features[i * w..(i + 1) * w] == sample).map(move |&i| (i, j))
+            seen.get(&bits_key(sample))
+                .into_iter()
+                .flatten()
+                .filter(move |&&i| &train.features[i * w..(i + 1) * w] == sample)
+                .map(move |&i| (i, j))
         })
         .collect()
 }
@@ -340,9 +416,16 @@ pub fn without_duplicates(d: &Dataset, drop_conflicts: bool) -> Dataset {
 /// smallest (else), seeded; classes stay interleaved in the order of their samples.
 pub fn rebalanced(d: &Dataset, oversample: bool, seed: u64) -> Dataset {
     let mut rng = Rng::new(seed);
-    let by_class: Vec<Vec<usize>> = (0..d.classes.len()).map(|k| (0..d.len()).filter(|&i| d.labels[i] as usize == k).collect()).collect();
+    let by_class: Vec<Vec<usize>> = (0..d.classes.len())
+        .map(|k| (0..d.len()).filter(|&i| d.labels[i] as usize == k).collect())
+        .collect();
     let present: Vec<&Vec<usize>> = by_class.iter().filter(|c| !c.is_empty()).collect();
-    let target = if oversample { present.iter().map(|c| c.len()).max() } else { present.iter().map(|c| c.len()).min() }.unwrap_or(0);
+    let target = if oversample {
+        present.iter().map(|c| c.len()).max()
+    } else {
+        present.iter().map(|c| c.len()).min()
+    }
+    .unwrap_or(0);
     let chosen: Vec<Vec<usize>> = present
         .iter()
         .map(|members| {
@@ -370,19 +453,43 @@ mod tests {
     #[test]
     fn duplicates_conflicts_imbalance_and_constant_columns() {
         // Rows: 0 (1,5) a, 1 (2,5) b, 2 (1,5) a, 3 (3,5) a, 4 (2,5) a, 5 (1,5) a, 6..9 (4..7, 5) a.
-        let rows = [(1.0, 0), (2.0, 1), (1.0, 0), (3.0, 0), (2.0, 0), (1.0, 0), (4.0, 0), (5.0, 0), (6.0, 0), (7.0, 0)];
-        let d = two(rows.iter().flat_map(|&(x, _)| [x, 5.0]).collect(), rows.iter().map(|r| r.1).collect());
+        let rows = [
+            (1.0, 0),
+            (2.0, 1),
+            (1.0, 0),
+            (3.0, 0),
+            (2.0, 0),
+            (1.0, 0),
+            (4.0, 0),
+            (5.0, 0),
+            (6.0, 0),
+            (7.0, 0),
+        ];
+        let d = two(
+            rows.iter().flat_map(|&(x, _)| [x, 5.0]).collect(),
+            rows.iter().map(|r| r.1).collect(),
+        );
         let r = report(&d);
         assert_eq!(r.exact_duplicates, [vec![0, 2, 5], vec![1, 4]]);
         assert_eq!(r.conflicting_labels, [vec![1, 4]]);
         assert_eq!(r.constant_features, [1]);
         assert_eq!(r.class_counts, [9, 1]);
-        assert_eq!(r.imbalance, Some(Imbalance { class: 1, share: 0.1, ratio: 9.0 }));
+        assert_eq!(
+            r.imbalance,
+            Some(Imbalance {
+                class: 1,
+                share: 0.1,
+                ratio: 9.0
+            })
+        );
         let kept = without_duplicates(&d, false);
         assert_eq!(kept.len(), 7);
         assert!(report(&kept).exact_duplicates.is_empty());
         let strict = without_duplicates(&d, true);
-        assert_eq!(strict.features.iter().step_by(2).copied().collect::<Vec<_>>(), [1.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(
+            strict.features.iter().step_by(2).copied().collect::<Vec<_>>(),
+            [1.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+        );
         // An even split is no finding.
         assert_eq!(report(&two(vec![0.0, 1.0, 2.0, 3.0], vec![0, 1])).imbalance, None);
     }
@@ -401,7 +508,13 @@ mod tests {
         assert_eq!(r.conflicting_labels, [vec![0, 3]]);
         assert_eq!(r.near_duplicates, [vec![0, 2, 3]]);
         assert!(r.constant_features.is_empty());
-        let held_out = Dataset::new(vec![1, 8, 8], [b, image(&mut rng)].concat(), vec![1, 0], vec!["x".into(), "y".into()]).unwrap();
+        let held_out = Dataset::new(
+            vec![1, 8, 8],
+            [b, image(&mut rng)].concat(),
+            vec![1, 0],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
         assert_eq!(leakage(&d, &held_out), [(1, 0)]);
     }
 
@@ -435,10 +548,20 @@ mod tests {
         let r = report(&d);
         assert_eq!(r.missing, [ColumnCount { column: 0, count: 1 }]);
         assert_eq!(r.rows_with_missing, [3]);
-        assert_eq!(r.outliers, [ColumnRows { column: 0, rows: vec![7] }]);
+        assert_eq!(
+            r.outliers,
+            [ColumnRows {
+                column: 0,
+                rows: vec![7]
+            }]
+        );
         assert_eq!(r.near_constant_features, [2]);
         // Rows 1 ("Red ", x 11) and 6 ("red", x 11) differ only in the colour's case and space.
-        assert!(r.near_duplicates.iter().any(|g| g.contains(&1) && g.contains(&6)), "{:?}", r.near_duplicates);
+        assert!(
+            r.near_duplicates.iter().any(|g| g.contains(&1) && g.contains(&6)),
+            "{:?}",
+            r.near_duplicates
+        );
         let clean = d.without(&r.rows_with_missing);
         assert!(!clean.has_missing() && clean.len() == 39);
     }
@@ -448,8 +571,16 @@ mod tests {
         // Three well separated clusters of 2-D points, classes interleaved.
         let mut rng = Rng::new(3);
         let centres = [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)];
-        let points: Vec<f32> = (0..400).flat_map(|i| [centres[i % 3].0 + rng.normal(), centres[i % 3].1 + rng.normal()]).collect();
-        let mut d = Dataset::new(vec![2], points, (0..400).map(|i| i % 3).collect(), vec!["a".into(), "b".into(), "c".into()]).unwrap();
+        let points: Vec<f32> = (0..400)
+            .flat_map(|i| [centres[i % 3].0 + rng.normal(), centres[i % 3].1 + rng.normal()])
+            .collect();
+        let mut d = Dataset::new(
+            vec![2],
+            points,
+            (0..400).map(|i| i % 3).collect(),
+            vec!["a".into(), "b".into(), "c".into()],
+        )
+        .unwrap();
         let flipped = [5, 50, 123, 200, 333];
         let truth = d.labels.clone();
         for &i in &flipped {
@@ -459,8 +590,16 @@ mod tests {
         assert_eq!(r.label_noise_checked, 400);
         let found: Vec<usize> = r.label_noise.iter().map(|s| s.index).collect();
         assert_eq!(found, flipped, "{:?}", r.label_noise);
-        assert!(r.label_noise.iter().all(|s| s.votes >= NOISE_VOTES && s.suggested == truth[s.index]));
-        let fixed = relabeled(&d, &found, &r.label_noise.iter().map(|s| s.suggested).collect::<Vec<_>>()).unwrap();
+        assert!(r
+            .label_noise
+            .iter()
+            .all(|s| s.votes >= NOISE_VOTES && s.suggested == truth[s.index]));
+        let fixed = relabeled(
+            &d,
+            &found,
+            &r.label_noise.iter().map(|s| s.suggested).collect::<Vec<_>>(),
+        )
+        .unwrap();
         assert!(report(&fixed).label_noise.is_empty());
         assert!(relabeled(&d, &[400], &[0]).is_err());
     }

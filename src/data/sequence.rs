@@ -14,10 +14,14 @@ pub const WAVE_CLASSES: [&str; 4] = ["sine", "square", "triangle", "sawtooth"];
 /// not any single value.
 pub fn waves(n: usize, steps: usize, noise: f32, seed: u64) -> Result<Dataset, Error> {
     if n < 2 || steps < 2 {
-        return Err(Error::InvalidConfig(format!("waveforms need at least 2 samples of at least 2 steps, got {n} of {steps}")));
+        return Err(Error::InvalidConfig(format!(
+            "waveforms need at least 2 samples of at least 2 steps, got {n} of {steps}"
+        )));
     }
     if !(noise.is_finite() && noise >= 0.0) {
-        return Err(Error::InvalidConfig(format!("noise must be a non-negative number, got {noise}")));
+        return Err(Error::InvalidConfig(format!(
+            "noise must be a non-negative number, got {noise}"
+        )));
     }
     let mut rng = Rng::new(seed);
     let mut features = Vec::with_capacity(n * steps);
@@ -45,7 +49,12 @@ pub fn waves(n: usize, steps: usize, noise: f32, seed: u64) -> Result<Dataset, E
             features.push(offset + amplitude * wave + noise * rng.normal());
         }
     }
-    Dataset::new(vec![steps, 1], features, labels, WAVE_CLASSES.map(String::from).to_vec())
+    Dataset::new(
+        vec![steps, 1],
+        features,
+        labels,
+        WAVE_CLASSES.map(String::from).to_vec(),
+    )
 }
 
 /// Sequences from CSV text, one per row: a label column (the one headed `label` or `class`, else
@@ -59,22 +68,34 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
     }
     let table = csv::parse(text)?;
     let mut rows = table.rows.as_slice();
-    let Some((_, first)) = rows.first() else { return Err(bad("the file has no rows".into())) };
+    let Some((_, first)) = rows.first() else {
+        return Err(bad("the file has no rows".into()));
+    };
     let numeric = |f: &String| f.trim().parse::<f32>().is_ok();
     // A header has a name where the next row has a number.
-    let header = rows.get(1).is_some_and(|(_, second)| first.iter().zip(second).any(|(a, b)| !numeric(a) && numeric(b)));
-    let named = first.iter().position(|h| header && ["label", "class"].contains(&h.trim().to_lowercase().as_str()));
+    let header = rows
+        .get(1)
+        .is_some_and(|(_, second)| first.iter().zip(second).any(|(a, b)| !numeric(a) && numeric(b)));
+    let named = first
+        .iter()
+        .position(|h| header && ["label", "class"].contains(&h.trim().to_lowercase().as_str()));
     if header {
         rows = &rows[1..];
     }
-    let label_column = named.or_else(|| rows.first().and_then(|(_, row)| row.iter().position(|f| !numeric(f)))).unwrap_or(0);
+    let label_column = named
+        .or_else(|| rows.first().and_then(|(_, row)| row.iter().position(|f| !numeric(f))))
+        .unwrap_or(0);
     let width = first.len();
     let values = width - 1;
     if values < 2 * features {
-        return Err(bad(format!("each row needs a label and at least two steps of {features} value(s), but rows have {width} columns")));
+        return Err(bad(format!(
+            "each row needs a label and at least two steps of {features} value(s), but rows have {width} columns"
+        )));
     }
     if values % features != 0 {
-        return Err(bad(format!("{values} values per row do not split into steps of {features} values")));
+        return Err(bad(format!(
+            "{values} values per row do not split into steps of {features} values"
+        )));
     }
     if rows.len() < 2 {
         return Err(bad("the file needs at least two sequences".into()));
@@ -84,7 +105,10 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
     let mut raw_labels = Vec::with_capacity(rows.len());
     for (line, row) in rows {
         if row.len() != width {
-            return Err(bad(format!("line {line} has {} columns, but the first row has {width}; every sequence must have the same length", row.len())));
+            return Err(bad(format!(
+                "line {line} has {} columns, but the first row has {width}; every sequence must have the same length",
+                row.len()
+            )));
         }
         for (column, field) in row.iter().enumerate() {
             if column == label_column {
@@ -94,9 +118,17 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
             match value.parse::<f32>() {
                 Ok(v) if v.is_finite() => data.push(v),
                 _ if value.is_empty() || ["na", "nan", "?", "null"].contains(&value.to_lowercase().as_str()) => {
-                    return Err(bad(format!("line {line}, column {}: a missing value; sequences must be complete", column + 1)))
+                    return Err(bad(format!(
+                        "line {line}, column {}: a missing value; sequences must be complete",
+                        column + 1
+                    )))
                 }
-                _ => return Err(bad(format!("line {line}, column {}: '{value}' is not a number", column + 1))),
+                _ => {
+                    return Err(bad(format!(
+                        "line {line}, column {}: '{value}' is not a number",
+                        column + 1
+                    )))
+                }
             }
         }
         let label = row[label_column].trim().to_string();
@@ -109,7 +141,10 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
         raw_labels.push(label);
     }
     if names.len() < 2 {
-        return Err(bad(format!("every sequence has the label '{}'; a classifier needs at least two classes", names[0])));
+        return Err(bad(format!(
+            "every sequence has the label '{}'; a classifier needs at least two classes",
+            names[0]
+        )));
     }
     let as_numbers: Option<Vec<f64>> = names.iter().map(|n| n.parse::<f64>().ok()).collect();
     match as_numbers {
@@ -120,7 +155,10 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
         }
         None => names.sort(),
     }
-    let labels = raw_labels.iter().map(|l| names.iter().position(|n| n == l).expect("every label is named") as u32).collect();
+    let labels = raw_labels
+        .iter()
+        .map(|l| names.iter().position(|n| n == l).expect("every label is named") as u32)
+        .collect();
     Dataset::new(vec![values / features, features], data, labels, names)
 }
 
@@ -135,7 +173,9 @@ mod tests {
         assert_eq!(d.labels[..5], [0, 1, 2, 3, 0]);
         // Without noise a square wave only takes two values, offset ± amplitude.
         let square = &d.features[30..60];
-        let (lo, hi) = square.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = square
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         assert!(square.iter().all(|&v| (v - lo).abs() < 1e-6 || (v - hi).abs() < 1e-6));
         assert!(hi - lo >= 1.2 - 1e-6);
         assert_eq!(waves(40, 30, 0.3, 3).unwrap(), waves(40, 30, 0.3, 3).unwrap());
@@ -145,7 +185,10 @@ mod tests {
     #[test]
     fn csv_rows_become_sequences() {
         let d = from_csv("id,t0,t1,t2,t3,label\n1,0,1,2,3,up\n2,3,2,1,0,down\n3,0,0,1,1,up\n", 2).unwrap_err();
-        assert!(d.to_string().contains("5 values per row do not split into steps of 2"), "{d}");
+        assert!(
+            d.to_string().contains("5 values per row do not split into steps of 2"),
+            "{d}"
+        );
         let d = from_csv("t0,t1,t2,t3,label\n0,1,2,3,up\n3,2,1,0,down\n0,0,1,1,up\n", 2).unwrap();
         assert_eq!(d.sample_shape, [2, 2]);
         assert_eq!(d.classes, ["down", "up"]);
@@ -153,11 +196,17 @@ mod tests {
         assert_eq!(d.features[4..8], [3.0, 2.0, 1.0, 0.0]);
         // No header: the first column is the label; numeric labels sort as numbers.
         let d = from_csv("10,0.5,1\n9,1,2\n10,2,3\n", 1).unwrap();
-        assert_eq!((d.classes.clone(), d.labels.clone()), (vec!["9".to_string(), "10".to_string()], vec![1, 0, 1]));
+        assert_eq!(
+            (d.classes.clone(), d.labels.clone()),
+            (vec!["9".to_string(), "10".to_string()], vec![1, 0, 1])
+        );
         assert_eq!(d.sample_shape, [2, 1]);
         // No header, labels last.
         let d = from_csv("0.5,1,a\n1,2,b\n", 1).unwrap();
-        assert_eq!((d.labels.clone(), d.features.clone()), (vec![0, 1], vec![0.5, 1.0, 1.0, 2.0]));
+        assert_eq!(
+            (d.labels.clone(), d.features.clone()),
+            (vec![0, 1], vec![0.5, 1.0, 1.0, 2.0])
+        );
         // A header without a label column's name: the column of words is the label.
         let d = from_csv("t0,t1,direction\n0.5,1,a\n1,2,b\n", 1).unwrap();
         assert_eq!(d.classes, ["a", "b"]);

@@ -28,7 +28,11 @@ fn inside(class: usize, u: f32, v: f32) -> bool {
 
 /// A colour of random hue, strong saturation and brightness.
 fn random_colour(rng: &mut Rng) -> [f32; 3] {
-    let (h, s, v) = (rng.uniform() * 6.0, 0.6 + 0.4 * rng.uniform(), 0.7 + 0.3 * rng.uniform());
+    let (h, s, v) = (
+        rng.uniform() * 6.0,
+        0.6 + 0.4 * rng.uniform(),
+        0.7 + 0.3 * rng.uniform(),
+    );
     let f = h.fract();
     let (p, q, t) = (v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f)));
     match h as usize {
@@ -72,10 +76,14 @@ fn draw(class: usize, colour: [f32; 3], rng: &mut Rng) -> Vec<f32> {
 /// class's colour with probability `bias` (else a random colour); a test image always a random one.
 pub fn generate(train: usize, test: usize, bias: f32, seed: u64) -> Result<(Dataset, Dataset), Error> {
     if train < 2 || test < 1 {
-        return Err(Error::InvalidConfig(format!("the shapes need at least 2 training and 1 test images, got {train} and {test}")));
+        return Err(Error::InvalidConfig(format!(
+            "the shapes need at least 2 training and 1 test images, got {train} and {test}"
+        )));
     }
     if !(0.0..=1.0).contains(&bias) {
-        return Err(Error::InvalidConfig(format!("the bias must be between 0 and 1, got {bias}")));
+        return Err(Error::InvalidConfig(format!(
+            "the bias must be between 0 and 1, got {bias}"
+        )));
     }
     let mut rng = Rng::new(seed);
     let classes: Vec<String> = CLASSES.map(String::from).to_vec();
@@ -84,7 +92,11 @@ pub fn generate(train: usize, test: usize, bias: f32, seed: u64) -> Result<(Data
         let mut features = Vec::with_capacity(n * 3 * SIZE * SIZE);
         for &label in &labels {
             let own = biased && rng.uniform() < bias;
-            let colour = if own { PALETTE[label as usize].map(|v| (v + 0.1 * (rng.uniform() - 0.5)).clamp(0.0, 1.0)) } else { random_colour(&mut rng) };
+            let colour = if own {
+                PALETTE[label as usize].map(|v| (v + 0.1 * (rng.uniform() - 0.5)).clamp(0.0, 1.0))
+            } else {
+                random_colour(&mut rng)
+            };
             features.extend(draw(label as usize, colour, &mut rng));
         }
         Dataset::new(vec![3, SIZE, SIZE], features, labels, classes.clone())
@@ -100,14 +112,19 @@ mod tests {
     fn shape_colour(d: &Dataset, i: usize) -> [f32; 3] {
         let image = &d.features[i * 3 * SIZE * SIZE..(i + 1) * 3 * SIZE * SIZE];
         let plane = SIZE * SIZE;
-        let lit: Vec<usize> = (0..plane).filter(|&p| (0..3).any(|c| image[c * plane + p] > 0.5)).collect();
+        let lit: Vec<usize> = (0..plane)
+            .filter(|&p| (0..3).any(|c| image[c * plane + p] > 0.5))
+            .collect();
         [0, 1, 2].map(|c| lit.iter().map(|&p| image[c * plane + p]).sum::<f32>() / lit.len() as f32)
     }
 
     #[test]
     fn bias_colours_the_training_split_only() {
         let (train, test) = generate(40, 40, 1.0, 3).unwrap();
-        assert_eq!((train.sample_shape.clone(), train.labels[..5].to_vec()), (vec![3, SIZE, SIZE], vec![0, 1, 2, 3, 0]));
+        assert_eq!(
+            (train.sample_shape.clone(), train.labels[..5].to_vec()),
+            (vec![3, SIZE, SIZE], vec![0, 1, 2, 3, 0])
+        );
         // Biased circles are red: red well above green and blue.
         for i in (0..40).step_by(4) {
             let [r, g, b] = shape_colour(&train, i);
@@ -129,11 +146,29 @@ mod tests {
         // Areas in the unit frame: a circle π, a square 1.6², a triangle (3√3/4), a cross 2·(0.56·1.8) − 0.56².
         let count = |class| {
             let n = 400;
-            (0..n * n).filter(|&k| inside(class, 2.0 * (k % n) as f32 / n as f32 - 1.0, 2.0 * (k / n) as f32 / n as f32 - 1.0)).count() as f32 * 4.0
+            (0..n * n)
+                .filter(|&k| {
+                    inside(
+                        class,
+                        2.0 * (k % n) as f32 / n as f32 - 1.0,
+                        2.0 * (k / n) as f32 / n as f32 - 1.0,
+                    )
+                })
+                .count() as f32
+                * 4.0
                 / (n * n) as f32
         };
-        for (class, area) in [(0, std::f32::consts::PI), (1, 2.56), (2, 3.0 * 3f32.sqrt() / 4.0), (3, 2.0 * 0.56 * 1.8 - 0.56 * 0.56)] {
-            assert!((count(class) - area).abs() < 0.02, "class {class}: {} against {area}", count(class));
+        for (class, area) in [
+            (0, std::f32::consts::PI),
+            (1, 2.56),
+            (2, 3.0 * 3f32.sqrt() / 4.0),
+            (3, 2.0 * 0.56 * 1.8 - 0.56 * 0.56),
+        ] {
+            assert!(
+                (count(class) - area).abs() < 0.02,
+                "class {class}: {} against {area}",
+                count(class)
+            );
         }
     }
 }

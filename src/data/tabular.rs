@@ -17,7 +17,10 @@ pub struct Loaded {
 }
 
 pub fn is_missing(field: &str) -> bool {
-    matches!(field.trim().to_lowercase().as_str(), "" | "na" | "n/a" | "nan" | "?" | "null" | "none")
+    matches!(
+        field.trim().to_lowercase().as_str(),
+        "" | "na" | "n/a" | "nan" | "?" | "null" | "none"
+    )
 }
 
 fn number(field: &str) -> Option<f64> {
@@ -42,36 +45,71 @@ pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
     let bad = |why: String| Error::InvalidData(why);
     let table = csv::parse(text)?;
     let mut rows = table.rows.as_slice();
-    let Some((_, first)) = rows.first() else { return Err(bad("the file has no rows".into())) };
+    let Some((_, first)) = rows.first() else {
+        return Err(bad("the file has no rows".into()));
+    };
     let numeric = |f: &String| number(f).is_some();
-    let header =
-        rows.get(1).is_some_and(|(_, second)| first.iter().zip(second).any(|(a, b)| !numeric(a) && !is_missing(a) && numeric(b))) || !first.iter().any(numeric);
+    let header = rows.get(1).is_some_and(|(_, second)| {
+        first
+            .iter()
+            .zip(second)
+            .any(|(a, b)| !numeric(a) && !is_missing(a) && numeric(b))
+    }) || !first.iter().any(numeric);
     let names: Vec<String> = if header {
         rows = &rows[1..];
-        first.iter().enumerate().map(|(i, h)| if h.trim().is_empty() { format!("column {}", i + 1) } else { h.trim().to_string() }).collect()
+        first
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if h.trim().is_empty() {
+                    format!("column {}", i + 1)
+                } else {
+                    h.trim().to_string()
+                }
+            })
+            .collect()
     } else {
         (1..=first.len()).map(|i| format!("column {i}")).collect()
     };
     let width = names.len();
     if width < 2 {
-        return Err(bad(format!("a table needs a label column and at least one feature column, but the rows have {width} column")));
+        return Err(bad(format!(
+            "a table needs a label column and at least one feature column, but the rows have {width} column"
+        )));
     }
     if let Some((line, row)) = rows.iter().find(|(_, r)| r.len() != width) {
-        return Err(bad(format!("line {line} has {} fields where the header has {width}", row.len())));
+        return Err(bad(format!(
+            "line {line} has {} fields where the header has {width}",
+            row.len()
+        )));
     }
     if rows.len() < 2 {
         return Err(bad("the table needs at least two rows of data".into()));
     }
     let label_column = match label {
-        Some(name) => names.iter().position(|n| n == name).ok_or_else(|| bad(format!("there is no column '{name}'; the columns are {}", names.join(", "))))?,
-        None => names.iter().position(|n| ["label", "class", "target", "y"].contains(&n.to_lowercase().as_str())).unwrap_or(width - 1),
+        Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
+            bad(format!(
+                "there is no column '{name}'; the columns are {}",
+                names.join(", ")
+            ))
+        })?,
+        None => names
+            .iter()
+            .position(|n| ["label", "class", "target", "y"].contains(&n.to_lowercase().as_str()))
+            .unwrap_or(width - 1),
     };
     if let Some((line, _)) = rows.iter().find(|(_, r)| is_missing(&r[label_column])) {
-        return Err(bad(format!("line {line} has no value in the label column '{}'", names[label_column])));
+        return Err(bad(format!(
+            "line {line} has no value in the label column '{}'",
+            names[label_column]
+        )));
     }
     let classes = categories(rows.iter().map(|(_, r)| r[label_column].as_str()));
     if classes.len() < 2 {
-        return Err(bad(format!("the label column '{}' has one class only ('{}'): a classifier needs at least two", names[label_column], classes[0])));
+        return Err(bad(format!(
+            "the label column '{}' has one class only ('{}'): a classifier needs at least two",
+            names[label_column], classes[0]
+        )));
     }
     if classes.len() > MAX_CLASSES {
         return Err(bad(format!(
@@ -80,26 +118,51 @@ pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
             classes.len()
         )));
     }
-    let labels: Vec<u32> = rows.iter().map(|(_, r)| classes.iter().position(|c| c == r[label_column].trim()).expect("a class") as u32).collect();
+    let labels: Vec<u32> = rows
+        .iter()
+        .map(|(_, r)| {
+            classes
+                .iter()
+                .position(|c| c == r[label_column].trim())
+                .expect("a class") as u32
+        })
+        .collect();
     let mut notes = Vec::new();
     let mut columns = Vec::new();
     let mut values: Vec<Vec<f32>> = Vec::new();
     for c in (0..width).filter(|&c| c != label_column) {
-        let present: Vec<&str> = rows.iter().map(|(_, r)| r[c].as_str()).filter(|f| !is_missing(f)).collect();
+        let present: Vec<&str> = rows
+            .iter()
+            .map(|(_, r)| r[c].as_str())
+            .filter(|f| !is_missing(f))
+            .collect();
         if present.is_empty() {
-            notes.push(format!("column '{}' was left out: every value in it is missing", names[c]));
+            notes.push(format!(
+                "column '{}' was left out: every value in it is missing",
+                names[c]
+            ));
             continue;
         }
         let column = if present.iter().all(|f| number(f).is_some()) {
-            Column { name: names[c].clone(), categories: Vec::new() }
+            Column {
+                name: names[c].clone(),
+                categories: Vec::new(),
+            }
         } else {
-            Column { name: names[c].clone(), categories: categories(present.into_iter()) }
+            Column {
+                name: names[c].clone(),
+                categories: categories(present.into_iter()),
+            }
         };
         values.push(
             rows.iter()
                 .map(|(_, r)| match (is_missing(&r[c]), column.is_categorical()) {
                     (true, _) => f32::NAN,
-                    (false, true) => column.categories.iter().position(|k| k == r[c].trim()).expect("a category") as f32,
+                    (false, true) => column
+                        .categories
+                        .iter()
+                        .position(|k| k == r[c].trim())
+                        .expect("a category") as f32,
                     (false, false) => number(&r[c]).expect("checked") as f32,
                 })
                 .collect(),
@@ -110,7 +173,13 @@ pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
         return Err(bad("no feature column has any value".into()));
     }
     let features = (0..rows.len()).flat_map(|r| values.iter().map(move |v| v[r])).collect();
-    let data = Dataset { sample_shape: vec![columns.len()], features, labels, classes, columns };
+    let data = Dataset {
+        sample_shape: vec![columns.len()],
+        features,
+        labels,
+        classes,
+        columns,
+    };
     Ok(Loaded { data, notes })
 }
 
@@ -130,7 +199,10 @@ mod tests {
         assert_eq!(d.classes, ["cat", "dog"]);
         assert_eq!(d.labels, [0, 1, 0, 1]);
         assert_eq!(d.sample_shape, [3]);
-        assert_eq!(d.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["size", "colour", "weight"]);
+        assert_eq!(
+            d.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["size", "colour", "weight"]
+        );
         assert!(!d.columns[0].is_categorical() && !d.columns[2].is_categorical());
         assert_eq!(d.columns[1].categories, ["blue", "green", "red"]);
         let row = |i: usize| d.features[i * 3..i * 3 + 3].to_vec();
@@ -145,9 +217,15 @@ mod tests {
         let text = "class,a,b\nx,1,2\ny,3,4\n";
         assert_eq!(from_csv(text, None).unwrap().data.classes, ["x", "y"]);
         let by_name = from_csv(text, Some("b")).unwrap().data;
-        assert_eq!((by_name.classes.clone(), by_name.columns[0].categories.clone()), (vec!["2".to_string(), "4".into()], vec!["x".to_string(), "y".into()]));
+        assert_eq!(
+            (by_name.classes.clone(), by_name.columns[0].categories.clone()),
+            (vec!["2".to_string(), "4".into()], vec!["x".to_string(), "y".into()])
+        );
         let e = from_csv(text, Some("colour")).unwrap_err().to_string();
-        assert!(e.contains("there is no column 'colour'") && e.contains("class, a, b"), "{e}");
+        assert!(
+            e.contains("there is no column 'colour'") && e.contains("class, a, b"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -157,7 +235,9 @@ mod tests {
         assert!(e("a,label\n1,x\n2,x\n").contains("one class only ('x')"));
         assert!(e("a,label\n1,x\n2,\n").contains("line 3 has no value in the label column 'label'"));
         assert!(e("").contains("no rows"));
-        let many: String = std::iter::once("a,label\n".to_string()).chain((0..150).map(|i| format!("{i},{i}\n"))).collect();
+        let many: String = std::iter::once("a,label\n".to_string())
+            .chain((0..150).map(|i| format!("{i},{i}\n")))
+            .collect();
         assert!(e(&many).contains("150 distinct values"));
     }
 

@@ -11,20 +11,32 @@ pub const KINDS: [&str; 5] = ["circle", "xor", "gaussians", "spiral", "rare"];
 /// `n` points of the named set with Gaussian noise of standard deviation `noise`.
 pub fn generate(kind: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset, Error> {
     if n < 2 {
-        return Err(Error::InvalidConfig(format!("a toy set needs at least 2 points, got {n}")));
+        return Err(Error::InvalidConfig(format!(
+            "a toy set needs at least 2 points, got {n}"
+        )));
     }
     if !(noise.is_finite() && noise >= 0.0) {
-        return Err(Error::InvalidConfig(format!("noise must be a non-negative number, got {noise}")));
+        return Err(Error::InvalidConfig(format!(
+            "noise must be a non-negative number, got {noise}"
+        )));
     }
     let mut rng = Rng::new(seed);
     let (mut xs, mut labels) = (Vec::with_capacity(2 * n), Vec::with_capacity(n));
     let classes: u32 = if kind == "spiral" || kind == "gaussians" { 3 } else { 2 };
     for i in 0..n {
-        let label = if kind == "rare" { (i % 20 == 0) as u32 } else { i as u32 % classes };
+        let label = if kind == "rare" {
+            (i % 20 == 0) as u32
+        } else {
+            i as u32 % classes
+        };
         let (x, y) = match kind {
             // Inner disk (r < 0.5) against an outer ring (0.7 < r < 1).
             "circle" => {
-                let r = if label == 0 { 0.5 * rng.uniform() } else { 0.7 + 0.3 * rng.uniform() };
+                let r = if label == 0 {
+                    0.5 * rng.uniform()
+                } else {
+                    0.7 + 0.3 * rng.uniform()
+                };
                 let a = TAU * rng.uniform();
                 (r * a.cos(), r * a.sin())
             }
@@ -50,14 +62,27 @@ pub fn generate(kind: &str, n: usize, noise: f32, seed: u64) -> Result<Dataset, 
                 (t * a.cos(), t * a.sin())
             }
             // Two overlapping blobs; class 1 is one sample in twenty.
-            "rare" => (0.2 * (2.0 * label as f32 - 1.0) + 0.25 * rng.normal(), 0.25 * rng.normal()),
-            _ => return Err(Error::InvalidConfig(format!("unknown toy set '{kind}' (known: {})", KINDS.join(", ")))),
+            "rare" => (
+                0.2 * (2.0 * label as f32 - 1.0) + 0.25 * rng.normal(),
+                0.25 * rng.normal(),
+            ),
+            _ => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown toy set '{kind}' (known: {})",
+                    KINDS.join(", ")
+                )))
+            }
         };
         xs.push(x + noise * rng.normal());
         xs.push(y + noise * rng.normal());
         labels.push(label);
     }
-    Dataset::new(vec![2], xs, labels, (0..classes).map(|c| format!("class {c}")).collect())
+    Dataset::new(
+        vec![2],
+        xs,
+        labels,
+        (0..classes).map(|c| format!("class {c}")).collect(),
+    )
 }
 
 #[cfg(test)]

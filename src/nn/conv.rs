@@ -15,10 +15,23 @@ impl<B: Backend> Conv2d<B> {
     /// # Shapes
     /// weight `[filters, channels, kernel, kernel]`, bias `[filters]`;
     /// forward `[n, channels, h, w]` → `[n, filters, oh, ow]`.
-    pub fn new(b: &B, channels: usize, filters: usize, kernel: usize, geometry: Conv2dGeometry, init: Init, rng: &mut Rng) -> Self {
+    pub fn new(
+        b: &B,
+        channels: usize,
+        filters: usize,
+        kernel: usize,
+        geometry: Conv2dGeometry,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Self {
         let fan_in = channels * kernel * kernel;
         let w = init::weights(init, filters * fan_in, fan_in, filters * kernel * kernel, rng);
-        Self { weight: Param::weight(b.upload(&w, &[filters, channels, kernel, kernel])), bias: Param::bias(b.zeros(&[filters])), geometry, input: None }
+        Self {
+            weight: Param::weight(b.upload(&w, &[filters, channels, kernel, kernel])),
+            bias: Param::bias(b.zeros(&[filters])),
+            geometry,
+            input: None,
+        }
     }
 }
 

@@ -15,7 +15,11 @@ impl<B: Backend> Dense<B> {
     /// weight `[inputs, units]`, bias `[units]`; forward `[n, inputs]` → `[n, units]`.
     pub fn new(b: &B, inputs: usize, units: usize, init: Init, rng: &mut Rng) -> Self {
         let w = init::weights(init, inputs * units, inputs, units, rng);
-        Self { weight: Param::weight(b.upload(&w, &[inputs, units])), bias: Param::bias(b.zeros(&[units])), input: None }
+        Self {
+            weight: Param::weight(b.upload(&w, &[inputs, units])),
+            bias: Param::bias(b.zeros(&[units])),
+            input: None,
+        }
     }
 }
 

@@ -21,7 +21,11 @@ impl<B: Backend> Layer<B> for Dropout<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
         match mode {
             Mode::Train { seed } if self.rate > 0.0 => {
-                let mask = b.dropout_mask(&B::shape(&x), 1.0 - self.rate, seed ^ self.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mask = b.dropout_mask(
+                    &B::shape(&x),
+                    1.0 - self.rate,
+                    seed ^ self.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
                 let y = b.mul(&x, &mask);
                 self.mask = Some(mask);
                 y

@@ -29,7 +29,12 @@ fn dot(a: &CpuTensor, b: &CpuTensor) -> f64 {
 }
 
 fn relative_error(numeric: &[f64], analytic: &[f64]) -> f64 {
-    let diff: f64 = numeric.iter().zip(analytic).map(|(n, a)| (n - a).powi(2)).sum::<f64>().sqrt();
+    let diff: f64 = numeric
+        .iter()
+        .zip(analytic)
+        .map(|(n, a)| (n - a).powi(2))
+        .sum::<f64>()
+        .sqrt();
     let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     diff / (norm(numeric) + norm(analytic)).max(1e-12)
 }
@@ -66,8 +71,15 @@ fn check(spec_json: &str, batch: usize, mode: Mode, x: Option<CpuTensor>) {
     assert!(err < TOLERANCE, "{spec_json}: input gradient relative error {err}");
 
     // Parameters without a gradient (batch norm's running statistics) are not learned.
-    let grads: Vec<Option<Vec<f32>>> = model.params().iter().map(|p| p.grad.as_ref().map(|g| ready(Cpu.read(g)))).collect();
-    assert!(grads.iter().any(Option::is_some) || grads.is_empty(), "{spec_json}: no parameter got a gradient");
+    let grads: Vec<Option<Vec<f32>>> = model
+        .params()
+        .iter()
+        .map(|p| p.grad.as_ref().map(|g| ready(Cpu.read(g))))
+        .collect();
+    assert!(
+        grads.iter().any(Option::is_some) || grads.is_empty(),
+        "{spec_json}: no parameter got a gradient"
+    );
     for (p, grad) in grads.iter().enumerate().filter_map(|(p, g)| g.as_ref().map(|g| (p, g))) {
         let (mut numeric, mut analytic) = (Vec::new(), Vec::new());
         for i in coordinates(grad.len()) {
@@ -81,19 +93,37 @@ fn check(spec_json: &str, batch: usize, mode: Mode, x: Option<CpuTensor>) {
             analytic.push(grad[i] as f64);
         }
         let err = relative_error(&numeric, &analytic);
-        assert!(err < TOLERANCE, "{spec_json}: parameter {p} gradient relative error {err}");
+        assert!(
+            err < TOLERANCE,
+            "{spec_json}: parameter {p} gradient relative error {err}"
+        );
     }
 }
 
 #[test]
 fn dense() {
-    check(r#"{"input":[5],"layers":[{"type":"dense","units":4}]}"#, 3, Mode::Eval, None);
+    check(
+        r#"{"input":[5],"layers":[{"type":"dense","units":4}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
 }
 
 #[test]
 fn conv2d_plain_and_strided_padded() {
-    check(r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
-    check(r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3,"stride":2,"padding":1},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
+    check(
+        r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        None,
+    );
+    check(
+        r#"{"input":[2,7,6],"layers":[{"type":"conv2d","filters":3,"kernel":3,"stride":2,"padding":1},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        None,
+    );
 }
 
 #[test]
@@ -102,32 +132,72 @@ fn max_pool2d() {
     let mut values: Vec<f32> = (0..2 * 2 * 4 * 6).map(|i| i as f32 * 0.05).collect();
     Rng::new(3).shuffle(&mut values);
     let x = Cpu.upload(&values, &[2, 2, 4, 6]);
-    check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":2},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x.clone()));
-    check(r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":3,"stride":1},{"type":"flatten"}]}"#, 2, Mode::Eval, Some(x));
+    check(
+        r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":2},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        Some(x.clone()),
+    );
+    check(
+        r#"{"input":[2,4,6],"layers":[{"type":"max_pool2d","size":3,"stride":1},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        Some(x),
+    );
 }
 
 #[test]
 fn avg_pool2d() {
-    check(r#"{"input":[2,4,6],"layers":[{"type":"avg_pool2d","size":2},{"type":"flatten"}]}"#, 2, Mode::Eval, None);
+    check(
+        r#"{"input":[2,4,6],"layers":[{"type":"avg_pool2d","size":2},{"type":"flatten"}]}"#,
+        2,
+        Mode::Eval,
+        None,
+    );
 }
 
 #[test]
 fn activations() {
-    for act in [r#"{"type":"relu"}"#, r#"{"type":"leaky_relu","alpha":0.1}"#, r#"{"type":"tanh"}"#, r#"{"type":"sigmoid"}"#] {
+    for act in [
+        r#"{"type":"relu"}"#,
+        r#"{"type":"leaky_relu","alpha":0.1}"#,
+        r#"{"type":"tanh"}"#,
+        r#"{"type":"sigmoid"}"#,
+    ] {
         check(&format!(r#"{{"input":[7],"layers":[{act}]}}"#), 3, Mode::Eval, None);
     }
 }
 
 #[test]
 fn dropout_in_training_and_evaluation() {
-    check(r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#, 3, Mode::Train { seed: 9 }, None);
-    check(r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#, 3, Mode::Eval, None);
+    check(
+        r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#,
+        3,
+        Mode::Train { seed: 9 },
+        None,
+    );
+    check(
+        r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
 }
 
 #[test]
 fn batch_norm_in_training_dense_and_conv_shaped() {
-    check(r#"{"input":[4],"layers":[{"type":"batch_norm"}]}"#, 6, Mode::Train { seed: 1 }, None);
-    check(r#"{"input":[3,4,5],"layers":[{"type":"batch_norm"},{"type":"flatten"}]}"#, 3, Mode::Train { seed: 1 }, None);
+    check(
+        r#"{"input":[4],"layers":[{"type":"batch_norm"}]}"#,
+        6,
+        Mode::Train { seed: 1 },
+        None,
+    );
+    check(
+        r#"{"input":[3,4,5],"layers":[{"type":"batch_norm"},{"type":"flatten"}]}"#,
+        3,
+        Mode::Train { seed: 1 },
+        None,
+    );
     check(
         // A bias right before batch norm has no effect (its gradient is 0), so each sits behind a non-linearity here.
         r#"{"input":[1,6,6],"layers":[{"type":"batch_norm"},{"type":"conv2d","filters":2,"kernel":3},{"type":"sigmoid"},{"type":"batch_norm"},{"type":"flatten"},{"type":"dense","units":4},{"type":"tanh"},{"type":"batch_norm"},{"type":"dense","units":3}]}"#,
@@ -187,14 +257,34 @@ fn softmax_cross_entropy_loss() {
 
 #[test]
 fn lstm_last_state_and_every_step() {
-    check(r#"{"input":[5,3],"layers":[{"type":"lstm","units":4}]}"#, 3, Mode::Train { seed: 1 }, None);
-    check(r#"{"input":[5,3],"layers":[{"type":"lstm","units":4,"return_sequences":true},{"type":"flatten"}]}"#, 3, Mode::Train { seed: 1 }, None);
+    check(
+        r#"{"input":[5,3],"layers":[{"type":"lstm","units":4}]}"#,
+        3,
+        Mode::Train { seed: 1 },
+        None,
+    );
+    check(
+        r#"{"input":[5,3],"layers":[{"type":"lstm","units":4,"return_sequences":true},{"type":"flatten"}]}"#,
+        3,
+        Mode::Train { seed: 1 },
+        None,
+    );
 }
 
 #[test]
 fn gru_last_state_and_every_step() {
-    check(r#"{"input":[5,3],"layers":[{"type":"gru","units":4}]}"#, 3, Mode::Train { seed: 1 }, None);
-    check(r#"{"input":[5,3],"layers":[{"type":"gru","units":4,"return_sequences":true},{"type":"flatten"}]}"#, 3, Mode::Train { seed: 1 }, None);
+    check(
+        r#"{"input":[5,3],"layers":[{"type":"gru","units":4}]}"#,
+        3,
+        Mode::Train { seed: 1 },
+        None,
+    );
+    check(
+        r#"{"input":[5,3],"layers":[{"type":"gru","units":4,"return_sequences":true},{"type":"flatten"}]}"#,
+        3,
+        Mode::Train { seed: 1 },
+        None,
+    );
 }
 
 #[test]

@@ -34,11 +34,19 @@ pub struct Param<B: Backend> {
 
 impl<B: Backend> Param<B> {
     pub fn weight(value: B::Tensor) -> Self {
-        Self { value, grad: None, penalised: true }
+        Self {
+            value,
+            grad: None,
+            penalised: true,
+        }
     }
 
     pub fn bias(value: B::Tensor) -> Self {
-        Self { value, grad: None, penalised: false }
+        Self {
+            value,
+            grad: None,
+            penalised: false,
+        }
     }
 }
 

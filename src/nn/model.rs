@@ -54,7 +54,14 @@ impl<B: Backend> Model<B> {
     /// backward at all — for an MLP behind a flatten that spares a product as big as its first
     /// layer's.
     pub fn backward(&mut self, b: &B, dlogits: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
-        let first = if input_grad { 0 } else { self.layers.iter_mut().position(|l| !l.params().is_empty()).unwrap_or(self.layers.len()) };
+        let first = if input_grad {
+            0
+        } else {
+            self.layers
+                .iter_mut()
+                .position(|l| !l.params().is_empty())
+                .unwrap_or(self.layers.len())
+        };
         let mut g = Some(dlogits);
         for (i, layer) in self.layers.iter_mut().enumerate().skip(first).rev() {
             // Only the lowest layer run (i == first) is ever allowed to skip, so `g` is set here.
@@ -83,18 +90,60 @@ fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<
         let mut layer_rng = rng.fork();
         let salt = (block << 16) + i as u64 + 1;
         let built: Box<dyn Layer<B>> = match *layer {
-            LayerSpec::Dense { units, .. } => Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng)),
-            LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
-                let g = Conv2dGeometry { stride, padding };
-                Box::new(Conv2d::new(b, shape[0], filters, kernel, g, spec.init_for(i), &mut layer_rng))
+            LayerSpec::Dense { units, .. } => {
+                Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng))
             }
-            LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Max, PoolGeometry { size, stride: stride.unwrap_or(size) })),
-            LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(PoolKind::Average, PoolGeometry { size, stride: stride.unwrap_or(size) })),
+            LayerSpec::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
+                let g = Conv2dGeometry { stride, padding };
+                Box::new(Conv2d::new(
+                    b,
+                    shape[0],
+                    filters,
+                    kernel,
+                    g,
+                    spec.init_for(i),
+                    &mut layer_rng,
+                ))
+            }
+            LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(
+                PoolKind::Max,
+                PoolGeometry {
+                    size,
+                    stride: stride.unwrap_or(size),
+                },
+            )),
+            LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(
+                PoolKind::Average,
+                PoolGeometry {
+                    size,
+                    stride: stride.unwrap_or(size),
+                },
+            )),
             LayerSpec::Flatten => Box::new(Reshape::default()),
             LayerSpec::Reshape { ref shape } => Box::new(Reshape::to(shape.clone())),
-            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+            LayerSpec::Lstm {
+                units,
+                return_sequences,
+            }
+            | LayerSpec::Gru {
+                units,
+                return_sequences,
+            } => {
                 let cell = layer.cell().expect("a recurrent layer");
-                Box::new(Recurrent::new(b, cell, shape[1], units, return_sequences, &mut layer_rng))
+                Box::new(Recurrent::new(
+                    b,
+                    cell,
+                    shape[1],
+                    units,
+                    return_sequences,
+                    &mut layer_rng,
+                ))
             }
             LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
             LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
@@ -103,7 +152,10 @@ fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<
             LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, salt)),
             LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
             LayerSpec::Residual { ref layers } => {
-                let inner = ModelSpec { input: shape.clone(), layers: layers.clone() };
+                let inner = ModelSpec {
+                    input: shape.clone(),
+                    layers: layers.clone(),
+                };
                 Box::new(Residual::new(build(b, &inner, &mut layer_rng, salt)))
             }
         };

@@ -46,13 +46,23 @@ impl<B: Backend> Layer<B> for BatchNorm<B> {
             }
             Mode::Eval => {
                 self.cache = None;
-                b.batch_norm(&x, &self.running_mean.value, &self.running_var.value, &self.gamma.value, &self.beta.value, self.eps)
+                b.batch_norm(
+                    &x,
+                    &self.running_mean.value,
+                    &self.running_var.value,
+                    &self.gamma.value,
+                    &self.beta.value,
+                    self.eps,
+                )
             }
         }
     }
 
     fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
-        let (x, mean, var) = self.cache.take().expect("batch norm's backward pass follows a training-mode forward pass");
+        let (x, mean, var) = self
+            .cache
+            .take()
+            .expect("batch norm's backward pass follows a training-mode forward pass");
         let (dx, dgamma, dbeta) = b.batch_norm_backward(&dy, &x, &mean, &var, &self.gamma.value, self.eps);
         self.gamma.grad = Some(dgamma);
         self.beta.grad = Some(dbeta);
@@ -60,7 +70,12 @@ impl<B: Backend> Layer<B> for BatchNorm<B> {
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {
-        vec![&mut self.gamma, &mut self.beta, &mut self.running_mean, &mut self.running_var]
+        vec![
+            &mut self.gamma,
+            &mut self.beta,
+            &mut self.running_mean,
+            &mut self.running_var,
+        ]
     }
 }
 
@@ -77,16 +92,31 @@ mod tests {
         // Channel 0 has mean 5 and variance 4; channel 1 mean −1 and variance 1.
         let x = Cpu.upload(&[3.0, -2.0, 7.0, 0.0, 3.0, 0.0, 7.0, -2.0], &[4, 2]);
         let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 })));
-        let stats = |m: &mut Model<Cpu>| m.params().iter().skip(2).map(|p| ready(Cpu.read(&p.value))).collect::<Vec<_>>();
+        let stats = |m: &mut Model<Cpu>| {
+            m.params()
+                .iter()
+                .skip(2)
+                .map(|p| ready(Cpu.read(&p.value)))
+                .collect::<Vec<_>>()
+        };
         // One step at momentum 0.5 from (0, 1): halfway to the batch's moments.
         assert_eq!(stats(&mut model), [vec![2.5, -0.5], vec![2.5, 1.0]]);
         for _ in 0..30 {
             model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 });
         }
         let converged = stats(&mut model);
-        assert!((converged[0][0] - 5.0).abs() < 1e-4 && (converged[1][0] - 4.0).abs() < 1e-4, "{converged:?}");
+        assert!(
+            (converged[0][0] - 5.0).abs() < 1e-4 && (converged[1][0] - 4.0).abs() < 1e-4,
+            "{converged:?}"
+        );
         let evaluated = ready(Cpu.read(&model.forward(&Cpu, x, Mode::Eval)));
-        assert!(trained.iter().zip(&evaluated).all(|(t, e)| (t - e).abs() < 1e-4), "{trained:?} vs {evaluated:?}");
-        assert_eq!(trained[..2], [-1.0 / (1.0f32 + 1e-5 / 4.0).sqrt(), -1.0 / (1.0f32 + 1e-5).sqrt()]);
+        assert!(
+            trained.iter().zip(&evaluated).all(|(t, e)| (t - e).abs() < 1e-4),
+            "{trained:?} vs {evaluated:?}"
+        );
+        assert_eq!(
+            trained[..2],
+            [-1.0 / (1.0f32 + 1e-5 / 4.0).sqrt(), -1.0 / (1.0f32 + 1e-5).sqrt()]
+        );
     }
 }

@@ -17,7 +17,11 @@ pub struct Pool2d<B: Backend> {
 
 impl<B: Backend> Pool2d<B> {
     pub fn new(kind: PoolKind, geometry: PoolGeometry) -> Self {
-        Self { kind, geometry, input: None }
+        Self {
+            kind,
+            geometry,
+            input: None,
+        }
     }
 }
 

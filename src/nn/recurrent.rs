@@ -58,7 +58,11 @@ impl<B: Backend> Recurrent<B> {
     pub fn new(b: &B, cell: Cell, features: usize, units: usize, return_sequences: bool, rng: &mut Rng) -> Self {
         let width = cell.gates() * units;
         let limit = 1.0 / (units as f32).sqrt();
-        let mut uniform = |n: usize| (0..n).map(|_| (2.0 * rng.uniform() - 1.0) * limit).collect::<Vec<f32>>();
+        let mut uniform = |n: usize| {
+            (0..n)
+                .map(|_| (2.0 * rng.uniform() - 1.0) * limit)
+                .collect::<Vec<f32>>()
+        };
         let weight = Param::weight(b.upload(&uniform(features * width), &[features, width]));
         let recurrent_weight = Param::weight(b.upload(&uniform(units * width), &[units, width]));
         let mut bias = vec![0.0; width];
@@ -66,7 +70,16 @@ impl<B: Backend> Recurrent<B> {
             bias[2 * units..3 * units].fill(1.0);
         }
         let recurrent_bias = (cell == Cell::Gru).then(|| Param::bias(b.zeros(&[width])));
-        Self { cell, units, return_sequences, weight, recurrent_weight, bias: Param::bias(b.upload(&bias, &[width])), recurrent_bias, cache: None }
+        Self {
+            cell,
+            units,
+            return_sequences,
+            weight,
+            recurrent_weight,
+            bias: Param::bias(b.upload(&bias, &[width])),
+            recurrent_bias,
+            cache: None,
+        }
     }
 }
 
@@ -76,10 +89,19 @@ impl<B: Backend> Layer<B> for Recurrent<B> {
         let (n, steps, features) = (shape[0], shape[1], shape[2]);
         let width = self.cell.gates() * self.units;
         let input = b.reshape(&b.swap_leading(&x), &[steps * n, features]);
-        let xw = b.reshape(&b.dense(&input, &self.weight.value, &self.bias.value), &[steps, n, width]);
+        let xw = b.reshape(
+            &b.dense(&input, &self.weight.value, &self.bias.value),
+            &[steps, n, width],
+        );
         let mut h = b.zeros(&[n, self.units]);
         let mut c = b.zeros(&[n, self.units]);
-        let mut cache = Cache { input, previous: Vec::new(), cells: Vec::new(), gates: Vec::new(), projections: Vec::new() };
+        let mut cache = Cache {
+            input,
+            previous: Vec::new(),
+            cells: Vec::new(),
+            gates: Vec::new(),
+            projections: Vec::new(),
+        };
         let mut outputs = Vec::new();
         for t in 0..steps {
             let next = match self.cell {
@@ -91,7 +113,11 @@ impl<B: Backend> Layer<B> for Recurrent<B> {
                     next
                 }
                 Cell::Gru => {
-                    let hw = b.dense(&h, &self.recurrent_weight.value, &self.recurrent_bias.as_ref().expect("a GRU has a recurrent bias").value);
+                    let hw = b.dense(
+                        &h,
+                        &self.recurrent_weight.value,
+                        &self.recurrent_bias.as_ref().expect("a GRU has a recurrent bias").value,
+                    );
                     let (next, gates) = b.gru_step(&xw, t, &hw, &h);
                     cache.gates.push(gates);
                     cache.projections.push(hw);
@@ -113,12 +139,17 @@ impl<B: Backend> Layer<B> for Recurrent<B> {
     }
 
     fn backward(&mut self, b: &B, dy: B::Tensor, input_grad: bool) -> Option<B::Tensor> {
-        let cache = self.cache.take().expect("a recurrent layer's backward pass follows a training-mode forward pass");
+        let cache = self
+            .cache
+            .take()
+            .expect("a recurrent layer's backward pass follows a training-mode forward pass");
         let steps = cache.previous.len();
         let n = B::shape(&cache.previous[0])[0];
         let width = self.cell.gates() * self.units;
         // dL/dh_t from the layer's output: every step's with `return_sequences`, else the last one's.
-        let from_output = self.return_sequences.then(|| b.reshape(&b.swap_leading(&dy), &[steps, n * self.units]));
+        let from_output = self
+            .return_sequences
+            .then(|| b.reshape(&b.swap_leading(&dy), &[steps, n * self.units]));
         let output_grad = |t: usize| match &from_output {
             Some(all) => Some(b.reshape(&b.gather_rows(all, &[t as u32]), &[n, self.units])),
             None => (t + 1 == steps).then(|| dy.clone()),
@@ -143,7 +174,8 @@ impl<B: Backend> Layer<B> for Recurrent<B> {
                     (t > 0).then(|| b.matmul(&dz, &self.recurrent_weight.value, false, true))
                 }
                 Cell::Gru => {
-                    let (dxw, dhw, direct) = b.gru_step_backward(&dh, &cache.gates[t], &cache.projections[t], &cache.previous[t]);
+                    let (dxw, dhw, direct) =
+                        b.gru_step_backward(&dh, &cache.gates[t], &cache.projections[t], &cache.previous[t]);
                     input_grads.push(dxw);
                     let through = (t > 0).then(|| {
                         let mut g = b.matmul(&dhw, &self.recurrent_weight.value, false, true);
@@ -162,8 +194,15 @@ impl<B: Backend> Layer<B> for Recurrent<B> {
             b.reshape(&b.concat(&grads.iter().collect::<Vec<_>>()), &[steps * n, width])
         };
         let dxw = time_major(input_grads);
-        let previous = b.reshape(&b.concat(&cache.previous.iter().collect::<Vec<_>>()), &[steps * n, self.units]);
-        let dhw = if recurrent_grads.is_empty() { dxw.clone() } else { time_major(recurrent_grads) };
+        let previous = b.reshape(
+            &b.concat(&cache.previous.iter().collect::<Vec<_>>()),
+            &[steps * n, self.units],
+        );
+        let dhw = if recurrent_grads.is_empty() {
+            dxw.clone()
+        } else {
+            time_major(recurrent_grads)
+        };
         self.weight.grad = Some(b.matmul(&cache.input, &dxw, true, false));
         self.bias.grad = Some(b.bias_grad(&dxw));
         self.recurrent_weight.grad = Some(b.matmul(&previous, &dhw, true, false));

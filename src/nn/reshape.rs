@@ -13,7 +13,10 @@ pub struct Reshape {
 
 impl Reshape {
     pub fn to(target: Vec<usize>) -> Self {
-        Self { target: Some(target), input_shape: None }
+        Self {
+            target: Some(target),
+            input_shape: None,
+        }
     }
 }
 

@@ -16,13 +16,18 @@ impl<B: Backend> Residual<B> {
 
 impl<B: Backend> Layer<B> for Residual<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
-        let mut y = self.layers.iter_mut().fold(x.clone(), |h, layer| layer.forward(b, h, mode));
+        let mut y = self
+            .layers
+            .iter_mut()
+            .fold(x.clone(), |h, layer| layer.forward(b, h, mode));
         b.add_assign(&mut y, &x);
         y
     }
 
     fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
-        let mut dx = self.layers.iter_mut().rev().fold(dy.clone(), |g, layer| layer.backward(b, g, true).expect("inner layers always return dL/dx"));
+        let mut dx = self.layers.iter_mut().rev().fold(dy.clone(), |g, layer| {
+            layer.backward(b, g, true).expect("inner layers always return dL/dx")
+        });
         b.add_assign(&mut dx, &dy);
         Some(dx)
     }

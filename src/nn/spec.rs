@@ -187,7 +187,10 @@ impl ModelSpec {
     /// input does not fit is named in the error.
     pub fn summary(&self) -> Result<ModelSummary, Error> {
         if self.input.is_empty() || self.input.contains(&0) {
-            return Err(Error::InvalidSpec(format!("input shape {:?} must be non-empty with no zero sizes", self.input)));
+            return Err(Error::InvalidSpec(format!(
+                "input shape {:?} must be non-empty with no zero sizes",
+                self.input
+            )));
         }
         if self.layers.is_empty() {
             return Err(Error::InvalidSpec("the model has no layers".into()));
@@ -217,37 +220,63 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
         let (output, params, flops) = match *layer {
             LayerSpec::Dense { units, .. } => {
                 if shape.len() != 1 {
-                    return Err(fail(format!("needs a flat input but gets {shape:?}; add a flatten layer before it")));
+                    return Err(fail(format!(
+                        "needs a flat input but gets {shape:?}; add a flatten layer before it"
+                    )));
                 }
                 if units == 0 {
                     return Err(fail("units must be at least 1".into()));
                 }
                 (vec![units], shape[0] * units + units, 2 * shape[0] * units)
             }
-            LayerSpec::Conv2d { filters, kernel, stride, padding, .. } => {
+            LayerSpec::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
                 if shape.len() != 3 {
-                    return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                    return Err(fail(format!(
+                        "needs a [channels, height, width] input but gets {shape:?}"
+                    )));
                 }
                 if filters == 0 || kernel == 0 || stride == 0 {
                     return Err(fail("filters, kernel and stride must be at least 1".into()));
                 }
                 let g = crate::backend::Conv2dGeometry { stride, padding };
-                let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel)) else {
-                    return Err(fail(format!("a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}", shape[1], shape[2])));
+                let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel))
+                else {
+                    return Err(fail(format!(
+                        "a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}",
+                        shape[1], shape[2]
+                    )));
                 };
                 let fan_in = shape[0] * kernel * kernel;
-                (vec![filters, oh, ow], filters * fan_in + filters, 2 * fan_in * filters * oh * ow)
+                (
+                    vec![filters, oh, ow],
+                    filters * fan_in + filters,
+                    2 * fan_in * filters * oh * ow,
+                )
             }
             LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
                 if shape.len() != 3 {
-                    return Err(fail(format!("needs a [channels, height, width] input but gets {shape:?}")));
+                    return Err(fail(format!(
+                        "needs a [channels, height, width] input but gets {shape:?}"
+                    )));
                 }
-                let g = crate::backend::PoolGeometry { size, stride: stride.unwrap_or(size) };
+                let g = crate::backend::PoolGeometry {
+                    size,
+                    stride: stride.unwrap_or(size),
+                };
                 if size == 0 || g.stride == 0 {
                     return Err(fail("size and stride must be at least 1".into()));
                 }
                 let (Some(oh), Some(ow)) = (g.output_extent(shape[1]), g.output_extent(shape[2])) else {
-                    return Err(fail(format!("a {size}x{size} window does not fit a {}x{} input", shape[1], shape[2])));
+                    return Err(fail(format!(
+                        "a {size}x{size} window does not fit a {}x{} input",
+                        shape[1], shape[2]
+                    )));
                 };
                 (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
             }
@@ -258,25 +287,52 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 }
                 (target.clone(), 0, 0)
             }
-            LayerSpec::Lstm { units, return_sequences } | LayerSpec::Gru { units, return_sequences } => {
+            LayerSpec::Lstm {
+                units,
+                return_sequences,
+            }
+            | LayerSpec::Gru {
+                units,
+                return_sequences,
+            } => {
                 if shape.len() != 2 {
                     let hint = match shape[..] {
                         [c, h, w] => format!("; to read an image row by row, put {{\"type\":\"reshape\",\"shape\":[{h}, {}]}} before it", c * w),
                         [k] => format!("; to read it one value per step, put {{\"type\":\"reshape\",\"shape\":[{k}, 1]}} before it"),
                         _ => String::new(),
                     };
-                    return Err(fail(format!("needs a [steps, features] sequence but gets {shape:?}{hint}")));
+                    return Err(fail(format!(
+                        "needs a [steps, features] sequence but gets {shape:?}{hint}"
+                    )));
                 }
                 if units == 0 {
                     return Err(fail("units must be at least 1".into()));
                 }
-                let (steps, features, width) = (shape[0], shape[1], layer.cell().expect("a recurrent layer").gates() * units);
-                let output = if return_sequences { vec![steps, units] } else { vec![units] };
-                let biases = if layer.cell() == Some(Cell::Gru) { 2 * width } else { width };
+                let (steps, features, width) = (
+                    shape[0],
+                    shape[1],
+                    layer.cell().expect("a recurrent layer").gates() * units,
+                );
+                let output = if return_sequences {
+                    vec![steps, units]
+                } else {
+                    vec![units]
+                };
+                let biases = if layer.cell() == Some(Cell::Gru) {
+                    2 * width
+                } else {
+                    width
+                };
                 // Both products per step, plus one operation per gate element.
-                (output, (features + units) * width + biases, steps * (2 * (features + units) * width + width))
+                (
+                    output,
+                    (features + units) * width + biases,
+                    steps * (2 * (features + units) * width + width),
+                )
             }
-            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => (shape.clone(), 0, elements),
+            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => {
+                (shape.clone(), 0, elements)
+            }
             LayerSpec::Dropout { rate } => {
                 if !(0.0..1.0).contains(&rate) {
                     return Err(fail(format!("rate must be in [0, 1), got {rate}")));
@@ -285,10 +341,14 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
             }
             LayerSpec::BatchNorm { momentum, eps } => {
                 if shape.len() != 1 && shape.len() != 3 {
-                    return Err(fail(format!("normalises [channels] or [channels, height, width] inputs, not {shape:?}")));
+                    return Err(fail(format!(
+                        "normalises [channels] or [channels, height, width] inputs, not {shape:?}"
+                    )));
                 }
                 if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
-                    return Err(fail(format!("momentum must be in (0, 1] and eps positive, got {momentum} and {eps}")));
+                    return Err(fail(format!(
+                        "momentum must be in (0, 1] and eps positive, got {momentum} and {eps}"
+                    )));
                 }
                 // γ and β are learned; the running mean and variance are not counted.
                 (shape.clone(), 2 * shape[0], 4 * elements)
@@ -301,10 +361,20 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 if out != shape {
                     return Err(fail(format!("its layers turn {shape:?} into {out:?}, but a residual block must keep the shape to add its input")));
                 }
-                (shape.clone(), inner.iter().map(|r| r.params).sum(), inner.iter().map(|r| r.flops).sum::<usize>() + elements)
+                (
+                    shape.clone(),
+                    inner.iter().map(|r| r.params).sum(),
+                    inner.iter().map(|r| r.flops).sum::<usize>() + elements,
+                )
             }
         };
-        rows.push(LayerSummary { index: index + 1, kind: layer.kind(), output: output.clone(), params, flops });
+        rows.push(LayerSummary {
+            index: index + 1,
+            kind: layer.kind(),
+            output: output.clone(),
+            params,
+            flops,
+        });
         shape = output;
     }
     Ok((rows, shape))
@@ -323,7 +393,12 @@ impl ModelSpec {
 
 /// The parameter tensors of `layers` from `input` on, named under `prefix` (a residual block's
 /// inner layers as `layers.{i}.layers.{j}.*`).
-fn param_shapes_of(prefix: &str, input: &[usize], layers: &[LayerSpec], shapes: &mut Vec<(String, Vec<usize>)>) -> Result<(), Error> {
+fn param_shapes_of(
+    prefix: &str,
+    input: &[usize],
+    layers: &[LayerSpec],
+    shapes: &mut Vec<(String, Vec<usize>)>,
+) -> Result<(), Error> {
     let (rows, _) = layer_rows(input, layers)?;
     for (i, layer) in layers.iter().enumerate() {
         let input = if i == 0 { input } else { &rows[i - 1].output };
@@ -362,25 +437,82 @@ fn param_shapes_of(prefix: &str, input: &[usize], layers: &[LayerSpec], shapes: 
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
     use LayerSpec::*;
     let layers = match name {
-        "mlp" => vec![Flatten, Dense { units: 128, init: None }, Relu, Dense { units: classes, init: None }],
+        "mlp" => vec![
+            Flatten,
+            Dense { units: 128, init: None },
+            Relu,
+            Dense {
+                units: classes,
+                init: None,
+            },
+        ],
         "cnn" => vec![
-            Conv2d { filters: 8, kernel: 5, stride: 1, padding: 2, init: None },
+            Conv2d {
+                filters: 8,
+                kernel: 5,
+                stride: 1,
+                padding: 2,
+                init: None,
+            },
             Relu,
             MaxPool2d { size: 2, stride: None },
-            Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0, init: None },
+            Conv2d {
+                filters: 16,
+                kernel: 5,
+                stride: 1,
+                padding: 0,
+                init: None,
+            },
             Relu,
             MaxPool2d { size: 2, stride: None },
             Flatten,
             Dense { units: 64, init: None },
             Relu,
-            Dense { units: classes, init: None },
+            Dense {
+                units: classes,
+                init: None,
+            },
         ],
-        "toy" => vec![Dense { units: 16, init: None }, Tanh, Dense { units: 16, init: None }, Tanh, Dense { units: classes, init: None }],
-        "gru" => vec![Gru { units: 32, return_sequences: false }, Dense { units: classes, init: None }],
-        "lstm" => vec![Lstm { units: 32, return_sequences: false }, Dense { units: classes, init: None }],
-        _ => return Err(Error::InvalidSpec(format!("unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm)"))),
+        "toy" => vec![
+            Dense { units: 16, init: None },
+            Tanh,
+            Dense { units: 16, init: None },
+            Tanh,
+            Dense {
+                units: classes,
+                init: None,
+            },
+        ],
+        "gru" => vec![
+            Gru {
+                units: 32,
+                return_sequences: false,
+            },
+            Dense {
+                units: classes,
+                init: None,
+            },
+        ],
+        "lstm" => vec![
+            Lstm {
+                units: 32,
+                return_sequences: false,
+            },
+            Dense {
+                units: classes,
+                init: None,
+            },
+        ],
+        _ => {
+            return Err(Error::InvalidSpec(format!(
+                "unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm)"
+            )))
+        }
     };
-    Ok(ModelSpec { input: input.to_vec(), layers })
+    Ok(ModelSpec {
+        input: input.to_vec(),
+        layers,
+    })
 }
 
 #[cfg(test)]
@@ -397,7 +529,10 @@ mod tests {
             let mut model = crate::nn::Model::new(&Cpu, spec.clone(), 1).unwrap();
             let held: Vec<Vec<usize>> = model.params().iter().map(|p| Cpu::shape(&p.value)).collect();
             assert_eq!(named.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), held, "{name}");
-            assert_eq!(named.iter().map(|(_, s)| s.iter().product::<usize>()).sum::<usize>(), spec.summary().unwrap().params);
+            assert_eq!(
+                named.iter().map(|(_, s)| s.iter().product::<usize>()).sum::<usize>(),
+                spec.summary().unwrap().params
+            );
         }
         let cnn = preset("cnn", &[1, 28, 28], 10).unwrap().param_shapes().unwrap();
         assert_eq!(cnn[0], ("layers.0.weight".to_string(), vec![8, 1, 5, 5]));
@@ -414,16 +549,29 @@ mod tests {
         assert_eq!(s.layers[0].output, [3, 8, 8]);
         assert_eq!(s.layers[0].params, 3 * 3 * 9 + 3 + 2 * 3);
         let names: Vec<String> = spec.param_shapes().unwrap().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names[..3], ["layers.0.layers.0.weight", "layers.0.layers.0.bias", "layers.0.layers.1.weight"]);
+        assert_eq!(
+            names[..3],
+            [
+                "layers.0.layers.0.weight",
+                "layers.0.layers.0.bias",
+                "layers.0.layers.1.weight"
+            ]
+        );
         assert_eq!(names.last().unwrap(), "layers.2.bias");
         let mut model = crate::nn::Model::new(&crate::backend::cpu::Cpu, spec.clone(), 1).unwrap();
         assert_eq!(model.params().len(), names.len());
         let shrinking = ModelSpec::from_json(r#"{"input":[3,8,8],"layers":[{"type":"residual","layers":[{"type":"conv2d","filters":3,"kernel":3}]},{"type":"flatten"},{"type":"dense","units":2}]}"#).unwrap();
         let err = shrinking.summary().unwrap_err().to_string();
-        assert!(err.contains("layer 1 (residual): its layers turn [3, 8, 8] into [3, 6, 6]"), "{err}");
+        assert!(
+            err.contains("layer 1 (residual): its layers turn [3, 8, 8] into [3, 6, 6]"),
+            "{err}"
+        );
         let inner = ModelSpec::from_json(r#"{"input":[4],"layers":[{"type":"residual","layers":[{"type":"relu"},{"type":"flatten"},{"type":"dense","units":0}]},{"type":"dense","units":2}]}"#).unwrap();
         let err = inner.summary().unwrap_err().to_string();
-        assert!(err.contains("layer 1 (residual): inside the block, layer 3 (dense): units must be at least 1"), "{err}");
+        assert!(
+            err.contains("layer 1 (residual): inside the block, layer 3 (dense): units must be at least 1"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -448,22 +596,40 @@ mod tests {
         )
         .unwrap();
         let s = spec.summary().unwrap();
-        assert_eq!((s.layers[0].output.clone(), s.layers[1].output.clone()), (vec![12, 5], vec![4]));
+        assert_eq!(
+            (s.layers[0].output.clone(), s.layers[1].output.clone()),
+            (vec![12, 5], vec![4])
+        );
         // LSTM: 4 gates × 5 units over 3 inputs and 5 recurrent inputs, one bias; GRU: 3 × 4 over 5 + 4, two biases.
         assert_eq!((s.layers[0].params, s.layers[1].params), (20 * 8 + 20, 12 * 9 + 24));
         assert_eq!(s.layers[0].flops, 12 * (2 * 8 * 20 + 20));
         let named = spec.param_shapes().unwrap();
         let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names[..4], ["layers.0.weight", "layers.0.recurrent_weight", "layers.0.bias", "layers.1.weight"]);
+        assert_eq!(
+            names[..4],
+            [
+                "layers.0.weight",
+                "layers.0.recurrent_weight",
+                "layers.0.bias",
+                "layers.1.weight"
+            ]
+        );
         assert_eq!(names[6], "layers.1.recurrent_bias");
         let mut model = crate::nn::Model::new(&crate::backend::cpu::Cpu, spec, 1).unwrap();
-        let held: Vec<Vec<usize>> = model.params().iter().map(|p| <crate::backend::cpu::Cpu as crate::backend::Backend>::shape(&p.value)).collect();
+        let held: Vec<Vec<usize>> = model
+            .params()
+            .iter()
+            .map(|p| <crate::backend::cpu::Cpu as crate::backend::Backend>::shape(&p.value))
+            .collect();
         assert_eq!(named.into_iter().map(|(_, s)| s).collect::<Vec<_>>(), held);
     }
 
     #[test]
     fn a_recurrent_layer_on_an_image_says_how_to_reshape() {
-        let spec = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"gru","units":8},{"type":"dense","units":10}]}"#).unwrap();
+        let spec = ModelSpec::from_json(
+            r#"{"input":[1,28,28],"layers":[{"type":"gru","units":8},{"type":"dense","units":10}]}"#,
+        )
+        .unwrap();
         let err = spec.summary().unwrap_err().to_string();
         assert!(err.contains(r#"layer 1 (gru): needs a [steps, features] sequence but gets [1, 28, 28]; to read an image row by row, put {"type":"reshape","shape":[28, 28]} before it"#), "{err}");
         let fixed =
@@ -471,9 +637,20 @@ mod tests {
                 .unwrap();
         assert_eq!(fixed.summary().unwrap().layers[1].output, [8]);
         let flat = ModelSpec::from_json(r#"{"input":[6],"layers":[{"type":"lstm","units":2}]}"#).unwrap();
-        assert!(flat.summary().unwrap_err().to_string().contains(r#"{"type":"reshape","shape":[6, 1]}"#));
-        let wrong = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,27]},{"type":"flatten"}]}"#).unwrap();
-        assert!(wrong.summary().unwrap_err().to_string().contains("layer 1 (reshape): cannot reshape [1, 28, 28] (784 values) into [28, 27]"));
+        assert!(flat
+            .summary()
+            .unwrap_err()
+            .to_string()
+            .contains(r#"{"type":"reshape","shape":[6, 1]}"#));
+        let wrong = ModelSpec::from_json(
+            r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,27]},{"type":"flatten"}]}"#,
+        )
+        .unwrap();
+        assert!(wrong
+            .summary()
+            .unwrap_err()
+            .to_string()
+            .contains("layer 1 (reshape): cannot reshape [1, 28, 28] (784 values) into [28, 27]"));
     }
 
     #[test]
@@ -481,9 +658,13 @@ mod tests {
         let spec = ModelSpec::from_json(r#"{"input":[1,28,28],"layers":[{"type":"dense","units":10}]}"#).unwrap();
         let err = spec.summary().unwrap_err().to_string();
         assert!(err.contains("layer 1 (dense)") && err.contains("flatten"), "{err}");
-        let spec = ModelSpec::from_json(r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":5},{"type":"flatten"}]}"#).unwrap();
+        let spec = ModelSpec::from_json(
+            r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":5},{"type":"flatten"}]}"#,
+        )
+        .unwrap();
         assert!(spec.summary().unwrap_err().to_string().contains("layer 1 (conv2d)"));
-        let spec = ModelSpec::from_json(r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":3}]}"#).unwrap();
+        let spec =
+            ModelSpec::from_json(r#"{"input":[1,4,4],"layers":[{"type":"conv2d","filters":2,"kernel":3}]}"#).unwrap();
         assert!(spec.summary().unwrap_err().to_string().contains("last layer"));
     }
 

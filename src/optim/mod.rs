@@ -87,7 +87,9 @@ impl OptimizerSpec {
     pub fn validate(&self) -> Result<(), Error> {
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::InvalidConfig(format!("the learning rate must be a positive number, got {lr}")));
+            return Err(Error::InvalidConfig(format!(
+                "the learning rate must be a positive number, got {lr}"
+            )));
         }
         let in_unit = |name: &str, v: f32| {
             if (0.0..1.0).contains(&v) {
@@ -104,7 +106,13 @@ impl OptimizerSpec {
                 in_unit("beta2", beta2)?;
                 positive_eps(eps)
             }
-            OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+            OptimizerSpec::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => {
                 in_unit("beta1", beta1)?;
                 in_unit("beta2", beta2)?;
                 in_unit("weight decay", weight_decay)?;
@@ -136,7 +144,11 @@ pub struct Optimizer<B: Backend> {
 impl<B: Backend> Optimizer<B> {
     pub fn new(spec: OptimizerSpec) -> Result<Self, Error> {
         spec.validate()?;
-        Ok(Self { spec, step: 0, state: Vec::new() })
+        Ok(Self {
+            spec,
+            step: 0,
+            state: Vec::new(),
+        })
     }
 
     pub fn spec(&self) -> &OptimizerSpec {
@@ -153,19 +165,55 @@ impl<B: Backend> Optimizer<B> {
                 OptimizerSpec::Momentum { .. } | OptimizerSpec::RmsProp { .. } => 1,
                 OptimizerSpec::Adam { .. } | OptimizerSpec::AdamW { .. } => 2,
             };
-            self.state = params.iter().map(|p| (0..slots).map(|_| b.zeros(&B::shape(&p.value))).collect()).collect();
+            self.state = params
+                .iter()
+                .map(|p| (0..slots).map(|_| b.zeros(&B::shape(&p.value))).collect())
+                .collect();
         }
         for (p, state) in params.into_iter().zip(&mut self.state) {
             let Some(g) = p.grad.as_ref() else { continue };
             match (self.spec.clone(), state.as_mut_slice()) {
                 (OptimizerSpec::Sgd { .. }, _) => b.sgd_update(&mut p.value, g, lr),
-                (OptimizerSpec::Momentum { momentum, nesterov, .. }, [v]) => b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov),
-                (OptimizerSpec::Adam { beta1, beta2, eps, .. }, [m, v]) => {
-                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay: 0.0, step: self.step })
+                (OptimizerSpec::Momentum { momentum, nesterov, .. }, [v]) => {
+                    b.momentum_update(&mut p.value, g, v, lr, momentum, nesterov)
                 }
-                (OptimizerSpec::AdamW { beta1, beta2, eps, weight_decay, .. }, [m, v]) => {
-                    b.adam_update(&mut p.value, g, m, v, AdamStep { lr, beta1, beta2, eps, weight_decay, step: self.step })
-                }
+                (OptimizerSpec::Adam { beta1, beta2, eps, .. }, [m, v]) => b.adam_update(
+                    &mut p.value,
+                    g,
+                    m,
+                    v,
+                    AdamStep {
+                        lr,
+                        beta1,
+                        beta2,
+                        eps,
+                        weight_decay: 0.0,
+                        step: self.step,
+                    },
+                ),
+                (
+                    OptimizerSpec::AdamW {
+                        beta1,
+                        beta2,
+                        eps,
+                        weight_decay,
+                        ..
+                    },
+                    [m, v],
+                ) => b.adam_update(
+                    &mut p.value,
+                    g,
+                    m,
+                    v,
+                    AdamStep {
+                        lr,
+                        beta1,
+                        beta2,
+                        eps,
+                        weight_decay,
+                        step: self.step,
+                    },
+                ),
                 (OptimizerSpec::RmsProp { rho, eps, .. }, [v]) => b.rmsprop_update(&mut p.value, g, v, lr, rho, eps),
                 _ => unreachable!("optimiser state has the slots its kind needs"),
             }
@@ -180,10 +228,40 @@ mod tests {
     #[test]
     fn specs_parse_with_defaults_and_are_validated() {
         let w: OptimizerSpec = serde_json::from_str(r#"{"type":"adamw","lr":0.001}"#).unwrap();
-        assert_eq!(w, OptimizerSpec::AdamW { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
+        assert_eq!(
+            w,
+            OptimizerSpec::AdamW {
+                lr: 0.001,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.01
+            }
+        );
         let r: OptimizerSpec = serde_json::from_str(r#"{"type":"rmsprop","lr":0.01,"rho":0.95}"#).unwrap();
-        assert_eq!(r, OptimizerSpec::RmsProp { lr: 0.01, rho: 0.95, eps: 1e-8 });
-        assert!(OptimizerSpec::RmsProp { lr: 0.01, rho: 1.5, eps: 1e-8 }.validate().is_err());
-        assert!(OptimizerSpec::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: -0.1 }.validate().is_err());
+        assert_eq!(
+            r,
+            OptimizerSpec::RmsProp {
+                lr: 0.01,
+                rho: 0.95,
+                eps: 1e-8
+            }
+        );
+        assert!(OptimizerSpec::RmsProp {
+            lr: 0.01,
+            rho: 1.5,
+            eps: 1e-8
+        }
+        .validate()
+        .is_err());
+        assert!(OptimizerSpec::AdamW {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: -0.1
+        }
+        .validate()
+        .is_err());
     }
 }

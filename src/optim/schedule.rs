@@ -110,7 +110,9 @@ impl Schedule {
     /// The epochs (from 1) at which a cosine-with-restarts cycle ends within `epochs`: where a
     /// snapshot ensemble takes its members, each at the bottom of a cycle. Empty for other schedules.
     pub fn cycle_ends(&self, epochs: usize) -> Vec<usize> {
-        let Schedule::CosineRestarts { period, mult, .. } = *self else { return Vec::new() };
+        let Schedule::CosineRestarts { period, mult, .. } = *self else {
+            return Vec::new();
+        };
         let (mut end, mut length, mut ends) = (period, period, Vec::new());
         while end <= epochs && length > 0 {
             ends.push(end);
@@ -123,7 +125,9 @@ impl Schedule {
     pub fn rate(&self, lr: f32, at: Progress) -> f32 {
         let epoch = at.step as f32 / at.steps_per_epoch as f32;
         let total = (at.steps_per_epoch * at.epochs) as f32;
-        let cosine = |from: f32, to: f32, t: f32| to + (from - to) * 0.5 * (1.0 + (std::f32::consts::PI * t.clamp(0.0, 1.0)).cos());
+        let cosine = |from: f32, to: f32, t: f32| {
+            to + (from - to) * 0.5 * (1.0 + (std::f32::consts::PI * t.clamp(0.0, 1.0)).cos())
+        };
         match *self {
             Schedule::Constant | Schedule::ReduceOnPlateau { .. } => lr,
             Schedule::Step { every, gamma } => lr * gamma.powi((at.step / (every * at.steps_per_epoch)) as i32),
@@ -137,13 +141,21 @@ impl Schedule {
                 }
                 cosine(lr, min_lr, (at.step - start) as f32 / length as f32)
             }
-            Schedule::OneCycle { pct_start, div, final_div } => {
+            Schedule::OneCycle {
+                pct_start,
+                div,
+                final_div,
+            } => {
                 let peak = ((total * pct_start).round() - 1.0).max(1.0);
                 let step = at.step as f32;
                 if step <= peak {
                     lr / div + (lr - lr / div) * step / peak
                 } else {
-                    cosine(lr, lr / (div * final_div), (step - peak) / (total - 1.0 - peak).max(1.0))
+                    cosine(
+                        lr,
+                        lr / (div * final_div),
+                        (step - peak) / (total - 1.0 - peak).max(1.0),
+                    )
                 }
             }
         }
@@ -161,8 +173,25 @@ pub fn warmup_factor(step: usize, warmup_steps: usize) -> f32 {
 }
 
 /// The planned rate of every step of a run: what the page plots before training starts.
-pub fn planned_rates(schedule: &Schedule, warmup_steps: usize, lr: f32, steps_per_epoch: usize, epochs: usize) -> Vec<f32> {
-    (0..steps_per_epoch * epochs).map(|step| schedule.rate(lr, Progress { step, steps_per_epoch, epochs }) * warmup_factor(step, warmup_steps)).collect()
+pub fn planned_rates(
+    schedule: &Schedule,
+    warmup_steps: usize,
+    lr: f32,
+    steps_per_epoch: usize,
+    epochs: usize,
+) -> Vec<f32> {
+    (0..steps_per_epoch * epochs)
+        .map(|step| {
+            schedule.rate(
+                lr,
+                Progress {
+                    step,
+                    steps_per_epoch,
+                    epochs,
+                },
+            ) * warmup_factor(step, warmup_steps)
+        })
+        .collect()
 }
 
 /// Reduce-on-plateau's running state: the current multiple of the base rate, and the epochs since
@@ -176,14 +205,26 @@ pub struct Plateau {
 
 impl Default for Plateau {
     fn default() -> Self {
-        Self { factor: 1.0, best: None, since_best: 0 }
+        Self {
+            factor: 1.0,
+            best: None,
+            since_best: 0,
+        }
     }
 }
 
 impl Plateau {
     /// Records an epoch's monitored value (lower is better); returns whether the rate was cut.
     pub fn observe(&mut self, schedule: &Schedule, lr: f32, value: f32) -> bool {
-        let Schedule::ReduceOnPlateau { factor, patience, min_lr, .. } = *schedule else { return false };
+        let Schedule::ReduceOnPlateau {
+            factor,
+            patience,
+            min_lr,
+            ..
+        } = *schedule
+        else {
+            return false;
+        };
         if self.best.is_none_or(|best| value < best) {
             self.best = Some(value);
             self.since_best = 0;
@@ -220,7 +261,10 @@ mod tests {
     #[test]
     fn step_cuts_by_gamma_every_n_epochs() {
         let c = curve(&Schedule::Step { every: 2, gamma: 0.5 }, 0, 3, 5);
-        assert_eq!(c, [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]);
+        assert_eq!(
+            c,
+            [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
+        );
     }
 
     #[test]
@@ -234,13 +278,25 @@ mod tests {
     fn cosine_runs_from_lr_to_min_lr() {
         let c = curve(&Schedule::Cosine { min_lr: 0.1 }, 0, 10, 2);
         assert!(close(c[0], 1.0) && close(*c.last().unwrap(), 0.1));
-        assert!(close(c[c.len() / 2], 0.55 + 0.45 * (std::f32::consts::PI * 10.0 / 19.0).cos()));
+        assert!(close(
+            c[c.len() / 2],
+            0.55 + 0.45 * (std::f32::consts::PI * 10.0 / 19.0).cos()
+        ));
         assert!(c.windows(2).all(|w| w[1] < w[0]));
     }
 
     #[test]
     fn cosine_restarts_jump_back_up_at_each_cycle_of_growing_length() {
-        let c = curve(&Schedule::CosineRestarts { period: 1, mult: 2, min_lr: 0.0 }, 0, 4, 7);
+        let c = curve(
+            &Schedule::CosineRestarts {
+                period: 1,
+                mult: 2,
+                min_lr: 0.0,
+            },
+            0,
+            4,
+            7,
+        );
         let restarts: Vec<usize> = (1..c.len()).filter(|&i| c[i] > c[i - 1]).collect();
         assert_eq!(restarts, [4, 12]);
         assert!([0, 4, 12].iter().all(|&i| c[i] == 1.0));
@@ -249,16 +305,37 @@ mod tests {
 
     #[test]
     fn cosine_restart_cycles_end_where_the_rate_jumps_back_up() {
-        let s = Schedule::CosineRestarts { period: 1, mult: 2, min_lr: 0.0 };
+        let s = Schedule::CosineRestarts {
+            period: 1,
+            mult: 2,
+            min_lr: 0.0,
+        };
         assert_eq!(s.cycle_ends(7), [1, 3, 7]);
         assert_eq!(s.cycle_ends(6), [1, 3]);
-        assert_eq!(Schedule::CosineRestarts { period: 2, mult: 1, min_lr: 0.0 }.cycle_ends(7), [2, 4, 6]);
+        assert_eq!(
+            Schedule::CosineRestarts {
+                period: 2,
+                mult: 1,
+                min_lr: 0.0
+            }
+            .cycle_ends(7),
+            [2, 4, 6]
+        );
         assert!(Schedule::Cosine { min_lr: 0.0 }.cycle_ends(7).is_empty());
     }
 
     #[test]
     fn one_cycle_rises_to_lr_then_anneals_far_below() {
-        let c = curve(&Schedule::OneCycle { pct_start: 0.3, div: 25.0, final_div: 1e4 }, 0, 10, 10);
+        let c = curve(
+            &Schedule::OneCycle {
+                pct_start: 0.3,
+                div: 25.0,
+                final_div: 1e4,
+            },
+            0,
+            10,
+            10,
+        );
         let peak = c.iter().cloned().fold(0.0, f32::max);
         let at = c.iter().position(|&r| r == peak).unwrap();
         assert!(close(peak, 1.0) && close(c[0], 1.0 / 25.0));
@@ -275,19 +352,46 @@ mod tests {
 
     #[test]
     fn plateau_cuts_after_patience_and_stops_at_min_lr() {
-        let s = Schedule::ReduceOnPlateau { factor: 0.5, patience: 2, min_lr: 0.2, monitor: Monitor::ValLoss };
+        let s = Schedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 2,
+            min_lr: 0.2,
+            monitor: Monitor::ValLoss,
+        };
         let mut p = Plateau::default();
-        let cuts: Vec<bool> = [1.0, 0.9, 0.95, 0.92, 0.91, 0.93, 0.94, 0.8, 0.85, 0.86, 0.87, 0.88].iter().map(|&v| p.observe(&s, 1.0, v)).collect();
-        assert_eq!(cuts, [false, false, false, true, false, true, false, false, false, true, false, false]);
+        let cuts: Vec<bool> = [1.0, 0.9, 0.95, 0.92, 0.91, 0.93, 0.94, 0.8, 0.85, 0.86, 0.87, 0.88]
+            .iter()
+            .map(|&v| p.observe(&s, 1.0, v))
+            .collect();
+        assert_eq!(
+            cuts,
+            [false, false, false, true, false, true, false, false, false, true, false, false]
+        );
         assert!(close(p.factor, 0.2));
     }
 
     #[test]
     fn bad_settings_are_named() {
-        let err = Schedule::Step { every: 0, gamma: 0.5 }.validate(0.1).unwrap_err().to_string();
+        let err = Schedule::Step { every: 0, gamma: 0.5 }
+            .validate(0.1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("every ≥ 1"), "{err}");
         assert!(Schedule::Cosine { min_lr: 0.5 }.validate(0.1).is_err());
-        assert!(Schedule::OneCycle { pct_start: 1.5, div: 25.0, final_div: 1e4 }.validate(0.1).is_err());
-        assert!(Schedule::ReduceOnPlateau { factor: 1.0, patience: 1, min_lr: 0.0, monitor: Monitor::ValLoss }.validate(0.1).is_err());
+        assert!(Schedule::OneCycle {
+            pct_start: 1.5,
+            div: 25.0,
+            final_div: 1e4
+        }
+        .validate(0.1)
+        .is_err());
+        assert!(Schedule::ReduceOnPlateau {
+            factor: 1.0,
+            patience: 1,
+            min_lr: 0.0,
+            monitor: Monitor::ValLoss
+        }
+        .validate(0.1)
+        .is_err());
     }
 }

@@ -220,7 +220,11 @@ impl<B: Backend> DeviceData<B> {
         let mut shape = vec![d.len()];
         shape.extend(&d.sample_shape);
         let labels: Vec<f32> = d.labels.iter().map(|&l| l as f32).collect();
-        Self { x: b.upload(&d.features, &shape), y: b.upload(&labels, &[d.len()]), len: d.len() }
+        Self {
+            x: b.upload(&d.features, &shape),
+            y: b.upload(&labels, &[d.len()]),
+            len: d.len(),
+        }
     }
 }
 
@@ -247,7 +251,13 @@ struct Totals {
 
 impl<B: Backend> Tally<B> {
     fn new() -> Self {
-        Self { losses: Vec::new(), batch_sizes: Vec::new(), correct: Vec::new(), square_norms: Vec::new(), rates: Vec::new() }
+        Self {
+            losses: Vec::new(),
+            batch_sizes: Vec::new(),
+            correct: Vec::new(),
+            square_norms: Vec::new(),
+            rates: Vec::new(),
+        }
     }
 
     /// Keeps a batch's results on the device; they are only gathered when the tally is taken.
@@ -258,7 +268,12 @@ impl<B: Backend> Tally<B> {
     }
 
     async fn take(&mut self, b: &B) -> Totals {
-        let parts: Vec<&B::Tensor> = self.correct.iter().chain(&self.losses).chain(&self.square_norms).collect();
+        let parts: Vec<&B::Tensor> = self
+            .correct
+            .iter()
+            .chain(&self.losses)
+            .chain(&self.square_norms)
+            .collect();
         let values = b.read(&b.concat(&parts)).await;
         let n = self.losses.len();
         let (correct, rest) = values.split_at(n);
@@ -267,7 +282,11 @@ impl<B: Backend> Tally<B> {
             loss: losses.iter().map(|&l| l as f64).sum(),
             correct: correct.iter().map(|&c| c as f64).sum(),
             samples: self.batch_sizes.iter().sum(),
-            batch_losses: losses.iter().zip(&self.batch_sizes).map(|(&l, &s)| l as f64 / s as f64).collect(),
+            batch_losses: losses
+                .iter()
+                .zip(&self.batch_sizes)
+                .map(|(&l, &s)| l as f64 / s as f64)
+                .collect(),
             grad_norms: square_norms.iter().map(|s| s.sqrt()).collect(),
             rates: std::mem::take(&mut self.rates),
         };
@@ -309,15 +328,30 @@ pub struct Trainer<B: Backend> {
 impl<B: Backend> Trainer<B> {
     /// A run on `train`, evaluated on `val`; the feature transform of `config.features` is fitted on
     /// `train`.
-    pub fn new(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset) -> Result<Self, Error> {
+    pub fn new(
+        backend: B,
+        spec: ModelSpec,
+        config: TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+    ) -> Result<Self, Error> {
         let features = Fitted::fit(&config.features, train)?;
         Self::with_features(backend, spec, config, train, val, features)
     }
 
     /// The same with a feature transform fitted before (the one a model file was saved with).
-    pub fn with_features(backend: B, spec: ModelSpec, config: TrainConfig, train: &Dataset, val: &Dataset, features: Fitted) -> Result<Self, Error> {
+    pub fn with_features(
+        backend: B,
+        spec: ModelSpec,
+        config: TrainConfig,
+        train: &Dataset,
+        val: &Dataset,
+        features: Fitted,
+    ) -> Result<Self, Error> {
         if val.is_empty() || val.sample_shape != train.sample_shape {
-            return Err(Error::InvalidData("the validation split must be non-empty and shaped like the training data".into()));
+            return Err(Error::InvalidData(
+                "the validation split must be non-empty and shaped like the training data".into(),
+            ));
         }
         let (train, val) = (&features.apply(train)?, &features.apply(val)?);
         let resampled = config.bootstrap.map(|seed| train.bootstrap(seed));
@@ -330,16 +364,28 @@ impl<B: Backend> Trainer<B> {
         if config.epochs == 0 {
             return Err(Error::InvalidConfig("epochs must be at least 1".into()));
         }
-        for (l1, l2) in std::iter::once((config.l1, config.l2)).chain(config.layer_penalties.iter().map(|p| (p.l1, p.l2))) {
+        for (l1, l2) in
+            std::iter::once((config.l1, config.l2)).chain(config.layer_penalties.iter().map(|p| (p.l1, p.l2)))
+        {
             if !(l1.is_finite() && l1 >= 0.0 && l2.is_finite() && l2 >= 0.0) {
-                return Err(Error::InvalidConfig(format!("the L1 and L2 penalties must be numbers ≥ 0, got {l1} and {l2}")));
+                return Err(Error::InvalidConfig(format!(
+                    "the L1 and L2 penalties must be numbers ≥ 0, got {l1} and {l2}"
+                )));
             }
         }
         let weighted = |layer: usize, what: &str| -> Result<(), Error> {
             match spec.layers.get(layer.wrapping_sub(1)) {
-                Some(LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. }) => Ok(()),
-                Some(other) => Err(Error::InvalidConfig(format!("layer {layer} ({}) has no weights to {what}", other.kind()))),
-                None => Err(Error::InvalidConfig(format!("there is no layer {layer} to {what}: the model has layers 1 to {}", spec.layers.len()))),
+                Some(
+                    LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. },
+                ) => Ok(()),
+                Some(other) => Err(Error::InvalidConfig(format!(
+                    "layer {layer} ({}) has no weights to {what}",
+                    other.kind()
+                ))),
+                None => Err(Error::InvalidConfig(format!(
+                    "there is no layer {layer} to {what}: the model has layers 1 to {}",
+                    spec.layers.len()
+                ))),
             }
         };
         for p in &config.layer_penalties {
@@ -350,7 +396,10 @@ impl<B: Backend> Trainer<B> {
         }
         for (name, clip) in [("norm", config.clip_norm), ("value", config.clip_value)] {
             if clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
-                return Err(Error::InvalidConfig(format!("gradient clipping by {name} needs a positive limit, got {}", clip.unwrap_or_default())));
+                return Err(Error::InvalidConfig(format!(
+                    "gradient clipping by {name} needs a positive limit, got {}",
+                    clip.unwrap_or_default()
+                )));
             }
         }
         config.schedule.validate(config.optimizer.lr())?;
@@ -377,7 +426,11 @@ impl<B: Backend> Trainer<B> {
             )));
         }
         if spec.input != features.output_shape() {
-            let transformed = if features.output_shape() != features.input_shape { " after the feature transform" } else { "" };
+            let transformed = if features.output_shape() != features.input_shape {
+                " after the feature transform"
+            } else {
+                ""
+            };
             return Err(Error::InvalidSpec(format!(
                 "the model takes inputs of shape {:?} but the data has samples of shape {:?}{transformed}",
                 spec.input,
@@ -386,17 +439,39 @@ impl<B: Backend> Trainer<B> {
         }
         let optimizer = Optimizer::new(config.optimizer.clone())?;
         // A bagging member starts from weights of its own too.
-        let model = Model::new(&backend, spec, config.bootstrap.map_or(config.seed, |b| config.seed ^ b.rotate_left(29)))?;
+        let model = Model::new(
+            &backend,
+            spec,
+            config
+                .bootstrap
+                .map_or(config.seed, |b| config.seed ^ b.rotate_left(29)),
+        )?;
         if model.outputs() != train.classes.len() {
-            return Err(Error::InvalidSpec(format!("the last layer outputs {} values but the data has {} classes", model.outputs(), train.classes.len())));
+            return Err(Error::InvalidSpec(format!(
+                "the last layer outputs {} values but the data has {} classes",
+                model.outputs(),
+                train.classes.len()
+            )));
         }
         let class_weights = (config.rebalance == Some(Rebalance::ClassWeights)).then(|| {
             let mut counts = vec![0usize; train.classes.len()];
             train.labels.iter().for_each(|&l| counts[l as usize] += 1);
-            let weights = counts.iter().map(|&c| if c == 0 { 0.0 } else { train.len() as f32 / (train.classes.len() * c) as f32 }).collect();
+            let weights = counts
+                .iter()
+                .map(|&c| {
+                    if c == 0 {
+                        0.0
+                    } else {
+                        train.len() as f32 / (train.classes.len() * c) as f32
+                    }
+                })
+                .collect();
             (weights, train.labels.clone())
         });
-        let image_stats = features.image.as_ref().map(|i| backend.upload(&[i.mean.clone(), i.std.clone()].concat(), &[2, i.mean.len()]));
+        let image_stats = features
+            .image
+            .as_ref()
+            .map(|i| backend.upload(&[i.mean.clone(), i.std.clone()].concat(), &[2, i.mean.len()]));
         let mut rng = Rng::new(config.seed ^ 0xD1B5_4A32_D192_ED03);
         let mut order: Vec<u32> = (0..train.len() as u32).collect();
         rng.shuffle(&mut order);
@@ -447,12 +522,19 @@ impl<B: Backend> Trainer<B> {
         let b = self.backend.clone();
         let mut params = self.model.params();
         if params.len() != snapshot.weights.len() {
-            return Err(Error::InvalidData(format!("the snapshot has {} tensors but the model has {}", snapshot.weights.len(), params.len())));
+            return Err(Error::InvalidData(format!(
+                "the snapshot has {} tensors but the model has {}",
+                snapshot.weights.len(),
+                params.len()
+            )));
         }
         for (p, w) in params.iter_mut().zip(&snapshot.weights) {
             let shape = B::shape(&p.value);
             if shape.iter().product::<usize>() != w.len() {
-                return Err(Error::InvalidData(format!("a snapshot tensor has {} values where the model has shape {shape:?}", w.len())));
+                return Err(Error::InvalidData(format!(
+                    "a snapshot tensor has {} values where the model has shape {shape:?}",
+                    w.len()
+                )));
             }
             p.value = b.upload(w, &shape);
             p.grad = None;
@@ -464,26 +546,48 @@ impl<B: Backend> Trainer<B> {
     pub async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
         let shapes = self.model.spec().param_shapes()?;
         let values = self.read_params().await;
-        Ok(shapes.into_iter().zip(values).map(|((name, shape), values)| NamedTensor { name, shape, values }).collect())
+        Ok(shapes
+            .into_iter()
+            .zip(values)
+            .map(|((name, shape), values)| NamedTensor { name, shape, values })
+            .collect())
     }
 
     /// The model as a file: its spec, weights and fitted feature transform, for these classes.
     pub async fn model_file(&mut self, classes: Vec<String>, history: Option<String>) -> Result<ModelFile, Error> {
         let tensors = self.named_weights().await?;
         let features = self.features.is_needed().then(|| self.features.clone());
-        Ok(ModelFile { spec: self.model.spec().clone(), classes, tensors, features, history })
+        Ok(ModelFile {
+            spec: self.model.spec().clone(),
+            classes,
+            tensors,
+            features,
+            history,
+        })
     }
 
     /// Takes the weights of a model file saved from the same model spec; training continues from
     /// them, and they are the snapshot a lost GPU falls back to.
     pub fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
         if file.spec != *self.model.spec() {
-            return Err(Error::InvalidSpec("the model file holds a different model (its layers or input differ) from this run's".into()));
+            return Err(Error::InvalidSpec(
+                "the model file holds a different model (its layers or input differ) from this run's".into(),
+            ));
         }
-        if file.features.as_ref().unwrap_or(&Fitted::none(&self.features.input_shape)) != &self.features {
-            return Err(Error::InvalidSpec("the model file was saved with another feature transform: start the run with its transform".into()));
+        if file
+            .features
+            .as_ref()
+            .unwrap_or(&Fitted::none(&self.features.input_shape))
+            != &self.features
+        {
+            return Err(Error::InvalidSpec(
+                "the model file was saved with another feature transform: start the run with its transform".into(),
+            ));
         }
-        let snapshot = Snapshot { epoch: self.epoch, weights: file.tensors.iter().map(|t| t.values.clone()).collect() };
+        let snapshot = Snapshot {
+            epoch: self.epoch,
+            weights: file.tensors.iter().map(|t| t.values.clone()).collect(),
+        };
         self.load_weights(&snapshot)?;
         self.snapshot = Some(snapshot);
         Ok(())
@@ -502,14 +606,22 @@ impl<B: Backend> Trainer<B> {
             if let Some(t) = file.tensors.iter().find(|t| t.name == *name && t.shape == *shape) {
                 p.value = b.upload(&t.values, shape);
                 p.grad = None;
-                let layer = name.split('.').nth(1).and_then(|i| i.parse::<usize>().ok()).expect("names are layers.{i}.*") + 1;
+                let layer = name
+                    .split('.')
+                    .nth(1)
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .expect("names are layers.{i}.*")
+                    + 1;
                 if !taken.contains(&layer) {
                     taken.push(layer);
                 }
             }
         }
         if taken.is_empty() {
-            return Err(Error::InvalidSpec("none of the pretrained model's layers fit this model: keep its layers and change only the last one".into()));
+            return Err(Error::InvalidSpec(
+                "none of the pretrained model's layers fit this model: keep its layers and change only the last one"
+                    .into(),
+            ));
         }
         Ok(taken)
     }
@@ -519,7 +631,9 @@ impl<B: Backend> Trainer<B> {
         let b = self.backend.clone();
         let params = self.model.params();
         let lengths: Vec<usize> = params.iter().map(|p| B::shape(&p.value).iter().product()).collect();
-        let all = b.read(&b.concat(&params.iter().map(|p| &p.value).collect::<Vec<_>>())).await;
+        let all = b
+            .read(&b.concat(&params.iter().map(|p| &p.value).collect::<Vec<_>>()))
+            .await;
         let mut rest = all.as_slice();
         lengths
             .into_iter()
@@ -532,7 +646,10 @@ impl<B: Backend> Trainer<B> {
     }
 
     async fn take_snapshot(&mut self) -> Snapshot {
-        Snapshot { epoch: self.epoch, weights: self.read_params().await }
+        Snapshot {
+            epoch: self.epoch,
+            weights: self.read_params().await,
+        }
     }
 
     pub fn backend(&self) -> &B {
@@ -571,8 +688,14 @@ impl<B: Backend> Trainer<B> {
     fn next_lr(&self) -> f32 {
         let steps_per_epoch = self.steps_per_epoch();
         let step = self.epoch * steps_per_epoch + self.cursor.div_ceil(self.config.batch_size);
-        let at = Progress { step, steps_per_epoch, epochs: self.config.epochs };
-        self.config.schedule.rate(self.config.optimizer.lr(), at) * warmup_factor(step, self.config.warmup_steps) * self.plateau.factor
+        let at = Progress {
+            step,
+            steps_per_epoch,
+            epochs: self.config.epochs,
+        };
+        self.config.schedule.rate(self.config.optimizer.lr(), at)
+            * warmup_factor(step, self.config.warmup_steps)
+            * self.plateau.factor
     }
 
     /// One optimiser step on the next mini-batch; nothing is read back.
@@ -585,25 +708,40 @@ impl<B: Backend> Trainer<B> {
         if augment::per_image(&self.config.augment) {
             let shape = B::shape(&x);
             let params = augment::draw(&self.config.augment, indices.len(), shape[2], shape[3], &mut self.rng);
-            x = b.augment(&x, &b.upload(&params, &[indices.len(), AUGMENT_PARAMS]), fold_seed(self.rng.next_u64()));
+            x = b.augment(
+                &x,
+                &b.upload(&params, &[indices.len(), AUGMENT_PARAMS]),
+                fold_seed(self.rng.next_u64()),
+            );
         }
         let y = b.gather_rows(&self.train.y, indices);
         // Mixup: each sample mixed with another of the batch by one λ, and the loss mixed likewise.
-        let mix = augment::mixup(&self.config.augment).filter(|&(p, _)| self.rng.uniform() < p).map(|(_, alpha)| {
-            let mut partners: Vec<u32> = (0..indices.len() as u32).collect();
-            self.rng.shuffle(&mut partners);
-            (self.rng.beta(alpha, alpha), partners)
-        });
+        let mix = augment::mixup(&self.config.augment)
+            .filter(|&(p, _)| self.rng.uniform() < p)
+            .map(|(_, alpha)| {
+                let mut partners: Vec<u32> = (0..indices.len() as u32).collect();
+                self.rng.shuffle(&mut partners);
+                (self.rng.beta(alpha, alpha), partners)
+            });
         if let Some((lambda, partners)) = &mix {
             x = b.lerp(&b.gather_rows(&x, partners), &x, *lambda);
         }
         let x = self.model_input(x);
         let b = &self.backend;
-        let logits = self.model.forward(b, x, Mode::Train { seed: self.rng.next_u64() });
+        let logits = self.model.forward(
+            b,
+            x,
+            Mode::Train {
+                seed: self.rng.next_u64(),
+            },
+        );
         let out = match &mix {
             None => b.softmax_cross_entropy(&logits, &y),
             Some((lambda, partners)) => {
-                let (own, other) = (b.softmax_cross_entropy(&logits, &y), b.softmax_cross_entropy(&logits, &b.gather_rows(&y, partners)));
+                let (own, other) = (
+                    b.softmax_cross_entropy(&logits, &y),
+                    b.softmax_cross_entropy(&logits, &b.gather_rows(&y, partners)),
+                );
                 LossOutput {
                     loss_sum: b.lerp(&other.loss_sum, &own.loss_sum, *lambda),
                     correct: b.lerp(&other.correct, &own.correct, *lambda),
@@ -614,7 +752,10 @@ impl<B: Backend> Trainer<B> {
         let grad = match &self.class_weights {
             Some((weights, labels)) => {
                 let k = weights.len();
-                let rows: Vec<f32> = indices.iter().flat_map(|&i| std::iter::repeat_n(weights[labels[i as usize] as usize], k)).collect();
+                let rows: Vec<f32> = indices
+                    .iter()
+                    .flat_map(|&i| std::iter::repeat_n(weights[labels[i as usize] as usize], k))
+                    .collect();
                 b.mul(&out.grad, &b.upload(&rows, &[indices.len(), k]))
             }
             None => out.grad,
@@ -627,7 +768,11 @@ impl<B: Backend> Trainer<B> {
                 params.into_iter().for_each(|p| p.grad = None);
                 continue;
             }
-            let (l1, l2) = config.layer_penalties.iter().find(|p| p.layer == layer).map_or((config.l1, config.l2), |p| (p.l1, p.l2));
+            let (l1, l2) = config
+                .layer_penalties
+                .iter()
+                .find(|p| p.layer == layer)
+                .map_or((config.l1, config.l2), |p| (p.l1, p.l2));
             if l1 > 0.0 || l2 > 0.0 {
                 for p in params.into_iter().filter(|p| p.penalised) {
                     if let Some(g) = p.grad.take() {
@@ -637,7 +782,12 @@ impl<B: Backend> Trainer<B> {
             }
         }
         let mut square_norm = b.zeros(&[1]);
-        let grads: Vec<&B::Tensor> = self.model.params().into_iter().filter_map(|p| p.grad.as_ref()).collect();
+        let grads: Vec<&B::Tensor> = self
+            .model
+            .params()
+            .into_iter()
+            .filter_map(|p| p.grad.as_ref())
+            .collect();
         b.add_square_sums(&mut square_norm, &grads);
         let (clip_norm, clip_value) = (self.config.clip_norm, self.config.clip_value);
         if clip_norm.is_some() || clip_value.is_some() {
@@ -672,7 +822,14 @@ impl<B: Backend> Trainer<B> {
             self.step();
             steps += 1;
         }
-        let Totals { loss, correct, samples, batch_losses, grad_norms, rates } = self.chunk.take(&self.backend).await;
+        let Totals {
+            loss,
+            correct,
+            samples,
+            batch_losses,
+            grad_norms,
+            rates,
+        } = self.chunk.take(&self.backend).await;
         // Each step on its own: one exploding step must not hide in a long chunk's mean.
         if let Some(i) = batch_losses.iter().position(|&l| self.diverged(l)) {
             return Err(self.divergence(first_step + i));
@@ -711,7 +868,8 @@ impl<B: Backend> Trainer<B> {
             }
             self.snapshot = Some(snapshot);
             if let Schedule::ReduceOnPlateau { monitor, .. } = self.config.schedule {
-                self.plateau.observe(&self.config.schedule, self.config.optimizer.lr(), monitor.score(val));
+                self.plateau
+                    .observe(&self.config.schedule, self.config.optimizer.lr(), monitor.score(val));
             }
             if let Some(stop) = self.early_stop(val)? {
                 events.push(stop);
@@ -734,10 +892,19 @@ impl<B: Backend> Trainer<B> {
     /// Records the epoch that just ended with the early-stopping rule, if any; when patience has run
     /// out, stops the run (restoring the best weights if asked) and says so.
     fn early_stop(&mut self, val: Evaluation) -> Result<Option<Event>, Error> {
-        let Some(rule) = self.config.early_stopping.clone() else { return Ok(None) };
+        let Some(rule) = self.config.early_stopping.clone() else {
+            return Ok(None);
+        };
         let score = rule.monitor.score(val);
-        let snapshot = self.snapshot.clone().expect("the epoch's snapshot is taken before this");
-        if self.best.as_ref().is_none_or(|(best, _, _)| score < best - rule.min_delta) {
+        let snapshot = self
+            .snapshot
+            .clone()
+            .expect("the epoch's snapshot is taken before this");
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|(best, _, _)| score < best - rule.min_delta)
+        {
             self.best = Some((score, snapshot, val));
             self.since_best = 0;
             return Ok(None);
@@ -763,7 +930,11 @@ impl<B: Backend> Trainer<B> {
 
     /// The error of a run whose `step` (of the current epoch, from 1) blew up.
     fn divergence(&self, step: usize) -> Error {
-        Error::Diverged { epoch: self.epoch + 1, step, lr: self.lr }
+        Error::Diverged {
+            epoch: self.epoch + 1,
+            step,
+            lr: self.lr,
+        }
     }
 
     fn start_epoch(&mut self) {
@@ -785,12 +956,17 @@ impl<B: Backend> Trainer<B> {
         let mut tally = Tally::new();
         for start in (0..len).step_by(BATCH) {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
-            let logits = self.model.forward(&b, self.model_input(b.gather_rows(x, &indices)), Mode::Eval);
+            let logits = self
+                .model
+                .forward(&b, self.model_input(b.gather_rows(x, &indices)), Mode::Eval);
             let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
             tally.add(out.loss_sum, out.correct, indices.len());
         }
         let Totals { loss, correct, .. } = tally.take(&b).await;
-        Evaluation { loss: (loss / len as f64) as f32, accuracy: (correct / len as f64) as f32 }
+        Evaluation {
+            loss: (loss / len as f64) as f32,
+            accuracy: (correct / len as f64) as f32,
+        }
     }
 
     /// Class probabilities of every held-out sample, `[n, classes]` row after row, in the split's
@@ -802,7 +978,9 @@ impl<B: Backend> Trainer<B> {
         let mut parts = Vec::new();
         for start in (0..len).step_by(BATCH) {
             let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
-            let logits = self.model.forward(&b, self.model_input(b.gather_rows(&x, &indices)), Mode::Eval);
+            let logits = self
+                .model
+                .forward(&b, self.model_input(b.gather_rows(&x, &indices)), Mode::Eval);
             parts.push(b.softmax(&logits));
         }
         b.read(&b.concat(&parts.iter().collect::<Vec<_>>())).await
@@ -814,17 +992,29 @@ impl<B: Backend> Trainer<B> {
         let input = &self.features.input_shape;
         let width: usize = input.iter().product();
         if features.is_empty() || !features.len().is_multiple_of(width) {
-            return Err(Error::InvalidData(format!("{} values are not a whole number of samples of shape {input:?}", features.len())));
+            return Err(Error::InvalidData(format!(
+                "{} values are not a whole number of samples of shape {input:?}",
+                features.len()
+            )));
         }
         let n = features.len() / width;
         let values = self.features.apply_values(features);
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidData(format!("sample {} has a value that is not a finite number", i / (values.len() / n))));
+            return Err(Error::InvalidData(format!(
+                "sample {} has a value that is not a finite number",
+                i / (values.len() / n)
+            )));
         }
         let mut shape = vec![n];
-        shape.extend(if self.features.columns.is_empty() { input.clone() } else { vec![values.len() / n] });
+        shape.extend(if self.features.columns.is_empty() {
+            input.clone()
+        } else {
+            vec![values.len() / n]
+        });
         let b = self.backend.clone();
-        let logits = self.model.forward(&b, self.model_input(b.upload(&values, &shape)), Mode::Eval);
+        let logits = self
+            .model
+            .forward(&b, self.model_input(b.upload(&values, &shape)), Mode::Eval);
         Ok(b.read(&b.softmax(&logits)).await)
     }
 }

@@ -6,7 +6,17 @@ use crate::nn::preset;
 use crate::optim::schedule::{planned_rates, Schedule};
 
 fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
-    TrainConfig::new(epochs, batch_size, OptimizerSpec::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 3)
+    TrainConfig::new(
+        epochs,
+        batch_size,
+        OptimizerSpec::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        3,
+    )
 }
 
 fn circle_trainer(c: TrainConfig) -> Result<Trainer<Cpu>, Error> {
@@ -28,12 +38,40 @@ fn timeless(events: Vec<Event>) -> Vec<Event> {
     events
         .into_iter()
         .map(|e| match e {
-            Event::Step { samples_per_sec: _, epoch, step, steps_per_epoch, loss, accuracy, lrs, grad_norms } => {
-                Event::Step { epoch, step, steps_per_epoch, loss, accuracy, samples_per_sec: 0.0, lrs, grad_norms }
-            }
-            Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, .. } => {
-                Event::Epoch { epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds: 0.0 }
-            }
+            Event::Step {
+                samples_per_sec: _,
+                epoch,
+                step,
+                steps_per_epoch,
+                loss,
+                accuracy,
+                lrs,
+                grad_norms,
+            } => Event::Step {
+                epoch,
+                step,
+                steps_per_epoch,
+                loss,
+                accuracy,
+                samples_per_sec: 0.0,
+                lrs,
+                grad_norms,
+            },
+            Event::Epoch {
+                epoch,
+                train_loss,
+                train_accuracy,
+                val_loss,
+                val_accuracy,
+                ..
+            } => Event::Epoch {
+                epoch,
+                train_loss,
+                train_accuracy,
+                val_loss,
+                val_accuracy,
+                seconds: 0.0,
+            },
             other => other,
         })
         .collect()
@@ -43,14 +81,42 @@ fn timeless(events: Vec<Event>) -> Vec<Event> {
 fn learns_the_circle_and_reports_every_epoch() {
     let mut t = circle_trainer(config(0.02, 16, 15)).unwrap();
     let events = run_to_end(&mut t);
-    let epochs: Vec<_> =
-        events.iter().filter_map(|e| if let Event::Epoch { epoch, val_accuracy, .. } = e { Some((*epoch, *val_accuracy)) } else { None }).collect();
+    let epochs: Vec<_> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Epoch {
+                epoch, val_accuracy, ..
+            } = e
+            {
+                Some((*epoch, *val_accuracy))
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(epochs.len(), 15);
-    assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), (1..=15).collect::<Vec<_>>());
-    assert!(epochs.last().unwrap().1 > 0.95, "validation accuracy {:?}", epochs.last());
+    assert_eq!(
+        epochs.iter().map(|e| e.0).collect::<Vec<_>>(),
+        (1..=15).collect::<Vec<_>>()
+    );
+    assert!(
+        epochs.last().unwrap().1 > 0.95,
+        "validation accuracy {:?}",
+        epochs.last()
+    );
     assert_eq!(events.last(), Some(&Event::Finished { epochs: 15 }));
     // Chunks stop at epoch boundaries: 400 samples / 16 = 25 steps → chunks of 7, 7, 7, 4.
-    let steps: Vec<_> = events.iter().take(5).filter_map(|e| if let Event::Step { step, .. } = e { Some(*step) } else { None }).collect();
+    let steps: Vec<_> = events
+        .iter()
+        .take(5)
+        .filter_map(|e| {
+            if let Event::Step { step, .. } = e {
+                Some(*step)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(steps, vec![7, 14, 21, 25]);
 }
 
@@ -68,11 +134,34 @@ fn same_seed_same_run() {
 fn every_optimiser_lowers_the_loss() {
     for optimizer in [
         OptimizerSpec::Sgd { lr: 0.3 },
-        OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: false },
-        OptimizerSpec::Momentum { lr: 0.05, momentum: 0.9, nesterov: true },
-        OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-        OptimizerSpec::AdamW { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
-        OptimizerSpec::RmsProp { lr: 0.01, rho: 0.9, eps: 1e-8 },
+        OptimizerSpec::Momentum {
+            lr: 0.05,
+            momentum: 0.9,
+            nesterov: false,
+        },
+        OptimizerSpec::Momentum {
+            lr: 0.05,
+            momentum: 0.9,
+            nesterov: true,
+        },
+        OptimizerSpec::Adam {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        OptimizerSpec::AdamW {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        },
+        OptimizerSpec::RmsProp {
+            lr: 0.01,
+            rho: 0.9,
+            eps: 1e-8,
+        },
     ] {
         let mut t = circle_trainer(TrainConfig::new(10, 16, optimizer.clone(), 1)).unwrap();
         let before = ready(t.evaluate_validation()).loss;
@@ -93,8 +182,18 @@ fn bad_settings_get_clear_errors() {
     let data = toy::generate("circle", 100, 0.05, 1).unwrap();
     let (train, val) = data.split(20, 2).unwrap();
     let wrong_classes = Trainer::new(Cpu, preset("toy", &[2], 3).unwrap(), config(0.01, 8, 1), &train, &val);
-    assert!(wrong_classes.err().unwrap().to_string().contains("3 values but the data has 2 classes"));
-    let wrong_input = Trainer::new(Cpu, preset("mlp", &[1, 28, 28], 2).unwrap(), config(0.01, 8, 1), &train, &val);
+    assert!(wrong_classes
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("3 values but the data has 2 classes"));
+    let wrong_input = Trainer::new(
+        Cpu,
+        preset("mlp", &[1, 28, 28], 2).unwrap(),
+        config(0.01, 8, 1),
+        &train,
+        &val,
+    );
     assert!(wrong_input.err().unwrap().to_string().contains("[1, 28, 28]"));
     assert!(TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"adam"}}"#).is_err());
 }
@@ -105,9 +204,14 @@ fn a_diverging_run_stops_with_advice() {
     let data = toy::generate("circle", 600, 0.05, 1).unwrap();
     let (train, val) = data.split(200, 2).unwrap();
     // Without a saturating activation the weights overflow to infinity and the loss turns NaN.
-    let spec = ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"dense","units":16},{"type":"relu"},{"type":"dense","units":2}]}"#).unwrap();
+    let spec = ModelSpec::from_json(
+        r#"{"input":[2],"layers":[{"type":"dense","units":16},{"type":"relu"},{"type":"dense","units":2}]}"#,
+    )
+    .unwrap();
     let mut t = Trainer::new(Cpu, spec, c, &train, &val).unwrap();
-    let err = (0..20).find_map(|_| ready(t.run(5)).err()).expect("the loss must blow up");
+    let err = (0..20)
+        .find_map(|_| ready(t.run(5)).err())
+        .expect("the loss must blow up");
     // Found at the step that blew up, inside the first chunk of five, not at the chunk's end.
     assert!(matches!(err, Error::Diverged { epoch: 1, step: 2, .. }), "{err:?}");
     assert!(err.to_string().contains("Lower the learning rate"), "{err}");
@@ -118,7 +222,9 @@ fn an_exploding_but_finite_loss_also_stops() {
     // Saturated tanh units keep the loss finite, but a step this large sends the logits to ±1e29.
     let c = TrainConfig::new(5, 16, OptimizerSpec::Sgd { lr: 1e30 }, 1);
     let mut t = circle_trainer(c).unwrap();
-    let err = (0..20).find_map(|_| ready(t.run(5)).err()).expect("the loss must explode");
+    let err = (0..20)
+        .find_map(|_| ready(t.run(5)).err())
+        .expect("the loss must explode");
     assert!(matches!(err, Error::Diverged { .. }), "{err}");
 }
 
@@ -150,7 +256,16 @@ fn a_run_resumes_from_its_snapshot_on_another_trainer() {
     b.restore(&snap).unwrap();
     assert_eq!(ready(b.evaluate_validation()), before);
     let events = run_to_end(&mut b);
-    let epochs: Vec<usize> = events.iter().filter_map(|e| if let Event::Epoch { epoch, .. } = e { Some(*epoch) } else { None }).collect();
+    let epochs: Vec<usize> = events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Epoch { epoch, .. } = e {
+                Some(*epoch)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(epochs, vec![3, 4], "it carries on from the epoch after the snapshot");
     let mut wrong = snap.clone();
     wrong.weights.pop();
@@ -159,14 +274,31 @@ fn a_run_resumes_from_its_snapshot_on_another_trainer() {
 
 fn early(patience: usize, min_delta: f32, restore_best: bool) -> TrainConfig {
     let mut c = config(0.02, 16, 20);
-    c.early_stopping = Some(EarlyStopping { patience, min_delta, monitor: Monitor::ValLoss, restore_best });
+    c.early_stopping = Some(EarlyStopping {
+        patience,
+        min_delta,
+        monitor: Monitor::ValLoss,
+        restore_best,
+    });
     c
 }
 
 fn epoch_events(events: &[Event]) -> Vec<(usize, f32, f32)> {
     events
         .iter()
-        .filter_map(|e| if let Event::Epoch { epoch, val_loss, val_accuracy, .. } = e { Some((*epoch, *val_loss, *val_accuracy)) } else { None })
+        .filter_map(|e| {
+            if let Event::Epoch {
+                epoch,
+                val_loss,
+                val_accuracy,
+                ..
+            } = e
+            {
+                Some((*epoch, *val_loss, *val_accuracy))
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -178,8 +310,20 @@ fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
     let events = run_to_end(&mut t);
     let epochs = epoch_events(&events);
     assert_eq!(epochs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2, 3]);
-    let stop = events.iter().find(|e| matches!(e, Event::EarlyStop { .. })).expect("an early-stop event");
-    assert_eq!(stop, &Event::EarlyStop { epoch: 3, best_epoch: 1, restored: true, best_val_loss: epochs[0].1, best_val_accuracy: epochs[0].2 });
+    let stop = events
+        .iter()
+        .find(|e| matches!(e, Event::EarlyStop { .. }))
+        .expect("an early-stop event");
+    assert_eq!(
+        stop,
+        &Event::EarlyStop {
+            epoch: 3,
+            best_epoch: 1,
+            restored: true,
+            best_val_loss: epochs[0].1,
+            best_val_accuracy: epochs[0].2
+        }
+    );
     assert_eq!(events.last(), Some(&Event::Finished { epochs: 3 }));
     assert!(t.is_finished());
     // The model is epoch 1's again.
@@ -209,18 +353,36 @@ fn early_stopping_without_restore_keeps_the_last_weights_and_a_real_improvement_
             }
         }
     }
-    let stopped = events.iter().find_map(|e| if let Event::EarlyStop { epoch, .. } = e { Some(*epoch) } else { None });
+    let stopped = events.iter().find_map(|e| {
+        if let Event::EarlyStop { epoch, .. } = e {
+            Some(*epoch)
+        } else {
+            None
+        }
+    });
     assert_eq!(stopped, expected);
 }
 
 #[test]
 fn early_stopping_settings_are_checked_and_parse() {
-    assert!(circle_trainer(early(0, 0.0, true)).err().unwrap().to_string().contains("patience"));
+    assert!(circle_trainer(early(0, 0.0, true))
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("patience"));
     assert!(circle_trainer(early(2, -1.0, true)).is_err());
     let c =
         TrainConfig::from_json(r#"{"epochs":5,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"early_stopping":{"patience":3,"monitor":"val_accuracy"}}"#)
             .unwrap();
-    assert_eq!(c.early_stopping, Some(EarlyStopping { patience: 3, min_delta: 0.0, monitor: Monitor::ValAccuracy, restore_best: true }));
+    assert_eq!(
+        c.early_stopping,
+        Some(EarlyStopping {
+            patience: 3,
+            min_delta: 0.0,
+            monitor: Monitor::ValAccuracy,
+            restore_best: true
+        })
+    );
 }
 
 fn weight_norms(t: &mut Trainer<Cpu>) -> (f32, f32) {
@@ -256,7 +418,11 @@ fn l1_and_l2_penalties_shrink_the_weights() {
 
 /// Every weight and bias, flattened in the model's order.
 fn all_weights(t: &mut Trainer<Cpu>) -> Vec<f32> {
-    t.model.params().into_iter().flat_map(|p| ready(Cpu.read(&p.value))).collect()
+    t.model
+        .params()
+        .into_iter()
+        .flat_map(|p| ready(Cpu.read(&p.value)))
+        .collect()
 }
 
 /// (learning rate, gradient norm) of every step, in order.
@@ -274,7 +440,11 @@ fn step_rates(events: &[Event]) -> Vec<(f32, f32)> {
 #[test]
 fn steps_follow_the_planned_schedule_and_report_one_gradient_norm_each() {
     let mut c = config(0.02, 40, 6);
-    c.schedule = Schedule::CosineRestarts { period: 2, mult: 1, min_lr: 0.001 };
+    c.schedule = Schedule::CosineRestarts {
+        period: 2,
+        mult: 1,
+        min_lr: 0.001,
+    };
     c.warmup_steps = 5;
     let mut t = circle_trainer(c.clone()).unwrap();
     let spe = t.steps_per_epoch();
@@ -283,7 +453,10 @@ fn steps_follow_the_planned_schedule_and_report_one_gradient_norm_each() {
     assert!(steps.iter().all(|(_, norm)| norm.is_finite() && *norm > 0.0));
     let seen: Vec<f32> = steps.iter().map(|s| s.0).collect();
     assert_eq!(seen, plan);
-    assert!(seen[spe * 2] > seen[spe * 2 - 1], "the rate restarts after the first 2-epoch cycle");
+    assert!(
+        seen[spe * 2] > seen[spe * 2 - 1],
+        "the rate restarts after the first 2-epoch cycle"
+    );
 }
 
 #[test]
@@ -300,12 +473,20 @@ fn the_reported_gradient_norm_is_the_step_that_sgd_takes() {
     };
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
     let (reported, moved) = sgd(None, None);
-    assert!((norm(&moved) - reported).abs() < 1e-4 * reported, "{} vs {reported}", norm(&moved));
+    assert!(
+        (norm(&moved) - reported).abs() < 1e-4 * reported,
+        "{} vs {reported}",
+        norm(&moved)
+    );
     // Clipping by norm caps the step at the limit and reports the norm before clipping.
     let cap = reported / 4.0;
     let (unclipped, moved) = sgd(Some(cap), None);
     assert_eq!(unclipped, reported);
-    assert!((norm(&moved) - cap).abs() < 1e-4 * cap, "clipped to {} not {cap}", norm(&moved));
+    assert!(
+        (norm(&moved) - cap).abs() < 1e-4 * cap,
+        "clipped to {} not {cap}",
+        norm(&moved)
+    );
     // A cap above the norm changes nothing.
     assert_eq!(sgd(Some(reported * 2.0), None).1, sgd(None, None).1);
     // Clipping by value caps every coordinate and leaves smaller ones alone.
@@ -322,15 +503,26 @@ fn the_reported_gradient_norm_is_the_step_that_sgd_takes() {
 fn reduce_on_plateau_cuts_the_rate_when_validation_stalls() {
     // A rate so small that the validation loss cannot move: every epoch after the first is a plateau.
     let mut c = TrainConfig::new(4, 40, OptimizerSpec::Sgd { lr: 1e-12 }, 3);
-    c.schedule = Schedule::ReduceOnPlateau { factor: 0.5, patience: 1, min_lr: 0.0, monitor: Monitor::ValLoss };
+    c.schedule = Schedule::ReduceOnPlateau {
+        factor: 0.5,
+        patience: 1,
+        min_lr: 0.0,
+        monitor: Monitor::ValLoss,
+    };
     let mut t = circle_trainer(c).unwrap();
     let events = run_to_end(&mut t);
     let spe = t.steps_per_epoch();
     let steps = step_rates(&events);
     assert_eq!(steps.len(), 4 * spe);
-    let factors: Vec<f32> = steps.chunks(spe).map(|epoch| (epoch[0].0 / 1e-12 * 1e3).round() / 1e3).collect();
+    let factors: Vec<f32> = steps
+        .chunks(spe)
+        .map(|epoch| (epoch[0].0 / 1e-12 * 1e3).round() / 1e3)
+        .collect();
     assert_eq!(factors, [1.0, 1.0, 0.5, 0.25]);
-    assert!(steps.chunks(spe).all(|epoch| epoch.iter().all(|s| s.0 == epoch[0].0)), "the rate only changes between epochs");
+    assert!(
+        steps.chunks(spe).all(|epoch| epoch.iter().all(|s| s.0 == epoch[0].0)),
+        "the rate only changes between epochs"
+    );
 }
 
 #[test]
@@ -343,7 +535,11 @@ fn schedule_and_clipping_settings_parse_and_are_checked() {
     assert_eq!((c.warmup_steps, c.clip_norm, c.clip_value), (10, Some(1.0), None));
     let mut bad = config(0.02, 16, 2);
     bad.clip_norm = Some(0.0);
-    assert!(circle_trainer(bad).err().unwrap().to_string().contains("clipping by norm"));
+    assert!(circle_trainer(bad)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("clipping by norm"));
     let mut bad = config(0.02, 16, 2);
     bad.schedule = Schedule::Cosine { min_lr: 0.5 };
     assert!(circle_trainer(bad).err().unwrap().to_string().contains("min_lr"));
@@ -354,7 +550,9 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
     use crate::model_file::ModelFile;
     let mut a = circle_trainer(config(0.02, 16, 3)).unwrap();
     run_to_end(&mut a);
-    let grid: Vec<f32> = (0..50).flat_map(|i| [i as f32 / 25.0 - 1.0, 0.3 - i as f32 / 60.0]).collect();
+    let grid: Vec<f32> = (0..50)
+        .flat_map(|i| [i as f32 / 25.0 - 1.0, 0.3 - i as f32 / 60.0])
+        .collect();
     let before = ready(a.predict(&grid)).unwrap();
     let file = ModelFile {
         spec: a.model().spec().clone(),
@@ -367,20 +565,41 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
     let mut other = config(0.02, 16, 3);
     other.seed = 77;
     let mut b = circle_trainer(other).unwrap();
-    assert_ne!(ready(b.predict(&grid)).unwrap(), before, "a fresh model predicts differently");
+    assert_ne!(
+        ready(b.predict(&grid)).unwrap(),
+        before,
+        "a fresh model predicts differently"
+    );
     b.load_file_weights(&ModelFile::from_bytes(&bytes).unwrap()).unwrap();
-    assert_eq!(ready(b.predict(&grid)).unwrap(), before, "the reloaded model predicts exactly the same");
+    assert_eq!(
+        ready(b.predict(&grid)).unwrap(),
+        before,
+        "the reloaded model predicts exactly the same"
+    );
     assert_eq!(ready(b.evaluate_validation()), ready(a.evaluate_validation()));
     // A file of another model is refused.
     let data = toy::generate("circle", 600, 0.05, 1).unwrap();
     let (train, val) = data.split(200, 2).unwrap();
     let mut mlp = Trainer::new(Cpu, preset("mlp", &[2], 2).unwrap(), config(0.02, 16, 1), &train, &val).unwrap();
-    assert!(mlp.load_file_weights(&file).unwrap_err().to_string().contains("different model"));
+    assert!(mlp
+        .load_file_weights(&file)
+        .unwrap_err()
+        .to_string()
+        .contains("different model"));
 }
 
 /// Each layer's weights (not biases), by layer number from 1.
 fn layer_weights(t: &mut Trainer<Cpu>) -> Vec<Vec<f32>> {
-    t.model.layer_params().into_iter().map(|ps| ps.into_iter().filter(|p| p.penalised).flat_map(|p| ready(Cpu.read(&p.value))).collect()).collect()
+    t.model
+        .layer_params()
+        .into_iter()
+        .map(|ps| {
+            ps.into_iter()
+                .filter(|p| p.penalised)
+                .flat_map(|p| ready(Cpu.read(&p.value)))
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -388,15 +607,32 @@ fn frozen_layers_keep_their_weights_and_the_others_still_learn() {
     let mut c = config(0.02, 16, 5);
     c.frozen = vec![1];
     let mut t = circle_trainer(c).unwrap();
-    let before: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    let before: Vec<Vec<f32>> = t
+        .model
+        .params()
+        .into_iter()
+        .map(|p| ready(Cpu.read(&p.value)))
+        .collect();
     let loss_before = ready(t.evaluate_validation()).loss;
     run_to_end(&mut t);
-    let after: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    let after: Vec<Vec<f32>> = t
+        .model
+        .params()
+        .into_iter()
+        .map(|p| ready(Cpu.read(&p.value)))
+        .collect();
     // The toy preset: dense (1), tanh, dense (3), tanh, dense (5); each dense has a weight and a bias.
-    assert_eq!(after[..2], before[..2], "layer 1 (weight and bias) is bit for bit as it was");
+    assert_eq!(
+        after[..2],
+        before[..2],
+        "layer 1 (weight and bias) is bit for bit as it was"
+    );
     assert!((2..6).all(|i| after[i] != before[i]), "layers 3 and 5 learned");
     let loss_after = ready(t.evaluate_validation()).loss;
-    assert!(loss_after < 0.8 * loss_before, "the layers above a frozen one still learn: {loss_before} → {loss_after}");
+    assert!(
+        loss_after < 0.8 * loss_before,
+        "the layers above a frozen one still learn: {loss_before} → {loss_after}"
+    );
 }
 
 #[test]
@@ -406,9 +642,19 @@ fn a_frozen_recurrent_layer_keeps_its_weights_while_the_head_learns() {
     let mut c = config(0.01, 16, 3);
     c.frozen = vec![1];
     let mut t = Trainer::new(Cpu, preset("gru", &[12, 1], 4).unwrap(), c, &train, &val).unwrap();
-    let before: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    let before: Vec<Vec<f32>> = t
+        .model
+        .params()
+        .into_iter()
+        .map(|p| ready(Cpu.read(&p.value)))
+        .collect();
     run_to_end(&mut t);
-    let after: Vec<Vec<f32>> = t.model.params().into_iter().map(|p| ready(Cpu.read(&p.value))).collect();
+    let after: Vec<Vec<f32>> = t
+        .model
+        .params()
+        .into_iter()
+        .map(|p| ready(Cpu.read(&p.value)))
+        .collect();
     // The GRU's weight, recurrent weight, bias and recurrent bias; then the dense head's two.
     assert_eq!(after[..4], before[..4]);
     assert!(after[4] != before[4] && after[5] != before[5]);
@@ -422,32 +668,90 @@ fn a_layer_penalty_replaces_the_global_one_for_that_layer() {
         c.layer_penalties = layer_penalties;
         let mut t = circle_trainer(c).unwrap();
         run_to_end(&mut t);
-        layer_weights(&mut t).iter().map(|w| w.iter().map(|v| v * v).sum::<f32>()).collect::<Vec<f32>>()
+        layer_weights(&mut t)
+            .iter()
+            .map(|w| w.iter().map(|v| v * v).sum::<f32>())
+            .collect::<Vec<f32>>()
     };
     let plain = trained(0.0, vec![]);
-    let first_only = trained(0.0, vec![LayerPenalty { layer: 1, l1: 0.0, l2: 0.1 }]);
-    assert!(first_only[0] < 0.7 * plain[0], "layer 1 shrinks: {} → {}", plain[0], first_only[0]);
-    let all_but_first = trained(0.1, vec![LayerPenalty { layer: 1, l1: 0.0, l2: 0.0 }]);
+    let first_only = trained(
+        0.0,
+        vec![LayerPenalty {
+            layer: 1,
+            l1: 0.0,
+            l2: 0.1,
+        }],
+    );
+    assert!(
+        first_only[0] < 0.7 * plain[0],
+        "layer 1 shrinks: {} → {}",
+        plain[0],
+        first_only[0]
+    );
+    let all_but_first = trained(
+        0.1,
+        vec![LayerPenalty {
+            layer: 1,
+            l1: 0.0,
+            l2: 0.0,
+        }],
+    );
     let all = trained(0.1, vec![]);
-    assert!(all_but_first[0] > 1.3 * all[0], "layer 1 is spared the global penalty: {} vs {}", all_but_first[0], all[0]);
-    assert!(all_but_first[4] < 0.7 * plain[4], "the others still get it: {} vs {}", all_but_first[4], plain[4]);
+    assert!(
+        all_but_first[0] > 1.3 * all[0],
+        "layer 1 is spared the global penalty: {} vs {}",
+        all_but_first[0],
+        all[0]
+    );
+    assert!(
+        all_but_first[4] < 0.7 * plain[4],
+        "the others still get it: {} vs {}",
+        all_but_first[4],
+        plain[4]
+    );
 }
 
 #[test]
 fn layer_settings_must_name_layers_with_weights() {
     let mut c = config(0.02, 16, 1);
     c.frozen = vec![2];
-    assert!(circle_trainer(c).err().unwrap().to_string().contains("layer 2 (tanh) has no weights to freeze"));
+    assert!(circle_trainer(c)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("layer 2 (tanh) has no weights to freeze"));
     let mut c = config(0.02, 16, 1);
-    c.layer_penalties = vec![LayerPenalty { layer: 9, l1: 0.0, l2: 0.1 }];
-    assert!(circle_trainer(c).err().unwrap().to_string().contains("there is no layer 9 to penalise"));
+    c.layer_penalties = vec![LayerPenalty {
+        layer: 9,
+        l1: 0.0,
+        l2: 0.1,
+    }];
+    assert!(circle_trainer(c)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("there is no layer 9 to penalise"));
     let mut c = config(0.02, 16, 1);
-    c.layer_penalties = vec![LayerPenalty { layer: 1, l1: -1.0, l2: 0.0 }];
+    c.layer_penalties = vec![LayerPenalty {
+        layer: 1,
+        l1: -1.0,
+        l2: 0.0,
+    }];
     assert!(circle_trainer(c).is_err());
     let parsed =
         TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"frozen":[1],"layer_penalties":[{"layer":3,"l2":0.5}]}"#)
             .unwrap();
-    assert_eq!((parsed.frozen, parsed.layer_penalties), (vec![1], vec![LayerPenalty { layer: 3, l1: 0.0, l2: 0.5 }]));
+    assert_eq!(
+        (parsed.frozen, parsed.layer_penalties),
+        (
+            vec![1],
+            vec![LayerPenalty {
+                layer: 3,
+                l1: 0.0,
+                l2: 0.5
+            }]
+        )
+    );
 }
 
 #[test]
@@ -460,8 +764,18 @@ fn validation_probabilities_are_the_rows_evaluation_scores() {
     let labels: Vec<u32> = ready(Cpu.read(&t.val.y)).iter().map(|&l| l as u32).collect();
     let report = crate::metrics::report(&probs, &labels, 2, None).unwrap();
     let eval = ready(t.evaluate_validation());
-    assert!((report.accuracy as f32 - eval.accuracy).abs() < 1e-6, "{} vs {}", report.accuracy, eval.accuracy);
-    assert!((report.log_loss as f32 - eval.loss).abs() < 1e-4, "{} vs {}", report.log_loss, eval.loss);
+    assert!(
+        (report.accuracy as f32 - eval.accuracy).abs() < 1e-6,
+        "{} vs {}",
+        report.accuracy,
+        eval.accuracy
+    );
+    assert!(
+        (report.log_loss as f32 - eval.loss).abs() < 1e-4,
+        "{} vs {}",
+        report.log_loss,
+        eval.loss
+    );
 }
 
 #[test]
@@ -477,13 +791,30 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
     assert!(accuracy > 0.9, "validation accuracy with batch norm {accuracy}");
     let tensors = ready(t.named_weights()).unwrap();
     let running_mean = tensors.iter().find(|t| t.name == "layers.1.running_mean").unwrap();
-    assert!(running_mean.values.iter().any(|v| v.abs() > 1e-3), "training moved the running mean");
-    let bytes = ModelFile { spec: spec.clone(), classes: train.classes.clone(), tensors, features: None, history: None }.to_bytes().unwrap();
+    assert!(
+        running_mean.values.iter().any(|v| v.abs() > 1e-3),
+        "training moved the running mean"
+    );
+    let bytes = ModelFile {
+        spec: spec.clone(),
+        classes: train.classes.clone(),
+        tensors,
+        features: None,
+        history: None,
+    }
+    .to_bytes()
+    .unwrap();
     let mut other = config(0.02, 16, 15);
     other.seed = 8;
     let mut fresh = Trainer::new(Cpu, spec, other, &train, &val).unwrap();
-    fresh.load_file_weights(&ModelFile::from_bytes(&bytes).unwrap()).unwrap();
-    assert_eq!(ready(fresh.evaluate_validation()), ready(t.evaluate_validation()), "evaluation uses the saved running statistics");
+    fresh
+        .load_file_weights(&ModelFile::from_bytes(&bytes).unwrap())
+        .unwrap();
+    assert_eq!(
+        ready(fresh.evaluate_validation()),
+        ready(t.evaluate_validation()),
+        "evaluation uses the saved running statistics"
+    );
 }
 
 #[test]
@@ -499,7 +830,10 @@ fn a_model_with_residual_blocks_learns_the_spiral() {
     let mut t = Trainer::new(Cpu, spec, config(0.01, 16, 40), &train, &val).unwrap();
     run_to_end(&mut t);
     let accuracy = ready(t.evaluate_validation()).accuracy;
-    assert!(accuracy > 0.9, "spiral validation accuracy with residual blocks {accuracy}");
+    assert!(
+        accuracy > 0.9,
+        "spiral validation accuracy with residual blocks {accuracy}"
+    );
 }
 
 #[test]
@@ -510,7 +844,11 @@ fn mixup_trains_on_mixed_targets_and_still_learns() {
         let mut t = circle_trainer(c).unwrap();
         let events = run_to_end(&mut t);
         match events.iter().rev().find(|e| matches!(e, Event::Epoch { .. })) {
-            Some(Event::Epoch { train_loss, val_accuracy, .. }) => (*train_loss, *val_accuracy),
+            Some(Event::Epoch {
+                train_loss,
+                val_accuracy,
+                ..
+            }) => (*train_loss, *val_accuracy),
             _ => unreachable!("a run has epochs"),
         }
     };
@@ -518,16 +856,30 @@ fn mixup_trains_on_mixed_targets_and_still_learns() {
     let mixed = r#"[{"type":"mixup","p":1,"alpha":1}]"#;
     let (mixed_loss, mixed_acc) = last_epoch(mixed);
     // Mixed targets cannot be fitted to zero loss, yet the classifier on clean points is as good.
-    assert!(mixed_loss > plain_loss + 0.1, "training loss plain {plain_loss}, mixup {mixed_loss}");
-    assert!(mixed_acc > 0.9 && plain_acc > 0.9, "held-out accuracy plain {plain_acc}, mixup {mixed_acc}");
+    assert!(
+        mixed_loss > plain_loss + 0.1,
+        "training loss plain {plain_loss}, mixup {mixed_loss}"
+    );
+    assert!(
+        mixed_acc > 0.9 && plain_acc > 0.9,
+        "held-out accuracy plain {plain_acc}, mixup {mixed_acc}"
+    );
     assert_eq!(last_epoch(mixed), (mixed_loss, mixed_acc), "seeded");
     // Mixup works on any data; the per-image augmentations need images.
     let mut c = config(0.02, 16, 1);
     c.augment = serde_json::from_str(r#"[{"type":"rotate","p":0.5,"degrees":10}]"#).unwrap();
-    assert!(circle_trainer(c).err().unwrap().to_string().contains("augmentation other than mixup works on images"));
+    assert!(circle_trainer(c)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("augmentation other than mixup works on images"));
     let mut c = config(0.02, 16, 1);
     c.augment = serde_json::from_str(r#"[{"type":"mixup","p":0.5,"alpha":0}]"#).unwrap();
-    assert!(circle_trainer(c).err().unwrap().to_string().contains("augmentation 'mixup': alpha must be above 0 and at most 10, got 0"));
+    assert!(circle_trainer(c)
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("augmentation 'mixup': alpha must be above 0 and at most 10, got 0"));
 }
 
 #[test]
@@ -539,13 +891,18 @@ fn rebalancing_evens_out_the_training_split_only() {
     let steps = |rebalance: Option<Rebalance>| {
         let mut c = config(0.02, 10, 1);
         c.rebalance = rebalance;
-        Trainer::new(Cpu, preset("toy", &[2], 2).unwrap(), c, &train, &val).unwrap().steps_per_epoch()
+        Trainer::new(Cpu, preset("toy", &[2], 2).unwrap(), c, &train, &val)
+            .unwrap()
+            .steps_per_epoch()
     };
     let counts = crate::data::quality::report(&train).class_counts;
     assert_eq!(steps(None), train.len().div_ceil(10));
     assert_eq!(steps(Some(Rebalance::Oversample)), (2 * counts[0]).div_ceil(10));
     assert_eq!(steps(Some(Rebalance::Undersample)), (2 * counts[1]).div_ceil(10));
-    let parsed = TrainConfig::from_json(r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"rebalance":"oversample"}"#).unwrap();
+    let parsed = TrainConfig::from_json(
+        r#"{"epochs":1,"batch_size":8,"optimizer":{"type":"sgd","lr":0.1},"rebalance":"oversample"}"#,
+    )
+    .unwrap();
     assert_eq!(parsed.rebalance, Some(Rebalance::Oversample));
 }
 
@@ -556,8 +913,16 @@ fn scaled_table() -> Dataset {
     let mut rng = crate::rng::Rng::new(4);
     let mut text = String::from("small,huge,colour,label\n");
     for i in 0..600 {
-        let (small, huge, colour) = (rng.uniform(), 1000.0 * rng.uniform(), ["red", "green", "blue"][rng.below(3)]);
-        let label = if i % 10 == 0 { (colour == "red") as u8 } else { (small > 0.5) as u8 };
+        let (small, huge, colour) = (
+            rng.uniform(),
+            1000.0 * rng.uniform(),
+            ["red", "green", "blue"][rng.below(3)],
+        );
+        let label = if i % 10 == 0 {
+            (colour == "red") as u8
+        } else {
+            (small > 0.5) as u8
+        };
         let small = if i % 10 == 0 { String::new() } else { small.to_string() };
         text += &format!("{small},{huge},{colour},{label}\n");
     }
@@ -584,7 +949,12 @@ fn standardising_a_table_whose_columns_differ_a_thousandfold_lets_sgd_learn_it()
         }
         Ok(ready(t.evaluate_validation()).accuracy)
     };
-    let scaled = outcome(FeatureSpec { scale: Scale::Standardize, one_hot: true, ..Default::default() }).unwrap();
+    let scaled = outcome(FeatureSpec {
+        scale: Scale::Standardize,
+        one_hot: true,
+        ..Default::default()
+    })
+    .unwrap();
     assert!(scaled > 0.9, "standardised: {scaled}");
     match outcome(FeatureSpec::default()) {
         Ok(raw) => assert!(raw < scaled - 0.2, "raw {raw}, standardised {scaled}"),
@@ -595,10 +965,20 @@ fn standardising_a_table_whose_columns_differ_a_thousandfold_lets_sgd_learn_it()
 #[test]
 fn a_saved_table_model_predicts_the_same_through_its_fitted_transform() {
     use crate::features::{FeatureSpec, Impute, Scale};
-    let spec = FeatureSpec { impute: Impute::Median, scale: Scale::MinMax, one_hot: true, polynomial: true, log: vec!["huge".into()], ..Default::default() };
+    let spec = FeatureSpec {
+        impute: Impute::Median,
+        scale: Scale::MinMax,
+        one_hot: true,
+        polynomial: true,
+        log: vec!["huge".into()],
+        ..Default::default()
+    };
     let mut t = table_run(spec, 3).unwrap();
     run_to_end(&mut t);
-    let bytes = ready(t.model_file(vec!["0".into(), "1".into()], None)).unwrap().to_bytes().unwrap();
+    let bytes = ready(t.model_file(vec!["0".into(), "1".into()], None))
+        .unwrap()
+        .to_bytes()
+        .unwrap();
     let file = ModelFile::from_bytes(&bytes).unwrap();
     assert_eq!(file.features.as_ref(), Some(t.features()));
     // Raw rows, one with a missing value: both models fill it in the same way.
@@ -608,9 +988,24 @@ fn a_saved_table_model_predicts_the_same_through_its_fitted_transform() {
     // Another run with other settings takes the file's transform and weights.
     let mut other = TrainConfig::new(1, 16, OptimizerSpec::Sgd { lr: 0.05 }, 9);
     other.features = FeatureSpec::default();
-    let refused = Trainer::new(Cpu, file.spec.clone(), other.clone(), &train, &val).err().expect("the untransformed table does not fit the model");
-    assert!(refused.to_string().contains("takes inputs of shape [8] but the data has samples of shape [3]"), "{refused}");
-    let mut loaded = Trainer::with_features(Cpu, file.spec.clone(), other, &train, &val, file.features.clone().unwrap()).unwrap();
+    let refused = Trainer::new(Cpu, file.spec.clone(), other.clone(), &train, &val)
+        .err()
+        .expect("the untransformed table does not fit the model");
+    assert!(
+        refused
+            .to_string()
+            .contains("takes inputs of shape [8] but the data has samples of shape [3]"),
+        "{refused}"
+    );
+    let mut loaded = Trainer::with_features(
+        Cpu,
+        file.spec.clone(),
+        other,
+        &train,
+        &val,
+        file.features.clone().unwrap(),
+    )
+    .unwrap();
     loaded.load_file_weights(&file).unwrap();
     assert_eq!(ready(loaded.predict(&rows)).unwrap(), before);
     assert_eq!(ready(loaded.evaluate_validation()), ready(t.evaluate_validation()));
@@ -638,5 +1033,8 @@ fn class_weights_raise_the_recall_of_a_rare_class() {
     };
     let (plain, weighted) = (rare_recall(None), rare_recall(Some(Rebalance::ClassWeights)));
     println!("recall of the rare class: {plain} plain, {weighted} with class weights");
-    assert!(weighted > plain + 0.3, "recall of the rare class: {plain} plain, {weighted} with class weights");
+    assert!(
+        weighted > plain + 0.3,
+        "recall of the rare class: {plain} plain, {weighted} with class weights"
+    );
 }

@@ -14,7 +14,12 @@ pub struct Hyper {
 
 impl Hyper {
     fn kernel(&self, a: &[f64], b: &[f64]) -> f64 {
-        let r2: f64 = a.iter().zip(b).zip(&self.log_lengths).map(|((x, y), l)| ((x - y) / l.exp()).powi(2)).sum();
+        let r2: f64 = a
+            .iter()
+            .zip(b)
+            .zip(&self.log_lengths)
+            .map(|((x, y), l)| ((x - y) / l.exp()).powi(2))
+            .sum();
         let r = (5.0 * r2).sqrt();
         self.log_signal.exp() * (1.0 + r + r * r / 3.0) * (-r).exp()
     }
@@ -101,17 +106,30 @@ impl Gp {
     /// log marginal likelihood, found by a seeded random search over the ranges above followed by
     /// a pattern search (each coordinate stepped up and down, the step halved when nothing improves).
     pub fn fit(x: Vec<Vec<f64>>, y: &[f64], rng: &mut Rng) -> Gp {
-        assert!(!x.is_empty() && x.len() == y.len(), "a process needs as many targets as points");
+        assert!(
+            !x.is_empty() && x.len() == y.len(),
+            "a process needs as many targets as points"
+        );
         let d = x[0].len();
         let mean = y.iter().sum::<f64>() / y.len() as f64;
-        let scale = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt().max(1e-12);
+        let scale = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64)
+            .sqrt()
+            .max(1e-12);
         let ys: Vec<f64> = y.iter().map(|v| (v - mean) / scale).collect();
         let draw = |rng: &mut Rng, (lo, hi): (f64, f64)| lo + (hi - lo) * rng.uniform_f64();
         let score = |h: &Hyper| factor(h, &x, &ys).map_or(f64::NEG_INFINITY, |f| f.2);
-        let mut best = Hyper { log_lengths: vec![(0.3f64).ln(); d], log_signal: 0.0, log_noise: -4.0 };
+        let mut best = Hyper {
+            log_lengths: vec![(0.3f64).ln(); d],
+            log_signal: 0.0,
+            log_noise: -4.0,
+        };
         let mut best_score = score(&best);
         for _ in 0..64 {
-            let h = Hyper { log_lengths: (0..d).map(|_| draw(rng, LENGTH)).collect(), log_signal: draw(rng, SIGNAL), log_noise: draw(rng, NOISE) };
+            let h = Hyper {
+                log_lengths: (0..d).map(|_| draw(rng, LENGTH)).collect(),
+                log_signal: draw(rng, SIGNAL),
+                log_noise: draw(rng, NOISE),
+            };
             let s = score(&h);
             if s > best_score {
                 (best, best_score) = (h, s);
@@ -151,10 +169,20 @@ impl Gp {
         }
         let (chol, alpha, _) = factor(&best, &x, &ys).unwrap_or_else(|| {
             // Only reachable if every candidate failed to factor; a large noise always factors.
-            let h = Hyper { log_noise: 0.0, ..best.clone() };
+            let h = Hyper {
+                log_noise: 0.0,
+                ..best.clone()
+            };
             factor(&h, &x, &ys).expect("a kernel matrix with unit noise is positive definite")
         });
-        Gp { hyper: best, x, chol, alpha, mean, scale }
+        Gp {
+            hyper: best,
+            x,
+            chol,
+            alpha,
+            mean,
+            scale,
+        }
     }
 
     /// Posterior mean and standard deviation at `p`, in the units of the targets.
@@ -188,7 +216,9 @@ fn normal_cdf(z: f64) -> f64 {
         + t * (1.000_023_68
             + t * (0.374_091_96
                 + t * (0.096_784_18
-                    + t * (-0.186_288_06 + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let erfc = t * poly.exp();
     0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
 }
@@ -199,8 +229,17 @@ mod tests {
 
     #[test]
     fn the_normal_cdf_matches_known_values() {
-        for (z, want) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.959_963_985, 0.025), (3.0, 0.998_650_102)] {
-            assert!((normal_cdf(z) - want).abs() < 1e-6, "Φ({z}) = {} not {want}", normal_cdf(z));
+        for (z, want) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.959_963_985, 0.025),
+            (3.0, 0.998_650_102),
+        ] {
+            assert!(
+                (normal_cdf(z) - want).abs() < 1e-6,
+                "Φ({z}) = {} not {want}",
+                normal_cdf(z)
+            );
         }
     }
 
@@ -212,7 +251,11 @@ mod tests {
         let gp = Gp::fit(x, &y, &mut Rng::new(1));
         for p in [0.05, 0.27, 0.51] {
             let (mu, sd) = gp.predict(&[p]);
-            assert!((mu - f(p)).abs() < 0.02 && sd < 0.05, "at {p}: {mu} ± {sd} against {}", f(p));
+            assert!(
+                (mu - f(p)).abs() < 0.02 && sd < 0.05,
+                "at {p}: {mu} ± {sd} against {}",
+                f(p)
+            );
         }
         // Far from every point (x = 1, the data stop at 0.6) the process is much less sure.
         assert!(gp.predict(&[1.0]).1 > 5.0 * gp.predict(&[0.3]).1);
@@ -228,6 +271,10 @@ mod tests {
         let x: Vec<Vec<f64>> = (0..30).map(|_| vec![rng.uniform_f64(), rng.uniform_f64()]).collect();
         let y: Vec<f64> = x.iter().map(|p| (5.0 * p[0]).cos()).collect();
         let gp = Gp::fit(x, &y, &mut Rng::new(2));
-        assert!(gp.hyper.log_lengths[0] + 1.0 < gp.hyper.log_lengths[1], "{:?}", gp.hyper);
+        assert!(
+            gp.hyper.log_lengths[0] + 1.0 < gp.hyper.log_lengths[1],
+            "{:?}",
+            gp.hyper
+        );
     }
 }

@@ -45,11 +45,18 @@ impl ParamSpec {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        let bad = |why: String| Err(Error::InvalidConfig(format!("search parameter '{}': {why}", self.name())));
+        let bad = |why: String| {
+            Err(Error::InvalidConfig(format!(
+                "search parameter '{}': {why}",
+                self.name()
+            )))
+        };
         match *self {
             ParamSpec::Float { low, high, log, .. } => {
                 if !(low.is_finite() && high.is_finite()) || low >= high {
-                    return bad(format!("the range {low} to {high} is empty; the low end must be below the high end"));
+                    return bad(format!(
+                        "the range {low} to {high} is empty; the low end must be below the high end"
+                    ));
                 }
                 if log && low <= 0.0 {
                     return bad(format!("a log-scale range must be above 0, but it starts at {low}"));
@@ -77,18 +84,26 @@ impl ParamSpec {
         let u = u.clamp(0.0, 1.0);
         match *self {
             ParamSpec::Float { low, high, log, .. } => {
-                let v = if log { (low.ln() + u * (high.ln() - low.ln())).exp() } else { low + u * (high - low) };
+                let v = if log {
+                    (low.ln() + u * (high.ln() - low.ln())).exp()
+                } else {
+                    low + u * (high - low)
+                };
                 serde_json::json!(significant(v).clamp(low, high))
             }
             ParamSpec::Int { low, high, log, .. } => {
                 let v = if log {
-                    ((low as f64).ln() + u * ((high as f64 + 1.0).ln() - (low as f64).ln())).exp().floor() as i64
+                    ((low as f64).ln() + u * ((high as f64 + 1.0).ln() - (low as f64).ln()))
+                        .exp()
+                        .floor() as i64
                 } else {
                     low + (u * (high - low + 1) as f64).floor() as i64
                 };
                 serde_json::json!(v.clamp(low, high))
             }
-            ParamSpec::Choice { ref values, .. } => values[((u * values.len() as f64) as usize).min(values.len() - 1)].clone(),
+            ParamSpec::Choice { ref values, .. } => {
+                values[((u * values.len() as f64) as usize).min(values.len() - 1)].clone()
+            }
         }
     }
 
@@ -113,7 +128,9 @@ impl ParamSpec {
                     (v - low as f64 + 0.5) / (high - low + 1) as f64
                 }
             }
-            ParamSpec::Choice { ref values, .. } => (values.iter().position(|v| v == value).unwrap_or(0) as f64 + 0.5) / values.len() as f64,
+            ParamSpec::Choice { ref values, .. } => {
+                (values.iter().position(|v| v == value).unwrap_or(0) as f64 + 0.5) / values.len() as f64
+            }
         }
         .clamp(0.0, 1.0)
     }
@@ -122,18 +139,37 @@ impl ParamSpec {
     fn grid(&self, points: usize) -> Vec<Value> {
         let mut values: Vec<Value> = match self {
             ParamSpec::Choice { values, .. } => values.clone(),
-            ParamSpec::Int { low, high, log: false, .. } if (high - low + 1) as usize <= points => (*low..=*high).map(|v| serde_json::json!(v)).collect(),
+            ParamSpec::Int {
+                low, high, log: false, ..
+            } if (high - low + 1) as usize <= points => (*low..=*high).map(|v| serde_json::json!(v)).collect(),
             ParamSpec::Float { low, high, log, .. } => (0..points)
                 .map(|i| {
-                    let t = if points == 1 { 0.5 } else { i as f64 / (points - 1) as f64 };
-                    serde_json::json!(significant(if *log { (low.ln() + t * (high.ln() - low.ln())).exp() } else { low + t * (high - low) }))
+                    let t = if points == 1 {
+                        0.5
+                    } else {
+                        i as f64 / (points - 1) as f64
+                    };
+                    serde_json::json!(significant(if *log {
+                        (low.ln() + t * (high.ln() - low.ln())).exp()
+                    } else {
+                        low + t * (high - low)
+                    }))
                 })
                 .collect(),
             ParamSpec::Int { low, high, log, .. } => (0..points)
                 .map(|i| {
-                    let t = if points == 1 { 0.5 } else { i as f64 / (points - 1) as f64 };
+                    let t = if points == 1 {
+                        0.5
+                    } else {
+                        i as f64 / (points - 1) as f64
+                    };
                     let (a, b) = (*low as f64, *high as f64);
-                    serde_json::json!((if *log { (a.ln() + t * (b.ln() - a.ln())).exp() } else { a + t * (b - a) }).round() as i64)
+                    serde_json::json!((if *log {
+                        (a.ln() + t * (b.ln() - a.ln())).exp()
+                    } else {
+                        a + t * (b - a)
+                    })
+                    .round() as i64)
                 })
                 .collect(),
         };
@@ -266,20 +302,31 @@ impl Search {
             }
             _ => {}
         }
-        Ok(Self { spec, trials: Vec::new(), requeued: Vec::new() })
+        Ok(Self {
+            spec,
+            trials: Vec::new(),
+            requeued: Vec::new(),
+        })
     }
 
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let spec: SearchSpec = serde_json::from_str(json).map_err(|e| Error::InvalidConfig(format!("the search settings are not valid: {e}")))?;
+        let spec: SearchSpec = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidConfig(format!("the search settings are not valid: {e}")))?;
         Self::new(spec)
     }
 
     /// A saved search (`serde_json` of a `Search`), its pending trials queued to run again.
     pub fn restore(json: &str) -> Result<Self, Error> {
-        let saved: Search = serde_json::from_str(json).map_err(|e| Error::InvalidData(format!("the saved search cannot be read: {e}")))?;
+        let saved: Search = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidData(format!("the saved search cannot be read: {e}")))?;
         let mut search = Self::new(saved.spec)?;
         search.trials = saved.trials;
-        search.requeued = search.trials.iter().filter(|t| t.outcome == Outcome::Pending).map(|t| t.id).collect();
+        search.requeued = search
+            .trials
+            .iter()
+            .filter(|t| t.outcome == Outcome::Pending)
+            .map(|t| t.id)
+            .collect();
         Ok(search)
     }
 
@@ -297,7 +344,10 @@ impl Search {
     }
 
     fn settle(&mut self, id: usize, outcome: Outcome) -> Result<(), Error> {
-        let trial = self.trials.get_mut(id).ok_or_else(|| Error::InvalidConfig(format!("there is no trial {id}")))?;
+        let trial = self
+            .trials
+            .get_mut(id)
+            .ok_or_else(|| Error::InvalidConfig(format!("there is no trial {id}")))?;
         if trial.outcome != Outcome::Pending {
             return Err(Error::InvalidConfig(format!("trial {id} already has a result")));
         }
@@ -310,37 +360,66 @@ impl Search {
     /// best score.
     pub fn best(&self) -> Option<&Trial> {
         let better = |a: &Trial, b: &Trial| {
-            a.rung > b.rung || a.rung == b.rung && if self.spec.maximize { score_of(a) > score_of(b) } else { score_of(a) < score_of(b) }
+            a.rung > b.rung
+                || a.rung == b.rung
+                    && if self.spec.maximize {
+                        score_of(a) > score_of(b)
+                    } else {
+                        score_of(a) < score_of(b)
+                    }
         };
-        self.trials.iter().filter(|t| matches!(t.outcome, Outcome::Done { .. })).fold(None, |best: Option<&Trial>, t| match best {
-            Some(b) if !better(t, b) => Some(b),
-            _ => Some(t),
-        })
+        self.trials
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Done { .. }))
+            .fold(None, |best: Option<&Trial>, t| match best {
+                Some(b) if !better(t, b) => Some(b),
+                _ => Some(t),
+            })
     }
 
     pub fn ask(&mut self) -> Ask {
         if !self.requeued.is_empty() {
             let id = self.requeued.remove(0);
-            return Ask::Run { trial: self.trials[id].clone() };
+            return Ask::Run {
+                trial: self.trials[id].clone(),
+            };
         }
         let next = match self.spec.strategy.clone() {
             Strategy::Grid { points } => self.next_grid(points),
-            Strategy::Random => (self.trials.len() < self.spec.budget).then(|| (self.decode(&self.random_point(self.trials.len())), None, 0)),
+            Strategy::Random => (self.trials.len() < self.spec.budget)
+                .then(|| (self.decode(&self.random_point(self.trials.len())), None, 0)),
             Strategy::Bayesian { initial } => self.next_bayesian(initial),
-            Strategy::Halving { eta, min_epochs, max_epochs } => match self.next_halving(eta, min_epochs, max_epochs) {
+            Strategy::Halving {
+                eta,
+                min_epochs,
+                max_epochs,
+            } => match self.next_halving(eta, min_epochs, max_epochs) {
                 Ok(next) => next,
                 Err(wait) => return wait,
             },
         };
-        let Some((config, epochs, rung)) = next else { return Ask::Finished };
+        let Some((config, epochs, rung)) = next else {
+            return Ask::Finished;
+        };
         let id = self.trials.len();
-        let trial = Trial { id, config, epochs, rung, outcome: Outcome::Pending };
+        let trial = Trial {
+            id,
+            config,
+            epochs,
+            rung,
+            outcome: Outcome::Pending,
+        };
         self.trials.push(trial.clone());
         Ask::Run { trial }
     }
 
     fn decode(&self, unit: &[f64]) -> Map<String, Value> {
-        self.spec.params.iter().zip(unit).map(|(p, &u)| (p.name().to_string(), p.decode(u))).collect()
+        self.spec
+            .params
+            .iter()
+            .zip(unit)
+            .map(|(p, &u)| (p.name().to_string(), p.decode(u)))
+            .collect()
     }
 
     fn random_point(&self, id: usize) -> Vec<f64> {
@@ -392,8 +471,16 @@ impl Search {
         // A failed trial (a diverged run) counts as the worst score so far, so that the search
         // learns where runs fail instead of trying there again.
         let worst = done.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
-        let failed = self.trials.iter().filter(|t| matches!(t.outcome, Outcome::Failed { .. })).map(|t| (self.unit_of(t), worst));
-        let pending = self.trials.iter().filter(|t| t.outcome == Outcome::Pending).map(|t| (self.unit_of(t), best));
+        let failed = self
+            .trials
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Failed { .. }))
+            .map(|t| (self.unit_of(t), worst));
+        let pending = self
+            .trials
+            .iter()
+            .filter(|t| t.outcome == Outcome::Pending)
+            .map(|t| (self.unit_of(t), best));
         let (x, y): (Vec<Vec<f64>>, Vec<f64>) = done.iter().cloned().chain(failed).chain(pending).unzip();
         let mut rng = stream(self.spec.seed, id, 3);
         let process = gp::Gp::fit(x.clone(), &y, &mut rng);
@@ -404,13 +491,24 @@ impl Search {
         ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
         for (centre, _) in ranked.iter().take(5) {
             for _ in 0..100 {
-                candidates.push(centre.iter().map(|&c| (c + 0.05 * rng.normal() as f64).clamp(0.0, 1.0)).collect());
+                candidates.push(
+                    centre
+                        .iter()
+                        .map(|&c| (c + 0.05 * rng.normal() as f64).clamp(0.0, 1.0))
+                        .collect(),
+                );
             }
         }
         let chosen = candidates
             .into_iter()
             .map(|c| (process.expected_improvement(&c, best, 0.01), c))
-            .fold((f64::NEG_INFINITY, None), |(best_ei, best_c), (ei, c)| if ei > best_ei { (ei, Some(c)) } else { (best_ei, best_c) })
+            .fold((f64::NEG_INFINITY, None), |(best_ei, best_c), (ei, c)| {
+                if ei > best_ei {
+                    (ei, Some(c))
+                } else {
+                    (best_ei, best_c)
+                }
+            })
             .1
             .expect("there are candidates");
         Some((self.decode(&chosen), None, 0))
@@ -446,9 +544,17 @@ impl Search {
 
     /// The best `⌊n / eta⌋` (at least 1) finished trials of a rung, best first.
     fn survivors<'a>(&self, rung: &[&'a Trial], eta: usize) -> Vec<&'a Trial> {
-        let mut done: Vec<&Trial> = rung.iter().copied().filter(|t| matches!(t.outcome, Outcome::Done { .. })).collect();
+        let mut done: Vec<&Trial> = rung
+            .iter()
+            .copied()
+            .filter(|t| matches!(t.outcome, Outcome::Done { .. }))
+            .collect();
         let sign = if self.spec.maximize { -1.0 } else { 1.0 };
-        done.sort_by(|a, b| (sign * score_of(a)).total_cmp(&(sign * score_of(b))).then(a.id.cmp(&b.id)));
+        done.sort_by(|a, b| {
+            (sign * score_of(a))
+                .total_cmp(&(sign * score_of(b)))
+                .then(a.id.cmp(&b.id))
+        });
         let keep = (rung.len() / eta).max(1).min(done.len());
         done.truncate(keep);
         done

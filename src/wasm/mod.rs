@@ -40,12 +40,20 @@ pub struct DataSet {
 
 impl DataSet {
     fn of(inner: Dataset) -> DataSet {
-        DataSet { inner, test: None, notes: Vec::new() }
+        DataSet {
+            inner,
+            test: None,
+            notes: Vec::new(),
+        }
     }
 
     /// Another data set with the same test split.
     fn with(&self, inner: Dataset) -> DataSet {
-        DataSet { inner, test: self.test.clone(), notes: Vec::new() }
+        DataSet {
+            inner,
+            test: self.test.clone(),
+            notes: Vec::new(),
+        }
     }
 
     /// The training and held-out splits of a run over the first `samples` samples: the set's own
@@ -75,20 +83,37 @@ impl DataSet {
     /// A data set from arrays: `features` holds one sample of `sample_shape` after another, `labels`
     /// one class index per sample into `classes`. Inconsistent arrays are refused with a message.
     #[wasm_bindgen(js_name = fromArrays)]
-    pub fn from_arrays(features: Vec<f32>, labels: Vec<u32>, sample_shape: Vec<u32>, classes: Vec<String>) -> Result<DataSet, JsError> {
+    pub fn from_arrays(
+        features: Vec<f32>,
+        labels: Vec<u32>,
+        sample_shape: Vec<u32>,
+        classes: Vec<String>,
+    ) -> Result<DataSet, JsError> {
         let shape = sample_shape.into_iter().map(|d| d as usize).collect();
-        Ok(DataSet::of(Dataset::new(shape, features, labels, classes).map_err(js_error)?))
+        Ok(DataSet::of(
+            Dataset::new(shape, features, labels, classes).map_err(js_error)?,
+        ))
     }
 
     /// The features of held-out samples `indices` of the split a run with these settings makes
     /// (the first `samples` samples, `held_out` of them held out by `seed`), one after another.
     #[wasm_bindgen(js_name = heldOutFeatures)]
-    pub fn held_out_features(&self, samples: usize, held_out: usize, seed: u32, indices: Vec<u32>) -> Result<Vec<f32>, JsError> {
+    pub fn held_out_features(
+        &self,
+        samples: usize,
+        held_out: usize,
+        seed: u32,
+        indices: Vec<u32>,
+    ) -> Result<Vec<f32>, JsError> {
         let (_, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
         let width = val.sample_width();
         indices
             .iter()
-            .map(|&i| val.features.get(i as usize * width..(i as usize + 1) * width).ok_or_else(|| JsError::new(&format!("there is no held-out sample {i}"))))
+            .map(|&i| {
+                val.features
+                    .get(i as usize * width..(i as usize + 1) * width)
+                    .ok_or_else(|| JsError::new(&format!("there is no held-out sample {i}")))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(|rows| rows.concat())
     }
@@ -104,7 +129,11 @@ impl DataSet {
     /// `bias`, and `test` test images in random colours, which every run is evaluated on.
     pub fn shapes(train: usize, test: usize, bias: f32, seed: u32) -> Result<DataSet, JsError> {
         let (train, test) = crate::data::shapes::generate(train, test, bias, seed as u64).map_err(js_error)?;
-        Ok(DataSet { inner: train, test: Some(test), notes: Vec::new() })
+        Ok(DataSet {
+            inner: train,
+            test: Some(test),
+            notes: Vec::new(),
+        })
     }
 
     /// Samples in the set's own test split (0 when a run's held-out split is cut from the data).
@@ -116,21 +145,43 @@ impl DataSet {
     /// `count` draws of the augmentation `pipeline_json` on sample `index`, one image after another:
     /// the live preview of a pipeline.
     #[wasm_bindgen(js_name = augmentPreview)]
-    pub fn augment_preview(&self, index: usize, pipeline_json: &str, count: usize, seed: u32) -> Result<Vec<f32>, JsError> {
-        let pipeline: Vec<crate::augment::Augmentation> =
-            serde_json::from_str(pipeline_json).map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {e}")))?;
+    pub fn augment_preview(
+        &self,
+        index: usize,
+        pipeline_json: &str,
+        count: usize,
+        seed: u32,
+    ) -> Result<Vec<f32>, JsError> {
+        let pipeline: Vec<crate::augment::Augmentation> = serde_json::from_str(pipeline_json)
+            .map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {e}")))?;
         crate::augment::validate(&pipeline).map_err(js_error)?;
         let shape = &self.inner.sample_shape;
         if shape.len() != 3 {
-            return Err(JsError::new(&format!("augmentation works on images [channels, height, width], not samples of {shape:?}")));
+            return Err(JsError::new(&format!(
+                "augmentation works on images [channels, height, width], not samples of {shape:?}"
+            )));
         }
         let width = self.inner.sample_width();
-        let image = self.inner.features.get(index * width..(index + 1) * width).ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
+        let image = self
+            .inner
+            .features
+            .get(index * width..(index + 1) * width)
+            .ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
         let batch: Vec<f32> = (0..count).flat_map(|_| image.iter().copied()).collect();
         let mut dims = vec![count];
         dims.extend(shape);
-        let params = crate::augment::draw(&pipeline, count, shape[1], shape[2], &mut crate::rng::Rng::new(seed as u64));
-        let out = Cpu.augment(&Cpu.upload(&batch, &dims), &Cpu.upload(&params, &[count, crate::augment::AUGMENT_PARAMS]), seed);
+        let params = crate::augment::draw(
+            &pipeline,
+            count,
+            shape[1],
+            shape[2],
+            &mut crate::rng::Rng::new(seed as u64),
+        );
+        let out = Cpu.augment(
+            &Cpu.upload(&batch, &dims),
+            &Cpu.upload(&params, &[count, crate::augment::AUGMENT_PARAMS]),
+            seed,
+        );
         Ok(crate::backend::ready(Cpu.read(&out)))
     }
 
@@ -150,7 +201,10 @@ impl DataSet {
             leakage: Vec<(usize, usize)>,
         }
         // Flattening serialises as a map: as a plain object, not a JavaScript Map.
-        to_plain_js(&WithLeakage { report, leakage: quality::leakage(&train, &val) })
+        to_plain_js(&WithLeakage {
+            report,
+            leakage: quality::leakage(&train, &val),
+        })
     }
 
     /// The data with exact duplicates dropped (the first of each kept), and with `conflicts` every
@@ -163,7 +217,10 @@ impl DataSet {
     /// The data without the samples `indices` (rows with missing values, outliers, suspects).
     #[wasm_bindgen(js_name = withoutSamples)]
     pub fn without_samples(&self, indices: Vec<u32>) -> DataSet {
-        self.with(self.inner.without(&indices.into_iter().map(|i| i as usize).collect::<Vec<_>>()))
+        self.with(
+            self.inner
+                .without(&indices.into_iter().map(|i| i as usize).collect::<Vec<_>>()),
+        )
     }
 
     /// A table without the columns `indices` (constant or nearly constant ones).
@@ -185,24 +242,44 @@ impl DataSet {
     #[wasm_bindgen(js_name = fromTableCsv)]
     pub fn from_table_csv(text: &str, label: Option<String>) -> Result<DataSet, JsError> {
         let loaded = crate::data::tabular::from_csv(text, label.as_deref()).map_err(js_error)?;
-        Ok(DataSet { inner: loaded.data, test: None, notes: loaded.notes })
+        Ok(DataSet {
+            inner: loaded.data,
+            test: None,
+            notes: loaded.notes,
+        })
     }
 
     /// Images from 8-bit pixels `[n, c, h, w]` (values 0–255), one label per image.
     #[wasm_bindgen(js_name = fromPixels)]
-    pub fn from_pixels(pixels: &[u8], labels: Vec<u32>, sample_shape: Vec<u32>, classes: Vec<String>) -> Result<DataSet, JsError> {
+    pub fn from_pixels(
+        pixels: &[u8],
+        labels: Vec<u32>,
+        sample_shape: Vec<u32>,
+        classes: Vec<String>,
+    ) -> Result<DataSet, JsError> {
         let shape: Vec<usize> = sample_shape.into_iter().map(|d| d as usize).collect();
         let features = pixels.iter().map(|&p| p as f32 / 255.0).collect();
-        Ok(DataSet::of(Dataset::new(shape, features, labels, classes).map_err(js_error)?))
+        Ok(DataSet::of(
+            Dataset::new(shape, features, labels, classes).map_err(js_error)?,
+        ))
     }
 
     /// The built-in drift scenario over the held-out split a run with these settings makes: `n`
     /// of its images, the first third as they are, then turned further and further, up to
     /// `max_degrees` (`monitor::rotating_stream`).
     #[wasm_bindgen(js_name = rotatingStream)]
-    pub fn rotating_stream(&self, samples: usize, held_out: usize, seed: u32, n: usize, max_degrees: f32) -> Result<DataSet, JsError> {
+    pub fn rotating_stream(
+        &self,
+        samples: usize,
+        held_out: usize,
+        seed: u32,
+        n: usize,
+        max_degrees: f32,
+    ) -> Result<DataSet, JsError> {
         let (_, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
-        Ok(DataSet::of(crate::monitor::rotating_stream(&val, n, max_degrees, seed as u64).map_err(js_error)?))
+        Ok(DataSet::of(
+            crate::monitor::rotating_stream(&val, n, max_degrees, seed as u64).map_err(js_error)?,
+        ))
     }
 
     /// The drift (`monitor::Drift`) of `features` (samples one after another) against the training
@@ -216,30 +293,53 @@ impl DataSet {
     /// The data a retrained model learns from: the feedback (`features`, `labels`) and `replay`
     /// samples of the training split a run with these settings makes.
     #[wasm_bindgen(js_name = withReplay)]
-    pub fn with_replay(&self, features: Vec<f32>, labels: Vec<u32>, replay: usize, samples: usize, held_out: usize, seed: u32) -> Result<DataSet, JsError> {
+    pub fn with_replay(
+        &self,
+        features: Vec<f32>,
+        labels: Vec<u32>,
+        replay: usize,
+        samples: usize,
+        held_out: usize,
+        seed: u32,
+    ) -> Result<DataSet, JsError> {
         let (train, _) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
         let mut feedback = self.unlabelled(features)?;
         if labels.len() != feedback.len() {
-            return Err(JsError::new(&format!("{} labels for {} feedback samples", labels.len(), feedback.len())));
+            return Err(JsError::new(&format!(
+                "{} labels for {} feedback samples",
+                labels.len(),
+                feedback.len()
+            )));
         }
         if let Some(bad) = labels.iter().find(|&&l| l as usize >= train.classes.len()) {
-            return Err(JsError::new(&format!("feedback label {bad} is not one of the model's {} classes", train.classes.len())));
+            return Err(JsError::new(&format!(
+                "feedback label {bad} is not one of the model's {} classes",
+                train.classes.len()
+            )));
         }
         feedback.labels = labels;
-        Ok(DataSet::of(crate::monitor::with_replay(&feedback, &train, replay, seed as u64).map_err(js_error)?))
+        Ok(DataSet::of(
+            crate::monitor::with_replay(&feedback, &train, replay, seed as u64).map_err(js_error)?,
+        ))
     }
 
     /// The held-out split a run with these settings makes, as a data set of its own.
     #[wasm_bindgen(js_name = heldOutSet)]
     pub fn held_out_set(&self, samples: usize, held_out: usize, seed: u32) -> Result<DataSet, JsError> {
-        Ok(DataSet::of(self.splits(samples, held_out, seed as u64).map_err(js_error)?.1))
+        Ok(DataSet::of(
+            self.splits(samples, held_out, seed as u64).map_err(js_error)?.1,
+        ))
     }
 
     /// Samples `start..start + count` (as many as there are) as a data set of their own.
     pub fn slice(&self, start: usize, count: usize) -> Result<DataSet, JsError> {
         let end = (start + count).min(self.inner.len());
         if start >= end {
-            return Err(JsError::new(&format!("there are no samples {start} to {} in {}", start + count, self.inner.len())));
+            return Err(JsError::new(&format!(
+                "there are no samples {start} to {} in {}",
+                start + count,
+                self.inner.len()
+            )));
         }
         Ok(self.with(self.inner.subset(&(start..end).collect::<Vec<_>>())))
     }
@@ -248,7 +348,11 @@ impl DataSet {
     fn unlabelled(&self, features: Vec<f32>) -> Result<Dataset, JsError> {
         let width = self.inner.sample_width();
         if features.is_empty() || !features.len().is_multiple_of(width) {
-            return Err(JsError::new(&format!("{} values are not a whole number of samples of shape {:?}", features.len(), self.inner.sample_shape)));
+            return Err(JsError::new(&format!(
+                "{} values are not a whole number of samples of shape {:?}",
+                features.len(),
+                self.inner.sample_shape
+            )));
         }
         let n = features.len() / width;
         Ok(Dataset {
@@ -275,8 +379,8 @@ impl DataSet {
     /// a table's feature names after them; or why the settings do not fit the data.
     #[wasm_bindgen(js_name = transformed)]
     pub fn transformed(&self, features_json: &str) -> Result<JsValue, JsError> {
-        let mut spec: crate::features::FeatureSpec =
-            serde_json::from_str(features_json).map_err(|e| JsError::new(&format!("the feature settings are not valid: {e}")))?;
+        let mut spec: crate::features::FeatureSpec = serde_json::from_str(features_json)
+            .map_err(|e| JsError::new(&format!("the feature settings are not valid: {e}")))?;
         // The shape does not depend on the statistics: skip the pass over the images.
         spec.normalize = false;
         let fitted = Fitted::fit(&spec, &self.inner).map_err(js_error)?;
@@ -285,18 +389,29 @@ impl DataSet {
             shape: Vec<usize>,
             names: Vec<String>,
         }
-        let names = if self.inner.columns.is_empty() { Vec::new() } else { fitted.output_names() };
-        to_js(&Transformed { shape: fitted.output_shape(), names })
+        let names = if self.inner.columns.is_empty() {
+            Vec::new()
+        } else {
+            fitted.output_names()
+        };
+        to_js(&Transformed {
+            shape: fitted.output_shape(),
+            names,
+        })
     }
 
     /// One of the 2-D toy sets: circle, xor, gaussians, spiral.
     pub fn toy(kind: &str, n: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
-        Ok(DataSet::of(toy::generate(kind, n, noise, seed as u64).map_err(js_error)?))
+        Ok(DataSet::of(
+            toy::generate(kind, n, noise, seed as u64).map_err(js_error)?,
+        ))
     }
 
     /// The built-in noisy waveforms (sine, square, triangle, sawtooth) of `steps` values each.
     pub fn waves(n: usize, steps: usize, noise: f32, seed: u32) -> Result<DataSet, JsError> {
-        Ok(DataSet::of(sequence::waves(n, steps, noise, seed as u64).map_err(js_error)?))
+        Ok(DataSet::of(
+            sequence::waves(n, steps, noise, seed as u64).map_err(js_error)?,
+        ))
     }
 
     /// Sequences from CSV text, one per row, `features` values per step; a message names the line
@@ -338,22 +453,35 @@ impl DataSet {
 /// with these `labels` and `classes`: `members_json` lists each member's `{name, classes}`, and
 /// `probs` holds every member's probabilities, member after member.
 #[wasm_bindgen(js_name = compareEnsemble)]
-pub fn compare_ensemble(members_json: &str, probs: Vec<f32>, labels: Vec<u32>, classes: Vec<String>) -> Result<JsValue, JsError> {
+pub fn compare_ensemble(
+    members_json: &str,
+    probs: Vec<f32>,
+    labels: Vec<u32>,
+    classes: Vec<String>,
+) -> Result<JsValue, JsError> {
     #[derive(serde::Deserialize)]
     struct Described {
         name: String,
         classes: Vec<String>,
     }
-    let described: Vec<Described> = serde_json::from_str(members_json).map_err(|e| JsError::new(&format!("the ensemble members are not valid: {e}")))?;
+    let described: Vec<Described> = serde_json::from_str(members_json)
+        .map_err(|e| JsError::new(&format!("the ensemble members are not valid: {e}")))?;
     let mut at = 0;
     let mut members = Vec::with_capacity(described.len());
     for d in described {
         let len = (labels.len() * d.classes.len()).min(probs.len() - at);
-        members.push(crate::ensemble::Member { name: d.name, classes: d.classes, probs: probs[at..at + len].to_vec() });
+        members.push(crate::ensemble::Member {
+            name: d.name,
+            classes: d.classes,
+            probs: probs[at..at + len].to_vec(),
+        });
         at += len;
     }
     if at != probs.len() {
-        return Err(JsError::new(&format!("{} probabilities do not split into the members' rows", probs.len())));
+        return Err(JsError::new(&format!(
+            "{} probabilities do not split into the members' rows",
+            probs.len()
+        )));
     }
     to_js(&crate::ensemble::compare(&members, &labels, &classes).map_err(js_error)?)
 }
@@ -369,7 +497,11 @@ pub fn preset_spec(name: &str, input: Vec<u32>, classes: usize) -> Result<String
 /// Output shapes, parameters and FLOPs of a model spec, or an error that names the bad layer.
 #[wasm_bindgen]
 pub fn summarize(spec_json: &str) -> Result<JsValue, JsError> {
-    to_js(&ModelSpec::from_json(spec_json).and_then(|s| s.summary()).map_err(js_error)?)
+    to_js(
+        &ModelSpec::from_json(spec_json)
+            .and_then(|s| s.summary())
+            .map_err(js_error)?,
+    )
 }
 
 /// The learning rate that each step of a run with these training settings would get, for
@@ -379,8 +511,18 @@ pub fn summarize(spec_json: &str) -> Result<JsValue, JsError> {
 pub fn planned_rates(config_json: &str, steps_per_epoch: usize) -> Result<Vec<f32>, JsError> {
     let config = TrainConfig::from_json(config_json).map_err(js_error)?;
     let lr = config.optimizer.lr();
-    config.optimizer.validate().and_then(|_| config.schedule.validate(lr)).map_err(js_error)?;
-    Ok(schedule::planned_rates(&config.schedule, config.warmup_steps, lr, steps_per_epoch.max(1), config.epochs))
+    config
+        .optimizer
+        .validate()
+        .and_then(|_| config.schedule.validate(lr))
+        .map_err(js_error)?;
+    Ok(schedule::planned_rates(
+        &config.schedule,
+        config.warmup_steps,
+        lr,
+        steps_per_epoch.max(1),
+        config.epochs,
+    ))
 }
 
 /// The browser's WebGPU device, opened once by the worker.
@@ -393,7 +535,9 @@ pub struct GpuDevice {
 impl GpuDevice {
     /// Resolves to the device, or rejects with why there is none (no WebGPU, no adapter).
     pub async fn open() -> Result<GpuDevice, JsError> {
-        Ok(GpuDevice { inner: Gpu::new().await.map_err(js_error)? })
+        Ok(GpuDevice {
+            inner: Gpu::new().await.map_err(js_error)?,
+        })
     }
 
     #[wasm_bindgen(getter)]
@@ -507,7 +651,14 @@ impl Run {
             Engine::Gpu(t) => (t.snapshot().cloned(), t.features().clone()),
             Engine::Cpu(_) => return Ok(()),
         };
-        let mut trainer = Trainer::with_features(Cpu, self.spec.clone(), self.config.clone(), &self.train, &self.val, features)?;
+        let mut trainer = Trainer::with_features(
+            Cpu,
+            self.spec.clone(),
+            self.config.clone(),
+            &self.train,
+            &self.val,
+            features,
+        )?;
         match (&snapshot, &self.start_from) {
             (Some(s), _) => trainer.restore(s)?,
             (None, Some(file)) => drop(trainer.transfer_from(file)?),
@@ -531,17 +682,37 @@ pub struct Training {
 impl Training {
     /// A run on the CPU over the first `samples` samples of `data`, `held_out` of them for validation.
     #[wasm_bindgen(constructor)]
-    pub fn new(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize) -> Result<Training, JsError> {
+    pub fn new(
+        spec_json: &str,
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+    ) -> Result<Training, JsError> {
         Self::start(spec_json, config_json, data, samples, held_out, None)
     }
 
     /// The same on the GPU device.
     #[wasm_bindgen(js_name = onGpu)]
-    pub fn on_gpu(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: &GpuDevice) -> Result<Training, JsError> {
+    pub fn on_gpu(
+        spec_json: &str,
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+        gpu: &GpuDevice,
+    ) -> Result<Training, JsError> {
         Self::start(spec_json, config_json, data, samples, held_out, Some(gpu.inner.clone()))
     }
 
-    fn start(spec_json: &str, config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
+    fn start(
+        spec_json: &str,
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+        gpu: Option<Gpu>,
+    ) -> Result<Training, JsError> {
         let spec = ModelSpec::from_json(spec_json).map_err(js_error)?;
         Self::build(spec, config_json, data, samples, held_out, gpu, None)
     }
@@ -549,24 +720,58 @@ impl Training {
     /// A run that starts from a model file: its spec, its fitted feature transform and its weights,
     /// on the CPU. A file for other classes, or a damaged one, is refused with the reason.
     #[wasm_bindgen(js_name = fromFile)]
-    pub fn from_file(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize) -> Result<Training, JsError> {
+    pub fn from_file(
+        bytes: &[u8],
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+    ) -> Result<Training, JsError> {
         Self::open(bytes, config_json, data, samples, held_out, None)
     }
 
     /// The same on the GPU device.
     #[wasm_bindgen(js_name = fromFileOnGpu)]
-    pub fn from_file_on_gpu(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: &GpuDevice) -> Result<Training, JsError> {
+    pub fn from_file_on_gpu(
+        bytes: &[u8],
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+        gpu: &GpuDevice,
+    ) -> Result<Training, JsError> {
         Self::open(bytes, config_json, data, samples, held_out, Some(gpu.inner.clone()))
     }
 
-    fn open(bytes: &[u8], config_json: &str, data: &DataSet, samples: usize, held_out: usize, gpu: Option<Gpu>) -> Result<Training, JsError> {
+    fn open(
+        bytes: &[u8],
+        config_json: &str,
+        data: &DataSet,
+        samples: usize,
+        held_out: usize,
+        gpu: Option<Gpu>,
+    ) -> Result<Training, JsError> {
         let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
-        let features = file.features.clone().unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
-        let training = Self::build(file.spec.clone(), config_json, data, samples, held_out, gpu, Some(features))?;
+        let features = file
+            .features
+            .clone()
+            .unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
+        let training = Self::build(
+            file.spec.clone(),
+            config_json,
+            data,
+            samples,
+            held_out,
+            gpu,
+            Some(features),
+        )?;
         {
             let mut run = training.inner.borrow_mut();
             if file.classes != run.train.classes {
-                return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, run.train.classes)));
+                return Err(JsError::new(&format!(
+                    "the model was trained for the classes {:?}, but this data has {:?}",
+                    file.classes, run.train.classes
+                )));
             }
             run.engine.load_file_weights(&file).map_err(js_error)?;
         }
@@ -591,10 +796,24 @@ impl Training {
             None => Fitted::fit(&config.features, &train).map_err(js_error)?,
         };
         let engine = match gpu {
-            Some(g) => Engine::Gpu(Trainer::with_features(g, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?),
-            None => Engine::Cpu(Trainer::with_features(Cpu, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?),
+            Some(g) => Engine::Gpu(
+                Trainer::with_features(g, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?,
+            ),
+            None => Engine::Cpu(
+                Trainer::with_features(Cpu, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?,
+            ),
         };
-        Ok(Training { inner: Rc::new(RefCell::new(Run { engine, spec, config, train, val, start_from: None, probabilities: None })) })
+        Ok(Training {
+            inner: Rc::new(RefCell::new(Run {
+                engine,
+                spec,
+                config,
+                train,
+                val,
+                start_from: None,
+                probabilities: None,
+            })),
+        })
     }
 
     /// "CPU", or "GPU (adapter name)".
@@ -619,7 +838,10 @@ impl Training {
     }
 
     /// Runs up to `max_steps` steps and resolves to the events they produced.
-    #[expect(clippy::await_holding_refcell_ref, reason = "the borrow is what marks the run busy: a second call while it is held fails")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "the borrow is what marks the run busy: a second call while it is held fails"
+    )]
     pub fn run(&self, max_steps: usize) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -629,8 +851,13 @@ impl Training {
                 Ok(events) => Ok(to_js(&events)?),
                 Err(e) if run.engine.lost_gpu() || matches!(e, Error::NoGpu(_)) => {
                     run.fall_back_to_cpu().map_err(js_error)?;
-                    let reason = format!("The GPU was lost ({e}); training continues on the CPU from the last completed epoch.");
-                    Ok(to_js(&[BackendChanged { kind: "backend_changed", backend: "CPU".into(), reason }])?)
+                    let reason =
+                        format!("The GPU was lost ({e}); training continues on the CPU from the last completed epoch.");
+                    Ok(to_js(&[BackendChanged {
+                        kind: "backend_changed",
+                        backend: "CPU".into(),
+                        reason,
+                    }])?)
                 }
                 Err(e) => Err(js_error(e).into()),
             }
@@ -639,7 +866,10 @@ impl Training {
 
     /// Resolves to the model as a `.safetensors` file: its weights now, its spec and the data's class
     /// names, and `history_csv` when given.
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn save(&self, history_csv: Option<String>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -653,7 +883,10 @@ impl Training {
     /// Resolves to the model as an ONNX file (input `input`, the raw data with its feature
     /// transform inside the graph; output `probabilities`).
     #[wasm_bindgen(js_name = exportOnnx)]
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn export_onnx(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -670,7 +903,10 @@ impl Training {
     #[wasm_bindgen(js_name = transferFrom)]
     pub fn transfer_from(&self, bytes: &[u8]) -> Result<Vec<u32>, JsError> {
         let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
-        let mut run = self.inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+        let mut run = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("training is busy"))?;
         let taken = run.engine.transfer_from(&file).map_err(js_error)?;
         run.start_from = Some(file);
         run.probabilities = None;
@@ -680,14 +916,20 @@ impl Training {
     /// Resolves to `{probs, labels, classes}`: the model's probabilities for the held-out samples
     /// (one row per sample), their labels and the class names: what an ensemble is built from.
     #[wasm_bindgen(js_name = heldOut)]
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn held_out(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let probs = run.validation_probabilities().await;
             let result = js_sys::Object::new();
-            let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&result, &key.into(), value).map_err(|_| JsError::new("could not build the result"));
+            let set = |key: &str, value: &JsValue| {
+                js_sys::Reflect::set(&result, &key.into(), value)
+                    .map_err(|_| JsError::new("could not build the result"))
+            };
             set("probs", &js_sys::Float32Array::from(probs.as_slice()).into())?;
             set("labels", &js_sys::Uint32Array::from(run.val.labels.as_slice()).into())?;
             set("classes", &to_js(&run.val.classes)?)?;
@@ -700,18 +942,27 @@ impl Training {
     #[wasm_bindgen(js_name = snapshotEpochs)]
     pub fn snapshot_epochs(&self) -> Vec<u32> {
         let run = self.inner.borrow();
-        run.config.schedule.cycle_ends(run.config.epochs).into_iter().map(|e| e as u32).collect()
+        run.config
+            .schedule
+            .cycle_ends(run.config.epochs)
+            .into_iter()
+            .map(|e| e as u32)
+            .collect()
     }
 
     /// Resolves to the evaluation report (`metrics::Report`) of the model on the held-out split;
     /// a two-class task may give the decision threshold on class 1's probability.
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn report(&self, threshold: Option<f64>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let probs = run.validation_probabilities().await;
-            let report = crate::metrics::report(&probs, &run.val.labels, run.val.classes.len(), threshold).map_err(js_error)?;
+            let report =
+                crate::metrics::report(&probs, &run.val.labels, run.val.classes.len(), threshold).map_err(js_error)?;
             Ok(to_js(&report)?)
         })
     }
@@ -719,26 +970,48 @@ impl Training {
     /// Resolves to `{examples, features}`: held-out samples of one confusion-matrix cell (true class,
     /// predicted class; both absent: every mistake), most confident first, at most `limit`, and
     /// their features one after another (for the gallery).
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
-    pub fn examples(&self, threshold: Option<f64>, true_class: Option<u32>, predicted: Option<u32>, limit: usize) -> js_sys::Promise {
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
+    pub fn examples(
+        &self,
+        threshold: Option<f64>,
+        true_class: Option<u32>,
+        predicted: Option<u32>,
+        limit: usize,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let probs = run.validation_probabilities().await;
             let cell = true_class.zip(predicted);
-            let found = crate::metrics::examples(&probs, &run.val.labels, run.val.classes.len(), threshold, cell, limit).map_err(js_error)?;
+            let found =
+                crate::metrics::examples(&probs, &run.val.labels, run.val.classes.len(), threshold, cell, limit)
+                    .map_err(js_error)?;
             let width = run.val.sample_width();
-            let features: Vec<f32> = found.iter().flat_map(|e| run.val.features[e.index * width..(e.index + 1) * width].iter().copied()).collect();
+            let features: Vec<f32> = found
+                .iter()
+                .flat_map(|e| run.val.features[e.index * width..(e.index + 1) * width].iter().copied())
+                .collect();
             let result = js_sys::Object::new();
-            js_sys::Reflect::set(&result, &"examples".into(), &to_js(&found)?).map_err(|_| JsError::new("could not build the result"))?;
-            js_sys::Reflect::set(&result, &"features".into(), &js_sys::Float32Array::from(features.as_slice()))
+            js_sys::Reflect::set(&result, &"examples".into(), &to_js(&found)?)
                 .map_err(|_| JsError::new("could not build the result"))?;
+            js_sys::Reflect::set(
+                &result,
+                &"features".into(),
+                &js_sys::Float32Array::from(features.as_slice()),
+            )
+            .map_err(|_| JsError::new("could not build the result"))?;
             Ok(result.into())
         })
     }
 
     /// Resolves to the loss and accuracy on the held-out split.
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn evaluate(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -748,7 +1021,10 @@ impl Training {
     }
 
     /// Resolves to the class probabilities of the given samples, row after row.
-    #[expect(clippy::await_holding_refcell_ref, reason = "as in run: the borrow marks the run busy")]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
     pub fn predict(&self, features: Vec<f32>) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -764,11 +1040,18 @@ impl Training {
 pub fn score_model(bytes: &[u8], data: &DataSet) -> Result<JsValue, JsError> {
     let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
     if file.classes != data.inner.classes {
-        return Err(JsError::new(&format!("the model was trained for the classes {:?}, but this data has {:?}", file.classes, data.inner.classes)));
+        return Err(JsError::new(&format!(
+            "the model was trained for the classes {:?}, but this data has {:?}",
+            file.classes, data.inner.classes
+        )));
     }
-    let features = file.features.clone().unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
+    let features = file
+        .features
+        .clone()
+        .unwrap_or_else(|| Fitted::none(&data.inner.sample_shape));
     let config = TrainConfig::new(1, 1, crate::optim::OptimizerSpec::Sgd { lr: 0.01 }, 0);
-    let mut trainer = Trainer::with_features(Cpu, file.spec.clone(), config, &data.inner, &data.inner, features).map_err(js_error)?;
+    let mut trainer =
+        Trainer::with_features(Cpu, file.spec.clone(), config, &data.inner, &data.inner, features).map_err(js_error)?;
     trainer.load_file_weights(&file).map_err(js_error)?;
     to_js(&crate::backend::ready(trainer.evaluate_validation()))
 }
@@ -786,7 +1069,11 @@ struct ModelInfo {
 pub fn inspect_model(bytes: &[u8]) -> Result<JsValue, JsError> {
     let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
     let spec = serde_json::to_string_pretty(&file.spec).map_err(|e| JsError::new(&e.to_string()))?;
-    to_js(&ModelInfo { spec, classes: file.classes, history: file.history })
+    to_js(&ModelInfo {
+        spec,
+        classes: file.classes,
+        history: file.history,
+    })
 }
 
 #[derive(serde::Serialize)]
@@ -799,7 +1086,9 @@ struct BackendChanged {
 
 /// `value` as plain JavaScript objects (maps as objects, as JSON has them).
 fn to_plain_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// A hyper-parameter search (`tune::Search`): it proposes trials and learns from their scores; the
@@ -815,12 +1104,16 @@ impl Search {
     /// with a bad one.
     #[wasm_bindgen(constructor)]
     pub fn new(spec_json: &str) -> Result<Search, JsError> {
-        Ok(Search { inner: tune::Search::from_json(spec_json).map_err(js_error)? })
+        Ok(Search {
+            inner: tune::Search::from_json(spec_json).map_err(js_error)?,
+        })
     }
 
     /// A search saved by [`Search::save`]; trials that were running are handed out again first.
     pub fn restore(saved_json: &str) -> Result<Search, JsError> {
-        Ok(Search { inner: tune::Search::restore(saved_json).map_err(js_error)? })
+        Ok(Search {
+            inner: tune::Search::restore(saved_json).map_err(js_error)?,
+        })
     }
 
     /// `{type: "run", trial}`, `{type: "wait"}` or `{type: "finished"}`.

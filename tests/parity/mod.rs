@@ -52,7 +52,10 @@ impl Pair<'_> {
         let want = Cpu.read(cpu).await;
         let got = self.gpu.read(gpu).await;
         for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-            assert!((w - g).abs() <= tol * (1.0 + w.abs()), "{what}: element {i}: CPU {w}, GPU {g}");
+            assert!(
+                (w - g).abs() <= tol * (1.0 + w.abs()),
+                "{what}: element {i}: CPU {w}, GPU {g}"
+            );
         }
     }
 }
@@ -73,30 +76,63 @@ async fn products_match_the_cpu(gpu: &Gpu) {
     let kernel = format!("{:?}", gpu.kernels());
     // Sizes that pick every tile shape (square, wide, tall, small), with and without split-K; the
     // barrier-free family reads vec4s where m, k and n are all multiples of 4 (the last three).
-    for &(m, k, n) in
-        &[(1, 1, 1), (3, 5, 7), (65, 17, 130), (31, 200, 9), (5, 700, 40), (70, 90, 20), (3, 5000, 7), (8, 1000, 300), (12, 36, 20), (4, 4096, 12)]
-    {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (3, 5, 7),
+        (65, 17, 130),
+        (31, 200, 9),
+        (5, 700, 40),
+        (70, 90, 20),
+        (3, 5000, 7),
+        (8, 1000, 300),
+        (12, 36, 20),
+        (4, 4096, 12),
+    ] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (ac, ag) = p.random(&if ta { [k, m] } else { [m, k] }, 1);
             let (bc, bg) = p.random(&if tb { [n, k] } else { [k, n] }, 2);
-            p.assert_close(&format!("{kernel} matmul {m}x{k}x{n} {ta} {tb}"), &Cpu.matmul(&ac, &bc, ta, tb), &p.gpu.matmul(&ag, &bg, ta, tb), 1e-4).await;
+            p.assert_close(
+                &format!("{kernel} matmul {m}x{k}x{n} {ta} {tb}"),
+                &Cpu.matmul(&ac, &bc, ta, tb),
+                &p.gpu.matmul(&ag, &bg, ta, tb),
+                1e-4,
+            )
+            .await;
         }
     }
     let (xc, xg) = p.random(&[70, 33], 3);
     let (wc, wg) = p.random(&[33, 66], 4);
     let (bc, bg) = p.random(&[66], 5);
-    p.assert_close(&format!("{kernel} dense"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    p.assert_close(
+        &format!("{kernel} dense"),
+        &Cpu.dense(&xc, &wc, &bc),
+        &p.gpu.dense(&xg, &wg, &bg),
+        1e-4,
+    )
+    .await;
     // A thin output with a long k: split-K partial products summed with the bias.
     let (xc, xg) = p.random(&[20, 900], 6);
     let (wc, wg) = p.random(&[900, 10], 7);
     let (bc, bg) = p.random(&[10], 8);
-    p.assert_close(&format!("{kernel} dense split-K"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+    p.assert_close(
+        &format!("{kernel} dense split-K"),
+        &Cpu.dense(&xc, &wc, &bc),
+        &p.gpu.dense(&xg, &wg, &bg),
+        1e-4,
+    )
+    .await;
     // The same two with every size a multiple of 4 (vec4 operands and bias).
     for (rows, inner, cols) in [(68, 32, 20), (20, 900, 12)] {
         let (xc, xg) = p.random(&[rows, inner], 9);
         let (wc, wg) = p.random(&[inner, cols], 10);
         let (bc, bg) = p.random(&[cols], 11);
-        p.assert_close(&format!("{kernel} dense {rows}x{inner}x{cols}"), &Cpu.dense(&xc, &wc, &bc), &p.gpu.dense(&xg, &wg, &bg), 1e-4).await;
+        p.assert_close(
+            &format!("{kernel} dense {rows}x{inner}x{cols}"),
+            &Cpu.dense(&xc, &wc, &bc),
+            &p.gpu.dense(&xg, &wg, &bg),
+            1e-4,
+        )
+        .await;
     }
 }
 
@@ -109,10 +145,23 @@ async fn biases_match_the_cpu(gpu: &Gpu) {
     let kernel = format!("{:?}", gpu.kernels());
     let (xc, xg) = p.random(&[3, 5, 7, 2], 1);
     let (bc, bg) = p.random(&[5], 2);
-    p.assert_close("add_bias", &Cpu.add_bias(&xc, &bc), &p.gpu.add_bias(&xg, &bg), 1e-6).await;
-    p.assert_close(&format!("{kernel} bias_grad"), &Cpu.bias_grad(&xc), &p.gpu.bias_grad(&xg), 1e-5).await;
+    p.assert_close("add_bias", &Cpu.add_bias(&xc, &bc), &p.gpu.add_bias(&xg, &bg), 1e-6)
+        .await;
+    p.assert_close(
+        &format!("{kernel} bias_grad"),
+        &Cpu.bias_grad(&xc),
+        &p.gpu.bias_grad(&xg),
+        1e-5,
+    )
+    .await;
     let (yc, yg) = p.random(&[301, 3], 3);
-    p.assert_close(&format!("{kernel} bias_grad 2-D"), &Cpu.bias_grad(&yc), &p.gpu.bias_grad(&yg), 1e-4).await;
+    p.assert_close(
+        &format!("{kernel} bias_grad 2-D"),
+        &Cpu.bias_grad(&yc),
+        &p.gpu.bias_grad(&yg),
+        1e-4,
+    )
+    .await;
 }
 
 pub async fn conv2d_forward_and_both_backwards(gpu: &Gpu) {
@@ -133,8 +182,20 @@ async fn convolutions_match_the_cpu(gpu: &Gpu) {
         let (wc, wg) = p.random(&ws, 2);
         let (bc, bg) = p.random(&[ws[0]], 3);
         let yc = Cpu.conv2d_bias(&xc, &wc, &bc, g);
-        p.assert_close(&format!("{kernel} conv2d_bias"), &yc, &p.gpu.conv2d_bias(&xg, &wg, &bg, g), 1e-4).await;
-        p.assert_close(&format!("{kernel} conv2d"), &Cpu.conv2d(&xc, &wc, g), &p.gpu.conv2d(&xg, &wg, g), 1e-4).await;
+        p.assert_close(
+            &format!("{kernel} conv2d_bias"),
+            &yc,
+            &p.gpu.conv2d_bias(&xg, &wg, &bg, g),
+            1e-4,
+        )
+        .await;
+        p.assert_close(
+            &format!("{kernel} conv2d"),
+            &Cpu.conv2d(&xc, &wc, g),
+            &p.gpu.conv2d(&xg, &wg, g),
+            1e-4,
+        )
+        .await;
         let (dyc, dyg) = p.random(yc.shape(), 4);
         p.assert_close(
             &format!("{kernel} conv2d_backward_input"),
@@ -150,9 +211,19 @@ async fn convolutions_match_the_cpu(gpu: &Gpu) {
             1e-3,
         )
         .await;
-        let ((dwc, dxc), (dwg, dxg)) = (Cpu.conv2d_backward(&dyc, &xc, &wc, g, true), p.gpu.conv2d_backward(&dyg, &xg, &wg, g, true));
-        p.assert_close(&format!("{kernel} conv2d_backward dw"), &dwc, &dwg, 1e-3).await;
-        p.assert_close(&format!("{kernel} conv2d_backward dx"), &dxc.unwrap(), &dxg.unwrap(), 1e-4).await;
+        let ((dwc, dxc), (dwg, dxg)) = (
+            Cpu.conv2d_backward(&dyc, &xc, &wc, g, true),
+            p.gpu.conv2d_backward(&dyg, &xg, &wg, g, true),
+        );
+        p.assert_close(&format!("{kernel} conv2d_backward dw"), &dwc, &dwg, 1e-3)
+            .await;
+        p.assert_close(
+            &format!("{kernel} conv2d_backward dx"),
+            &dxc.unwrap(),
+            &dxg.unwrap(),
+            1e-4,
+        )
+        .await;
         assert!(p.gpu.conv2d_backward(&dyg, &xg, &wg, g, false).1.is_none());
     }
 }
@@ -164,15 +235,32 @@ pub async fn pooling_forward_and_backward(gpu: &Gpu) {
 async fn pools_match_the_cpu(gpu: &Gpu) {
     let p = Pair { gpu };
     let kernel = format!("{:?}", gpu.kernels());
-    for g in [PoolGeometry { size: 2, stride: 2 }, PoolGeometry { size: 3, stride: 1 }, PoolGeometry { size: 3, stride: 2 }] {
+    for g in [
+        PoolGeometry { size: 2, stride: 2 },
+        PoolGeometry { size: 3, stride: 1 },
+        PoolGeometry { size: 3, stride: 2 },
+    ] {
         let shape = [2, 3, 9, 7];
         let (xc, xg) = p.random(&shape, 1);
         let yc = Cpu.max_pool2d(&xc, g);
         p.assert_close("max_pool2d", &yc, &p.gpu.max_pool2d(&xg, g), 0.0).await;
         let (dyc, dyg) = p.random(yc.shape(), 2);
-        p.assert_close(&format!("{kernel} max_pool2d_backward"), &Cpu.max_pool2d_backward(&xc, &dyc, g), &p.gpu.max_pool2d_backward(&xg, &dyg, g), 1e-6).await;
-        p.assert_close("avg_pool2d", &Cpu.avg_pool2d(&xc, g), &p.gpu.avg_pool2d(&xg, g), 1e-6).await;
-        p.assert_close("avg_pool2d_backward", &Cpu.avg_pool2d_backward(&dyc, g, &shape), &p.gpu.avg_pool2d_backward(&dyg, g, &shape), 1e-6).await;
+        p.assert_close(
+            &format!("{kernel} max_pool2d_backward"),
+            &Cpu.max_pool2d_backward(&xc, &dyc, g),
+            &p.gpu.max_pool2d_backward(&xg, &dyg, g),
+            1e-6,
+        )
+        .await;
+        p.assert_close("avg_pool2d", &Cpu.avg_pool2d(&xc, g), &p.gpu.avg_pool2d(&xg, g), 1e-6)
+            .await;
+        p.assert_close(
+            "avg_pool2d_backward",
+            &Cpu.avg_pool2d_backward(&dyc, g, &shape),
+            &p.gpu.avg_pool2d_backward(&dyg, g, &shape),
+            1e-6,
+        )
+        .await;
     }
 }
 
@@ -182,34 +270,69 @@ pub async fn activations_and_element_wise_ops(gpu: &Gpu) {
     for shape in [[6, 130], [7, 131]] {
         let (xc, xg) = p.random(&shape, 1);
         let (dyc, dyg) = p.random(&shape, 2);
-        for f in [Activation::Relu, Activation::LeakyRelu(0.1), Activation::Tanh, Activation::Sigmoid] {
+        for f in [
+            Activation::Relu,
+            Activation::LeakyRelu(0.1),
+            Activation::Tanh,
+            Activation::Sigmoid,
+        ] {
             let (yc, yg) = (Cpu.activation(&xc, f), p.gpu.activation(&xg, f));
             p.assert_close(&format!("{f:?} {shape:?}"), &yc, &yg, 1e-5).await;
-            let (dc, dg) = (Cpu.activation_backward(&xc, &yc, &dyc, f), p.gpu.activation_backward(&xg, &yg, &dyg, f));
-            p.assert_close(&format!("{f:?} backward {shape:?}"), &dc, &dg, 1e-5).await;
+            let (dc, dg) = (
+                Cpu.activation_backward(&xc, &yc, &dyc, f),
+                p.gpu.activation_backward(&xg, &yg, &dyg, f),
+            );
+            p.assert_close(&format!("{f:?} backward {shape:?}"), &dc, &dg, 1e-5)
+                .await;
         }
     }
     let shape = [7, 131];
     let (xc, xg) = p.random(&shape, 1);
     let (dyc, dyg) = p.random(&shape, 2);
-    p.assert_close("mul", &Cpu.mul(&xc, &dyc), &p.gpu.mul(&xg, &dyg), 1e-6).await;
-    p.assert_close("add_penalty", &Cpu.add_penalty(&dyc, &xc, 0.01, 0.1), &p.gpu.add_penalty(&dyg, &xg, 0.01, 0.1), 1e-6).await;
+    p.assert_close("mul", &Cpu.mul(&xc, &dyc), &p.gpu.mul(&xg, &dyg), 1e-6)
+        .await;
+    p.assert_close(
+        "add_penalty",
+        &Cpu.add_penalty(&dyc, &xc, 0.01, 0.1),
+        &p.gpu.add_penalty(&dyg, &xg, 0.01, 0.1),
+        1e-6,
+    )
+    .await;
     let (mut ac, mut ag) = (xc.clone(), xg.clone());
     Cpu.add_assign(&mut ac, &dyc);
     p.gpu.add_assign(&mut ag, &dyg);
     p.assert_close("add_assign", &ac, &ag, 1e-6).await;
     // The update wrote a copy: the handle it was cloned from is unchanged, as on the CPU.
     p.assert_close("add_assign leaves clones alone", &xc, &xg, 0.0).await;
-    p.assert_close("dropout_mask", &Cpu.dropout_mask(&[13, 77], 0.7, 99), &p.gpu.dropout_mask(&[13, 77], 0.7, 99), 1e-6).await;
+    p.assert_close(
+        "dropout_mask",
+        &Cpu.dropout_mask(&[13, 77], 0.7, 99),
+        &p.gpu.dropout_mask(&[13, 77], 0.7, 99),
+        1e-6,
+    )
+    .await;
 }
 
 pub async fn gather_reshape_zeros_and_read_back(gpu: &Gpu) {
     let p = Pair { gpu };
     let (sc, sg) = p.random(&[10, 3, 4], 1);
     let idx = [9, 0, 3, 3, 7];
-    p.assert_close("gather_rows", &Cpu.gather_rows(&sc, &idx), &p.gpu.gather_rows(&sg, &idx), 0.0).await;
-    p.assert_close("reshape", &Cpu.reshape(&sc, &[30, 4]), &p.gpu.reshape(&sg, &[30, 4]), 0.0).await;
-    p.assert_close("zeros", &Cpu.zeros(&[5, 3]), &p.gpu.zeros(&[5, 3]), 0.0).await;
+    p.assert_close(
+        "gather_rows",
+        &Cpu.gather_rows(&sc, &idx),
+        &p.gpu.gather_rows(&sg, &idx),
+        0.0,
+    )
+    .await;
+    p.assert_close(
+        "reshape",
+        &Cpu.reshape(&sc, &[30, 4]),
+        &p.gpu.reshape(&sg, &[30, 4]),
+        0.0,
+    )
+    .await;
+    p.assert_close("zeros", &Cpu.zeros(&[5, 3]), &p.gpu.zeros(&[5, 3]), 0.0)
+        .await;
 }
 
 pub async fn softmax_and_cross_entropy(gpu: &Gpu) {
@@ -223,11 +346,18 @@ async fn losses_match_the_cpu(gpu: &Gpu) {
         let (zc, zg) = p.random(&[rows, 10], 1);
         let labels: Vec<f32> = (0..rows).map(|i| (i * 7 % 10) as f32).collect();
         let (lc, lg) = p.both(&labels, &[rows]);
-        p.assert_close("softmax", &Cpu.softmax(&zc), &p.gpu.softmax(&zg), 1e-5).await;
-        let (oc, og) = (Cpu.softmax_cross_entropy(&zc, &lc), p.gpu.softmax_cross_entropy(&zg, &lg));
-        p.assert_close(&format!("loss, {rows} rows"), &oc.loss_sum, &og.loss_sum, 1e-4).await;
-        p.assert_close(&format!("correct, {rows} rows"), &oc.correct, &og.correct, 0.0).await;
-        p.assert_close(&format!("loss gradient, {rows} rows"), &oc.grad, &og.grad, 1e-5).await;
+        p.assert_close("softmax", &Cpu.softmax(&zc), &p.gpu.softmax(&zg), 1e-5)
+            .await;
+        let (oc, og) = (
+            Cpu.softmax_cross_entropy(&zc, &lc),
+            p.gpu.softmax_cross_entropy(&zg, &lg),
+        );
+        p.assert_close(&format!("loss, {rows} rows"), &oc.loss_sum, &og.loss_sum, 1e-4)
+            .await;
+        p.assert_close(&format!("correct, {rows} rows"), &oc.correct, &og.correct, 0.0)
+            .await;
+        p.assert_close(&format!("loss gradient, {rows} rows"), &oc.grad, &og.grad, 1e-5)
+            .await;
     }
 }
 
@@ -257,14 +387,27 @@ async fn updates_match_the_cpu(gpu: &Gpu, shape: &[usize]) {
         p.assert_close(&format!("momentum {shape:?}"), &pc, &pg, 1e-5).await;
         p.assert_close(&format!("velocity {shape:?}"), &vc, &vg, 1e-5).await;
     }
-    let (mut mc, mut mg, mut vc, mut vg) = (Cpu.zeros(shape), p.gpu.zeros(shape), Cpu.zeros(shape), p.gpu.zeros(shape));
+    let (mut mc, mut mg, mut vc, mut vg) = (
+        Cpu.zeros(shape),
+        p.gpu.zeros(shape),
+        Cpu.zeros(shape),
+        p.gpu.zeros(shape),
+    );
     for weight_decay in [0.0, 0.1] {
         for step in 1..=3 {
-            let s = AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, step };
+            let s = AdamStep {
+                lr: 0.01,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay,
+                step,
+            };
             Cpu.adam_update(&mut pc, &gc, &mut mc, &mut vc, s);
             p.gpu.adam_update(&mut pg, &gg, &mut mg, &mut vg, s);
         }
-        p.assert_close(&format!("adam {shape:?}, weight decay {weight_decay}"), &pc, &pg, 1e-5).await;
+        p.assert_close(&format!("adam {shape:?}, weight decay {weight_decay}"), &pc, &pg, 1e-5)
+            .await;
     }
     let (mut vc, mut vg) = (Cpu.zeros(shape), p.gpu.zeros(shape));
     for _ in 0..3 {
@@ -272,7 +415,8 @@ async fn updates_match_the_cpu(gpu: &Gpu, shape: &[usize]) {
         p.gpu.rmsprop_update(&mut pg, &gg, &mut vg, 0.01, 0.9, 1e-8);
     }
     p.assert_close(&format!("rmsprop {shape:?}"), &pc, &pg, 1e-5).await;
-    p.assert_close(&format!("rmsprop square average {shape:?}"), &vc, &vg, 1e-5).await;
+    p.assert_close(&format!("rmsprop square average {shape:?}"), &vc, &vg, 1e-5)
+        .await;
 }
 
 pub async fn gradient_clipping_and_concat(gpu: &Gpu) {
@@ -285,7 +429,11 @@ async fn clipping_matches_the_cpu(gpu: &Gpu) {
     // stride, two that a barrier-free sum shares among threads, the rest short; more inputs
     // than one barrier-free adding dispatch takes. Added twice, to an accumulator already set.
     let shapes: [&[usize]; 8] = [&[700, 3], &[5], &[70, 101], &[3], &[64, 80], &[1], &[9, 9], &[2, 2]];
-    let tensors: Vec<(CpuTensor, GpuTensor)> = shapes.iter().enumerate().map(|(i, shape)| p.random(shape, 10 + i as u64)).collect();
+    let tensors: Vec<(CpuTensor, GpuTensor)> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, shape)| p.random(shape, 10 + i as u64))
+        .collect();
     let (ac, ag) = (&tensors[0].0, &tensors[0].1);
     let (bc, bg) = (&tensors[1].0, &tensors[1].1);
     let (mut sc, mut sg) = (Cpu.zeros(&[1]), p.gpu.zeros(&[1]));
@@ -297,11 +445,24 @@ async fn clipping_matches_the_cpu(gpu: &Gpu) {
     p.assert_close("square sum", &sc, &sg, 1e-5).await;
     // A cap below the norm rescales, one above it leaves the gradient alone.
     for max_norm in [3.0, 1e3] {
-        p.assert_close(&format!("scale to norm {max_norm}"), &Cpu.scale_to_norm(ac, &sc, max_norm), &p.gpu.scale_to_norm(ag, &sg, max_norm), 1e-5).await;
+        p.assert_close(
+            &format!("scale to norm {max_norm}"),
+            &Cpu.scale_to_norm(ac, &sc, max_norm),
+            &p.gpu.scale_to_norm(ag, &sg, max_norm),
+            1e-5,
+        )
+        .await;
     }
-    p.assert_close("clamp", &Cpu.clamp(ac, 0.5), &p.gpu.clamp(ag, 0.5), 0.0).await;
+    p.assert_close("clamp", &Cpu.clamp(ac, 0.5), &p.gpu.clamp(ag, 0.5), 0.0)
+        .await;
     let (cc, cg) = p.random(&[2, 2], 3);
-    p.assert_close("concat", &Cpu.concat(&[&sc, bc, &cc]), &p.gpu.concat(&[&sg, bg, &cg]), 1e-5).await;
+    p.assert_close(
+        "concat",
+        &Cpu.concat(&[&sc, bc, &cc]),
+        &p.gpu.concat(&[&sg, bg, &cg]),
+        1e-5,
+    )
+    .await;
 }
 
 pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {
@@ -317,14 +478,20 @@ pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {
         let (mean_g, var_g) = p.gpu.channel_moments(&xg);
         p.assert_close("channel mean", &mean_c, &mean_g, 1e-5).await;
         p.assert_close("channel variance", &var_c, &var_g, 1e-5).await;
-        p.assert_close("batch norm", &Cpu.batch_norm(&xc, &mean_c, &var_c, &gc, &bc, 1e-5), &p.gpu.batch_norm(&xg, &mean_g, &var_g, &gg, &bg, 1e-5), 1e-4)
-            .await;
+        p.assert_close(
+            "batch norm",
+            &Cpu.batch_norm(&xc, &mean_c, &var_c, &gc, &bc, 1e-5),
+            &p.gpu.batch_norm(&xg, &mean_g, &var_g, &gg, &bg, 1e-5),
+            1e-4,
+        )
+        .await;
         let (dxc, dgc, dbc) = Cpu.batch_norm_backward(&dyc, &xc, &mean_c, &var_c, &gc, 1e-5);
         let (dxg, dgg, dbg) = p.gpu.batch_norm_backward(&dyg, &xg, &mean_g, &var_g, &gg, 1e-5);
         p.assert_close("batch norm dx", &dxc, &dxg, 1e-4).await;
         p.assert_close("batch norm dgamma", &dgc, &dgg, 1e-4).await;
         p.assert_close("batch norm dbeta", &dbc, &dbg, 1e-4).await;
-        p.assert_close("lerp", &Cpu.lerp(&gc, &bc, 0.1), &p.gpu.lerp(&gg, &bg, 0.1), 1e-6).await;
+        p.assert_close("lerp", &Cpu.lerp(&gc, &bc, 0.1), &p.gpu.lerp(&gg, &bg, 0.1), 1e-6)
+            .await;
     }
 }
 
@@ -333,8 +500,20 @@ pub async fn recurrent_steps_and_their_gradients(gpu: &Gpu) {
     // 37 rows of 13 units: neither a multiple of a workgroup nor of a gate block.
     let (steps, n, units) = (3, 37, 13);
     let (xc, xg) = p.random(&[n, steps, 5], 1);
-    p.assert_close("swap leading axes", &Cpu.swap_leading(&xc), &p.gpu.swap_leading(&xg), 0.0).await;
-    p.assert_close("swap back", &Cpu.swap_leading(&Cpu.swap_leading(&xc)), &p.gpu.swap_leading(&p.gpu.swap_leading(&xg)), 0.0).await;
+    p.assert_close(
+        "swap leading axes",
+        &Cpu.swap_leading(&xc),
+        &p.gpu.swap_leading(&xg),
+        0.0,
+    )
+    .await;
+    p.assert_close(
+        "swap back",
+        &Cpu.swap_leading(&Cpu.swap_leading(&xc)),
+        &p.gpu.swap_leading(&p.gpu.swap_leading(&xg)),
+        0.0,
+    )
+    .await;
     let (sc, sg) = p.random(&[n, units], 2);
     let (dhc, dhg) = p.random(&[n, units], 3);
     for (gates, seed) in [(4, 10), (3, 20)] {
@@ -342,12 +521,16 @@ pub async fn recurrent_steps_and_their_gradients(gpu: &Gpu) {
         let (hwc, hwg) = p.random(&[n, gates * units], seed + 1);
         for t in [0, steps - 1] {
             if gates == 4 {
-                let ((hc, cc, gc), (hg, cg, gg)) = (Cpu.lstm_step(&xwc, t, &hwc, &sc), p.gpu.lstm_step(&xwg, t, &hwg, &sg));
+                let ((hc, cc, gc), (hg, cg, gg)) =
+                    (Cpu.lstm_step(&xwc, t, &hwc, &sc), p.gpu.lstm_step(&xwg, t, &hwg, &sg));
                 p.assert_close("lstm h", &hc, &hg, 1e-5).await;
                 p.assert_close("lstm c", &cc, &cg, 1e-5).await;
                 p.assert_close("lstm gates", &gc, &gg, 1e-5).await;
                 let (dcc, dcg) = p.random(&[n, units], 4);
-                let ((dzc, dpc), (dzg, dpg)) = (Cpu.lstm_step_backward(&dhc, &dcc, &gc, &sc), p.gpu.lstm_step_backward(&dhg, &dcg, &gg, &sg));
+                let ((dzc, dpc), (dzg, dpg)) = (
+                    Cpu.lstm_step_backward(&dhc, &dcc, &gc, &sc),
+                    p.gpu.lstm_step_backward(&dhg, &dcg, &gg, &sg),
+                );
                 p.assert_close("lstm dz", &dzc, &dzg, 1e-5).await;
                 p.assert_close("lstm dc_prev", &dpc, &dpg, 1e-5).await;
             } else {
@@ -377,11 +560,20 @@ pub async fn augmentation(gpu: &Gpu) {
     // Colour (three channels) and grey images of awkward sizes, values in [0, 1].
     for (shape, seed) in [([7, 3, 9, 11], 1u64), ([5, 1, 13, 6], 2)] {
         let n = shape[0];
-        let values: Vec<f32> = random(&shape, seed).iter().map(|v| (v * 0.3 + 0.5).clamp(0.0, 1.0)).collect();
+        let values: Vec<f32> = random(&shape, seed)
+            .iter()
+            .map(|v| (v * 0.3 + 0.5).clamp(0.0, 1.0))
+            .collect();
         let (xc, xg) = p.both(&values, &shape);
         let q = draw(&pipeline, n, shape[2], shape[3], &mut Rng::new(seed + 10));
         let (qc, qg) = p.both(&q, &[n, AUGMENT_PARAMS]);
-        p.assert_close(&format!("augment {shape:?}"), &Cpu.augment(&xc, &qc, 77), &p.gpu.augment(&xg, &qg, 77), 2e-4).await;
+        p.assert_close(
+            &format!("augment {shape:?}"),
+            &Cpu.augment(&xc, &qc, 77),
+            &p.gpu.augment(&xg, &qg, 77),
+            2e-4,
+        )
+        .await;
     }
 }
 
@@ -391,10 +583,19 @@ pub async fn image_features(gpu: &Gpu) {
         let (xc, xg) = p.random(&shape, seed);
         for (grayscale, edges) in [(false, false), (true, false), (false, true), (true, true)] {
             let out = whetstone::features::image_channels(shape[1], grayscale, edges);
-            let stats: Vec<f32> = random(&[out], seed + 5).into_iter().chain(random(&[out], seed + 6).into_iter().map(|v| 0.5 + v.abs())).collect();
+            let stats: Vec<f32> = random(&[out], seed + 5)
+                .into_iter()
+                .chain(random(&[out], seed + 6).into_iter().map(|v| 0.5 + v.abs()))
+                .collect();
             let (sc, sg) = p.both(&stats, &[2, out]);
             let what = format!("image_features {shape:?} grayscale {grayscale} edges {edges}");
-            p.assert_close(&what, &Cpu.image_features(&xc, &sc, grayscale, edges), &p.gpu.image_features(&xg, &sg, grayscale, edges), 1e-5).await;
+            p.assert_close(
+                &what,
+                &Cpu.image_features(&xc, &sc, grayscale, edges),
+                &p.gpu.image_features(&xg, &sg, grayscale, edges),
+                1e-5,
+            )
+            .await;
         }
     }
 }

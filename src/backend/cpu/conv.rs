@@ -23,10 +23,28 @@ impl ConvDims {
     pub fn new(input: &[usize], kernel: &[usize], g: Conv2dGeometry) -> Self {
         assert_eq!(input.len(), 4, "conv2d input must be [n, c, h, w], got {input:?}");
         assert_eq!(kernel.len(), 4, "conv2d kernel must be [o, c, kh, kw], got {kernel:?}");
-        assert_eq!(input[1], kernel[1], "conv2d channels: input {input:?}, kernel {kernel:?}");
-        let oh = g.output_extent(input[2], kernel[2]).expect("kernel taller than padded input");
-        let ow = g.output_extent(input[3], kernel[3]).expect("kernel wider than padded input");
-        Self { n: input[0], c: input[1], h: input[2], w: input[3], o: kernel[0], kh: kernel[2], kw: kernel[3], oh, ow, g }
+        assert_eq!(
+            input[1], kernel[1],
+            "conv2d channels: input {input:?}, kernel {kernel:?}"
+        );
+        let oh = g
+            .output_extent(input[2], kernel[2])
+            .expect("kernel taller than padded input");
+        let ow = g
+            .output_extent(input[3], kernel[3])
+            .expect("kernel wider than padded input");
+        Self {
+            n: input[0],
+            c: input[1],
+            h: input[2],
+            w: input[3],
+            o: kernel[0],
+            kh: kernel[2],
+            kw: kernel[3],
+            oh,
+            ow,
+            g,
+        }
     }
 
     fn patch(&self) -> usize {
@@ -48,7 +66,9 @@ impl ConvDims {
                     let row = (ci * self.kh + ky) * self.kw + kx;
                     // ix = ox·s + kx − p must lie in [0, w): ox in [first, last].
                     let first = p.saturating_sub(kx).div_ceil(s);
-                    let Some(last) = (self.w + p).checked_sub(kx + 1).map(|v| (v / s).min(self.ow - 1)) else { continue };
+                    let Some(last) = (self.w + p).checked_sub(kx + 1).map(|v| (v / s).min(self.ow - 1)) else {
+                        continue;
+                    };
                     if first > last {
                         continue;
                     }
@@ -73,7 +93,9 @@ impl ConvDims {
             if s == 1 {
                 dst.copy_from_slice(&image[input..input + count]);
             } else {
-                dst.iter_mut().zip(image[input..].iter().step_by(s)).for_each(|(d, v)| *d = *v);
+                dst.iter_mut()
+                    .zip(image[input..].iter().step_by(s))
+                    .for_each(|(d, v)| *d = *v);
             }
         });
     }
@@ -84,7 +106,10 @@ impl ConvDims {
         self.for_each_tap_row(|col, input, count| {
             let src = &cols[col..col + count];
             if s == 1 {
-                image[input..input + count].iter_mut().zip(src).for_each(|(d, v)| *d += v);
+                image[input..input + count]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(d, v)| *d += v);
             } else {
                 image[input..].iter_mut().step_by(s).zip(src).for_each(|(d, v)| *d += v);
             }

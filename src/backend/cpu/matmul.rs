@@ -4,7 +4,17 @@
 /// `a` is stored `[m, k]` (or `[k, m]` when `transpose_a`), `b` is stored `[k, n]` (or `[n, k]`
 /// when `transpose_b`); `c` is `[m, n]`. Transposes cost nothing: they only swap strides.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_into(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool, accumulate: bool) {
+pub fn gemm_into(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    transpose_a: bool,
+    transpose_b: bool,
+    accumulate: bool,
+) {
     assert_eq!(a.len(), m * k, "lhs size");
     assert_eq!(b.len(), k * n, "rhs size");
     assert_eq!(c.len(), m * n, "output size");

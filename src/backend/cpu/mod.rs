@@ -42,7 +42,12 @@ fn map(t: &CpuTensor, f: impl Fn(f32) -> f32) -> CpuTensor {
 fn zip3(a: &CpuTensor, b: &CpuTensor, c: &CpuTensor, f: impl Fn(f32, f32, f32) -> f32) -> CpuTensor {
     assert_eq!(a.shape(), c.shape());
     assert_eq!(b.shape(), c.shape());
-    let out = data(a).iter().zip(data(b)).zip(data(c)).map(|((&x, &y), &z)| f(x, y, z)).collect();
+    let out = data(a)
+        .iter()
+        .zip(data(b))
+        .zip(data(c))
+        .map(|((&x, &y), &z)| f(x, y, z))
+        .collect();
     tensor(a.shape(), out)
 }
 
@@ -114,7 +119,9 @@ impl Backend for Cpu {
     }
 
     fn reshape(&self, t: &CpuTensor, shape: &[usize]) -> CpuTensor {
-        t.clone().into_shape_with_order(IxDyn(shape)).expect("reshape keeps the element count")
+        t.clone()
+            .into_shape_with_order(IxDyn(shape))
+            .expect("reshape keeps the element count")
     }
 
     fn gather_rows(&self, source: &CpuTensor, indices: &[u32]) -> CpuTensor {
@@ -131,7 +138,10 @@ impl Backend for Cpu {
 
     fn matmul(&self, a: &CpuTensor, b: &CpuTensor, transpose_a: bool, transpose_b: bool) -> CpuTensor {
         let (sa, sb) = (a.shape(), b.shape());
-        assert!(sa.len() == 2 && sb.len() == 2, "matmul takes 2-D operands, got {sa:?} and {sb:?}");
+        assert!(
+            sa.len() == 2 && sb.len() == 2,
+            "matmul takes 2-D operands, got {sa:?} and {sb:?}"
+        );
         let (m, k) = if transpose_a { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
         let (k2, n) = if transpose_b { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
         assert_eq!(k, k2, "matmul inner sizes differ: {sa:?} and {sb:?}");
@@ -169,13 +179,19 @@ impl Backend for Cpu {
     fn conv2d_bias(&self, x: &CpuTensor, w: &CpuTensor, b: &CpuTensor, g: Conv2dGeometry) -> CpuTensor {
         let d = conv::ConvDims::new(x.shape(), w.shape(), g);
         assert_eq!(b.len(), d.o, "conv2d bias length");
-        tensor(&[d.n, d.o, d.oh, d.ow], conv::forward(data(x), data(w), Some(data(b)), &d))
+        tensor(
+            &[d.n, d.o, d.oh, d.ow],
+            conv::forward(data(x), data(w), Some(data(b)), &d),
+        )
     }
 
     /// Rows start as the bias and the product accumulates onto them: one pass over the output.
     fn dense(&self, x: &CpuTensor, w: &CpuTensor, b: &CpuTensor) -> CpuTensor {
         let (xs, ws) = (x.shape(), w.shape());
-        assert!(xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0], "dense shapes {xs:?} · {ws:?}");
+        assert!(
+            xs.len() == 2 && ws.len() == 2 && xs[1] == ws[0],
+            "dense shapes {xs:?} · {ws:?}"
+        );
         assert_eq!(b.shape(), &[ws[1]], "dense bias length");
         let (n, k, m) = (xs[0], xs[1], ws[1]);
         let mut y: Vec<f32> = data(b).repeat(n);
@@ -183,12 +199,24 @@ impl Backend for Cpu {
         tensor(&[n, m], y)
     }
 
-    fn conv2d_backward_input(&self, dy: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> CpuTensor {
+    fn conv2d_backward_input(
+        &self,
+        dy: &CpuTensor,
+        w: &CpuTensor,
+        g: Conv2dGeometry,
+        input_shape: &[usize],
+    ) -> CpuTensor {
         let d = conv::ConvDims::new(input_shape, w.shape(), g);
         tensor(input_shape, conv::backward_input(data(dy), data(w), &d))
     }
 
-    fn conv2d_backward_weight(&self, dy: &CpuTensor, x: &CpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> CpuTensor {
+    fn conv2d_backward_weight(
+        &self,
+        dy: &CpuTensor,
+        x: &CpuTensor,
+        g: Conv2dGeometry,
+        kernel_shape: &[usize],
+    ) -> CpuTensor {
         let d = conv::ConvDims::new(x.shape(), kernel_shape, g);
         tensor(kernel_shape, conv::backward_weight(data(dy), data(x), &d))
     }
@@ -236,7 +264,18 @@ impl Backend for Cpu {
     fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> CpuTensor {
         let seed = fold_seed(seed);
         let n: usize = shape.iter().product();
-        tensor(shape, (0..n as u32).map(|i| if counter_uniform(seed, i) < keep { 1.0 / keep } else { 0.0 }).collect())
+        tensor(
+            shape,
+            (0..n as u32)
+                .map(|i| {
+                    if counter_uniform(seed, i) < keep {
+                        1.0 / keep
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn softmax(&self, logits: &CpuTensor) -> CpuTensor {
@@ -256,7 +295,10 @@ impl Backend for Cpu {
         let (mut loss, mut correct) = (0.0f32, 0.0f32);
         for (row, &label) in grad.chunks_exact_mut(k).zip(data(labels)) {
             let y = label as usize;
-            let argmax = row.iter().enumerate().fold(0, |best, (j, &v)| if v > row[best] { j } else { best });
+            let argmax = row
+                .iter()
+                .enumerate()
+                .fold(0, |best, (j, &v)| if v > row[best] { j } else { best });
             correct += (argmax == y) as u8 as f32;
             // −log softmax(z)[y] = log Σ exp(z − max) − (z[y] − max), exact even for far-apart logits.
             let z_y = row[y];
@@ -265,7 +307,11 @@ impl Backend for Cpu {
             row[y] -= 1.0;
             row.iter_mut().for_each(|g| *g /= n as f32);
         }
-        LossOutput { loss_sum: tensor(&[1], vec![loss]), correct: tensor(&[1], vec![correct]), grad: tensor(&[n, k], grad) }
+        LossOutput {
+            loss_sum: tensor(&[1], vec![loss]),
+            correct: tensor(&[1], vec![correct]),
+            grad: tensor(&[n, k], grad),
+        }
     }
 
     fn add_penalty(&self, g: &CpuTensor, p: &CpuTensor, l1: f32, l2: f32) -> CpuTensor {
@@ -280,7 +326,14 @@ impl Backend for Cpu {
                 0.0
             }
         };
-        tensor(g.shape(), data(g).iter().zip(data(p)).map(|(&g, &p)| g + l1 * sign(p) + l2 * p).collect())
+        tensor(
+            g.shape(),
+            data(g)
+                .iter()
+                .zip(data(p))
+                .map(|(&g, &p)| g + l1 * sign(p) + l2 * p)
+                .collect(),
+        )
     }
 
     fn channel_moments(&self, x: &CpuTensor) -> (CpuTensor, CpuTensor) {
@@ -289,11 +342,21 @@ impl Backend for Cpu {
         let m = (n * inner) as f32;
         let values = |ch: usize| (0..n).flat_map(move |i| (0..inner).map(move |j| (i * c + ch) * inner + j));
         let mean: Vec<f32> = (0..c).map(|ch| values(ch).map(|k| v[k]).sum::<f32>() / m).collect();
-        let var: Vec<f32> = (0..c).map(|ch| values(ch).map(|k| (v[k] - mean[ch]).powi(2)).sum::<f32>() / m).collect();
+        let var: Vec<f32> = (0..c)
+            .map(|ch| values(ch).map(|k| (v[k] - mean[ch]).powi(2)).sum::<f32>() / m)
+            .collect();
         (tensor(&[c], mean), tensor(&[c], var))
     }
 
-    fn batch_norm(&self, x: &CpuTensor, mean: &CpuTensor, var: &CpuTensor, gamma: &CpuTensor, beta: &CpuTensor, eps: f32) -> CpuTensor {
+    fn batch_norm(
+        &self,
+        x: &CpuTensor,
+        mean: &CpuTensor,
+        var: &CpuTensor,
+        gamma: &CpuTensor,
+        beta: &CpuTensor,
+        eps: f32,
+    ) -> CpuTensor {
         let (_, c, inner) = channel_layout(x.shape());
         let (mean, var, gamma, beta) = (data(mean), data(var), data(gamma), data(beta));
         let out = data(x).iter().enumerate().map(|(k, &v)| {
@@ -327,12 +390,19 @@ impl Backend for Cpu {
             let x_hat = (v - mean[ch]) * inv_std[ch];
             gamma[ch] * inv_std[ch] * (g - dbeta[ch] / m - x_hat * dgamma[ch] / m)
         });
-        (tensor(x.shape(), dx.collect()), tensor(&[c], dgamma), tensor(&[c], dbeta))
+        (
+            tensor(x.shape(), dx.collect()),
+            tensor(&[c], dgamma),
+            tensor(&[c], dbeta),
+        )
     }
 
     fn lerp(&self, a: &CpuTensor, b: &CpuTensor, t: f32) -> CpuTensor {
         assert_eq!(a.shape(), b.shape(), "lerp shapes");
-        tensor(a.shape(), data(a).iter().zip(data(b)).map(|(x, y)| x + t * (y - x)).collect())
+        tensor(
+            a.shape(),
+            data(a).iter().zip(data(b)).map(|(x, y)| x + t * (y - x)).collect(),
+        )
     }
 
     fn add_square_sums(&self, acc: &mut CpuTensor, xs: &[&CpuTensor]) {
@@ -370,13 +440,29 @@ impl Backend for Cpu {
         tensor(&swapped, out)
     }
 
-    fn lstm_step(&self, xw: &CpuTensor, t: usize, hw: &CpuTensor, c_prev: &CpuTensor) -> (CpuTensor, CpuTensor, CpuTensor) {
+    fn lstm_step(
+        &self,
+        xw: &CpuTensor,
+        t: usize,
+        hw: &CpuTensor,
+        c_prev: &CpuTensor,
+    ) -> (CpuTensor, CpuTensor, CpuTensor) {
         let (step, units) = recurrent_step(xw, t, hw, c_prev, 4);
         let (h, c, gates) = recurrent::lstm_step(step, data(hw), data(c_prev), units);
-        (tensor(c_prev.shape(), h), tensor(c_prev.shape(), c), tensor(hw.shape(), gates))
+        (
+            tensor(c_prev.shape(), h),
+            tensor(c_prev.shape(), c),
+            tensor(hw.shape(), gates),
+        )
     }
 
-    fn lstm_step_backward(&self, dh: &CpuTensor, dc: &CpuTensor, gates: &CpuTensor, c_prev: &CpuTensor) -> (CpuTensor, CpuTensor) {
+    fn lstm_step_backward(
+        &self,
+        dh: &CpuTensor,
+        dc: &CpuTensor,
+        gates: &CpuTensor,
+        c_prev: &CpuTensor,
+    ) -> (CpuTensor, CpuTensor) {
         let units = c_prev.shape()[1];
         let (dz, dc_prev) = recurrent::lstm_step_backward(data(dh), data(dc), data(gates), data(c_prev), units);
         (tensor(gates.shape(), dz), tensor(c_prev.shape(), dc_prev))
@@ -388,19 +474,36 @@ impl Backend for Cpu {
         (tensor(h_prev.shape(), h), tensor(hw.shape(), gates))
     }
 
-    fn gru_step_backward(&self, dh: &CpuTensor, gates: &CpuTensor, hw: &CpuTensor, h_prev: &CpuTensor) -> (CpuTensor, CpuTensor, CpuTensor) {
+    fn gru_step_backward(
+        &self,
+        dh: &CpuTensor,
+        gates: &CpuTensor,
+        hw: &CpuTensor,
+        h_prev: &CpuTensor,
+    ) -> (CpuTensor, CpuTensor, CpuTensor) {
         let units = h_prev.shape()[1];
         let (dxw, dhw, dh_prev) = recurrent::gru_step_backward(data(dh), data(gates), data(hw), data(h_prev), units);
-        (tensor(gates.shape(), dxw), tensor(gates.shape(), dhw), tensor(h_prev.shape(), dh_prev))
+        (
+            tensor(gates.shape(), dxw),
+            tensor(gates.shape(), dhw),
+            tensor(h_prev.shape(), dh_prev),
+        )
     }
 
     fn augment(&self, x: &CpuTensor, params: &CpuTensor, seed: u32) -> CpuTensor {
         let shape = x.shape();
-        assert!(shape.len() == 4 && params.shape() == [shape[0], crate::augment::AUGMENT_PARAMS], "augment shapes {shape:?} and {:?}", params.shape());
+        assert!(
+            shape.len() == 4 && params.shape() == [shape[0], crate::augment::AUGMENT_PARAMS],
+            "augment shapes {shape:?} and {:?}",
+            params.shape()
+        );
         let (c, h, w) = (shape[1], shape[2], shape[3]);
         let len = c * h * w;
         let noise = |i: usize| {
-            let (u1, u2) = (counter_uniform(seed, 2 * i as u32), counter_uniform(seed, 2 * i as u32 + 1));
+            let (u1, u2) = (
+                counter_uniform(seed, 2 * i as u32),
+                counter_uniform(seed, 2 * i as u32 + 1),
+            );
             (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
         };
         let out = data(x)
@@ -415,18 +518,41 @@ impl Backend for Cpu {
     fn image_features(&self, x: &CpuTensor, stats: &CpuTensor, grayscale: bool, edges: bool) -> CpuTensor {
         let shape = x.shape();
         let out = crate::features::image_channels(shape[1], grayscale, edges);
-        assert!(shape.len() == 4 && stats.shape() == [2, out], "image_features shapes {shape:?} and {:?}", stats.shape());
+        assert!(
+            shape.len() == 4 && stats.shape() == [2, out],
+            "image_features shapes {shape:?} and {:?}",
+            stats.shape()
+        );
         let (mean, std) = data(stats).split_at(out);
-        let fit = crate::features::ImageFit { grayscale, edges, mean: mean.to_vec(), std: std.to_vec() };
+        let fit = crate::features::ImageFit {
+            grayscale,
+            edges,
+            mean: mean.to_vec(),
+            std: std.to_vec(),
+        };
         let (c, h, w) = (shape[1], shape[2], shape[3]);
-        tensor(&[shape[0], out, h, w], data(x).chunks(c * h * w).flat_map(|image| crate::features::image_transform(image, c, h, w, &fit)).collect())
+        tensor(
+            &[shape[0], out, h, w],
+            data(x)
+                .chunks(c * h * w)
+                .flat_map(|image| crate::features::image_transform(image, c, h, w, &fit))
+                .collect(),
+        )
     }
 
     fn sgd_update(&self, p: &mut CpuTensor, g: &CpuTensor, lr: f32) {
         data_mut(p).iter_mut().zip(data(g)).for_each(|(p, g)| *p -= lr * g);
     }
 
-    fn momentum_update(&self, p: &mut CpuTensor, g: &CpuTensor, v: &mut CpuTensor, lr: f32, momentum: f32, nesterov: bool) {
+    fn momentum_update(
+        &self,
+        p: &mut CpuTensor,
+        g: &CpuTensor,
+        v: &mut CpuTensor,
+        lr: f32,
+        momentum: f32,
+        nesterov: bool,
+    ) {
         for ((p, &g), v) in data_mut(p).iter_mut().zip(data(g)).zip(data_mut(v)) {
             *v = momentum * *v + g;
             *p -= lr * if nesterov { g + momentum * *v } else { *v };
@@ -455,10 +581,20 @@ impl Backend for Cpu {
 
 /// Step `t` of `xw` `[steps, n, gates·H]` and `H`, after checking the shapes of a recurrent step
 /// whose state is `state` `[n, H]` and recurrent projection `hw` `[n, gates·H]`.
-fn recurrent_step<'a>(xw: &'a CpuTensor, t: usize, hw: &CpuTensor, state: &CpuTensor, gates: usize) -> (&'a [f32], usize) {
+fn recurrent_step<'a>(
+    xw: &'a CpuTensor,
+    t: usize,
+    hw: &CpuTensor,
+    state: &CpuTensor,
+    gates: usize,
+) -> (&'a [f32], usize) {
     let (n, units) = (state.shape()[0], state.shape()[1]);
     assert_eq!(hw.shape(), [n, gates * units], "recurrent projection shape");
-    assert!(xw.shape().len() == 3 && xw.shape()[1..] == [n, gates * units] && t < xw.shape()[0], "input projections {:?} at step {t}", xw.shape());
+    assert!(
+        xw.shape().len() == 3 && xw.shape()[1..] == [n, gates * units] && t < xw.shape()[0],
+        "input projections {:?} at step {t}",
+        xw.shape()
+    );
     let width = n * gates * units;
     (&data(xw)[t * width..(t + 1) * width], units)
 }

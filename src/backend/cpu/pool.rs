@@ -17,7 +17,14 @@ impl PoolDims {
         assert_eq!(input.len(), 4, "pooling input must be [n, c, h, w], got {input:?}");
         let oh = g.output_extent(input[2]).expect("pool window taller than input");
         let ow = g.output_extent(input[3]).expect("pool window wider than input");
-        Self { planes: input[0] * input[1], h: input[2], w: input[3], oh, ow, g }
+        Self {
+            planes: input[0] * input[1],
+            h: input[2],
+            w: input[3],
+            oh,
+            ow,
+            g,
+        }
     }
 
     pub fn output_len(&self) -> usize {
@@ -30,7 +37,10 @@ impl PoolDims {
         for plane in 0..self.planes {
             for oy in 0..self.oh {
                 for ox in 0..self.ow {
-                    f((plane * self.oh + oy) * self.ow + ox, plane * self.h * self.w + oy * s * self.w + ox * s);
+                    f(
+                        (plane * self.oh + oy) * self.ow + ox,
+                        plane * self.h * self.w + oy * s * self.w + ox * s,
+                    );
                 }
             }
         }
@@ -51,7 +61,13 @@ impl PoolDims {
     }
 
     fn window_sum(&self, x: &[f32], corner: usize) -> f32 {
-        (0..self.g.size).map(|dy| x[corner + dy * self.w..corner + dy * self.w + self.g.size].iter().sum::<f32>()).sum()
+        (0..self.g.size)
+            .map(|dy| {
+                x[corner + dy * self.w..corner + dy * self.w + self.g.size]
+                    .iter()
+                    .sum::<f32>()
+            })
+            .sum()
     }
 }
 
@@ -64,7 +80,9 @@ pub fn max_forward(x: &[f32], d: &PoolDims) -> Vec<f32> {
                 let top = &plane[2 * oy * d.w..];
                 let bottom = &plane[(2 * oy + 1) * d.w..];
                 for (ox, v) in out_row.iter_mut().enumerate() {
-                    *v = top[2 * ox].max(top[2 * ox + 1]).max(bottom[2 * ox].max(bottom[2 * ox + 1]));
+                    *v = top[2 * ox]
+                        .max(top[2 * ox + 1])
+                        .max(bottom[2 * ox].max(bottom[2 * ox + 1]));
                 }
             }
         }

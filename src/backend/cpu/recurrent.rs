@@ -9,7 +9,12 @@ fn sigmoid(x: f32) -> f32 {
 pub fn lstm_step(xw: &[f32], hw: &[f32], c_prev: &[f32], units: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut gates = vec![0.0; xw.len()];
     let (mut h, mut c) = (vec![0.0; c_prev.len()], vec![0.0; c_prev.len()]);
-    for (row, ((g, z_x), z_h)) in gates.chunks_mut(4 * units).zip(xw.chunks(4 * units)).zip(hw.chunks(4 * units)).enumerate() {
+    for (row, ((g, z_x), z_h)) in gates
+        .chunks_mut(4 * units)
+        .zip(xw.chunks(4 * units))
+        .zip(hw.chunks(4 * units))
+        .enumerate()
+    {
         for j in 0..units {
             let z = |k: usize| z_x[k * units + j] + z_h[k * units + j];
             let (i, o, f, cell) = (sigmoid(z(0)), sigmoid(z(1)), sigmoid(z(2)), z(3).tanh());
@@ -46,7 +51,12 @@ pub fn lstm_step_backward(dh: &[f32], dc: &[f32], gates: &[f32], c_prev: &[f32],
 pub fn gru_step(xw: &[f32], hw: &[f32], h_prev: &[f32], units: usize) -> (Vec<f32>, Vec<f32>) {
     let mut gates = vec![0.0; xw.len()];
     let mut h = vec![0.0; h_prev.len()];
-    for (row, ((g, x), r_h)) in gates.chunks_mut(3 * units).zip(xw.chunks(3 * units)).zip(hw.chunks(3 * units)).enumerate() {
+    for (row, ((g, x), r_h)) in gates
+        .chunks_mut(3 * units)
+        .zip(xw.chunks(3 * units))
+        .zip(hw.chunks(3 * units))
+        .enumerate()
+    {
         for j in 0..units {
             let k = row * units + j;
             let z = sigmoid(x[j] + r_h[j]);
@@ -60,7 +70,13 @@ pub fn gru_step(xw: &[f32], hw: &[f32], h_prev: &[f32], units: usize) -> (Vec<f3
 }
 
 /// `(dxw, dhw, dh_prev)` of one GRU step.
-pub fn gru_step_backward(dh: &[f32], gates: &[f32], hw: &[f32], h_prev: &[f32], units: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub fn gru_step_backward(
+    dh: &[f32],
+    gates: &[f32],
+    hw: &[f32],
+    h_prev: &[f32],
+    units: usize,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let (mut dxw, mut dhw) = (vec![0.0; gates.len()], vec![0.0; gates.len()]);
     let mut dh_prev = vec![0.0; h_prev.len()];
     for row in 0..h_prev.len() / units {

@@ -104,7 +104,10 @@ fn pooling_forward_and_backward() {
     assert_eq!(data(&da)[0], 0.25);
     assert_eq!(data(&da)[15], 1.0);
     // Overlapping windows (size 3, stride 1) still give 2x2 from 4x4.
-    assert_eq!(data(&Cpu.max_pool2d(&x, PoolGeometry { size: 3, stride: 1 })), &[10.0, 11.0, 14.0, 15.0]);
+    assert_eq!(
+        data(&Cpu.max_pool2d(&x, PoolGeometry { size: 3, stride: 1 })),
+        &[10.0, 11.0, 14.0, 15.0]
+    );
 }
 
 #[test]
@@ -153,14 +156,40 @@ fn optimiser_updates_match_hand_computation() {
 
     // Adam's first step moves every parameter by lr·sign(g) (bias correction makes m̂/√v̂ = ±1).
     let (mut p, mut m, mut v) = (tensor(&[2], vec![1.0, 1.0]), Cpu.zeros(&[2]), Cpu.zeros(&[2]));
-    Cpu.adam_update(&mut p, &g, &mut m, &mut v, AdamStep { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 });
+    Cpu.adam_update(
+        &mut p,
+        &g,
+        &mut m,
+        &mut v,
+        AdamStep {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            step: 1,
+        },
+    );
     assert_close(data(&p), &[0.99, 1.01], 1e-5);
 
     // AdamW with a zero gradient only decays: p ← p(1 − lr·λ) every step.
     let zero = Cpu.zeros(&[2]);
     let (mut p, mut m, mut v) = (tensor(&[2], vec![2.0, -4.0]), Cpu.zeros(&[2]), Cpu.zeros(&[2]));
     for step in 1..=3 {
-        Cpu.adam_update(&mut p, &zero, &mut m, &mut v, AdamStep { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.5, step });
+        Cpu.adam_update(
+            &mut p,
+            &zero,
+            &mut m,
+            &mut v,
+            AdamStep {
+                lr: 0.1,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.5,
+                step,
+            },
+        );
     }
     assert_close(data(&p), &[2.0 * 0.95f32.powi(3), -4.0 * 0.95f32.powi(3)], 1e-6);
 
@@ -185,7 +214,11 @@ fn dropout_mask_keeps_expected_fraction_and_scales() {
     let kept = data(&m).iter().filter(|&&v| v > 0.0).count() as f32 / 10_000.0;
     assert!((kept - 0.8).abs() < 0.02, "{kept}");
     assert!(data(&m).iter().all(|&v| v == 0.0 || (v - 1.25).abs() < 1e-6));
-    assert_eq!(data(&m), data(&Cpu.dropout_mask(&[100, 100], 0.8, 9)), "same seed, same mask");
+    assert_eq!(
+        data(&m),
+        data(&Cpu.dropout_mask(&[100, 100], 0.8, 9)),
+        "same seed, same mask"
+    );
 }
 
 #[test]
@@ -216,12 +249,22 @@ fn batch_norm_by_hand() {
     // Two samples, two channels of two values: channel 0 holds 1, 3, 5, 7; channel 1 holds 2 four times.
     let x = Cpu.upload(&[1.0, 3.0, 2.0, 2.0, 5.0, 7.0, 2.0, 2.0], &[2, 2, 2]);
     let (mean, var) = Cpu.channel_moments(&x);
-    assert_eq!((ready(Cpu.read(&mean)), ready(Cpu.read(&var))), (vec![4.0, 2.0], vec![5.0, 0.0]));
+    assert_eq!(
+        (ready(Cpu.read(&mean)), ready(Cpu.read(&var))),
+        (vec![4.0, 2.0], vec![5.0, 0.0])
+    );
     let (gamma, beta) = (Cpu.upload(&[2.0, 1.0], &[2]), Cpu.upload(&[0.5, -1.0], &[2]));
     let y = ready(Cpu.read(&Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 0.0)));
     let s = 5f32.sqrt();
     assert_eq!(y[..2], [-6.0 / s + 0.5, -2.0 / s + 0.5]);
-    assert!(Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 1e-5).iter().skip(2).take(2).all(|&v| v == -1.0), "a constant channel maps to beta");
+    assert!(
+        Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 1e-5)
+            .iter()
+            .skip(2)
+            .take(2)
+            .all(|&v| v == -1.0),
+        "a constant channel maps to beta"
+    );
     // A gradient that is constant over a channel moves nothing: normalisation removes shifts.
     let dy = Cpu.upload(&[1.0; 8], &[2, 2, 2]);
     let (dx, dgamma, dbeta) = Cpu.batch_norm_backward(&dy, &x, &mean, &var, &gamma, 1e-5);

@@ -46,8 +46,12 @@ pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool, bool); 8] = [
 
 /// Tile shapes of the matrix-product kernel: `(entry, WX, WY, KT)`; each workgroup of WX×WY threads
 /// computes a (4·WY)×(4·WX) tile of the product, reading k in slices of KT.
-pub const MATMUL_TILES: [(&str, u32, u32, u32); 4] =
-    [("matmul_square", 16, 16, 16), ("matmul_wide", 64, 4, 8), ("matmul_tall", 4, 64, 8), ("matmul_small", 8, 4, 32)];
+pub const MATMUL_TILES: [(&str, u32, u32, u32); 4] = [
+    ("matmul_square", 16, 16, 16),
+    ("matmul_wide", 64, 4, 8),
+    ("matmul_tall", 4, 64, 8),
+    ("matmul_small", 8, 4, 32),
+];
 
 fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
     let (tm, tn) = (4 * wy, 4 * wx);
@@ -65,15 +69,33 @@ fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
 /// Element-wise kernel files, each compiled over f32 and over vec4<f32> (`{T}`; the vec4 entry
 /// points end in `_vec4`, `{V}`): `(file, source, entry points over f32)`.
 const ELEMENT_WISE: [(&str, &str, &[&str]); 3] = [
-    ("update", include_str!("shaders/update.wgsl"), &["add_assign", "sgd", "momentum", "adam", "rmsprop"]),
+    (
+        "update",
+        include_str!("shaders/update.wgsl"),
+        &["add_assign", "sgd", "momentum", "adam", "rmsprop"],
+    ),
     ("activation", include_str!("shaders/activation.wgsl"), &["activation"]),
-    ("ternary", include_str!("shaders/ternary.wgsl"), &["activation_backward"]),
+    (
+        "ternary",
+        include_str!("shaders/ternary.wgsl"),
+        &["activation_backward"],
+    ),
 ];
 
 /// The vec4 entry point of an element-wise kernel: `"{entry}_vec4"`, as a static name.
 pub fn vec4_entry(entry: &str) -> &'static str {
-    const VEC4: [&str; 7] = ["add_assign_vec4", "sgd_vec4", "momentum_vec4", "adam_vec4", "rmsprop_vec4", "activation_vec4", "activation_backward_vec4"];
-    VEC4.iter().find(|v| v.strip_suffix("_vec4") == Some(entry)).unwrap_or_else(|| panic!("{entry} is not an element-wise kernel"))
+    const VEC4: [&str; 7] = [
+        "add_assign_vec4",
+        "sgd_vec4",
+        "momentum_vec4",
+        "adam_vec4",
+        "rmsprop_vec4",
+        "activation_vec4",
+        "activation_backward_vec4",
+    ];
+    VEC4.iter()
+        .find(|v| v.strip_suffix("_vec4") == Some(entry))
+        .unwrap_or_else(|| panic!("{entry} is not an element-wise kernel"))
 }
 
 const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
@@ -81,8 +103,18 @@ const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
 /// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
 /// source, entry, register block)`.
 const CONV_REGISTERS: [(&str, &str, &str, Block); 2] = [
-    ("conv_registers", include_str!("shaders/conv_registers.wgsl"), "conv_forward_registers", CONV_FORWARD_BLOCK),
-    ("conv_weight_registers", include_str!("shaders/conv_weight_registers.wgsl"), "conv_weight_grad_registers", CONV_WEIGHT_BLOCK),
+    (
+        "conv_registers",
+        include_str!("shaders/conv_registers.wgsl"),
+        "conv_forward_registers",
+        CONV_FORWARD_BLOCK,
+    ),
+    (
+        "conv_weight_registers",
+        include_str!("shaders/conv_weight_registers.wgsl"),
+        "conv_weight_grad_registers",
+        CONV_WEIGHT_BLOCK,
+    ),
 ];
 
 /// The block of outputs each thread of a barrier-free product or convolution keeps in registers:
@@ -120,7 +152,10 @@ pub const REGISTER_GROUP: usize = 8;
 /// of four rows. `{ROWS}` and `{COLS}` become the block's extent. Unrolled in the source, so that
 /// no shader compiler has to keep an array of accumulators in registers.
 fn register_block(source: &str, block: Block) -> String {
-    assert!(block.rows.is_multiple_of(4), "register blocks have rows in groups of four");
+    assert!(
+        block.rows.is_multiple_of(4),
+        "register blocks have rows in groups of four"
+    );
     let mut out = String::with_capacity(source.len() * 2);
     for line in source.lines() {
         let (rows, per_row) = match (line.contains("#r"), line.contains("#h")) {
@@ -132,13 +167,17 @@ fn register_block(source: &str, block: Block) -> String {
         for i in 0..rows {
             let r = i * per_row;
             for v in 0..vecs {
-                out +=
-                    &line.replace("#r", &r.to_string()).replace("#h", &(r / 4).to_string()).replace("#c", &(r % 4).to_string()).replace("#v", &v.to_string());
+                out += &line
+                    .replace("#r", &r.to_string())
+                    .replace("#h", &(r / 4).to_string())
+                    .replace("#c", &(r % 4).to_string())
+                    .replace("#v", &v.to_string());
                 out.push('\n');
             }
         }
     }
-    out.replace("{ROWS}", &block.rows.to_string()).replace("{COLS}", &block.cols().to_string())
+    out.replace("{ROWS}", &block.rows.to_string())
+        .replace("{COLS}", &block.cols().to_string())
 }
 
 /// `matmul_registers.wgsl` for one pipeline: the operand readers, and of the lines tagged with a
@@ -161,7 +200,11 @@ fn matmul_registers_source(name: &str, ta: bool, tb: bool, vec4: bool) -> String
 /// gaps; a dispatch binds its buffers in order from binding 1, and the file's later bindings that
 /// its kernel leaves unused get spare buffers.
 const SHADERS: &[(&str, &str, &[&str])] = &[
-    ("splits", include_str!("shaders/splits.wgsl"), &["sum_splits", "sum_splits_serial"]),
+    (
+        "splits",
+        include_str!("shaders/splits.wgsl"),
+        &["sum_splits", "sum_splits_serial"],
+    ),
     (
         "unary",
         include_str!("shaders/unary.wgsl"),
@@ -184,13 +227,47 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
     (
         "binary",
         include_str!("shaders/binary.wgsl"),
-        &["mul", "add_penalty", "scale_to_norm", "lerp", "add_bias", "batch_first_bias", "max_pool_backward", "max_pool_backward_scatter"],
+        &[
+            "mul",
+            "add_penalty",
+            "scale_to_norm",
+            "lerp",
+            "add_bias",
+            "batch_first_bias",
+            "max_pool_backward",
+            "max_pool_backward_scatter",
+        ],
     ),
     ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
-    ("sums", include_str!("shaders/sums.wgsl"), &["add_square_sum", "add_sum_serial", "square_sum_parts"]),
-    ("loss", include_str!("shaders/loss.wgsl"), &["softmax_cross_entropy", "softmax_cross_entropy_serial", "loss_totals_serial"]),
-    ("norm", include_str!("shaders/norm.wgsl"), &["channel_moments", "batch_norm", "batch_norm_param_grads", "batch_norm_input_grad"]),
-    ("recurrent", include_str!("shaders/recurrent.wgsl"), &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"]),
+    (
+        "sums",
+        include_str!("shaders/sums.wgsl"),
+        &["add_square_sum", "add_sum_serial", "square_sum_parts"],
+    ),
+    (
+        "loss",
+        include_str!("shaders/loss.wgsl"),
+        &[
+            "softmax_cross_entropy",
+            "softmax_cross_entropy_serial",
+            "loss_totals_serial",
+        ],
+    ),
+    (
+        "norm",
+        include_str!("shaders/norm.wgsl"),
+        &[
+            "channel_moments",
+            "batch_norm",
+            "batch_norm_param_grads",
+            "batch_norm_input_grad",
+        ],
+    ),
+    (
+        "recurrent",
+        include_str!("shaders/recurrent.wgsl"),
+        &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"],
+    ),
     ("augment", include_str!("shaders/augment.wgsl"), &["augment"]),
     ("features", include_str!("shaders/features.wgsl"), &["image_features"]),
 ];
@@ -274,7 +351,10 @@ impl Context {
     pub async fn new() -> Result<Rc<Self>, Error> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
             .await
             .map_err(|e| Error::NoGpu(format!("no GPU adapter: {e}")))?;
         let info = adapter.get_info();
@@ -285,7 +365,11 @@ impl Context {
             ..wgpu::Limits::default()
         };
         let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor { label: Some("whetstone"), required_limits, ..Default::default() })
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("whetstone"),
+                required_limits,
+                ..Default::default()
+            })
             .await
             .map_err(|e| Error::NoGpu(format!("the GPU adapter refused a device: {e}")))?;
         let lost = Arc::new(AtomicBool::new(false));
@@ -297,15 +381,25 @@ impl Context {
         let matmuls: Vec<(&str, String, [&'static str; 1])> = MATMUL_TILES
             .iter()
             .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
-            .chain(MATMUL_REGISTERS_ENTRIES.iter().map(|&(name, ta, tb, vec4)| (name, matmul_registers_source(name, ta, tb, vec4), [name])))
-            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])))
+            .chain(
+                MATMUL_REGISTERS_ENTRIES
+                    .iter()
+                    .map(|&(name, ta, tb, vec4)| (name, matmul_registers_source(name, ta, tb, vec4), [name])),
+            )
+            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| {
+                (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])
+            }))
             .collect();
         let element_wise: Vec<(&str, String, Vec<&'static str>)> = ELEMENT_WISE
             .iter()
             .flat_map(|&(file, source, entries)| {
                 [
                     (file, source.replace("{T}", "f32").replace("{V}", ""), entries.to_vec()),
-                    (file, source.replace("{T}", "vec4<f32>").replace("{V}", "_vec4"), entries.iter().map(|e| vec4_entry(e)).collect()),
+                    (
+                        file,
+                        source.replace("{T}", "vec4<f32>").replace("{V}", "_vec4"),
+                        entries.iter().map(|e| vec4_entry(e)).collect(),
+                    ),
                 ]
             })
             .collect();
@@ -317,20 +411,40 @@ impl Context {
         for (file, source, entries) in sources {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),
-                source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").replace("{GROUP}", &REGISTER_GROUP.to_string()).into()),
+                source: wgpu::ShaderSource::Wgsl(
+                    format!("{COMMON}\n{source}")
+                        .replace("{GROUP}", &REGISTER_GROUP.to_string())
+                        .into(),
+                ),
             });
             let storage = |binding: u32, read_only: bool, has_dynamic_offset: bool| wgpu::BindGroupLayoutEntry {
                 binding,
                 visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset, min_binding_size: None },
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset,
+                    min_binding_size: None,
+                },
                 count: None,
             };
             let writable = declared_bindings(source);
-            let entries_of_layout: Vec<_> =
-                std::iter::once(storage(0, true, true)).chain(writable.iter().enumerate().map(|(i, &w)| storage(i as u32 + 1, !w, false))).collect();
-            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(file), entries: &entries_of_layout });
-            let pipeline_layout =
-                device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(file), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+            let entries_of_layout: Vec<_> = std::iter::once(storage(0, true, true))
+                .chain(
+                    writable
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &w)| storage(i as u32 + 1, !w, false)),
+                )
+                .collect();
+            let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(file),
+                entries: &entries_of_layout,
+            });
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(file),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
             for &entry in entries.iter() {
                 let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
@@ -340,9 +454,18 @@ impl Context {
                     compilation_options: Default::default(),
                     cache: None,
                 });
-                kernels.insert(entry, Kernel { pipeline, layout: layouts.len() });
+                kernels.insert(
+                    entry,
+                    Kernel {
+                        pipeline,
+                        layout: layouts.len(),
+                    },
+                );
             }
-            layouts.push(Layout { layout, buffers: writable.len() });
+            layouts.push(Layout {
+                layout,
+                buffers: writable.len(),
+            });
         }
         // Bindings a kernel leaves unused in its file's layout are filled with these, one per
         // binding so that no two writable slots of a dispatch share a buffer.
@@ -415,7 +538,9 @@ impl Context {
     /// Submits everything recorded so far, with the parameters it reads.
     pub fn flush(&self) {
         self.pass.borrow_mut().take();
-        let Some(encoder) = self.encoder.borrow_mut().take() else { return };
+        let Some(encoder) = self.encoder.borrow_mut().take() else {
+            return;
+        };
         let mut arena = self.arena.borrow_mut();
         if !arena.bytes.is_empty() {
             self.queue.write_buffer(&arena.buffer, 0, &arena.bytes);
@@ -479,7 +604,10 @@ impl Context {
     /// Records one dispatch of `entry` with `params` at binding 0 and `buffers` at bindings 1…N,
     /// over `threads` threads of a 1-D launch (or `groups` workgroups when given).
     pub fn dispatch(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], launch: Launch) {
-        let kernel = self.kernels.get(entry).unwrap_or_else(|| panic!("no kernel named {entry}"));
+        let kernel = self
+            .kernels
+            .get(entry)
+            .unwrap_or_else(|| panic!("no kernel named {entry}"));
         let param_bytes: &[u8] = bytemuck::cast_slice(params);
         let len = param_bytes.len().max(4);
         let offset = {
@@ -509,7 +637,12 @@ impl Context {
         let pass = pass.get_or_insert_with(|| {
             let mut slot = self.encoder.borrow_mut();
             let encoder = slot.get_or_insert_with(|| self.device.create_command_encoder(&Default::default()));
-            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None }).forget_lifetime()
+            encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: None,
+                })
+                .forget_lifetime()
         });
         pass.set_pipeline(&kernel.pipeline);
         pass.set_bind_group(0, &bind_group, &[offset as u32]);
@@ -519,9 +652,20 @@ impl Context {
     /// The bind group of `buffers` (then spares) under layout `layout`, with a window of the
     /// parameter arena at binding 0: kept and reused, unless the parameters outgrow the window.
     fn bind_group(&self, layout: usize, buffers: &[&wgpu::Buffer], params_len: usize) -> wgpu::BindGroup {
-        let Layout { layout: bind_layout, buffers: slots } = &self.layouts[layout];
-        assert!(buffers.len() <= *slots, "{} buffers for a layout of {slots}", buffers.len());
-        let bound: Vec<wgpu::Buffer> = buffers.iter().map(|&b| b.clone()).chain(self.spares[buffers.len()..*slots].iter().cloned()).collect();
+        let Layout {
+            layout: bind_layout,
+            buffers: slots,
+        } = &self.layouts[layout];
+        assert!(
+            buffers.len() <= *slots,
+            "{} buffers for a layout of {slots}",
+            buffers.len()
+        );
+        let bound: Vec<wgpu::Buffer> = buffers
+            .iter()
+            .map(|&b| b.clone())
+            .chain(self.spares[buffers.len()..*slots].iter().cloned())
+            .collect();
         let window = params_len.max(PARAMS_WINDOW);
         let key = (layout, bound);
         if window == PARAMS_WINDOW {
@@ -532,11 +676,22 @@ impl Context {
         let arena = self.arena.borrow();
         let entries: Vec<_> = std::iter::once(wgpu::BindGroupEntry {
             binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &arena.buffer, offset: 0, size: wgpu::BufferSize::new(window as u64) }),
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &arena.buffer,
+                offset: 0,
+                size: wgpu::BufferSize::new(window as u64),
+            }),
         })
-        .chain(key.1.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() }))
+        .chain(key.1.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32 + 1,
+            resource: b.as_entire_binding(),
+        }))
         .collect();
-        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: bind_layout, entries: &entries });
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: bind_layout,
+            entries: &entries,
+        });
         self.count(|a| a.bind_groups += 1);
         if window == PARAMS_WINDOW {
             let mut kept = self.bind_groups.borrow_mut();
@@ -586,11 +741,16 @@ impl Context {
             }
         });
         #[cfg(not(target_arch = "wasm32"))]
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::NoGpu(format!("the GPU stopped answering: {e}")))?;
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::NoGpu(format!("the GPU stopped answering: {e}")))?;
         if !signal.await || self.is_lost() {
             return Err(Error::NoGpu("the GPU device was lost while reading results".into()));
         }
-        let view = staging.slice(..).get_mapped_range().map_err(|e| Error::NoGpu(format!("read-back failed: {e}")))?;
+        let view = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::NoGpu(format!("read-back failed: {e}")))?;
         let values = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
         drop(view);
         staging.unmap();
@@ -604,7 +764,10 @@ fn cpu_cores() -> usize {
     #[cfg(target_arch = "wasm32")]
     let cores = {
         let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
-        get(&js_sys::global(), "navigator").and_then(|n| get(&n, "hardwareConcurrency")).and_then(|c| c.as_f64()).map(|c| c as usize)
+        get(&js_sys::global(), "navigator")
+            .and_then(|n| get(&n, "hardwareConcurrency"))
+            .and_then(|c| c.as_f64())
+            .map(|c| c as usize)
     };
     #[cfg(not(target_arch = "wasm32"))]
     let cores = std::thread::available_parallelism().ok().map(|n| n.get());

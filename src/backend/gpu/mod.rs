@@ -8,7 +8,10 @@ use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeome
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
-use context::{vec4_entry, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES, MATMUL_TILES, REGISTER_GROUP};
+use context::{
+    vec4_entry, Context, Launch, CONV_FORWARD_BLOCK, CONV_WEIGHT_BLOCK, MATMUL_BLOCK, MATMUL_REGISTERS_ENTRIES,
+    MATMUL_TILES, REGISTER_GROUP,
+};
 
 use std::rc::Rc;
 
@@ -129,13 +132,20 @@ impl Gpu {
     /// Opens the default adapter, or says why there is none.
     pub async fn new() -> Result<Self, Error> {
         let ctx = Context::new().await?;
-        let kernels = if ctx.software { Kernels::BarrierFree } else { Kernels::Tiled };
+        let kernels = if ctx.software {
+            Kernels::BarrierFree
+        } else {
+            Kernels::Tiled
+        };
         Ok(Self { ctx, kernels })
     }
 
     /// The same device recording `kernels` instead of the family chosen for its adapter.
     pub fn with_kernels(&self, kernels: Kernels) -> Self {
-        Self { ctx: self.ctx.clone(), kernels }
+        Self {
+            ctx: self.ctx.clone(),
+            kernels,
+        }
     }
 
     /// Fills every buffer an op takes for its output with NaN first, on this device from now on: the
@@ -175,7 +185,13 @@ impl Gpu {
     /// A tensor with uninitialised contents; every op writes all of its output.
     fn empty(&self, shape: &[usize]) -> GpuTensor {
         let buffer = self.ctx.acquire(count(shape) as u64 * 4);
-        GpuTensor { storage: Rc::new(Storage { buffer: Some(buffer), ctx: self.ctx.clone() }), shape: shape.to_vec() }
+        GpuTensor {
+            storage: Rc::new(Storage {
+                buffer: Some(buffer),
+                ctx: self.ctx.clone(),
+            }),
+            shape: shape.to_vec(),
+        }
     }
 
     /// Gives `t` storage of its own before an in-place update, as copy-on-write does on the CPU.
@@ -219,15 +235,27 @@ impl Gpu {
                 };
                 let (name, wx, wy, kt) = MATMUL_TILES[variant];
                 let tiles = (n.div_ceil(4 * wx as usize), m.div_ceil(4 * wy as usize));
-                let k_per_split = split_k(k, TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize), kt as usize);
-                (name, Launch::Groups(u(tiles.0), u(tiles.1), u(splits_of(k_per_split))), k_per_split)
+                let k_per_split = split_k(
+                    k,
+                    TARGET_THREADS / (tiles.0 * tiles.1 * (wx * wy) as usize),
+                    kt as usize,
+                );
+                (
+                    name,
+                    Launch::Groups(u(tiles.0), u(tiles.1), u(splits_of(k_per_split))),
+                    k_per_split,
+                )
             }
             Kernels::BarrierFree => {
                 let vec4 = [m, k, n].iter().all(|d| d.is_multiple_of(4));
                 let (name, ..) = MATMUL_REGISTERS_ENTRIES[ta as usize + 2 * tb as usize + 4 * vec4 as usize];
                 let blocks = (n.div_ceil(MATMUL_BLOCK.cols()), m.div_ceil(MATMUL_BLOCK.rows));
                 let k_per_split = split_k(k, self.register_threads() / (blocks.0 * blocks.1), 4);
-                (name, register_launch(blocks.0, blocks.1, splits_of(k_per_split)), k_per_split)
+                (
+                    name,
+                    register_launch(blocks.0, blocks.1, splits_of(k_per_split)),
+                    k_per_split,
+                )
             }
         };
         let splits = splits_of(k_per_split);
@@ -235,10 +263,20 @@ impl Gpu {
         let bias_buffer = bias.map_or(a.buffer(), |t| t.buffer());
         let flags = ta as u32 | (tb as u32) << 1 | (bias.is_some() as u32) << 2;
         if splits == 1 {
-            self.ctx.dispatch(name, &[u(m), u(k), u(n), flags, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, c.buffer()], groups);
+            self.ctx.dispatch(
+                name,
+                &[u(m), u(k), u(n), flags, u(k_per_split)],
+                &[a.buffer(), b.buffer(), bias_buffer, c.buffer()],
+                groups,
+            );
         } else {
             let partials = self.empty(&[splits, m, n]);
-            self.ctx.dispatch(name, &[u(m), u(k), u(n), flags | 8, u(k_per_split)], &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()], groups);
+            self.ctx.dispatch(
+                name,
+                &[u(m), u(k), u(n), flags | 8, u(k_per_split)],
+                &[a.buffer(), b.buffer(), bias_buffer, partials.buffer()],
+                groups,
+            );
             self.sum_splits(&partials, bias_buffer, flags & 4, &c);
         }
         c
@@ -251,7 +289,12 @@ impl Gpu {
             Kernels::Tiled => ("sum_splits", SUM_LANES),
             Kernels::BarrierFree => ("sum_splits_serial", 1),
         };
-        self.ctx.dispatch(entry, &[u(m), u(n), u(splits), flags], &[partials.buffer(), bias, c.buffer()], Launch::Threads(u(m * n * lanes)));
+        self.ctx.dispatch(
+            entry,
+            &[u(m), u(n), u(splits), flags],
+            &[partials.buffer(), bias, c.buffer()],
+            Launch::Threads(u(m * n * lanes)),
+        );
     }
 
     /// The barrier-free convolution: `conv_registers.wgsl` reads each receptive field from `x`.
@@ -261,25 +304,52 @@ impl Gpu {
         let positions = (p[0] * p[6] * p[7]) as usize;
         let mut params = p.to_vec();
         params.extend([u(o), 4]);
-        let groups = register_launch(positions.div_ceil(CONV_FORWARD_BLOCK.cols()), o.div_ceil(CONV_FORWARD_BLOCK.rows), 1);
-        self.ctx.dispatch("conv_forward_registers", &params, &[x.buffer(), w.buffer(), b.buffer(), y.buffer()], groups);
+        let groups = register_launch(
+            positions.div_ceil(CONV_FORWARD_BLOCK.cols()),
+            o.div_ceil(CONV_FORWARD_BLOCK.rows),
+            1,
+        );
+        self.ctx.dispatch(
+            "conv_forward_registers",
+            &params,
+            &[x.buffer(), w.buffer(), b.buffer(), y.buffer()],
+            groups,
+        );
         y
     }
 
     /// dw of the barrier-free convolution, straight from `dy` and `x`, its output positions split
     /// across workgroup layers until about [`Gpu::register_threads`] threads run.
-    fn conv_weight_grad_registers(&self, dy: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
+    fn conv_weight_grad_registers(
+        &self,
+        dy: &GpuTensor,
+        x: &GpuTensor,
+        p: &[u32; 10],
+        kernel_shape: &[usize],
+    ) -> GpuTensor {
         let (o, patch) = (kernel_shape[0], kernel_shape[1..].iter().product::<usize>());
         let positions = (p[0] * p[6] * p[7]) as usize;
-        let blocks = (patch.div_ceil(CONV_WEIGHT_BLOCK.cols()), o.div_ceil(CONV_WEIGHT_BLOCK.rows));
+        let blocks = (
+            patch.div_ceil(CONV_WEIGHT_BLOCK.cols()),
+            o.div_ceil(CONV_WEIGHT_BLOCK.rows),
+        );
         let per_split = split_k(positions, self.register_threads() / (blocks.0 * blocks.1), 1);
         let splits = positions.div_ceil(per_split).max(1);
         let dw = self.empty(&[o, patch]);
-        let target = if splits == 1 { dw.clone() } else { self.empty(&[splits, o, patch]) };
+        let target = if splits == 1 {
+            dw.clone()
+        } else {
+            self.empty(&[splits, o, patch])
+        };
         let mut params = p.to_vec();
         params.extend([u(o), if splits == 1 { 0 } else { 8 }, u(per_split)]);
         let groups = register_launch(blocks.0, blocks.1, splits);
-        self.ctx.dispatch("conv_weight_grad_registers", &params, &[x.buffer(), dy.buffer(), target.buffer()], groups);
+        self.ctx.dispatch(
+            "conv_weight_grad_registers",
+            &params,
+            &[x.buffer(), dy.buffer(), target.buffer()],
+            groups,
+        );
         if splits > 1 {
             self.sum_splits(&target, target.buffer(), 0, &dw);
         }
@@ -302,13 +372,30 @@ impl Gpu {
     /// `dy` `[n, o, oh, ow]` as `[o, n·oh·ow]`, the layout both conv gradients multiply.
     fn channels_first(&self, dy: &GpuTensor, p: &[u32; 10]) -> GpuTensor {
         let (o, columns) = (dy.shape[1], (p[0] * p[6] * p[7]) as usize);
-        self.map("channels_first", &[p[0], u(o), p[6] * p[7]], &[dy], &[o, columns], u(o * columns))
+        self.map(
+            "channels_first",
+            &[p[0], u(o), p[6] * p[7]],
+            &[dy],
+            &[o, columns],
+            u(o * columns),
+        )
     }
 
     /// dcols = wᵀ · dy (as `[o, n·oh·ow]`), then col2im.
     fn conv_input_grad(&self, dy_cf: &GpuTensor, w: &GpuTensor, p: &[u32; 10], input_shape: &[usize]) -> GpuTensor {
         let (o, patch, columns) = (w.shape[0], w.shape[1] * w.shape[2] * w.shape[3], dy_cf.shape[1]);
-        let dcols = self.matmul_raw(w, dy_cf, Product { m: patch, k: o, n: columns, ta: true, tb: false }, None);
+        let dcols = self.matmul_raw(
+            w,
+            dy_cf,
+            Product {
+                m: patch,
+                k: o,
+                n: columns,
+                ta: true,
+                tb: false,
+            },
+            None,
+        );
         self.map("col2im", p, &[&dcols], input_shape, count(input_shape))
     }
 
@@ -316,7 +403,18 @@ impl Gpu {
     fn conv_weight_grad(&self, dy_cf: &GpuTensor, x: &GpuTensor, p: &[u32; 10], kernel_shape: &[usize]) -> GpuTensor {
         let cols = self.im2col(x, p);
         let (o, patch, columns) = (kernel_shape[0], cols.shape[0], cols.shape[1]);
-        let dw = self.matmul_raw(dy_cf, &cols, Product { m: o, k: columns, n: patch, ta: false, tb: true }, None);
+        let dw = self.matmul_raw(
+            dy_cf,
+            &cols,
+            Product {
+                m: o,
+                k: columns,
+                n: patch,
+                ta: false,
+                tb: true,
+            },
+            None,
+        );
         self.reshape(&dw, kernel_shape)
     }
 
@@ -336,13 +434,22 @@ impl Gpu {
     fn step_params(xw: &GpuTensor, t: usize, hw: &GpuTensor, state: &GpuTensor, gates: usize) -> [u32; 3] {
         let (n, units) = (state.shape[0], state.shape[1]);
         assert_eq!(hw.shape, [n, gates * units], "recurrent projection shape");
-        assert!(xw.shape.len() == 3 && xw.shape[1..] == [n, gates * units] && t < xw.shape[0], "input projections {:?} at step {t}", xw.shape);
+        assert!(
+            xw.shape.len() == 3 && xw.shape[1..] == [n, gates * units] && t < xw.shape[0],
+            "input projections {:?} at step {t}",
+            xw.shape
+        );
         [u(n), u(units), u(t * n * gates * units)]
     }
 
     fn sum_all(&self, x: &GpuTensor) -> GpuTensor {
         let out = self.empty(&[1]);
-        self.ctx.dispatch("sum_all", &[count(&x.shape)], &[x.buffer(), out.buffer()], Launch::Groups(1, 1, 1));
+        self.ctx.dispatch(
+            "sum_all",
+            &[count(&x.shape)],
+            &[x.buffer(), out.buffer()],
+            Launch::Groups(1, 1, 1),
+        );
         out
     }
 
@@ -351,7 +458,8 @@ impl Gpu {
     fn element_wise(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], len: usize) {
         if len.is_multiple_of(4) {
             let params: Vec<u32> = std::iter::once(u(len / 4)).chain(params[1..].iter().copied()).collect();
-            self.ctx.dispatch(vec4_entry(entry), &params, buffers, Launch::Threads(u(len / 4)));
+            self.ctx
+                .dispatch(vec4_entry(entry), &params, buffers, Launch::Threads(u(len / 4)));
         } else {
             self.ctx.dispatch(entry, params, buffers, Launch::Threads(u(len)));
         }
@@ -386,13 +494,18 @@ impl Backend for Gpu {
         let (ctx, t) = (self.ctx.clone(), t.clone());
         async move {
             // A lost device yields NaN, which the training loop reports; the caller falls back.
-            ctx.read(t.buffer(), t.len() as u64 * 4).await.unwrap_or_else(|_| vec![f32::NAN; t.len()])
+            ctx.read(t.buffer(), t.len() as u64 * 4)
+                .await
+                .unwrap_or_else(|_| vec![f32::NAN; t.len()])
         }
     }
 
     fn reshape(&self, t: &GpuTensor, shape: &[usize]) -> GpuTensor {
         assert_eq!(count(shape) as usize, t.len(), "reshape keeps the element count");
-        GpuTensor { storage: t.storage.clone(), shape: shape.to_vec() }
+        GpuTensor {
+            storage: t.storage.clone(),
+            shape: shape.to_vec(),
+        }
     }
 
     fn gather_rows(&self, source: &GpuTensor, indices: &[u32]) -> GpuTensor {
@@ -406,23 +519,59 @@ impl Backend for Gpu {
 
     fn matmul(&self, a: &GpuTensor, b: &GpuTensor, transpose_a: bool, transpose_b: bool) -> GpuTensor {
         let (sa, sb) = (&a.shape, &b.shape);
-        assert!(sa.len() == 2 && sb.len() == 2, "matmul takes 2-D operands, got {sa:?} and {sb:?}");
+        assert!(
+            sa.len() == 2 && sb.len() == 2,
+            "matmul takes 2-D operands, got {sa:?} and {sb:?}"
+        );
         let (m, k) = if transpose_a { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
         let (k2, n) = if transpose_b { (sb[1], sb[0]) } else { (sb[0], sb[1]) };
         assert_eq!(k, k2, "matmul inner sizes differ: {sa:?} and {sb:?}");
-        self.matmul_raw(a, b, Product { m, k, n, ta: transpose_a, tb: transpose_b }, None)
+        self.matmul_raw(
+            a,
+            b,
+            Product {
+                m,
+                k,
+                n,
+                ta: transpose_a,
+                tb: transpose_b,
+            },
+            None,
+        )
     }
 
     fn dense(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor) -> GpuTensor {
-        assert!(x.shape.len() == 2 && w.shape.len() == 2 && x.shape[1] == w.shape[0], "dense shapes {:?} · {:?}", x.shape, w.shape);
-        self.matmul_raw(x, w, Product { m: x.shape[0], k: x.shape[1], n: w.shape[1], ta: false, tb: false }, Some(b))
+        assert!(
+            x.shape.len() == 2 && w.shape.len() == 2 && x.shape[1] == w.shape[0],
+            "dense shapes {:?} · {:?}",
+            x.shape,
+            w.shape
+        );
+        self.matmul_raw(
+            x,
+            w,
+            Product {
+                m: x.shape[0],
+                k: x.shape[1],
+                n: w.shape[1],
+                ta: false,
+                tb: false,
+            },
+            Some(b),
+        )
     }
 
     fn add_bias(&self, x: &GpuTensor, bias: &GpuTensor) -> GpuTensor {
         let channels = x.shape[1];
         assert_eq!(bias.len(), channels, "bias length");
         let inner: usize = x.shape[2..].iter().product();
-        self.map("add_bias", &[count(&x.shape), u(channels), u(inner)], &[x, bias], &x.shape, count(&x.shape))
+        self.map(
+            "add_bias",
+            &[count(&x.shape), u(channels), u(inner)],
+            &[x, bias],
+            &x.shape,
+            count(&x.shape),
+        )
     }
 
     fn bias_grad(&self, dy: &GpuTensor) -> GpuTensor {
@@ -431,8 +580,18 @@ impl Backend for Gpu {
         let out = self.empty(&[c]);
         let params = [u(n), u(c), u(inner)];
         match self.kernels {
-            Kernels::Tiled => self.ctx.dispatch("channel_sum", &params, &[dy.buffer(), out.buffer()], Launch::Groups(u(c), 1, 1)),
-            Kernels::BarrierFree => self.ctx.dispatch("channel_sum_serial", &params, &[dy.buffer(), out.buffer()], Launch::Threads(u(c))),
+            Kernels::Tiled => self.ctx.dispatch(
+                "channel_sum",
+                &params,
+                &[dy.buffer(), out.buffer()],
+                Launch::Groups(u(c), 1, 1),
+            ),
+            Kernels::BarrierFree => self.ctx.dispatch(
+                "channel_sum_serial",
+                &params,
+                &[dy.buffer(), out.buffer()],
+                Launch::Threads(u(c)),
+            ),
         }
         out
     }
@@ -444,24 +603,57 @@ impl Backend for Gpu {
     }
 
     fn conv2d_bias(&self, x: &GpuTensor, w: &GpuTensor, b: &GpuTensor, g: Conv2dGeometry) -> GpuTensor {
-        assert_eq!(x.shape[1], w.shape[1], "conv2d channels: input {:?}, kernel {:?}", x.shape, w.shape);
+        assert_eq!(
+            x.shape[1], w.shape[1],
+            "conv2d channels: input {:?}, kernel {:?}",
+            x.shape, w.shape
+        );
         let p = Self::conv_params(&x.shape, &w.shape, g);
         if self.kernels == Kernels::BarrierFree {
             return self.conv_forward_registers(x, w, b, &p);
         }
         let cols = self.im2col(x, &p);
         let (o, patch, columns) = (w.shape[0], cols.shape[0], cols.shape[1]);
-        let y = self.matmul_raw(w, &cols, Product { m: o, k: patch, n: columns, ta: false, tb: false }, None);
+        let y = self.matmul_raw(
+            w,
+            &cols,
+            Product {
+                m: o,
+                k: patch,
+                n: columns,
+                ta: false,
+                tb: false,
+            },
+            None,
+        );
         let shape = [x.shape[0], o, p[6] as usize, p[7] as usize];
-        self.map("batch_first_bias", &[p[0], u(o), p[6] * p[7]], &[&y, b], &shape, count(&shape))
+        self.map(
+            "batch_first_bias",
+            &[p[0], u(o), p[6] * p[7]],
+            &[&y, b],
+            &shape,
+            count(&shape),
+        )
     }
 
-    fn conv2d_backward_input(&self, dy: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_shape: &[usize]) -> GpuTensor {
+    fn conv2d_backward_input(
+        &self,
+        dy: &GpuTensor,
+        w: &GpuTensor,
+        g: Conv2dGeometry,
+        input_shape: &[usize],
+    ) -> GpuTensor {
         let p = Self::conv_params(input_shape, &w.shape, g);
         self.conv_input_grad(&self.channels_first(dy, &p), w, &p, input_shape)
     }
 
-    fn conv2d_backward_weight(&self, dy: &GpuTensor, x: &GpuTensor, g: Conv2dGeometry, kernel_shape: &[usize]) -> GpuTensor {
+    fn conv2d_backward_weight(
+        &self,
+        dy: &GpuTensor,
+        x: &GpuTensor,
+        g: Conv2dGeometry,
+        kernel_shape: &[usize],
+    ) -> GpuTensor {
         let p = Self::conv_params(&x.shape, kernel_shape, g);
         if self.kernels == Kernels::BarrierFree {
             return self.conv_weight_grad_registers(dy, x, &p, kernel_shape);
@@ -470,11 +662,21 @@ impl Backend for Gpu {
     }
 
     /// Both gradients from one channels-first copy of `dy`.
-    fn conv2d_backward(&self, dy: &GpuTensor, x: &GpuTensor, w: &GpuTensor, g: Conv2dGeometry, input_grad: bool) -> (GpuTensor, Option<GpuTensor>) {
+    fn conv2d_backward(
+        &self,
+        dy: &GpuTensor,
+        x: &GpuTensor,
+        w: &GpuTensor,
+        g: Conv2dGeometry,
+        input_grad: bool,
+    ) -> (GpuTensor, Option<GpuTensor>) {
         let p = Self::conv_params(&x.shape, &w.shape, g);
         if self.kernels == Kernels::BarrierFree {
             let dw = self.conv_weight_grad_registers(dy, x, &p, &w.shape);
-            return (dw, input_grad.then(|| self.conv_input_grad(&self.channels_first(dy, &p), w, &p, &x.shape)));
+            return (
+                dw,
+                input_grad.then(|| self.conv_input_grad(&self.channels_first(dy, &p), w, &p, &x.shape)),
+            );
         }
         let dy_cf = self.channels_first(dy, &p);
         let dw = self.conv_weight_grad(&dy_cf, x, &p, &w.shape);
@@ -491,7 +693,12 @@ impl Backend for Gpu {
         let p = Self::pool_params(&x.shape, g);
         if self.kernels == Kernels::BarrierFree && g.size == g.stride {
             let out = self.zeros(&x.shape);
-            self.ctx.dispatch("max_pool_backward_scatter", &p, &[x.buffer(), dy.buffer(), out.buffer()], Launch::Threads(count(&dy.shape)));
+            self.ctx.dispatch(
+                "max_pool_backward_scatter",
+                &p,
+                &[x.buffer(), dy.buffer(), out.buffer()],
+                Launch::Threads(count(&dy.shape)),
+            );
             return out;
         }
         self.map("max_pool_backward", &p, &[x, dy], &x.shape, count(&x.shape))
@@ -511,14 +718,24 @@ impl Backend for Gpu {
     fn activation(&self, x: &GpuTensor, f: Activation) -> GpuTensor {
         let (kind, alpha) = activation_code(f);
         let out = self.empty(&x.shape);
-        self.element_wise("activation", &[count(&x.shape), kind, alpha.to_bits()], &[x.buffer(), out.buffer()], x.len());
+        self.element_wise(
+            "activation",
+            &[count(&x.shape), kind, alpha.to_bits()],
+            &[x.buffer(), out.buffer()],
+            x.len(),
+        );
         out
     }
 
     fn activation_backward(&self, x: &GpuTensor, y: &GpuTensor, dy: &GpuTensor, f: Activation) -> GpuTensor {
         let (kind, alpha) = activation_code(f);
         let out = self.empty(&x.shape);
-        self.element_wise("activation_backward", &[count(&x.shape), kind, alpha.to_bits()], &[x.buffer(), y.buffer(), dy.buffer(), out.buffer()], x.len());
+        self.element_wise(
+            "activation_backward",
+            &[count(&x.shape), kind, alpha.to_bits()],
+            &[x.buffer(), y.buffer(), dy.buffer(), out.buffer()],
+            x.len(),
+        );
         out
     }
 
@@ -534,7 +751,13 @@ impl Backend for Gpu {
     }
 
     fn dropout_mask(&self, shape: &[usize], keep: f32, seed: u64) -> GpuTensor {
-        self.map("dropout_mask", &[count(shape), fold_seed(seed), keep.to_bits()], &[], shape, count(shape))
+        self.map(
+            "dropout_mask",
+            &[count(shape), fold_seed(seed), keep.to_bits()],
+            &[],
+            shape,
+            count(shape),
+        )
     }
 
     fn softmax(&self, logits: &GpuTensor) -> GpuTensor {
@@ -548,45 +771,111 @@ impl Backend for Gpu {
         let grad = self.empty(&logits.shape);
         if self.kernels == Kernels::BarrierFree && n * k <= SERIAL_SUM_LIMIT {
             let (loss_sum, correct) = (self.empty(&[1]), self.empty(&[1]));
-            let slots = [logits.buffer(), labels.buffer(), grad.buffer(), loss_sum.buffer(), correct.buffer()];
-            self.ctx.dispatch("softmax_cross_entropy_serial", &[u(n), u(k)], &slots, Launch::Groups(1, 1, 1));
-            return LossOutput { loss_sum, correct, grad };
+            let slots = [
+                logits.buffer(),
+                labels.buffer(),
+                grad.buffer(),
+                loss_sum.buffer(),
+                correct.buffer(),
+            ];
+            self.ctx.dispatch(
+                "softmax_cross_entropy_serial",
+                &[u(n), u(k)],
+                &slots,
+                Launch::Groups(1, 1, 1),
+            );
+            return LossOutput {
+                loss_sum,
+                correct,
+                grad,
+            };
         }
         let (row_loss, row_correct) = (self.empty(&[n]), self.empty(&[n]));
         self.ctx.dispatch(
             "softmax_cross_entropy",
             &[u(n), u(k)],
-            &[logits.buffer(), labels.buffer(), grad.buffer(), row_loss.buffer(), row_correct.buffer()],
+            &[
+                logits.buffer(),
+                labels.buffer(),
+                grad.buffer(),
+                row_loss.buffer(),
+                row_correct.buffer(),
+            ],
             Launch::Threads(u(n)),
         );
         if self.kernels == Kernels::BarrierFree {
             let (loss_sum, correct, unused) = (self.empty(&[1]), self.empty(&[1]), self.empty(&[1]));
-            let slots = [row_loss.buffer(), row_correct.buffer(), unused.buffer(), loss_sum.buffer(), correct.buffer()];
-            self.ctx.dispatch("loss_totals_serial", &[u(n)], &slots, Launch::Groups(1, 1, 1));
-            return LossOutput { loss_sum, correct, grad };
+            let slots = [
+                row_loss.buffer(),
+                row_correct.buffer(),
+                unused.buffer(),
+                loss_sum.buffer(),
+                correct.buffer(),
+            ];
+            self.ctx
+                .dispatch("loss_totals_serial", &[u(n)], &slots, Launch::Groups(1, 1, 1));
+            return LossOutput {
+                loss_sum,
+                correct,
+                grad,
+            };
         }
-        LossOutput { loss_sum: self.sum_all(&row_loss), correct: self.sum_all(&row_correct), grad }
+        LossOutput {
+            loss_sum: self.sum_all(&row_loss),
+            correct: self.sum_all(&row_correct),
+            grad,
+        }
     }
 
     fn add_penalty(&self, g: &GpuTensor, p: &GpuTensor, l1: f32, l2: f32) -> GpuTensor {
         assert_eq!(g.shape, p.shape, "penalty shapes");
-        self.map("add_penalty", &[count(&g.shape), l1.to_bits(), l2.to_bits()], &[g, p], &g.shape, count(&g.shape))
+        self.map(
+            "add_penalty",
+            &[count(&g.shape), l1.to_bits(), l2.to_bits()],
+            &[g, p],
+            &g.shape,
+            count(&g.shape),
+        )
     }
 
     fn channel_moments(&self, x: &GpuTensor) -> (GpuTensor, GpuTensor) {
         let p = Self::norm_params(&x.shape, 0.0);
         let (mean, var) = (self.empty(&[x.shape[1]]), self.empty(&[x.shape[1]]));
-        let slots = [x.buffer(), x.buffer(), x.buffer(), x.buffer(), mean.buffer(), var.buffer()];
-        self.ctx.dispatch("channel_moments", &p, &slots, Launch::Groups(p[1], 1, 1));
+        let slots = [
+            x.buffer(),
+            x.buffer(),
+            x.buffer(),
+            x.buffer(),
+            mean.buffer(),
+            var.buffer(),
+        ];
+        self.ctx
+            .dispatch("channel_moments", &p, &slots, Launch::Groups(p[1], 1, 1));
         (mean, var)
     }
 
-    fn batch_norm(&self, x: &GpuTensor, mean: &GpuTensor, var: &GpuTensor, gamma: &GpuTensor, beta: &GpuTensor, eps: f32) -> GpuTensor {
+    fn batch_norm(
+        &self,
+        x: &GpuTensor,
+        mean: &GpuTensor,
+        var: &GpuTensor,
+        gamma: &GpuTensor,
+        beta: &GpuTensor,
+        eps: f32,
+    ) -> GpuTensor {
         let p = Self::norm_params(&x.shape, eps);
         let affine = self.concat(&[gamma, beta]);
         let (out, scratch) = (self.empty(&x.shape), self.empty(&[1]));
-        let slots = [x.buffer(), mean.buffer(), var.buffer(), affine.buffer(), out.buffer(), scratch.buffer()];
-        self.ctx.dispatch("batch_norm", &p, &slots, Launch::Threads(count(&x.shape)));
+        let slots = [
+            x.buffer(),
+            mean.buffer(),
+            var.buffer(),
+            affine.buffer(),
+            out.buffer(),
+            scratch.buffer(),
+        ];
+        self.ctx
+            .dispatch("batch_norm", &p, &slots, Launch::Threads(count(&x.shape)));
         out
     }
 
@@ -602,18 +891,40 @@ impl Backend for Gpu {
         let p = Self::norm_params(&x.shape, eps);
         let moments = self.concat(&[mean, var]);
         let (dgamma, dbeta) = (self.empty(&[x.shape[1]]), self.empty(&[x.shape[1]]));
-        let slots = [dy.buffer(), x.buffer(), moments.buffer(), moments.buffer(), dgamma.buffer(), dbeta.buffer()];
-        self.ctx.dispatch("batch_norm_param_grads", &p, &slots, Launch::Groups(p[1], 1, 1));
+        let slots = [
+            dy.buffer(),
+            x.buffer(),
+            moments.buffer(),
+            moments.buffer(),
+            dgamma.buffer(),
+            dbeta.buffer(),
+        ];
+        self.ctx
+            .dispatch("batch_norm_param_grads", &p, &slots, Launch::Groups(p[1], 1, 1));
         let coefficients = self.concat(&[gamma, &dgamma, &dbeta]);
         let (dx, scratch) = (self.empty(&x.shape), self.empty(&[1]));
-        let slots = [dy.buffer(), x.buffer(), moments.buffer(), coefficients.buffer(), dx.buffer(), scratch.buffer()];
-        self.ctx.dispatch("batch_norm_input_grad", &p, &slots, Launch::Threads(count(&x.shape)));
+        let slots = [
+            dy.buffer(),
+            x.buffer(),
+            moments.buffer(),
+            coefficients.buffer(),
+            dx.buffer(),
+            scratch.buffer(),
+        ];
+        self.ctx
+            .dispatch("batch_norm_input_grad", &p, &slots, Launch::Threads(count(&x.shape)));
         (dx, dgamma, dbeta)
     }
 
     fn lerp(&self, a: &GpuTensor, b: &GpuTensor, t: f32) -> GpuTensor {
         assert_eq!(a.shape, b.shape, "lerp shapes");
-        self.map("lerp", &[count(&a.shape), t.to_bits()], &[a, b], &a.shape, count(&a.shape))
+        self.map(
+            "lerp",
+            &[count(&a.shape), t.to_bits()],
+            &[a, b],
+            &a.shape,
+            count(&a.shape),
+        )
     }
 
     fn add_square_sums(&self, acc: &mut GpuTensor, xs: &[&GpuTensor]) {
@@ -621,7 +932,12 @@ impl Backend for Gpu {
         self.make_unique(acc);
         if self.kernels == Kernels::Tiled {
             for x in xs {
-                self.ctx.dispatch("add_square_sum", &[u(x.len())], &[acc.buffer(), x.buffer()], Launch::Groups(1, 1, 1));
+                self.ctx.dispatch(
+                    "add_square_sum",
+                    &[u(x.len())],
+                    &[acc.buffer(), x.buffer()],
+                    Launch::Groups(1, 1, 1),
+                );
             }
             return;
         }
@@ -642,94 +958,227 @@ impl Backend for Gpu {
                 parts
             })
             .collect();
-        let inputs: Vec<(&GpuTensor, u32)> =
-            xs.iter().filter(|x| x.len() <= SERIAL_SUM_LIMIT).map(|&x| (x, 1)).chain(shares.iter().map(|parts| (parts, 0))).collect();
+        let inputs: Vec<(&GpuTensor, u32)> = xs
+            .iter()
+            .filter(|x| x.len() <= SERIAL_SUM_LIMIT)
+            .map(|&x| (x, 1))
+            .chain(shares.iter().map(|parts| (parts, 0)))
+            .collect();
         for group in inputs.chunks(SERIAL_SUM_INPUTS) {
             let mut params = [0u32; 2 * SERIAL_SUM_INPUTS];
             for (slot, (x, square)) in params.chunks_mut(2).zip(group) {
                 slot.copy_from_slice(&[u(x.len()), *square]);
             }
-            let buffers: Vec<&wgpu::Buffer> = std::iter::once(acc.buffer()).chain(group.iter().map(|(x, _)| x.buffer())).collect();
-            self.ctx.dispatch("add_sum_serial", &params, &buffers, Launch::Groups(1, 1, 1));
+            let buffers: Vec<&wgpu::Buffer> = std::iter::once(acc.buffer())
+                .chain(group.iter().map(|(x, _)| x.buffer()))
+                .collect();
+            self.ctx
+                .dispatch("add_sum_serial", &params, &buffers, Launch::Groups(1, 1, 1));
         }
     }
 
     fn scale_to_norm(&self, g: &GpuTensor, square_sum: &GpuTensor, max_norm: f32) -> GpuTensor {
-        self.map("scale_to_norm", &[count(&g.shape), max_norm.to_bits()], &[g, square_sum], &g.shape, count(&g.shape))
+        self.map(
+            "scale_to_norm",
+            &[count(&g.shape), max_norm.to_bits()],
+            &[g, square_sum],
+            &g.shape,
+            count(&g.shape),
+        )
     }
 
     fn clamp(&self, x: &GpuTensor, limit: f32) -> GpuTensor {
-        self.map("clamp_values", &[count(&x.shape), limit.to_bits()], &[x], &x.shape, count(&x.shape))
+        self.map(
+            "clamp_values",
+            &[count(&x.shape), limit.to_bits()],
+            &[x],
+            &x.shape,
+            count(&x.shape),
+        )
     }
 
     fn concat(&self, parts: &[&GpuTensor]) -> GpuTensor {
         let out = self.empty(&[parts.iter().map(|t| t.len()).sum()]);
         let mut offset = 0;
         for t in parts {
-            self.ctx.copy(t.buffer(), out.buffer(), offset as u64 * 4, t.len() as u64 * 4);
+            self.ctx
+                .copy(t.buffer(), out.buffer(), offset as u64 * 4, t.len() as u64 * 4);
             offset += t.len();
         }
         out
     }
 
     fn swap_leading(&self, x: &GpuTensor) -> GpuTensor {
-        assert!(x.shape.len() >= 2, "swap_leading needs two leading axes, got {:?}", x.shape);
+        assert!(
+            x.shape.len() >= 2,
+            "swap_leading needs two leading axes, got {:?}",
+            x.shape
+        );
         let mut shape = x.shape.clone();
         shape.swap(0, 1);
         let inner: usize = x.shape[2..].iter().product();
-        self.map("swap_leading", &[u(x.shape[0]), u(x.shape[1]), u(inner)], &[x], &shape, count(&shape))
+        self.map(
+            "swap_leading",
+            &[u(x.shape[0]), u(x.shape[1]), u(inner)],
+            &[x],
+            &shape,
+            count(&shape),
+        )
     }
 
-    fn lstm_step(&self, xw: &GpuTensor, t: usize, hw: &GpuTensor, c_prev: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
+    fn lstm_step(
+        &self,
+        xw: &GpuTensor,
+        t: usize,
+        hw: &GpuTensor,
+        c_prev: &GpuTensor,
+    ) -> (GpuTensor, GpuTensor, GpuTensor) {
         let p = Self::step_params(xw, t, hw, c_prev, 4);
-        let (h, c, gates) = (self.empty(&c_prev.shape), self.empty(&c_prev.shape), self.empty(&hw.shape));
-        let slots = [xw.buffer(), hw.buffer(), c_prev.buffer(), hw.buffer(), h.buffer(), c.buffer(), gates.buffer()];
-        self.ctx.dispatch("lstm_step", &p, &slots, Launch::Threads(count(&c_prev.shape)));
+        let (h, c, gates) = (
+            self.empty(&c_prev.shape),
+            self.empty(&c_prev.shape),
+            self.empty(&hw.shape),
+        );
+        let slots = [
+            xw.buffer(),
+            hw.buffer(),
+            c_prev.buffer(),
+            hw.buffer(),
+            h.buffer(),
+            c.buffer(),
+            gates.buffer(),
+        ];
+        self.ctx
+            .dispatch("lstm_step", &p, &slots, Launch::Threads(count(&c_prev.shape)));
         (h, c, gates)
     }
 
-    fn lstm_step_backward(&self, dh: &GpuTensor, dc: &GpuTensor, gates: &GpuTensor, c_prev: &GpuTensor) -> (GpuTensor, GpuTensor) {
+    fn lstm_step_backward(
+        &self,
+        dh: &GpuTensor,
+        dc: &GpuTensor,
+        gates: &GpuTensor,
+        c_prev: &GpuTensor,
+    ) -> (GpuTensor, GpuTensor) {
         let (dz, dc_prev, scratch) = (self.empty(&gates.shape), self.empty(&c_prev.shape), self.empty(&[1]));
-        let slots = [dh.buffer(), dc.buffer(), gates.buffer(), c_prev.buffer(), dz.buffer(), dc_prev.buffer(), scratch.buffer()];
-        self.ctx.dispatch("lstm_step_backward", &[u(c_prev.shape[0]), u(c_prev.shape[1])], &slots, Launch::Threads(count(&c_prev.shape)));
+        let slots = [
+            dh.buffer(),
+            dc.buffer(),
+            gates.buffer(),
+            c_prev.buffer(),
+            dz.buffer(),
+            dc_prev.buffer(),
+            scratch.buffer(),
+        ];
+        self.ctx.dispatch(
+            "lstm_step_backward",
+            &[u(c_prev.shape[0]), u(c_prev.shape[1])],
+            &slots,
+            Launch::Threads(count(&c_prev.shape)),
+        );
         (dz, dc_prev)
     }
 
     fn gru_step(&self, xw: &GpuTensor, t: usize, hw: &GpuTensor, h_prev: &GpuTensor) -> (GpuTensor, GpuTensor) {
         let p = Self::step_params(xw, t, hw, h_prev, 3);
         let (h, gates, scratch) = (self.empty(&h_prev.shape), self.empty(&hw.shape), self.empty(&[1]));
-        let slots = [xw.buffer(), hw.buffer(), h_prev.buffer(), hw.buffer(), h.buffer(), gates.buffer(), scratch.buffer()];
-        self.ctx.dispatch("gru_step", &p, &slots, Launch::Threads(count(&h_prev.shape)));
+        let slots = [
+            xw.buffer(),
+            hw.buffer(),
+            h_prev.buffer(),
+            hw.buffer(),
+            h.buffer(),
+            gates.buffer(),
+            scratch.buffer(),
+        ];
+        self.ctx
+            .dispatch("gru_step", &p, &slots, Launch::Threads(count(&h_prev.shape)));
         (h, gates)
     }
 
-    fn gru_step_backward(&self, dh: &GpuTensor, gates: &GpuTensor, hw: &GpuTensor, h_prev: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
-        let (dxw, dhw, dh_prev) = (self.empty(&gates.shape), self.empty(&gates.shape), self.empty(&h_prev.shape));
-        let slots = [dh.buffer(), gates.buffer(), hw.buffer(), h_prev.buffer(), dxw.buffer(), dhw.buffer(), dh_prev.buffer()];
-        self.ctx.dispatch("gru_step_backward", &[u(h_prev.shape[0]), u(h_prev.shape[1])], &slots, Launch::Threads(count(&h_prev.shape)));
+    fn gru_step_backward(
+        &self,
+        dh: &GpuTensor,
+        gates: &GpuTensor,
+        hw: &GpuTensor,
+        h_prev: &GpuTensor,
+    ) -> (GpuTensor, GpuTensor, GpuTensor) {
+        let (dxw, dhw, dh_prev) = (
+            self.empty(&gates.shape),
+            self.empty(&gates.shape),
+            self.empty(&h_prev.shape),
+        );
+        let slots = [
+            dh.buffer(),
+            gates.buffer(),
+            hw.buffer(),
+            h_prev.buffer(),
+            dxw.buffer(),
+            dhw.buffer(),
+            dh_prev.buffer(),
+        ];
+        self.ctx.dispatch(
+            "gru_step_backward",
+            &[u(h_prev.shape[0]), u(h_prev.shape[1])],
+            &slots,
+            Launch::Threads(count(&h_prev.shape)),
+        );
         (dxw, dhw, dh_prev)
     }
 
     fn augment(&self, x: &GpuTensor, params: &GpuTensor, seed: u32) -> GpuTensor {
         let s = &x.shape;
-        assert!(s.len() == 4 && params.shape == [s[0], crate::augment::AUGMENT_PARAMS], "augment shapes {s:?} and {:?}", params.shape);
-        self.map("augment", &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), seed], &[x, params], s, u(s[0] * s[2] * s[3]))
+        assert!(
+            s.len() == 4 && params.shape == [s[0], crate::augment::AUGMENT_PARAMS],
+            "augment shapes {s:?} and {:?}",
+            params.shape
+        );
+        self.map(
+            "augment",
+            &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), seed],
+            &[x, params],
+            s,
+            u(s[0] * s[2] * s[3]),
+        )
     }
 
     fn image_features(&self, x: &GpuTensor, stats: &GpuTensor, grayscale: bool, edges: bool) -> GpuTensor {
         let s = &x.shape;
         let out = crate::features::image_channels(s[1], grayscale, edges);
-        assert!(s.len() == 4 && stats.shape == [2, out], "image_features shapes {s:?} and {:?}", stats.shape);
+        assert!(
+            s.len() == 4 && stats.shape == [2, out],
+            "image_features shapes {s:?} and {:?}",
+            stats.shape
+        );
         let flags = grayscale as u32 | (edges as u32) << 1;
-        self.map("image_features", &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), flags, u(out)], &[x, stats], &[s[0], out, s[2], s[3]], u(s[0] * out * s[2] * s[3]))
+        self.map(
+            "image_features",
+            &[u(s[0]), u(s[1]), u(s[2]), u(s[3]), flags, u(out)],
+            &[x, stats],
+            &[s[0], out, s[2], s[3]],
+            u(s[0] * out * s[2] * s[3]),
+        )
     }
 
     fn sgd_update(&self, p: &mut GpuTensor, g: &GpuTensor, lr: f32) {
         self.make_unique(p);
-        self.element_wise("sgd", &[count(&p.shape), lr.to_bits()], &[p.buffer(), g.buffer()], p.len());
+        self.element_wise(
+            "sgd",
+            &[count(&p.shape), lr.to_bits()],
+            &[p.buffer(), g.buffer()],
+            p.len(),
+        );
     }
 
-    fn momentum_update(&self, p: &mut GpuTensor, g: &GpuTensor, v: &mut GpuTensor, lr: f32, momentum: f32, nesterov: bool) {
+    fn momentum_update(
+        &self,
+        p: &mut GpuTensor,
+        g: &GpuTensor,
+        v: &mut GpuTensor,
+        lr: f32,
+        momentum: f32,
+        nesterov: bool,
+    ) {
         self.make_unique(p);
         self.make_unique(v);
         let params = [count(&p.shape), lr.to_bits(), momentum.to_bits(), nesterov as u32];
@@ -741,14 +1190,31 @@ impl Backend for Gpu {
         self.make_unique(m);
         self.make_unique(v);
         let (alpha, eps) = s.corrected();
-        let params = [count(&p.shape), alpha.to_bits(), s.beta1.to_bits(), s.beta2.to_bits(), eps.to_bits(), (s.lr * s.weight_decay).to_bits()];
-        self.element_wise("adam", &params, &[p.buffer(), g.buffer(), m.buffer(), v.buffer()], p.len());
+        let params = [
+            count(&p.shape),
+            alpha.to_bits(),
+            s.beta1.to_bits(),
+            s.beta2.to_bits(),
+            eps.to_bits(),
+            (s.lr * s.weight_decay).to_bits(),
+        ];
+        self.element_wise(
+            "adam",
+            &params,
+            &[p.buffer(), g.buffer(), m.buffer(), v.buffer()],
+            p.len(),
+        );
     }
 
     fn rmsprop_update(&self, p: &mut GpuTensor, g: &GpuTensor, v: &mut GpuTensor, lr: f32, rho: f32, eps: f32) {
         self.make_unique(p);
         self.make_unique(v);
-        self.element_wise("rmsprop", &[count(&p.shape), lr.to_bits(), rho.to_bits(), eps.to_bits()], &[p.buffer(), g.buffer(), v.buffer()], p.len());
+        self.element_wise(
+            "rmsprop",
+            &[count(&p.shape), lr.to_bits(), rho.to_bits(), eps.to_bits()],
+            &[p.buffer(), g.buffer(), v.buffer()],
+            p.len(),
+        );
     }
 }
 
@@ -764,10 +1230,16 @@ pub fn test_device() -> Option<Gpu> {
     }
     DEVICE.with(|slot| {
         let mut slot = slot.borrow_mut();
-        let result = slot.get_or_insert_with(|| super::ready(Gpu::new()).map(|g| &*Box::leak(Box::new(g))).map_err(|e| e.to_string()));
+        let result = slot.get_or_insert_with(|| {
+            super::ready(Gpu::new())
+                .map(|g| &*Box::leak(Box::new(g)))
+                .map_err(|e| e.to_string())
+        });
         match result {
             Ok(g) => Some((*g).clone()),
-            Err(why) if std::env::var_os("WHETSTONE_REQUIRE_GPU").is_some() => panic!("WHETSTONE_REQUIRE_GPU is set but {why}"),
+            Err(why) if std::env::var_os("WHETSTONE_REQUIRE_GPU").is_some() => {
+                panic!("WHETSTONE_REQUIRE_GPU is set but {why}")
+            }
             Err(why) => {
                 eprintln!("SKIPPED: no GPU for this test: {why}");
                 None
