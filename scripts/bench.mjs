@@ -9,10 +9,19 @@ import { serve, launch } from '../tests/e2e/serve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const native = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'bench'], { cwd: root, encoding: 'utf8' })
-  .trim().split('\n').map((line) => JSON.parse(line));
+const native = execFileSync('cargo', ['run', '--quiet', '--release', '--example', 'bench'], {
+  cwd: root,
+  encoding: 'utf8',
+})
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line));
 
-const mounts = { 'peers/modules': join(root, 'benches', 'peers', 'node_modules'), peers: join(root, 'benches', 'peers'), bench: join(root, 'benches', 'browser') };
+const mounts = {
+  'peers/modules': join(root, 'benches', 'peers', 'node_modules'),
+  peers: join(root, 'benches', 'peers'),
+  bench: join(root, 'benches', 'browser'),
+};
 const browser = await launch();
 
 async function inPage(path, expression, options = {}) {
@@ -27,7 +36,10 @@ async function inPage(path, expression, options = {}) {
   return { value, userAgent };
 }
 
-const { value: { results: inBrowser, peak }, userAgent } = await inPage('bench/index.html', () => window.benchResults);
+const {
+  value: { results: inBrowser, peak },
+  userAgent,
+} = await inPage('bench/index.html', () => window.benchResults);
 const cap = process.env.BENCH_CAP_MS ?? 10000;
 const peers = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults);
 const threaded = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults, { isolated: true });
@@ -37,26 +49,49 @@ const wasm = readFileSync(join(root, 'dist', 'whetstone_bg.wasm'));
 const rows = [...native, ...inBrowser];
 const pad = (v, n) => String(v).padStart(n);
 console.log(`Whetstone throughput (samples/s) on the built-in 28×28 digits, Adam; ${new Date().toISOString()}`);
-console.log(`browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}; GPU rows run on the adapter named`);
-console.log(`${'where'.padEnd(13)}${'model'.padEnd(6)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`);
+console.log(
+  `browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}; GPU rows run on the adapter named`,
+);
+console.log(
+  `${'where'.padEnd(13)}${'model'.padEnd(6)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`,
+);
 for (const r of rows) {
   const base = native.find((n) => n.where === 'native-cpu' && n.model === r.model && n.batch === r.batch);
   const ratio = base ? (r.train_samples_per_s / base.train_samples_per_s).toFixed(2) : '–';
-  console.log(`${r.where.padEnd(13)}${r.model.padEnd(6)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`);
+  console.log(
+    `${r.where.padEnd(13)}${r.model.padEnd(6)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`,
+  );
 }
 console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');
-console.log(`wasm-SIMD matrix-product peak in this browser (256×1024×1024 dense inference, CPU backend): ${peak.toFixed(1)} GFLOP/s;`);
-console.log(`  the chromium-cpu rows reach ${rows.filter((r) => r.where === 'chromium-cpu').map((r) => `${r.model}/${r.batch} ${((100 * r.train_gflops) / peak).toFixed(0)} %`).join(', ')} of it.`);
-console.log(`wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`);
+console.log(
+  `wasm-SIMD matrix-product peak in this browser (256×1024×1024 dense inference, CPU backend): ${peak.toFixed(1)} GFLOP/s;`,
+);
+console.log(
+  `  the chromium-cpu rows reach ${rows
+    .filter((r) => r.where === 'chromium-cpu')
+    .map((r) => `${r.model}/${r.batch} ${((100 * r.train_gflops) / peak).toFixed(0)} %`)
+    .join(', ')} of it.`,
+);
+console.log(
+  `wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`,
+);
 
 const contenders = [...peers.value.results, ...threaded.value.results];
 console.log('');
-console.log(`Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished.`);
-console.log(`cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`);
-console.log(`${'contender'.padEnd(27)}${'model'.padEnd(7)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('accuracy', 10)}`);
+console.log(
+  `Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished.`,
+);
+console.log(
+  `cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`,
+);
+console.log(
+  `${'contender'.padEnd(27)}${'model'.padEnd(7)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('accuracy', 10)}`,
+);
 for (const r of contenders) {
   const acc = r.error ? r.error : r.epochDone ? `${(r.accuracy * 100).toFixed(1)} %` : 'epoch not done';
-  console.log(`${r.name.padEnd(27)}${r.model.padEnd(7)}${pad(r.batch, 6)}${pad(r.error ? '–' : Math.round(r.trainPerS), 10)}${pad(r.error ? '–' : Math.round(r.inferPerS), 10)}  ${acc}`);
+  console.log(
+    `${r.name.padEnd(27)}${r.model.padEnd(7)}${pad(r.batch, 6)}${pad(r.error ? '–' : Math.round(r.trainPerS), 10)}${pad(r.error ? '–' : Math.round(r.inferPerS), 10)}  ${acc}`,
+  );
 }
 console.log('');
 console.log('Whetstone against the best peer of its kind, training samples/s (the CPU backend against the CPU');
@@ -66,13 +101,17 @@ const targets = { cpu: { mlp: 2, lenet: 10 }, gpu: { mlp: 2, lenet: 2 } };
 for (const kind of ['cpu', 'gpu']) {
   for (const model of ['mlp', 'lenet']) {
     for (const batch of [32, 256]) {
-      const rows = contenders.filter((r) => r.model === model && r.batch === batch && !r.error && onGpu(r) === (kind === 'gpu'));
+      const rows = contenders.filter(
+        (r) => r.model === model && r.batch === batch && !r.error && onGpu(r) === (kind === 'gpu'),
+      );
       const best = (list) => list.reduce((a, b) => (b.trainPerS > (a?.trainPerS ?? 0) ? b : a), null);
       const ours = rows.find((r) => r.name === `whetstone ${kind}`);
       const theirs = best(rows.filter((r) => !r.name.startsWith('whetstone')));
       if (ours && theirs) {
         const target = batch === 32 ? `  (target ≥ ${targets[kind][model]}×)` : '';
-        console.log(`  ${`whetstone ${kind}`.padEnd(14)} ${model.padEnd(6)} batch ${pad(batch, 3)}: ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×${target}`);
+        console.log(
+          `  ${`whetstone ${kind}`.padEnd(14)} ${model.padEnd(6)} batch ${pad(batch, 3)}: ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×${target}`,
+        );
       }
     }
   }
@@ -86,7 +125,9 @@ for (const model of ['mlp', 'lenet']) {
     const ours = best(rows.filter((r) => r.name.startsWith('whetstone')));
     const theirs = best(rows.filter((r) => !r.name.startsWith('whetstone')));
     if (ours && theirs) {
-      console.log(`  ${model.padEnd(6)} batch ${pad(batch, 3)}: ${ours.name} ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×`);
+      console.log(
+        `  ${model.padEnd(6)} batch ${pad(batch, 3)}: ${ours.name} ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×`,
+      );
     }
   }
 }

@@ -26,12 +26,17 @@ for (let d = 0; d < 10; d++) {
 const labels = [];
 const images = [];
 for (let i = 0; perClass.some((c) => i < c.length); i++) {
-  perClass.forEach((c, d) => { if (i < c.length) { labels.push(d); images.push(c[i]); } });
+  perClass.forEach((c, d) => {
+    if (i < c.length) {
+      labels.push(d);
+      images.push(c[i]);
+    }
+  });
 }
 
 const bytes = [...Buffer.from('WSD1'), ...new Uint8Array(new Uint32Array([labels.length]).buffer), 28, 28, ...labels];
 for (const image of images) {
-  for (let i = 0; i < SIZE;) {
+  for (let i = 0; i < SIZE; ) {
     let zeros = 0;
     while (zeros < 255 && i + zeros < SIZE && image[i + zeros] === 0) zeros++;
     let run = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: native unit, gradient and training tests; the ONNX export run in onnxruntime; the
+# Runs every test: formatting and lints; native unit, gradient and training tests; the ONNX export run in onnxruntime; the
 # core inside headless Chromium (wasm-bindgen-test); and the built page driven end to end with
 # Playwright.
 set -euo pipefail
@@ -13,6 +13,12 @@ export WHETSTONE_REQUIRE_GPU=1
 # The whole browser suite (WebGPU on SwiftShader included) gets five minutes, not the default 20 s.
 export WASM_BINDGEN_TEST_TIMEOUT=300
 
+echo "== formatting and lints (rustfmt, clippy, Biome)"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --test browser -- -D warnings
+npx biome ci
+
 echo "== native tests"
 cargo test
 
@@ -25,4 +31,5 @@ cargo test --target wasm32-unknown-unknown --test browser
 
 echo "== end-to-end tests of the built page"
 trunk build --release
-node --test tests/e2e/
+# One file at a time: each trains in workers, and the machine's cores are theirs.
+node --test --test-concurrency=1 tests/e2e/

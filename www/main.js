@@ -1,35 +1,65 @@
 // The playground page: one settings object (saved in localStorage), panels that render it, and the
 // engine that runs everything in a worker.
-import { Engine } from './engine.js';
-import { LiveChart } from './charts.js';
-import { DrawingPad } from './draw.js';
-import { drawRegions, gridFeatures } from './boundary.js';
-import { deleteDataset, deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './store.js';
-import { SequencePad, plotSequence } from './sequence.js';
-import { imageCanvas, sampleFigure } from './samples.js';
-import { Tuner, applyTrial, optimizerConfig, splitKey } from './tune.js';
-import { Ensembler } from './ensemble.js';
-import { Deployment } from './deploy.js';
-import { Lessons } from './lessons.js';
-import { exportProject, importProject, settingsFromLink, settingsLink } from './project.js';
-import { renderLayerTable } from './layers.js';
-import { colourOf, plotUnitCurves } from './curves.js';
+import { Engine } from './engine/engine.js';
+import { deleteDataset, deleteModel, getDataset, getModel, listModels, putDataset, putModel } from './engine/store.js';
+import { exportProject, importProject, settingsFromLink, settingsLink } from './state/project.js';
+import { PLAN_SETTINGS, SCHEDULES, SETTINGS, defaults, parseNumber, read, validate } from './state/settings.js';
+import { drawRegions, gridFeatures } from './ui/boundary.js';
+import { LiveChart } from './ui/charts.js';
+import { colourOf, plotUnitCurves } from './ui/curves.js';
+import { $, download } from './ui/dom.js';
+import { DrawingPad } from './ui/draw.js';
+import { imageCanvas, sampleFigure } from './ui/samples.js';
+import { Notices } from './ui/notice.js';
+import { Router } from './ui/router.js';
+import { SequencePad, plotSequence } from './ui/sequence.js';
 import {
-  anyFeatures, compareFeatures, decodeImages, featureRequest, filesFromDrop, filesFromInput, renderFeatureEditor, renderGallery, renderTable, showProblems,
-} from './data.js';
-
-const $ = (id) => document.getElementById(id);
+  anyFeatures,
+  compareFeatures,
+  decodeImages,
+  featureRequest,
+  filesFromDrop,
+  filesFromInput,
+  renderFeatureEditor,
+  renderGallery,
+  renderTable,
+  showProblems,
+} from './panels/data.js';
+import { Deployment } from './panels/deploy.js';
+import { Ensembler } from './panels/ensembles.js';
+import { renderLayerTable } from './panels/layers.js';
+import { Lessons } from './panels/lessons.js';
+import { Tuner, applyTrial, optimizerConfig, splitKey } from './panels/tune.js';
 const SETTINGS_KEY = 'whetstone.settings.v1';
 
 const PRESETS = {
-  digits: [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (784 → 128 → 10)']],
-  toy: [['toy', 'Small MLP (2 → 16 → 16, tanh)'], ['mlp', 'MLP (2 → 128, ReLU)']],
+  digits: [
+    ['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'],
+    ['mlp', 'MLP (784 → 128 → 10)'],
+  ],
+  toy: [
+    ['toy', 'Small MLP (2 → 16 → 16, tanh)'],
+    ['mlp', 'MLP (2 → 128, ReLU)'],
+  ],
 };
 PRESETS['digits-5-9'] = PRESETS.digits;
-PRESETS.shapes = [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (3·32·32 → 128 → 4)']];
-PRESETS.sequence = [['gru', 'GRU (32 units)'], ['lstm', 'LSTM (32 units)'], ['mlp', 'MLP (all steps → 128, ReLU)']];
-PRESETS.table = [['mlp', 'MLP (features → 128, ReLU)'], ['toy', 'Small MLP (features → 16 → 16, tanh)']];
-PRESETS.images = [['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'], ['mlp', 'MLP (pixels → 128, ReLU)']];
+PRESETS.shapes = [
+  ['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'],
+  ['mlp', 'MLP (3·32·32 → 128 → 4)'],
+];
+PRESETS.sequence = [
+  ['gru', 'GRU (32 units)'],
+  ['lstm', 'LSTM (32 units)'],
+  ['mlp', 'MLP (all steps → 128, ReLU)'],
+];
+PRESETS.table = [
+  ['mlp', 'MLP (features → 128, ReLU)'],
+  ['toy', 'Small MLP (features → 16 → 16, tanh)'],
+];
+PRESETS.images = [
+  ['cnn', 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)'],
+  ['mlp', 'MLP (pixels → 128, ReLU)'],
+];
 const DEFAULTS = {
   digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
   toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
@@ -41,15 +71,28 @@ const DEFAULTS = {
   images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
 };
 const SEQUENCE_SETS = ['waves', 'upload'];
-const family = (name) => (name.startsWith('digits') || ['shapes', 'table', 'images'].includes(name) ? name : SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy');
+const family = (name) =>
+  name.startsWith('digits') || ['shapes', 'table', 'images'].includes(name)
+    ? name
+    : SEQUENCE_SETS.includes(name)
+      ? 'sequence'
+      : 'toy';
 // The user's own data sets, kept in IndexedDB under these names, and how the data menu names them.
 const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images' };
 // Each augmentation: [type, label, strength key, default strength]; the probability defaults to 0.5.
 const AUGMENTATIONS = [
-  ['flip_horizontal', 'horizontal flip'], ['flip_vertical', 'vertical flip'], ['rotate', 'rotation (°)', 'degrees', 15],
-  ['scale', 'scale (±)', 'amount', 0.1], ['translate', 'shift (± width)', 'fraction', 0.1], ['crop', 'random crop', 'fraction', 0.2],
-  ['brightness', 'brightness (±)', 'amount', 0.2], ['contrast', 'contrast (±)', 'amount', 0.3], ['saturation', 'saturation (±)', 'amount', 0.5],
-  ['hue', 'hue (°)', 'degrees', 180], ['noise', 'noise (std)', 'std', 0.05], ['cutout', 'cutout (side)', 'size', 0.25],
+  ['flip_horizontal', 'horizontal flip'],
+  ['flip_vertical', 'vertical flip'],
+  ['rotate', 'rotation (°)', 'degrees', 15],
+  ['scale', 'scale (±)', 'amount', 0.1],
+  ['translate', 'shift (± width)', 'fraction', 0.1],
+  ['crop', 'random crop', 'fraction', 0.2],
+  ['brightness', 'brightness (±)', 'amount', 0.2],
+  ['contrast', 'contrast (±)', 'amount', 0.3],
+  ['saturation', 'saturation (±)', 'amount', 0.5],
+  ['hue', 'hue (°)', 'degrees', 180],
+  ['noise', 'noise (std)', 'std', 0.05],
+  ['cutout', 'cutout (side)', 'size', 0.25],
   ['mixup', 'mixup (α)', 'alpha', 0.2],
 ];
 /** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
@@ -57,23 +100,9 @@ const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 /** Image uploads larger than this together are refused before decoding. */
 const MAX_IMAGE_UPLOAD_BYTES = 1024 * 1024 * 1024;
 const isDigits = (name) => name?.startsWith('digits');
-// Each schedule's settings: [key, label, default, whole number?].
-const SCHEDULES = {
-  constant: [],
-  step: [['every', 'Every (epochs)', 1, true], ['gamma', 'Multiply rate by', 0.5]],
-  exponential: [['gamma', 'Per epoch, multiply by', 0.7]],
-  cosine: [['min_lr', 'Down to rate', 0]],
-  cosine_restarts: [['period', 'First cycle (epochs)', 1, true], ['mult', 'Each cycle longer by ×', 2, true], ['min_lr', 'Down to rate', 0]],
-  one_cycle: [['pct_start', 'Rising share of the run', 0.3]],
-  reduce_on_plateau: [['factor', 'Multiply rate by', 0.5], ['patience', 'After epochs without progress', 1, true]],
-};
 
 const state = {
-  settings: {
-    dataset: 'digits', optimizer: 'adam', seed: 1, device: 'auto', patience: 0, l1: '0', l2: '0',
-    schedule: 'constant', scheduleParams: {}, warmup: 0, clipNorm: '0', clipValue: '0', ...DEFAULTS.digits, spec: '', layerOptions: [],
-    startFrom: 'random', bias: 1, augment: {}, rebalance: '', features: {},
-  },
+  settings: { ...defaults(), ...DEFAULTS.digits },
   gpu: { adapter: null, software: false, error: null },
   dataset: null,
   // Quality fixes applied to the loaded data ({fix, indices, labels}), in order.
@@ -85,11 +114,20 @@ const engine = new Engine(onProgress);
 // For the browser console and the end-to-end tests: the engine and the page state.
 globalThis.whetstone = { engine, state };
 const lossChart = new LiveChart($('loss-chart'), 'Loss', ['train loss', 'validation loss']);
-const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], { percent: true });
+const accChart = new LiveChart($('acc-chart'), 'Accuracy', ['train accuracy', 'validation accuracy'], {
+  percent: true,
+});
 const lrChart = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actual'], { dashed: ['planned'] });
-const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], { dashed: ['clip limit'] });
+const normChart = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], {
+  dashed: ['clip limit'],
+});
 globalThis.whetstone.charts = { lr: lrChart, norm: normChart, loss: lossChart, acc: accChart };
-const featureChart = new LiveChart($('feature-compare-chart'), 'Validation accuracy', ['with the features', 'without'], { percent: true });
+const featureChart = new LiveChart(
+  $('feature-compare-chart'),
+  'Validation accuracy',
+  ['with the features', 'without'],
+  { percent: true },
+);
 const pad = new DrawingPad($('draw'), predictDrawing);
 const wavePad = new SequencePad($('wave'), predictSequence);
 /** The loaded data as a trial or member worker loads it again: a key, the name, any upload, the
@@ -129,17 +167,25 @@ const deployment = new Deployment({
   notify: showNotice,
 });
 globalThis.whetstone.deployment = deployment;
-globalThis.whetstone.lessons = new Lessons({ notify: showNotice });
+const lessons = new Lessons({ notify: showNotice });
+globalThis.whetstone.lessons = lessons;
+const router = new Router({
+  view: (view, param) => {
+    if (view === 'lessons') lessons.present(param);
+  },
+  settings: (hash) => openLink(hash),
+  unknown: (view) => showNotice(`This address names no view (“${view}”); the start view is shown instead.`, 'info'),
+});
+globalThis.whetstone.router = router;
 
 function saveSettings() {
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
 }
 
-function showNotice(message, kind = 'error') {
-  const n = $('notice');
-  n.textContent = message;
-  n.className = kind;
-  n.hidden = !message;
+const notices = new Notices();
+/** A message in the status area, and beside the control it answers (`where`: see Notices.show). */
+function showNotice(message, kind = 'error', where = {}) {
+  notices.show(message, kind, where);
 }
 
 function setStatus(status) {
@@ -149,10 +195,54 @@ function setStatus(status) {
   $('pause').disabled = !busy;
   $('stop').disabled = !busy;
   $('pause').textContent = status === 'paused' ? 'Resume' : 'Pause';
-  for (const id of ['dataset', 'preset', 'spec', 'sequence-file', 'table-file', 'image-folder', 'image-files', 'delete-upload', 'feature-compare']) $(id).disabled = busy;
-  for (const id of ['sequence-file', 'table-file', 'image-folder', 'image-files']) $(id).parentElement.classList.toggle('disabled', busy);
+  for (const id of [
+    'dataset',
+    'preset',
+    'spec',
+    'sequence-file',
+    'table-file',
+    'image-folder',
+    'image-files',
+    'delete-upload',
+    'feature-compare',
+  ])
+    $(id).disabled = busy;
+  for (const id of ['sequence-file', 'table-file', 'image-folder', 'image-files'])
+    $(id).parentElement.classList.toggle('disabled', busy);
   document.body.dataset.status = status;
+  $('header-progress').hidden = !busy;
+  renderRunStatus();
   renderModelButtons();
+}
+
+/** The header's account of the run: what it is doing, and how far it has got. */
+function renderRunStatus() {
+  const { status, epochs } = state.run;
+  const epoch = $('stat-epoch').textContent;
+  const said = {
+    starting: 'starting…',
+    running: `training: epoch ${epoch}`,
+    paused: `paused at epoch ${epoch}`,
+    done: `trained: ${$('stat-val-acc').textContent} validation accuracy`,
+    stopped: 'stopped',
+    error: 'the run failed',
+  }[status];
+  $('run-status').textContent = said ?? (state.run.trained ? 'model loaded' : 'not trained yet');
+  $('header-progress').value = $('progress').value;
+  $('run-status').title = epochs ? `${epochs} epochs planned` : '';
+}
+
+/** The header's data set and model. */
+function renderHeader() {
+  const option = $('dataset').selectedOptions[0];
+  $('status-data').textContent = option ? option.textContent.replace(/ \(.*\)$/, '') : state.settings.dataset;
+  const preset = $('preset').selectedOptions[0];
+  $('status-model').textContent =
+    state.settings.startFrom === 'pretrained'
+      ? 'pretrained CNN'
+      : preset
+        ? preset.textContent.replace(/ \(.*\)$/, '')
+        : 'custom model';
 }
 
 function renderModelButtons() {
@@ -163,13 +253,28 @@ function renderModelButtons() {
   $('model-file').parentElement.classList.toggle('disabled', busy);
 }
 
-const fields = {
-  epochs: 'epochs', batch: 'batch', lr: 'lr', optimizer: 'optimizer', seed: 'seed', l1: 'l1', l2: 'l2', patience: 'patience',
-  schedule: 'schedule', warmup: 'warmup', clipNorm: 'clip-norm', clipValue: 'clip-value', samples: 'samples', heldOut: 'heldout', device: 'device',
-  rebalance: 'rebalance',
-};
-// Settings that change the planned learning-rate curve.
-const PLAN_FIELDS = ['epochs', 'batch', 'lr', 'schedule', 'warmup', 'samples', 'heldOut', 'clipNorm'];
+// Settings whose field writes straight into the state (the others' fields do more: see wire()).
+const FIELDS = [
+  'epochs',
+  'batch',
+  'lr',
+  'optimizer',
+  'seed',
+  'l1',
+  'l2',
+  'patience',
+  'schedule',
+  'warmup',
+  'clipNorm',
+  'clipValue',
+  'samples',
+  'heldOut',
+  'device',
+  'rebalance',
+];
+
+/** The value of a setting, checked (see read); a bad one throws, naming the setting. */
+const setting = (name) => read(state.settings, name);
 
 function renderSettings() {
   const s = state.settings;
@@ -179,48 +284,60 @@ function renderSettings() {
   $('spec').value = s.spec;
   $('start-from').value = s.startFrom;
   $('bias').value = s.bias;
-  for (const [key, id] of Object.entries(fields)) $(id).value = s[key];
+  for (const name of FIELDS) $(SETTINGS[name].control).value = s[name];
   renderScheduleParams();
+  renderHeader();
 }
 
 /** One field per setting of the chosen schedule, filled from the saved settings. */
 function renderScheduleParams() {
   const type = state.settings.schedule;
   const saved = state.settings.scheduleParams[type] ?? {};
-  $('schedule-params').replaceChildren(...SCHEDULES[type].map(([key, label, fallback]) => {
-    const wrap = document.createElement('label');
-    const input = document.createElement('input');
-    input.id = `schedule-${key}`;
-    input.type = 'text';
-    input.value = saved[key] ?? fallback;
-    input.addEventListener('input', () => {
-      state.settings.scheduleParams[type] = { ...state.settings.scheduleParams[type], [key]: input.value };
-      saveSettings();
-      planSchedule();
-    });
-    wrap.append(`${label} `, input);
-    return wrap;
-  }));
+  $('schedule-params').replaceChildren(
+    ...SCHEDULES[type].map(([key, label, fallback]) => {
+      const wrap = document.createElement('label');
+      const input = document.createElement('input');
+      input.id = `schedule-${key}`;
+      input.type = 'text';
+      input.value = saved[key] ?? fallback;
+      input.addEventListener('input', () => {
+        state.settings.scheduleParams[type] = { ...state.settings.scheduleParams[type], [key]: input.value };
+        saveSettings();
+        planSchedule();
+      });
+      wrap.append(`${label} `, input);
+      return wrap;
+    }),
+  );
 }
 
 function scheduleRequest() {
-  const type = $('schedule').value;
+  const type = state.settings.schedule;
+  const saved = state.settings.scheduleParams[type] ?? {};
   const schedule = { type };
-  for (const [key, label, , integer] of SCHEDULES[type]) schedule[key] = readNumber(`schedule-${key}`, `The schedule's “${label}”`, integer);
+  for (const [key, label, fallback, integer] of SCHEDULES[type]) {
+    try {
+      schedule[key] = parseNumber(saved[key] ?? fallback, `The schedule's “${label}”`, integer);
+    } catch (err) {
+      throw Object.assign(err, { field: $(`schedule-${key}`) });
+    }
+  }
   return schedule;
 }
 
-/** A positive limit, or null when the field is 0 (off). */
-function readClip(id, label) {
-  const value = readNumber(id, label, false);
-  if (value < 0) throw new Error(`${label} must be 0 (off) or positive, got ${value}`);
+/** A clip limit, or null when it is 0 (off). */
+function clipLimit(name) {
+  const value = setting(name);
   return value > 0 ? value : null;
 }
 
 /** An uploaded data set (kept in IndexedDB), or an error that says to upload one. */
 async function uploadedData(name) {
   const record = await getDataset(name).catch(() => null);
-  if (!record) throw new Error(`no ${UPLOADS[name].toLowerCase().replace('your ', '')} are kept in this browser; upload them again`);
+  if (!record)
+    throw new Error(
+      `no ${UPLOADS[name].toLowerCase().replace('your ', '')} are kept in this browser; upload them again`,
+    );
   return record;
 }
 
@@ -229,7 +346,7 @@ async function uploadedData(name) {
  * (`{ upload, info }`), shown as it is: it is neither read back from IndexedDB nor loaded again.
  */
 async function loadDataset(name, loaded) {
-  resetNotice();
+  showNotice('');
   $('dataset-info').textContent = 'loading…';
   const upload = loaded?.upload ?? (name in UPLOADS ? await uploadedData(name) : undefined);
   const info = loaded?.info ?? (await engine.request('load', { name, upload, bias: Number(state.settings.bias) }));
@@ -241,6 +358,7 @@ async function loadDataset(name, loaded) {
   if (info.notes.length) showNotice(`Loaded, but: ${info.notes.join('; ')}.`, 'info');
   renderTable(info);
   renderGallery(info);
+  renderStrip(info);
   renderFeatureEditor(info, state.settings.features, changeFeatures);
   describeFeatures();
   state.run.trained = false;
@@ -254,7 +372,8 @@ async function loadDataset(name, loaded) {
   $('bias-field').hidden = name !== 'shapes';
   // A set with its own test split (the shapes) is always evaluated on all of it.
   $('heldout').disabled = info.testLength > 0;
-  $('heldout').title = info.testLength > 0 ? `this data set brings its own test split of ${info.testLength} samples` : '';
+  $('heldout').title =
+    info.testLength > 0 ? `this data set brings its own test split of ${info.testLength} samples` : '';
   if (info.testLength > 0) $('heldout').value = state.settings.heldOut = info.testLength;
   $('augment-editor').hidden = info.shape.length !== 3;
   if (info.shape.length === 3) previewAugmentation();
@@ -265,18 +384,46 @@ async function loadDataset(name, loaded) {
   if (sequence) showSequenceExamples(info);
 }
 
+/** One small image of each class, for the start view. */
+function renderStrip(info) {
+  $('data-strip').replaceChildren(
+    ...(info.gallery ?? []).map(({ label, images }) => {
+      const canvas = imageCanvas(images[0], info.shape);
+      canvas.title = info.classes[label];
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `a sample of class ${info.classes[label]}`);
+      return canvas;
+    }),
+  );
+}
+
 /** One row per augmentation: on or off, its probability and strength. */
 function renderAugment() {
   const saved = state.settings.augment ?? {};
   const rows = AUGMENTATIONS.map(([type, label, key, fallback]) => {
     const s = { on: false, p: 0.5, strength: fallback, ...(saved[type] ?? {}) };
     const on = Object.assign(document.createElement('input'), { type: 'checkbox', checked: s.on });
-    const p = Object.assign(document.createElement('input'), { type: 'text', value: s.p, className: 'small', title: 'probability per image' });
-    const strength = key ? Object.assign(document.createElement('input'), { type: 'text', value: s.strength, className: 'small', title: key }) : '';
+    const p = Object.assign(document.createElement('input'), {
+      type: 'text',
+      value: s.p,
+      className: 'small',
+      title: 'probability per image',
+    });
+    const strength = key
+      ? Object.assign(document.createElement('input'), {
+          type: 'text',
+          value: s.strength,
+          className: 'small',
+          title: key,
+        })
+      : '';
     for (const input of [on, p, strength].filter(Boolean)) {
       input.dataset.augment = type;
       input.addEventListener('change', () => {
-        state.settings.augment = { ...state.settings.augment, [type]: { on: on.checked, p: p.value, strength: strength ? strength.value : undefined } };
+        state.settings.augment = {
+          ...state.settings.augment,
+          [type]: { on: on.checked, p: p.value, strength: strength ? strength.value : undefined },
+        };
         saveSettings();
         previewAugmentation();
       });
@@ -296,7 +443,8 @@ function renderAugment() {
     return tr;
   });
   const head = document.createElement('tr');
-  for (const h of ['', 'probability', 'strength']) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  for (const h of ['', 'probability', 'strength'])
+    head.append(Object.assign(document.createElement('th'), { textContent: h }));
   $('augment-table').replaceChildren(head, ...rows);
 }
 
@@ -307,7 +455,8 @@ function augmentRequest() {
     if (!s?.on) return [];
     const number = (text, what) => {
       const v = Number(String(text).trim());
-      if (String(text).trim() === '' || !Number.isFinite(v)) throw new Error(`the ${what} of “${label}” must be a number, got "${text}"`);
+      if (String(text).trim() === '' || !Number.isFinite(v))
+        throw new Error(`the ${what} of “${label}” must be a number, got "${text}"`);
       return v;
     };
     const op = { type, p: number(s.p, 'probability') };
@@ -326,11 +475,23 @@ function previewAugmentation() {
     try {
       const augment = augmentRequest();
       const count = 12;
-      const { images } = await engine.request('augment-preview', { augment, index: 0, count, seed: Date.now() % 100000 });
+      const { images } = await engine.request('augment-preview', {
+        augment,
+        index: 0,
+        count,
+        seed: Date.now() % 100000,
+      });
       const size = shape.reduce((a, b) => a * b, 1);
-      $('augment-preview').replaceChildren(...Array.from({ length: count }, (_, i) => imageCanvas(images.subarray(i * size, (i + 1) * size), shape)));
-      const mixup = augment.some((a) => a.type === 'mixup') ? ' Mixup blends pairs of images of a batch, and their labels, during training; it is not drawn here.' : '';
-      $('augment-info').textContent = (augment.length ? `The first training image under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:` : 'No augmentation chosen: the first training image as it is.') + mixup;
+      $('augment-preview').replaceChildren(
+        ...Array.from({ length: count }, (_, i) => imageCanvas(images.subarray(i * size, (i + 1) * size), shape)),
+      );
+      const mixup = augment.some((a) => a.type === 'mixup')
+        ? ' Mixup blends pairs of images of a batch, and their labels, during training; it is not drawn here.'
+        : '';
+      $('augment-info').textContent =
+        (augment.length
+          ? `The first training image under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:`
+          : 'No augmentation chosen: the first training image as it is.') + mixup;
     } catch (err) {
       $('augment-info').textContent = `Augmentation: ${err.message}`;
     }
@@ -356,9 +517,11 @@ function qualityCounts(r) {
 /** The quality report of the loaded data on the current split, each finding with its fix; after a
  * fix, `before` (the earlier counts) and these side by side. */
 async function checkQuality(before) {
-  const samples = readNumber('samples', 'The number of samples', true);
-  const heldOut = readNumber('heldout', 'The held-out count', true);
-  const { report: r } = await engine.request('quality', { samples, heldOut, seed: readNumber('seed', 'The seed', true) });
+  const { report: r } = await engine.request('quality', {
+    samples: setting('samples'),
+    heldOut: setting('heldOut'),
+    seed: setting('seed'),
+  });
   const classes = state.dataset.classes;
   const columns = state.dataset.columns ?? [];
   const table = columns.length > 0;
@@ -374,53 +537,132 @@ async function checkQuality(before) {
     return li;
   };
   const extra = r.exact_duplicates.reduce((n, g) => n + g.length - 1, 0);
-  const items = [item(`${r.samples.toLocaleString()} samples: ${classes.map((c, k) => `${c} ${r.class_counts[k]}`).join(', ')}.`)];
-  if (r.exact_duplicates.length) items.push(item(`${r.exact_duplicates.length} groups of exact duplicates (${extra} extra copies).`, ['Keep one of each', 'duplicates']));
-  if (r.conflicting_labels.length) items.push(item(`${r.conflicting_labels.length} of them with different labels: suspected label noise.`, ['Drop them all', 'conflicts']));
+  const items = [
+    item(`${r.samples.toLocaleString()} samples: ${classes.map((c, k) => `${c} ${r.class_counts[k]}`).join(', ')}.`),
+  ];
+  if (r.exact_duplicates.length)
+    items.push(
+      item(`${r.exact_duplicates.length} groups of exact duplicates (${extra} extra copies).`, [
+        'Keep one of each',
+        'duplicates',
+      ]),
+    );
+  if (r.conflicting_labels.length)
+    items.push(
+      item(`${r.conflicting_labels.length} of them with different labels: suspected label noise.`, [
+        'Drop them all',
+        'conflicts',
+      ]),
+    );
   if (r.near_duplicates.length) {
-    const how = table ? 'rows equal once numbers are rounded to 3 digits and categories compared without case' : 'images with the same 8×8 average hash';
-    items.push(item(`${r.near_duplicates.length} groups of near duplicates (${how}).`, ['Keep one of each', 'without', { indices: r.near_duplicates.flatMap((g) => g.slice(1)) }]));
+    const how = table
+      ? 'rows equal once numbers are rounded to 3 digits and categories compared without case'
+      : 'images with the same 8×8 average hash';
+    items.push(
+      item(`${r.near_duplicates.length} groups of near duplicates (${how}).`, [
+        'Keep one of each',
+        'without',
+        { indices: r.near_duplicates.flatMap((g) => g.slice(1)) },
+      ]),
+    );
   }
-  if (r.leakage.length) items.push(item(`${r.leakage.length} held-out samples also appear in the training split: leakage.`, ['Keep one of each', 'duplicates']));
+  if (r.leakage.length)
+    items.push(
+      item(`${r.leakage.length} held-out samples also appear in the training split: leakage.`, [
+        'Keep one of each',
+        'duplicates',
+      ]),
+    );
   if (r.label_noise.length) {
-    const shown = r.label_noise.slice(0, 6).map((s) => `#${s.index} labelled ${classes[s.label]}, ${s.votes} of 10 neighbours say ${classes[s.suggested]}`).join('; ');
-    items.push(item(
-      `${r.label_noise.length} samples whose label disagrees with most of their nearest neighbours (of the first ${r.label_noise_checked.toLocaleString()} checked): ${shown}${r.label_noise.length > 6 ? '; …' : ''}.`,
-      ['Relabel as the neighbours say', 'relabel', { indices: r.label_noise.map((s) => s.index), labels: r.label_noise.map((s) => s.suggested) }],
-      ['Drop them', 'without', { indices: r.label_noise.map((s) => s.index) }],
-    ));
+    const shown = r.label_noise
+      .slice(0, 6)
+      .map((s) => `#${s.index} labelled ${classes[s.label]}, ${s.votes} of 10 neighbours say ${classes[s.suggested]}`)
+      .join('; ');
+    items.push(
+      item(
+        `${r.label_noise.length} samples whose label disagrees with most of their nearest neighbours (of the first ${r.label_noise_checked.toLocaleString()} checked): ${shown}${r.label_noise.length > 6 ? '; …' : ''}.`,
+        [
+          'Relabel as the neighbours say',
+          'relabel',
+          { indices: r.label_noise.map((s) => s.index), labels: r.label_noise.map((s) => s.suggested) },
+        ],
+        ['Drop them', 'without', { indices: r.label_noise.map((s) => s.index) }],
+      ),
+    );
   }
   if (r.missing.length) {
     const where = r.missing.map((m) => `${columns[m.column].name} ${m.count}`).join(', ');
-    items.push(item(
-      `Missing values: ${where} (${r.rows_with_missing.length} rows have some).`,
-      ['Drop those rows', 'without', { indices: r.rows_with_missing }],
-      ['Fill with the mean', 'impute', { impute: 'mean' }], ['the median', 'impute', { impute: 'median' }], ['the most frequent value', 'impute', { impute: 'mode' }],
-      ['a constant', 'impute', { impute: 'constant' }],
-    ));
-    const fill = { mean: 'the mean', median: 'the median', mode: 'the most frequent value', constant: 'a constant' }[state.settings.features.impute ?? 'mean'];
-    items.push(item(`Unless dropped, training fills them with ${fill} of the training split's column (categories: the most frequent): see “Feature engineering”.`));
+    items.push(
+      item(
+        `Missing values: ${where} (${r.rows_with_missing.length} rows have some).`,
+        ['Drop those rows', 'without', { indices: r.rows_with_missing }],
+        ['Fill with the mean', 'impute', { impute: 'mean' }],
+        ['the median', 'impute', { impute: 'median' }],
+        ['the most frequent value', 'impute', { impute: 'mode' }],
+        ['a constant', 'impute', { impute: 'constant' }],
+      ),
+    );
+    const fill = { mean: 'the mean', median: 'the median', mode: 'the most frequent value', constant: 'a constant' }[
+      state.settings.features.impute ?? 'mean'
+    ];
+    items.push(
+      item(
+        `Unless dropped, training fills them with ${fill} of the training split's column (categories: the most frequent): see “Feature engineering”.`,
+      ),
+    );
   }
   for (const o of r.outliers) {
-    items.push(item(`${o.rows.length} extreme values in ${columns[o.column].name} (modified z-score over 3.5), rows ${o.rows.slice(0, 8).join(', ')}${o.rows.length > 8 ? ', …' : ''}.`, ['Drop those rows', 'without', { indices: o.rows }]));
+    items.push(
+      item(
+        `${o.rows.length} extreme values in ${columns[o.column].name} (modified z-score over 3.5), rows ${o.rows.slice(0, 8).join(', ')}${o.rows.length > 8 ? ', …' : ''}.`,
+        ['Drop those rows', 'without', { indices: o.rows }],
+      ),
+    );
   }
   if (r.imbalance) {
     const { class: k, share, ratio } = r.imbalance;
-    items.push(item(
-      `Class ${classes[k]} is only ${(share * 100).toFixed(1)} % of the samples (the largest is ${ratio.toFixed(1)}× its size).`,
-      ['Oversample', 'oversample'], ['Undersample', 'undersample'], ['Weight the loss', 'class_weights'],
-    ));
-    const how = { oversample: 'oversample the training split', undersample: 'undersample the training split', class_weights: 'weight each class in the loss by its rarity' }[state.settings.rebalance];
+    items.push(
+      item(
+        `Class ${classes[k]} is only ${(share * 100).toFixed(1)} % of the samples (the largest is ${ratio.toFixed(1)}× its size).`,
+        ['Oversample', 'oversample'],
+        ['Undersample', 'undersample'],
+        ['Weight the loss', 'class_weights'],
+      ),
+    );
+    const how = {
+      oversample: 'oversample the training split',
+      undersample: 'undersample the training split',
+      class_weights: 'weight each class in the loss by its rarity',
+    }[state.settings.rebalance];
     if (how) items.push(item(`Training will ${how} (never the held-out split): see “Class balance” under Training.`));
   }
   const name = (f) => (table ? columns[f].name : `feature ${f}`);
   const dropColumns = (indices) => (table ? [['Drop these columns', 'columns', { indices }]] : []);
-  if (r.constant_features.length) items.push(item(`${r.constant_features.length} features have one value in every sample, so they carry nothing: ${r.constant_features.map(name).join(', ')}.`, ...dropColumns(r.constant_features)));
-  if (r.near_constant_features.length) items.push(item(`Nearly constant (one value in 95 % of the rows or more): ${r.near_constant_features.map(name).join(', ')}.`, ...dropColumns(r.near_constant_features)));
-  if (items.length === 1) items.push(item('No duplicates, leakage, label noise, missing values, outliers, class imbalance or constant features found.'));
+  if (r.constant_features.length)
+    items.push(
+      item(
+        `${r.constant_features.length} features have one value in every sample, so they carry nothing: ${r.constant_features.map(name).join(', ')}.`,
+        ...dropColumns(r.constant_features),
+      ),
+    );
+  if (r.near_constant_features.length)
+    items.push(
+      item(
+        `Nearly constant (one value in 95 % of the rows or more): ${r.near_constant_features.map(name).join(', ')}.`,
+        ...dropColumns(r.near_constant_features),
+      ),
+    );
+  if (items.length === 1)
+    items.push(
+      item(
+        'No duplicates, leakage, label noise, missing values, outliers, class imbalance or constant features found.',
+      ),
+    );
   if (before) {
     const after = qualityCounts(r);
-    const rows = Object.keys(after).filter((k) => String(before[k]) !== String(after[k]) || k === 'samples').map((k) => `<tr><td>${k}</td><td>${before[k].toLocaleString()}</td><td>${after[k].toLocaleString()}</td></tr>`);
+    const rows = Object.keys(after)
+      .filter((k) => String(before[k]) !== String(after[k]) || k === 'samples')
+      .map((k) => `<tr><td>${k}</td><td>${before[k].toLocaleString()}</td><td>${after[k].toLocaleString()}</td></tr>`);
     const view = document.createElement('li');
     view.innerHTML = `<table class="before-after" aria-label="Before and after the fix"><tr><th></th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
     items.splice(1, 0, view);
@@ -465,7 +707,8 @@ async function applyFix(fix, before, extra = {}) {
   saveSettings();
   renderSettings();
   $('evaluation').hidden = true;
-  $('dataset-info').textContent = `${length.toLocaleString()} samples of ${state.dataset.shape.join(' × ')}, ${state.dataset.classes.length} classes (fixed: ${fix})`;
+  $('dataset-info').textContent =
+    `${length.toLocaleString()} samples of ${state.dataset.shape.join(' × ')}, ${state.dataset.classes.length} classes (fixed: ${fix})`;
   await checkQuality(before);
 }
 
@@ -495,14 +738,20 @@ async function listUploads() {
 /** Stores an upload the worker has already read, and switches to it; a bad one changes nothing. */
 async function keepUpload(upload) {
   const info = await engine.request('load', { name: upload.name, upload });
-  const notKept = await putDataset(upload).then(() => null, (err) => err);
+  const notKept = await putDataset(upload).then(
+    () => null,
+    (err) => err,
+  );
   await changeDataset(upload.name, { upload, info });
   if (notKept) showNotice(`Loaded, but not kept for the next visit: ${notKept.message}`);
 }
 
 /** Reads a CSV table and loads it. */
 async function uploadTable(file) {
-  if (file.size > MAX_UPLOAD_BYTES) throw new Error(`“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`);
+  if (file.size > MAX_UPLOAD_BYTES)
+    throw new Error(
+      `“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`,
+    );
   const label = $('table-label').value.trim();
   await keepUpload({ name: 'table', fileName: file.name, text: await file.text(), label, savedAt: Date.now() });
 }
@@ -511,13 +760,20 @@ async function uploadTable(file) {
  * by name and the rest load. */
 async function uploadImages({ files, folders }) {
   const total = files.reduce((n, f) => n + f.blob.size, 0);
-  if (total > MAX_IMAGE_UPLOAD_BYTES) throw new Error(`these files are ${(total / 2 ** 20).toFixed(0)} MB together; the limit is ${MAX_IMAGE_UPLOAD_BYTES / 2 ** 20} MB`);
+  if (total > MAX_IMAGE_UPLOAD_BYTES)
+    throw new Error(
+      `these files are ${(total / 2 ** 20).toFixed(0)} MB together; the limit is ${MAX_IMAGE_UPLOAD_BYTES / 2 ** 20} MB`,
+    );
   const progress = $('image-progress');
   const described = $('dataset-info').textContent;
   progress.hidden = false;
   progress.removeAttribute('value');
   showProblems([]);
-  const options = { size: Number($('image-size').value), channels: Number($('image-channels').value), fit: $('image-fit').value };
+  const options = {
+    size: Number($('image-size').value),
+    channels: Number($('image-channels').value),
+    fit: $('image-fit').value,
+  };
   try {
     const result = await decodeImages({ files, folders }, options, (done, all) => {
       progress.max = all;
@@ -529,7 +785,11 @@ async function uploadImages({ files, folders }) {
     const fileName = `${result.labels.length.toLocaleString()} images${roots.length === 1 && files.length > 1 ? ` from ${roots[0]}` : ''}`;
     const { pixels, labels, classes, shape } = result;
     await keepUpload({ name: 'images', fileName, pixels, labels, classes, shape, savedAt: Date.now() });
-    if (result.problems.length) showNotice(`Loaded ${labels.length.toLocaleString()} images; ${result.problems.length} file${result.problems.length > 1 ? 's were' : ' was'} left out (listed under “Your own data”).`, 'info');
+    if (result.problems.length)
+      showNotice(
+        `Loaded ${labels.length.toLocaleString()} images; ${result.problems.length} file${result.problems.length > 1 ? 's were' : ' was'} left out (listed under “Your own data”).`,
+        'info',
+      );
   } catch (err) {
     if (err.problems) showProblems(err.problems);
     $('dataset-info').textContent = described;
@@ -572,7 +832,9 @@ async function describeFeatures() {
   if ($('features-editor').hidden) return null;
   try {
     const { transformed } = await engine.request('transformed', { features: currentFeatures() });
-    const names = transformed.names.length ? `: ${transformed.names.slice(0, 24).join(', ')}${transformed.names.length > 24 ? ', …' : ''}` : '';
+    const names = transformed.names.length
+      ? `: ${transformed.names.slice(0, 24).join(', ')}${transformed.names.length > 24 ? ', …' : ''}`
+      : '';
     $('feature-info').textContent = `The model takes samples of ${transformed.shape.join(' × ')}${names}.`;
     return transformed.shape;
   } catch (err) {
@@ -584,19 +846,32 @@ async function describeFeatures() {
 /** Trains the chosen model with and without the feature settings, side by side. */
 async function compareWithAndWithout() {
   const request = trainingRequest();
-  if (!anyFeatures(request.config.features ?? {})) throw new Error('choose a feature transform first: the comparison is with it and without it');
-  const plain = featureRequest({ impute: state.settings.features.impute, fill: state.settings.features.fill }, state.dataset);
+  if (!anyFeatures(request.config.features ?? {}))
+    throw new Error('choose a feature transform first: the comparison is with it and without it');
+  const plain = featureRequest(
+    { impute: state.settings.features.impute, fill: state.settings.features.fill },
+    state.dataset,
+  );
   const { spec } = await engine.request('preset', { name: state.settings.preset, features: plain });
   const without = { ...request, spec, config: { ...request.config, features: plain } };
-  const withSpec = (await engine.request('preset', { name: state.settings.preset, features: request.config.features })).spec;
+  const withSpec = (await engine.request('preset', { name: state.settings.preset, features: request.config.features }))
+    .spec;
   $('feature-compare').disabled = true;
   $('feature-compare-result').textContent = 'Training both…';
   try {
     const outcomes = await compareFeatures({ ...request, spec: withSpec }, without, loadedData(), featureChart);
-    const said = outcomes.map((o) => (o.status === 'fulfilled' ? `${(o.value.val_accuracy * 100).toFixed(1)} % after ${o.value.epoch} epochs` : `no model (${o.reason.message})`));
-    $('feature-compare-result').textContent = `Validation accuracy with the features: ${said[0]}; without: ${said[1]}. The ${state.settings.preset} preset both times.`;
+    const said = outcomes.map((o) =>
+      o.status === 'fulfilled'
+        ? `${(o.value.val_accuracy * 100).toFixed(1)} % after ${o.value.epoch} epochs`
+        : `no model (${o.reason.message})`,
+    );
+    $('feature-compare-result').textContent =
+      `Validation accuracy with the features: ${said[0]}; without: ${said[1]}. The ${state.settings.preset} preset both times.`;
     const accuracy = (o) => (o.status === 'fulfilled' ? o.value.val_accuracy : null);
-    document.body.dataset.featureCompare = JSON.stringify({ with: accuracy(outcomes[0]), without: accuracy(outcomes[1]) });
+    document.body.dataset.featureCompare = JSON.stringify({
+      with: accuracy(outcomes[0]),
+      without: accuracy(outcomes[1]),
+    });
   } finally {
     $('feature-compare').disabled = false;
   }
@@ -605,22 +880,29 @@ async function compareWithAndWithout() {
 /** One sequence of each class, and the pad for drawing one (single-feature sequences only). */
 function showSequenceExamples(info) {
   const [steps, features] = info.shape;
-  $('sequence-examples').replaceChildren(...info.examples.map(({ label, values }) => {
-    const canvas = Object.assign(document.createElement('canvas'), { width: 160, height: 60 });
-    plotSequence(canvas, values, features);
-    const figure = document.createElement('figure');
-    figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: info.classes[label] }));
-    figure.addEventListener('click', () => { if (features === 1) wavePad.set(values); });
-    return figure;
-  }));
+  $('sequence-examples').replaceChildren(
+    ...info.examples.map(({ label, values }) => {
+      const canvas = Object.assign(document.createElement('canvas'), { width: 160, height: 60 });
+      plotSequence(canvas, values, features);
+      const figure = document.createElement('figure');
+      figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: info.classes[label] }));
+      figure.addEventListener('click', () => {
+        if (features === 1) wavePad.set(values);
+      });
+      return figure;
+    }),
+  );
   $('wave-pad').hidden = features !== 1;
   wavePad.setSteps(steps);
 }
 
 /** Reads a CSV of sequences, keeps it in the browser, and loads it; a bad file changes nothing. */
 async function uploadSequences(file) {
-  if (file.size > MAX_UPLOAD_BYTES) throw new Error(`“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`);
-  const features = readNumber('step-features', 'Values per step', true);
+  if (file.size > MAX_UPLOAD_BYTES)
+    throw new Error(
+      `“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`,
+    );
+  const features = parseNumber($('step-features').value, 'Values per step', true);
   if (features < 1) throw new Error(`values per step must be at least 1, got ${features}`);
   // Parsed by the worker first: a file that does not fit is reported before anything is stored.
   await keepUpload({ name: 'upload', fileName: file.name, text: await file.text(), features, savedAt: Date.now() });
@@ -679,7 +961,8 @@ async function renderSummary() {
     table.classList.add('invalid');
     return false;
   }
-  if (state.settings.layerOptions?.length !== spec.layers.length) state.settings.layerOptions = spec.layers.map(() => ({}));
+  if (state.settings.layerOptions?.length !== spec.layers.length)
+    state.settings.layerOptions = spec.layers.map(() => ({}));
   renderLayerTable(table, spec, summary, error, state.settings.layerOptions, (layers, options) => {
     state.settings.spec = JSON.stringify({ ...spec, layers }, null, 2);
     state.settings.layerOptions = options;
@@ -703,38 +986,27 @@ function layerSettings(l1) {
   return { frozen, penalties };
 }
 
-function readNumber(id, label, integer) {
-  const text = $(id).value.trim();
-  const value = Number(text);
-  if (text === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new Error(`${label} must be ${integer ? 'a whole number' : 'a number'}, got "${text}"`);
-  }
-  return value;
-}
-
+/** The training request of the current settings, built from the state (never from the fields). */
 function trainingRequest() {
-  const lr = readNumber('lr', 'The learning rate', false);
-  const optimizer = optimizerConfig($('optimizer').value, lr);
+  const s = state.settings;
   const config = {
-    epochs: readNumber('epochs', 'Epochs', true),
-    batch_size: readNumber('batch', 'The batch size', true),
-    optimizer,
-    seed: readNumber('seed', 'The seed', true),
-    l1: readNumber('l1', 'The L1 penalty', false),
-    l2: readNumber('l2', 'The L2 penalty', false),
+    epochs: setting('epochs'),
+    batch_size: setting('batch'),
+    optimizer: optimizerConfig(s.optimizer, setting('lr')),
+    seed: setting('seed'),
+    l1: setting('l1'),
+    l2: setting('l2'),
     schedule: scheduleRequest(),
-    warmup_steps: readNumber('warmup', 'The warm-up steps', true),
+    warmup_steps: setting('warmup'),
   };
   const { frozen, penalties } = layerSettings(config.l1);
   if (frozen.length) config.frozen = frozen;
   if (penalties.length) config.layer_penalties = penalties;
-  const clipNorm = readClip('clip-norm', 'The gradient-norm clip');
-  const clipValue = readClip('clip-value', 'The gradient-value clip');
+  const clipNorm = clipLimit('clipNorm');
+  const clipValue = clipLimit('clipValue');
   if (clipNorm) config.clip_norm = clipNorm;
   if (clipValue) config.clip_value = clipValue;
-  if (config.warmup_steps < 0) throw new Error(`the warm-up steps cannot be negative, got ${config.warmup_steps}`);
-  if (config.epochs < 1) throw new Error(`epochs must be at least 1, got ${config.epochs}`);
-  if ($('rebalance').value) config.rebalance = $('rebalance').value;
+  if (s.rebalance) config.rebalance = s.rebalance;
   const features = currentFeatures();
   // A table always goes through its transform: its missing values are filled in.
   if (anyFeatures(features) || state.dataset?.columns?.length) config.features = features;
@@ -742,23 +1014,22 @@ function trainingRequest() {
     const augment = augmentRequest();
     if (augment.length) config.augment = augment;
   }
-  const patience = readNumber('patience', 'The early-stop patience', true);
+  const patience = setting('patience');
   if (patience > 0) config.early_stopping = { patience, restore_best: true };
-  if (config.batch_size < 0 || config.seed < 0) throw new Error('the batch size and the seed cannot be negative');
   return {
-    spec: state.settings.spec,
+    spec: s.spec,
     config,
-    samples: readNumber('samples', 'The number of samples', true),
-    heldOut: readNumber('heldout', 'The held-out count', true),
+    samples: setting('samples'),
+    heldOut: setting('heldOut'),
     backend: chosenBackend(),
-    startFrom: state.settings.startFrom,
-    optimizerName: $('optimizer').value,
+    startFrom: s.startFrom,
+    optimizerName: s.optimizer,
   };
 }
 
 /** "Fastest available" is the GPU unless it is missing or a software adapter (slower than the CPU). */
 function chosenBackend() {
-  const choice = $('device').value;
+  const choice = state.settings.device;
   if (choice !== 'auto') return choice;
   return state.gpu.adapter && !state.gpu.software ? 'gpu' : 'cpu';
 }
@@ -774,28 +1045,35 @@ let planTimer = 0;
  * steps per epoch) for the run in progress, with the rates and norms its steps have reported. */
 function planSchedule(stepsPerEpoch) {
   clearTimeout(planTimer);
-  planTimer = setTimeout(async () => {
-    const info = $('schedule-info');
-    try {
-      const request = trainingRequest();
-      const { config } = request;
-      const spe = stepsPerEpoch ?? plannedStepsPerEpoch(request);
-      const { rates } = await engine.request('schedule', { config, stepsPerEpoch: spe });
-      const xs = Array.from(rates, (_, i) => (i + 1) / spe);
-      const seen = stepsPerEpoch ? state.run : { lrs: [], norms: [] };
-      lrChart.setColumns([xs, Array.from(rates), xs.map((_, i) => seen.lrs[i] ?? null)], config.epochs);
-      normChart.setColumns([xs, xs.map((_, i) => seen.norms[i] ?? null), xs.map(() => config.clip_norm ?? null)], config.epochs);
-      const low = Math.min(...rates);
-      const high = Math.max(...rates);
-      info.classList.remove('invalid');
-      info.textContent = config.schedule.type === 'reduce_on_plateau'
-        ? `The rate starts at ${config.optimizer.lr} and is cut when the validation loss stalls; the solid line shows the cuts as they happen.`
-        : `Planned: ${rates.length.toLocaleString()} steps (${spe} per epoch), rate between ${low.toPrecision(3)} and ${high.toPrecision(3)}.`;
-    } catch (err) {
-      info.classList.add('invalid');
-      info.textContent = `Learning-rate plan: ${err.message}`;
-    }
-  }, stepsPerEpoch ? 0 : 150);
+  planTimer = setTimeout(
+    async () => {
+      const info = $('schedule-info');
+      try {
+        const request = trainingRequest();
+        const { config } = request;
+        const spe = stepsPerEpoch ?? plannedStepsPerEpoch(request);
+        const { rates } = await engine.request('schedule', { config, stepsPerEpoch: spe });
+        const xs = Array.from(rates, (_, i) => (i + 1) / spe);
+        const seen = stepsPerEpoch ? state.run : { lrs: [], norms: [] };
+        lrChart.setColumns([xs, Array.from(rates), xs.map((_, i) => seen.lrs[i] ?? null)], config.epochs);
+        normChart.setColumns(
+          [xs, xs.map((_, i) => seen.norms[i] ?? null), xs.map(() => config.clip_norm ?? null)],
+          config.epochs,
+        );
+        const low = Math.min(...rates);
+        const high = Math.max(...rates);
+        info.classList.remove('invalid');
+        info.textContent =
+          config.schedule.type === 'reduce_on_plateau'
+            ? `The rate starts at ${config.optimizer.lr} and is cut when the validation loss stalls; the solid line shows the cuts as they happen.`
+            : `Planned: ${rates.length.toLocaleString()} steps (${spe} per epoch), rate between ${low.toPrecision(3)} and ${high.toPrecision(3)}.`;
+      } catch (err) {
+        info.classList.add('invalid');
+        info.textContent = `Learning-rate plan: ${err.message}`;
+      }
+    },
+    stepsPerEpoch ? 0 : 150,
+  );
 }
 
 /** The last run's validation curves stay on the charts, dashed, while the next run trains. */
@@ -804,8 +1082,14 @@ function keepForComparison() {
   if (!last?.length) return;
   const final = last[last.length - 1];
   const name = `previous run (${state.run.label ?? 'random weights'}): ${(final[4] * 100).toFixed(1)} %`;
-  accChart.setReference(last.map((r) => [r[0], r[4]]), name);
-  lossChart.setReference(last.map((r) => [r[0], r[3]]), name);
+  accChart.setReference(
+    last.map((r) => [r[0], r[4]]),
+    name,
+  );
+  lossChart.setReference(
+    last.map((r) => [r[0], r[3]]),
+    name,
+  );
   state.previousRun = { label: state.run.label, accuracy: final[4] };
 }
 
@@ -822,7 +1106,7 @@ async function trainWith(values) {
   saveSettings();
   renderSettings();
   await renderSummary();
-  $('setup').scrollIntoView();
+  router.go('train');
   await startTraining();
 }
 
@@ -837,8 +1121,16 @@ async function startTraining() {
     $('evaluation').hidden = true;
     $('threshold').value = '0.5';
     state.run = {
-      status: 'running', epochs: request.config.epochs, stepsPerEpoch: started.stepsPerEpoch, trained: false, lrs: [], norms: [], history: [],
-      label: started.taken ? 'pretrained' : 'random weights', taken: started.taken, split: splitKey(state.settings.dataset, request),
+      status: 'running',
+      epochs: request.config.epochs,
+      stepsPerEpoch: started.stepsPerEpoch,
+      trained: false,
+      lrs: [],
+      norms: [],
+      history: [],
+      label: started.taken ? 'pretrained' : 'random weights',
+      taken: started.taken,
+      split: splitKey(state.settings.dataset, request),
     };
     lossChart.reset(request.config.epochs);
     accChart.reset(request.config.epochs);
@@ -849,7 +1141,10 @@ async function startTraining() {
     setStatus('running');
   } catch (err) {
     setStatus(previous);
-    showNotice(err.message);
+    showNotice(err.message, 'error', {
+      near: $('train'),
+      field: err.field ?? (err.setting && $(SETTINGS[err.setting].control)),
+    });
   }
 }
 
@@ -859,6 +1154,7 @@ function onEvent(e) {
     const x = e.epoch - 1 + e.step / e.steps_per_epoch;
     $('progress').value = x / run.epochs;
     $('stat-epoch').textContent = `${e.epoch} / ${run.epochs}`;
+    renderRunStatus();
     $('stat-speed').textContent = Math.round(e.samples_per_sec).toLocaleString();
     $('stat-loss').textContent = e.loss.toFixed(4);
     lossChart.push(x, [e.loss, null]);
@@ -881,7 +1177,15 @@ function onEvent(e) {
     $('stat-val-acc').textContent = `${(e.val_accuracy * 100).toFixed(1)} %`;
     run.trained = true;
     const lr = run.lrs[e.epoch * run.stepsPerEpoch - 1];
-    run.history.push([e.epoch, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, lr ?? '', e.seconds.toFixed(3)]);
+    run.history.push([
+      e.epoch,
+      e.train_loss,
+      e.train_accuracy,
+      e.val_loss,
+      e.val_accuracy,
+      lr ?? '',
+      e.seconds.toFixed(3),
+    ]);
     renderModelButtons();
     refreshPrediction();
   } else if (e.type === 'early_stop') {
@@ -901,20 +1205,12 @@ function renderDevices() {
   if (adapter) {
     option.textContent = `GPU (WebGPU: ${adapter})`;
     $('backend').textContent = `backend: ${chosenBackend() === 'gpu' ? `WebGPU, ${adapter}` : 'CPU'}`;
-    if (state.gpu.software && $('device').value === 'auto') resetNotice();
+    $('device-info').textContent = state.gpu.software
+      ? `This browser's WebGPU runs on the processor, not on a graphics card (a software adapter: “${adapter}”), so it is slower than the CPU backend, and “Fastest available” trains on the CPU. Choose “GPU” to use it anyway.`
+      : '';
+    $('backend').title = $('device-info').textContent || 'Where training runs';
   } else {
     gpuUnavailable(`WebGPU is not available here (${error}); training runs on the CPU.`);
-  }
-}
-
-/** Clears the notice, but keeps the standing one about a software adapter, whichever of the two
- * (the adapter's report, a data set's load) comes first. */
-function resetNotice() {
-  const { adapter, software } = state.gpu;
-  if (adapter && software && $('device').value === 'auto') {
-    showNotice(`WebGPU here is a software adapter (${adapter}), slower than the CPU backend, so training runs on the CPU. Choose “GPU” under “Runs on” to use it anyway.`, 'info');
-  } else {
-    showNotice('');
   }
 }
 
@@ -928,6 +1224,7 @@ function gpuUnavailable(reason) {
     state.settings.device = 'auto';
   }
   $('backend').textContent = 'backend: CPU';
+  $('device-info').textContent = reason;
   showNotice(reason, 'info');
 }
 
@@ -943,7 +1240,10 @@ function onProgress(msg) {
       $('backend').textContent = `backend: ${msg.backend}`;
       break;
     case 'events':
-      msg.events.forEach((e) => (e.type === 'backend_changed' ? onProgress(e) : onEvent(e)));
+      for (const e of msg.events) {
+        if (e.type === 'backend_changed') onProgress(e);
+        else onEvent(e);
+      }
       break;
     case 'finished': {
       setStatus('done');
@@ -953,11 +1253,16 @@ function onProgress(msg) {
         ? ` early at epoch ${stop.epoch}: the validation loss had not improved since epoch ${stop.best_epoch}, whose weights the model has again (validation accuracy ${(stop.best_val_accuracy * 100).toFixed(1)} %)`
         : '';
       const run = state.run;
-      const transfer = run.taken ? ` It started from the pretrained CNN (layers ${run.taken.join(', ')} taken, a fresh output layer).` : '';
+      const transfer = run.taken
+        ? ` It started from the pretrained CNN (layers ${run.taken.join(', ')} taken, a fresh output layer).`
+        : '';
       const previous = state.previousRun
         ? ` The previous run (${state.previousRun.label}) reached ${(state.previousRun.accuracy * 100).toFixed(1)} %, dashed on the charts.`
         : '';
-      showNotice(`Training finished${early}${run.fellBack ? ' on the CPU, after the GPU was lost' : ''}.${transfer}${previous} Try the model in panel 4.`, 'info');
+      showNotice(
+        `Training finished${early}${run.fellBack ? ' on the CPU, after the GPU was lost' : ''}.${transfer}${previous} Draw on the pad under Start, or see the evaluation under Evaluate.`,
+        'info',
+      );
       break;
     }
     case 'stopped':
@@ -969,8 +1274,15 @@ function onProgress(msg) {
       state.run.trained = false;
       setStatus('error');
       // A table's raw numbers are the usual cause of a diverging run on one.
-      const unscaled = /diverged/.test(msg.message) && state.dataset?.columns?.length && (state.settings.features.scale ?? 'none') === 'none';
-      showNotice(unscaled ? `${msg.message} This table's numbers are not scaled: standardise them under “Feature engineering”.` : msg.message);
+      const unscaled =
+        /diverged/.test(msg.message) &&
+        state.dataset?.columns?.length &&
+        (state.settings.features.scale ?? 'none') === 'none';
+      showNotice(
+        unscaled
+          ? `${msg.message} This table's numbers are not scaled: standardise them under “Feature engineering”.`
+          : msg.message,
+      );
       break;
     }
   }
@@ -988,51 +1300,92 @@ function renderReport(report) {
   $('threshold-class').textContent = classes[1];
   const share = $('normalise').checked;
   const cell = (tag, text, style = '') => Object.assign(document.createElement(tag), { textContent: text, style });
-  const caption = Object.assign(document.createElement('caption'), { textContent: 'rows: true class · columns: predicted' });
+  const caption = Object.assign(document.createElement('caption'), {
+    textContent: 'rows: true class · columns: predicted',
+  });
   const head = document.createElement('tr');
   head.append(cell('th', ''), ...classes.map((c) => cell('th', c)));
   const rows = report.confusion.map((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
     const tr = document.createElement('tr');
-    tr.append(cell('th', classes[t]), ...row.map((count, p) => {
-      const f = total ? count / total : 0;
-      const colour = t === p ? '5, 150, 105' : '220, 38, 38';
-      const td = cell('td', share ? `${Math.round(f * 100)}` : String(count), `background: rgba(${colour}, ${(0.08 + 0.92 * f).toFixed(3)}); color: ${f > 0.5 ? '#fff' : 'inherit'}`);
-      td.title = `true ${classes[t]}, predicted ${classes[p]}: ${count} of ${total} (click for the samples)`;
-      td.dataset.cell = `${t},${p}`;
-      td.addEventListener('click', () => showExamples(t, p));
-      return td;
-    }));
+    tr.append(
+      cell('th', classes[t]),
+      ...row.map((count, p) => {
+        const f = total ? count / total : 0;
+        const colour = t === p ? '5, 150, 105' : '220, 38, 38';
+        const td = cell(
+          'td',
+          share ? `${Math.round(f * 100)}` : String(count),
+          `background: rgba(${colour}, ${(0.08 + 0.92 * f).toFixed(3)}); color: ${f > 0.5 ? '#fff' : 'inherit'}`,
+        );
+        td.title = `true ${classes[t]}, predicted ${classes[p]}: ${count} of ${total} (click for the samples)`;
+        td.dataset.cell = `${t},${p}`;
+        td.addEventListener('click', () => showExamples(t, p));
+        return td;
+      }),
+    );
     return tr;
   });
   $('confusion').replaceChildren(caption, head, ...rows);
   const pct = (v) => `${(v * 100).toFixed(1)} %`;
-  const line = (name, value) => { const tr = document.createElement('tr'); tr.append(cell('td', name), cell('td', value)); return tr; };
+  const line = (name, value) => {
+    const tr = document.createElement('tr');
+    tr.append(cell('td', name), cell('td', value));
+    return tr;
+  };
   $('metrics').replaceChildren(
     line('Accuracy', pct(report.accuracy)),
     line('Balanced accuracy', pct(report.balanced_accuracy)),
-    line('F1, macro / weighted / micro', `${report.macro_avg.f1.toFixed(3)} / ${report.weighted_avg.f1.toFixed(3)} / ${report.micro_avg.f1.toFixed(3)}`),
+    line(
+      'F1, macro / weighted / micro',
+      `${report.macro_avg.f1.toFixed(3)} / ${report.weighted_avg.f1.toFixed(3)} / ${report.micro_avg.f1.toFixed(3)}`,
+    ),
     line("Cohen's κ", report.kappa.toFixed(3)),
     line('Log-loss', report.log_loss.toFixed(4)),
     line('ROC AUC, macro / micro', `${fixed(report.ranking.roc_auc_macro)} / ${fixed(report.ranking.roc_auc_micro)}`),
-    line('Average precision, macro / micro', `${fixed(report.ranking.average_precision_macro)} / ${fixed(report.ranking.average_precision_micro)}`),
+    line(
+      'Average precision, macro / micro',
+      `${fixed(report.ranking.average_precision_macro)} / ${fixed(report.ranking.average_precision_micro)}`,
+    ),
     line('Calibration error (ECE)', report.calibration.ece.toFixed(3)),
   );
   const perClassHead = document.createElement('tr');
   perClassHead.append(...['class', 'precision', 'recall', 'F1', 'AUC', 'support'].map((h) => cell('th', h)));
-  $('per-class').replaceChildren(perClassHead, ...classes.map((c, k) => {
-    const tr = document.createElement('tr');
-    const name = cell('td', c, `color: ${colourOf(k)}; font-weight: 600`);
-    tr.append(name, cell('td', report.precision[k].toFixed(3)), cell('td', report.recall[k].toFixed(3)), cell('td', report.f1[k].toFixed(3)), cell('td', fixed(report.ranking.roc[k]?.area)), cell('td', String(report.support[k])));
-    return tr;
-  }));
+  $('per-class').replaceChildren(
+    perClassHead,
+    ...classes.map((c, k) => {
+      const tr = document.createElement('tr');
+      const name = cell('td', c, `color: ${colourOf(k)}; font-weight: 600`);
+      tr.append(
+        name,
+        cell('td', report.precision[k].toFixed(3)),
+        cell('td', report.recall[k].toFixed(3)),
+        cell('td', report.f1[k].toFixed(3)),
+        cell('td', fixed(report.ranking.roc[k]?.area)),
+        cell('td', String(report.support[k])),
+      );
+      return tr;
+    }),
+  );
   // A binary task's curves are those of its second class; otherwise one per class.
   const shown = classes.length === 2 ? [1] : classes.map((_, k) => k);
-  const curves = (key) => shown.flatMap((k) => (report.ranking[key][k] ? [{ ...report.ranking[key][k], colour: colourOf(k) }] : []));
-  plotUnitCurves($('roc'), curves('roc'), { title: 'ROC', xLabel: 'false-positive rate', yLabel: 'true-positive rate', diagonal: true });
+  const curves = (key) =>
+    shown.flatMap((k) => (report.ranking[key][k] ? [{ ...report.ranking[key][k], colour: colourOf(k) }] : []));
+  plotUnitCurves($('roc'), curves('roc'), {
+    title: 'ROC',
+    xLabel: 'false-positive rate',
+    yLabel: 'true-positive rate',
+    diagonal: true,
+  });
   plotUnitCurves($('pr'), curves('pr'), { title: 'Precision-recall', xLabel: 'recall', yLabel: 'precision' });
   const cal = report.calibration;
-  plotUnitCurves($('reliability'), [{ x: cal.confidence, y: cal.accuracy, colour: '#2563eb' }], { title: `Reliability (ECE ${cal.ece.toFixed(3)})`, xLabel: 'confidence', yLabel: 'accuracy', diagonal: true, points: true });
+  plotUnitCurves($('reliability'), [{ x: cal.confidence, y: cal.accuracy, colour: '#2563eb' }], {
+    title: `Reliability (ECE ${cal.ece.toFixed(3)})`,
+    xLabel: 'confidence',
+    yLabel: 'accuracy',
+    diagonal: true,
+    points: true,
+  });
   $('evaluation').hidden = false;
 }
 
@@ -1043,22 +1396,34 @@ async function showExamples(trueClass, predicted) {
   const classes = state.dataset.classes;
   try {
     const { examples, features } = await engine.request('examples', {
-      threshold: classes.length === 2 ? Number($('threshold').value) : undefined, trueClass, predicted, limit: GALLERY_LIMIT,
+      threshold: classes.length === 2 ? Number($('threshold').value) : undefined,
+      trueClass,
+      predicted,
+      limit: GALLERY_LIMIT,
     });
     const cell = trueClass !== undefined;
-    for (const td of document.querySelectorAll('#confusion td')) td.classList.toggle('chosen', cell && td.dataset.cell === `${trueClass},${predicted}`);
+    for (const td of document.querySelectorAll('#confusion td'))
+      td.classList.toggle('chosen', cell && td.dataset.cell === `${trueClass},${predicted}`);
     $('gallery-title').textContent = cell
       ? `True ${classes[trueClass]}, predicted ${classes[predicted]}: ${examples.length ? `the ${examples.length} most confident` : 'none'}.`
-      : examples.length ? `The ${examples.length} most confident mistakes (click a cell for its samples):` : 'No mistakes on the held-out split.';
+      : examples.length
+        ? `The ${examples.length} most confident mistakes (click a cell for its samples):`
+        : 'No mistakes on the held-out split.';
     const shape = state.dataset.shape;
     const width = shape.reduce((a, b) => a * b, 1);
-    $('gallery').replaceChildren(...examples.map((e, i) => {
-      const values = features.subarray(i * width, (i + 1) * width);
-      const figure = sampleFigure(values, shape, `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%`);
-      figure.dataset.label = e.label;
-      figure.dataset.predicted = e.predicted;
-      return figure;
-    }));
+    $('gallery').replaceChildren(
+      ...examples.map((e, i) => {
+        const values = features.subarray(i * width, (i + 1) * width);
+        const figure = sampleFigure(
+          values,
+          shape,
+          `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%`,
+        );
+        figure.dataset.label = e.label;
+        figure.dataset.predicted = e.predicted;
+        return figure;
+      }),
+    );
   } catch (err) {
     showNotice(err.message);
   }
@@ -1078,15 +1443,17 @@ async function refreshReport() {
 
 function renderProbabilities(probs, classes) {
   const best = probs.indexOf(Math.max(...probs));
-  $('probs').replaceChildren(...classes.map((name, k) => {
-    const li = document.createElement('li');
-    li.className = k === best ? 'best' : '';
-    li.innerHTML = '<span class="name"></span><span class="bar"><span></span></span><span class="value"></span>';
-    li.querySelector('.name').textContent = name;
-    li.querySelector('.bar span').style.width = `${(probs[k] * 100).toFixed(1)}%`;
-    li.querySelector('.value').textContent = `${(probs[k] * 100).toFixed(1)} %`;
-    return li;
-  }));
+  $('probs').replaceChildren(
+    ...classes.map((name, k) => {
+      const li = document.createElement('li');
+      li.className = k === best ? 'best' : '';
+      li.innerHTML = '<span class="name"></span><span class="bar"><span></span></span><span class="value"></span>';
+      li.querySelector('.name').textContent = name;
+      li.querySelector('.bar span').style.width = `${(probs[k] * 100).toFixed(1)}%`;
+      li.querySelector('.value').textContent = `${(probs[k] * 100).toFixed(1)} %`;
+      return li;
+    }),
+  );
   $('probs').dataset.prediction = classes[best];
 }
 
@@ -1136,16 +1503,7 @@ async function refreshPrediction() {
 const HISTORY_COLUMNS = ['epoch', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds'];
 
 function historyCsv() {
-  return [HISTORY_COLUMNS, ...state.run.history].map((row) => row.join(',')).join('\n') + '\n';
-}
-
-function download(bytes, filename, type) {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
-  const a = Object.assign(document.createElement('a'), { href: url, download: filename });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  return `${[HISTORY_COLUMNS, ...state.run.history].map((row) => row.join(',')).join('\n')}\n`;
 }
 
 /** "circle · toy · 98.7 % · 2026-11-28 02:30:05": what the saved-models list shows. */
@@ -1170,23 +1528,37 @@ async function renderSavedModels() {
     showNotice(err.message);
     return;
   }
-  $('saved-models').replaceChildren(...models.map((m) => {
-    const li = document.createElement('li');
-    const name = Object.assign(document.createElement('span'), { className: 'name', textContent: m.name });
-    const load = Object.assign(document.createElement('button'), { textContent: 'Load' });
-    const remove = Object.assign(document.createElement('button'), { textContent: 'Delete' });
-    const pick = Object.assign(document.createElement('input'), { type: 'checkbox', className: 'ensemble-pick', title: 'An ensemble member (panel 7)' });
-    pick.dataset.name = m.name;
-    load.addEventListener('click', async () => loadModel(new Uint8Array((await getModel(m.name)).bytes), m.name));
-    remove.addEventListener('click', async () => { await deleteModel(m.name); renderSavedModels(); });
-    li.append(pick, name, load, remove);
-    return li;
-  }));
+  $('saved-models').replaceChildren(
+    ...models.map((m) => {
+      const li = document.createElement('li');
+      const name = Object.assign(document.createElement('span'), { className: 'name', textContent: m.name });
+      const load = Object.assign(document.createElement('button'), { textContent: 'Load' });
+      const remove = Object.assign(document.createElement('button'), { textContent: 'Delete' });
+      const pick = Object.assign(document.createElement('input'), {
+        type: 'checkbox',
+        className: 'ensemble-pick',
+        title: 'An ensemble member (see Ensembles)',
+      });
+      pick.dataset.name = m.name;
+      load.addEventListener('click', async () => loadModel(new Uint8Array((await getModel(m.name)).bytes), m.name));
+      remove.addEventListener('click', async () => {
+        await deleteModel(m.name);
+        renderSavedModels();
+      });
+      li.append(pick, name, load, remove);
+      return li;
+    }),
+  );
 }
 
 /** The loss and accuracy curves a model file carries (its history CSV), in place of the last run's. */
 function showFileHistory(csv) {
-  const rows = (csv ?? '').trim().split('\n').slice(1).map((line) => line.split(',').map(Number)).filter((r) => r.length === HISTORY_COLUMNS.length);
+  const rows = (csv ?? '')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',').map(Number))
+    .filter((r) => r.length === HISTORY_COLUMNS.length);
   lossChart.reset(Math.max(rows.length, 1));
   accChart.reset(Math.max(rows.length, 1));
   for (const [epoch, trainLoss, trainAcc, valLoss, valAcc] of rows) {
@@ -1203,7 +1575,13 @@ async function loadModel(bytes, label) {
   showNotice('');
   try {
     const request = trainingRequest();
-    const loaded = await engine.request('load-model', { bytes, config: request.config, samples: request.samples, heldOut: request.heldOut, backend: request.backend });
+    const loaded = await engine.request('load-model', {
+      bytes,
+      config: request.config,
+      samples: request.samples,
+      heldOut: request.heldOut,
+      backend: request.backend,
+    });
     state.settings.spec = loaded.spec;
     $('spec').value = loaded.spec;
     saveSettings();
@@ -1215,7 +1593,10 @@ async function loadModel(bytes, label) {
     const acc = (loaded.evaluation.accuracy * 100).toFixed(1);
     $('stat-val-acc').textContent = `${acc} %`;
     document.body.dataset.loadedModel = label;
-    showNotice(`Loaded “${label}”: ${acc} % validation accuracy on this data's held-out split. Try it in panel 4; Train starts a new run from scratch.`, 'info');
+    showNotice(
+      `Loaded “${label}”: ${acc} % validation accuracy on this data's held-out split. Try it under Start or Evaluate; Train starts a new run from scratch.`,
+      'info',
+    );
     refreshPrediction();
   } catch (err) {
     showNotice(`Could not load “${label}”: ${err.message}`);
@@ -1256,29 +1637,38 @@ async function changeDataset(name, loaded) {
 }
 
 function wire() {
-  $('dataset').addEventListener('change', (e) => queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('dataset').addEventListener('change', (e) =>
+    queueSetup(() => changeDataset(e.target.value)).catch((err) => showNotice(err.message)),
+  );
   $('quality-check').addEventListener('click', () => checkQuality().catch((err) => showNotice(err.message)));
   $('bias').addEventListener('change', () => {
     state.settings.bias = $('bias').value;
     saveSettings();
     queueSetup(() => loadDataset('shapes')).catch((err) => showNotice(err.message));
   });
-  $('preset').addEventListener('change', (e) => queueSetup(() => applyPreset(e.target.value)).catch((err) => showNotice(err.message)));
+  $('preset').addEventListener('change', (e) =>
+    queueSetup(() => applyPreset(e.target.value)).catch((err) => showNotice(err.message)),
+  );
   $('start-from').addEventListener('change', (e) => {
     state.settings.startFrom = e.target.value;
     saveSettings();
     queueSetup(applyStartFrom).catch((err) => showNotice(err.message));
   });
-  $('spec').addEventListener('input', (e) => { state.settings.spec = e.target.value; saveSettings(); renderSummary(); });
-  for (const [key, id] of Object.entries(fields)) {
-    $(id).addEventListener('input', (e) => {
-      state.settings[key] = e.target.value;
+  $('spec').addEventListener('input', (e) => {
+    state.settings.spec = e.target.value;
+    saveSettings();
+    renderSummary();
+  });
+  for (const name of FIELDS) {
+    $(SETTINGS[name].control).addEventListener('input', (e) => {
+      state.settings[name] = e.target.value;
       saveSettings();
-      if (key === 'schedule') renderScheduleParams();
-      if (PLAN_FIELDS.includes(key)) planSchedule();
+      if (name === 'schedule') renderScheduleParams();
+      if (PLAN_SETTINGS.includes(name)) planSchedule();
     });
   }
   $('train').addEventListener('click', startTraining);
+  document.addEventListener('keydown', shortcuts);
   $('pause').addEventListener('click', async () => {
     const { state: s } = await engine.request(state.run.status === 'paused' ? 'resume' : 'pause');
     setStatus(s === 'paused' ? 'paused' : 'running');
@@ -1301,7 +1691,9 @@ function wire() {
       showNotice(err.message);
     }
   });
-  $('normalise').addEventListener('change', () => { if (lastReport) renderReport(lastReport); });
+  $('normalise').addEventListener('change', () => {
+    if (lastReport) renderReport(lastReport);
+  });
   $('threshold').addEventListener('input', () => {
     $('threshold-value').textContent = Number($('threshold').value).toFixed(2);
     clearTimeout(thresholdTimer);
@@ -1315,14 +1707,24 @@ function wire() {
       showNotice(err.message);
     }
   });
-  $('export-history').addEventListener('click', () => download(historyCsv(), `whetstone-${state.settings.dataset}-history.csv`, 'text/csv'));
+  $('export-history').addEventListener('click', () =>
+    download(historyCsv(), `whetstone-${state.settings.dataset}-history.csv`, 'text/csv'),
+  );
   $('model-file').addEventListener('change', async (e) => {
     const [file] = e.target.files;
     e.target.value = '';
     if (file) await loadModel(new Uint8Array(await file.arrayBuffer()), file.name);
   });
-  $('clear').addEventListener('click', () => { pad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
-  $('clear-wave').addEventListener('click', () => { wavePad.clear(); $('probs').replaceChildren(); delete $('probs').dataset.prediction; });
+  $('clear').addEventListener('click', () => {
+    pad.clear();
+    $('probs').replaceChildren();
+    delete $('probs').dataset.prediction;
+  });
+  $('clear-wave').addEventListener('click', () => {
+    wavePad.clear();
+    $('probs').replaceChildren();
+    delete $('probs').dataset.prediction;
+  });
   const uploading = async (what, task) => {
     const previous = state.settings.dataset;
     try {
@@ -1345,12 +1747,16 @@ function wire() {
     });
   }
   const drop = $('image-drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', async (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    if (['starting', 'running', 'paused'].includes(state.run.status)) return showNotice('stop the run before loading other data');
+    if (['starting', 'running', 'paused'].includes(state.run.status))
+      return showNotice('stop the run before loading other data');
     const dropped = await filesFromDrop(e.dataTransfer);
     await uploading('the dropped files', () => uploadImages(dropped));
   });
@@ -1367,7 +1773,10 @@ function wire() {
     if (!file) return;
     try {
       const { models, datasets } = await importProject(await file.text());
-      sessionStorage.setItem('whetstone.imported', `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.`);
+      sessionStorage.setItem(
+        'whetstone.imported',
+        `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.`,
+      );
       location.reload();
     } catch (err) {
       showNotice(`Could not import “${file.name}”: ${err.message}`);
@@ -1380,13 +1789,18 @@ function wire() {
     field.hidden = false;
     field.select();
     await navigator.clipboard?.writeText(link).catch(() => {});
-    showNotice('A link to these settings is below the buttons (and on the clipboard where the browser allows).', 'info');
+    showNotice(
+      'A link to these settings is below the buttons (and on the clipboard where the browser allows).',
+      'info',
+    );
   });
   $('delete-upload').addEventListener('click', () => queueSetup(deleteUpload).catch((err) => showNotice(err.message)));
-  $('feature-compare').addEventListener('click', () => compareWithAndWithout().catch((err) => {
-    $('feature-compare-result').textContent = '';
-    showNotice(err.message);
-  }));
+  $('feature-compare').addEventListener('click', () =>
+    compareWithAndWithout().catch((err) => {
+      $('feature-compare-result').textContent = '';
+      showNotice(err.message);
+    }),
+  );
   $('sequence-file').addEventListener('change', async (e) => {
     const [file] = e.target.files;
     e.target.value = '';
@@ -1394,29 +1808,81 @@ function wire() {
   });
 }
 
-async function main() {
+/** A settings link opened in a tab that already shows the page: its settings apply at once. */
+function openLink(hash) {
+  let linked;
   try {
-    Object.assign(state.settings, JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'));
+    linked = settingsFromLink(hash);
+  } catch (err) {
+    showNotice(err.message);
+    return;
+  }
+  if (['starting', 'running', 'paused'].includes(state.run.status)) {
+    showNotice('A link with settings was opened while a run trains: stop the run, then open the link again.');
+    return;
+  }
+  const aside = adopt(linked, 'the link');
+  saveSettings();
+  renderSettings();
+  renderAugment();
+  queueSetup(async () => {
+    await loadDataset(state.settings.dataset);
+    if (state.settings.spec) await renderSummary();
+    else await applyPreset(state.settings.preset);
+    planSchedule();
+    showNotice(`Opened with the settings of the link.${aside}`, 'info');
+  }).catch((err) => showNotice(err.message));
+}
+
+/** Train, Pause and Stop from the keyboard (T, P, S), except while typing in a field. */
+function shortcuts(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.('input, textarea, select, [contenteditable]')) return;
+  const button = { t: 'train', p: 'pause', s: 'stop' }[e.key.toLowerCase()];
+  if (!button || $(button).disabled) return;
+  e.preventDefault();
+  $(button).click();
+}
+
+/**
+ * Takes settings read from outside (`source` names where from) into the state, through the state
+ * table: what does not fit keeps its current value. Returns what was set aside, or ''.
+ */
+function adopt(raw, source) {
+  const { settings, problems } = validate(raw);
+  const known = [...$('dataset').options].map((o) => o.value).concat(Object.keys(UPLOADS));
+  if ('dataset' in settings && !known.includes(settings.dataset)) {
+    problems.push(`no data set is called “${settings.dataset}”`);
+    delete settings.dataset;
+  }
+  Object.assign(state.settings, settings);
+  return problems.length ? ` Set aside from ${source}: ${problems.join('; ')}.` : '';
+}
+
+async function main() {
+  let opened = null;
+  try {
+    const aside = adopt(JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'), 'the saved settings');
+    if (aside) opened = [aside.trim(), 'info'];
   } catch {
     localStorage.removeItem(SETTINGS_KEY);
   }
   // A link's settings win over the saved ones, once: the link is then taken off the address. What
   // happened is said once the page has loaded (after the backend's own notice).
-  let opened = null;
   try {
     const linked = settingsFromLink(location.hash);
     if (linked) {
-      Object.assign(state.settings, linked);
-      saveSettings();
-      history.replaceState(null, '', location.pathname + location.search);
-      opened = ['Opened with the settings of the link.', 'info'];
+      const aside = adopt(linked, 'the link');
+      history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+      opened = [`Opened with the settings of the link.${aside}`, 'info'];
     }
   } catch (err) {
     opened = [err.message, 'error'];
   }
+  saveSettings();
   renderSettings();
   renderAugment();
   wire();
+  router.apply();
   setStatus('idle');
   renderSavedModels();
   await listUploads();

@@ -24,20 +24,34 @@ function stopwatch(batch) {
       if (start !== null) timed += n;
       else if (samples >= WARMUP * batch) start = performance.now();
     },
-    get samples() { return samples; },
-    running() { return samples < TRAIN && (start === null || performance.now() - start < CAP_MS); },
-    result() { return { samples, timed, trainMs: start === null ? NaN : performance.now() - start }; },
+    get samples() {
+      return samples;
+    },
+    running() {
+      return samples < TRAIN && (start === null || performance.now() - start < CAP_MS);
+    },
+    result() {
+      return { samples, timed, trainMs: start === null ? NaN : performance.now() - start };
+    },
   };
 }
 
 const MODELS = {
-  mlp: { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 128 }, { type: 'relu' }, { type: 'dense', units: 10 }] },
+  mlp: {
+    input: [1, 28, 28],
+    layers: [{ type: 'flatten' }, { type: 'dense', units: 128 }, { type: 'relu' }, { type: 'dense', units: 10 }],
+  },
   lenet: {
     input: [1, 28, 28],
     layers: [
-      { type: 'conv2d', filters: 8, kernel: 5 }, { type: 'relu' }, { type: 'max_pool2d', size: 2 },
-      { type: 'conv2d', filters: 16, kernel: 5 }, { type: 'relu' }, { type: 'max_pool2d', size: 2 },
-      { type: 'flatten' }, { type: 'dense', units: 10 },
+      { type: 'conv2d', filters: 8, kernel: 5 },
+      { type: 'relu' },
+      { type: 'max_pool2d', size: 2 },
+      { type: 'conv2d', filters: 16, kernel: 5 },
+      { type: 'relu' },
+      { type: 'max_pool2d', size: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 10 },
     ],
   },
 };
@@ -50,7 +64,9 @@ function timed(fn) {
 async function whetstone(digits, gpu, model, batch) {
   const config = { epochs: 1, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
   const spec = JSON.stringify(MODELS[model]);
-  const run = gpu ? Training.onGpu(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST, gpu) : new Training(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST);
+  const run = gpu
+    ? Training.onGpu(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST, gpu)
+    : new Training(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST);
   const watch = stopwatch(batch);
   let accuracy = null;
   while (watch.running()) {
@@ -61,7 +77,9 @@ async function whetstone(digits, gpu, model, batch) {
   }
   const trained = watch.result();
   const x = digits.features(0, 256);
-  const infer = await timed(async () => { for (let i = 0; i < 8; i++) await run.predict(x); });
+  const infer = await timed(async () => {
+    for (let i = 0; i < 8; i++) await run.predict(x);
+  });
   run.free();
   return { ...trained, accuracy, inferPerS: (8 * 256) / (infer.ms / 1e3) };
 }
@@ -104,10 +122,14 @@ async function tensorflow(data, backend, model, batch) {
     let correct = 0;
     for (let s = TRAIN; s < TRAIN + TEST; s += 256) {
       const n = Math.min(256, TRAIN + TEST - s);
-      const pred = tf.tidy(() => m.predict(tf.tensor(data.x.subarray(s * 784, (s + n) * 784), [n, ...shape])).argMax(1));
+      const pred = tf.tidy(() =>
+        m.predict(tf.tensor(data.x.subarray(s * 784, (s + n) * 784), [n, ...shape])).argMax(1),
+      );
       const got = await pred.data();
       pred.dispose();
-      got.forEach((p, i) => { correct += p === data.y[s + i]; });
+      got.forEach((p, i) => {
+        correct += p === data.y[s + i];
+      });
     }
     return correct / TEST;
   };
@@ -139,11 +161,15 @@ function jaxParams(model) {
     return np.array(values, { shape });
   };
   const zeros = (shape) => np.zeros(shape);
-  if (model === 'mlp') return { w1: weight([784, 128], 784, 128), b1: zeros([128]), w2: weight([128, 10], 128, 10), b2: zeros([10]) };
+  if (model === 'mlp')
+    return { w1: weight([784, 128], 784, 128), b1: zeros([128]), w2: weight([128, 10], 128, 10), b2: zeros([10]) };
   return {
-    c1: weight([8, 1, 5, 5], 25, 200), d1: zeros([8, 1, 1]),
-    c2: weight([16, 8, 5, 5], 200, 400), d2: zeros([16, 1, 1]),
-    w: weight([256, 10], 256, 10), b: zeros([10]),
+    c1: weight([8, 1, 5, 5], 25, 200),
+    d1: zeros([8, 1, 1]),
+    c2: weight([16, 8, 5, 5], 200, 400),
+    d2: zeros([16, 1, 1]),
+    w: weight([256, 10], 256, 10),
+    b: zeros([10]),
   };
 }
 
@@ -167,7 +193,11 @@ async function jaxjs(data, device, model, batch) {
   const predict = jaxPredict(model);
   const loss = (p, x, y) => {
     const n = x.shape[0];
-    return nn.logSoftmax(predict(p, x)).mul(y).sum().mul(-1 / n);
+    return nn
+      .logSoftmax(predict(p, x))
+      .mul(y)
+      .sum()
+      .mul(-1 / n);
   };
   const [lr, b1, b2, eps] = [1e-3, 0.9, 0.999, 1e-7];
   const step = jit((p, m, v, x, y, rate) => {
@@ -209,7 +239,9 @@ async function jaxjs(data, device, model, batch) {
       const n = Math.min(256, TRAIN + TEST - s);
       const x = np.array(data.x.subarray(s * 784, (s + n) * 784), { shape: [n, 784] });
       const got = await np.argmax(forward(tree.ref(p), x), 1).data();
-      got.forEach((c, i) => { correct += c === data.y[s + i]; });
+      got.forEach((c, i) => {
+        correct += c === data.y[s + i];
+      });
     }
     return correct / TEST;
   });
@@ -225,13 +257,25 @@ async function convnet(data, model, batch) {
   if (model === 'mlp') {
     layers.push({ type: 'fc', num_neurons: 128, activation: 'relu' });
   } else {
-    layers.push({ type: 'conv', sx: 5, filters: 8, stride: 1, pad: 0, activation: 'relu' }, { type: 'pool', sx: 2, stride: 2 });
-    layers.push({ type: 'conv', sx: 5, filters: 16, stride: 1, pad: 0, activation: 'relu' }, { type: 'pool', sx: 2, stride: 2 });
+    layers.push(
+      { type: 'conv', sx: 5, filters: 8, stride: 1, pad: 0, activation: 'relu' },
+      { type: 'pool', sx: 2, stride: 2 },
+    );
+    layers.push(
+      { type: 'conv', sx: 5, filters: 16, stride: 1, pad: 0, activation: 'relu' },
+      { type: 'pool', sx: 2, stride: 2 },
+    );
   }
   layers.push({ type: 'softmax', num_classes: 10 });
   const net = new convnetjs.Net();
   net.makeLayers(layers);
-  const trainer = new convnetjs.Trainer(net, { method: 'sgd', learning_rate: 0.01, momentum: 0.9, batch_size: batch, l2_decay: 0 });
+  const trainer = new convnetjs.Trainer(net, {
+    method: 'sgd',
+    learning_rate: 0.01,
+    momentum: 0.9,
+    batch_size: batch,
+    l2_decay: 0,
+  });
   const vol = (i) => {
     const v = new convnetjs.Vol(28, 28, 1, 0.0);
     v.w.set(data.x.subarray(i * 784, (i + 1) * 784));
@@ -285,15 +329,31 @@ async function measure() {
       for (const batch of [32, 256]) {
         try {
           const r = await run(model, batch);
-          results.push({ name, model, batch, trainPerS: r.timed / (r.trainMs / 1e3), epochDone: r.accuracy !== null, accuracy: r.accuracy, inferPerS: r.inferPerS });
+          results.push({
+            name,
+            model,
+            batch,
+            trainPerS: r.timed / (r.trainMs / 1e3),
+            epochDone: r.accuracy !== null,
+            accuracy: r.accuracy,
+            inferPerS: r.inferPerS,
+          });
         } catch (err) {
           results.push({ name, model, batch, error: String(err.message ?? err).slice(0, 80) });
         }
       }
     }
   }
-  return { results, gpu: gpu?.adapter ?? null, gpuSoftware: gpu?.software ?? null, isolated, cores: navigator.hardwareConcurrency };
+  return {
+    results,
+    gpu: gpu?.adapter ?? null,
+    gpuSoftware: gpu?.software ?? null,
+    isolated,
+    cores: navigator.hardwareConcurrency,
+  };
 }
 
 window.peerResults = measure();
-window.peerResults.then((r) => { document.getElementById('out').textContent = JSON.stringify(r, null, 1); });
+window.peerResults.then((r) => {
+  document.getElementById('out').textContent = JSON.stringify(r, null, 1);
+});

@@ -2,7 +2,12 @@
 // with the data points on top.
 export const EXTENT = 1.5;
 export const GRID = 64;
-const COLOURS = [[37, 99, 235], [220, 38, 38], [5, 150, 105], [217, 119, 6]];
+const COLOURS = [
+  [37, 99, 235],
+  [220, 38, 38],
+  [5, 150, 105],
+  [217, 119, 6],
+];
 
 /** GRID × GRID points covering [-EXTENT, EXTENT]², row by row from the top. */
 export function gridFeatures() {

@@ -1,6 +1,17 @@
 // Small unit-square plots on a canvas: ROC and precision-recall curves, and reliability diagrams.
 // Each series is {x, y, colour}; both axes run from 0 to 1.
-const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#92400e', '#475569'];
+const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#059669',
+  '#d97706',
+  '#7c3aed',
+  '#db2777',
+  '#0891b2',
+  '#65a30d',
+  '#92400e',
+  '#475569',
+];
 export const colourOf = (k) => PALETTE[k % PALETTE.length];
 
 export function plotUnitCurves(canvas, series, { title, xLabel, yLabel, diagonal = false, points = false }) {
@@ -55,8 +66,16 @@ export function plotUnitCurves(canvas, series, { title, xLabel, yLabel, diagonal
     ctx.strokeStyle = s.colour;
     ctx.fillStyle = s.colour;
     ctx.beginPath();
-    s.x.forEach((x, i) => (i === 0 ? ctx.moveTo(px(x), py(s.y[i])) : ctx.lineTo(px(x), py(s.y[i]))));
+    for (const [i, x] of s.x.entries()) {
+      if (i === 0) ctx.moveTo(px(x), py(s.y[i]));
+      else ctx.lineTo(px(x), py(s.y[i]));
+    }
     ctx.stroke();
-    if (points) s.x.forEach((x, i) => { ctx.beginPath(); ctx.arc(px(x), py(s.y[i]), 3, 0, 2 * Math.PI); ctx.fill(); });
+    if (points)
+      s.x.forEach((x, i) => {
+        ctx.beginPath();
+        ctx.arc(px(x), py(s.y[i]), 3, 0, 2 * Math.PI);
+        ctx.fill();
+      });
   }
 }

@@ -48,9 +48,16 @@ export class SequencePad {
     this.drawing = false;
     this.last = null;
     this.setSteps(48);
-    canvas.addEventListener('pointerdown', (e) => { this.drawing = true; this.last = null; canvas.setPointerCapture(e.pointerId); this.mark(e); });
+    canvas.addEventListener('pointerdown', (e) => {
+      this.drawing = true;
+      this.last = null;
+      canvas.setPointerCapture(e.pointerId);
+      this.mark(e);
+    });
     canvas.addEventListener('pointermove', (e) => this.drawing && this.mark(e));
-    const end = () => { this.drawing = false; };
+    const end = () => {
+      this.drawing = false;
+    };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
   }
@@ -96,7 +103,8 @@ export class SequencePad {
     ctx.fillStyle = '#2563eb';
     const { width, height } = this.canvas;
     this.values.forEach((v, s) => {
-      if (Number.isFinite(v)) ctx.fillRect(xOf(s, this.steps, width) - 2, height / 2 - (v / RANGE) * (height / 2 - 2) - 2, 4, 4);
+      if (Number.isFinite(v))
+        ctx.fillRect(xOf(s, this.steps, width) - 2, height / 2 - (v / RANGE) * (height / 2 - 2) - 2, 4, 4);
     });
     if (this.complete) plotSequence(this.canvas, this.values, 1, { range: RANGE, clear: false });
   }

@@ -15,32 +15,46 @@ export class LiveChart {
     this.epochs = 1;
     this.markers = [];
     this.reference = null;
-    const value = percent ? (u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`) : (u, v) => (v == null ? '–' : v.toFixed(4));
-    this.plot = new uPlot({
-      title,
-      width: Math.max(element.clientWidth, 300),
-      height: 220,
-      scales: { x: { time: false, range: () => [0, this.epochs] }, y: percent ? { range: (u, min, max) => [Math.max(0, Math.min(min, 0.8)), 1] } : {} },
-      axes: [
-        { label: xLabel },
-        { values: (u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))), size: 56 },
-      ],
-      hooks: { draw: [(u) => this.drawMarkers(u)] },
-      series: [
-        { label: xLabel, value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
-        ...labels.map((label, i) => ({
-          label,
-          stroke: COLOURS[i % COLOURS.length],
-          width: 2,
-          spanGaps: true,
-          value,
-          points: { show: label.startsWith('validation') || pointsOnly.includes(label), size: 7 },
-          paths: pointsOnly.includes(label) ? () => null : undefined,
-          dash: dashed.includes(label) ? [6, 4] : undefined,
-        })),
-      ],
-    }, this.columns, element);
-    new ResizeObserver(() => this.plot.setSize({ width: Math.max(element.clientWidth, 300), height: 220 })).observe(element);
+    const value = percent
+      ? (_u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`)
+      : (_u, v) => (v == null ? '–' : v.toFixed(4));
+    this.plot = new uPlot(
+      {
+        title,
+        width: Math.max(element.clientWidth, 300),
+        height: 220,
+        scales: {
+          x: { time: false, range: () => [0, this.epochs] },
+          y: percent ? { range: (_u, min, _max) => [Math.max(0, Math.min(min, 0.8)), 1] } : {},
+        },
+        axes: [
+          { label: xLabel },
+          {
+            values: (_u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))),
+            size: 56,
+          },
+        ],
+        hooks: { draw: [(u) => this.drawMarkers(u)] },
+        series: [
+          { label: xLabel, value: (_u, v) => (v == null ? '–' : v.toFixed(2)) },
+          ...labels.map((label, i) => ({
+            label,
+            stroke: COLOURS[i % COLOURS.length],
+            width: 2,
+            spanGaps: true,
+            value,
+            points: { show: label.startsWith('validation') || pointsOnly.includes(label), size: 7 },
+            paths: pointsOnly.includes(label) ? () => null : undefined,
+            dash: dashed.includes(label) ? [6, 4] : undefined,
+          })),
+        ],
+      },
+      this.columns,
+      element,
+    );
+    new ResizeObserver(() => this.plot.setSize({ width: Math.max(element.clientWidth, 300), height: 220 })).observe(
+      element,
+    );
   }
 
   /** A labelled vertical line at epoch `x`, kept until the next reset. */
@@ -109,7 +123,7 @@ export class LiveChart {
   /** Appends one x with a value (or null) per series; redraws at most once per frame. */
   push(x, values) {
     this.columns[0].push(x);
-    values.forEach((v, i) => this.columns[i + 1].push(v ?? null));
+    for (const [i, v] of values.entries()) this.columns[i + 1].push(v ?? null);
     this.update();
   }
 
@@ -134,7 +148,7 @@ export class LiveChart {
   reset(epochs) {
     this.epochs = epochs;
     this.markers = [];
-    this.columns.forEach((c) => (c.length = 0));
+    for (const c of this.columns) c.length = 0;
     this.plot.setData(this.columns);
   }
 }

@@ -1,7 +1,7 @@
 // Sharing: a whole project (settings, uploaded data, saved models, deployed versions, feedback, a
 // saved search) as one JSON file that imports on another machine, and the settings of an
 // experiment as a link. Binary parts (model files, pixels) are base64 inside the JSON.
-import { allRecords, putRecords } from './store.js';
+import { allRecords, putRecords } from '../engine/store.js';
 
 export const FORMAT = 'whetstone-project';
 export const VERSION = 1;
@@ -24,17 +24,18 @@ function fromBase64(text) {
 
 /** JSON with typed arrays and ArrayBuffers as {$binary, type}. */
 function encode(value) {
-  return JSON.stringify(value, (key, v) => {
+  return JSON.stringify(value, (_key, v) => {
     if (v instanceof ArrayBuffer) return { $binary: toBase64(new Uint8Array(v)), type: 'ArrayBuffer' };
     for (const [name, Type] of Object.entries(TYPED)) {
-      if (v instanceof Type) return { $binary: toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), type: name };
+      if (v instanceof Type)
+        return { $binary: toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), type: name };
     }
     return v;
   });
 }
 
 function decode(text) {
-  return JSON.parse(text, (key, v) => {
+  return JSON.parse(text, (_key, v) => {
     if (v && typeof v === 'object' && typeof v.$binary === 'string') {
       const bytes = fromBase64(v.$binary);
       if (v.type === 'ArrayBuffer') return bytes.buffer;
@@ -53,7 +54,13 @@ export async function exportProject() {
     const key = localStorage.key(i);
     if (key.startsWith(LOCAL_PREFIX)) local[key] = localStorage.getItem(key);
   }
-  return encode({ format: FORMAT, version: VERSION, savedAt: new Date().toISOString(), local, records: await allRecords() });
+  return encode({
+    format: FORMAT,
+    version: VERSION,
+    savedAt: new Date().toISOString(),
+    local,
+    records: await allRecords(),
+  });
 }
 
 /** Reads a project file and stores its parts; a damaged file or one from a newer version is
@@ -65,13 +72,19 @@ export async function importProject(text) {
   } catch (err) {
     throw new Error(`this is not a readable Whetstone project file (${err.message})`);
   }
-  if (project?.format !== FORMAT) throw new Error('this is not a Whetstone project file (it names no Whetstone project format)');
+  if (project?.format !== FORMAT)
+    throw new Error('this is not a Whetstone project file (it names no Whetstone project format)');
   if (!Number.isInteger(project.version) || project.version > VERSION) {
-    throw new Error(`this project was saved by a newer Whetstone (project format ${project.version}); this page reads format ${VERSION} and older`);
+    throw new Error(
+      `this project was saved by a newer Whetstone (project format ${project.version}); this page reads format ${VERSION} and older`,
+    );
   }
   const local = project.local ?? {};
-  if (typeof local !== 'object' || Object.keys(local).some((k) => !k.startsWith(LOCAL_PREFIX) || typeof local[k] !== 'string')) {
-    throw new Error('the project\'s settings are damaged');
+  if (
+    typeof local !== 'object' ||
+    Object.keys(local).some((k) => !k.startsWith(LOCAL_PREFIX) || typeof local[k] !== 'string')
+  ) {
+    throw new Error("the project's settings are damaged");
   }
   await putRecords(project.records ?? {});
   for (const [key, value] of Object.entries(local)) localStorage.setItem(key, value);

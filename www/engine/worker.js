@@ -1,6 +1,17 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
-import init, { DataSet, GpuDevice, Search, Training, compareEnsemble, inspectModel, plannedRates, presetSpec, scoreModel, summarize } from '../whetstone.js';
+import init, {
+  DataSet,
+  GpuDevice,
+  Search,
+  Training,
+  compareEnsemble,
+  inspectModel,
+  plannedRates,
+  presetSpec,
+  scoreModel,
+  summarize,
+} from '../../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -34,10 +45,12 @@ async function openGpu() {
   }
 }
 
-const ready = init().then(openGpu).then((status) => post({ type: 'ready', ...status }));
+const ready = init()
+  .then(openGpu)
+  .then((status) => post({ type: 'ready', ...status }));
 
 async function asset(file, what) {
-  const response = await fetch(new URL(`../assets/${file}`, import.meta.url));
+  const response = await fetch(new URL(`../../assets/${file}`, import.meta.url));
   if (!response.ok) throw new Error(`could not load ${what} (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -70,7 +83,15 @@ async function loadDataset(name, upload, bias) {
   }
   training = null;
   const shape = Array.from(data.sampleShape);
-  const info = { name, length: data.length, shape, classes: data.classes, testLength: data.testLength, columns: data.columns, notes: data.notes };
+  const info = {
+    name,
+    length: data.length,
+    shape,
+    classes: data.classes,
+    testLength: data.testLength,
+    columns: data.columns,
+    notes: data.notes,
+  };
   // Tables: the first rows as loaded (NaN where a value is missing), for the table view.
   Object.assign(info, tableRows());
   // Images: a few of each class, for the gallery.
@@ -118,14 +139,19 @@ function exclusive(task) {
 }
 
 function wake() {
-  if (control.wake) { control.wake(); control.wake = null; }
+  if (control.wake) {
+    control.wake();
+    control.wake = null;
+  }
 }
 
 async function trainLoop() {
   let steps = 1;
   while (control.state !== 'stopping') {
     if (control.state === 'paused') {
-      await new Promise((resolve) => { control.wake = resolve; });
+      await new Promise((resolve) => {
+        control.wake = resolve;
+      });
       continue;
     }
     const started = performance.now();
@@ -151,7 +177,7 @@ async function trainLoop() {
       post({ type: 'finished' });
       return;
     }
-    steps = Math.max(1, Math.min(1000, Math.round(steps * CHUNK_MS / Math.max(elapsed, 1))));
+    steps = Math.max(1, Math.min(1000, Math.round((steps * CHUNK_MS) / Math.max(elapsed, 1))));
     // Yield to the event loop so that pause, stop and predict messages are handled between chunks.
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -222,8 +248,14 @@ const handlers = {
     const configJson = JSON.stringify(config);
     const onGpu = backend === 'gpu';
     let run;
-    if (initial) run = onGpu ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu) : Training.fromFile(initial, configJson, data, samples, heldOut);
-    else run = onGpu ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu) : new Training(spec, configJson, data, samples, heldOut);
+    if (initial)
+      run = onGpu
+        ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu)
+        : Training.fromFile(initial, configJson, data, samples, heldOut);
+    else
+      run = onGpu
+        ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu)
+        : new Training(spec, configJson, data, samples, heldOut);
     let taken = null;
     try {
       if (pretrained) taken = Array.from(run.transferFrom(pretrained));
@@ -243,11 +275,17 @@ const handlers = {
     return { state: control.state };
   },
   resume: () => {
-    if (control.state === 'paused') { control.state = 'running'; wake(); }
+    if (control.state === 'paused') {
+      control.state = 'running';
+      wake();
+    }
     return { state: control.state };
   },
   stop: () => {
-    if (control.state !== 'idle') { control.state = 'stopping'; wake(); }
+    if (control.state !== 'idle') {
+      control.state = 'stopping';
+      wake();
+    }
     return { state: control.state };
   },
   // Releases the GPU as a lost device would be; a run on it carries on on the CPU (used by tests).
@@ -284,7 +322,9 @@ const handlers = {
     const useGpu = backend === 'gpu' && gpu && !gpu.lost;
     const configJson = JSON.stringify(config);
     // The file brings its spec, weights and fitted feature transform.
-    const run = useGpu ? Training.fromFileOnGpu(bytes, configJson, data, samples, heldOut, gpu) : Training.fromFile(bytes, configJson, data, samples, heldOut);
+    const run = useGpu
+      ? Training.fromFileOnGpu(bytes, configJson, data, samples, heldOut, gpu)
+      : Training.fromFile(bytes, configJson, data, samples, heldOut);
     try {
       const evaluation = await run.evaluate();
       training?.free();
@@ -325,7 +365,9 @@ const handlers = {
     const { labels, classes } = await exclusive(() => run.heldOut());
     return { snapshots, labels, classes };
   },
-  'compare-ensemble': ({ members, probs, labels, classes }) => ({ comparison: compareEnsemble(JSON.stringify(members), probs, labels, classes) }),
+  'compare-ensemble': ({ members, probs, labels, classes }) => ({
+    comparison: compareEnsemble(JSON.stringify(members), probs, labels, classes),
+  }),
   'held-out-features': ({ samples, heldOut, seed, indices }) => {
     if (!data) throw new Error('load a data set first');
     return { features: data.heldOutFeatures(samples, heldOut, seed, indices) };

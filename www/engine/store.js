@@ -11,13 +11,18 @@ const FEEDBACK = 'feedback';
 function openDb() {
   return new Promise((resolve, reject) => {
     if (!('indexedDB' in globalThis)) {
-      reject(new Error('this browser keeps no local storage (IndexedDB) here, so nothing can be kept across a reload; download models as files instead'));
+      reject(
+        new Error(
+          'this browser keeps no local storage (IndexedDB) here, so nothing can be kept across a reload; download models as files instead',
+        ),
+      );
       return;
     }
     const request = indexedDB.open(DB_NAME, 3);
     request.onupgradeneeded = () => {
       for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK]) {
-        if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store, { keyPath: 'name' });
+        if (!request.result.objectStoreNames.contains(store))
+          request.result.createObjectStore(store, { keyPath: 'name' });
       }
     };
     request.onsuccess = () => resolve(request.result);
@@ -33,7 +38,8 @@ async function inStore(store, mode, work) {
       const request = work(tx.objectStore(store));
       tx.oncomplete = () => resolve(request.result);
       tx.onerror = () => reject(new Error(`saving in the browser failed: ${tx.error?.message}`));
-      tx.onabort = () => reject(new Error(`saving in the browser failed: ${tx.error?.message ?? 'aborted (out of space?)'}`));
+      tx.onabort = () =>
+        reject(new Error(`saving in the browser failed: ${tx.error?.message ?? 'aborted (out of space?)'}`));
     });
   } finally {
     db.close();
@@ -74,7 +80,8 @@ export const clearFeedback = () => inStore(FEEDBACK, 'readwrite', (s) => s.clear
 /** Every record of every store, for a project file. */
 export async function allRecords() {
   const out = {};
-  for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK]) out[store] = await inStore(store, 'readonly', (s) => s.getAll());
+  for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK])
+    out[store] = await inStore(store, 'readonly', (s) => s.getAll());
   return out;
 }
 
@@ -85,7 +92,8 @@ export async function putRecords(records) {
   const unknown = Object.keys(records).filter((k) => !known.includes(k));
   if (unknown.length) throw new Error(`the project has parts this version does not know: ${unknown.join(', ')}`);
   for (const [store, list] of Object.entries(records)) {
-    if (!Array.isArray(list) || list.some((r) => typeof r?.name !== 'string')) throw new Error(`the project's ${store} are damaged`);
+    if (!Array.isArray(list) || list.some((r) => typeof r?.name !== 'string'))
+      throw new Error(`the project's ${store} are damaged`);
   }
   for (const [store, list] of Object.entries(records)) {
     await inStore(store, 'readwrite', (s) => {

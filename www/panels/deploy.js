@@ -4,12 +4,12 @@
 // the answers and the drift of the inputs against the training data, with an alert; retrains on
 // the feedback (fine-tuning with a replay of old data, or from scratch) in another worker, compares
 // old and new model on old and new data, promotes the new one and keeps every version to roll back.
-import { Engine } from './engine.js';
-import { LiveChart } from './charts.js';
-import { TrialPool, loadInto } from './tune.js';
-import { clearFeedback, clearVersions, listFeedback, listVersions, putFeedback, putVersion } from './store.js';
-import { imageCanvas } from './samples.js';
-import { element as el } from './layers.js';
+import { Engine } from '../engine/engine.js';
+import { TrialPool, loadInto } from '../engine/pool.js';
+import { clearFeedback, clearVersions, listFeedback, listVersions, putFeedback, putVersion } from '../engine/store.js';
+import { LiveChart } from '../ui/charts.js';
+import { $, element as el } from '../ui/dom.js';
+import { imageCanvas } from '../ui/samples.js';
 
 /** Predictions the rolling accuracy and confidence are taken over. */
 const WINDOW = 50;
@@ -36,30 +36,52 @@ export class Deployment {
     this.streamLength = 0;
     this.timer = 0;
     this.candidate = null;
-    this.monitorChart = new LiveChart(this.$('monitor-chart'), 'Live accuracy and confidence (last 50)', ['accuracy on feedback', 'mean confidence'], { percent: true, xLabel: 'prediction' });
-    this.driftChart = new LiveChart(this.$('drift-chart'), 'Input drift (last 100 inputs)', ['PSI', 'alert threshold'], { xLabel: 'prediction', dashed: ['alert threshold'] });
+    this.monitorChart = new LiveChart(
+      $('monitor-chart'),
+      'Live accuracy and confidence (last 50)',
+      ['accuracy on feedback', 'mean confidence'],
+      { percent: true, xLabel: 'prediction' },
+    );
+    this.driftChart = new LiveChart($('drift-chart'), 'Input drift (last 100 inputs)', ['PSI', 'alert threshold'], {
+      xLabel: 'prediction',
+      dashed: ['alert threshold'],
+    });
     this.wire();
-  }
-
-  $(id) {
-    return document.getElementById(id);
   }
 
   wire() {
     const guard = (task) => () => task().catch((err) => this.hooks.notify(err.message));
-    this.$('deploy').addEventListener('click', guard(() => this.deployTrained()));
-    this.$('stream-play').addEventListener('click', guard(() => this.play()));
-    this.$('stream-pause').addEventListener('click', () => this.pause());
-    this.$('deploy-drawing').addEventListener('click', guard(() => this.predictDrawing()));
-    this.$('deploy-rows-predict').addEventListener('click', guard(() => this.predictRows()));
-    this.$('deploy-image').addEventListener('change', (e) => {
+    $('deploy').addEventListener(
+      'click',
+      guard(() => this.deployTrained()),
+    );
+    $('stream-play').addEventListener(
+      'click',
+      guard(() => this.play()),
+    );
+    $('stream-pause').addEventListener('click', () => this.pause());
+    $('deploy-drawing').addEventListener(
+      'click',
+      guard(() => this.predictDrawing()),
+    );
+    $('deploy-rows-predict').addEventListener(
+      'click',
+      guard(() => this.predictRows()),
+    );
+    $('deploy-image').addEventListener('change', (e) => {
       const [file] = e.target.files;
       e.target.value = '';
       if (file) guard(() => this.predictImage(file))();
     });
-    this.$('deploy-webcam').addEventListener('click', guard(() => this.webcam()));
-    const drop = this.$('deploy-drop');
-    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+    $('deploy-webcam').addEventListener(
+      'click',
+      guard(() => this.webcam()),
+    );
+    const drop = $('deploy-drop');
+    drop.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    });
     drop.addEventListener('dragleave', () => drop.classList.remove('over'));
     drop.addEventListener('drop', (e) => {
       e.preventDefault();
@@ -67,12 +89,21 @@ export class Deployment {
       const [file] = e.dataTransfer.files;
       if (file) guard(() => this.predictImage(file))();
     });
-    this.$('retrain').addEventListener('click', guard(() => this.retrain()));
-    this.$('promote').addEventListener('click', guard(() => this.promote()));
-    this.$('feedback-clear').addEventListener('click', guard(async () => {
-      await clearFeedback();
-      await this.renderFeedback();
-    }));
+    $('retrain').addEventListener(
+      'click',
+      guard(() => this.retrain()),
+    );
+    $('promote').addEventListener(
+      'click',
+      guard(() => this.promote()),
+    );
+    $('feedback-clear').addEventListener(
+      'click',
+      guard(async () => {
+        await clearFeedback();
+        await this.renderFeedback();
+      }),
+    );
   }
 
   /** The version deployed on the last visit, if its data is the one loaded now (called once the
@@ -90,7 +121,14 @@ export class Deployment {
   async deployTrained() {
     const { bytes } = await this.hooks.main.request('save-model', { history: '' });
     const versions = await listVersions();
-    const record = { name: `v${versions.length + 1}`, version: versions.length + 1, bytes: bytes.buffer, at: Date.now(), dataKey: this.hooks.dataset().key, origin: 'trained in the page' };
+    const record = {
+      name: `v${versions.length + 1}`,
+      version: versions.length + 1,
+      bytes: bytes.buffer,
+      at: Date.now(),
+      dataKey: this.hooks.dataset().key,
+      origin: 'trained in the page',
+    };
     await putVersion(record);
     await this.activate(record);
     this.renderVersions(await listVersions());
@@ -106,14 +144,21 @@ export class Deployment {
       this.streamLength = 0;
     }
     const request = this.hooks.request();
-    const info = await this.engine.request('load-model', { bytes: new Uint8Array(record.bytes), config: request.config, samples: request.samples, heldOut: request.heldOut, backend: 'cpu' });
+    const info = await this.engine.request('load-model', {
+      bytes: new Uint8Array(record.bytes),
+      config: request.config,
+      samples: request.samples,
+      heldOut: request.heldOut,
+      backend: 'cpu',
+    });
     this.deployed = { ...record, classes: info.classes, spec: info.spec };
     localStorage.setItem(DEPLOYED_KEY, String(record.version));
     this.log = [];
     this.monitorChart.reset(1);
     this.driftChart.reset(1);
-    this.$('deploy-alert').hidden = true;
-    this.$('deploy-version').textContent = `deployed: ${record.name} (${(info.evaluation.accuracy * 100).toFixed(1)} % on the held-out split)`;
+    $('deploy-alert').hidden = true;
+    $('deploy-version').textContent =
+      `deployed: ${record.name} (${(info.evaluation.accuracy * 100).toFixed(1)} % on the held-out split)`;
     document.body.dataset.deployed = record.name;
     this.renderVersions(await listVersions());
   }
@@ -129,12 +174,20 @@ export class Deployment {
     const { probs } = await this.engine.request('predict', { features });
     const classes = this.deployed.classes.length;
     const width = features.length / count;
-    const auto = labels && this.$('stream-autolabel').checked;
+    const auto = labels && $('stream-autolabel').checked;
     for (let i = 0; i < count; i++) {
       const p = probs.subarray(i * classes, (i + 1) * classes);
       let predicted = 0;
       for (let k = 1; k < classes; k++) if (p[k] > p[predicted]) predicted = k;
-      const entry = { at: Date.now() + i / 1000, features: features.slice(i * width, (i + 1) * width), predicted, confidence: p[predicted], label: null, source, version: this.deployed.version };
+      const entry = {
+        at: Date.now() + i / 1000,
+        features: features.slice(i * width, (i + 1) * width),
+        predicted,
+        confidence: p[predicted],
+        label: null,
+        source,
+        version: this.deployed.version,
+      };
       this.log.push(entry);
       if (auto) entry.label = labels[i];
     }
@@ -153,11 +206,13 @@ export class Deployment {
 
   /** Stores labelled answers as feedback, all in one transaction. */
   async keep(entries) {
-    await putFeedback(entries.map((entry) => {
-      entry.name ??= `f${entry.at}`;
-      const { features, ...rest } = entry;
-      return { ...rest, features: Array.from(features), dataKey: this.loaded };
-    }));
+    await putFeedback(
+      entries.map((entry) => {
+        entry.name ??= `f${entry.at}`;
+        const { features, ...rest } = entry;
+        return { ...rest, features: Array.from(features), dataKey: this.loaded };
+      }),
+    );
   }
 
   updateMonitor() {
@@ -169,7 +224,8 @@ export class Deployment {
     this.monitorChart.epochs = Math.max(n, 1);
     this.monitorChart.push(n, [accuracy, confidence]);
     document.body.dataset.liveAccuracy = accuracy ?? '';
-    this.$('monitor-info').textContent = `${n} predictions by ${this.deployed.name}; last ${recent.length}: ${accuracy === null ? 'no feedback yet' : `${(accuracy * 100).toFixed(1)} % right on feedback`}, mean confidence ${(confidence * 100).toFixed(1)} %.`;
+    $('monitor-info').textContent =
+      `${n} predictions by ${this.deployed.name}; last ${recent.length}: ${accuracy === null ? 'no feedback yet' : `${(accuracy * 100).toFixed(1)} % right on feedback`}, mean confidence ${(confidence * 100).toFixed(1)} %.`;
   }
 
   async measureDrift() {
@@ -177,16 +233,22 @@ export class Deployment {
     if (window.length < DRIFT_EVERY) return;
     const width = window[0].features.length;
     const features = new Float32Array(window.length * width);
-    window.forEach((e, i) => features.set(e.features, i * width));
+    for (const [i, e] of window.entries()) features.set(e.features, i * width);
     const request = this.hooks.request();
-    const { drift } = await this.engine.request('drift', { samples: request.samples, heldOut: request.heldOut, seed: request.config.seed, features });
-    const threshold = Number(this.$('drift-threshold').value);
-    if (!(threshold > 0)) throw new Error(`the drift alert threshold must be a positive number, got "${this.$('drift-threshold').value}"`);
+    const { drift } = await this.engine.request('drift', {
+      samples: request.samples,
+      heldOut: request.heldOut,
+      seed: request.config.seed,
+      features,
+    });
+    const threshold = Number($('drift-threshold').value);
+    if (!(threshold > 0))
+      throw new Error(`the drift alert threshold must be a positive number, got "${$('drift-threshold').value}"`);
     const drifted = drift.psi > threshold || drift.p_value < 0.01;
     const n = this.log.length;
     this.driftChart.epochs = Math.max(n, 1);
     this.driftChart.push(n, [drift.psi, threshold]);
-    const alert = this.$('deploy-alert');
+    const alert = $('deploy-alert');
     alert.hidden = !drifted;
     alert.textContent = drifted
       ? `Drift alert: the last ${window.length} inputs no longer look like the training data (PSI ${drift.psi.toFixed(2)}, over ${threshold}; Kolmogorov–Smirnov p = ${drift.p_value.toExponential(1)}). Check the live accuracy, and retrain on the feedback.`
@@ -199,11 +261,19 @@ export class Deployment {
     this.requireDeployed();
     if (!this.streamLength) {
       const request = this.hooks.request();
-      const count = Number(this.$('stream-count').value);
-      const maxDegrees = Number(this.$('stream-degrees').value);
-      if (!Number.isInteger(count) || count < 2) throw new Error(`the stream needs at least 2 samples, got "${this.$('stream-count').value}"`);
-      if (!Number.isFinite(maxDegrees)) throw new Error(`the rotation must be a number of degrees, got "${this.$('stream-degrees').value}"`);
-      const { length } = await this.engine.request('stream-start', { samples: request.samples, heldOut: request.heldOut, seed: request.config.seed, count, maxDegrees });
+      const count = Number($('stream-count').value);
+      const maxDegrees = Number($('stream-degrees').value);
+      if (!Number.isInteger(count) || count < 2)
+        throw new Error(`the stream needs at least 2 samples, got "${$('stream-count').value}"`);
+      if (!Number.isFinite(maxDegrees))
+        throw new Error(`the rotation must be a number of degrees, got "${$('stream-degrees').value}"`);
+      const { length } = await this.engine.request('stream-start', {
+        samples: request.samples,
+        heldOut: request.heldOut,
+        seed: request.config.seed,
+        count,
+        maxDegrees,
+      });
       this.streamLength = length;
       this.streamAt = 0;
     }
@@ -217,7 +287,7 @@ export class Deployment {
       const { features, labels } = await this.engine.request('stream-take', { start: this.streamAt, count });
       this.streamAt += count;
       await this.predict(features, count, 'stream', labels);
-      this.$('stream-info').textContent = `stream: ${this.streamAt} of ${this.streamLength}`;
+      $('stream-info').textContent = `stream: ${this.streamAt} of ${this.streamLength}`;
       this.timer = setTimeout(() => tick().catch((err) => this.hooks.notify(err.message)), 50);
     };
     document.body.dataset.stream = 'playing';
@@ -257,7 +327,9 @@ export class Deployment {
     try {
       media = await navigator.mediaDevices.getUserMedia({ video: true });
     } catch (err) {
-      throw new Error(`no webcam picture: ${err.name === 'NotAllowedError' ? 'access was refused' : err.name === 'NotFoundError' ? 'there is no camera' : err.message}`);
+      throw new Error(
+        `no webcam picture: ${err.name === 'NotAllowedError' ? 'access was refused' : err.name === 'NotFoundError' ? 'there is no camera' : err.message}`,
+      );
     }
     try {
       const video = Object.assign(document.createElement('video'), { srcObject: media, muted: true });
@@ -265,7 +337,7 @@ export class Deployment {
       const bitmap = await createImageBitmap(video);
       await this.predict(pixelsOf(bitmap, shape), 1, 'webcam');
     } finally {
-      media.getTracks().forEach((t) => t.stop());
+      for (const t of media.getTracks()) t.stop();
     }
   }
 
@@ -273,24 +345,33 @@ export class Deployment {
   async predictRows() {
     const info = this.hooks.info();
     if (!info.columns?.length) throw new Error('CSV rows are for tables: load a table first');
-    const lines = this.$('deploy-rows').value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const lines = $('deploy-rows')
+      .value.split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (!lines.length) throw new Error('paste at least one row');
     const values = [];
     lines.forEach((line, i) => {
       const fields = line.split(/[,;\t]/).map((f) => f.trim());
-      if (fields.length !== info.columns.length) throw new Error(`row ${i + 1} has ${fields.length} values where the table has ${info.columns.length} columns (${info.columns.map((c) => c.name).join(', ')})`);
-      fields.forEach((f, k) => {
+      if (fields.length !== info.columns.length)
+        throw new Error(
+          `row ${i + 1} has ${fields.length} values where the table has ${info.columns.length} columns (${info.columns.map((c) => c.name).join(', ')})`,
+        );
+      for (const [k, f] of fields.entries()) {
         const c = info.columns[k];
-        if (/^(|na|n\/a|nan|\?|null|none)$/i.test(f)) return values.push(NaN);
-        if (c.categories) {
+        if (/^(|na|n\/a|nan|\?|null|none)$/i.test(f)) {
+          values.push(NaN);
+        } else if (c.categories) {
           const at = c.categories.indexOf(f);
-          if (at < 0) throw new Error(`row ${i + 1}: '${f}' is not a category of ${c.name} (${c.categories.join(', ')})`);
-          return values.push(at);
+          if (at < 0)
+            throw new Error(`row ${i + 1}: '${f}' is not a category of ${c.name} (${c.categories.join(', ')})`);
+          values.push(at);
+        } else {
+          const v = Number(f);
+          if (!Number.isFinite(v)) throw new Error(`row ${i + 1}: ${c.name} must be a number, got '${f}'`);
+          values.push(v);
         }
-        const v = Number(f);
-        if (!Number.isFinite(v)) throw new Error(`row ${i + 1}: ${c.name} must be a number, got '${f}'`);
-        return values.push(v);
-      });
+      }
     });
     await this.predict(new Float32Array(values), lines.length, 'rows');
   }
@@ -299,15 +380,36 @@ export class Deployment {
   renderRecent() {
     const info = this.hooks.info();
     const classes = this.deployed.classes;
-    const items = this.log.slice(-8).reverse().map((entry) => {
-      const figure = info.shape.length === 3 ? imageCanvas(entry.features, info.shape) : '';
-      const verdict = el('span', { className: 'verdict' }, `${classes[entry.predicted]} (${(entry.confidence * 100).toFixed(0)} %)${entry.label === null ? '' : entry.label === entry.predicted ? ' ✓' : ` ✗ is ${classes[entry.label]}`}`);
-      const right = el('button', { className: 'small-button', onclick: () => this.confirm(entry, entry.predicted).then(() => this.afterFeedback()) }, 'Right');
-      const correct = el('select', { className: 'small', onchange: (e) => this.confirm(entry, Number(e.target.value)).then(() => this.afterFeedback()) },
-        el('option', { value: '' }, 'Correct it…'), ...classes.map((c, k) => el('option', { value: String(k) }, c)));
-      return el('li', {}, figure, verdict, right, correct);
-    });
-    this.$('deploy-recent').replaceChildren(...items);
+    const items = this.log
+      .slice(-8)
+      .reverse()
+      .map((entry) => {
+        const figure = info.shape.length === 3 ? imageCanvas(entry.features, info.shape) : '';
+        const verdict = el(
+          'span',
+          { className: 'verdict' },
+          `${classes[entry.predicted]} (${(entry.confidence * 100).toFixed(0)} %)${entry.label === null ? '' : entry.label === entry.predicted ? ' ✓' : ` ✗ is ${classes[entry.label]}`}`,
+        );
+        const right = el(
+          'button',
+          {
+            className: 'small-button',
+            onclick: () => this.confirm(entry, entry.predicted).then(() => this.afterFeedback()),
+          },
+          'Right',
+        );
+        const correct = el(
+          'select',
+          {
+            className: 'small',
+            onchange: (e) => this.confirm(entry, Number(e.target.value)).then(() => this.afterFeedback()),
+          },
+          el('option', { value: '' }, 'Correct it…'),
+          ...classes.map((c, k) => el('option', { value: String(k) }, c)),
+        );
+        return el('li', {}, figure, verdict, right, correct);
+      });
+    $('deploy-recent').replaceChildren(...items);
   }
 
   async afterFeedback() {
@@ -320,7 +422,7 @@ export class Deployment {
     const all = await listFeedback().catch(() => []);
     const mine = all.filter((f) => !this.loaded || f.dataKey === this.loaded);
     const corrected = mine.filter((f) => f.label !== f.predicted).length;
-    this.$('feedback-info').textContent = mine.length
+    $('feedback-info').textContent = mine.length
       ? `${mine.length} answers with feedback kept in this browser (${corrected} corrected).`
       : 'No feedback yet: confirm or correct answers, or let the stream confirm them with its true labels.';
     document.body.dataset.feedback = String(mine.length);
@@ -333,34 +435,64 @@ export class Deployment {
     this.requireDeployed();
     this.pause();
     const feedback = await this.renderFeedback();
-    if (feedback.length < 10) throw new Error(`retraining needs at least 10 answers with feedback, there are ${feedback.length}`);
+    if (feedback.length < 10)
+      throw new Error(`retraining needs at least 10 answers with feedback, there are ${feedback.length}`);
     const cut = Math.floor(feedback.length * 0.8);
     const [learn, check] = [feedback.slice(0, cut), feedback.slice(cut)];
-    const pack = (part) => ({ features: new Float32Array(part.flatMap((f) => f.features)), labels: new Uint32Array(part.map((f) => f.label)) });
-    const replay = Number(this.$('retrain-replay').value);
-    const epochs = Number(this.$('retrain-epochs').value);
-    if (!Number.isInteger(replay) || replay < 0) throw new Error(`the replay must be a whole number ≥ 0, got "${this.$('retrain-replay').value}"`);
-    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a whole number ≥ 1, got "${this.$('retrain-epochs').value}"`);
-    const mode = this.$('retrain-mode').value;
+    const pack = (part) => ({
+      features: new Float32Array(part.flatMap((f) => f.features)),
+      labels: new Uint32Array(part.map((f) => f.label)),
+    });
+    const replay = Number($('retrain-replay').value);
+    const epochs = Number($('retrain-epochs').value);
+    if (!Number.isInteger(replay) || replay < 0)
+      throw new Error(`the replay must be a whole number ≥ 0, got "${$('retrain-replay').value}"`);
+    if (!Number.isInteger(epochs) || epochs < 1)
+      throw new Error(`epochs must be a whole number ≥ 1, got "${$('retrain-epochs').value}"`);
+    const mode = $('retrain-mode').value;
     const base = this.hooks.request();
     const seed = base.config.seed;
-    this.$('retrain').disabled = true;
-    this.$('promote').hidden = true;
-    this.$('retrain-info').textContent = `Training on ${learn.length} feedback answers and ${replay} replayed training samples…`;
+    $('retrain').disabled = true;
+    $('promote').hidden = true;
+    $('retrain-info').textContent =
+      `Training on ${learn.length} feedback answers and ${replay} replayed training samples…`;
     const pool = new TrialPool(1);
     const slot = pool.slots[0];
     try {
       await loadInto(slot.engine, this.hooks.dataset());
-      const { length } = await slot.engine.request('use-replay', { ...pack(learn), replay, samples: base.samples, heldOut: base.heldOut, seed });
+      const { length } = await slot.engine.request('use-replay', {
+        ...pack(learn),
+        replay,
+        samples: base.samples,
+        heldOut: base.heldOut,
+        seed,
+      });
       const heldOut = Math.max(1, Math.round(length / 5));
       // The deployed model's layers either way; fine-tuning starts from its weights too.
-      const request = { ...base, spec: this.deployed.spec, config: { ...base.config, epochs }, samples: length, heldOut, backend: 'cpu' };
+      const request = {
+        ...base,
+        spec: this.deployed.spec,
+        config: { ...base.config, epochs },
+        samples: length,
+        heldOut,
+        backend: 'cpu',
+      };
       if (mode === 'fine-tune') request.initial = new Uint8Array(this.deployed.bytes);
       slot.busy = true;
       slot.loaded = 'retrain';
       await pool.run(slot, request, { key: 'retrain' }, () => {});
       const { bytes } = await slot.engine.request('save-model', { history: '' });
-      const score = async (modelBytes, set) => (await this.engine.request('score', { bytes: modelBytes, set, samples: base.samples, heldOut: base.heldOut, seed, ...pack(check) })).score.accuracy;
+      const score = async (modelBytes, set) =>
+        (
+          await this.engine.request('score', {
+            bytes: modelBytes,
+            set,
+            samples: base.samples,
+            heldOut: base.heldOut,
+            seed,
+            ...pack(check),
+          })
+        ).score.accuracy;
       const old = new Uint8Array(this.deployed.bytes);
       const metrics = {
         old: { old: await score(old, 'held-out'), new: await score(old, 'given') },
@@ -368,25 +500,38 @@ export class Deployment {
       };
       this.candidate = { bytes, metrics, mode, replay, feedback: learn.length };
       this.renderComparison(metrics, check.length);
-      this.$('promote').hidden = false;
+      $('promote').hidden = false;
       document.body.dataset.retrained = JSON.stringify(metrics);
     } finally {
       slot.engine.terminate();
-      this.$('retrain').disabled = false;
+      $('retrain').disabled = false;
     }
   }
 
   renderComparison(metrics, checked) {
     const pct = (v) => `${(v * 100).toFixed(1)} %`;
     const request = this.hooks.request();
-    this.$('retrain-compare').replaceChildren(
-      el('tr', {}, el('th', {}, ''), el('th', {}, `old data (held-out split, ${request.heldOut})`), el('th', {}, `new data (latest ${checked} answers)`)),
-      el('tr', {}, el('td', {}, `deployed ${this.deployed.name}`), el('td', {}, pct(metrics.old.old)), el('td', {}, pct(metrics.old.new))),
+    $('retrain-compare').replaceChildren(
+      el(
+        'tr',
+        {},
+        el('th', {}, ''),
+        el('th', {}, `old data (held-out split, ${request.heldOut})`),
+        el('th', {}, `new data (latest ${checked} answers)`),
+      ),
+      el(
+        'tr',
+        {},
+        el('td', {}, `deployed ${this.deployed.name}`),
+        el('td', {}, pct(metrics.old.old)),
+        el('td', {}, pct(metrics.old.new)),
+      ),
       el('tr', {}, el('td', {}, 'retrained'), el('td', {}, pct(metrics.new.old)), el('td', {}, pct(metrics.new.new))),
     );
     const better = metrics.new.new > metrics.old.new;
     const kept = metrics.new.old >= metrics.old.old - 0.02;
-    this.$('retrain-info').textContent = `${better ? 'The retrained model does better on the new data' : 'The retrained model does not beat the deployed one on the new data'}${kept ? ' and keeps the old data' : ', and it forgot some of the old data (more replay helps)'}. Promote it to deploy it; every version stays below to roll back to.`;
+    $('retrain-info').textContent =
+      `${better ? 'The retrained model does better on the new data' : 'The retrained model does not beat the deployed one on the new data'}${kept ? ' and keeps the old data' : ', and it forgot some of the old data (more replay helps)'}. Promote it to deploy it; every version stays below to roll back to.`;
   }
 
   async promote() {
@@ -394,23 +539,51 @@ export class Deployment {
     const versions = await listVersions();
     const { bytes, metrics, mode, replay, feedback } = this.candidate;
     const origin = `${mode === 'fine-tune' ? 'fine-tuned' : 'trained from scratch'} on ${feedback} feedback answers + ${replay} replayed`;
-    const record = { name: `v${versions.length + 1}`, version: versions.length + 1, bytes: bytes.buffer, at: Date.now(), dataKey: this.loaded, origin, metrics };
+    const record = {
+      name: `v${versions.length + 1}`,
+      version: versions.length + 1,
+      bytes: bytes.buffer,
+      at: Date.now(),
+      dataKey: this.loaded,
+      origin,
+      metrics,
+    };
     await putVersion(record);
     this.candidate = null;
-    this.$('promote').hidden = true;
+    $('promote').hidden = true;
     await this.activate(record);
   }
 
   renderVersions(versions) {
     const pct = (v) => `${(v * 100).toFixed(1)} %`;
-    this.$('versions').replaceChildren(...versions.map((v) => {
-      const live = this.deployed?.version === v.version;
-      const scores = v.metrics ? ` — old data ${pct(v.metrics.new.old)}, new data ${pct(v.metrics.new.new)}` : '';
-      const back = el('button', { className: 'small-button', disabled: live, onclick: () => this.activate(v).catch((err) => this.hooks.notify(err.message)) }, live ? 'deployed' : 'Roll back to this');
-      return el('li', { className: live ? 'live' : '' }, `${v.name} · ${new Date(v.at).toLocaleString()} · ${v.origin}${scores} `, back);
-    }));
-    this.$('versions-clear').hidden = versions.length === 0;
-    this.$('versions-clear').onclick = () => clearVersions().then(() => { this.deployed = null; localStorage.removeItem(DEPLOYED_KEY); this.renderVersions([]); });
+    $('versions').replaceChildren(
+      ...versions.map((v) => {
+        const live = this.deployed?.version === v.version;
+        const scores = v.metrics ? ` — old data ${pct(v.metrics.new.old)}, new data ${pct(v.metrics.new.new)}` : '';
+        const back = el(
+          'button',
+          {
+            className: 'small-button',
+            disabled: live,
+            onclick: () => this.activate(v).catch((err) => this.hooks.notify(err.message)),
+          },
+          live ? 'deployed' : 'Roll back to this',
+        );
+        return el(
+          'li',
+          { className: live ? 'live' : '' },
+          `${v.name} · ${new Date(v.at).toLocaleString()} · ${v.origin}${scores} `,
+          back,
+        );
+      }),
+    );
+    $('versions-clear').hidden = versions.length === 0;
+    $('versions-clear').onclick = () =>
+      clearVersions().then(() => {
+        this.deployed = null;
+        localStorage.removeItem(DEPLOYED_KEY);
+        this.renderVersions([]);
+      });
   }
 }
 
@@ -421,7 +594,13 @@ function pixelsOf(bitmap, [c, h, w]) {
   ctx.fillStyle = 'black';
   ctx.fillRect(0, 0, w, h);
   const scale = Math.min(w / bitmap.width, h / bitmap.height);
-  ctx.drawImage(bitmap, (w - bitmap.width * scale) / 2, (h - bitmap.height * scale) / 2, bitmap.width * scale, bitmap.height * scale);
+  ctx.drawImage(
+    bitmap,
+    (w - bitmap.width * scale) / 2,
+    (h - bitmap.height * scale) / 2,
+    bitmap.width * scale,
+    bitmap.height * scale,
+  );
   const rgba = ctx.getImageData(0, 0, w, h).data;
   const out = new Float32Array(c * h * w);
   for (let p = 0; p < h * w; p++) {

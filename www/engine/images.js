@@ -19,17 +19,22 @@ async function unzip(blob, name) {
   const view = new DataView(bytes.buffer);
   let end = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) { end = i; break; }
+    if (view.getUint32(i, true) === 0x06054b50) {
+      end = i;
+      break;
+    }
   }
   if (end < 0) throw new Error(`“${name}” is not a readable .zip file (no central directory: truncated or not a zip)`);
   const count = view.getUint16(end + 10, true);
   let at = view.getUint32(end + 16, true);
-  if (at === 0xffffffff || count === 0xffff) throw new Error(`“${name}” is a ZIP64 archive, which is not supported: zip fewer or smaller files`);
+  if (at === 0xffffffff || count === 0xffff)
+    throw new Error(`“${name}” is a ZIP64 archive, which is not supported: zip fewer or smaller files`);
   const decoder = new TextDecoder();
   const entries = [];
   const folders = [];
   for (let k = 0; k < count; k++) {
-    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50) throw new Error(`“${name}” is damaged: entry ${k + 1} of its directory cannot be read`);
+    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50)
+      throw new Error(`“${name}” is damaged: entry ${k + 1} of its directory cannot be read`);
     const method = view.getUint16(at + 10, true);
     const size = view.getUint32(at + 20, true);
     const nameLength = view.getUint16(at + 28, true);
@@ -38,7 +43,10 @@ async function unzip(blob, name) {
     const local = view.getUint32(at + 42, true);
     const path = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength));
     at += 46 + nameLength + extra + comment;
-    if (path.endsWith('/')) { folders.push(path.slice(0, -1)); continue; }
+    if (path.endsWith('/')) {
+      folders.push(path.slice(0, -1));
+      continue;
+    }
     if (path.startsWith('__MACOSX/') || baseName(path).startsWith('.')) continue;
     if (local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50) {
       entries.push({ path, problem: 'its data in the .zip is damaged' });
@@ -53,7 +61,10 @@ async function unzip(blob, name) {
     } else if (method === 8) {
       entries.push({ path, blob: new Blob([data]), deflated: true });
     } else {
-      entries.push({ path, problem: `it is compressed with method ${method}, which is not supported (only stored and deflate)` });
+      entries.push({
+        path,
+        problem: `it is compressed with method ${method}, which is not supported (only stored and deflate)`,
+      });
     }
   }
   return { entries, folders };
@@ -71,7 +82,10 @@ async function decode(blob, size, channels, fit) {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   ctx.fillStyle = 'black';
   ctx.fillRect(0, 0, size, size);
-  const scale = fit === 'crop' ? Math.max(size / bitmap.width, size / bitmap.height) : Math.min(size / bitmap.width, size / bitmap.height);
+  const scale =
+    fit === 'crop'
+      ? Math.max(size / bitmap.width, size / bitmap.height)
+      : Math.min(size / bitmap.width, size / bitmap.height);
   const w = bitmap.width * scale;
   const h = bitmap.height * scale;
   ctx.drawImage(bitmap, (size - w) / 2, (size - h) / 2, w, h);
@@ -95,15 +109,23 @@ async function decode(blob, size, channels, fit) {
 /** filename → label from a CSV whose header names a file column and a label column (or whose two
  * columns are file and label). */
 function labelMap(text) {
-  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l) => l.split(/[,;\t]/).map((f) => f.trim().replace(/^"|"$/g, '')));
+  const rows = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => l.split(/[,;\t]/).map((f) => f.trim().replace(/^"|"$/g, '')));
   if (rows.length < 2) throw new Error('the labels CSV needs a header and at least one row');
   const header = rows[0].map((h) => h.toLowerCase());
-  const file = Math.max(0, header.findIndex((h) => ['file', 'filename', 'image', 'path', 'name'].includes(h)));
+  const file = Math.max(
+    0,
+    header.findIndex((h) => ['file', 'filename', 'image', 'path', 'name'].includes(h)),
+  );
   const label = header.findIndex((h) => ['label', 'class', 'category'].includes(h));
   const labelAt = label >= 0 ? label : file === 0 ? 1 : 0;
   const map = new Map();
   for (const [i, row] of rows.slice(1).entries()) {
-    if (row.length <= Math.max(file, labelAt) || !row[labelAt]) throw new Error(`line ${i + 2} of the labels CSV has no label`);
+    if (row.length <= Math.max(file, labelAt) || !row[labelAt])
+      throw new Error(`line ${i + 2} of the labels CSV has no label`);
     map.set(baseName(row[file]), row[labelAt]);
   }
   return map;
@@ -131,9 +153,18 @@ async function load({ files, folders: givenFolders = [], labelsCsv, size, channe
   for (const item of items) {
     const label = labels ? labels.get(baseName(item.path)) : parentName(item.path);
     if (item.problem) problems.push({ file: item.path, reason: item.problem });
-    else if (!IMAGE_TYPES.test(item.path)) problems.push({ file: item.path, reason: 'not an image (PNG, JPEG, WebP or GIF)' });
-    else if (item.blob.size > MAX_IMAGE_BYTES) problems.push({ file: item.path, reason: `${(item.blob.size / 2 ** 20).toFixed(0)} MB is over the ${MAX_IMAGE_BYTES / 2 ** 20} MB limit for one image` });
-    else if (!label) problems.push({ file: item.path, reason: labels ? 'the labels CSV has no row for it' : 'it is not inside a class folder' });
+    else if (!IMAGE_TYPES.test(item.path))
+      problems.push({ file: item.path, reason: 'not an image (PNG, JPEG, WebP or GIF)' });
+    else if (item.blob.size > MAX_IMAGE_BYTES)
+      problems.push({
+        file: item.path,
+        reason: `${(item.blob.size / 2 ** 20).toFixed(0)} MB is over the ${MAX_IMAGE_BYTES / 2 ** 20} MB limit for one image`,
+      });
+    else if (!label)
+      problems.push({
+        file: item.path,
+        reason: labels ? 'the labels CSV has no row for it' : 'it is not inside a class folder',
+      });
     else accepted.push({ ...item, label });
   }
   const plane = channels * size * size;
@@ -150,14 +181,18 @@ async function load({ files, folders: givenFolders = [], labelsCsv, size, channe
         problems.push({ file: item.path, reason: 'it could not be decoded (corrupt or truncated?)' });
       }
       done++;
-      if (done % 25 === 0 || done === accepted.length) self.postMessage({ type: 'progress', done, total: accepted.length });
+      if (done % 25 === 0 || done === accepted.length)
+        self.postMessage({ type: 'progress', done, total: accepted.length });
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const good = accepted.map((item, i) => ({ label: item.label, pixels: decoded[i] })).filter((x) => x.pixels);
-  const classes = [...new Set(good.map((x) => x.label))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const classes = [...new Set(good.map((x) => x.label))].sort((a, b) =>
+    a.localeCompare(b, undefined, { numeric: true }),
+  );
   for (const folder of new Set(folders)) {
-    if (!items.some((it) => it.path.startsWith(`${folder}/`))) problems.push({ file: `${folder}/`, reason: 'this class folder is empty' });
+    if (!items.some((it) => it.path.startsWith(`${folder}/`)))
+      problems.push({ file: `${folder}/`, reason: 'this class folder is empty' });
   }
   if (classes.length < 2) {
     const found = classes.length ? `only one class ('${classes[0]}')` : 'no usable images';
@@ -166,10 +201,17 @@ async function load({ files, folders: givenFolders = [], labelsCsv, size, channe
   // Interleave the classes so that any prefix of the data set has all of them.
   const byClass = classes.map((c) => good.filter((x) => x.label === c));
   const order = [];
-  for (let r = 0; order.length < good.length; r++) for (const members of byClass) if (r < members.length) order.push(members[r]);
+  for (let r = 0; order.length < good.length; r++)
+    for (const members of byClass) if (r < members.length) order.push(members[r]);
   const pixels = new Uint8Array(order.length * plane);
-  order.forEach((x, i) => pixels.set(x.pixels, i * plane));
-  return { pixels, labels: new Uint32Array(order.map((x) => classes.indexOf(x.label))), classes, shape: [channels, size, size], problems };
+  for (const [i, x] of order.entries()) pixels.set(x.pixels, i * plane);
+  return {
+    pixels,
+    labels: new Uint32Array(order.map((x) => classes.indexOf(x.label))),
+    classes,
+    shape: [channels, size, size],
+    problems,
+  };
 }
 
 self.onmessage = async ({ data }) => {

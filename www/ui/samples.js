@@ -10,7 +10,8 @@ export function imageCanvas(values, [c, h, w]) {
   const plane = w * h;
   const byte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
   for (let j = 0; j < plane; j++) {
-    const [r, g, b] = c === 3 ? [values[j], values[plane + j], values[2 * plane + j]] : [values[j], values[j], values[j]];
+    const [r, g, b] =
+      c === 3 ? [values[j], values[plane + j], values[2 * plane + j]] : [values[j], values[j], values[j]];
     image.data.set([byte(r), byte(g), byte(b), 255], j * 4);
   }
   canvas.getContext('2d').putImageData(image, 0, 0);
@@ -26,7 +27,12 @@ export function sampleFigure(values, shape, caption) {
     plotSequence(canvas, values, shape[1]);
     figure.append(canvas);
   } else {
-    figure.append(Object.assign(document.createElement('div'), { className: 'point', textContent: Array.from(values, (v) => v.toFixed(2)).join(', ') }));
+    figure.append(
+      Object.assign(document.createElement('div'), {
+        className: 'point',
+        textContent: Array.from(values, (v) => v.toFixed(2)).join(', '),
+      }),
+    );
   }
   figure.append(Object.assign(document.createElement('figcaption'), { textContent: caption }));
   return figure;

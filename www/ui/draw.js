@@ -8,9 +8,15 @@ export class DrawingPad {
     this.drawing = false;
     this.pending = false;
     this.clear();
-    canvas.addEventListener('pointerdown', (e) => { this.drawing = true; canvas.setPointerCapture(e.pointerId); this.stroke(e, true); });
+    canvas.addEventListener('pointerdown', (e) => {
+      this.drawing = true;
+      canvas.setPointerCapture(e.pointerId);
+      this.stroke(e, true);
+    });
     canvas.addEventListener('pointermove', (e) => this.drawing && this.stroke(e, false));
-    const end = () => { this.drawing = false; };
+    const end = () => {
+      this.drawing = false;
+    };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
   }
@@ -39,7 +45,10 @@ export class DrawingPad {
     this.empty = false;
     if (!this.pending) {
       this.pending = true;
-      requestAnimationFrame(() => { this.pending = false; this.onChange(this.pixels()); });
+      requestAnimationFrame(() => {
+        this.pending = false;
+        this.onChange(this.pixels());
+      });
     }
   }
 
@@ -51,7 +60,10 @@ export class DrawingPad {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         if (src[(y * width + x) * 4] > 32) {
-          x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+          x0 = Math.min(x0, x);
+          y0 = Math.min(y0, y);
+          x1 = Math.max(x1, x);
+          y1 = Math.max(y1, y);
         }
       }
     }
@@ -74,7 +86,11 @@ export class DrawingPad {
 
 function centreOfMassShift(grey) {
   let [mass, mx, my] = [0, 0, 0];
-  grey.forEach((v, i) => { mass += v; mx += v * (i % 28); my += v * Math.floor(i / 28); });
+  grey.forEach((v, i) => {
+    mass += v;
+    mx += v * (i % 28);
+    my += v * Math.floor(i / 28);
+  });
   const dx = Math.round(13.5 - mx / mass);
   const dy = Math.round(13.5 - my / mass);
   const out = new Float32Array(784);

@@ -14,7 +14,8 @@ export class Engine {
         onProgress(data);
       }
     };
-    this.worker.onerror = (e) => onProgress({ type: 'run-error', crashed: true, message: e.message || 'the training worker crashed' });
+    this.worker.onerror = (e) =>
+      onProgress({ type: 'run-error', crashed: true, message: e.message || 'the training worker crashed' });
   }
 
   /** Ends the worker; its pending requests are rejected. */

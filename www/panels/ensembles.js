@@ -2,10 +2,11 @@
 // one cosine-restart run's snapshots, from a search's best trials and from saved models; then each
 // member and the ensembles compared on the test half of the held-out split (the core fits the
 // weighted average on the other half), the pairs of members that disagree, and where they do.
-import { TrialPool, loadInto, splitKey } from './tune.js';
-import { getModel } from './store.js';
-import { sampleFigure } from './samples.js';
-import { element as el } from './layers.js';
+import { TrialPool, loadInto } from '../engine/pool.js';
+import { getModel } from '../engine/store.js';
+import { $, element as el } from '../ui/dom.js';
+import { sampleFigure } from '../ui/samples.js';
+import { splitKey } from './tune.js';
 
 const percent = (v) => `${(v * 100).toFixed(1)} %`;
 
@@ -21,8 +22,6 @@ export class Ensembler {
     this.hooks = hooks;
     this.members = [];
     this.busy = false;
-    const $ = (id) => document.getElementById(id);
-    this.$ = $;
     $('ensemble-bag').addEventListener('click', () => this.guard(() => this.bagging()));
     $('ensemble-snapshots').addEventListener('click', () => this.guard(() => this.snapshots()));
     $('ensemble-trials').addEventListener('click', () => this.guard(() => this.trials()));
@@ -56,10 +55,14 @@ export class Ensembler {
     for (const m of members) {
       const first = this.members[0];
       if (first && m.split !== first.split) {
-        throw new Error(`“${m.name}” was scored on another held-out split (data, samples, held out or seed differ) than “${first.name}”; clear the members or change the settings back`);
+        throw new Error(
+          `“${m.name}” was scored on another held-out split (data, samples, held out or seed differ) than “${first.name}”; clear the members or change the settings back`,
+        );
       }
       if (first && m.classes.join('\u0000') !== first.classes.join('\u0000')) {
-        throw new Error(`“${m.name}” predicts the classes [${m.classes.join(', ')}], but “${first.name}” predicts [${first.classes.join(', ')}]; every member must know the same classes`);
+        throw new Error(
+          `“${m.name}” predicts the classes [${m.classes.join(', ')}], but “${first.name}” predicts [${first.classes.join(', ')}]; every member must know the same classes`,
+        );
       }
       this.members.push(m);
     }
@@ -68,8 +71,9 @@ export class Ensembler {
 
   /** Trains members on bootstrap resamples of the training split, side by side in workers. */
   async bagging() {
-    const count = Number(this.$('ensemble-bag-count').value);
-    if (!Number.isInteger(count) || count < 2) throw new Error(`bagging needs at least 2 members, got "${this.$('ensemble-bag-count').value}"`);
+    const count = Number($('ensemble-bag-count').value);
+    if (!Number.isInteger(count) || count < 2)
+      throw new Error(`bagging needs at least 2 members, got "${$('ensemble-bag-count').value}"`);
     const request = this.hooks.request();
     const data = this.hooks.dataset();
     const split = splitKey(data.name, request);
@@ -77,22 +81,26 @@ export class Ensembler {
     const trained = [];
     let next = 0;
     let done = 0;
-    const progress = () => { this.$('ensemble-info').textContent = `Bagging: ${done} of ${count} members trained.`; };
+    const progress = () => {
+      $('ensemble-info').textContent = `Bagging: ${done} of ${count} members trained.`;
+    };
     progress();
     try {
-      await Promise.all(pool.slots.map(async (slot) => {
-        while (next < count) {
-          const i = next++;
-          const member = { ...request, config: { ...request.config, bootstrap: i + 1 } };
-          await pool.run(slot, member, data, () => {});
-          const { probs, labels, classes } = await slot.engine.request('held-out');
-          trained[i] = { name: `bagging ${i + 1}`, probs, labels, classes, split };
-          done++;
-          progress();
-        }
-      }));
+      await Promise.all(
+        pool.slots.map(async (slot) => {
+          while (next < count) {
+            const i = next++;
+            const member = { ...request, config: { ...request.config, bootstrap: i + 1 } };
+            await pool.run(slot, member, data, () => {});
+            const { probs, labels, classes } = await slot.engine.request('held-out');
+            trained[i] = { name: `bagging ${i + 1}`, probs, labels, classes, split };
+            done++;
+            progress();
+          }
+        }),
+      );
     } finally {
-      pool.slots.forEach((s) => s.engine.terminate());
+      pool.close();
     }
     this.add(trained);
   }
@@ -100,16 +108,19 @@ export class Ensembler {
   async snapshots() {
     const { snapshots, labels, classes } = await this.main.request('snapshots');
     if (snapshots.length < 2) {
-      throw new Error(`the last run left ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}; a snapshot ensemble takes one at the end of each cosine-restart cycle, so train with the “Cosine with restarts” schedule over at least two cycles`);
+      throw new Error(
+        `the last run left ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}; a snapshot ensemble takes one at the end of each cosine-restart cycle, so train with the “Cosine with restarts” schedule over at least two cycles`,
+      );
     }
     const split = this.hooks.runSplit();
     this.add(snapshots.map((s) => ({ name: `snapshot at epoch ${s.epoch}`, probs: s.probs, labels, classes, split })));
   }
 
   trials() {
-    const count = Number(this.$('ensemble-trial-count').value);
+    const count = Number($('ensemble-trial-count').value);
     const best = this.hooks.bestTrials(Number.isInteger(count) && count > 0 ? count : 3);
-    if (best.length < 1) throw new Error('no finished trial of a search in this page has its held-out predictions; run a search first');
+    if (best.length < 1)
+      throw new Error('no finished trial of a search in this page has its held-out predictions; run a search first');
     this.add(best);
   }
 
@@ -128,7 +139,13 @@ export class Ensembler {
         const record = await getModel(name);
         if (!record) throw new Error(`“${name}” is no longer saved in this browser`);
         try {
-          await slot.engine.request('load-model', { bytes: new Uint8Array(record.bytes), config: request.config, samples: request.samples, heldOut: request.heldOut, backend: 'cpu' });
+          await slot.engine.request('load-model', {
+            bytes: new Uint8Array(record.bytes),
+            config: request.config,
+            samples: request.samples,
+            heldOut: request.heldOut,
+            backend: 'cpu',
+          });
         } catch (err) {
           throw new Error(`“${name}” cannot join the ensemble: ${err.message}`);
         }
@@ -142,7 +159,10 @@ export class Ensembler {
   }
 
   async compare() {
-    if (this.members.length < 2) throw new Error(`an ensemble needs at least two members, and there ${this.members.length === 1 ? 'is one' : 'are none'}`);
+    if (this.members.length < 2)
+      throw new Error(
+        `an ensemble needs at least two members, and there ${this.members.length === 1 ? 'is one' : 'are none'}`,
+      );
     const first = this.members[0];
     const probs = new Float32Array(this.members.reduce((n, m) => n + m.probs.length, 0));
     let at = 0;
@@ -151,57 +171,103 @@ export class Ensembler {
       at += m.probs.length;
     }
     const { comparison } = await this.main.request('compare-ensemble', {
-      members: this.members.map((m) => ({ name: m.name, classes: m.classes })), probs, labels: first.labels, classes: first.classes,
+      members: this.members.map((m) => ({ name: m.name, classes: m.classes })),
+      probs,
+      labels: first.labels,
+      classes: first.classes,
     });
     this.comparison = comparison;
     const [, samples, heldOut, seed] = first.split.split('|');
     const shown = comparison.disagreements.slice(0, 12);
-    const { features } = await this.main.request('held-out-features', { samples: Number(samples), heldOut: Number(heldOut), seed: Number(seed), indices: shown.map((d) => d.index) });
+    const { features } = await this.main.request('held-out-features', {
+      samples: Number(samples),
+      heldOut: Number(heldOut),
+      seed: Number(seed),
+      indices: shown.map((d) => d.index),
+    });
     this.shownFeatures = features;
   }
 
   render() {
-    const $ = this.$;
-    for (const id of ['ensemble-bag', 'ensemble-snapshots', 'ensemble-trials', 'ensemble-saved', 'ensemble-compare', 'ensemble-clear']) $(id).disabled = this.busy;
-    $('ensemble-members').replaceChildren(...this.members.map((m, i) => {
-      const remove = el('button', { textContent: '✕', className: 'icon', title: 'Remove this member' });
-      remove.addEventListener('click', () => { this.members.splice(i, 1); this.comparison = null; this.render(); });
-      return el('li', {}, el('span', { className: 'name', textContent: m.name }), remove);
-    }));
+    for (const id of [
+      'ensemble-bag',
+      'ensemble-snapshots',
+      'ensemble-trials',
+      'ensemble-saved',
+      'ensemble-compare',
+      'ensemble-clear',
+    ])
+      $(id).disabled = this.busy;
+    $('ensemble-members').replaceChildren(
+      ...this.members.map((m, i) => {
+        const remove = el('button', { textContent: '✕', className: 'icon', title: 'Remove this member' });
+        remove.addEventListener('click', () => {
+          this.members.splice(i, 1);
+          this.comparison = null;
+          this.render();
+        });
+        return el('li', {}, el('span', { className: 'name', textContent: m.name }), remove);
+      }),
+    );
     const c = this.comparison;
     $('ensemble-results').hidden = !c;
     if (!c) return;
     const bestAccuracy = Math.max(...c.ensembles.map((e) => e.accuracy), ...c.members.map((m) => m.accuracy));
     const row = (s, weight, kind) => {
-      const tr = el('tr', { className: kind }, el('td', { textContent: s.name }), el('td', { textContent: weight ?? '' }), el('td', { textContent: percent(s.accuracy) }),
-        el('td', { textContent: s.log_loss.toFixed(4) }), el('td', { textContent: s.ece.toFixed(3) }));
+      const tr = el(
+        'tr',
+        { className: kind },
+        el('td', { textContent: s.name }),
+        el('td', { textContent: weight ?? '' }),
+        el('td', { textContent: percent(s.accuracy) }),
+        el('td', { textContent: s.log_loss.toFixed(4) }),
+        el('td', { textContent: s.ece.toFixed(3) }),
+      );
       if (s.accuracy === bestAccuracy) tr.classList.add('top');
       return tr;
     };
     $('ensemble-table').replaceChildren(
-      el('tr', {}, ...['', 'weight', 'accuracy', 'log-loss', 'calibration error'].map((h) => el('th', { textContent: h }))),
+      el(
+        'tr',
+        {},
+        ...['', 'weight', 'accuracy', 'log-loss', 'calibration error'].map((h) => el('th', { textContent: h })),
+      ),
       ...c.members.map((m, i) => row(m, c.weights[i].toFixed(2), 'member')),
       row(c.mean_member, '', 'mean'),
       ...c.ensembles.map((e) => row(e, '', 'ensemble')),
     );
-    $('ensemble-summary').textContent = `Weights fitted on ${c.fit_samples} held-out samples; every number measured on the other ${c.test_samples}. The members disagree on ${percent(c.disagreement)} of them.`;
+    $('ensemble-summary').textContent =
+      `Weights fitted on ${c.fit_samples} held-out samples; every number measured on the other ${c.test_samples}. The members disagree on ${percent(c.disagreement)} of them.`;
     const names = c.members.map((m) => m.name);
     $('ensemble-pairwise').replaceChildren(
       el('tr', {}, el('th'), ...names.map((_, j) => el('th', { textContent: String(j + 1), title: names[j] }))),
-      ...c.pairwise.map((r, i) => el('tr', {}, el('th', { textContent: `${i + 1} ${names[i]}` }), ...r.map((v, j) => {
-        const td = el('td', { textContent: i === j ? '' : percent(v) });
-        td.style.background = `rgba(220, 38, 38, ${Math.min(1, v * 3)})`;
-        return td;
-      }))),
+      ...c.pairwise.map((r, i) =>
+        el(
+          'tr',
+          {},
+          el('th', { textContent: `${i + 1} ${names[i]}` }),
+          ...r.map((v, j) => {
+            const td = el('td', { textContent: i === j ? '' : percent(v) });
+            td.style.background = `rgba(220, 38, 38, ${Math.min(1, v * 3)})`;
+            return td;
+          }),
+        ),
+      ),
     );
     const shape = this.hooks.shape();
     const width = shape.reduce((a, b) => a * b, 1);
     const classes = this.members[0].classes;
-    $('ensemble-disagreements').replaceChildren(...c.disagreements.slice(0, 12).map((d, i) => {
-      const votes = d.predictions.map((p) => classes[p]).join(' ');
-      const figure = sampleFigure(this.shownFeatures.subarray(i * width, (i + 1) * width), shape, `${classes[d.label]}: ${votes}`);
-      figure.title = `true class ${classes[d.label]}; the members vote ${votes}`;
-      return figure;
-    }));
+    $('ensemble-disagreements').replaceChildren(
+      ...c.disagreements.slice(0, 12).map((d, i) => {
+        const votes = d.predictions.map((p) => classes[p]).join(' ');
+        const figure = sampleFigure(
+          this.shownFeatures.subarray(i * width, (i + 1) * width),
+          shape,
+          `${classes[d.label]}: ${votes}`,
+        );
+        figure.title = `true class ${classes[d.label]}; the members vote ${votes}`;
+        return figure;
+      }),
+    );
   }
 }

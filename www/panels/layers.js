@@ -1,21 +1,33 @@
 // The layer editor: the model summary as a table whose layers can be edited, added, moved and
 // removed, with each weighted layer's own L2 penalty and a freeze switch. It renders a parsed spec
 // and its summary and reports every change through `edit`; the page keeps the JSON spec in step.
+import { element } from '../ui/dom.js';
 
 // Each layer kind's settings: [key, label, default, kind] where kind is true for a whole number,
 // false for any number, 'list' for whole numbers separated by commas and 'bool' for a switch.
 // Pool stride is left to default to the window size.
 const FIELDS = {
   dense: [['units', 'units', 16, true]],
-  conv2d: [['filters', 'filters', 8, true], ['kernel', 'kernel', 3, true], ['stride', 'stride', 1, true], ['padding', 'padding', 1, true]],
+  conv2d: [
+    ['filters', 'filters', 8, true],
+    ['kernel', 'kernel', 3, true],
+    ['stride', 'stride', 1, true],
+    ['padding', 'padding', 1, true],
+  ],
   max_pool2d: [['size', 'size', 2, true]],
   avg_pool2d: [['size', 'size', 2, true]],
   leaky_relu: [['alpha', 'α', 0.01, false]],
   dropout: [['rate', 'rate', 0.2, false]],
   batch_norm: [['momentum', 'momentum', 0.1, false]],
   residual: [],
-  lstm: [['units', 'units', 32, true], ['return_sequences', 'every step', false, 'bool']],
-  gru: [['units', 'units', 32, true], ['return_sequences', 'every step', false, 'bool']],
+  lstm: [
+    ['units', 'units', 32, true],
+    ['return_sequences', 'every step', false, 'bool'],
+  ],
+  gru: [
+    ['units', 'units', 32, true],
+    ['return_sequences', 'every step', false, 'bool'],
+  ],
   reshape: [['shape', 'shape', [1], 'list']],
   flatten: [],
   relu: [],
@@ -29,23 +41,20 @@ const WEIGHTED = new Set(['dense', 'conv2d', 'lstm', 'gru']);
  * keep that shape (a padded 3×3 convolution or a dense layer, then ReLU). */
 export function newLayer(type, shape) {
   if (type === 'residual') {
-    const inner = shape?.length === 3
-      ? { type: 'conv2d', filters: shape[0], kernel: 3, stride: 1, padding: 1 }
-      : { type: 'dense', units: shape?.[0] ?? 16 };
+    const inner =
+      shape?.length === 3
+        ? { type: 'conv2d', filters: shape[0], kernel: 3, stride: 1, padding: 1 }
+        : { type: 'dense', units: shape?.[0] ?? 16 };
     return { type, layers: [inner, { type: 'relu' }] };
   }
   // An image [c, h, w] becomes h steps of c·w values (its rows); a flat [k], k steps of 1.
   if (type === 'reshape' && shape) {
-    return { type, shape: shape.length === 3 ? [shape[1], shape[0] * shape[2]] : shape.length === 1 ? [shape[0], 1] : shape };
+    return {
+      type,
+      shape: shape.length === 3 ? [shape[1], shape[0] * shape[2]] : shape.length === 1 ? [shape[0], 1] : shape,
+    };
   }
   return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
-}
-
-/** A new element with `props` and `children`. */
-export function element(tag, props = {}, ...children) {
-  const el = Object.assign(document.createElement(tag), props);
-  el.append(...children);
-  return el;
 }
 
 function row(cells, tag = 'td') {
@@ -66,46 +75,91 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
     edit(nextLayers, nextOptions);
   };
   const badLayer = Number(error?.match(/^layer (\d+) /)?.[1]);
-  const rows = [row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'), row(['', 'input', spec.input.join('×'), '', ''])];
+  const rows = [
+    row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'),
+    row(['', 'input', spec.input.join('×'), '', '']),
+  ];
   layers.forEach((layer, i) => {
     const info = summary?.layers[i];
-    const head = row([String(i + 1), layer.type, info ? info.output.join('×') : '', info ? info.params.toLocaleString() : '', info ? info.flops.toLocaleString() : '']);
+    const head = row([
+      String(i + 1),
+      layer.type,
+      info ? info.output.join('×') : '',
+      info ? info.params.toLocaleString() : '',
+      info ? info.flops.toLocaleString() : '',
+    ]);
     head.className = `layer${badLayer === i + 1 ? ' bad' : ''}`;
     const controls = element('div', { className: 'layer-controls' });
     if (layer.type === 'residual') {
-      controls.append(element('span', { className: 'inner', textContent: `x + (${(layer.layers ?? []).map((l) => l.type).join(' → ')}); edit its layers in the JSON` }));
+      controls.append(
+        element('span', {
+          className: 'inner',
+          textContent: `x + (${(layer.layers ?? []).map((l) => l.type).join(' → ')}); edit its layers in the JSON`,
+        }),
+      );
     }
     for (const [key, label, fallback, kind] of FIELDS[layer.type] ?? []) {
       const value = layer[key] ?? fallback;
-      const input = kind === 'bool'
-        ? element('input', { type: 'checkbox', checked: Boolean(value), title: label })
-        : element('input', { type: 'text', value: Array.isArray(value) ? value.join(', ') : value, className: kind === 'list' ? 'list' : 'small', title: label });
+      const input =
+        kind === 'bool'
+          ? element('input', { type: 'checkbox', checked: Boolean(value), title: label })
+          : element('input', {
+              type: 'text',
+              value: Array.isArray(value) ? value.join(', ') : value,
+              className: kind === 'list' ? 'list' : 'small',
+              title: label,
+            });
       input.dataset.layer = i + 1;
       input.dataset.field = key;
       // A value that is not what the field takes goes into the spec as typed, so that the summary
       // names the layer and says what is wrong.
-      input.addEventListener('change', () => change((ls) => {
-        if (kind === 'bool') {
-          ls[i][key] = input.checked;
-        } else if (kind === 'list') {
-          const parts = input.value.split(',').map((p) => Number(p.trim()));
-          ls[i][key] = parts.every((p) => Number.isInteger(p) && p > 0) ? parts : input.value;
-        } else {
-          const number = Number(input.value);
-          ls[i][key] = input.value.trim() !== '' && Number.isFinite(number) && (!kind || Number.isInteger(number)) ? number : input.value;
-        }
-      }));
-      controls.append(kind === 'bool' ? element('label', {}, input, ` ${label}`) : element('label', {}, `${label} `, input));
+      input.addEventListener('change', () =>
+        change((ls) => {
+          if (kind === 'bool') {
+            ls[i][key] = input.checked;
+          } else if (kind === 'list') {
+            const parts = input.value.split(',').map((p) => Number(p.trim()));
+            ls[i][key] = parts.every((p) => Number.isInteger(p) && p > 0) ? parts : input.value;
+          } else {
+            const number = Number(input.value);
+            ls[i][key] =
+              input.value.trim() !== '' && Number.isFinite(number) && (!kind || Number.isInteger(number))
+                ? number
+                : input.value;
+          }
+        }),
+      );
+      controls.append(
+        kind === 'bool' ? element('label', {}, input, ` ${label}`) : element('label', {}, `${label} `, input),
+      );
     }
     if (WEIGHTED.has(layer.type)) {
-      const l2 = element('input', { type: 'text', value: options[i]?.l2 ?? '', placeholder: 'global', className: 'small', title: 'This layer\'s L2 penalty, in place of the global one' });
+      const l2 = element('input', {
+        type: 'text',
+        value: options[i]?.l2 ?? '',
+        placeholder: 'global',
+        className: 'small',
+        title: "This layer's L2 penalty, in place of the global one",
+      });
       l2.dataset.layer = i + 1;
       l2.dataset.field = 'l2';
-      l2.addEventListener('change', () => change((_, os) => { os[i].l2 = l2.value.trim(); }));
-      const frozen = element('input', { type: 'checkbox', checked: Boolean(options[i]?.frozen), title: 'Frozen: training leaves this layer\'s weights as they are' });
+      l2.addEventListener('change', () =>
+        change((_, os) => {
+          os[i].l2 = l2.value.trim();
+        }),
+      );
+      const frozen = element('input', {
+        type: 'checkbox',
+        checked: Boolean(options[i]?.frozen),
+        title: "Frozen: training leaves this layer's weights as they are",
+      });
       frozen.dataset.layer = i + 1;
       frozen.dataset.field = 'frozen';
-      frozen.addEventListener('change', () => change((_, os) => { os[i].frozen = frozen.checked; }));
+      frozen.addEventListener('change', () =>
+        change((_, os) => {
+          os[i].frozen = frozen.checked;
+        }),
+      );
       controls.append(element('label', {}, 'L2 ', l2), element('label', {}, frozen, ' freeze'));
     }
     const move = (label, title, enabled, mutate) => {
@@ -114,25 +168,48 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
       b.addEventListener('click', () => change(mutate));
       return b;
     };
-    const swap = (j) => (ls, os) => { [ls[i], ls[j]] = [ls[j], ls[i]]; [os[i], os[j]] = [os[j], os[i]]; };
+    const swap = (j) => (ls, os) => {
+      [ls[i], ls[j]] = [ls[j], ls[i]];
+      [os[i], os[j]] = [os[j], os[i]];
+    };
     controls.append(
       move('↑', 'Move up', i > 0, swap(i - 1)),
       move('↓', 'Move down', i < layers.length - 1, swap(i + 1)),
-      move('✕', 'Remove', layers.length > 1, (ls, os) => { ls.splice(i, 1); os.splice(i, 1); }),
+      move('✕', 'Remove', layers.length > 1, (ls, os) => {
+        ls.splice(i, 1);
+        os.splice(i, 1);
+      }),
     );
     const controlRow = element('tr', { className: 'controls' }, element('td'), element('td', { colSpan: 4 }, controls));
     rows.push(head, controlRow);
   });
-  const kind = element('select', { id: 'add-layer-kind', title: 'Kind of layer to add' }, ...LAYER_KINDS.map((k) => new Option(k, k)));
+  const kind = element(
+    'select',
+    { id: 'add-layer-kind', title: 'Kind of layer to add' },
+    ...LAYER_KINDS.map((k) => new Option(k, k)),
+  );
   const add = element('button', { id: 'add-layer', textContent: 'Add layer' });
-  add.addEventListener('click', () => change((ls, os) => {
-    // Before the output layer, so that the model still ends in its class scores.
-    const at = Math.max(ls.length - 1, 0);
-    const shape = at === 0 ? spec.input : summary?.layers[at - 1]?.output;
-    ls.splice(at, 0, newLayer(kind.value, shape));
-    os.splice(at, 0, {});
-  }));
-  rows.push(element('tr', { className: 'controls' }, element('td'), element('td', { colSpan: 4 }, element('div', { className: 'layer-controls' }, kind, add, ' before the output layer'))));
+  add.addEventListener('click', () =>
+    change((ls, os) => {
+      // Before the output layer, so that the model still ends in its class scores.
+      const at = Math.max(ls.length - 1, 0);
+      const shape = at === 0 ? spec.input : summary?.layers[at - 1]?.output;
+      ls.splice(at, 0, newLayer(kind.value, shape));
+      os.splice(at, 0, {});
+    }),
+  );
+  rows.push(
+    element(
+      'tr',
+      { className: 'controls' },
+      element('td'),
+      element(
+        'td',
+        { colSpan: 4 },
+        element('div', { className: 'layer-controls' }, kind, add, ' before the output layer'),
+      ),
+    ),
+  );
   if (summary) {
     rows.push(row(['', 'total', '', summary.params.toLocaleString(), summary.flops.toLocaleString()], 'th'));
   } else {

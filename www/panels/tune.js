@@ -2,9 +2,9 @@
 // its own worker with its own wasm instance), the live trial table, the best-so-far curve and one
 // scatter plot per parameter against the score. The search itself (which trial next) runs in the
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
-import { Engine } from './engine.js';
-import { LiveChart } from './charts.js';
-import { element as el } from './layers.js';
+import { TrialPool } from '../engine/pool.js';
+import { LiveChart } from '../ui/charts.js';
+import { $, element as el } from '../ui/dom.js';
 
 const SAVED_KEY = 'whetstone.search.v1';
 
@@ -12,16 +12,48 @@ const SAVED_KEY = 'whetstone.search.v1';
 export const SEARCHABLE = {
   lr: { label: 'learning rate', type: 'float', low: 0.0003, high: 0.03, log: true },
   batch: { label: 'batch size', type: 'int', low: 16, high: 256, log: true },
-  units: { label: 'hidden width', type: 'int', low: 8, high: 128, log: true, hint: 'units of every dense layer but the output, and of recurrent layers' },
-  dropout: { label: 'dropout', type: 'float', low: 0, high: 0.5, log: false, hint: 'rate of every dropout layer (one is added before the output layer if there is none)' },
+  units: {
+    label: 'hidden width',
+    type: 'int',
+    low: 8,
+    high: 128,
+    log: true,
+    hint: 'units of every dense layer but the output, and of recurrent layers',
+  },
+  dropout: {
+    label: 'dropout',
+    type: 'float',
+    low: 0,
+    high: 0.5,
+    log: false,
+    hint: 'rate of every dropout layer (one is added before the output layer if there is none)',
+  },
   weight_decay: { label: 'weight decay (L2)', type: 'float', low: 0.00001, high: 0.01, log: true },
   optimizer: { label: 'optimiser', type: 'choice', values: ['adam', 'rmsprop', 'momentum'] },
   epochs: { label: 'epochs', type: 'int', low: 1, high: 6, log: false },
-  augmentation: { label: 'augmentation strength', type: 'float', low: 0, high: 1, log: false, hint: 'a factor on the strength of every augmentation chosen under Training (images only)' },
+  augmentation: {
+    label: 'augmentation strength',
+    type: 'float',
+    low: 0,
+    high: 1,
+    log: false,
+    hint: 'a factor on the strength of every augmentation chosen under Training (images only)',
+  },
 };
 
 /** The strength setting of each augmentation (flips have none). */
-const STRENGTH = { rotate: 'degrees', hue: 'degrees', scale: 'amount', contrast: 'amount', saturation: 'amount', brightness: 'amount', translate: 'fraction', crop: 'fraction', noise: 'std', cutout: 'size' };
+const STRENGTH = {
+  rotate: 'degrees',
+  hue: 'degrees',
+  scale: 'amount',
+  contrast: 'amount',
+  saturation: 'amount',
+  brightness: 'amount',
+  translate: 'fraction',
+  crop: 'fraction',
+  noise: 'std',
+  cutout: 'size',
+};
 
 /** The optimiser settings for a menu name at learning rate `lr`. */
 export function optimizerConfig(name, lr) {
@@ -57,12 +89,18 @@ export function applyTrial(base, values, { epochs } = {}) {
     });
   }
   if (values.augmentation !== undefined) {
-    if (!config.augment?.length) throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
-    config.augment = config.augment.map((op) => (STRENGTH[op.type] ? { ...op, [STRENGTH[op.type]]: op[STRENGTH[op.type]] * values.augmentation } : op));
+    if (!config.augment?.length)
+      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
+    config.augment = config.augment.map((op) =>
+      STRENGTH[op.type] ? { ...op, [STRENGTH[op.type]]: op[STRENGTH[op.type]] * values.augmentation } : op,
+    );
   }
   if (values.dropout !== undefined) {
     const dropouts = spec.layers.filter((l) => l.type === 'dropout');
-    if (dropouts.length) dropouts.forEach((l) => { l.rate = values.dropout; });
+    if (dropouts.length)
+      dropouts.forEach((l) => {
+        l.rate = values.dropout;
+      });
     else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: values.dropout });
   }
   return { ...base, spec: JSON.stringify(spec, null, 2), config };
@@ -71,69 +109,6 @@ export function applyTrial(base, values, { epochs } = {}) {
 /** Which held-out split a training request is scored on: runs with the same key can be compared
  * and ensembled sample by sample. */
 export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${request.heldOut}|${request.config.seed}`;
-
-/** Workers that run trials side by side. A worker that crashes is replaced; one whose trial fails
- * goes on to the next. */
-/** Loads the page's data into another worker: the same set (and bias), with the same quality fixes. */
-export async function loadInto(engine, data) {
-  await engine.request('load', { name: data.name, upload: data.upload, bias: data.bias });
-  for (const f of data.fixes ?? []) await engine.request('fix', f);
-}
-
-export class TrialPool {
-  constructor(size) {
-    this.slots = Array.from({ length: size }, () => this.newSlot());
-  }
-
-  newSlot() {
-    const slot = { busy: false, loaded: null, listener: null };
-    slot.engine = new Engine((msg) => slot.listener?.(msg));
-    return slot;
-  }
-
-  idle() {
-    return this.slots.find((s) => !s.busy);
-  }
-
-  get running() {
-    return this.slots.filter((s) => s.busy).length;
-  }
-
-  /** Trains `request` on `data` ({key, name, upload, bias, fixes}); resolves with the last epoch's event. */
-  async run(slot, request, data, onEpoch) {
-    if (slot.loaded !== data.key) {
-      await loadInto(slot.engine, data);
-      slot.loaded = data.key;
-    }
-    return new Promise((resolve, reject) => {
-      let last = null;
-      slot.listener = (msg) => {
-        if (msg.type === 'events') {
-          for (const e of msg.events) if (e.type === 'epoch') { last = e; onEpoch(e); }
-        } else if (msg.type === 'finished') {
-          last ? resolve(last) : reject(new Error('the trial finished without an epoch'));
-        } else if (msg.type === 'run-error') {
-          if (msg.crashed) this.replace(slot);
-          reject(new Error(msg.message));
-        } else if (msg.type === 'stopped') {
-          reject(Object.assign(new Error('stopped'), { stopped: true }));
-        }
-      };
-      // Random weights unless the request asks for the pretrained network (a lesson does).
-      slot.engine.request('train', { ...request, startFrom: request.pretrained ? 'pretrained' : 'random' }).catch(reject);
-    });
-  }
-
-  replace(slot) {
-    slot.engine.terminate();
-    slot.engine = new Engine((msg) => slot.listener?.(msg));
-    slot.loaded = null;
-  }
-
-  stop() {
-    for (const s of this.slots) if (s.busy) s.engine.request('stop').catch(() => {});
-  }
-}
 
 /** The score of a finished trial: the last epoch's validation accuracy or loss. */
 const scoreOf = (epoch, objective) => (objective === 'val_loss' ? epoch.val_loss : epoch.val_accuracy);
@@ -155,16 +130,15 @@ export class Tuner {
     this.heldOut = new Map();
     this.sort = { key: 'id', descending: false };
     this.pool = null;
-    this.chart = new LiveChart(document.getElementById('tune-best-chart'), 'Best score so far', ['best so far', 'trial score'], { xLabel: 'trial', pointsOnly: ['trial score'] });
+    this.chart = new LiveChart($('tune-best-chart'), 'Best score so far', ['best so far', 'trial score'], {
+      xLabel: 'trial',
+      pointsOnly: ['trial score'],
+    });
     // One trial per core (the page's own worker is idle while a search runs), at most 8.
-    this.$('tune-workers').value = String(Math.min(8, Math.max(1, navigator.hardwareConcurrency ?? 2)));
+    $('tune-workers').value = String(Math.min(8, Math.max(1, navigator.hardwareConcurrency ?? 2)));
     this.renderSpace();
     this.wire();
     this.showSaved();
-  }
-
-  $(id) {
-    return document.getElementById(id);
   }
 
   /** One row per searchable setting: whether it is searched, and its range or choices. */
@@ -196,8 +170,11 @@ export class Tuner {
       if (p.hint) cells[0].title = p.hint;
       return el('tr', {}, ...cells);
     });
-    this.$('tune-space').replaceChildren(el('tr', {}, ...['setting', 'from', 'to', 'scale'].map((h) => el('th', { textContent: h }))), ...rows);
-    this.$('tune-space').addEventListener('change', () => this.saveUi());
+    $('tune-space').replaceChildren(
+      el('tr', {}, ...['setting', 'from', 'to', 'scale'].map((h) => el('th', { textContent: h }))),
+      ...rows,
+    );
+    $('tune-space').addEventListener('change', () => this.saveUi());
   }
 
   uiState() {
@@ -210,10 +187,15 @@ export class Tuner {
 
   saveUi() {
     const space = {};
-    for (const input of this.$('tune-space').querySelectorAll('input')) {
+    for (const input of $('tune-space').querySelectorAll('input')) {
       const { param, field } = input.dataset;
       space[param] ??= {};
-      space[param][field] = input.type === 'checkbox' ? input.checked : field === 'values' ? input.value.split(',').map((v) => v.trim()) : input.value;
+      space[param][field] =
+        input.type === 'checkbox'
+          ? input.checked
+          : field === 'values'
+            ? input.value.split(',').map((v) => v.trim())
+            : input.value;
     }
     localStorage.setItem(`${SAVED_KEY}.ui`, JSON.stringify({ space }));
   }
@@ -227,50 +209,54 @@ export class Tuner {
       return v;
     };
     for (const [key, p] of Object.entries(SEARCHABLE)) {
-      const field = (f) => this.$('tune-space').querySelector(`[data-param="${key}"][data-field="${f}"]`);
+      const field = (f) => $('tune-space').querySelector(`[data-param="${key}"][data-field="${f}"]`);
       if (!field('on').checked) continue;
       if (p.type === 'choice') {
-        const values = field('values').value.split(',').map((v) => v.trim()).filter(Boolean);
+        const values = field('values')
+          .value.split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
         for (const v of values) optimizerConfig(v, 0.01);
         params.push({ type: 'choice', name: key, values });
       } else {
         const low = number(field('low').value, `The lowest ${p.label}`);
         const high = number(field('high').value, `The highest ${p.label}`);
-        if (p.type === 'int' && !(Number.isInteger(low) && Number.isInteger(high))) throw new Error(`the ${p.label} range takes whole numbers, got ${low} to ${high}`);
+        if (p.type === 'int' && !(Number.isInteger(low) && Number.isInteger(high)))
+          throw new Error(`the ${p.label} range takes whole numbers, got ${low} to ${high}`);
         params.push({ type: p.type, name: key, low, high, log: field('log').checked });
       }
     }
-    const strategyType = this.$('tune-strategy').value;
+    const strategyType = $('tune-strategy').value;
     const strategy = { type: strategyType };
-    if (strategyType === 'grid') strategy.points = number(this.$('tune-points').value, 'Grid points per range');
+    if (strategyType === 'grid') strategy.points = number($('tune-points').value, 'Grid points per range');
     if (strategyType === 'halving') {
       strategy.eta = 3;
-      strategy.min_epochs = number(this.$('tune-min-epochs').value, 'The first rung\'s epochs');
-      strategy.max_epochs = number(this.$('tune-max-epochs').value, 'The most epochs');
+      strategy.min_epochs = number($('tune-min-epochs').value, "The first rung's epochs");
+      strategy.max_epochs = number($('tune-max-epochs').value, 'The most epochs');
     }
-    const budget = number(this.$('tune-budget').value, 'The budget');
-    const seed = number(this.$('tune-seed').value, 'The seed');
-    const objective = this.$('tune-objective').value;
+    const budget = number($('tune-budget').value, 'The budget');
+    const seed = number($('tune-seed').value, 'The seed');
+    const objective = $('tune-objective').value;
     return { params, strategy, budget, seed, maximize: objective === 'val_accuracy' };
   }
 
   wire() {
-    this.$('tune-start').addEventListener('click', () => this.start().catch((err) => this.hooks.notify(err.message)));
-    this.$('tune-stop').addEventListener('click', () => this.stop());
-    this.$('tune-resume').addEventListener('click', () => this.resume().catch((err) => this.hooks.notify(err.message)));
-    this.$('tune-train-best').addEventListener('click', () => this.best && this.hooks.trainBest(this.best.config));
-    this.$('tune-strategy').addEventListener('change', () => this.renderStrategy());
+    $('tune-start').addEventListener('click', () => this.start().catch((err) => this.hooks.notify(err.message)));
+    $('tune-stop').addEventListener('click', () => this.stop());
+    $('tune-resume').addEventListener('click', () => this.resume().catch((err) => this.hooks.notify(err.message)));
+    $('tune-train-best').addEventListener('click', () => this.best && this.hooks.trainBest(this.best.config));
+    $('tune-strategy').addEventListener('change', () => this.renderStrategy());
     this.renderStrategy();
   }
 
   renderStrategy() {
-    const type = this.$('tune-strategy').value;
-    this.$('tune-grid-fields').hidden = type !== 'grid';
-    this.$('tune-halving-fields').hidden = type !== 'halving';
+    const type = $('tune-strategy').value;
+    $('tune-grid-fields').hidden = type !== 'grid';
+    $('tune-halving-fields').hidden = type !== 'halving';
   }
 
   workers() {
-    const n = Number(this.$('tune-workers').value);
+    const n = Number($('tune-workers').value);
     return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
   }
 
@@ -280,10 +266,17 @@ export class Tuner {
     const base = this.hooks.base();
     // A trial's request is made the same way: a setting that cannot be searched here fails now.
     applyTrial(base, Object.fromEntries(spec.params.map((p) => [p.name, p.type === 'choice' ? p.values[0] : p.low])));
-    const objective = this.$('tune-objective').value;
+    const objective = $('tune-objective').value;
     const state = await this.main.request('search-start', { spec });
     this.heldOut.clear();
-    this.session = { base, objective, dataset: this.hooks.dataset().name, budget: spec.budget, strategy: spec.strategy.type, params: spec.params };
+    this.session = {
+      base,
+      objective,
+      dataset: this.hooks.dataset().name,
+      budget: spec.budget,
+      strategy: spec.strategy.type,
+      params: spec.params,
+    };
     this.run(state);
   }
 
@@ -298,13 +291,16 @@ export class Tuner {
   }
 
   run(state) {
-    this.pool?.slots.forEach((s) => s.engine.terminate());
+    this.pool?.close();
     this.pool = new TrialPool(this.workers());
     this.status = 'running';
     this.progress.clear();
     this.update(state);
     this.renderButtons();
-    this.hooks.notify(`Searching: ${this.pool.slots.length} trial${this.pool.slots.length > 1 ? 's' : ''} at a time.`, 'info');
+    this.hooks.notify(
+      `Searching: ${this.pool.slots.length} trial${this.pool.slots.length > 1 ? 's' : ''} at a time.`,
+      'info',
+    );
     this.pump();
   }
 
@@ -345,10 +341,11 @@ export class Tuner {
     const started = performance.now();
     this.progress.set(trial.id, { epoch: 0, epochs: request.config.epochs, started });
     this.renderTable();
-    this.pool.run(slot, request, this.hooks.dataset(), (e) => {
-      this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
-      this.renderTable();
-    })
+    this.pool
+      .run(slot, request, this.hooks.dataset(), (e) => {
+        this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
+        this.renderTable();
+      })
       .then(async (last) => {
         const { probs, labels, classes } = await slot.engine.request('held-out');
         this.heldOut.set(trial.id, { probs, labels, classes, split: splitKey(this.session.dataset, request) });
@@ -381,14 +378,16 @@ export class Tuner {
 
   finish(status) {
     this.status = status === 'finished' ? 'finished' : 'idle';
-    this.pool?.slots.forEach((s) => s.engine.terminate());
+    this.pool?.close();
     this.pool = null;
     if (status === 'finished') {
       localStorage.removeItem(SAVED_KEY);
       const failed = this.trials.filter((t) => t.outcome.state === 'failed').length;
-      const best = this.best ? `the best, trial #${this.best.id + 1}, scored ${this.formatScore(this.best.outcome.score)}` : 'no trial succeeded';
+      const best = this.best
+        ? `the best, trial #${this.best.id + 1}, scored ${this.formatScore(this.best.outcome.score)}`
+        : 'no trial succeeded';
       const message = `Search finished: ${this.trials.length} trials${failed ? ` (${failed} failed)` : ''}; ${best}.`;
-      this.$('tune-info').textContent = message;
+      $('tune-info').textContent = message;
       this.hooks.notify(message, 'info');
     }
     this.renderButtons();
@@ -398,7 +397,8 @@ export class Tuner {
   update({ trials, best, saved }) {
     this.trials = trials;
     this.best = best ?? null;
-    if (this.status === 'running' || this.status === 'stopping') localStorage.setItem(SAVED_KEY, JSON.stringify({ search: saved, session: this.session }));
+    if (this.status === 'running' || this.status === 'stopping')
+      localStorage.setItem(SAVED_KEY, JSON.stringify({ search: saved, session: this.session }));
     this.renderTable();
     this.renderCharts();
     this.renderButtons();
@@ -407,22 +407,24 @@ export class Tuner {
   showSaved() {
     const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
     const resumable = saved && this.status !== 'running';
-    this.$('tune-resume').hidden = !resumable;
+    $('tune-resume').hidden = !resumable;
     if (resumable) {
       const done = JSON.parse(saved.search).trials.filter((t) => t.outcome.state !== 'pending').length;
-      this.$('tune-info').textContent = `A ${saved.session.strategy} search on “${saved.session.dataset}” was stopped with ${done} trial${done === 1 ? '' : 's'} done; Resume carries on.`;
+      $('tune-info').textContent =
+        `A ${saved.session.strategy} search on “${saved.session.dataset}” was stopped with ${done} trial${done === 1 ? '' : 's'} done; Resume carries on.`;
     }
   }
 
   renderButtons() {
     const running = this.status === 'running' || this.status === 'stopping';
-    this.$('tune-start').disabled = running;
-    this.$('tune-stop').disabled = this.status !== 'running';
-    this.$('tune-train-best').disabled = running || !this.best;
+    $('tune-start').disabled = running;
+    $('tune-stop').disabled = this.status !== 'running';
+    $('tune-train-best').disabled = running || !this.best;
     document.body.dataset.search = this.status;
     if (running) {
       const done = this.trials.filter((t) => t.outcome.state !== 'pending').length;
-      this.$('tune-info').textContent = `${done} of ${this.session.strategy === 'halving' ? 'the' : this.session.budget} trials done, ${this.pool?.running ?? 0} running.`;
+      $('tune-info').textContent =
+        `${done} of ${this.session.strategy === 'halving' ? 'the' : this.session.budget} trials done, ${this.pool?.running ?? 0} running.`;
     }
   }
 
@@ -433,14 +435,27 @@ export class Tuner {
   /** The trials as a table sorted by the clicked column. */
   renderTable() {
     const params = this.session?.params.map((p) => p.name) ?? [];
-    const columns = [['id', '#'], ['status', 'status'], ...params.map((p) => [p, SEARCHABLE[p]?.label ?? p]), ['epochs', 'epochs'], ['score', this.session?.objective === 'val_loss' ? 'val. loss' : 'val. accuracy'], ['seconds', 's']];
+    const columns = [
+      ['id', '#'],
+      ['status', 'status'],
+      ...params.map((p) => [p, SEARCHABLE[p]?.label ?? p]),
+      ['epochs', 'epochs'],
+      ['score', this.session?.objective === 'val_loss' ? 'val. loss' : 'val. accuracy'],
+      ['seconds', 's'],
+    ];
     const rows = this.trials.map((t) => {
       const p = this.progress.get(t.id);
       const pending = t.outcome.state === 'pending';
       const running = pending && p && !p.seconds;
       return {
         id: t.id + 1,
-        status: pending ? (running ? `epoch ${p.epoch}/${p.epochs}` : 'waiting') : t.outcome.state === 'done' ? 'done' : `failed: ${t.outcome.reason}`,
+        status: pending
+          ? running
+            ? `epoch ${p.epoch}/${p.epochs}`
+            : 'waiting'
+          : t.outcome.state === 'done'
+            ? 'done'
+            : `failed: ${t.outcome.reason}`,
         ...Object.fromEntries(params.map((k) => [k, t.config[k]])),
         epochs: t.epochs ?? t.config.epochs ?? this.session.base.config.epochs,
         score: t.outcome.state === 'done' ? t.outcome.score : null,
@@ -449,7 +464,8 @@ export class Tuner {
       };
     });
     const { key, descending } = this.sort;
-    const cmp = (a, b) => (a == null) - (b == null) || (typeof a === 'number' ? a - b : String(a).localeCompare(String(b)));
+    const cmp = (a, b) =>
+      (a == null) - (b == null) || (typeof a === 'number' ? a - b : String(a).localeCompare(String(b)));
     rows.sort((a, b) => (descending ? -1 : 1) * cmp(a[key], b[key]));
     const format = (k, v) => {
       if (v == null) return '–';
@@ -457,20 +473,38 @@ export class Tuner {
       if (k === 'seconds') return v.toFixed(1);
       return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v);
     };
-    const head = el('tr', {}, ...columns.map(([k, label]) => {
-      const th = el('th', { textContent: label + (k === key ? (descending ? ' ▼' : ' ▲') : ''), title: 'sort by this column' });
-      th.dataset.sort = k;
-      th.addEventListener('click', () => {
-        this.sort = { key: k, descending: this.sort.key === k ? !this.sort.descending : k === 'score' && this.session?.objective !== 'val_loss' };
-        this.renderTable();
-      });
-      return th;
-    }));
-    this.$('tune-trials').replaceChildren(head, ...rows.map((r) => {
-      const tr = el('tr', { className: r.best ? 'best' : r.status.startsWith('failed') ? 'failed' : '' }, ...columns.map(([k]) => el('td', { textContent: format(k, r[k]) })));
-      tr.dataset.trial = r.id;
-      return tr;
-    }));
+    const head = el(
+      'tr',
+      {},
+      ...columns.map(([k, label]) => {
+        const th = el('th', {
+          textContent: label + (k === key ? (descending ? ' ▼' : ' ▲') : ''),
+          title: 'sort by this column',
+        });
+        th.dataset.sort = k;
+        th.addEventListener('click', () => {
+          this.sort = {
+            key: k,
+            descending:
+              this.sort.key === k ? !this.sort.descending : k === 'score' && this.session?.objective !== 'val_loss',
+          };
+          this.renderTable();
+        });
+        return th;
+      }),
+    );
+    $('tune-trials').replaceChildren(
+      head,
+      ...rows.map((r) => {
+        const tr = el(
+          'tr',
+          { className: r.best ? 'best' : r.status.startsWith('failed') ? 'failed' : '' },
+          ...columns.map(([k]) => el('td', { textContent: format(k, r[k]) })),
+        );
+        tr.dataset.trial = r.id;
+        return tr;
+      }),
+    );
   }
 
   renderCharts() {
@@ -488,12 +522,19 @@ export class Tuner {
     }
     this.chart.setColumns([xs, bests, scores], Math.max(xs.length, this.session?.budget ?? 1));
     const done = this.trials.filter((t) => t.outcome.state === 'done');
-    this.$('tune-scatter').replaceChildren(...(this.session?.params ?? []).map((p) => {
-      const canvas = el('canvas', { width: 220, height: 160, className: 'scatter' });
-      canvas.dataset.param = p.name;
-      drawScatter(canvas, p, done.map((t) => [t.config[p.name], t.outcome.score, t.id === this.best?.id]), SEARCHABLE[p.name]?.label ?? p.name);
-      return canvas;
-    }));
+    $('tune-scatter').replaceChildren(
+      ...(this.session?.params ?? []).map((p) => {
+        const canvas = el('canvas', { width: 220, height: 160, className: 'scatter' });
+        canvas.dataset.param = p.name;
+        drawScatter(
+          canvas,
+          p,
+          done.map((t) => [t.config[p.name], t.outcome.score, t.id === this.best?.id]),
+          SEARCHABLE[p.name]?.label ?? p.name,
+        );
+        return canvas;
+      }),
+    );
   }
 }
 
@@ -510,9 +551,12 @@ function drawScatter(canvas, param, points, label) {
   ctx.strokeStyle = '#e5e7eb';
   ctx.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
   if (!points.length) return;
-  const position = param.type === 'choice'
-    ? (v) => (param.values.indexOf(v) + 0.5) / param.values.length
-    : param.log ? (v) => Math.log(v / param.low) / Math.log(param.high / param.low) : (v) => (v - param.low) / (param.high - param.low || 1);
+  const position =
+    param.type === 'choice'
+      ? (v) => (param.values.indexOf(v) + 0.5) / param.values.length
+      : param.log
+        ? (v) => Math.log(v / param.low) / Math.log(param.high / param.low)
+        : (v) => (v - param.low) / (param.high - param.low || 1);
   const ys = points.map((p) => p[1]);
   const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
   const py = (y) => box.bottom - ((y - lo) / (hi - lo || 1)) * (box.bottom - box.top - 8) - 4;
@@ -522,7 +566,9 @@ function drawScatter(canvas, param, points, label) {
   ctx.fillText(lo.toPrecision(3), box.left - 3, box.bottom);
   if (param.type === 'choice') {
     ctx.textAlign = 'center';
-    param.values.forEach((v, i) => ctx.fillText(String(v), box.left + ((i + 0.5) / param.values.length) * (box.right - box.left), box.bottom + 11));
+    for (const [i, v] of param.values.entries()) {
+      ctx.fillText(String(v), box.left + ((i + 0.5) / param.values.length) * (box.right - box.left), box.bottom + 11);
+    }
   }
   for (const [x, y, best] of points) {
     const px = box.left + Math.min(1, Math.max(0, position(x))) * (box.right - box.left);

@@ -1,0 +1,121 @@
+// Helpers shared by the end-to-end tests: a served dist/ and a browser page of its own for each
+// test file, the console errors and foreign requests it saw, and the moves a person makes — open a
+// view, choose a data set, train, wait for a status, expect a message.
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, serve } from './serve.mjs';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const shots = join(root, 'test-results');
+mkdirSync(shots, { recursive: true });
+
+/** The viewports the page is checked at: a laptop, a projector and a phone. */
+export const VIEWPORTS = {
+  desktop: { width: 1366, height: 768 },
+  projector: { width: 1280, height: 720 },
+  phone: { width: 390, height: 844 },
+};
+
+/**
+ * Serves dist/ and opens the page in a fresh browser context before the file's tests, closes both
+ * after. Returns an object whose `page`, `errors` (console errors, page errors and requests to
+ * other hosts) and helpers the tests use once `before` has run.
+ */
+export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } = {}) {
+  const session = { errors: [] };
+  before(async () => {
+    session.server = await serve(join(root, 'dist'));
+    session.browser = await launch();
+    session.context = await session.browser.newContext({ viewport });
+    const page = await session.context.newPage();
+    session.page = page;
+    const host = new URL(session.server.url).host;
+    page.on('pageerror', (e) => session.errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && session.errors.push(m.text()));
+    page.on('worker', (w) =>
+      w.on('console', (m) => m.type() === 'error' && session.errors.push(`worker: ${m.text()}`)),
+    );
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (!['data:', 'blob:'].includes(url.protocol) && url.host !== host)
+        session.errors.push(`request to another host: ${r.url()}`);
+    });
+    await page.goto(`${session.server.url}${path}`);
+    await ready(page);
+  });
+  after(async () => {
+    if (session.errors.length) console.log('console errors:', session.errors);
+    await session.browser?.close();
+    await session.server?.close();
+  });
+  return session;
+}
+
+/** Waits until the page has loaded its data set and model. */
+export const ready = (page) =>
+  page.waitForFunction(
+    () => document.body.dataset.setup === 'ready' && document.querySelectorAll('#summary tr').length > 3,
+    null,
+    { timeout: 60_000 },
+  );
+
+/** Opens a view by its address, as a click on its link in the header does. */
+export async function view(page, name) {
+  await page.evaluate((v) => {
+    location.hash = v === 'start' ? '#/' : `#/${v}`;
+  }, name);
+  await page.waitForFunction((v) => document.getElementById('view').dataset.view === v.split('/')[0], name);
+}
+
+/** Opens the view that shows `selector` if the current one does not (a person goes where the control is). */
+export async function reveal(page, selector) {
+  const target = await page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const section = el.closest('main > section');
+      const views = section?.dataset.views?.split(' ') ?? [];
+      return views.includes(document.getElementById('view').dataset.view) ? null : views[0];
+    });
+  if (target) await view(page, target);
+}
+
+/** The moves a person makes on `page`, each in the view that shows the control. */
+export function person(session) {
+  const on =
+    (method) =>
+    async (selector, ...args) => {
+      await reveal(session.page, selector);
+      return session.page[method](selector, ...args);
+    };
+  return {
+    click: on('click'),
+    fill: on('fill'),
+    press: on('press'),
+    check: on('check'),
+    uncheck: on('uncheck'),
+    setChecked: on('setChecked'),
+    selectOption: on('selectOption'),
+    reveal: (selector) => reveal(session.page, selector),
+  };
+}
+
+/** The text of the first element `selector` finds. */
+export const textOf = (page, selector) => page.locator(selector).first().innerText();
+
+/** Waits for the body's run status to become `status`. */
+export const status = (page, value, timeout = 120_000) =>
+  page.waitForFunction((s) => document.body.dataset.status === s, value, { timeout });
+
+/** Waits for the status area to say something matching `pattern`. */
+export const notice = (page, pattern, timeout = 30_000) =>
+  page.waitForFunction(
+    (source) => new RegExp(source).test(document.getElementById('notice').textContent),
+    pattern.source,
+    { timeout },
+  );
+
+export { assert };

@@ -1,0 +1,411 @@
+// Panel 9: lessons. Each sets up a seeded experiment on built-in data, trains the "without" and
+// "with" variants side by side in two workers, plots both curves as they are measured, and states
+// the measured difference. Nothing on screen is written in: every number comes from the runs.
+import { TrialPool, loadInto } from '../engine/pool.js';
+import { LiveChart } from '../ui/charts.js';
+import { $, element as el } from '../ui/dom.js';
+import { applyTrial } from './tune.js';
+
+const pct = (v) => `${(v * 100).toFixed(1)} %`;
+const adam = (lr) => ({ type: 'adam', lr });
+
+/** A deep stack of sigmoid layers, with batch norm after each dense layer or not. */
+function deepSigmoid(batchNorm) {
+  const layers = [{ type: 'flatten' }];
+  for (let i = 0; i < 5; i++)
+    layers.push({ type: 'dense', units: 64 }, ...(batchNorm ? [{ type: 'batch_norm' }] : []), { type: 'sigmoid' });
+  layers.push({ type: 'dense', units: 10 });
+  return JSON.stringify({ input: [1, 28, 28], layers });
+}
+
+/**
+ * Each lesson: the strategy it teaches, the data (`{name, bias}`), the run's `base` settings, the
+ * number it compares (`metric`: the last epoch's `val_accuracy`, or the best `val_loss`), and two
+ * variants, each with its model (a preset name, `pretrained`, or a spec) and settings.
+ */
+export const LESSONS = [
+  {
+    id: 'bias',
+    strategy: 'Data quality',
+    title: 'A biased data set, and colour jitter',
+    intro:
+      'In the training split of the coloured shapes every class has its own colour; the test split has random colours. A CNN trained on the data as it is learns colour, not shape. Jittering the hue of every training image takes colour away as a clue.',
+    data: { name: 'shapes', bias: 1 },
+    base: { epochs: 6, batch: 32, optimizer: adam(0.002), samples: 2000, heldOut: 600 },
+    metric: 'val_accuracy',
+    variants: [
+      { label: 'as it is', model: 'cnn', config: {} },
+      { label: 'with hue jitter', model: 'cnn', config: { augment: [{ type: 'hue', p: 1, degrees: 180 }] } },
+    ],
+    verdict: (a, b) =>
+      `Test accuracy on random colours: ${pct(a)} trained as it is, ${pct(b)} with hue jitter (chance is 25 %).`,
+  },
+  {
+    id: 'transfer',
+    strategy: 'Architecture and transfer learning',
+    title: 'Fifty samples, and a network pretrained on other digits',
+    intro:
+      'Only 50 training images of the digits 5–9. A CNN from random weights has too little to learn from; the same CNN starting from layers pretrained on the digits 0–4 reuses the strokes it already knows.',
+    data: { name: 'digits-5-9' },
+    base: { epochs: 6, batch: 10, optimizer: adam(0.003), samples: 1050, heldOut: 1000 },
+    metric: 'val_accuracy',
+    variants: [
+      { label: 'random weights', model: 'pretrained-shape', config: {} },
+      { label: 'pretrained on 0–4', model: 'pretrained', config: {} },
+    ],
+    verdict: (a, b) =>
+      `Held-out accuracy on 1,000 digits 5–9: ${pct(a)} from random weights, ${pct(b)} starting from the pretrained layers.`,
+  },
+  {
+    id: 'early-stopping',
+    strategy: 'Regularisation',
+    title: 'Overfitting, and where early stopping cuts it',
+    intro:
+      'An MLP trained for 40 epochs on 500 digits learns them by heart: its training loss keeps falling while the validation loss turns up. Early stopping watches the validation loss, stops after 3 epochs without progress and goes back to the best epoch.',
+    data: { name: 'digits' },
+    base: { epochs: 40, batch: 32, optimizer: adam(0.002), samples: 1000, heldOut: 500 },
+    metric: 'val_loss',
+    variants: [
+      { label: 'all 40 epochs', model: 'mlp', config: {} },
+      { label: 'early stopping', model: 'mlp', config: { early_stopping: { patience: 3, restore_best: true } } },
+    ],
+    verdict: (a, b, runs) =>
+      `Validation loss of the model kept: ${a.toFixed(3)} after all 40 epochs, ${b.toFixed(3)} with early stopping (it stopped at epoch ${runs[1].epochs.length} and went back to epoch ${runs[1].best}).`,
+  },
+  {
+    id: 'batch-norm',
+    strategy: 'Efficient training',
+    title: 'Batch normalisation lets a deep network train',
+    intro:
+      'Five sigmoid layers deep, plain SGD: the gradient fades on its way down and the network barely moves in three epochs. Batch normalisation after each dense layer keeps every layer’s inputs centred and scaled, and the same network trains.',
+    data: { name: 'digits' },
+    base: { epochs: 3, batch: 32, optimizer: { type: 'sgd', lr: 0.1 }, samples: 3000, heldOut: 600 },
+    metric: 'val_accuracy',
+    variants: [
+      { label: 'no batch norm', model: deepSigmoid(false), config: {} },
+      { label: 'batch norm', model: deepSigmoid(true), config: {} },
+    ],
+    verdict: (a, b) => `Held-out accuracy after 3 epochs: ${pct(a)} without batch normalisation, ${pct(b)} with it.`,
+  },
+  {
+    id: 'search',
+    strategy: 'Hyper-parameter tuning',
+    title: 'Bayesian search against random search, at the same budget',
+    intro:
+      'Twelve trials to find the learning rate (10⁻⁴ to 10, log scale) and the width (2 to 64) of a small MLP trained for 30 epochs with plain SGD on the spiral. Random search draws every trial blindly; Bayesian search fits a Gaussian process to the scores so far and tries where the expected improvement is largest. Each runs three times (search seeds 1, 2, 3); the curves are the mean best score so far.',
+    data: { name: 'spiral' },
+    base: { epochs: 30, batch: 16, optimizer: { type: 'sgd', lr: 0.1 }, samples: 1000, heldOut: 300 },
+    metric: 'val_accuracy',
+    x: 'trial',
+    budget: 12,
+    seeds: [1, 2, 3],
+    variants: [
+      { label: 'random search', strategy: 'random' },
+      { label: 'Bayesian search', strategy: 'bayesian' },
+    ],
+    run: (ctx) => ctx.lessons.search(ctx),
+    verdict: (a, b, runs) =>
+      `Once the first 4 (random) trials are in, Bayesian search proposes models that score ${pct(b)} on average against ${pct(a)} for random search's; the best after 12 trials is ${pct(runs[1].best)} against ${pct(runs[0].best)} (means of three searches).`,
+  },
+  {
+    id: 'rare-class',
+    strategy: 'Evaluation',
+    title: 'Accuracy hides a class the model never finds',
+    intro:
+      'One sample in twenty belongs to the rare class, and the two classes overlap. A model that ignores the rare class is still about 95 % accurate. Balanced accuracy (the mean recall over the classes) shows what it misses; weighting the loss by class makes the model look for the rare one.',
+    data: { name: 'rare' },
+    base: { epochs: 30, batch: 16, optimizer: adam(0.01), samples: 1000, heldOut: 400 },
+    metric: 'val_accuracy',
+    variants: [
+      { label: 'plain loss', model: 'toy', config: {} },
+      { label: 'class weights', model: 'toy', config: { rebalance: 'class_weights' } },
+    ],
+    score: async (slot) => (await slot.engine.request('report', {})).report,
+    value: (report) => report.balanced_accuracy,
+    verdict: (a, b, runs) =>
+      `Plain loss: ${pct(runs[0].report.accuracy)} accurate, but balanced accuracy ${pct(a)} (rare class recall ${pct(runs[0].report.recall[1])}). With class weights: ${pct(runs[1].report.accuracy)} accurate, balanced accuracy ${pct(b)} (recall ${pct(runs[1].report.recall[1])}).`,
+  },
+  {
+    id: 'drift',
+    strategy: 'Continuous learning',
+    title: 'A model meets drifting data, and retraining brings it back',
+    intro:
+      'An MLP trained on upright digits is deployed on a stream that turns further and further, up to 90°. Its accuracy falls as the inputs drift. Fine-tuning it on the first 480 answers of the stream (with their true labels) plus 500 old training samples makes it fit the new inputs; both models are scored on the last 120, which neither trained on.',
+    data: { name: 'digits' },
+    base: { epochs: 2, batch: 32, optimizer: adam(0.002), samples: 4000, heldOut: 800 },
+    metric: 'val_accuracy',
+    x: 'stream',
+    variants: [{ label: 'deployed model' }, { label: 'retrained on the feedback' }],
+    run: (ctx) => ctx.lessons.drift(ctx),
+    verdict: (a, b) =>
+      `Accuracy on the last 120 stream inputs (turned 63° to 90°): ${pct(a)} for the deployed model, ${pct(b)} after retraining on the feedback with replay.`,
+  },
+];
+
+export class Lessons {
+  /** `hooks`: `notify(message, kind)`. */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.current = LESSONS[0];
+    this.chart = new LiveChart($('lesson-chart'), 'Lesson', ['without', 'with'], { percent: true });
+    this.renderList();
+    this.show(LESSONS[0]);
+    $('lesson-run').addEventListener('click', () =>
+      this.run().catch((err) => {
+        $('lesson-result').textContent = '';
+        this.hooks.notify(err.message);
+      }),
+    );
+  }
+
+  /** Each lesson is a link to its own address, where it shows alone. */
+  renderList() {
+    $('lesson-list').replaceChildren(
+      ...LESSONS.map((l) => {
+        const link = el('a', { href: `#/lessons/${l.id}` }, `${l.strategy}: ${l.title}`);
+        link.dataset.lesson = l.id;
+        return el('li', {}, link);
+      }),
+    );
+  }
+
+  /** Shows lesson `id` alone, for a projector (no id: the list of lessons). */
+  present(id) {
+    if (!id) return;
+    const lesson = LESSONS.find((l) => l.id === id);
+    if (!lesson) {
+      this.hooks.notify(`There is no lesson “${id}”; the lessons are ${LESSONS.map((l) => l.id).join(', ')}.`);
+      return;
+    }
+    if (lesson !== this.current) this.show(lesson);
+  }
+
+  show(lesson) {
+    this.current = lesson;
+    $('lesson-strategy').textContent = lesson.strategy;
+    $('lesson-title').textContent = lesson.title;
+    $('lesson-alone').href = `#/lessons/${lesson.id}`;
+    $('lesson-next').href = `#/lessons/${LESSONS[(LESSONS.indexOf(lesson) + 1) % LESSONS.length].id}`;
+    for (const link of $('lesson-list').querySelectorAll('a')) {
+      if (link.dataset.lesson === lesson.id) link.setAttribute('aria-current', 'true');
+      else link.removeAttribute('aria-current');
+    }
+    $('lesson-intro').textContent = lesson.intro;
+    $('lesson-result').textContent = '';
+    const [a, b] = lesson.variants.map((v) => v.label);
+    const percent = lesson.metric === 'val_accuracy';
+    this.chart.element.replaceChildren();
+    const title =
+      { trial: 'Best held-out accuracy so far', stream: 'Accuracy on the stream (last 50 inputs)' }[lesson.x] ??
+      (percent ? 'Validation accuracy' : 'Validation loss');
+    this.chart = new LiveChart(this.chart.element, title, [a, b], { percent, xLabel: lesson.x ?? 'epoch' });
+    document.body.dataset.lessonShown = lesson.id;
+  }
+
+  /** The training request of one variant on the data loaded in `engine`. */
+  async request(engine, lesson, variant) {
+    let spec = variant.model;
+    const pretrained = variant.model === 'pretrained';
+    if (pretrained || variant.model === 'pretrained-shape') {
+      spec = (await engine.request('pretrained-spec')).spec;
+    } else if (!variant.model.startsWith('{')) {
+      spec = (await engine.request('preset', { name: variant.model })).spec;
+    }
+    const { epochs, batch, optimizer, samples, heldOut } = lesson.base;
+    const config = { epochs, batch_size: batch, optimizer, seed: 1, ...variant.config };
+    return { spec, config, samples, heldOut, backend: 'cpu', pretrained };
+  }
+
+  /** Runs both variants side by side (by default: trains each and follows its validation curve)
+   * and states the measured difference. */
+  async run() {
+    const lesson = this.current;
+    const button = $('lesson-run');
+    button.disabled = true;
+    document.body.dataset.lesson = '';
+    $('lesson-result').textContent = 'Running both variants side by side…';
+    // A lesson with its own procedure makes its own workers.
+    const pool = lesson.run ? null : new TrialPool(2);
+    const data = { key: `lesson:${lesson.id}`, ...lesson.data };
+    const runs = lesson.variants.map(() => ({ epochs: [], points: [], best: 0 }));
+    const span = lesson.x === 'trial' ? lesson.budget : lesson.x === 'stream' ? 600 : lesson.base.epochs;
+    const redraw = () => {
+      const xs = [...new Set(runs.flatMap((r) => r.points.map(([x]) => x)))].sort((p, q) => p - q);
+      this.chart.setColumns(
+        [xs, ...runs.map((r) => xs.map((x) => r.points.find(([px]) => px === x)?.[1] ?? null))],
+        span,
+      );
+    };
+    this.chart.reset(span);
+    try {
+      if (lesson.run) {
+        const values = await lesson.run({ lessons: this, lesson, pool, data, runs, redraw });
+        runs.forEach((r, k) => {
+          r.value = values[k];
+        });
+      } else {
+        await Promise.all(
+          pool.slots.map(async (slot, k) => {
+            await loadInto(slot.engine, data);
+            slot.loaded = data.key;
+            const request = await this.request(slot.engine, lesson, lesson.variants[k]);
+            await pool.run(slot, request, data, (e) => {
+              runs[k].epochs.push(e);
+              runs[k].points.push([e.epoch, e[lesson.metric]]);
+              redraw();
+            });
+            if (lesson.score) runs[k].report = await lesson.score(slot);
+          }),
+        );
+        runs.forEach((r, k) => {
+          r.value = lesson.value ? lesson.value(r.report) : this.kept(lesson, r, k);
+        });
+      }
+    } finally {
+      pool?.close();
+      button.disabled = false;
+    }
+    const [a, b] = runs.map((r) => r.value);
+    if (lesson.variants[1].config?.early_stopping)
+      this.chart.mark(runs[1].epochs.length, `stopped (best: epoch ${runs[1].best})`, '#dc2626');
+    $('lesson-result').textContent = lesson.verdict(a, b, runs);
+    document.body.dataset.lesson = JSON.stringify({ id: lesson.id, without: a, with: b });
+  }
+
+  /** The number a trained model ends with: its last epoch's accuracy, or (for the loss) the loss
+   * of the weights it keeps — the best epoch's when early stopping restored it. */
+  kept(lesson, run, k) {
+    if (lesson.metric === 'val_accuracy') return run.epochs.at(-1).val_accuracy;
+    const losses = run.epochs.map((e) => e.val_loss);
+    const stopped = lesson.variants[k].config.early_stopping;
+    run.best = stopped ? losses.indexOf(Math.min(...losses)) + 1 : run.epochs.length;
+    return stopped ? Math.min(...losses) : losses.at(-1);
+  }
+
+  /** The tuning lesson: random and Bayesian searches of the same space and budget (one worker
+   * each, trial after trial, once per search seed); plots the mean best score so far per trial. */
+  async search({ lesson, data, runs, redraw }) {
+    const pool = new TrialPool(2);
+    const params = [
+      { type: 'float', name: 'lr', low: 1e-4, high: 10, log: true },
+      { type: 'int', name: 'units', low: 2, high: 64, log: true },
+    ];
+    try {
+      return await Promise.all(
+        pool.slots.map(async (slot, k) => {
+          await loadInto(slot.engine, data);
+          slot.loaded = data.key;
+          const base = {
+            ...(await this.request(slot.engine, lesson, { model: 'toy', config: {} })),
+            optimizerName: 'sgd',
+          };
+          const bests = [];
+          // Scores of the trials after the first four (Bayesian search's random start).
+          const guided = [];
+          for (const [s, seed] of lesson.seeds.entries()) {
+            const strategy = { type: lesson.variants[k].strategy };
+            await slot.engine.request('search-start', {
+              spec: { params, strategy, budget: lesson.budget, seed, maximize: true },
+            });
+            let best = 0;
+            for (let n = 1; ; n++) {
+              const { ask } = await slot.engine.request('search-ask');
+              if (ask.type !== 'run') break;
+              try {
+                const last = await pool.run(slot, applyTrial(base, ask.trial.config), data, () => {});
+                await slot.engine.request('search-tell', { trial: ask.trial.id, score: last.val_accuracy });
+                best = Math.max(best, last.val_accuracy);
+                if (n > 4) guided.push(last.val_accuracy);
+              } catch (err) {
+                await slot.engine.request('search-fail', { trial: ask.trial.id, reason: err.message });
+                // A diverged trial scores nothing.
+                if (n > 4) guided.push(0);
+              }
+              // The mean over the searches so far, each at its best after n trials.
+              bests[n - 1] ??= [];
+              bests[n - 1].push(best);
+              const mean = bests[n - 1].reduce((a, b) => a + b, 0) / bests[n - 1].length;
+              const at = runs[k].points.findIndex(([x]) => x === n);
+              if (at >= 0) runs[k].points[at] = [n, mean];
+              else runs[k].points.push([n, mean]);
+              redraw();
+            }
+            $('lesson-result').textContent = `Search ${s + 1} of ${lesson.seeds.length} done…`;
+          }
+          const finals = bests.at(-1);
+          runs[k].best = finals.reduce((a, b) => a + b, 0) / finals.length;
+          return guided.reduce((a, b) => a + b, 0) / guided.length;
+        }),
+      );
+    } finally {
+      pool.close();
+    }
+  }
+
+  /** The continuous-learning lesson: trains and deploys an MLP, plays the rotating stream through
+   * it, fine-tunes it on the first 480 answers plus a replay, and scores both on the last 120. */
+  async drift({ lesson, data, runs, redraw }) {
+    const pool = new TrialPool(2);
+    const [main, helper] = pool.slots;
+    const { samples, heldOut } = lesson.base;
+    try {
+      await Promise.all(
+        pool.slots.map(async (slot) => {
+          await loadInto(slot.engine, data);
+          slot.loaded = data.key;
+        }),
+      );
+      const request = await this.request(main.engine, lesson, { model: 'mlp', config: {} });
+      await pool.run(main, request, data, () => {});
+      const { bytes } = await main.engine.request('save-model', { history: '' });
+      await main.engine.request('stream-start', { samples, heldOut, seed: 1, count: 600, maxDegrees: 90 });
+      const stream = await main.engine.request('stream-take', { start: 0, count: 600 });
+      const width = stream.features.length / 600;
+      // Rolling accuracy (last 50) of a model over the whole stream.
+      const follow = async (modelBytes, k) => {
+        await main.engine.request('load-model', {
+          bytes: modelBytes,
+          config: request.config,
+          samples,
+          heldOut,
+          backend: 'cpu',
+        });
+        const { probs } = await main.engine.request('predict', { features: stream.features });
+        const classes = probs.length / 600;
+        const right = Array.from({ length: 600 }, (_, i) => {
+          const row = probs.subarray(i * classes, (i + 1) * classes);
+          return row.indexOf(Math.max(...row)) === stream.labels[i];
+        });
+        for (let i = 50; i <= 600; i += 10)
+          runs[k].points.push([i, right.slice(i - 50, i).filter(Boolean).length / 50]);
+        redraw();
+      };
+      await follow(bytes, 0);
+      const feedback = { features: stream.features.slice(0, 480 * width), labels: stream.labels.slice(0, 480) };
+      const { length } = await helper.engine.request('use-replay', {
+        ...feedback,
+        replay: 500,
+        samples,
+        heldOut,
+        seed: 1,
+      });
+      helper.loaded = 'replay';
+      const retrain = {
+        ...request,
+        config: { ...request.config, epochs: 4 },
+        samples: length,
+        heldOut: Math.round(length / 5),
+        initial: bytes,
+      };
+      await pool.run(helper, retrain, { key: 'replay' }, () => {});
+      const retrained = (await helper.engine.request('save-model', { history: '' })).bytes;
+      await follow(retrained, 1);
+      const score = async (modelBytes) =>
+        (await main.engine.request('score', { bytes: modelBytes, set: 'stream', start: 480, count: 120 })).score
+          .accuracy;
+      return [await score(bytes), await score(retrained)];
+    } finally {
+      pool.close();
+    }
+  }
+}
