@@ -17,7 +17,7 @@ echo "== formatting and lints (rustfmt, clippy, Biome)"
 cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --lib --test browser -- -D warnings
-npx biome ci
+npx biome ci --error-on-warnings
 
 echo "== native tests"
 cargo test

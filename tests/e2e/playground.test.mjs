@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launch } from './serve.mjs';
 import { png, seeded, zip } from './files.mjs';
-import { person, view } from './page.mjs';
+import { person } from './page.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = join(root, 'test-results');
@@ -1612,9 +1612,13 @@ test('a project exports to one file and opens in another browser, a link carries
   );
   // Only the fragment changes: the open page reads it at once, without a reload.
   await visitor.goto(`${server.url}#settings=AAAA`);
-  await visitor.waitForFunction(() => /the link's settings cannot be read/.test(document.getElementById('notice').textContent), null, {
-    timeout: 60_000,
-  });
+  await visitor.waitForFunction(
+    () => /the link's settings cannot be read/.test(document.getElementById('notice').textContent),
+    null,
+    {
+      timeout: 60_000,
+    },
+  );
   assert.equal(await visitor.inputValue('#epochs'), '5', 'a damaged link changes nothing');
   await linked.close();
 
@@ -1688,69 +1692,6 @@ test('colour jitter lifts a CNN on the biased shapes, and the preview shows each
   await searchRow('augmentation', { on: false });
   await ui.uncheck('#augment-table [data-augment="hue"][data-field="on"]');
   await backToTheSpiral();
-});
-
-/** Runs lesson `id` in panel 9 and returns what it measured ({id, without, with}). */
-async function runLesson(id) {
-  await view(page, 'lessons');
-  await ui.click(`#lesson-list a[data-lesson="${id}"]`);
-  await page.waitForFunction((l) => document.body.dataset.lessonShown === l, id);
-  await ui.click('#lesson-run');
-  await page.waitForFunction(
-    (l) => document.body.dataset.lesson && JSON.parse(document.body.dataset.lesson).id === l,
-    id,
-    { timeout: 300_000 },
-  );
-  return JSON.parse(await page.getAttribute('body', 'data-lesson'));
-}
-
-test('lesson, data quality: hue jitter beats colour bias on the shapes', async () => {
-  const r = await runLesson('bias');
-  assert.ok(r.with > r.without + 0.15, JSON.stringify(r));
-  assert.match(
-    await text('#lesson-result'),
-    /Test accuracy on random colours: \d+\.\d % trained as it is, \d+\.\d % with hue jitter/,
-  );
-  await ui.reveal('#lessons-panel');
-  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-bias.png') });
-});
-
-test('lesson, architecture and transfer: the pretrained CNN beats random weights on 50 samples', async () => {
-  const r = await runLesson('transfer');
-  assert.ok(r.with > r.without, JSON.stringify(r));
-});
-
-test('lesson, regularisation: early stopping keeps a lower validation loss than 40 epochs of overfitting', async () => {
-  const r = await runLesson('early-stopping');
-  assert.ok(r.with < r.without, JSON.stringify(r));
-  assert.match(await text('#lesson-result'), /it stopped at epoch \d+ and went back to epoch \d+/);
-  await ui.reveal('#lessons-panel');
-  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-early-stopping.png') });
-});
-
-test('lesson, efficient training: batch norm lets a deep sigmoid network train', async () => {
-  const r = await runLesson('batch-norm');
-  assert.ok(r.with > r.without + 0.3, JSON.stringify(r));
-});
-
-test('lesson, tuning: Bayesian search spends its trials on better models than random search', async () => {
-  const r = await runLesson('search');
-  assert.ok(r.with > r.without, JSON.stringify(r));
-  await ui.reveal('#lessons-panel');
-  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-search.png') });
-});
-
-test('lesson, evaluation: class weights raise the balanced accuracy that plain accuracy hides', async () => {
-  const r = await runLesson('rare-class');
-  assert.ok(r.with > r.without + 0.1, JSON.stringify(r));
-  assert.match(await text('#lesson-result'), /Plain loss: \d+\.\d % accurate, but balanced accuracy \d+\.\d %/);
-});
-
-test('lesson, continuous learning: retraining on feedback with replay recovers the drifted stream', async () => {
-  const r = await runLesson('drift');
-  assert.ok(r.with > r.without + 0.15, JSON.stringify(r));
-  await ui.reveal('#lessons-panel');
-  await page.locator('#lessons-panel').screenshot({ path: join(shots, 'playground-lesson-drift.png') });
 });
 
 test('reloading keeps the settings', async () => {

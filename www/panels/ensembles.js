@@ -4,9 +4,9 @@
 // weighted average on the other half), the pairs of members that disagree, and where they do.
 import { TrialPool, loadInto } from '../engine/pool.js';
 import { getModel } from '../engine/store.js';
+import { splitKey } from '../state/request.js';
 import { $, element as el } from '../ui/dom.js';
 import { sampleFigure } from '../ui/samples.js';
-import { splitKey } from './tune.js';
 
 const percent = (v) => `${(v * 100).toFixed(1)} %`;
 

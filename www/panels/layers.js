@@ -111,6 +111,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
             });
       input.dataset.layer = i + 1;
       input.dataset.field = key;
+      input.setAttribute('aria-label', `layer ${i + 1} (${layer.type}): ${label}`);
       // A value that is not what the field takes goes into the spec as typed, so that the summary
       // names the layer and says what is wrong.
       input.addEventListener('change', () =>
@@ -143,6 +144,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
       });
       l2.dataset.layer = i + 1;
       l2.dataset.field = 'l2';
+      l2.setAttribute('aria-label', `layer ${i + 1} (${layer.type}): L2 penalty`);
       l2.addEventListener('change', () =>
         change((_, os) => {
           os[i].l2 = l2.value.trim();
@@ -155,6 +157,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
       });
       frozen.dataset.layer = i + 1;
       frozen.dataset.field = 'frozen';
+      frozen.setAttribute('aria-label', `freeze layer ${i + 1} (${layer.type})`);
       frozen.addEventListener('change', () =>
         change((_, os) => {
           os[i].frozen = frozen.checked;
@@ -165,6 +168,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
     const move = (label, title, enabled, mutate) => {
       const b = element('button', { textContent: label, title, disabled: !enabled, className: 'icon' });
       b.dataset.layer = i + 1;
+      b.setAttribute('aria-label', `${title}: layer ${i + 1} (${layer.type})`);
       b.addEventListener('click', () => change(mutate));
       return b;
     };

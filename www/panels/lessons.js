@@ -2,9 +2,9 @@
 // "with" variants side by side in two workers, plots both curves as they are measured, and states
 // the measured difference. Nothing on screen is written in: every number comes from the runs.
 import { TrialPool, loadInto } from '../engine/pool.js';
+import { applyTrial } from '../state/request.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
-import { applyTrial } from './tune.js';
 
 const pct = (v) => `${(v * 100).toFixed(1)} %`;
 const adam = (lr) => ({ type: 'adam', lr });

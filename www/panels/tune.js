@@ -3,6 +3,7 @@
 // scatter plot per parameter against the score. The search itself (which trial next) runs in the
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
 import { TrialPool } from '../engine/pool.js';
+import { applyTrial, optimizerConfig, splitKey } from '../state/request.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
 
@@ -40,75 +41,6 @@ export const SEARCHABLE = {
     hint: 'a factor on the strength of every augmentation chosen under Training (images only)',
   },
 };
-
-/** The strength setting of each augmentation (flips have none). */
-const STRENGTH = {
-  rotate: 'degrees',
-  hue: 'degrees',
-  scale: 'amount',
-  contrast: 'amount',
-  saturation: 'amount',
-  brightness: 'amount',
-  translate: 'fraction',
-  crop: 'fraction',
-  noise: 'std',
-  cutout: 'size',
-};
-
-/** The optimiser settings for a menu name at learning rate `lr`. */
-export function optimizerConfig(name, lr) {
-  const made = {
-    adam: { type: 'adam', lr },
-    adamw: { type: 'adamw', lr, weight_decay: 0.01 },
-    rmsprop: { type: 'rmsprop', lr },
-    momentum: { type: 'momentum', lr, momentum: 0.9 },
-    nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
-    sgd: { type: 'sgd', lr },
-  }[name];
-  if (!made) throw new Error(`unknown optimiser '${name}' (known: adam, adamw, rmsprop, momentum, nesterov, sgd)`);
-  return made;
-}
-
-/** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
- * trial's values put in, and (for halving) its epochs. The seed stays the page's, so that every
- * trial is scored on the same held-out split. */
-export function applyTrial(base, values, { epochs } = {}) {
-  const spec = JSON.parse(base.spec);
-  const config = structuredClone(base.config);
-  const name = base.optimizerName;
-  const lr = values.lr ?? config.optimizer.lr;
-  config.optimizer = optimizerConfig(values.optimizer ?? name, lr);
-  if (values.batch !== undefined) config.batch_size = values.batch;
-  if (values.epochs !== undefined) config.epochs = values.epochs;
-  if (epochs !== undefined && epochs !== null) config.epochs = epochs;
-  if (values.weight_decay !== undefined) config.l2 = values.weight_decay;
-  if (values.units !== undefined) {
-    const last = spec.layers.findLastIndex((l) => l.type === 'dense');
-    spec.layers.forEach((l, i) => {
-      if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = values.units;
-    });
-  }
-  if (values.augmentation !== undefined) {
-    if (!config.augment?.length)
-      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
-    config.augment = config.augment.map((op) =>
-      STRENGTH[op.type] ? { ...op, [STRENGTH[op.type]]: op[STRENGTH[op.type]] * values.augmentation } : op,
-    );
-  }
-  if (values.dropout !== undefined) {
-    const dropouts = spec.layers.filter((l) => l.type === 'dropout');
-    if (dropouts.length)
-      dropouts.forEach((l) => {
-        l.rate = values.dropout;
-      });
-    else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: values.dropout });
-  }
-  return { ...base, spec: JSON.stringify(spec, null, 2), config };
-}
-
-/** Which held-out split a training request is scored on: runs with the same key can be compared
- * and ensembled sample by sample. */
-export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${request.heldOut}|${request.config.seed}`;
 
 /** The score of a finished trial: the last epoch's validation accuracy or loss. */
 const scoreOf = (epoch, objective) => (objective === 'val_loss' ? epoch.val_loss : epoch.val_accuracy);

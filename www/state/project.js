@@ -101,14 +101,15 @@ export function settingsLink(settings) {
 
 /** The settings a link carries (null when it carries none); a damaged one throws. */
 export function settingsFromLink(hash) {
+  if (!hash.startsWith('#settings=')) return null;
   const match = /^#settings=([A-Za-z0-9_-]+)$/.exec(hash);
-  if (!match) return null;
   try {
+    if (!match) throw new Error('it holds characters a settings link does not use');
     const text = new TextDecoder().decode(fromBase64(match[1].replaceAll('-', '+').replaceAll('_', '/')));
     const settings = JSON.parse(text);
     if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new Error('not an object');
     return settings;
   } catch (err) {
-    throw new Error(`the link's settings cannot be read (${err.message}); the page opens with the saved ones`);
+    throw new Error(`the link's settings cannot be read (${err.message}); the settings stay as they were`);
   }
 }

@@ -114,9 +114,9 @@ export function validate(raw) {
   return { settings, problems };
 }
 
-/** An error that names the setting (and its field) it is about. */
+/** An error that names the setting and the id of its field (`control`). */
 function settingError(message, name) {
-  return Object.assign(new Error(message), { setting: name });
+  return Object.assign(new Error(message), { setting: name, control: SETTINGS[name].control });
 }
 
 /** A number as typed into a field, checked: `label` names it in the message. */

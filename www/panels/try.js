@@ -1,0 +1,125 @@
+// Try it: draw a digit, draw or pick a sequence, or watch a toy set's decision regions, and see the
+// model's class probabilities update as it trains.
+import { isDigits } from '../state/datasets.js';
+import { drawRegions, gridFeatures } from '../ui/boundary.js';
+import { $, element } from '../ui/dom.js';
+import { DrawingPad } from '../ui/draw.js';
+import { SequencePad, plotSequence } from '../ui/sequence.js';
+
+export class TryPanel {
+  /** `app`: the engine, the state and `notify`. */
+  constructor(app) {
+    this.app = app;
+    this.pad = new DrawingPad($('draw'), (pixels) => this.predictDrawing(pixels));
+    this.wavePad = new SequencePad($('wave'), (values) => this.predictSequence(values));
+    $('clear').addEventListener('click', () => {
+      this.pad.clear();
+      this.clearProbabilities();
+    });
+    $('clear-wave').addEventListener('click', () => {
+      this.wavePad.clear();
+      this.clearProbabilities();
+    });
+  }
+
+  /** The drawing, for the deployed model (digits only). */
+  drawing() {
+    return isDigits(this.app.state.dataset?.name) ? this.pad.pixels() : null;
+  }
+
+  clearProbabilities() {
+    $('probs').replaceChildren();
+    delete $('probs').dataset.prediction;
+  }
+
+  /** The pad, the sequences or the regions that fit the loaded data. */
+  showData(info) {
+    const sequence = info.shape.length === 2;
+    $('draw-area').hidden = !isDigits(info.name);
+    $('boundary-area').hidden = !info.points;
+    $('try-none').hidden = isDigits(info.name) || Boolean(info.points) || sequence;
+    $('sequence-area').hidden = !sequence;
+    this.clearProbabilities();
+    if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
+    if (sequence) this.showSequenceExamples(info);
+  }
+
+  /** One sequence of each class, and the pad for drawing one (single-feature sequences only). */
+  showSequenceExamples(info) {
+    const [steps, features] = info.shape;
+    $('sequence-examples').replaceChildren(
+      ...info.examples.map(({ label, values }) => {
+        const canvas = element('canvas', { width: 160, height: 60 });
+        plotSequence(canvas, values, features);
+        const figure = element('figure', {}, canvas, element('figcaption', { textContent: info.classes[label] }));
+        figure.addEventListener('click', () => {
+          if (features === 1) this.wavePad.set(values);
+        });
+        return figure;
+      }),
+    );
+    $('wave-pad').hidden = features !== 1;
+    this.wavePad.setSteps(steps);
+  }
+
+  renderProbabilities(probs, classes) {
+    const best = probs.indexOf(Math.max(...probs));
+    $('probs').replaceChildren(
+      ...classes.map((name, k) =>
+        element(
+          'li',
+          { className: k === best ? 'best' : '' },
+          element('span', { className: 'name', textContent: name }),
+          element('span', { className: 'bar' }, element('span', { style: `width: ${(probs[k] * 100).toFixed(1)}%` })),
+          element('span', { className: 'value', textContent: `${(probs[k] * 100).toFixed(1)} %` }),
+        ),
+      ),
+    );
+    $('probs').dataset.prediction = classes[best];
+  }
+
+  /** The model's probabilities for `features`, once a model has trained. */
+  async predict(features, untrained) {
+    const { engine, state, notify } = this.app;
+    if (!state.run.trained) {
+      notify(untrained, 'info');
+      return;
+    }
+    try {
+      const { probs } = await engine.request('predict', { features });
+      this.renderProbabilities(Array.from(probs), state.dataset.classes);
+    } catch (err) {
+      notify(err.message);
+    }
+  }
+
+  predictSequence(values) {
+    return this.predict(
+      Float32Array.from(values),
+      'Train a model first (at least one epoch), then draw or pick a sequence.',
+    );
+  }
+
+  predictDrawing(pixels) {
+    if (!pixels || !isDigits(this.app.state.dataset?.name)) return;
+    return this.predict(pixels, 'Train a model first (at least one epoch), then draw.');
+  }
+
+  /** The prediction again, for the model as it now is. */
+  async refresh() {
+    const { engine, state } = this.app;
+    const info = state.dataset;
+    if (isDigits(info.name)) {
+      if (!this.pad.empty) this.predictDrawing(this.pad.pixels());
+      return;
+    }
+    if (info.shape.length === 2) {
+      if (this.wavePad.complete) this.predictSequence(this.wavePad.values);
+      return;
+    }
+    // 2-D points: the decision regions. Other data is tried in the evaluation view.
+    if (!info.points) return;
+    const { probs } = await engine.request('predict', { features: gridFeatures() });
+    drawRegions($('boundary'), probs, info.classes.length, info.points, info.labels);
+  }
+}

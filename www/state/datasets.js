@@ -1,0 +1,68 @@
+// The data sets the page offers: which family each belongs to (digits, toy points, sequences,
+// shapes, tables, images), the model presets and the settings each family starts with, and the
+// user's own uploads (kept in IndexedDB under these names).
+
+const CNN = 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)';
+
+/** The presets offered for each family: [name, label]. */
+export const PRESETS = {
+  digits: [
+    ['cnn', CNN],
+    ['mlp', 'MLP (784 → 128 → 10)'],
+  ],
+  'digits-5-9': [
+    ['cnn', CNN],
+    ['mlp', 'MLP (784 → 128 → 10)'],
+  ],
+  toy: [
+    ['toy', 'Small MLP (2 → 16 → 16, tanh)'],
+    ['mlp', 'MLP (2 → 128, ReLU)'],
+  ],
+  shapes: [
+    ['cnn', CNN],
+    ['mlp', 'MLP (3·32·32 → 128 → 4)'],
+  ],
+  sequence: [
+    ['gru', 'GRU (32 units)'],
+    ['lstm', 'LSTM (32 units)'],
+    ['mlp', 'MLP (all steps → 128, ReLU)'],
+  ],
+  table: [
+    ['mlp', 'MLP (features → 128, ReLU)'],
+    ['toy', 'Small MLP (features → 16 → 16, tanh)'],
+  ],
+  images: [
+    ['cnn', CNN],
+    ['mlp', 'MLP (pixels → 128, ReLU)'],
+  ],
+};
+
+/** The settings a family starts with when the data changes to it. */
+export const DEFAULTS = {
+  digits: { preset: 'cnn', epochs: 3, batch: 32, lr: '0.002', samples: 10000, heldOut: 2000 },
+  toy: { preset: 'toy', epochs: 40, batch: 16, lr: '0.02', samples: 1000, heldOut: 300 },
+  // 50 training samples: where starting from a pretrained network pays.
+  'digits-5-9': { preset: 'cnn', epochs: 6, batch: 10, lr: '0.003', samples: 1050, heldOut: 1000 },
+  sequence: { preset: 'gru', epochs: 12, batch: 32, lr: '0.01', samples: 2400, heldOut: 400 },
+  shapes: { preset: 'cnn', epochs: 6, batch: 32, lr: '0.002', samples: 2000, heldOut: 600 },
+  table: { preset: 'mlp', epochs: 30, batch: 32, lr: '0.005', samples: 1000, heldOut: 200 },
+  images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
+};
+
+/** The user's own data sets, and how the data menu names them. */
+export const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images' };
+
+/** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+/** Image uploads larger than this together are refused before decoding. */
+export const MAX_IMAGE_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
+const SEQUENCE_SETS = ['waves', 'upload'];
+
+/** The family of data set `name`. */
+export function family(name) {
+  if (name.startsWith('digits') || ['shapes', 'table', 'images'].includes(name)) return name;
+  return SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy';
+}
+
+export const isDigits = (name) => name?.startsWith('digits');

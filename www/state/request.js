@@ -1,0 +1,204 @@
+// Requests to the engine, built from the page state (settings, loaded data, GPU) and never read
+// back from the page's fields: a training run's, a trial's (a run with a search's values put in),
+// and their parts (optimiser, schedule, augmentation, features, per-layer settings). No DOM here.
+import { SCHEDULES, parseNumber, read } from './settings.js';
+
+/** Each augmentation: [type, label, strength key, default strength]; the probability defaults to 0.5. */
+export const AUGMENTATIONS = [
+  ['flip_horizontal', 'horizontal flip'],
+  ['flip_vertical', 'vertical flip'],
+  ['rotate', 'rotation (°)', 'degrees', 15],
+  ['scale', 'scale (±)', 'amount', 0.1],
+  ['translate', 'shift (± width)', 'fraction', 0.1],
+  ['crop', 'random crop', 'fraction', 0.2],
+  ['brightness', 'brightness (±)', 'amount', 0.2],
+  ['contrast', 'contrast (±)', 'amount', 0.3],
+  ['saturation', 'saturation (±)', 'amount', 0.5],
+  ['hue', 'hue (°)', 'degrees', 180],
+  ['noise', 'noise (std)', 'std', 0.05],
+  ['cutout', 'cutout (side)', 'size', 0.25],
+  ['mixup', 'mixup (α)', 'alpha', 0.2],
+];
+
+/** The strength setting of an augmentation (flips have none; mixup's α is not a strength). */
+const strengthOf = (type) => (type === 'mixup' ? undefined : AUGMENTATIONS.find(([t]) => t === type)?.[2]);
+
+/** The optimiser settings for a menu name at learning rate `lr`. */
+export function optimizerConfig(name, lr) {
+  const made = {
+    adam: { type: 'adam', lr },
+    adamw: { type: 'adamw', lr, weight_decay: 0.01 },
+    rmsprop: { type: 'rmsprop', lr },
+    momentum: { type: 'momentum', lr, momentum: 0.9 },
+    nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
+    sgd: { type: 'sgd', lr },
+  }[name];
+  if (!made) throw new Error(`unknown optimiser '${name}' (known: adam, adamw, rmsprop, momentum, nesterov, sgd)`);
+  return made;
+}
+
+/** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
+ * trial's values put in, and (for halving) its epochs. The seed stays the page's, so that every
+ * trial is scored on the same held-out split. */
+export function applyTrial(base, values, { epochs } = {}) {
+  const spec = JSON.parse(base.spec);
+  const config = structuredClone(base.config);
+  const name = base.optimizerName;
+  const lr = values.lr ?? config.optimizer.lr;
+  config.optimizer = optimizerConfig(values.optimizer ?? name, lr);
+  if (values.batch !== undefined) config.batch_size = values.batch;
+  if (values.epochs !== undefined) config.epochs = values.epochs;
+  if (epochs !== undefined && epochs !== null) config.epochs = epochs;
+  if (values.weight_decay !== undefined) config.l2 = values.weight_decay;
+  if (values.units !== undefined) {
+    const last = spec.layers.findLastIndex((l) => l.type === 'dense');
+    spec.layers.forEach((l, i) => {
+      if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = values.units;
+    });
+  }
+  if (values.augmentation !== undefined) {
+    if (!config.augment?.length)
+      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
+    config.augment = config.augment.map((op) =>
+      strengthOf(op.type) ? { ...op, [strengthOf(op.type)]: op[strengthOf(op.type)] * values.augmentation } : op,
+    );
+  }
+  if (values.dropout !== undefined) {
+    const dropouts = spec.layers.filter((l) => l.type === 'dropout');
+    if (dropouts.length)
+      dropouts.forEach((l) => {
+        l.rate = values.dropout;
+      });
+    else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: values.dropout });
+  }
+  return { ...base, spec: JSON.stringify(spec, null, 2), config };
+}
+
+/** Which held-out split a training request is scored on: runs with the same key can be compared
+ * and ensembled sample by sample. */
+export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${request.heldOut}|${request.config.seed}`;
+
+/** The feature settings as the core takes them, for this kind of data: only what applies to it. */
+export function featureRequest(settings, info) {
+  const f = settings ?? {};
+  if (info?.columns?.length) {
+    const out = {
+      impute: f.impute ?? 'mean',
+      scale: f.scale ?? 'none',
+      one_hot: Boolean(f.one_hot),
+      polynomial: Boolean(f.polynomial),
+    };
+    const numeric = new Set(info.columns.filter((c) => !c.categories).map((c) => c.name));
+    out.log = (f.log ?? []).filter((name) => numeric.has(name));
+    if (out.impute === 'constant') {
+      const fill = Number(String(f.fill ?? '').trim());
+      if (String(f.fill ?? '').trim() === '' || !Number.isFinite(fill))
+        throw new Error(`the fill value for missing values must be a number, got "${f.fill ?? ''}"`);
+      out.fill = fill;
+    }
+    return out;
+  }
+  if (info?.shape.length === 3)
+    return { grayscale: Boolean(f.grayscale), edges: Boolean(f.edges), normalize: Boolean(f.normalize) };
+  return {};
+}
+
+/** True when the request changes the data (a table always needs its missing values filled). */
+export const anyFeatures = (request) =>
+  Object.entries(request).some(([k, v]) =>
+    Array.isArray(v) ? v.length > 0 : v && v !== 'none' && k !== 'impute' && k !== 'fill',
+  );
+
+/** The enabled augmentations as the core takes them; numbers are checked by name. */
+export function augmentRequest(settings) {
+  return AUGMENTATIONS.flatMap(([type, label, key]) => {
+    const s = settings.augment?.[type];
+    if (!s?.on) return [];
+    const op = { type, p: parseNumber(s.p, `the probability of “${label}”`) };
+    if (key) op[key] = parseNumber(s.strength, `the strength of “${label}”`);
+    return [op];
+  });
+}
+
+/** The schedule as the core takes it; a bad setting names its field. */
+export function scheduleRequest(settings) {
+  const type = settings.schedule;
+  const saved = settings.scheduleParams[type] ?? {};
+  const schedule = { type };
+  for (const [key, label, fallback, integer] of SCHEDULES[type]) {
+    try {
+      schedule[key] = parseNumber(saved[key] ?? fallback, `The schedule's “${label}”`, integer);
+    } catch (err) {
+      throw Object.assign(err, { control: `schedule-${key}` });
+    }
+  }
+  return schedule;
+}
+
+/** Frozen layers and per-layer L2 penalties from the layer editor, numbered from 1. */
+export function layerSettings(settings, l1) {
+  const options = settings.layerOptions ?? [];
+  const frozen = options.flatMap((o, i) => (o?.frozen ? [i + 1] : []));
+  const penalties = options.flatMap((o, i) => {
+    if (o?.l2 === undefined || o.l2 === '') return [];
+    const l2 = Number(o.l2);
+    if (!Number.isFinite(l2)) throw new Error(`layer ${i + 1}'s L2 penalty must be a number, got "${o.l2}"`);
+    return [{ layer: i + 1, l1, l2 }];
+  });
+  return { frozen, penalties };
+}
+
+/** "Fastest available" is the GPU unless it is missing or a software adapter (slower than the CPU). */
+export function chosenBackend(state) {
+  const choice = state.settings.device;
+  if (choice !== 'auto') return choice;
+  return state.gpu.adapter && !state.gpu.software ? 'gpu' : 'cpu';
+}
+
+/** The training request of the current settings on the loaded data. */
+export function trainingRequest(state) {
+  const s = state.settings;
+  const setting = (name) => read(s, name);
+  const config = {
+    epochs: setting('epochs'),
+    batch_size: setting('batch'),
+    optimizer: optimizerConfig(s.optimizer, setting('lr')),
+    seed: setting('seed'),
+    l1: setting('l1'),
+    l2: setting('l2'),
+    schedule: scheduleRequest(s),
+    warmup_steps: setting('warmup'),
+  };
+  const { frozen, penalties } = layerSettings(s, config.l1);
+  if (frozen.length) config.frozen = frozen;
+  if (penalties.length) config.layer_penalties = penalties;
+  const clipNorm = setting('clipNorm');
+  const clipValue = setting('clipValue');
+  if (clipNorm > 0) config.clip_norm = clipNorm;
+  if (clipValue > 0) config.clip_value = clipValue;
+  if (s.rebalance) config.rebalance = s.rebalance;
+  const features = featureRequest(s.features, state.dataset);
+  // A table always goes through its transform: its missing values are filled in.
+  if (anyFeatures(features) || state.dataset?.columns?.length) config.features = features;
+  if (state.dataset?.shape.length === 3) {
+    const augment = augmentRequest(s);
+    if (augment.length) config.augment = augment;
+  }
+  const patience = setting('patience');
+  if (patience > 0) config.early_stopping = { patience, restore_best: true };
+  return {
+    spec: s.spec,
+    config,
+    samples: setting('samples'),
+    heldOut: setting('heldOut'),
+    backend: chosenBackend(state),
+    startFrom: s.startFrom,
+    optimizerName: s.optimizer,
+  };
+}
+
+/** Steps per epoch of the training split a request gives on data of `length` samples. */
+export function plannedStepsPerEpoch(request, length) {
+  const samples = Math.min(request.samples, length ?? request.samples);
+  return Math.max(1, Math.ceil((samples - request.heldOut) / request.config.batch_size));
+}
