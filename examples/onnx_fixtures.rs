@@ -27,6 +27,8 @@ const EVERY_OTHER_LAYER: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "sigmoid"},
     {"type": "dense", "units": 16},
     {"type": "tanh"},
+    {"type": "dense", "units": 12},
+    {"type": "gelu"},
     {"type": "dense", "units": 10}]}"#;
 
 /// Recurrent layers over a sequence, one returning every step into the next.

@@ -49,7 +49,27 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn strength(self) -> Option<(&'static str, f32)> {
+    /// The name the core reads (`"flip_horizontal"`, …), as serde writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::FlipHorizontal => "flip_horizontal",
+            Kind::FlipVertical => "flip_vertical",
+            Kind::Rotate => "rotate",
+            Kind::Scale => "scale",
+            Kind::Translate => "translate",
+            Kind::Crop => "crop",
+            Kind::Brightness => "brightness",
+            Kind::Contrast => "contrast",
+            Kind::Saturation => "saturation",
+            Kind::Hue => "hue",
+            Kind::Noise => "noise",
+            Kind::Cutout => "cutout",
+            Kind::Mixup => "mixup",
+        }
+    }
+
+    /// The setting that gives the strength, and its largest value (none for the flips).
+    pub fn strength(self) -> Option<(&'static str, f32)> {
         match self {
             Kind::FlipHorizontal | Kind::FlipVertical => None,
             Kind::Rotate | Kind::Hue => Some(("degrees", 180.0)),
@@ -107,11 +127,8 @@ impl Augmentation {
             .unwrap_or(0.0)
     }
 
-    fn name(&self) -> String {
-        serde_json::to_value(self.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+    fn name(&self) -> &'static str {
+        self.kind.name()
     }
 }
 

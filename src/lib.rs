@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod backend;
+pub mod catalogue;
 pub mod clock;
 pub mod data;
 pub mod ensemble;

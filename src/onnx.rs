@@ -6,6 +6,7 @@
 //! Dropout is the identity at inference and has no node. The file is written with a small protobuf
 //! encoder for the few ONNX messages it needs (field numbers from onnx.proto).
 
+use crate::backend::{GELU_CUBIC, GELU_SCALE};
 use crate::error::Error;
 use crate::features::Fitted;
 use crate::model_file::NamedTensor;
@@ -508,6 +509,22 @@ fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) ->
             ),
             LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
             LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
+            LayerSpec::Gelu => {
+                // Opset 13 has no Gelu: ½·x·(1 + tanh(s·(x + c·x³))), node by node.
+                let scalar =
+                    |graph: &mut Graph, part: &str, v: f32| graph.floats(&format!("{name}.{part}"), &[], vec![v]);
+                let (cubic, scale) = (scalar(graph, "cubic", GELU_CUBIC), scalar(graph, "scale", GELU_SCALE));
+                let (one, half) = (scalar(graph, "one", 1.0), scalar(graph, "half", 0.5));
+                let x2 = graph.op("Mul", &format!("{name}.x2"), &[&current, &current], vec![]);
+                let x3 = graph.op("Mul", &format!("{name}.x3"), &[&x2, &current], vec![]);
+                let cx3 = graph.op("Mul", &format!("{name}.cx3"), &[&cubic, &x3], vec![]);
+                let inner = graph.op("Add", &format!("{name}.inner"), &[&current, &cx3], vec![]);
+                let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&scale, &inner], vec![]);
+                let t = graph.op("Tanh", &format!("{name}.tanh"), &[&scaled], vec![]);
+                let gate = graph.op("Add", &format!("{name}.gate"), &[&one, &t], vec![]);
+                let half_x = graph.op("Mul", &format!("{name}.half_x"), &[&half, &current], vec![]);
+                node("Mul", &name, &[&half_x, &gate], &out, vec![])
+            }
             LayerSpec::Dropout { .. } => continue,
             LayerSpec::BatchNorm { eps, .. } => {
                 let (mean, var) = (format!("{name}.running_mean"), format!("{name}.running_var"));

@@ -3,6 +3,7 @@
 // engine, the state, `notify`, `save`, `queue`, `request`, `data`) and their hooks; none reaches
 // for another's globals.
 import { Engine } from './engine/engine.js';
+import { taskQueue } from './engine/queue.js';
 import { AugmentPanel } from './panels/augment.js';
 import { DataPanel } from './panels/data.js';
 import { Deployment } from './panels/deploy.js';
@@ -18,11 +19,9 @@ import { TrainPanel } from './panels/train.js';
 import { TryPanel } from './panels/try.js';
 import { Tuner } from './panels/tune.js';
 import { UploadPanel } from './panels/uploads.js';
-import { UPLOADS } from './state/datasets.js';
-import { adopt, createState, loadedData, restoreSettings, saveSettings } from './state/page.js';
-import { settingsFromLink } from './state/project.js';
+import { setCatalogue } from './state/catalogue.js';
+import { createState, loadedData, restoreSettings, saveSettings, takeLink } from './state/page.js';
 import { applyTrial, trainingRequest } from './state/request.js';
-import { $ } from './ui/dom.js';
 import { Notices } from './ui/notice.js';
 import { Router, parseRoute } from './ui/router.js';
 
@@ -30,20 +29,10 @@ const state = createState();
 const notices = new Notices();
 const notify = (message, kind = 'error', where = {}) => notices.show(message, kind, where);
 
-let setupQueue = Promise.resolve();
-let setupsPending = 0;
-/** Data and model changes run one after another, so that a choice made while an earlier one (or
- * the first load) is still loading never mixes one data set with another's model. The body's
- * `data-setup` is "ready" when none is left. */
-function queue(task) {
-  setupsPending++;
-  document.body.dataset.setup = 'busy';
-  const next = setupQueue.then(task).finally(() => {
-    if (--setupsPending === 0) document.body.dataset.setup = 'ready';
-  });
-  setupQueue = next.catch(() => {});
-  return next;
-}
+// Data and model changes in turn; the body's `data-setup` is "ready" when none is left.
+const queue = taskQueue((busy) => {
+  document.body.dataset.setup = busy ? 'busy' : 'ready';
+});
 
 const engine = new Engine((msg) => run.progress(msg));
 const app = {
@@ -56,25 +45,20 @@ const app = {
   data: () => loadedData(state),
 };
 
-/** The header's data set and model. */
-function renderHeader() {
-  const label = (select) => select.selectedOptions[0]?.textContent.replace(/ \(.*\)$/, '');
-  $('status-data').textContent = label($('dataset')) ?? state.settings.dataset;
-  $('status-model').textContent =
-    state.settings.startFrom === 'pretrained' ? 'pretrained CNN' : (label($('preset')) ?? 'custom model');
-}
-
 function renderSettings() {
   data.render();
   model.render();
   train.render();
+  augment.render();
+  tuner.render();
+  deployment.render();
 }
 
 const train = new TrainPanel(app);
 const evaluate = new EvaluatePanel(app);
 const tryIt = new TryPanel(app);
 const augment = new AugmentPanel(app);
-const model = new ModelPanel(app, { changed: renderHeader });
+const model = new ModelPanel(app, { changed: () => run.renderHeader() });
 const features = new FeaturesPanel(app, { reshaped: () => model.applyPreset(state.settings.preset) });
 const data = new DataPanel(app, {
   loaded: (info) => {
@@ -84,11 +68,12 @@ const data = new DataPanel(app, {
     train.showData(info);
     augment.showData(info);
     quality.reset();
-    renderHeader();
+    run.renderHeader();
   },
   settingsChanged: renderSettings,
-  modelFor: async () => {
-    await model.applyPreset(state.settings.preset);
+  modelFor: async (keep) => {
+    if (keep) await model.renderSummary();
+    else await model.applyPreset(state.settings.preset);
     train.plan();
   },
 });
@@ -111,9 +96,7 @@ const share = new SharePanel(app, {
     app.save();
     model.render();
     await model.renderSummary();
-    state.run = { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: true, lrs: [], norms: [], history: [] };
-    run.setStatus('idle');
-    run.showHistory(loaded.history, loaded.evaluation.accuracy);
+    run.loaded(loaded);
     train.plan();
     evaluate.refresh();
     tryIt.refresh();
@@ -151,55 +134,19 @@ async function trainWith(values) {
   await run.start();
 }
 
-const tuner = new Tuner(engine, {
-  base: app.request,
-  dataset: app.data,
+const tuner = new Tuner(app, {
   useDataset: (name) => queue(() => data.change(name)),
   trainBest: (values) => trainWith(values).catch((err) => notify(err.message)),
-  notify,
 });
-const ensembler = new Ensembler(engine, {
-  request: app.request,
-  dataset: app.data,
+const ensembler = new Ensembler(app, {
   runSplit: () => state.run.split,
   shape: () => state.dataset.shape,
   workers: () => tuner.workers(),
   bestTrials: (count) => tuner.bestTrials(count),
   savedModels: () => share.picked(),
-  notify,
 });
-const deployment = new Deployment({
-  main: engine,
-  dataset: app.data,
-  info: () => state.dataset,
-  request: app.request,
-  drawing: () => tryIt.drawing(),
-  notify,
-});
+const deployment = new Deployment(app, { drawing: () => tryIt.drawing() });
 const lessons = new Lessons({ notify });
-
-/** Loads the data and the model the settings name (the saved digits when an upload has gone). */
-async function setUp() {
-  try {
-    await data.load(state.settings.dataset);
-  } catch (err) {
-    if (!(state.settings.dataset in UPLOADS)) throw err;
-    await data.change('digits');
-    notify(`The uploaded data could not be reloaded (${err.message}); showing the digits instead.`);
-    return;
-  }
-  if (state.settings.spec) await model.renderSummary();
-  else await model.applyPreset(state.settings.preset);
-  train.plan();
-}
-
-/** The settings a link carries, taken in through the settings table; returns what to say (a
- * damaged link throws, and changes nothing). */
-function takeLink(hash) {
-  const aside = adopt(state, settingsFromLink(hash), 'the link', data.known());
-  app.save();
-  return `Opened with the settings of the link.${aside}`;
-}
 
 /** A settings link opened in a tab that already shows the page: its settings apply at once. */
 function openLink(hash) {
@@ -209,14 +156,13 @@ function openLink(hash) {
   }
   let said;
   try {
-    said = takeLink(hash);
+    said = takeLink(state, hash, data.known());
   } catch (err) {
     notify(err.message);
     return;
   }
   renderSettings();
-  augment.render();
-  queue(setUp)
+  queue(() => data.restore())
     .then(() => notify(said, 'info'))
     .catch((err) => notify(err.message));
 }
@@ -232,12 +178,16 @@ globalThis.whetstone = { engine, state, tuner, ensembler, deployment, lessons, r
 globalThis.whetstone.charts = { lr: train.rates, norm: train.norms, loss: run.loss, acc: run.accuracy };
 
 async function main() {
+  // The editors and menus are the core's: its catalogue comes first.
+  setCatalogue((await engine.request('catalogue')).catalogue);
+  // The uploads kept here are data sets a saved setting may name.
+  await data.listUploads();
   const aside = restoreSettings(state, data.known());
   let opened = aside ? [aside.trim(), 'info'] : null;
   // A link's settings win over the saved ones; the link is then taken off the address.
   if (parseRoute(location.hash).settings) {
     try {
-      opened = [takeLink(location.hash), 'info'];
+      opened = [takeLink(state, location.hash, data.known()), 'info'];
     } catch (err) {
       opened = [err.message, 'error'];
     }
@@ -245,12 +195,11 @@ async function main() {
   }
   app.save();
   renderSettings();
-  augment.render();
   router.apply();
-  run.setStatus('idle');
   share.renderSaved();
-  await data.listUploads();
-  await queue(setUp).catch((err) => notify(err.message));
+  await queue(() => data.restore()).catch((err) => notify(err.message));
+  // Train is enabled once there is data and a model to train.
+  run.setStatus('idle');
   await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
   const imported = sessionStorage.getItem('whetstone.imported');
   if (imported) {
@@ -260,4 +209,4 @@ async function main() {
   if (opened) notify(...opened);
 }
 
-main();
+main().catch((err) => notify(`The page could not start: ${err.message}`));

@@ -23,7 +23,14 @@ pub enum Activation {
     LeakyRelu(f32),
     Tanh,
     Sigmoid,
+    /// The Gaussian error linear unit in its tanh form (as GPT-2 and BERT use it):
+    /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    Gelu,
 }
+
+/// √(2/π) and the cubic's weight in the tanh form of GELU.
+pub const GELU_SCALE: f32 = 0.797_884_6;
+pub const GELU_CUBIC: f32 = 0.044_715;
 
 /// Stride and zero padding of a 2-D convolution (the same on both axes).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -163,6 +163,7 @@ fn activations() {
         r#"{"type":"leaky_relu","alpha":0.1}"#,
         r#"{"type":"tanh"}"#,
         r#"{"type":"sigmoid"}"#,
+        r#"{"type":"gelu"}"#,
     ] {
         check(&format!(r#"{{"input":[7],"layers":[{act}]}}"#), 3, Mode::Eval, None);
     }

@@ -149,6 +149,7 @@ fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<
             LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
             LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
             LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
+            LayerSpec::Gelu => Box::new(ActivationLayer::new(Activation::Gelu)),
             LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, salt)),
             LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
             LayerSpec::Residual { ref layers } => {

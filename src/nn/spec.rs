@@ -68,6 +68,8 @@ pub enum LayerSpec {
     },
     Tanh,
     Sigmoid,
+    /// The Gaussian error linear unit (tanh form), as Transformers use it.
+    Gelu,
     Dropout {
         rate: f32,
     },
@@ -116,6 +118,7 @@ impl LayerSpec {
             LayerSpec::LeakyRelu { .. } => "leaky_relu",
             LayerSpec::Tanh => "tanh",
             LayerSpec::Sigmoid => "sigmoid",
+            LayerSpec::Gelu => "gelu",
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::BatchNorm { .. } => "batch_norm",
             LayerSpec::Residual { .. } => "residual",
@@ -330,7 +333,7 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                     steps * (2 * (features + units) * width + width),
                 )
             }
-            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid => {
+            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
                 (shape.clone(), 0, elements)
             }
             LayerSpec::Dropout { rate } => {

@@ -494,6 +494,13 @@ pub fn preset_spec(name: &str, input: Vec<u32>, classes: usize) -> Result<String
     serde_json::to_string_pretty(&spec).map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// What the core offers (layer kinds, optimisers, schedules, augmentations, with their settings), as
+/// JSON: the page renders its editors and menus from it.
+#[wasm_bindgen(js_name = catalogueJson)]
+pub fn catalogue_json() -> Result<String, JsError> {
+    serde_json::to_string(&crate::catalogue::catalogue()).map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// Output shapes, parameters and FLOPs of a model spec, or an error that names the bad layer.
 #[wasm_bindgen]
 pub fn summarize(spec_json: &str) -> Result<JsValue, JsError> {

@@ -152,6 +152,7 @@ test('an error appears beside the control that caused it, and the bad field is m
 
 test('every file picker is a focusable control that opens from the keyboard', async () => {
   const { page } = session;
+  await page.waitForFunction(() => document.body.dataset.setup === 'ready');
   const pickers = await page.locator('input[type=file]').evaluateAll((inputs) => inputs.map((i) => i.id));
   assert.ok(pickers.length >= 7, pickers.join());
   for (const id of pickers) {
@@ -165,9 +166,9 @@ test('every file picker is a focusable control that opens from the keyboard', as
     await page.focus(`#${id}`);
     assert.equal(await page.evaluate(() => document.activeElement.id), id, `${id} takes the focus`);
     const [chooser] = await Promise.all([
-      page.waitForEvent('filechooser', { timeout: 5000 }),
+      page.waitForEvent('filechooser', { timeout: 15_000 }),
       page.keyboard.press('Space'),
-    ]);
+    ]).catch((err) => assert.fail(`${id} opens no file chooser from the keyboard: ${err.message}`));
     assert.ok(chooser, `${id} opens a file chooser`);
   }
 });

@@ -1,4 +1,8 @@
-// Files the end-to-end tests upload, made here: PNG images and .zip archives (stored entries).
+// Files the end-to-end tests upload or read, made here: PNG images, .zip archives (stored entries),
+// a folder of images, a CSV table; and the tensors of a .safetensors file.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 
 function chunk(type, data) {
@@ -74,4 +78,55 @@ export function seeded(seed) {
     state = (state * 16807) % 2147483647;
     return state / 2147483647;
   };
+}
+
+/** The raw bytes of each tensor in a .safetensors file. */
+export function tensors(bytes) {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString());
+  return Object.fromEntries(
+    Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([k, v]) => [k, bytes.subarray(8 + length + v.data_offsets[0], 8 + length + v.data_offsets[1])]),
+  );
+}
+
+/** Rows of a table where `small` (0–1) decides the class, `huge` (0–1000) and `colour` are noise;
+ * every tenth `small` is missing, row 7's `huge` is a million, `notes` is empty throughout and
+ * `site` is A on every row but one. */
+export function plantsCsv(rows) {
+  const random = seeded(11);
+  const lines = ['small,huge,colour,notes,site,kind'];
+  for (let i = 0; i < rows; i++) {
+    const [small, huge, colour] = [random(), random() * 1000, ['red', 'green', 'blue'][Math.floor(random() * 3)]];
+    lines.push(
+      `${i % 10 === 3 ? 'NA' : small.toFixed(4)},${i === 7 ? 1e6 : huge.toFixed(2)},${colour},,${i === 5 ? 'B' : 'A'},${small > 0.5 ? 'tall' : 'short'}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A folder `shapes/` of 24 × 24 PNGs, white circles and squares at random places and sizes on black,
+ * plus a copy of one square, a truncated PNG and a text file. */
+export function shapesFolder(perClass) {
+  const dir = mkdtempSync(join(tmpdir(), 'whetstone-images-'));
+  const random = seeded(5);
+  const image = (kind) => {
+    const r = 5 + random() * 4;
+    const [cx, cy] = [r + random() * (24 - 2 * r), r + random() * (24 - 2 * r)];
+    const inside =
+      kind === 'circle'
+        ? (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r
+        : (x, y) => Math.abs(x - cx) <= r && Math.abs(y - cy) <= r;
+    return png(24, 24, (x, y) => (inside(x + 0.5, y + 0.5) ? [255, 255, 255] : [0, 0, 0]));
+  };
+  for (const kind of ['circle', 'square']) {
+    mkdirSync(join(dir, 'shapes', kind), { recursive: true });
+    for (let i = 0; i < perClass; i++)
+      writeFileSync(join(dir, 'shapes', kind, `${String(i).padStart(2, '0')}.png`), image(kind));
+  }
+  writeFileSync(join(dir, 'shapes', 'square', 'copy.png'), readFileSync(join(dir, 'shapes', 'square', '00.png')));
+  writeFileSync(join(dir, 'shapes', 'circle', 'broken.png'), image('circle').subarray(0, 60));
+  writeFileSync(join(dir, 'shapes', 'readme.txt'), 'circles and squares');
+  return join(dir, 'shapes');
 }

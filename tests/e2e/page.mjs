@@ -1,7 +1,7 @@
 // Helpers shared by the end-to-end tests: a served dist/ and a browser page of its own for each
 // test file, the console errors and foreign requests it saw, and the moves a person makes — open a
 // view, choose a data set, train, wait for a status, expect a message.
-import { after, before } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,11 @@ export const VIEWPORTS = {
  */
 export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } = {}) {
   const session = { errors: [] };
+  // Node runs a file's `before` hooks side by side: a test file's own hook awaits `session.opened`.
+  let opened;
+  session.opened = new Promise((resolve) => {
+    opened = resolve;
+  });
   before(async () => {
     session.server = await serve(join(root, 'dist'));
     session.browser = await launch();
@@ -45,6 +50,7 @@ export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } 
     });
     await page.goto(`${session.server.url}${path}`);
     await ready(page);
+    opened();
   });
   after(async () => {
     if (session.errors.length) console.log('console errors:', session.errors);
@@ -57,7 +63,10 @@ export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } 
 /** Waits until the page has loaded its data set and model. */
 export const ready = (page) =>
   page.waitForFunction(
-    () => document.body.dataset.setup === 'ready' && document.querySelectorAll('#summary tr').length > 3,
+    () =>
+      document.body.dataset.setup === 'ready' &&
+      document.querySelectorAll('#summary tr').length > 3 &&
+      !document.getElementById('train').disabled,
     null,
     { timeout: 60_000 },
   );
@@ -100,7 +109,74 @@ export function person(session) {
     setChecked: on('setChecked'),
     selectOption: on('selectOption'),
     reveal: (selector) => reveal(session.page, selector),
+
+    /** What a person reads in `selector`, in the view that shows it. */
+    async text(selector) {
+      await reveal(session.page, selector);
+      return session.page.locator(selector).innerText();
+    },
+
+    /** Picks a data set and waits until the page describes it as `info` says. */
+    async chooseDataset(name, info) {
+      await this.selectOption('#dataset', name);
+      await session.page.waitForFunction(
+        (source) =>
+          new RegExp(source).test(document.getElementById('dataset-info').textContent) &&
+          document.body.dataset.setup === 'ready',
+        info.source,
+      );
+    },
+
+    /** Opens or closes a <details> section. */
+    expand: (id, open = true) =>
+      session.page.evaluate(
+        ([i, o]) => {
+          document.getElementById(i).open = o;
+        },
+        [id, open],
+      ),
+
+    /** Up to `count` strokes on the drawing pad while the run lasts; each asks for a prediction. */
+    async drawStrokes(count) {
+      const { page } = session;
+      await reveal(page, '#draw');
+      await page.locator('#draw').scrollIntoViewIfNeeded();
+      const box = await page.locator('#draw').boundingBox();
+      for (let stroke = 0; stroke < count && (await page.getAttribute('body', 'data-status')) === 'running'; stroke++) {
+        await page.mouse.move(box.x + box.width * (0.3 + 0.05 * stroke), box.y + box.height * 0.3);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.7, { steps: 5 });
+        await page.mouse.up();
+        await page.waitForTimeout(100);
+      }
+    },
+
+    /** Sets one searched setting's row in the search space editor. */
+    async searchRow(param, { on, low, high, log }) {
+      const field = (f) => `#tune-space [data-param="${param}"][data-field="${f}"]`;
+      if (on !== undefined) await this.setChecked(field('on'), on);
+      if (low !== undefined) await this.fill(field('low'), String(low));
+      if (high !== undefined) await this.fill(field('high'), String(high));
+      if (log !== undefined) await this.setChecked(field('log'), log);
+    },
+
+    /** Waits for the search just started to finish with `trials` trials. */
+    finishedSearch: (trials) =>
+      session.page.waitForFunction(
+        (n) =>
+          document.body.dataset.search === 'finished' &&
+          new RegExp(`Search finished: ${n} trials`).test(document.getElementById('notice').textContent),
+        trials,
+        { timeout: 180_000 },
+      ),
   };
+}
+
+/** The file's last test: nothing reached the browser's console, and no request left the machine. */
+export function noErrors(session) {
+  test('no errors reached the console, and no request went to another host', () => {
+    assert.deepEqual(session.errors, []);
+  });
 }
 
 /** The text of the first element `selector` finds. */

@@ -275,6 +275,7 @@ pub async fn activations_and_element_wise_ops(gpu: &Gpu) {
             Activation::LeakyRelu(0.1),
             Activation::Tanh,
             Activation::Sigmoid,
+            Activation::Gelu,
         ] {
             let (yc, yg) = (Cpu.activation(&xc, f), p.gpu.activation(&xg, f));
             p.assert_close(&format!("{f:?} {shape:?}"), &yc, &yg, 1e-5).await;

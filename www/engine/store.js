@@ -56,6 +56,11 @@ export const putModel = (record) => inStore(MODELS, 'readwrite', (s) => s.put(re
 export const getModel = (name) => inStore(MODELS, 'readonly', (s) => s.get(name));
 export const deleteModel = (name) => inStore(MODELS, 'readwrite', (s) => s.delete(name));
 
+/** Every uploaded data set, oldest first. */
+export async function listDatasets() {
+  const all = await inStore(DATASETS, 'readonly', (s) => s.getAll());
+  return all.sort((a, b) => (a.savedAt ?? 0) - (b.savedAt ?? 0));
+}
 export const putDataset = (record) => inStore(DATASETS, 'readwrite', (s) => s.put(record));
 export const getDataset = (name) => inStore(DATASETS, 'readonly', (s) => s.get(name));
 export const deleteDataset = (name) => inStore(DATASETS, 'readwrite', (s) => s.delete(name));

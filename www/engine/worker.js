@@ -1,6 +1,7 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
 import init, {
+  catalogueJson,
   DataSet,
   GpuDevice,
   Search,
@@ -60,13 +61,15 @@ const PRETRAINED = 'pretrained-digits-0-4.safetensors';
 const pretrainedBytes = () => asset(PRETRAINED, 'the pretrained network');
 
 async function loadDataset(name, upload, bias) {
+  // An upload is named `<kind>:<id>` (or by its kind alone).
+  const kind = name.split(':')[0];
   if (name === 'shapes') {
     data = DataSet.shapes(SHAPES.train, SHAPES.test, bias ?? 1, 1);
-  } else if (name === 'upload') {
+  } else if (kind === 'upload') {
     data = DataSet.fromSequenceCsv(upload.text, upload.features);
-  } else if (name === 'table') {
+  } else if (kind === 'table') {
     data = DataSet.fromTableCsv(upload.text, upload.label || undefined);
-  } else if (name === 'images') {
+  } else if (kind === 'images') {
     data = DataSet.fromPixels(upload.pixels, upload.labels, upload.shape, upload.classes);
   } else if (name === 'waves') {
     data = DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
@@ -228,6 +231,7 @@ const handlers = {
     const { shape } = data.transformed(JSON.stringify(features ?? {}));
     return { spec: presetSpec(name, shape, data.classes.length) };
   },
+  catalogue: () => ({ catalogue: JSON.parse(catalogueJson()) }),
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
   schedule: ({ config, stepsPerEpoch }) => ({ rates: plannedRates(JSON.stringify(config), stepsPerEpoch) }),
   // The pretrained network's layers with the output layer resized for the loaded data's classes.

@@ -1,6 +1,7 @@
 // The augmentation editor (images only): each augmentation on or off with its probability and
 // strength, written into the state, and a live grid of twelve draws on the first training image.
-import { AUGMENTATIONS, augmentRequest } from '../state/request.js';
+import { catalogue } from '../state/catalogue.js';
+import { augmentRequest } from '../state/request.js';
 import { $, element } from '../ui/dom.js';
 import { imageCanvas } from '../ui/samples.js';
 
@@ -17,8 +18,9 @@ export class AugmentPanel {
   render() {
     const { state } = this.app;
     const saved = state.settings.augment ?? {};
-    const rows = AUGMENTATIONS.map(([type, label, key, fallback]) => {
-      const s = { on: false, p: 0.5, strength: fallback, ...(saved[type] ?? {}) };
+    const rows = catalogue.augmentations.map(({ name: type, label, doc, fields }) => {
+      const key = fields[0]?.name;
+      const s = { on: false, p: 0.5, strength: fields[0]?.default, ...(saved[type] ?? {}) };
       const on = element('input', { type: 'checkbox', checked: s.on });
       const p = element('input', {
         type: 'text',
@@ -43,7 +45,7 @@ export class AugmentPanel {
       on.dataset.field = 'on';
       p.dataset.field = 'p';
       if (strength) strength.dataset.field = 'strength';
-      const name = element('label', { className: 'inline' }, on, ` ${label}`);
+      const name = element('label', { className: 'inline', title: doc }, on, ` ${label}`);
       return element('tr', {}, element('td', {}, name), element('td', {}, p), element('td', {}, strength));
     });
     const head = element('tr', {}, ...['', 'probability', 'strength'].map((h) => element('th', { textContent: h })));

@@ -1,8 +1,8 @@
 // The data: which set is loaded (a built-in one or an upload kept in the browser), the colour bias
 // of the shapes, and what the set looks like (its size, one sample per class, a table's first rows,
 // a gallery per class).
-import { getDataset } from '../engine/store.js';
-import { DEFAULTS, UPLOADS, family } from '../state/datasets.js';
+import { getDataset, listDatasets } from '../engine/store.js';
+import { DEFAULTS, UPLOADS, family, uploadKind } from '../state/datasets.js';
 import { $ } from '../ui/dom.js';
 import { renderGallery, renderStrip, renderTable } from '../ui/dataview.js';
 
@@ -10,7 +10,8 @@ export class DataPanel {
   /**
    * `app`: the engine, the state, `save()`, `notify` and `queue(task)`. `hooks`: `loaded(info)`
    * (every other panel learns the new data), `settingsChanged()` (the family's defaults came in),
-   * `modelFor()` (the preset again, for the new data's shape).
+   * `modelFor(keep)` (the model for the data: the spec in the settings when `keep`, else the
+   * preset again, for the new data's shape).
    */
   constructor(app, hooks) {
     this.app = app;
@@ -37,7 +38,7 @@ export class DataPanel {
 
   /** The data menu's entry for an uploaded data set (none when `fileName` is absent). */
   renderUploadOption(name, fileName) {
-    let option = $('dataset').querySelector(`option[value=${name}]`);
+    let option = [...$('dataset').options].find((o) => o.value === name);
     if (!fileName) {
       option?.remove();
       return;
@@ -46,21 +47,19 @@ export class DataPanel {
       option = new Option('', name);
       $('dataset').append(option);
     }
-    option.textContent = `${UPLOADS[name]}: ${fileName}`;
+    option.textContent = `${UPLOADS[uploadKind(name)]}: ${fileName}`;
     $('dataset').value = this.app.state.settings.dataset;
   }
 
-  /** The menu entries of every data set uploaded on an earlier visit. */
+  /** The menu entries of every data set uploaded on an earlier visit, each its own. */
   async listUploads() {
-    for (const name of Object.keys(UPLOADS)) {
-      const record = await getDataset(name).catch(() => null);
-      if (record) this.renderUploadOption(name, record.fileName);
-    }
+    const records = await listDatasets().catch(() => []);
+    for (const record of records) if (uploadKind(record.name)) this.renderUploadOption(record.name, record.fileName);
   }
 
-  /** The names the data menu offers (built-in sets and the kinds of upload). */
+  /** The names the data menu offers (built-in sets and the uploads kept here). */
   known() {
-    return [...$('dataset').options].map((o) => o.value).concat(Object.keys(UPLOADS));
+    return [...$('dataset').options].map((o) => o.value);
   }
 
   /**
@@ -71,7 +70,7 @@ export class DataPanel {
     const { engine, state, notify } = this.app;
     notify('');
     $('dataset-info').textContent = 'loading…';
-    const upload = loaded?.upload ?? (name in UPLOADS ? await uploadedData(name) : undefined);
+    const upload = loaded?.upload ?? (uploadKind(name) ? await uploadedData(name) : undefined);
     const info = loaded?.info ?? (await engine.request('load', { name, upload, bias: Number(state.settings.bias) }));
     state.dataset = info;
     state.upload = upload;
@@ -105,14 +104,28 @@ export class DataPanel {
     if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
     this.hooks.settingsChanged();
     await this.load(name, loaded);
-    if (name in UPLOADS) {
+    if (uploadKind(name)) {
       // Every row of the user's file, a fifth of them held out.
       s.samples = state.dataset.length;
       s.heldOut = Math.max(1, Math.round(state.dataset.length / 5));
       this.hooks.settingsChanged();
     }
     this.app.save();
-    await this.hooks.modelFor();
+    await this.hooks.modelFor(false);
+  }
+
+  /** Loads the data and the model the settings name (the digits when an upload has gone). */
+  async restore() {
+    const { state, notify } = this.app;
+    try {
+      await this.load(state.settings.dataset);
+    } catch (err) {
+      if (!uploadKind(state.settings.dataset)) throw err;
+      await this.change('digits');
+      notify(`The uploaded data could not be reloaded (${err.message}); showing the digits instead.`);
+      return;
+    }
+    await this.hooks.modelFor(Boolean(state.settings.spec));
   }
 }
 
@@ -121,7 +134,7 @@ async function uploadedData(name) {
   const record = await getDataset(name).catch(() => null);
   if (!record)
     throw new Error(
-      `no ${UPLOADS[name].toLowerCase().replace('your ', '')} are kept in this browser; upload them again`,
+      `${UPLOADS[uploadKind(name)].toLowerCase().replace('your ', 'these ')} are no longer kept in this browser; upload them again`,
     );
   return record;
 }

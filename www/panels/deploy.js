@@ -5,11 +5,15 @@
 // the feedback (fine-tuning with a replay of old data, or from scratch) in another worker, compares
 // old and new model on old and new data, promotes the new one and keeps every version to roll back.
 import { Engine } from '../engine/engine.js';
-import { TrialPool, loadInto } from '../engine/pool.js';
+import { loadInto } from '../engine/pool.js';
 import { clearFeedback, clearVersions, listFeedback, listVersions, putFeedback, putVersion } from '../engine/store.js';
+import { read } from '../state/settings.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
+import { bindFields, renderFields } from '../ui/fields.js';
+import { imageFeatures, rowFeatures, webcamFeatures } from '../ui/inputs.js';
 import { imageCanvas } from '../ui/samples.js';
+import { Retraining } from './retrain.js';
 
 /** Predictions the rolling accuracy and confidence are taken over. */
 const WINDOW = 50;
@@ -19,14 +23,25 @@ const DRIFT_EVERY = 25;
 /** Stream samples predicted per tick while it plays. */
 const STREAM_BATCH = 20;
 const DEPLOYED_KEY = 'whetstone.deployed';
+/** Deployment settings whose field writes straight into the state. */
+const FIELDS = [
+  'streamDegrees',
+  'streamCount',
+  'streamAutolabel',
+  'driftThreshold',
+  'retrainMode',
+  'retrainReplay',
+  'retrainEpochs',
+];
 
 export class Deployment {
   /**
-   * `hooks`: `main` (the page's engine), `dataset()` ({key, name, upload, bias, fixes}),
-   * `info()` (the loaded data's description), `request()` (the page's training request),
-   * `drawing()` (the drawing pad's features, or null), `notify(message, kind)`.
+   * `app`: the page's engine, state (the deployment's settings live there), `save()`, `request()`
+   * (the page's training request), `data()` and `notify`. `hooks.drawing()`: the drawing pad's
+   * features, or null.
    */
-  constructor(hooks) {
+  constructor(app, hooks) {
+    this.app = app;
     this.hooks = hooks;
     this.engine = null;
     this.loaded = null;
@@ -35,7 +50,6 @@ export class Deployment {
     this.streamAt = 0;
     this.streamLength = 0;
     this.timer = 0;
-    this.candidate = null;
     this.monitorChart = new LiveChart(
       $('monitor-chart'),
       'Live accuracy and confidence (last 50)',
@@ -46,11 +60,23 @@ export class Deployment {
       xLabel: 'prediction',
       dashed: ['alert threshold'],
     });
+    this.retraining = new Retraining(this);
+    bindFields(
+      FIELDS,
+      () => app.state.settings,
+      () => app.save(),
+    );
+    this.render();
     this.wire();
   }
 
+  /** The deployment's settings from the state. */
+  render() {
+    renderFields(FIELDS, this.app.state.settings);
+  }
+
   wire() {
-    const guard = (task) => () => task().catch((err) => this.hooks.notify(err.message));
+    const guard = (task) => () => task().catch((err) => this.app.notify(err.message));
     $('deploy').addEventListener(
       'click',
       guard(() => this.deployTrained()),
@@ -89,14 +115,6 @@ export class Deployment {
       const [file] = e.dataTransfer.files;
       if (file) guard(() => this.predictImage(file))();
     });
-    $('retrain').addEventListener(
-      'click',
-      guard(() => this.retrain()),
-    );
-    $('promote').addEventListener(
-      'click',
-      guard(() => this.promote()),
-    );
     $('feedback-clear').addEventListener(
       'click',
       guard(async () => {
@@ -114,19 +132,19 @@ export class Deployment {
     await this.renderFeedback();
     const wanted = Number(localStorage.getItem(DEPLOYED_KEY));
     const record = versions.find((v) => v.version === wanted);
-    if (record && record.dataKey === this.hooks.dataset().key) await this.activate(record);
+    if (record && record.dataKey === this.app.data().key) await this.activate(record);
   }
 
   /** The page's current model becomes a new version and is deployed. */
   async deployTrained() {
-    const { bytes } = await this.hooks.main.request('save-model', { history: '' });
+    const { bytes } = await this.app.engine.request('save-model', { history: '' });
     const versions = await listVersions();
     const record = {
       name: `v${versions.length + 1}`,
       version: versions.length + 1,
       bytes: bytes.buffer,
       at: Date.now(),
-      dataKey: this.hooks.dataset().key,
+      dataKey: this.app.data().key,
       origin: 'trained in the page',
     };
     await putVersion(record);
@@ -136,14 +154,14 @@ export class Deployment {
 
   /** Loads `record` into the deployment worker; the monitoring starts over. */
   async activate(record) {
-    const data = this.hooks.dataset();
+    const data = this.app.data();
     if (!this.engine) this.engine = new Engine(() => {});
     if (this.loaded !== data.key) {
       await loadInto(this.engine, data);
       this.loaded = data.key;
       this.streamLength = 0;
     }
-    const request = this.hooks.request();
+    const request = this.app.request();
     const info = await this.engine.request('load-model', {
       bytes: new Uint8Array(record.bytes),
       config: request.config,
@@ -174,7 +192,7 @@ export class Deployment {
     const { probs } = await this.engine.request('predict', { features });
     const classes = this.deployed.classes.length;
     const width = features.length / count;
-    const auto = labels && $('stream-autolabel').checked;
+    const auto = labels && this.app.state.settings.streamAutolabel;
     for (let i = 0; i < count; i++) {
       const p = probs.subarray(i * classes, (i + 1) * classes);
       let predicted = 0;
@@ -234,16 +252,14 @@ export class Deployment {
     const width = window[0].features.length;
     const features = new Float32Array(window.length * width);
     for (const [i, e] of window.entries()) features.set(e.features, i * width);
-    const request = this.hooks.request();
+    const request = this.app.request();
     const { drift } = await this.engine.request('drift', {
       samples: request.samples,
       heldOut: request.heldOut,
       seed: request.config.seed,
       features,
     });
-    const threshold = Number($('drift-threshold').value);
-    if (!(threshold > 0))
-      throw new Error(`the drift alert threshold must be a positive number, got "${$('drift-threshold').value}"`);
+    const threshold = read(this.app.state.settings, 'driftThreshold');
     const drifted = drift.psi > threshold || drift.p_value < 0.01;
     const n = this.log.length;
     this.driftChart.epochs = Math.max(n, 1);
@@ -260,13 +276,9 @@ export class Deployment {
   async play() {
     this.requireDeployed();
     if (!this.streamLength) {
-      const request = this.hooks.request();
-      const count = Number($('stream-count').value);
-      const maxDegrees = Number($('stream-degrees').value);
-      if (!Number.isInteger(count) || count < 2)
-        throw new Error(`the stream needs at least 2 samples, got "${$('stream-count').value}"`);
-      if (!Number.isFinite(maxDegrees))
-        throw new Error(`the rotation must be a number of degrees, got "${$('stream-degrees').value}"`);
+      const request = this.app.request();
+      const count = read(this.app.state.settings, 'streamCount');
+      const maxDegrees = read(this.app.state.settings, 'streamDegrees');
       const { length } = await this.engine.request('stream-start', {
         samples: request.samples,
         heldOut: request.heldOut,
@@ -288,7 +300,7 @@ export class Deployment {
       this.streamAt += count;
       await this.predict(features, count, 'stream', labels);
       $('stream-info').textContent = `stream: ${this.streamAt} of ${this.streamLength}`;
-      this.timer = setTimeout(() => tick().catch((err) => this.hooks.notify(err.message)), 50);
+      this.timer = setTimeout(() => tick().catch((err) => this.app.notify(err.message)), 50);
     };
     document.body.dataset.stream = 'playing';
     await tick();
@@ -301,84 +313,35 @@ export class Deployment {
 
   async predictDrawing() {
     const features = this.hooks.drawing();
-    if (!features) throw new Error('draw a digit in panel 4 first (the drawing is for the digits)');
+    if (!features) throw new Error('draw a digit on the pad under Start first (the drawing is for the digits)');
     await this.predict(features, 1, 'drawing');
   }
 
   /** One image file, decoded and resized to the data's shape. */
   async predictImage(file) {
-    const shape = this.hooks.info().shape;
+    const shape = this.app.state.dataset.shape;
     if (shape.length !== 3) throw new Error('this data is not images: predict CSV rows or a drawing instead');
-    let bitmap;
-    try {
-      bitmap = await createImageBitmap(file);
-    } catch {
-      throw new Error(`“${file.name}” could not be decoded as an image`);
-    }
-    await this.predict(pixelsOf(bitmap, shape), 1, 'image');
+    await this.predict(await imageFeatures(file, shape), 1, 'image');
   }
 
-  /** One frame of the webcam, when the browser and the user allow it. */
+  /** One frame of the webcam. */
   async webcam() {
-    const shape = this.hooks.info().shape;
+    const shape = this.app.state.dataset.shape;
     if (shape.length !== 3) throw new Error('this data is not images: the webcam cannot feed it');
-    if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser offers no webcam here');
-    let media;
-    try {
-      media = await navigator.mediaDevices.getUserMedia({ video: true });
-    } catch (err) {
-      throw new Error(
-        `no webcam picture: ${err.name === 'NotAllowedError' ? 'access was refused' : err.name === 'NotFoundError' ? 'there is no camera' : err.message}`,
-      );
-    }
-    try {
-      const video = Object.assign(document.createElement('video'), { srcObject: media, muted: true });
-      await video.play();
-      const bitmap = await createImageBitmap(video);
-      await this.predict(pixelsOf(bitmap, shape), 1, 'webcam');
-    } finally {
-      for (const t of media.getTracks()) t.stop();
-    }
+    await this.predict(await webcamFeatures(shape), 1, 'webcam');
   }
 
   /** CSV rows of a table's columns (no label), one prediction each. */
   async predictRows() {
-    const info = this.hooks.info();
+    const info = this.app.state.dataset;
     if (!info.columns?.length) throw new Error('CSV rows are for tables: load a table first');
-    const lines = $('deploy-rows')
-      .value.split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter(Boolean);
-    if (!lines.length) throw new Error('paste at least one row');
-    const values = [];
-    lines.forEach((line, i) => {
-      const fields = line.split(/[,;\t]/).map((f) => f.trim());
-      if (fields.length !== info.columns.length)
-        throw new Error(
-          `row ${i + 1} has ${fields.length} values where the table has ${info.columns.length} columns (${info.columns.map((c) => c.name).join(', ')})`,
-        );
-      for (const [k, f] of fields.entries()) {
-        const c = info.columns[k];
-        if (/^(|na|n\/a|nan|\?|null|none)$/i.test(f)) {
-          values.push(NaN);
-        } else if (c.categories) {
-          const at = c.categories.indexOf(f);
-          if (at < 0)
-            throw new Error(`row ${i + 1}: '${f}' is not a category of ${c.name} (${c.categories.join(', ')})`);
-          values.push(at);
-        } else {
-          const v = Number(f);
-          if (!Number.isFinite(v)) throw new Error(`row ${i + 1}: ${c.name} must be a number, got '${f}'`);
-          values.push(v);
-        }
-      }
-    });
-    await this.predict(new Float32Array(values), lines.length, 'rows');
+    const { features, count } = rowFeatures($('deploy-rows').value, info.columns);
+    await this.predict(features, count, 'rows');
   }
 
   /** The latest answers, each with its confirm and correct controls. */
   renderRecent() {
-    const info = this.hooks.info();
+    const info = this.app.state.dataset;
     const classes = this.deployed.classes;
     const items = this.log
       .slice(-8)
@@ -429,131 +392,6 @@ export class Deployment {
     return mine;
   }
 
-  /** Trains a new model on the feedback (all but its latest fifth, kept to score on) and a replay
-   * of old training samples, then scores old and new on the old held-out split and on that fifth. */
-  async retrain() {
-    this.requireDeployed();
-    this.pause();
-    const feedback = await this.renderFeedback();
-    if (feedback.length < 10)
-      throw new Error(`retraining needs at least 10 answers with feedback, there are ${feedback.length}`);
-    const cut = Math.floor(feedback.length * 0.8);
-    const [learn, check] = [feedback.slice(0, cut), feedback.slice(cut)];
-    const pack = (part) => ({
-      features: new Float32Array(part.flatMap((f) => f.features)),
-      labels: new Uint32Array(part.map((f) => f.label)),
-    });
-    const replay = Number($('retrain-replay').value);
-    const epochs = Number($('retrain-epochs').value);
-    if (!Number.isInteger(replay) || replay < 0)
-      throw new Error(`the replay must be a whole number ≥ 0, got "${$('retrain-replay').value}"`);
-    if (!Number.isInteger(epochs) || epochs < 1)
-      throw new Error(`epochs must be a whole number ≥ 1, got "${$('retrain-epochs').value}"`);
-    const mode = $('retrain-mode').value;
-    const base = this.hooks.request();
-    const seed = base.config.seed;
-    $('retrain').disabled = true;
-    $('promote').hidden = true;
-    $('retrain-info').textContent =
-      `Training on ${learn.length} feedback answers and ${replay} replayed training samples…`;
-    const pool = new TrialPool(1);
-    const slot = pool.slots[0];
-    try {
-      await loadInto(slot.engine, this.hooks.dataset());
-      const { length } = await slot.engine.request('use-replay', {
-        ...pack(learn),
-        replay,
-        samples: base.samples,
-        heldOut: base.heldOut,
-        seed,
-      });
-      const heldOut = Math.max(1, Math.round(length / 5));
-      // The deployed model's layers either way; fine-tuning starts from its weights too.
-      const request = {
-        ...base,
-        spec: this.deployed.spec,
-        config: { ...base.config, epochs },
-        samples: length,
-        heldOut,
-        backend: 'cpu',
-      };
-      if (mode === 'fine-tune') request.initial = new Uint8Array(this.deployed.bytes);
-      slot.busy = true;
-      slot.loaded = 'retrain';
-      await pool.run(slot, request, { key: 'retrain' }, () => {});
-      const { bytes } = await slot.engine.request('save-model', { history: '' });
-      const score = async (modelBytes, set) =>
-        (
-          await this.engine.request('score', {
-            bytes: modelBytes,
-            set,
-            samples: base.samples,
-            heldOut: base.heldOut,
-            seed,
-            ...pack(check),
-          })
-        ).score.accuracy;
-      const old = new Uint8Array(this.deployed.bytes);
-      const metrics = {
-        old: { old: await score(old, 'held-out'), new: await score(old, 'given') },
-        new: { old: await score(bytes, 'held-out'), new: await score(bytes, 'given') },
-      };
-      this.candidate = { bytes, metrics, mode, replay, feedback: learn.length };
-      this.renderComparison(metrics, check.length);
-      $('promote').hidden = false;
-      document.body.dataset.retrained = JSON.stringify(metrics);
-    } finally {
-      slot.engine.terminate();
-      $('retrain').disabled = false;
-    }
-  }
-
-  renderComparison(metrics, checked) {
-    const pct = (v) => `${(v * 100).toFixed(1)} %`;
-    const request = this.hooks.request();
-    $('retrain-compare').replaceChildren(
-      el(
-        'tr',
-        {},
-        el('th', {}, ''),
-        el('th', {}, `old data (held-out split, ${request.heldOut})`),
-        el('th', {}, `new data (latest ${checked} answers)`),
-      ),
-      el(
-        'tr',
-        {},
-        el('td', {}, `deployed ${this.deployed.name}`),
-        el('td', {}, pct(metrics.old.old)),
-        el('td', {}, pct(metrics.old.new)),
-      ),
-      el('tr', {}, el('td', {}, 'retrained'), el('td', {}, pct(metrics.new.old)), el('td', {}, pct(metrics.new.new))),
-    );
-    const better = metrics.new.new > metrics.old.new;
-    const kept = metrics.new.old >= metrics.old.old - 0.02;
-    $('retrain-info').textContent =
-      `${better ? 'The retrained model does better on the new data' : 'The retrained model does not beat the deployed one on the new data'}${kept ? ' and keeps the old data' : ', and it forgot some of the old data (more replay helps)'}. Promote it to deploy it; every version stays below to roll back to.`;
-  }
-
-  async promote() {
-    if (!this.candidate) throw new Error('retrain first');
-    const versions = await listVersions();
-    const { bytes, metrics, mode, replay, feedback } = this.candidate;
-    const origin = `${mode === 'fine-tune' ? 'fine-tuned' : 'trained from scratch'} on ${feedback} feedback answers + ${replay} replayed`;
-    const record = {
-      name: `v${versions.length + 1}`,
-      version: versions.length + 1,
-      bytes: bytes.buffer,
-      at: Date.now(),
-      dataKey: this.loaded,
-      origin,
-      metrics,
-    };
-    await putVersion(record);
-    this.candidate = null;
-    $('promote').hidden = true;
-    await this.activate(record);
-  }
-
   renderVersions(versions) {
     const pct = (v) => `${(v * 100).toFixed(1)} %`;
     $('versions').replaceChildren(
@@ -565,7 +403,7 @@ export class Deployment {
           {
             className: 'small-button',
             disabled: live,
-            onclick: () => this.activate(v).catch((err) => this.hooks.notify(err.message)),
+            onclick: () => this.activate(v).catch((err) => this.app.notify(err.message)),
           },
           live ? 'deployed' : 'Roll back to this',
         );
@@ -585,33 +423,4 @@ export class Deployment {
         this.renderVersions([]);
       });
   }
-}
-
-/** An image drawn into the data's shape `[c, h, w]` (values 0–1), padded to keep its aspect. */
-function pixelsOf(bitmap, [c, h, w]) {
-  const canvas = new OffscreenCanvas(w, h);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = 'black';
-  ctx.fillRect(0, 0, w, h);
-  const scale = Math.min(w / bitmap.width, h / bitmap.height);
-  ctx.drawImage(
-    bitmap,
-    (w - bitmap.width * scale) / 2,
-    (h - bitmap.height * scale) / 2,
-    bitmap.width * scale,
-    bitmap.height * scale,
-  );
-  const rgba = ctx.getImageData(0, 0, w, h).data;
-  const out = new Float32Array(c * h * w);
-  for (let p = 0; p < h * w; p++) {
-    const [r, g, b] = [rgba[4 * p], rgba[4 * p + 1], rgba[4 * p + 2]];
-    if (c === 3) {
-      out[p] = r / 255;
-      out[h * w + p] = g / 255;
-      out[2 * h * w + p] = b / 255;
-    } else {
-      out[p] = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
-    }
-  }
-  return out;
 }

@@ -12,13 +12,12 @@ const percent = (v) => `${(v * 100).toFixed(1)} %`;
 
 export class Ensembler {
   /**
-   * `main` is the page's engine. `hooks` gives `request()` (the training request of the current
-   * settings), `dataset()` ({key, name, upload}), `runSplit()` (the split key of the page's last
-   * run), `shape()` (the data's sample shape), `workers()`, `bestTrials(count)`, `savedModels()`
-   * (names) and `notify(message, kind)`.
+   * `app`: the page's engine, state, `request()`, `data()` and `notify`. `hooks`: `runSplit()`
+   * (the split key of the page's last run), `shape()` (the data's sample shape), `workers()`,
+   * `bestTrials(count)` and `savedModels()` (names).
    */
-  constructor(main, hooks) {
-    this.main = main;
+  constructor(app, hooks) {
+    this.app = app;
     this.hooks = hooks;
     this.members = [];
     this.busy = false;
@@ -43,7 +42,7 @@ export class Ensembler {
       this.render();
       await action();
     } catch (err) {
-      this.hooks.notify(err.message);
+      this.app.notify(err.message);
     } finally {
       this.busy = false;
       this.render();
@@ -74,8 +73,8 @@ export class Ensembler {
     const count = Number($('ensemble-bag-count').value);
     if (!Number.isInteger(count) || count < 2)
       throw new Error(`bagging needs at least 2 members, got "${$('ensemble-bag-count').value}"`);
-    const request = this.hooks.request();
-    const data = this.hooks.dataset();
+    const request = this.app.request();
+    const data = this.app.data();
     const split = splitKey(data.name, request);
     const pool = new TrialPool(Math.min(count, this.hooks.workers()));
     const trained = [];
@@ -106,7 +105,7 @@ export class Ensembler {
   }
 
   async snapshots() {
-    const { snapshots, labels, classes } = await this.main.request('snapshots');
+    const { snapshots, labels, classes } = await this.app.engine.request('snapshots');
     if (snapshots.length < 2) {
       throw new Error(
         `the last run left ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}; a snapshot ensemble takes one at the end of each cosine-restart cycle, so train with the “Cosine with restarts” schedule over at least two cycles`,
@@ -128,8 +127,8 @@ export class Ensembler {
   async saved() {
     const names = this.hooks.savedModels();
     if (!names.length) throw new Error('tick the saved models to add in the list of saved models first');
-    const request = this.hooks.request();
-    const data = this.hooks.dataset();
+    const request = this.app.request();
+    const data = this.app.data();
     const pool = new TrialPool(1);
     const slot = pool.slots[0];
     const found = [];
@@ -170,7 +169,7 @@ export class Ensembler {
       probs.set(m.probs, at);
       at += m.probs.length;
     }
-    const { comparison } = await this.main.request('compare-ensemble', {
+    const { comparison } = await this.app.engine.request('compare-ensemble', {
       members: this.members.map((m) => ({ name: m.name, classes: m.classes })),
       probs,
       labels: first.labels,
@@ -179,7 +178,7 @@ export class Ensembler {
     this.comparison = comparison;
     const [, samples, heldOut, seed] = first.split.split('|');
     const shown = comparison.disagreements.slice(0, 12);
-    const { features } = await this.main.request('held-out-features', {
+    const { features } = await this.app.engine.request('held-out-features', {
       samples: Number(samples),
       heldOut: Number(heldOut),
       seed: Number(seed),

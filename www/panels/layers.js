@@ -1,41 +1,11 @@
 // The layer editor: the model summary as a table whose layers can be edited, added, moved and
 // removed, with each weighted layer's own L2 penalty and a freeze switch. It renders a parsed spec
 // and its summary and reports every change through `edit`; the page keeps the JSON spec in step.
+import { catalogue } from '../state/catalogue.js';
 import { element } from '../ui/dom.js';
 
-// Each layer kind's settings: [key, label, default, kind] where kind is true for a whole number,
-// false for any number, 'list' for whole numbers separated by commas and 'bool' for a switch.
-// Pool stride is left to default to the window size.
-const FIELDS = {
-  dense: [['units', 'units', 16, true]],
-  conv2d: [
-    ['filters', 'filters', 8, true],
-    ['kernel', 'kernel', 3, true],
-    ['stride', 'stride', 1, true],
-    ['padding', 'padding', 1, true],
-  ],
-  max_pool2d: [['size', 'size', 2, true]],
-  avg_pool2d: [['size', 'size', 2, true]],
-  leaky_relu: [['alpha', 'α', 0.01, false]],
-  dropout: [['rate', 'rate', 0.2, false]],
-  batch_norm: [['momentum', 'momentum', 0.1, false]],
-  residual: [],
-  lstm: [
-    ['units', 'units', 32, true],
-    ['return_sequences', 'every step', false, 'bool'],
-  ],
-  gru: [
-    ['units', 'units', 32, true],
-    ['return_sequences', 'every step', false, 'bool'],
-  ],
-  reshape: [['shape', 'shape', [1], 'list']],
-  flatten: [],
-  relu: [],
-  tanh: [],
-  sigmoid: [],
-};
-export const LAYER_KINDS = Object.keys(FIELDS);
-const WEIGHTED = new Set(['dense', 'conv2d', 'lstm', 'gru']);
+/** A layer kind's settings, as the core's catalogue describes them. */
+const fieldsOf = (type) => catalogue.layers.find((l) => l.name === type)?.fields ?? [];
 
 /** A new layer of `type` that takes inputs of `shape`; a residual block gets two inner layers that
  * keep that shape (a padded 3×3 convolution or a dense layer, then ReLU). */
@@ -54,7 +24,7 @@ export function newLayer(type, shape) {
       shape: shape.length === 3 ? [shape[1], shape[0] * shape[2]] : shape.length === 1 ? [shape[0], 1] : shape,
     };
   }
-  return Object.fromEntries([['type', type], ...FIELDS[type].map(([key, , fallback]) => [key, fallback])]);
+  return Object.fromEntries([['type', type], ...fieldsOf(type).map((f) => [f.name, f.default])]);
 }
 
 function row(cells, tag = 'td') {
@@ -98,10 +68,10 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
         }),
       );
     }
-    for (const [key, label, fallback, kind] of FIELDS[layer.type] ?? []) {
+    for (const { name: key, label, default: fallback, kind } of fieldsOf(layer.type)) {
       const value = layer[key] ?? fallback;
       const input =
-        kind === 'bool'
+        kind === 'boolean'
           ? element('input', { type: 'checkbox', checked: Boolean(value), title: label })
           : element('input', {
               type: 'text',
@@ -116,7 +86,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
       // names the layer and says what is wrong.
       input.addEventListener('change', () =>
         change((ls) => {
-          if (kind === 'bool') {
+          if (kind === 'boolean') {
             ls[i][key] = input.checked;
           } else if (kind === 'list') {
             const parts = input.value.split(',').map((p) => Number(p.trim()));
@@ -124,17 +94,17 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
           } else {
             const number = Number(input.value);
             ls[i][key] =
-              input.value.trim() !== '' && Number.isFinite(number) && (!kind || Number.isInteger(number))
+              input.value.trim() !== '' && Number.isFinite(number) && (kind !== 'integer' || Number.isInteger(number))
                 ? number
                 : input.value;
           }
         }),
       );
       controls.append(
-        kind === 'bool' ? element('label', {}, input, ` ${label}`) : element('label', {}, `${label} `, input),
+        kind === 'boolean' ? element('label', {}, input, ` ${label}`) : element('label', {}, `${label} `, input),
       );
     }
-    if (WEIGHTED.has(layer.type)) {
+    if (catalogue.layers.find((l) => l.name === layer.type)?.weighted) {
       const l2 = element('input', {
         type: 'text',
         value: options[i]?.l2 ?? '',
@@ -190,7 +160,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
   const kind = element(
     'select',
     { id: 'add-layer-kind', title: 'Kind of layer to add' },
-    ...LAYER_KINDS.map((k) => new Option(k, k)),
+    ...catalogue.layers.map((l) => Object.assign(new Option(l.label, l.name), { title: l.doc })),
   );
   const add = element('button', { id: 'add-layer', textContent: 'Add layer' });
   add.addEventListener('click', () =>

@@ -135,6 +135,30 @@ export class RunPanel {
     state.previousRun = { label: state.run.label, accuracy: final[4] };
   }
 
+  /** The header's data set and model. */
+  renderHeader() {
+    const { settings } = this.app.state;
+    const label = (select) => select.selectedOptions[0]?.textContent.replace(/ \(.*\)$/, '');
+    $('status-data').textContent = label($('dataset')) ?? settings.dataset;
+    $('status-model').textContent =
+      settings.startFrom === 'pretrained' ? 'pretrained CNN' : (label($('preset')) ?? 'custom model');
+  }
+
+  /** A model file became the current model: no run, its history on the charts. */
+  loaded({ history, evaluation }) {
+    this.app.state.run = {
+      status: 'idle',
+      epochs: 0,
+      stepsPerEpoch: 0,
+      trained: true,
+      lrs: [],
+      norms: [],
+      history: [],
+    };
+    this.setStatus('idle');
+    this.showHistory(history, evaluation.accuracy);
+  }
+
   /** The loss and accuracy curves a model file carries (its history CSV), in place of the last run's. */
   showHistory(csv, accuracy) {
     const rows = (csv ?? '')

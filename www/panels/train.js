@@ -3,9 +3,11 @@
 // learning rate of every step drawn before the run, with the actual rate and the gradient norm of
 // every step drawn as the run reports them.
 import { plannedStepsPerEpoch } from '../state/request.js';
-import { PLAN_SETTINGS, SCHEDULES, SETTINGS } from '../state/settings.js';
+import { catalogue, entryOf } from '../state/catalogue.js';
+import { PLAN_SETTINGS } from '../state/settings.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element } from '../ui/dom.js';
+import { bindFields, renderFields } from '../ui/fields.js';
 
 /** Settings whose field writes straight into the state. */
 const FIELDS = [
@@ -36,20 +38,27 @@ export class TrainPanel {
     this.norms = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], {
       dashed: ['clip limit'],
     });
-    for (const name of FIELDS) {
-      $(SETTINGS[name].control).addEventListener('input', (e) => {
-        app.state.settings[name] = e.target.value;
+    bindFields(
+      FIELDS,
+      () => app.state.settings,
+      (name) => {
         app.save();
         if (name === 'schedule') this.renderScheduleParams();
         if (PLAN_SETTINGS.includes(name)) this.plan();
-      });
-    }
+      },
+    );
   }
 
-  /** The fields from the state. */
+  /** The fields from the state; the optimiser and schedule menus from the core's catalogue. */
   render() {
-    const s = this.app.state.settings;
-    for (const name of FIELDS) $(SETTINGS[name].control).value = s[name];
+    for (const [id, list] of [
+      ['optimizer', catalogue.optimizers],
+      ['schedule', catalogue.schedules],
+    ]) {
+      if ($(id).options.length !== list.length)
+        $(id).replaceChildren(...list.map((e) => Object.assign(new Option(e.label, e.name), { title: e.doc })));
+    }
+    renderFields(FIELDS, this.app.state.settings);
     this.renderScheduleParams();
   }
 
@@ -59,7 +68,7 @@ export class TrainPanel {
     const type = state.settings.schedule;
     const saved = state.settings.scheduleParams[type] ?? {};
     $('schedule-params').replaceChildren(
-      ...SCHEDULES[type].map(([key, label, fallback]) => {
+      ...entryOf('schedules', type, 'schedule').fields.map(({ name: key, label, default: fallback }) => {
         const input = element('input', { id: `schedule-${key}`, type: 'text', value: saved[key] ?? fallback });
         input.addEventListener('input', () => {
           state.settings.scheduleParams[type] = { ...state.settings.scheduleParams[type], [key]: input.value };

@@ -3,56 +3,38 @@
 // scatter plot per parameter against the score. The search itself (which trial next) runs in the
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
 import { TrialPool } from '../engine/pool.js';
-import { applyTrial, optimizerConfig, splitKey } from '../state/request.js';
+import { applyTrial, splitKey } from '../state/request.js';
+import { SEARCHABLE, searchRequest, searchWorkers, spaceRow } from '../state/search.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
+import { bindFields, renderFields } from '../ui/fields.js';
+import { drawScatter } from '../ui/scatter.js';
 
 const SAVED_KEY = 'whetstone.search.v1';
 
-/** What can be searched, with the range offered first. */
-export const SEARCHABLE = {
-  lr: { label: 'learning rate', type: 'float', low: 0.0003, high: 0.03, log: true },
-  batch: { label: 'batch size', type: 'int', low: 16, high: 256, log: true },
-  units: {
-    label: 'hidden width',
-    type: 'int',
-    low: 8,
-    high: 128,
-    log: true,
-    hint: 'units of every dense layer but the output, and of recurrent layers',
-  },
-  dropout: {
-    label: 'dropout',
-    type: 'float',
-    low: 0,
-    high: 0.5,
-    log: false,
-    hint: 'rate of every dropout layer (one is added before the output layer if there is none)',
-  },
-  weight_decay: { label: 'weight decay (L2)', type: 'float', low: 0.00001, high: 0.01, log: true },
-  optimizer: { label: 'optimiser', type: 'choice', values: ['adam', 'rmsprop', 'momentum'] },
-  epochs: { label: 'epochs', type: 'int', low: 1, high: 6, log: false },
-  augmentation: {
-    label: 'augmentation strength',
-    type: 'float',
-    low: 0,
-    high: 1,
-    log: false,
-    hint: 'a factor on the strength of every augmentation chosen under Training (images only)',
-  },
-};
+/** Search settings whose field writes straight into the state. */
+const FIELDS = [
+  'searchStrategy',
+  'searchBudget',
+  'searchPoints',
+  'searchMinEpochs',
+  'searchMaxEpochs',
+  'searchObjective',
+  'searchSeed',
+  'searchWorkers',
+];
 
 /** The score of a finished trial: the last epoch's validation accuracy or loss. */
 const scoreOf = (epoch, objective) => (objective === 'val_loss' ? epoch.val_loss : epoch.val_accuracy);
 
 export class Tuner {
   /**
-   * `main` is the page's engine (it keeps the search); `hooks` gives `base()` (the training
-   * request and data of the current settings), `dataset()` ({key, name, upload}), `useDataset(name)`
-   * (switches the page to a saved search's data), `trainBest(values)` and `notify(message, kind)`.
+   * `app`: the page's engine (it keeps the search), state (the search's settings live there),
+   * `save()`, `request()` (the training request a trial starts from), `data()` and `notify`.
+   * `hooks`: `useDataset(name)` (switches the page to a saved search's data), `trainBest(values)`.
    */
-  constructor(main, hooks) {
-    this.main = main;
+  constructor(app, hooks) {
+    this.app = app;
     this.hooks = hooks;
     this.status = 'idle';
     this.trials = [];
@@ -66,37 +48,54 @@ export class Tuner {
       xLabel: 'trial',
       pointsOnly: ['trial score'],
     });
-    // One trial per core (the page's own worker is idle while a search runs), at most 8.
-    $('tune-workers').value = String(Math.min(8, Math.max(1, navigator.hardwareConcurrency ?? 2)));
-    this.renderSpace();
+    bindFields(
+      FIELDS,
+      () => app.state.settings,
+      (name) => {
+        app.save();
+        if (name === 'searchStrategy') this.renderStrategy();
+      },
+    );
+    $('tune-space').addEventListener('input', (e) => this.edit(e.target));
+    $('tune-space').addEventListener('change', (e) => this.edit(e.target));
+    this.render();
     this.wire();
     this.showSaved();
   }
 
+  /** The search settings from the state. */
+  render() {
+    renderFields(FIELDS, this.app.state.settings);
+    this.renderStrategy();
+    this.renderSpace();
+  }
+
   /** One row per searchable setting: whether it is searched, and its range or choices. */
   renderSpace() {
-    const saved = this.uiState().space ?? {};
+    const settings = this.app.state.settings;
     const rows = Object.entries(SEARCHABLE).map(([key, p]) => {
-      const s = { on: ['lr', 'units'].includes(key), ...p, ...(saved[key] ?? {}) };
-      const on = el('input', { type: 'checkbox', checked: s.on, title: `search the ${p.label}` });
-      on.dataset.param = key;
-      on.dataset.field = 'on';
+      const s = spaceRow(settings, key);
+      const field = (input, name, label) => {
+        input.dataset.param = key;
+        input.dataset.field = name;
+        input.setAttribute('aria-label', `${p.label}: ${label}`);
+        return input;
+      };
+      const on = field(el('input', { type: 'checkbox', checked: s.on }), 'on', 'search it');
       const cells = [el('td', {}, el('label', { className: 'inline' }, on, ` ${p.label}`))];
       if (p.type === 'choice') {
-        const values = el('input', { type: 'text', value: s.values.join(', '), title: 'choices, separated by commas' });
-        values.dataset.param = key;
-        values.dataset.field = 'values';
-        cells.push(el('td', { colSpan: 3 }, values));
+        const values = el('input', { type: 'text', value: [s.values].flat().join(', ') });
+        cells.push(el('td', { colSpan: 3 }, field(values, 'values', 'choices, separated by commas')));
       } else {
-        for (const field of ['low', 'high']) {
-          const input = el('input', { type: 'text', value: s[field], className: 'small', title: field });
-          input.dataset.param = key;
-          input.dataset.field = field;
-          cells.push(el('td', {}, input));
+        for (const [name, label] of [
+          ['low', 'from'],
+          ['high', 'to'],
+        ]) {
+          cells.push(
+            el('td', {}, field(el('input', { type: 'text', value: s[name], className: 'small' }), name, label)),
+          );
         }
-        const log = el('input', { type: 'checkbox', checked: s.log, title: 'log scale' });
-        log.dataset.param = key;
-        log.dataset.field = 'log';
+        const log = field(el('input', { type: 'checkbox', checked: s.log }), 'log', 'log scale');
         cells.push(el('td', {}, el('label', { className: 'inline' }, log, ' log')));
       }
       if (p.hint) cells[0].title = p.hint;
@@ -106,105 +105,49 @@ export class Tuner {
       el('tr', {}, ...['setting', 'from', 'to', 'scale'].map((h) => el('th', { textContent: h }))),
       ...rows,
     );
-    $('tune-space').addEventListener('change', () => this.saveUi());
   }
 
-  uiState() {
-    try {
-      return JSON.parse(localStorage.getItem(`${SAVED_KEY}.ui`) ?? '{}');
-    } catch {
-      return {};
-    }
-  }
-
-  saveUi() {
-    const space = {};
-    for (const input of $('tune-space').querySelectorAll('input')) {
-      const { param, field } = input.dataset;
-      space[param] ??= {};
-      space[param][field] =
-        input.type === 'checkbox'
-          ? input.checked
-          : field === 'values'
-            ? input.value.split(',').map((v) => v.trim())
-            : input.value;
-    }
-    localStorage.setItem(`${SAVED_KEY}.ui`, JSON.stringify({ space }));
-  }
-
-  /** The search settings from the form; values that are not numbers are reported by name. */
-  readSpec() {
-    const params = [];
-    const number = (text, what) => {
-      const v = Number(String(text).trim());
-      if (String(text).trim() === '' || !Number.isFinite(v)) throw new Error(`${what} must be a number, got "${text}"`);
-      return v;
-    };
-    for (const [key, p] of Object.entries(SEARCHABLE)) {
-      const field = (f) => $('tune-space').querySelector(`[data-param="${key}"][data-field="${f}"]`);
-      if (!field('on').checked) continue;
-      if (p.type === 'choice') {
-        const values = field('values')
-          .value.split(',')
-          .map((v) => v.trim())
-          .filter(Boolean);
-        for (const v of values) optimizerConfig(v, 0.01);
-        params.push({ type: 'choice', name: key, values });
-      } else {
-        const low = number(field('low').value, `The lowest ${p.label}`);
-        const high = number(field('high').value, `The highest ${p.label}`);
-        if (p.type === 'int' && !(Number.isInteger(low) && Number.isInteger(high)))
-          throw new Error(`the ${p.label} range takes whole numbers, got ${low} to ${high}`);
-        params.push({ type: p.type, name: key, low, high, log: field('log').checked });
-      }
-    }
-    const strategyType = $('tune-strategy').value;
-    const strategy = { type: strategyType };
-    if (strategyType === 'grid') strategy.points = number($('tune-points').value, 'Grid points per range');
-    if (strategyType === 'halving') {
-      strategy.eta = 3;
-      strategy.min_epochs = number($('tune-min-epochs').value, "The first rung's epochs");
-      strategy.max_epochs = number($('tune-max-epochs').value, 'The most epochs');
-    }
-    const budget = number($('tune-budget').value, 'The budget');
-    const seed = number($('tune-seed').value, 'The seed');
-    const objective = $('tune-objective').value;
-    return { params, strategy, budget, seed, maximize: objective === 'val_accuracy' };
+  /** A field of the space editor changed: its value goes into the state as typed. */
+  edit(input) {
+    const { param, field } = input.dataset;
+    if (!param) return;
+    const settings = this.app.state.settings;
+    const value = input.type === 'checkbox' ? input.checked : input.value;
+    settings.searchSpace = { ...settings.searchSpace, [param]: { ...settings.searchSpace?.[param], [field]: value } };
+    this.app.save();
   }
 
   wire() {
-    $('tune-start').addEventListener('click', () => this.start().catch((err) => this.hooks.notify(err.message)));
+    $('tune-start').addEventListener('click', () => this.start().catch((err) => this.app.notify(err.message)));
     $('tune-stop').addEventListener('click', () => this.stop());
-    $('tune-resume').addEventListener('click', () => this.resume().catch((err) => this.hooks.notify(err.message)));
+    $('tune-resume').addEventListener('click', () => this.resume().catch((err) => this.app.notify(err.message)));
     $('tune-train-best').addEventListener('click', () => this.best && this.hooks.trainBest(this.best.config));
-    $('tune-strategy').addEventListener('change', () => this.renderStrategy());
-    this.renderStrategy();
   }
 
   renderStrategy() {
-    const type = $('tune-strategy').value;
+    const type = this.app.state.settings.searchStrategy;
     $('tune-grid-fields').hidden = type !== 'grid';
     $('tune-halving-fields').hidden = type !== 'halving';
   }
 
   workers() {
-    const n = Number($('tune-workers').value);
-    return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : 1;
+    return searchWorkers(this.app.state.settings);
   }
 
   async start() {
     if (this.status === 'running') return;
-    const spec = this.readSpec();
-    const base = this.hooks.base();
+    const settings = this.app.state.settings;
+    const spec = searchRequest(settings);
+    const base = this.app.request();
     // A trial's request is made the same way: a setting that cannot be searched here fails now.
     applyTrial(base, Object.fromEntries(spec.params.map((p) => [p.name, p.type === 'choice' ? p.values[0] : p.low])));
-    const objective = $('tune-objective').value;
-    const state = await this.main.request('search-start', { spec });
+    const objective = settings.searchObjective;
+    const state = await this.app.engine.request('search-start', { spec });
     this.heldOut.clear();
     this.session = {
       base,
       objective,
-      dataset: this.hooks.dataset().name,
+      dataset: this.app.data().name,
       budget: spec.budget,
       strategy: spec.strategy.type,
       params: spec.params,
@@ -216,8 +159,8 @@ export class Tuner {
   async resume() {
     const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
     if (!saved) throw new Error('there is no stopped search to resume');
-    if (this.hooks.dataset().name !== saved.session.dataset) await this.hooks.useDataset(saved.session.dataset);
-    const state = await this.main.request('search-start', { saved: saved.search });
+    if (this.app.data().name !== saved.session.dataset) await this.hooks.useDataset(saved.session.dataset);
+    const state = await this.app.engine.request('search-start', { saved: saved.search });
     this.session = saved.session;
     this.run(state);
   }
@@ -229,7 +172,7 @@ export class Tuner {
     this.progress.clear();
     this.update(state);
     this.renderButtons();
-    this.hooks.notify(
+    this.app.notify(
       `Searching: ${this.pool.slots.length} trial${this.pool.slots.length > 1 ? 's' : ''} at a time.`,
       'info',
     );
@@ -251,7 +194,7 @@ export class Tuner {
       while (this.status === 'running') {
         const slot = this.pool.idle();
         if (!slot) break;
-        const { ask } = await this.main.request('search-ask');
+        const { ask } = await this.app.engine.request('search-ask');
         if (ask.type === 'run') {
           this.launch(slot, ask.trial);
         } else {
@@ -260,7 +203,7 @@ export class Tuner {
         }
       }
     } catch (err) {
-      this.hooks.notify(err.message);
+      this.app.notify(err.message);
       this.finish('stopped');
     } finally {
       this.pumping = false;
@@ -274,22 +217,27 @@ export class Tuner {
     this.progress.set(trial.id, { epoch: 0, epochs: request.config.epochs, started });
     this.renderTable();
     this.pool
-      .run(slot, request, this.hooks.dataset(), (e) => {
+      .run(slot, request, this.app.data(), (e) => {
         this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
         this.renderTable();
       })
       .then(async (last) => {
         const { probs, labels, classes } = await slot.engine.request('held-out');
         this.heldOut.set(trial.id, { probs, labels, classes, split: splitKey(this.session.dataset, request) });
-        return this.main.request('search-tell', { trial: trial.id, score: scoreOf(last, this.session.objective) });
+        return this.app.engine.request('search-tell', {
+          trial: trial.id,
+          score: scoreOf(last, this.session.objective),
+        });
       })
-      .catch((err) => (err.stopped ? null : this.main.request('search-fail', { trial: trial.id, reason: err.message })))
+      .catch((err) =>
+        err.stopped ? null : this.app.engine.request('search-fail', { trial: trial.id, reason: err.message }),
+      )
       .then((state) => {
         const p = this.progress.get(trial.id);
         if (p) p.seconds = (performance.now() - started) / 1000;
         if (state) this.update(state);
       })
-      .catch((err) => this.hooks.notify(err.message))
+      .catch((err) => this.app.notify(err.message))
       .finally(() => {
         slot.busy = false;
         if (this.status === 'stopping' && this.pool.running === 0) this.finish('stopped');
@@ -320,7 +268,7 @@ export class Tuner {
         : 'no trial succeeded';
       const message = `Search finished: ${this.trials.length} trials${failed ? ` (${failed} failed)` : ''}; ${best}.`;
       $('tune-info').textContent = message;
-      this.hooks.notify(message, 'info');
+      this.app.notify(message, 'info');
     }
     this.renderButtons();
     this.showSaved();
@@ -467,46 +415,5 @@ export class Tuner {
         return canvas;
       }),
     );
-  }
-}
-
-/** One parameter against the score: each finished trial a dot, the best one ringed. */
-function drawScatter(canvas, param, points, label) {
-  const ctx = canvas.getContext('2d');
-  const { width, height } = canvas;
-  const box = { left: 34, top: 16, right: width - 8, bottom: height - 26 };
-  ctx.clearRect(0, 0, width, height);
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.fillStyle = '#1f2937';
-  ctx.textAlign = 'center';
-  ctx.fillText(`${label}${param.log ? ' (log)' : ''}`, width / 2, height - 6);
-  ctx.strokeStyle = '#e5e7eb';
-  ctx.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
-  if (!points.length) return;
-  const position =
-    param.type === 'choice'
-      ? (v) => (param.values.indexOf(v) + 0.5) / param.values.length
-      : param.log
-        ? (v) => Math.log(v / param.low) / Math.log(param.high / param.low)
-        : (v) => (v - param.low) / (param.high - param.low || 1);
-  const ys = points.map((p) => p[1]);
-  const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
-  const py = (y) => box.bottom - ((y - lo) / (hi - lo || 1)) * (box.bottom - box.top - 8) - 4;
-  ctx.fillStyle = '#6b7280';
-  ctx.textAlign = 'right';
-  ctx.fillText(hi.toPrecision(3), box.left - 3, box.top + 8);
-  ctx.fillText(lo.toPrecision(3), box.left - 3, box.bottom);
-  if (param.type === 'choice') {
-    ctx.textAlign = 'center';
-    for (const [i, v] of param.values.entries()) {
-      ctx.fillText(String(v), box.left + ((i + 0.5) / param.values.length) * (box.right - box.left), box.bottom + 11);
-    }
-  }
-  for (const [x, y, best] of points) {
-    const px = box.left + Math.min(1, Math.max(0, position(x))) * (box.right - box.left);
-    ctx.fillStyle = best ? '#dc2626' : '#2563eb';
-    ctx.beginPath();
-    ctx.arc(px, py(y), best ? 4.5 : 3, 0, 2 * Math.PI);
-    ctx.fill();
   }
 }

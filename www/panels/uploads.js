@@ -4,7 +4,7 @@
 // browser (IndexedDB) for the next visit. A bad file changes nothing.
 import { decodeImages } from '../engine/decode.js';
 import { deleteDataset, putDataset } from '../engine/store.js';
-import { MAX_IMAGE_UPLOAD_BYTES, MAX_UPLOAD_BYTES, UPLOADS } from '../state/datasets.js';
+import { MAX_IMAGE_UPLOAD_BYTES, MAX_UPLOAD_BYTES, uploadKind, uploadName } from '../state/datasets.js';
 import { parseNumber } from '../state/settings.js';
 import { showProblems } from '../ui/dataview.js';
 import { $ } from '../ui/dom.js';
@@ -97,7 +97,8 @@ export class UploadPanel {
   async table(file) {
     if (file.size > MAX_UPLOAD_BYTES) throw new Error(tooLarge(file));
     const label = $('table-label').value.trim();
-    await this.keep({ name: 'table', fileName: file.name, text: await file.text(), label, savedAt: Date.now() });
+    const text = await file.text();
+    await this.keep({ name: uploadName('table'), fileName: file.name, text, label, savedAt: Date.now() });
   }
 
   /** Reads a CSV of sequences and loads it. */
@@ -105,7 +106,8 @@ export class UploadPanel {
     if (file.size > MAX_UPLOAD_BYTES) throw new Error(tooLarge(file));
     const features = parseNumber($('step-features').value, 'Values per step', true);
     if (features < 1) throw new Error(`values per step must be at least 1, got ${features}`);
-    await this.keep({ name: 'upload', fileName: file.name, text: await file.text(), features, savedAt: Date.now() });
+    const text = await file.text();
+    await this.keep({ name: uploadName('upload'), fileName: file.name, text, features, savedAt: Date.now() });
   }
 
   /** Decodes images off the page's thread with a progress bar; files that cannot be used are listed
@@ -136,7 +138,7 @@ export class UploadPanel {
       const roots = [...new Set(files.map((f) => f.path.split('/')[0]))];
       const fileName = `${result.labels.length.toLocaleString()} images${roots.length === 1 && files.length > 1 ? ` from ${roots[0]}` : ''}`;
       const { pixels, labels, classes, shape } = result;
-      await this.keep({ name: 'images', fileName, pixels, labels, classes, shape, savedAt: Date.now() });
+      await this.keep({ name: uploadName('images'), fileName, pixels, labels, classes, shape, savedAt: Date.now() });
       if (result.problems.length)
         this.app.notify(
           `Loaded ${labels.length.toLocaleString()} images; ${result.problems.length} file${result.problems.length > 1 ? 's were' : ' was'} left out (listed under “Your own data”).`,
@@ -154,10 +156,11 @@ export class UploadPanel {
   /** Forgets the current uploaded data set and goes back to the digits. */
   async remove() {
     const name = this.app.state.settings.dataset;
-    if (!(name in UPLOADS)) return;
+    if (!uploadKind(name)) return;
+    const said = $('dataset').selectedOptions[0]?.textContent ?? name;
     await deleteDataset(name);
     this.data.renderUploadOption(name, null);
     await this.data.change('digits');
-    this.app.notify(`Deleted ${UPLOADS[name].toLowerCase()} from this browser.`, 'info');
+    this.app.notify(`Deleted “${said}” from this browser; the other data sets stay.`, 'info');
   }
 }

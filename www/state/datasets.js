@@ -49,8 +49,18 @@ export const DEFAULTS = {
   images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
 };
 
-/** The user's own data sets, and how the data menu names them. */
+/** The kinds of the user's own data sets, and how the data menu names them. Each upload is a data
+ * set of its own, named `<kind>:<id>` (the first uploads of each kind were named by their kind). */
 export const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images' };
+
+/** The kind of upload data set `name` is (`'table'` for `'table:m3x'`), or undefined. */
+export function uploadKind(name) {
+  const kind = String(name ?? '').split(':')[0];
+  return Object.hasOwn(UPLOADS, kind) ? kind : undefined;
+}
+
+/** A name for a new upload of `kind`, unique in this browser. */
+export const uploadName = (kind) => `${kind}:${Date.now().toString(36)}`;
 
 /** Uploaded CSV files larger than this are refused before reading: the page holds them in memory. */
 export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
@@ -61,8 +71,9 @@ const SEQUENCE_SETS = ['waves', 'upload'];
 
 /** The family of data set `name`. */
 export function family(name) {
-  if (name.startsWith('digits') || ['shapes', 'table', 'images'].includes(name)) return name;
-  return SEQUENCE_SETS.includes(name) ? 'sequence' : 'toy';
+  const kind = uploadKind(name) ?? name;
+  if (kind.startsWith('digits') || ['shapes', 'table', 'images'].includes(kind)) return kind;
+  return SEQUENCE_SETS.includes(kind) ? 'sequence' : 'toy';
 }
 
 export const isDigits = (name) => name?.startsWith('digits');

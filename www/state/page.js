@@ -2,6 +2,7 @@
 // data and the quality fixes applied to it, and the run. The settings persist in the browser's
 // storage; whatever is read back from outside goes through the settings table first.
 import { DEFAULTS } from './datasets.js';
+import { settingsFromLink } from './project.js';
 import { defaults, validate } from './settings.js';
 
 const SETTINGS_KEY = 'whetstone.settings.v1';
@@ -36,6 +37,14 @@ export function adopt(state, raw, source, known) {
   }
   Object.assign(state.settings, settings);
   return problems.length ? ` Set aside from ${source}: ${problems.join('; ')}.` : '';
+}
+
+/** The settings a link carries, taken in (see adopt) and kept; returns what to say. A damaged
+ * link throws and changes nothing. */
+export function takeLink(state, hash, known) {
+  const aside = adopt(state, settingsFromLink(hash), 'the link', known);
+  saveSettings(state);
+  return `Opened with the settings of the link.${aside}`;
 }
 
 /** The settings kept on an earlier visit, taken in (see adopt); returns what was set aside. */

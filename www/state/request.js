@@ -1,40 +1,16 @@
 // Requests to the engine, built from the page state (settings, loaded data, GPU) and never read
 // back from the page's fields: a training run's, a trial's (a run with a search's values put in),
 // and their parts (optimiser, schedule, augmentation, features, per-layer settings). No DOM here.
-import { SCHEDULES, parseNumber, read } from './settings.js';
-
-/** Each augmentation: [type, label, strength key, default strength]; the probability defaults to 0.5. */
-export const AUGMENTATIONS = [
-  ['flip_horizontal', 'horizontal flip'],
-  ['flip_vertical', 'vertical flip'],
-  ['rotate', 'rotation (°)', 'degrees', 15],
-  ['scale', 'scale (±)', 'amount', 0.1],
-  ['translate', 'shift (± width)', 'fraction', 0.1],
-  ['crop', 'random crop', 'fraction', 0.2],
-  ['brightness', 'brightness (±)', 'amount', 0.2],
-  ['contrast', 'contrast (±)', 'amount', 0.3],
-  ['saturation', 'saturation (±)', 'amount', 0.5],
-  ['hue', 'hue (°)', 'degrees', 180],
-  ['noise', 'noise (std)', 'std', 0.05],
-  ['cutout', 'cutout (side)', 'size', 0.25],
-  ['mixup', 'mixup (α)', 'alpha', 0.2],
-];
+import { catalogue, entryOf } from './catalogue.js';
+import { parseNumber, read } from './settings.js';
 
 /** The strength setting of an augmentation (flips have none; mixup's α is not a strength). */
-const strengthOf = (type) => (type === 'mixup' ? undefined : AUGMENTATIONS.find(([t]) => t === type)?.[2]);
+const strengthOf = (type) =>
+  type === 'mixup' ? undefined : catalogue.augmentations.find((a) => a.name === type)?.fields[0]?.name;
 
-/** The optimiser settings for a menu name at learning rate `lr`. */
+/** The optimiser settings for a menu name (the core's catalogue) at learning rate `lr`. */
 export function optimizerConfig(name, lr) {
-  const made = {
-    adam: { type: 'adam', lr },
-    adamw: { type: 'adamw', lr, weight_decay: 0.01 },
-    rmsprop: { type: 'rmsprop', lr },
-    momentum: { type: 'momentum', lr, momentum: 0.9 },
-    nesterov: { type: 'momentum', lr, momentum: 0.9, nesterov: true },
-    sgd: { type: 'sgd', lr },
-  }[name];
-  if (!made) throw new Error(`unknown optimiser '${name}' (known: adam, adamw, rmsprop, momentum, nesterov, sgd)`);
-  return made;
+  return { ...entryOf('optimizers', name, 'optimiser').config, lr };
 }
 
 /** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
@@ -111,9 +87,10 @@ export const anyFeatures = (request) =>
 
 /** The enabled augmentations as the core takes them; numbers are checked by name. */
 export function augmentRequest(settings) {
-  return AUGMENTATIONS.flatMap(([type, label, key]) => {
+  return catalogue.augmentations.flatMap(({ name: type, label, fields }) => {
     const s = settings.augment?.[type];
     if (!s?.on) return [];
+    const key = fields[0]?.name;
     const op = { type, p: parseNumber(s.p, `the probability of “${label}”`) };
     if (key) op[key] = parseNumber(s.strength, `the strength of “${label}”`);
     return [op];
@@ -125,9 +102,9 @@ export function scheduleRequest(settings) {
   const type = settings.schedule;
   const saved = settings.scheduleParams[type] ?? {};
   const schedule = { type };
-  for (const [key, label, fallback, integer] of SCHEDULES[type]) {
+  for (const { name: key, label, default: fallback, kind } of entryOf('schedules', type, 'schedule').fields) {
     try {
-      schedule[key] = parseNumber(saved[key] ?? fallback, `The schedule's “${label}”`, integer);
+      schedule[key] = parseNumber(saved[key] ?? fallback, `The schedule's “${label}”`, kind === 'integer');
     } catch (err) {
       throw Object.assign(err, { control: `schedule-${key}` });
     }

@@ -3,34 +3,12 @@
 // whatever does not fit the table is set back to its default and named, so no value read from
 // outside can break the page. A control writes what the person typed into the state as it is; a
 // request to the engine reads each value back through `read`, which checks it and names the
-// setting when it does not fit.
-
-/** The learning-rate schedules: each one's settings, as [key, label, default, whole number?]. */
-export const SCHEDULES = {
-  constant: [],
-  step: [
-    ['every', 'Every (epochs)', 1, true],
-    ['gamma', 'Multiply rate by', 0.5],
-  ],
-  exponential: [['gamma', 'Per epoch, multiply by', 0.7]],
-  cosine: [['min_lr', 'Down to rate', 0]],
-  cosine_restarts: [
-    ['period', 'First cycle (epochs)', 1, true],
-    ['mult', 'Each cycle longer by ×', 2, true],
-    ['min_lr', 'Down to rate', 0],
-  ],
-  one_cycle: [['pct_start', 'Rising share of the run', 0.3]],
-  reduce_on_plateau: [
-    ['factor', 'Multiply rate by', 0.5],
-    ['patience', 'After epochs without progress', 1, true],
-  ],
-};
-
-export const OPTIMIZERS = ['adam', 'adamw', 'rmsprop', 'momentum', 'nesterov', 'sgd'];
+// setting when it does not fit. The optimisers and schedules are those of the core's catalogue.
+import { catalogue } from './catalogue.js';
 
 /**
  * The table. `kind`: 'integer' and 'number' (held as typed, checked when read), 'choice' (one of
- * `choices`), 'text', 'object' or 'list'. `control` is the id of the field that edits it, `label`
+ * `choices`), 'boolean', 'text', 'object' or 'list'. `control` is the id of the field that edits it, `label`
  * how a message names it. `min` is checked when read; `positive` asks for more than zero.
  */
 export const SETTINGS = {
@@ -43,11 +21,25 @@ export const SETTINGS = {
   epochs: { kind: 'integer', default: 3, min: 1, control: 'epochs', label: 'Epochs' },
   batch: { kind: 'integer', default: 32, control: 'batch', label: 'The batch size' },
   lr: { kind: 'number', default: '0.002', control: 'lr', label: 'The learning rate' },
-  optimizer: { kind: 'choice', default: 'adam', choices: OPTIMIZERS, control: 'optimizer' },
+  optimizer: {
+    kind: 'choice',
+    default: 'adam',
+    get choices() {
+      return catalogue.optimizers.map((o) => o.name);
+    },
+    control: 'optimizer',
+  },
   seed: { kind: 'integer', default: 1, min: 0, control: 'seed', label: 'The seed' },
   l1: { kind: 'number', default: '0', control: 'l1', label: 'The L1 penalty' },
   l2: { kind: 'number', default: '0', control: 'l2', label: 'The L2 penalty' },
-  schedule: { kind: 'choice', default: 'constant', choices: Object.keys(SCHEDULES), control: 'schedule' },
+  schedule: {
+    kind: 'choice',
+    default: 'constant',
+    get choices() {
+      return catalogue.schedules.map((o) => o.name);
+    },
+    control: 'schedule',
+  },
   scheduleParams: { kind: 'object', default: {} },
   warmup: { kind: 'integer', default: 0, min: 0, control: 'warmup', label: 'The warm-up steps' },
   clipNorm: { kind: 'number', default: '0', min: 0, control: 'clip-norm', label: 'The gradient-norm clip' },
@@ -64,6 +56,47 @@ export const SETTINGS = {
   heldOut: { kind: 'integer', default: 2000, min: 1, control: 'heldout', label: 'The held-out count' },
   augment: { kind: 'object', default: {} },
   features: { kind: 'object', default: {} },
+  // The search: each searchable setting's row as changed (see search.js), and how to search.
+  searchSpace: { kind: 'object', default: {} },
+  searchStrategy: {
+    kind: 'choice',
+    default: 'bayesian',
+    choices: ['bayesian', 'random', 'grid', 'halving'],
+    control: 'tune-strategy',
+  },
+  searchBudget: { kind: 'integer', default: 8, control: 'tune-budget', label: 'The budget' },
+  searchPoints: { kind: 'integer', default: 3, min: 1, control: 'tune-points', label: 'Grid points per range' },
+  searchMinEpochs: {
+    kind: 'integer',
+    default: 1,
+    min: 1,
+    control: 'tune-min-epochs',
+    label: "The first rung's epochs",
+  },
+  searchMaxEpochs: { kind: 'integer', default: 9, min: 1, control: 'tune-max-epochs', label: 'The most epochs' },
+  searchObjective: {
+    kind: 'choice',
+    default: 'val_accuracy',
+    choices: ['val_accuracy', 'val_loss'],
+    control: 'tune-objective',
+  },
+  searchSeed: { kind: 'integer', default: 1, min: 0, control: 'tune-seed', label: 'The search seed' },
+  // Empty: one trial per core.
+  searchWorkers: { kind: 'integer', default: '', min: 1, control: 'tune-workers', label: 'Parallel trials' },
+  // The deployment: the drift scenario, the alert, retraining on the feedback.
+  streamDegrees: { kind: 'number', default: 90, control: 'stream-degrees', label: 'The stream’s rotation' },
+  streamCount: { kind: 'integer', default: 600, min: 2, control: 'stream-count', label: 'The stream’s length' },
+  streamAutolabel: { kind: 'boolean', default: true, control: 'stream-autolabel' },
+  driftThreshold: {
+    kind: 'number',
+    default: '0.2',
+    positive: true,
+    control: 'drift-threshold',
+    label: 'The drift alert threshold',
+  },
+  retrainMode: { kind: 'choice', default: 'fine-tune', choices: ['fine-tune', 'scratch'], control: 'retrain-mode' },
+  retrainReplay: { kind: 'integer', default: 500, min: 0, control: 'retrain-replay', label: 'The replay' },
+  retrainEpochs: { kind: 'integer', default: 3, min: 1, control: 'retrain-epochs', label: 'The retraining epochs' },
 };
 
 /** Settings that change the planned learning-rate curve. */
@@ -83,6 +116,8 @@ function fits(s, value) {
       return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= 64);
     case 'choice':
       return s.choices.includes(value);
+    case 'boolean':
+      return typeof value === 'boolean';
     case 'text':
       return typeof value === 'string';
     case 'object':
@@ -142,5 +177,6 @@ export function read(settings, name) {
   }
   if (s.min !== undefined && number < s.min)
     throw settingError(`${s.label} must be at least ${s.min}, got ${number}`, name);
+  if (s.positive && !(number > 0)) throw settingError(`${s.label} must be more than 0, got ${number}`, name);
   return number;
 }

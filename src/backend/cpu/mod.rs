@@ -7,7 +7,7 @@ mod recurrent;
 
 pub use matmul::gemm_into;
 
-use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
+use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry, GELU_CUBIC, GELU_SCALE};
 use crate::rng::{counter_uniform, fold_seed};
 use ndarray::{ArcArray, IxDyn};
 
@@ -63,11 +63,13 @@ fn activate(x: f32, f: Activation) -> f32 {
         }
         Activation::Tanh => x.tanh(),
         Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Activation::Gelu => 0.5 * x * (1.0 + (GELU_SCALE * (x + GELU_CUBIC * x * x * x)).tanh()),
     }
 }
 
 /// dy/dx of each activation, from the input `x` or the output `y`, whichever is cheaper:
-/// relu' = [x > 0], tanh' = 1 − y², σ' = y(1 − y).
+/// relu' = [x > 0], tanh' = 1 − y², σ' = y(1 − y); with u = s(x + c·x³) and t = tanh u,
+/// gelu' = ½(1 + t) + ½·x·(1 − t²)·s(1 + 3c·x²).
 fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
     match f {
         Activation::Relu => {
@@ -86,6 +88,10 @@ fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
         }
         Activation::Tanh => 1.0 - y * y,
         Activation::Sigmoid => y * (1.0 - y),
+        Activation::Gelu => {
+            let t = (GELU_SCALE * (x + GELU_CUBIC * x * x * x)).tanh();
+            0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x)
+        }
     }
 }
 

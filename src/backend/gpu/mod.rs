@@ -125,6 +125,7 @@ fn activation_code(f: Activation) -> (u32, f32) {
         Activation::LeakyRelu(alpha) => (1, alpha),
         Activation::Tanh => (2, 0.0),
         Activation::Sigmoid => (3, 0.0),
+        Activation::Gelu => (4, 0.0),
     }
 }
 

@@ -8,11 +8,13 @@ fn activate(v: T, kind: u32, alpha: f32) -> T {
         case 0u: { return max(v, T(0.0)); }
         case 1u: { return select(alpha * v, v, v > T(0.0)); }
         case 2u: { return tanh(v); }
+        // GELU, tanh form: ½·v·(1 + tanh(√(2/π)·(v + 0.044715·v³))).
+        case 4u: { return 0.5 * v * (1.0 + tanh(0.7978846 * (v + 0.044715 * v * v * v))); }
         default: { return 1.0 / (1.0 + exp(-v)); }
     }
 }
 
-// params: len, kind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid), alpha
+// params: len, kind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 gelu), alpha
 @compute @workgroup_size(256)
 fn activation{V}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);

@@ -6,7 +6,7 @@ alias T = {T};
 @group(0) @binding(3) var<storage, read> dy: array<T>;
 @group(0) @binding(4) var<storage, read_write> out: array<T>;
 
-// params: len, kind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid), alpha
+// params: len, kind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 gelu), alpha
 @compute @workgroup_size(256)
 fn activation_backward{V}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
@@ -16,6 +16,12 @@ fn activation_backward{V}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_wor
         case 0u: { d = select(T(0.0), T(1.0), x[i] > T(0.0)); }
         case 1u: { d = select(T(pf(2u)), T(1.0), x[i] > T(0.0)); }
         case 2u: { d = 1.0 - y[i] * y[i]; }
+        // GELU: with t = tanh(s(x + c·x³)), ½(1 + t) + ½·x·(1 − t²)·s(1 + 3c·x²).
+        case 4u: {
+            let v = x[i];
+            let t = tanh(0.7978846 * (v + 0.044715 * v * v * v));
+            d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * 0.7978846 * (1.0 + 3.0 * 0.044715 * v * v);
+        }
         default: { d = y[i] * (1.0 - y[i]); }
     }
     out[i] = dy[i] * d;

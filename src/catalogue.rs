@@ -1,0 +1,464 @@
+//! What the core offers, described once for the page: the layer kinds with their settings, the
+//! optimisers, the learning-rate schedules and the augmentations. The page renders its layer
+//! editor, menus and augmentation editor from this, so a new layer or schedule is a change here
+//! and in the core, never in the page. Each entry's defaults are what a new one starts with in an
+//! editor; every entry is checked (in the tests below) to be read by the core as it is described.
+
+use crate::augment::Kind;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The kind of value a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// On or off.
+    Boolean,
+    /// Whole numbers, written separated by commas.
+    List,
+}
+
+/// One setting of a layer, optimiser, schedule or augmentation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub default: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    pub doc: &'static str,
+}
+
+impl Field {
+    fn new(name: &'static str, label: &'static str, kind: FieldKind, default: Value, doc: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            kind,
+            default,
+            min: None,
+            max: None,
+            doc,
+        }
+    }
+
+    fn range(mut self, min: f64, max: Option<f64>) -> Self {
+        self.min = Some(min);
+        self.max = max;
+        self
+    }
+}
+
+fn integer(name: &'static str, label: &'static str, default: usize, min: f64, doc: &'static str) -> Field {
+    Field::new(name, label, FieldKind::Integer, json!(default), doc).range(min, None)
+}
+
+fn number(name: &'static str, label: &'static str, default: f64, doc: &'static str) -> Field {
+    Field::new(name, label, FieldKind::Number, json!(default), doc)
+}
+
+/// One choice of a menu (an optimiser, a schedule, a layer kind): its name as the core reads it,
+/// how the page names it, a line on what it does and its settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub doc: &'static str,
+    pub fields: Vec<Field>,
+}
+
+/// A layer kind: its entry, and whether it has weights a penalty and freezing apply to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerKind {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub weighted: bool,
+}
+
+/// An optimiser as the page's menu offers it: `config` is what the core reads, but the rate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Optimizer {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub doc: &'static str,
+    pub config: Value,
+}
+
+/// An augmentation: its entry (the strength, if it has one, is its one field).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AugmentationKind {
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Catalogue {
+    pub layers: Vec<LayerKind>,
+    pub optimizers: Vec<Optimizer>,
+    pub schedules: Vec<Entry>,
+    pub augmentations: Vec<AugmentationKind>,
+}
+
+fn entry(name: &'static str, label: &'static str, doc: &'static str, fields: Vec<Field>) -> Entry {
+    Entry {
+        name,
+        label,
+        doc,
+        fields,
+    }
+}
+
+fn layer(name: &'static str, doc: &'static str, weighted: bool, fields: Vec<Field>) -> LayerKind {
+    LayerKind {
+        entry: entry(name, name, doc, fields),
+        weighted,
+    }
+}
+
+/// The layer kinds, in the order the editor offers them.
+pub fn layers() -> Vec<LayerKind> {
+    let units = |default| integer("units", "units", default, 1.0, "output features");
+    let every_step = Field::new(
+        "return_sequences",
+        "every step",
+        FieldKind::Boolean,
+        json!(false),
+        "output every step's state, not only the last",
+    );
+    let size = integer("size", "size", 2, 1.0, "window side (the stride defaults to it)");
+    vec![
+        layer("dense", "a fully connected layer: y = x·W + b", true, vec![units(16)]),
+        layer(
+            "conv2d",
+            "a 2-D convolution over [channels, height, width]",
+            true,
+            vec![
+                integer("filters", "filters", 8, 1.0, "output channels"),
+                integer("kernel", "kernel", 3, 1.0, "kernel side"),
+                integer("stride", "stride", 1, 1.0, "step between windows"),
+                integer("padding", "padding", 1, 0.0, "zeros added on each side"),
+            ],
+        ),
+        layer(
+            "max_pool2d",
+            "the largest value of each window",
+            false,
+            vec![size.clone()],
+        ),
+        layer("avg_pool2d", "the mean of each window", false, vec![size]),
+        layer(
+            "leaky_relu",
+            "max(x, α·x)",
+            false,
+            vec![number("alpha", "α", 0.01, "slope below zero").range(0.0, None)],
+        ),
+        layer(
+            "dropout",
+            "zeroes a share of the values in training",
+            false,
+            vec![number("rate", "rate", 0.2, "share of values dropped").range(0.0, Some(1.0))],
+        ),
+        layer(
+            "batch_norm",
+            "normalises each channel over the batch, then scales and shifts it",
+            false,
+            vec![number(
+                "momentum",
+                "momentum",
+                0.1,
+                "weight of each batch in the running statistics",
+            )
+            .range(0.0, Some(1.0))],
+        ),
+        layer(
+            "residual",
+            "x + f(x) around inner layers that keep the shape",
+            false,
+            vec![],
+        ),
+        layer(
+            "lstm",
+            "long short-term memory over [steps, features]",
+            true,
+            vec![units(32), every_step.clone()],
+        ),
+        layer(
+            "gru",
+            "gated recurrent unit over [steps, features]",
+            true,
+            vec![units(32), every_step],
+        ),
+        layer(
+            "reshape",
+            "the same values under a new shape",
+            false,
+            vec![Field::new(
+                "shape",
+                "shape",
+                FieldKind::List,
+                json!([1]),
+                "the new per-sample shape",
+            )],
+        ),
+        layer("flatten", "one flat vector per sample", false, vec![]),
+        layer("relu", "max(x, 0)", false, vec![]),
+        layer("tanh", "the hyperbolic tangent", false, vec![]),
+        layer("sigmoid", "1 / (1 + e^−x)", false, vec![]),
+        layer(
+            "gelu",
+            "x·Φ(x), the Gaussian error linear unit (tanh form)",
+            false,
+            vec![],
+        ),
+    ]
+}
+
+/// The optimisers of the page's menu (Nesterov is momentum with its look-ahead).
+pub fn optimizers() -> Vec<Optimizer> {
+    let optimizer = |name, label, doc, config| Optimizer {
+        name,
+        label,
+        doc,
+        config,
+    };
+    vec![
+        optimizer("adam", "Adam", "adaptive moments", json!({"type": "adam"})),
+        optimizer(
+            "adamw",
+            "AdamW (weight decay 0.01)",
+            "Adam with decoupled weight decay",
+            json!({"type": "adamw", "weight_decay": 0.01}),
+        ),
+        optimizer(
+            "rmsprop",
+            "RMSprop",
+            "a running mean of squared gradients",
+            json!({"type": "rmsprop"}),
+        ),
+        optimizer(
+            "momentum",
+            "SGD + momentum",
+            "gradient descent with a velocity",
+            json!({"type": "momentum", "momentum": 0.9}),
+        ),
+        optimizer(
+            "nesterov",
+            "SGD + Nesterov",
+            "momentum that looks ahead",
+            json!({"type": "momentum", "momentum": 0.9, "nesterov": true}),
+        ),
+        optimizer("sgd", "SGD", "plain gradient descent", json!({"type": "sgd"})),
+    ]
+}
+
+/// The learning-rate schedules, each with the settings the page edits.
+pub fn schedules() -> Vec<Entry> {
+    let min_lr = number("min_lr", "Down to rate", 0.0, "the lowest rate").range(0.0, None);
+    vec![
+        entry("constant", "Constant", "the same rate throughout", vec![]),
+        entry(
+            "step",
+            "Step decay",
+            "the rate multiplied by gamma every few epochs",
+            vec![
+                integer("every", "Every (epochs)", 1, 1.0, "epochs between cuts"),
+                number("gamma", "Multiply rate by", 0.5, "the factor of each cut"),
+            ],
+        ),
+        entry(
+            "exponential",
+            "Exponential decay",
+            "the rate multiplied by gamma per epoch, step by step",
+            vec![number("gamma", "Per epoch, multiply by", 0.7, "the factor per epoch")],
+        ),
+        entry(
+            "cosine",
+            "Cosine",
+            "half a cosine down over the run",
+            vec![min_lr.clone()],
+        ),
+        entry(
+            "cosine_restarts",
+            "Cosine with restarts",
+            "cosine cycles, each longer than the last",
+            vec![
+                integer("period", "First cycle (epochs)", 1, 1.0, "the first cycle's length"),
+                integer(
+                    "mult",
+                    "Each cycle longer by ×",
+                    2,
+                    1.0,
+                    "how much longer each next cycle is",
+                ),
+                min_lr,
+            ],
+        ),
+        entry(
+            "one_cycle",
+            "One-cycle (rate is the peak)",
+            "up to the rate, then down",
+            vec![number(
+                "pct_start",
+                "Rising share of the run",
+                0.3,
+                "the share of the run spent rising",
+            )
+            .range(0.0, Some(1.0))],
+        ),
+        entry(
+            "reduce_on_plateau",
+            "Reduce on plateau",
+            "cut when the validation loss stalls",
+            vec![
+                number("factor", "Multiply rate by", 0.5, "the factor of each cut"),
+                integer("patience", "After epochs without progress", 1, 1.0, "epochs to wait"),
+            ],
+        ),
+    ]
+}
+
+/// The augmentations, with their strength (and its default) where they have one.
+pub fn augmentations() -> Vec<AugmentationKind> {
+    use Kind::*;
+    let kinds = [
+        (
+            FlipHorizontal,
+            "horizontal flip",
+            0.0,
+            "mirrors the image left to right",
+        ),
+        (FlipVertical, "vertical flip", 0.0, "mirrors the image top to bottom"),
+        (Rotate, "rotation (°)", 15.0, "turns by up to ± this many degrees"),
+        (Scale, "scale (±)", 0.1, "zooms by a factor in 1 ± this"),
+        (
+            Translate,
+            "shift (± width)",
+            0.1,
+            "shifts by up to ± this share of the side",
+        ),
+        (
+            Crop,
+            "random crop",
+            0.2,
+            "crops up to this share of each side and resizes back",
+        ),
+        (Brightness, "brightness (±)", 0.2, "adds up to ± this to every value"),
+        (Contrast, "contrast (±)", 0.3, "scales contrast by a factor in 1 ± this"),
+        (
+            Saturation,
+            "saturation (±)",
+            0.5,
+            "scales colour saturation by a factor in 1 ± this",
+        ),
+        (Hue, "hue (°)", 180.0, "turns the hue by up to ± this many degrees"),
+        (
+            Noise,
+            "noise (std)",
+            0.05,
+            "adds Gaussian noise of this standard deviation",
+        ),
+        (
+            Cutout,
+            "cutout (side)",
+            0.25,
+            "blanks a square of this share of the side",
+        ),
+        (
+            Mixup,
+            "mixup (α)",
+            0.2,
+            "mixes pairs of samples and their labels, λ ~ Beta(α, α)",
+        ),
+    ];
+    kinds
+        .into_iter()
+        .map(|(kind, label, default, doc)| {
+            let fields = kind
+                .strength()
+                .map(|(strength, max)| vec![number(strength, strength, default, doc).range(0.0, Some(f64::from(max)))])
+                .unwrap_or_default();
+            AugmentationKind {
+                entry: entry(kind.name(), label, doc, fields),
+            }
+        })
+        .collect()
+}
+
+/// Everything above, as the page reads it.
+pub fn catalogue() -> Catalogue {
+    Catalogue {
+        layers: layers(),
+        optimizers: optimizers(),
+        schedules: schedules(),
+        augmentations: augmentations(),
+    }
+}
+
+/// An entry's settings at their defaults, as a JSON object with the entry's `type`.
+pub fn with_defaults(name: &str, fields: &[Field]) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("type".into(), json!(name));
+    for f in fields {
+        object.insert(f.name.into(), f.default.clone());
+    }
+    Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::augment::Augmentation;
+    use crate::nn::LayerSpec;
+    use crate::optim::schedule::Schedule;
+    use crate::optim::OptimizerSpec;
+
+    #[test]
+    fn every_layer_kind_is_read_by_the_core_with_its_defaults() {
+        for kind in layers() {
+            let mut value = with_defaults(kind.entry.name, &kind.entry.fields);
+            if kind.entry.name == "residual" {
+                value["layers"] = json!([{"type": "relu"}]);
+            }
+            let spec: LayerSpec = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));
+            assert_eq!(spec.kind(), kind.entry.name);
+        }
+    }
+
+    #[test]
+    fn every_optimizer_schedule_and_augmentation_is_read_by_the_core() {
+        for o in optimizers() {
+            let mut config = o.config.clone();
+            config["lr"] = json!(0.01);
+            let spec: OptimizerSpec = serde_json::from_value(config).unwrap();
+            spec.validate().unwrap();
+        }
+        for s in schedules() {
+            let schedule: Schedule = serde_json::from_value(with_defaults(s.name, &s.fields)).unwrap();
+            schedule.validate(0.01).unwrap();
+        }
+        for a in augmentations() {
+            let mut value = with_defaults(a.entry.name, &a.entry.fields);
+            value["p"] = json!(0.5);
+            let op: Augmentation = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));
+            assert_eq!(op.kind.name(), a.entry.name);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_labelled() {
+        let names: Vec<&str> = layers().iter().map(|l| l.entry.name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert!(schedules().iter().all(|s| !s.label.is_empty()));
+        assert_eq!(optimizers().len(), 6);
+    }
+}
