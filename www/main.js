@@ -21,7 +21,8 @@ import { Tuner } from './panels/tune.js';
 import { UploadPanel } from './panels/uploads.js';
 import { setCatalogue } from './state/catalogue.js';
 import { createState, loadedData, restoreSettings, saveSettings, takeLink } from './state/page.js';
-import { applyTrial, trainingRequest } from './state/request.js';
+import { importedNote } from './state/project.js';
+import { takeTrial, trainingRequest } from './state/request.js';
 import { Notices } from './ui/notice.js';
 import { Router, parseRoute } from './ui/router.js';
 
@@ -72,7 +73,8 @@ const data = new DataPanel(app, {
   },
   settingsChanged: renderSettings,
   modelFor: async (keep) => {
-    if (keep) await model.renderSummary();
+    // A spec kept from before (a reload, a link) stays only if it takes the loaded data.
+    if (keep && (await model.fitsData())) await model.renderSummary();
     else await model.applyPreset(state.settings.preset);
     train.plan();
   },
@@ -122,11 +124,7 @@ const run = new RunPanel(app, {
 
 /** Puts a search's values into the settings (the fields and the layers) and trains with them. */
 async function trainWith(values) {
-  const request = applyTrial(app.request(), values);
-  const s = state.settings;
-  Object.assign(s, { spec: request.spec, lr: String(request.config.optimizer.lr), l2: String(request.config.l2) });
-  Object.assign(s, { batch: request.config.batch_size, epochs: request.config.epochs });
-  if (values.optimizer) s.optimizer = values.optimizer;
+  takeTrial(state, values);
   app.save();
   renderSettings();
   await model.renderSummary();
@@ -148,8 +146,15 @@ const ensembler = new Ensembler(app, {
 const deployment = new Deployment(app, { drawing: () => tryIt.drawing() });
 const lessons = new Lessons({ notify });
 
+// Whether start-up (the catalogue, the saved settings, the first data and model) is done.
+let started = false;
+
 /** A settings link opened in a tab that already shows the page: its settings apply at once. */
 function openLink(hash) {
+  if (!started) {
+    notify('The page is still starting: open the link again in a moment.');
+    return;
+  }
   if (isBusy(state.run.status)) {
     notify('A link with settings was opened while a run trains: stop the run, then open the link again.');
     return;
@@ -168,7 +173,11 @@ function openLink(hash) {
 }
 
 const router = new Router({
-  view: (view, param) => view === 'lessons' && lessons.present(param),
+  view: (view, param) => {
+    if (view === 'lessons') lessons.present(param);
+    // Plots drawn while their view was hidden had no width to fit: drawn again when shown.
+    if (view === 'evaluate') evaluate.redraw();
+  },
   settings: openLink,
   unknown: (view) => notify(`This address names no view (“${view}”); the start view is shown instead.`, 'info'),
 });
@@ -178,34 +187,35 @@ globalThis.whetstone = { engine, state, tuner, ensembler, deployment, lessons, r
 globalThis.whetstone.charts = { lr: train.rates, norm: train.norms, loss: run.loss, acc: run.accuracy };
 
 async function main() {
-  // The editors and menus are the core's: its catalogue comes first.
+  // The view the address names shows at once (a settings link is read once the catalogue is in);
+  // its editors and menus are the core's, whose catalogue comes first.
+  const linked = Boolean(parseRoute(location.hash).settings);
+  if (!linked) router.apply();
   setCatalogue((await engine.request('catalogue')).catalogue);
   // The uploads kept here are data sets a saved setting may name.
   await data.listUploads();
   const aside = restoreSettings(state, data.known());
   let opened = aside ? [aside.trim(), 'info'] : null;
   // A link's settings win over the saved ones; the link is then taken off the address.
-  if (parseRoute(location.hash).settings) {
+  if (linked) {
     try {
       opened = [takeLink(state, location.hash, data.known()), 'info'];
     } catch (err) {
       opened = [err.message, 'error'];
     }
     history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+    router.apply();
   }
   app.save();
   renderSettings();
-  router.apply();
   share.renderSaved();
   await queue(() => data.restore()).catch((err) => notify(err.message));
   // Train is enabled once there is data and a model to train.
   run.setStatus('idle');
+  started = true;
   await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
-  const imported = sessionStorage.getItem('whetstone.imported');
-  if (imported) {
-    sessionStorage.removeItem('whetstone.imported');
-    opened = [imported, 'info'];
-  }
+  const imported = importedNote();
+  if (imported) opened = [imported, 'info'];
   if (opened) notify(...opened);
 }
 

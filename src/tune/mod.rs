@@ -499,9 +499,14 @@ impl Search {
                 );
             }
         }
+        // The margin an improvement must clear, in the scores' own units: a hundredth of their
+        // spread so far (a fixed 0.01 is a whole point of accuracy, and nothing for a loss of 100).
+        let mean = done.iter().map(|d| d.1).sum::<f64>() / done.len() as f64;
+        let spread = (done.iter().map(|d| (d.1 - mean).powi(2)).sum::<f64>() / done.len() as f64).sqrt();
+        let margin = 0.01 * spread;
         let chosen = candidates
             .into_iter()
-            .map(|c| (process.expected_improvement(&c, best, 0.01), c))
+            .map(|c| (process.expected_improvement(&c, best, margin), c))
             .fold((f64::NEG_INFINITY, None), |(best_ei, best_c), (ei, c)| {
                 if ei > best_ei {
                     (ei, Some(c))

@@ -134,6 +134,8 @@ test('a settings link opened in the open tab applies at once, without a reload',
   );
   assert.equal(await page.inputValue('#epochs'), '7');
   assert.equal(await page.inputValue('#schedule'), 'constant');
+  // The model kept from the digits does not take points: the circle gets its own preset.
+  assert.deepEqual(await page.evaluate(() => JSON.parse(globalThis.whetstone.state.settings.spec).input), [2]);
   assert.equal(await page.evaluate(() => location.hash), '#/');
 });
 

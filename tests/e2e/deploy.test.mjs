@@ -34,7 +34,7 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
   await ui.click('#stream-play');
   await page.waitForFunction(() => document.body.dataset.stream === 'done', null, { timeout: 120_000 });
   // The live accuracy as plotted: over the last 50 answers of the calm third, and at the end.
-  const [xs, accuracy] = await page.evaluate(() => globalThis.whetstone.deployment.monitorChart.columns);
+  const [xs, accuracy] = await page.evaluate(() => globalThis.whetstone.deployment.monitor.accuracy.columns);
   const calm = accuracy[xs.indexOf(200)];
   const drifted = Number(await page.getAttribute('body', 'data-live-accuracy'));
   assert.equal(drifted, accuracy.at(-1));

@@ -59,9 +59,13 @@ test('efficient training: batch norm lets a deep sigmoid network train', async (
   assert.ok(r.with > r.without + 0.3, JSON.stringify(r));
 });
 
-test('tuning: Bayesian search spends its trials on better models than random search', async () => {
+test('tuning: Bayesian search spends its trials on better models than random search, and says how its best compares', async () => {
   const r = await present('search');
   assert.ok(r.with > r.without, JSON.stringify(r));
+  assert.match(
+    r.said,
+    /After 20 trials the best model Bayesian search found scores \d+\.\d % against \d+\.\d % for random search's: \d+\.\d points (better|worse) \(means of 5 searches\)/,
+  );
 });
 
 test('evaluation: class weights raise the balanced accuracy that plain accuracy hides', async () => {

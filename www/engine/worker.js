@@ -2,7 +2,6 @@
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
 import init, {
   catalogueJson,
-  DataSet,
   GpuDevice,
   Search,
   Training,
@@ -13,13 +12,8 @@ import init, {
   scoreModel,
   summarize,
 } from '../../whetstone.js';
+import { describe, openDataset, tableRows } from './datasets.js';
 
-const TOY_POINTS = 1000;
-const TOY_NOISE = 0.08;
-const WAVES = { samples: 2400, steps: 48, noise: 0.2 };
-const SHAPES = { train: 2000, test: 600 };
-const TABLE_ROWS = 8;
-const GALLERY_PER_CLASS = 6;
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
 
@@ -59,78 +53,6 @@ async function asset(file, what) {
 // The network that ships pretrained (by examples/pretrain.rs) for transfer learning.
 const PRETRAINED = 'pretrained-digits-0-4.safetensors';
 const pretrainedBytes = () => asset(PRETRAINED, 'the pretrained network');
-
-async function loadDataset(name, upload, bias) {
-  // An upload is named `<kind>:<id>` (or by its kind alone).
-  const kind = name.split(':')[0];
-  if (name === 'shapes') {
-    data = DataSet.shapes(SHAPES.train, SHAPES.test, bias ?? 1, 1);
-  } else if (kind === 'upload') {
-    data = DataSet.fromSequenceCsv(upload.text, upload.features);
-  } else if (kind === 'table') {
-    data = DataSet.fromTableCsv(upload.text, upload.label || undefined);
-  } else if (kind === 'images') {
-    data = DataSet.fromPixels(upload.pixels, upload.labels, upload.shape, upload.classes);
-  } else if (name === 'waves') {
-    data = DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
-  } else if (name === 'digits' || name === 'digits-5-9') {
-    const all = DataSet.fromDigitsAsset(await asset('mnist-10k.bin', 'the built-in digits'));
-    if (name === 'digits') {
-      data = all;
-    } else {
-      data = all.onlyClasses([5, 6, 7, 8, 9]);
-      all.free();
-    }
-  } else {
-    data = DataSet.toy(name, TOY_POINTS, TOY_NOISE, 1);
-  }
-  training = null;
-  const shape = Array.from(data.sampleShape);
-  const info = {
-    name,
-    length: data.length,
-    shape,
-    classes: data.classes,
-    testLength: data.testLength,
-    columns: data.columns,
-    notes: data.notes,
-  };
-  // Tables: the first rows as loaded (NaN where a value is missing), for the table view.
-  Object.assign(info, tableRows());
-  // Images: a few of each class, for the gallery.
-  if (shape.length === 3) info.gallery = someOfEachClass(GALLERY_PER_CLASS);
-  // 2-D sets are small: send every point so the page can plot them.
-  if (shape.length === 1 && shape[0] === 2) {
-    info.points = data.features(0, data.length);
-    info.labels = data.labels(0, data.length);
-  }
-  // Sequences: the first sample of each class, to show what the classes look like.
-  if (shape.length === 2) info.examples = firstOfEachClass();
-  return info;
-}
-
-/** A table's first rows as loaded (NaN where a value is missing) and their labels; nothing for
- * other data. */
-function tableRows() {
-  return data.columns.length ? { rows: data.features(0, TABLE_ROWS), rowLabels: data.labels(0, TABLE_ROWS) } : {};
-}
-
-function someOfEachClass(count) {
-  const labels = data.labels(0, data.length);
-  return data.classes.map((_, k) => {
-    const at = [];
-    for (let i = 0; i < labels.length && at.length < count; i++) if (labels[i] === k) at.push(i);
-    return { label: k, images: at.map((i) => data.features(i, 1)) };
-  });
-}
-
-function firstOfEachClass() {
-  const labels = data.labels(0, data.length);
-  return data.classes.map((_, k) => {
-    const at = labels.indexOf(k);
-    return { label: k, values: data.features(at, 1) };
-  });
-}
 
 // The run and predictions share one model: each call into it waits for the one before to finish
 // (a prediction asked for between two chunks of training must not overlap the next chunk).
@@ -191,7 +113,11 @@ async function trainLoop() {
 const handlers = {
   // `upload` ({text, features}) is the CSV of name 'upload'. A file that does not parse throws
   // before anything is replaced, so the loaded data and model stay as they were.
-  load: ({ name, upload, bias }) => loadDataset(name, upload, bias),
+  load: async ({ name, upload, bias }) => {
+    data = await openDataset(name, upload, bias, asset);
+    training = null;
+    return describe(data, name);
+  },
   // The data quality report, and the fixes that replace the loaded data with a cleaned copy.
   quality: ({ samples, heldOut, seed }) => {
     if (!data) throw new Error('load a data set first');
@@ -212,9 +138,7 @@ const handlers = {
     data.free();
     data = next;
     training = null;
-    const info = { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns };
-    Object.assign(info, tableRows());
-    return info;
+    return { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns, ...tableRows(data) };
   },
   // `count` draws of an augmentation pipeline on one training image, for the preview grid.
   'augment-preview': ({ augment, index, count, seed }) => {

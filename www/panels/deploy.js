@@ -8,18 +8,13 @@ import { Engine } from '../engine/engine.js';
 import { loadInto } from '../engine/pool.js';
 import { clearFeedback, clearVersions, listFeedback, listVersions, putFeedback, putVersion } from '../engine/store.js';
 import { read } from '../state/settings.js';
-import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
 import { bindFields, renderFields } from '../ui/fields.js';
 import { imageFeatures, rowFeatures, webcamFeatures } from '../ui/inputs.js';
 import { imageCanvas } from '../ui/samples.js';
+import { Monitor } from './monitor.js';
 import { Retraining } from './retrain.js';
 
-/** Predictions the rolling accuracy and confidence are taken over. */
-const WINDOW = 50;
-/** Inputs the drift is measured on, and how often (in predictions). */
-const DRIFT_WINDOW = 100;
-const DRIFT_EVERY = 25;
 /** Stream samples predicted per tick while it plays. */
 const STREAM_BATCH = 20;
 const DEPLOYED_KEY = 'whetstone.deployed';
@@ -50,16 +45,7 @@ export class Deployment {
     this.streamAt = 0;
     this.streamLength = 0;
     this.timer = 0;
-    this.monitorChart = new LiveChart(
-      $('monitor-chart'),
-      'Live accuracy and confidence (last 50)',
-      ['accuracy on feedback', 'mean confidence'],
-      { percent: true, xLabel: 'prediction' },
-    );
-    this.driftChart = new LiveChart($('drift-chart'), 'Input drift (last 100 inputs)', ['PSI', 'alert threshold'], {
-      xLabel: 'prediction',
-      dashed: ['alert threshold'],
-    });
+    this.monitor = new Monitor(app);
     this.retraining = new Retraining(this);
     bindFields(
       FIELDS,
@@ -172,9 +158,7 @@ export class Deployment {
     this.deployed = { ...record, classes: info.classes, spec: info.spec };
     localStorage.setItem(DEPLOYED_KEY, String(record.version));
     this.log = [];
-    this.monitorChart.reset(1);
-    this.driftChart.reset(1);
-    $('deploy-alert').hidden = true;
+    this.monitor.reset();
     $('deploy-version').textContent =
       `deployed: ${record.name} (${(info.evaluation.accuracy * 100).toFixed(1)} % on the held-out split)`;
     document.body.dataset.deployed = record.name;
@@ -210,8 +194,8 @@ export class Deployment {
       if (auto) entry.label = labels[i];
     }
     if (auto) await this.keep(this.log.slice(-count));
-    this.updateMonitor();
-    if (this.log.length % DRIFT_EVERY < count || this.log.length === count) await this.measureDrift();
+    this.monitor.update(this.log, this.deployed.name);
+    await this.monitor.drift(this.engine, this.log, count);
     this.renderRecent();
     if (auto) await this.renderFeedback();
   }
@@ -231,45 +215,6 @@ export class Deployment {
         return { ...rest, features: Array.from(features), dataKey: this.loaded };
       }),
     );
-  }
-
-  updateMonitor() {
-    const n = this.log.length;
-    const recent = this.log.slice(-WINDOW);
-    const labelled = recent.filter((e) => e.label !== null);
-    const accuracy = labelled.length ? labelled.filter((e) => e.label === e.predicted).length / labelled.length : null;
-    const confidence = recent.reduce((s, e) => s + e.confidence, 0) / recent.length;
-    this.monitorChart.epochs = Math.max(n, 1);
-    this.monitorChart.push(n, [accuracy, confidence]);
-    document.body.dataset.liveAccuracy = accuracy ?? '';
-    $('monitor-info').textContent =
-      `${n} predictions by ${this.deployed.name}; last ${recent.length}: ${accuracy === null ? 'no feedback yet' : `${(accuracy * 100).toFixed(1)} % right on feedback`}, mean confidence ${(confidence * 100).toFixed(1)} %.`;
-  }
-
-  async measureDrift() {
-    const window = this.log.slice(-DRIFT_WINDOW);
-    if (window.length < DRIFT_EVERY) return;
-    const width = window[0].features.length;
-    const features = new Float32Array(window.length * width);
-    for (const [i, e] of window.entries()) features.set(e.features, i * width);
-    const request = this.app.request();
-    const { drift } = await this.engine.request('drift', {
-      samples: request.samples,
-      heldOut: request.heldOut,
-      seed: request.config.seed,
-      features,
-    });
-    const threshold = read(this.app.state.settings, 'driftThreshold');
-    const drifted = drift.psi > threshold || drift.p_value < 0.01;
-    const n = this.log.length;
-    this.driftChart.epochs = Math.max(n, 1);
-    this.driftChart.push(n, [drift.psi, threshold]);
-    const alert = $('deploy-alert');
-    alert.hidden = !drifted;
-    alert.textContent = drifted
-      ? `Drift alert: the last ${window.length} inputs no longer look like the training data (PSI ${drift.psi.toFixed(2)}, over ${threshold}; Kolmogorov–Smirnov p = ${drift.p_value.toExponential(1)}). Check the live accuracy, and retrain on the feedback.`
-      : '';
-    document.body.dataset.drift = JSON.stringify({ ...drift, drifted });
   }
 
   /** The drift scenario: plays (or resumes) the stream, a batch per tick. */
@@ -376,7 +321,7 @@ export class Deployment {
   }
 
   async afterFeedback() {
-    this.updateMonitor();
+    this.monitor.update(this.log, this.deployed.name);
     this.renderRecent();
     await this.renderFeedback();
   }

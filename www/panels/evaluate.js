@@ -25,6 +25,11 @@ export class EvaluatePanel {
     });
   }
 
+  /** The last report again, fitted to the view's width. */
+  redraw() {
+    if (this.report && !$('evaluation').hidden) this.render(this.report);
+  }
+
   /** No model to evaluate (new data, a new run starting). */
   hide() {
     $('evaluation').hidden = true;

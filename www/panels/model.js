@@ -59,6 +59,21 @@ export class ModelPanel {
     await this.renderSummary();
   }
 
+  /** Whether the spec in the settings takes the loaded data's samples (after the feature settings). */
+  async fitsData() {
+    const { engine, state } = this.app;
+    let input;
+    try {
+      input = JSON.parse(state.settings.spec).input;
+    } catch {
+      return false;
+    }
+    const { transformed } = await engine.request('transformed', {
+      features: featureRequest(state.settings.features, state.dataset),
+    });
+    return JSON.stringify(input) === JSON.stringify(transformed.shape);
+  }
+
   /** The preset `name` for the loaded data (its input shaped by the feature settings). */
   async applyPreset(name) {
     const { engine, state } = this.app;

@@ -2,7 +2,7 @@
 // models saved in the browser (load, delete, pick for an ensemble); a model file loaded back; the
 // whole project as one file to open on another machine, and a link to these settings.
 import { deleteModel, getModel, listModels, putModel } from '../engine/store.js';
-import { exportProject, importProject, settingsLink } from '../state/project.js';
+import { exportProject, importProject, noteImport, settingsLink } from '../state/project.js';
 import { $, download, element } from '../ui/dom.js';
 import { historyCsv, isBusy } from './run.js';
 
@@ -63,8 +63,7 @@ export class SharePanel {
       if (!file) return;
       try {
         const { models, datasets } = await importProject(await file.text());
-        sessionStorage.setItem(
-          'whetstone.imported',
+        noteImport(
           `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.`,
         );
         location.reload();

@@ -9,6 +9,7 @@ import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
 import { bindFields, renderFields } from '../ui/fields.js';
 import { drawScatter } from '../ui/scatter.js';
+import { renderTrials } from './trials.js';
 
 const SAVED_KEY = 'whetstone.search.v1';
 
@@ -312,79 +313,9 @@ export class Tuner {
     return this.session?.objective === 'val_loss' ? v.toFixed(4) : `${(v * 100).toFixed(1)} %`;
   }
 
-  /** The trials as a table sorted by the clicked column. */
+  /** The trials as a table sorted by the chosen column. */
   renderTable() {
-    const params = this.session?.params.map((p) => p.name) ?? [];
-    const columns = [
-      ['id', '#'],
-      ['status', 'status'],
-      ...params.map((p) => [p, SEARCHABLE[p]?.label ?? p]),
-      ['epochs', 'epochs'],
-      ['score', this.session?.objective === 'val_loss' ? 'val. loss' : 'val. accuracy'],
-      ['seconds', 's'],
-    ];
-    const rows = this.trials.map((t) => {
-      const p = this.progress.get(t.id);
-      const pending = t.outcome.state === 'pending';
-      const running = pending && p && !p.seconds;
-      return {
-        id: t.id + 1,
-        status: pending
-          ? running
-            ? `epoch ${p.epoch}/${p.epochs}`
-            : 'waiting'
-          : t.outcome.state === 'done'
-            ? 'done'
-            : `failed: ${t.outcome.reason}`,
-        ...Object.fromEntries(params.map((k) => [k, t.config[k]])),
-        epochs: t.epochs ?? t.config.epochs ?? this.session.base.config.epochs,
-        score: t.outcome.state === 'done' ? t.outcome.score : null,
-        seconds: p?.seconds ?? null,
-        best: this.best?.id === t.id,
-      };
-    });
-    const { key, descending } = this.sort;
-    const cmp = (a, b) =>
-      (a == null) - (b == null) || (typeof a === 'number' ? a - b : String(a).localeCompare(String(b)));
-    rows.sort((a, b) => (descending ? -1 : 1) * cmp(a[key], b[key]));
-    const format = (k, v) => {
-      if (v == null) return '–';
-      if (k === 'score') return this.formatScore(v);
-      if (k === 'seconds') return v.toFixed(1);
-      return typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v);
-    };
-    const head = el(
-      'tr',
-      {},
-      ...columns.map(([k, label]) => {
-        const th = el('th', {
-          textContent: label + (k === key ? (descending ? ' ▼' : ' ▲') : ''),
-          title: 'sort by this column',
-        });
-        th.dataset.sort = k;
-        th.addEventListener('click', () => {
-          this.sort = {
-            key: k,
-            descending:
-              this.sort.key === k ? !this.sort.descending : k === 'score' && this.session?.objective !== 'val_loss',
-          };
-          this.renderTable();
-        });
-        return th;
-      }),
-    );
-    $('tune-trials').replaceChildren(
-      head,
-      ...rows.map((r) => {
-        const tr = el(
-          'tr',
-          { className: r.best ? 'best' : r.status.startsWith('failed') ? 'failed' : '' },
-          ...columns.map(([k]) => el('td', { textContent: format(k, r[k]) })),
-        );
-        tr.dataset.trial = r.id;
-        return tr;
-      }),
-    );
+    renderTrials(this);
   }
 
   renderCharts() {

@@ -113,3 +113,17 @@ export function settingsFromLink(hash) {
     throw new Error(`the link's settings cannot be read (${err.message}); the settings stay as they were`);
   }
 }
+
+const IMPORTED_KEY = 'whetstone.imported';
+
+/** What an import said, kept to be said again once the page has reloaded with the project. */
+export function noteImport(message) {
+  sessionStorage.setItem(IMPORTED_KEY, message);
+}
+
+/** What the import before this reload said (once), or null. */
+export function importedNote() {
+  const note = sessionStorage.getItem(IMPORTED_KEY);
+  sessionStorage.removeItem(IMPORTED_KEY);
+  return note;
+}

@@ -50,6 +50,15 @@ export function applyTrial(base, values, { epochs } = {}) {
   return { ...base, spec: JSON.stringify(spec, null, 2), config };
 }
 
+/** Puts a search's values into the settings (rate, batch, epochs, L2, optimiser, the layers). */
+export function takeTrial(state, values) {
+  const request = applyTrial(trainingRequest(state), values);
+  const s = state.settings;
+  Object.assign(s, { spec: request.spec, lr: String(request.config.optimizer.lr), l2: String(request.config.l2) });
+  Object.assign(s, { batch: request.config.batch_size, epochs: request.config.epochs });
+  if (values.optimizer) s.optimizer = values.optimizer;
+}
+
 /** Which held-out split a training request is scored on: runs with the same key can be compared
  * and ensembled sample by sample. */
 export const splitKey = (dataset, request) => `${dataset}|${request.samples}|${request.heldOut}|${request.config.seed}`;

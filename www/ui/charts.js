@@ -25,16 +25,22 @@ export class LiveChart {
         height: 220,
         scales: {
           x: { time: false, range: () => [0, this.epochs] },
-          y: percent ? { range: (_u, min, _max) => [Math.max(0, Math.min(min, 0.8)), 1] } : {},
+          // A tenth below the lowest value, so that a low curve does not lie on the axis.
+          y: percent
+            ? { range: (_u, min, _max) => [Math.max(0, Math.min(Math.floor(min * 10 - 0.5) / 10, 0.8)), 1] }
+            : {},
         },
         axes: [
-          { label: xLabel },
+          // Whole epochs, trials or predictions.
+          { label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
           {
             values: (_u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))),
             size: 56,
           },
         ],
         hooks: { draw: [(u) => this.drawMarkers(u)] },
+        // The legend names the series; values show under the cursor, not as dashes beside them.
+        legend: { live: false },
         series: [
           { label: xLabel, value: (_u, v) => (v == null ? '–' : v.toFixed(2)) },
           ...labels.map((label, i) => ({
