@@ -63,7 +63,11 @@ export class Lessons {
     const title =
       { trial: 'Best held-out accuracy so far', stream: 'Accuracy on the stream (last 50 inputs)' }[lesson.x] ??
       (percent ? 'Held-out accuracy' : 'Held-out loss');
-    this.chart = new LiveChart(this.chart.element, title, [a, b], { percent, xLabel: lesson.x ?? 'epoch' });
+    this.chart = new LiveChart(this.chart.element, title, [a, b], {
+      percent,
+      xLabel: lesson.x ?? 'epoch',
+      large: true,
+    });
     document.body.dataset.lessonShown = lesson.id;
   }
 

@@ -29,7 +29,7 @@ export function saveSettings(state) {
  * table: what does not fit keeps its current value, and so does a data set not among `known`.
  * Returns what was set aside, or ''.
  */
-export function adopt(state, raw, source, known) {
+function adopt(state, raw, source, known) {
   const { settings, problems } = validate(raw);
   if ('dataset' in settings && !known.includes(settings.dataset)) {
     problems.push(`no data set is called “${settings.dataset}”`);

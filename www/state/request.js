@@ -107,7 +107,7 @@ export function augmentRequest(settings) {
 }
 
 /** The schedule as the core takes it; a bad setting names its field. */
-export function scheduleRequest(settings) {
+function scheduleRequest(settings) {
   const type = settings.schedule;
   const saved = settings.scheduleParams[type] ?? {};
   const schedule = { type };
@@ -122,7 +122,7 @@ export function scheduleRequest(settings) {
 }
 
 /** Frozen layers and per-layer L2 penalties from the layer editor, numbered from 1. */
-export function layerSettings(settings, l1) {
+function layerSettings(settings, l1) {
   const options = settings.layerOptions ?? [];
   const frozen = options.flatMap((o, i) => (o?.frozen ? [i + 1] : []));
   const penalties = options.flatMap((o, i) => {

@@ -8,13 +8,20 @@ import uPlot from 'uplot';
 const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706'];
 
 export class LiveChart {
-  constructor(element, title, labels, { percent = false, dashed = [], xLabel = 'epoch', pointsOnly = [] } = {}) {
+  /** `large`: type a projector's audience can read (a lesson's chart). */
+  constructor(
+    element,
+    title,
+    labels,
+    { percent = false, dashed = [], xLabel = 'epoch', pointsOnly = [], large = false } = {},
+  ) {
     this.element = element;
     this.columns = [[], ...labels.map(() => [])];
     this.frame = 0;
     this.epochs = 1;
     this.markers = [];
     this.reference = null;
+    const type = large ? { font: '16px system-ui, sans-serif', labelFont: 'bold 16px system-ui, sans-serif' } : {};
     const value = percent
       ? (_u, v) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`)
       : (_u, v) => (v == null ? '–' : v.toFixed(4));
@@ -24,7 +31,8 @@ export class LiveChart {
         width: Math.max(element.clientWidth, 300),
         height: 220,
         scales: {
-          x: { time: false, range: () => [0, this.epochs] },
+          // A little room past the last epoch, so that a point there is drawn whole.
+          x: { time: false, range: () => [0, this.epochs * 1.02] },
           // A tenth below the lowest value, so that a low curve does not lie on the axis.
           y: percent
             ? { range: (_u, min, _max) => [Math.max(0, Math.min(Math.floor(min * 10 - 0.5) / 10, 0.8)), 1] }
@@ -32,10 +40,11 @@ export class LiveChart {
         },
         axes: [
           // Whole epochs, trials or predictions.
-          { label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+          { label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], ...type },
           {
             values: (_u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : t.toPrecision(2))),
-            size: 56,
+            size: large ? 72 : 56,
+            ...type,
           },
         ],
         hooks: { draw: [(u) => this.drawMarkers(u)] },

@@ -3,7 +3,7 @@
 // view the address names. A section of the page belongs to the views its `data-views` lists.
 import { $ } from './dom.js';
 
-export const VIEWS = {
+const VIEWS = {
   start: 'Start',
   data: 'Data',
   model: 'Model',
