@@ -1,6 +1,6 @@
 // The page: builds the state, the engine and one panel per part of the workflow, tells each panel
 // what the others did, and routes between the views. Panels are handed what they need (`app`: the
-// engine, the state, `notify`, `save`, `queue`, `request`, `data`) and their hooks; none reaches
+// engine, the state, `notify`, `save`, `guard`, `queue`, `request`, `data`) and their hooks; none reaches
 // for another's globals.
 import { Engine } from './engine/engine.js';
 import { taskQueue } from './engine/queue.js';
@@ -42,6 +42,8 @@ const app = {
   notify,
   queue,
   save: () => saveSettings(state),
+  // A control's action: an error becomes a notice beside the control.
+  guard: (task) => () => task().catch((err) => notify(err.message)),
   request: () => trainingRequest(state),
   data: () => loadedData(state),
 };
@@ -62,14 +64,9 @@ const augment = new AugmentPanel(app);
 const model = new ModelPanel(app, { changed: () => run.renderHeader() });
 const features = new FeaturesPanel(app, { reshaped: () => model.applyPreset(state.settings.preset) });
 const data = new DataPanel(app, {
+  // Every panel that shows something of the data learns the new data.
   loaded: (info) => {
-    features.render();
-    evaluate.hide();
-    tryIt.showData(info);
-    train.showData(info);
-    augment.showData(info);
-    quality.reset();
-    run.renderHeader();
+    for (const panel of [features, evaluate, tryIt, train, augment, quality, run]) panel.showData(info);
   },
   settingsChanged: renderSettings,
   modelFor: async (keep) => {

@@ -150,6 +150,7 @@ test('an error appears beside the control that caused it, and the bad field is m
   assert.equal(await page.getAttribute('#lr', 'aria-invalid'), 'true');
   await ui.fill('#lr', '0.02');
   assert.equal(await page.getAttribute('#lr', 'aria-invalid'), null, 'editing the field clears the mark');
+  assert.equal(await page.isVisible('.local-notice'), false, 'and the message about it');
 });
 
 test('every file picker is a focusable control that opens from the keyboard', async () => {

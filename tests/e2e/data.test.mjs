@@ -1,18 +1,14 @@
 // The data view: uploads (sequences, tables, images), the quality report and its fixes, feature
 // engineering with and without, and augmentation against a biased data set.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { png, plantsCsv, seeded, shapesFolder, zip } from './files.mjs';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('a CSV of sequences uploads and trains, a ragged one is refused with its line, and the upload survives a reload', async () => {
   await page.waitForFunction(() => /samples of/.test(document.getElementById('dataset-info').textContent));

@@ -1,17 +1,13 @@
 // The deploy view: a deployed model on a drifting stream with feedback, retraining, promotion and
 // roll-back; table rows, a missing webcam and bad feedback refused.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
 import { png, plantsCsv } from './files.mjs';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('a deployed model meets a drifting stream: the alert rises, feedback is kept, retraining with replay recovers, and versions roll back', async () => {
   await ui.chooseDataset('digits', /10,000 samples/);

@@ -1,16 +1,12 @@
 // The ensembles view: bagging, snapshots of one cosine-restart run, a search's best trials, and a
 // saved model that does not fit refused.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 /** The members listed in the ensemble panel. */
 const ensembleMembers = () => page.locator('#ensemble-members li .name').allInnerTexts();

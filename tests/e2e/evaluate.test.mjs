@@ -1,16 +1,12 @@
 // The evaluate view: the held-out split of a trained model as a confusion matrix, metrics, curves
 // and the samples of each cell.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots, status } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots, status } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('after training, the held-out split is evaluated: a confusion matrix and the metrics', async () => {
   // A model to evaluate: the MLP, one epoch on the digits.

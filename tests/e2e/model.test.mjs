@@ -1,18 +1,14 @@
 // The model view: the layer editor and a frozen layer, the pretrained CNN against random weights,
 // and a GRU on the waveforms with a drawn sequence classified.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensors } from './files.mjs';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('the layer editor changes, adds, moves and removes layers, and a frozen layer keeps its weights', async () => {
   await ui.chooseDataset('circle', /2 classes/);

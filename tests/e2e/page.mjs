@@ -26,11 +26,6 @@ export const VIEWPORTS = {
  */
 export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } = {}) {
   const session = { errors: [] };
-  // Node runs a file's `before` hooks side by side: a test file's own hook awaits `session.opened`.
-  let opened;
-  session.opened = new Promise((resolve) => {
-    opened = resolve;
-  });
   before(async () => {
     session.server = await serve(join(root, 'dist'));
     session.browser = await launch();
@@ -50,7 +45,6 @@ export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } 
     });
     await page.goto(`${session.server.url}${path}`);
     await ready(page);
-    opened();
   });
   after(async () => {
     if (session.errors.length) console.log('console errors:', session.errors);
@@ -58,6 +52,19 @@ export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } 
     await session.server?.close();
   });
   return session;
+}
+
+/** The session's page, to call from inside the tests (it exists once the file's `before` has run). */
+export function pageOf(session) {
+  return new Proxy(
+    {},
+    {
+      get(_, key) {
+        const value = session.page[key];
+        return typeof value === 'function' ? value.bind(session.page) : value;
+      },
+    },
+  );
 }
 
 /** Waits until the page has loaded its data set and model. */

@@ -1,17 +1,13 @@
 // The share view: models saved in the browser and as files, loaded back with the same predictions;
 // a project exported and opened in another browser; a settings link.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('a trained model saves to the browser and to a file, and reloads with the same predictions', async () => {
   const points = Array.from({ length: 40 }, (_, i) => [Math.cos(i) * (i / 40), Math.sin(i) * (i / 30)]).flat();

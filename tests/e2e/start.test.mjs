@@ -1,16 +1,12 @@
 // The start view: the digits and the CNN on the first screen, a run paused, resumed and stopped,
 // the CNN trained to 90 % and a drawn digit classified, drawing while it trains.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('the page opens on the built-in digits with the CNN preset and its summary', async () => {
   await page.waitForFunction(() => document.querySelectorAll('#summary tr').length > 5);

@@ -1,17 +1,13 @@
 // The train view: bad settings named, a diverging run, WebGPU and the fall-back to the CPU, a toy
 // set's decision regions, every optimiser, L2, early stopping, the learning-rate schedule and clipping,
 // settings kept across a reload.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('bad input gets a clear message and the page keeps working', async () => {
   await ui.fill('#lr', 'fast');

@@ -1,16 +1,12 @@
 // The tune view: a Bayesian search in parallel workers whose best trains the final model, bad
 // search settings, a diverging trial, a stopped search resumed after a reload.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, person, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
-let page;
-before(async () => {
-  await session.opened;
-  page = session.page;
-});
+const page = pageOf(session);
 
 test('a Bayesian search runs trials in parallel workers, ranks them, and its best trains the final model', async () => {
   await ui.chooseDataset('circle', /1,000 samples of 2, 2 classes/);

@@ -62,7 +62,7 @@ export class Deployment {
   }
 
   wire() {
-    const guard = (task) => () => task().catch((err) => this.app.notify(err.message));
+    const { guard } = this.app;
     $('deploy').addEventListener(
       'click',
       guard(() => this.deployTrained()),

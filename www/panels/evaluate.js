@@ -30,6 +30,11 @@ export class EvaluatePanel {
     if (this.report && !$('evaluation').hidden) this.render(this.report);
   }
 
+  /** New data: no model has been evaluated on it yet. */
+  showData() {
+    this.hide();
+  }
+
   /** No model to evaluate (new data, a new run starting). */
   hide() {
     $('evaluation').hidden = true;

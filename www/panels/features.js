@@ -165,6 +165,11 @@ export class FeaturesPanel {
     );
   }
 
+  /** New data: the editor for it. */
+  showData() {
+    this.render();
+  }
+
   /** The editor for the loaded data, from the state (`open`: shown unfolded). */
   render(open = false) {
     const { state } = this.app;

@@ -29,11 +29,14 @@ export class QualityPanel {
   constructor(app, hooks) {
     this.app = app;
     this.hooks = hooks;
-    $('quality-check').addEventListener('click', () => this.check().catch((err) => app.notify(err.message)));
+    $('quality-check').addEventListener(
+      'click',
+      app.guard(() => this.check()),
+    );
   }
 
   /** A new data set: the last report no longer applies. */
-  reset() {
+  showData() {
     $('quality-findings').replaceChildren();
   }
 

@@ -11,7 +11,7 @@ export class Retraining {
   constructor(deployment) {
     this.deployment = deployment;
     this.candidate = null;
-    const guard = (task) => () => task().catch((err) => deployment.app.notify(err.message));
+    const { guard } = deployment.app;
     $('retrain').addEventListener(
       'click',
       guard(() => this.retrain()),

@@ -135,6 +135,11 @@ export class RunPanel {
     state.previousRun = { label: state.run.label, accuracy: final[4] };
   }
 
+  /** New data: the header names it. */
+  showData() {
+    this.renderHeader();
+  }
+
   /** The header's data set and model. */
   renderHeader() {
     const { settings } = this.app.state;

@@ -15,10 +15,9 @@ export class SharePanel {
     this.app = app;
     this.hooks = hooks;
     const { engine, state, notify } = app;
-    const guarded = (task) => () => task().catch((err) => notify(err.message));
     $('download-model').addEventListener(
       'click',
-      guarded(async () =>
+      app.guard(async () =>
         download(
           await this.modelBytes(),
           `whetstone-${state.settings.dataset}.safetensors`,
@@ -28,7 +27,7 @@ export class SharePanel {
     );
     $('store-model').addEventListener(
       'click',
-      guarded(async () => {
+      app.guard(async () => {
         const name = this.modelName();
         await putModel({ name, savedAt: Date.now(), bytes: (await this.modelBytes()).buffer });
         await this.renderSaved();
@@ -37,7 +36,7 @@ export class SharePanel {
     );
     $('export-onnx').addEventListener(
       'click',
-      guarded(async () => {
+      app.guard(async () => {
         const { bytes } = await engine.request('export-onnx');
         download(bytes, `whetstone-${state.settings.dataset}.onnx`, 'application/octet-stream');
       }),

@@ -119,9 +119,15 @@ export class Tuner {
   }
 
   wire() {
-    $('tune-start').addEventListener('click', () => this.start().catch((err) => this.app.notify(err.message)));
+    $('tune-start').addEventListener(
+      'click',
+      this.app.guard(() => this.start()),
+    );
     $('tune-stop').addEventListener('click', () => this.stop());
-    $('tune-resume').addEventListener('click', () => this.resume().catch((err) => this.app.notify(err.message)));
+    $('tune-resume').addEventListener(
+      'click',
+      this.app.guard(() => this.resume()),
+    );
     $('tune-train-best').addEventListener('click', () => this.best && this.hooks.trainBest(this.best.config));
   }
 

@@ -56,8 +56,9 @@ export class UploadPanel {
       const dropped = await filesFromDrop(e.dataTransfer);
       await this.uploading('the dropped files', () => this.images(dropped));
     });
-    $('delete-upload').addEventListener('click', () =>
-      app.queue(() => this.remove()).catch((err) => app.notify(err.message)),
+    $('delete-upload').addEventListener(
+      'click',
+      app.guard(() => app.queue(() => this.remove())),
     );
   }
 

@@ -25,6 +25,7 @@ export class Notices {
     status.hidden = !message;
     $('notice-close').hidden = !message;
     for (const bad of document.querySelectorAll('[aria-invalid="true"]')) bad.removeAttribute('aria-invalid');
+    this.field = null;
     if (!message) {
       this.local.hidden = true;
       return;
@@ -45,9 +46,18 @@ export class Notices {
     this.local.hidden = false;
   }
 
-  /** Marks `field` as holding a bad value until it is edited. */
+  /** Marks `field` as holding a bad value until it is edited; editing it also takes the message
+   * about it away. */
   mark(field) {
     field.setAttribute('aria-invalid', 'true');
-    field.addEventListener('input', () => field.removeAttribute('aria-invalid'), { once: true });
+    this.field = field;
+    field.addEventListener(
+      'input',
+      () => {
+        field.removeAttribute('aria-invalid');
+        if (this.field === field) this.show('');
+      },
+      { once: true },
+    );
   }
 }
