@@ -13,18 +13,17 @@ import { FeaturesPanel } from './panels/features.js';
 import { Lessons } from './panels/lessons.js';
 import { ModelPanel } from './panels/model.js';
 import { QualityPanel } from './panels/quality.js';
-import { RunPanel, isBusy } from './panels/run.js';
+import { RunPanel } from './panels/run.js';
 import { SharePanel } from './panels/share.js';
 import { TrainPanel } from './panels/train.js';
 import { TryPanel } from './panels/try.js';
 import { Tuner } from './panels/tune.js';
 import { UploadPanel } from './panels/uploads.js';
-import { setCatalogue } from './state/catalogue.js';
-import { createState, loadedData, restoreSettings, saveSettings, takeLink } from './state/page.js';
-import { importedNote } from './state/project.js';
+import { startUp } from './startup.js';
+import { createState, loadedData, saveSettings } from './state/page.js';
 import { takeTrial, trainingRequest } from './state/request.js';
 import { Notices } from './ui/notice.js';
-import { Router, parseRoute } from './ui/router.js';
+import { Router } from './ui/router.js';
 
 const state = createState();
 const notices = new Notices();
@@ -143,31 +142,12 @@ const ensembler = new Ensembler(app, {
 const deployment = new Deployment(app, { drawing: () => tryIt.drawing() });
 const lessons = new Lessons({ notify });
 
-// Whether start-up (the catalogue, the saved settings, the first data and model) is done.
-let started = false;
-
-/** A settings link opened in a tab that already shows the page: its settings apply at once. */
-function openLink(hash) {
-  if (!started) {
-    notify('The page is still starting: open the link again in a moment.');
-    return;
-  }
-  if (isBusy(state.run.status)) {
-    notify('A link with settings was opened while a run trains: stop the run, then open the link again.');
-    return;
-  }
-  let said;
-  try {
-    said = takeLink(state, hash, data.known());
-  } catch (err) {
-    notify(err.message);
-    return;
-  }
-  renderSettings();
-  queue(() => data.restore())
-    .then(() => notify(said, 'info'))
-    .catch((err) => notify(err.message));
-}
+const startup = startUp({
+  app,
+  panels: { data, run, share, deployment },
+  router: () => router,
+  renderSettings,
+});
 
 const router = new Router({
   view: (view, param) => {
@@ -175,7 +155,7 @@ const router = new Router({
     // Plots drawn while their view was hidden had no width to fit: drawn again when shown.
     if (view === 'evaluate') evaluate.redraw();
   },
-  settings: openLink,
+  settings: startup.openLink,
   unknown: (view) => notify(`This address names no view (“${view}”); the start view is shown instead.`, 'info'),
 });
 
@@ -183,37 +163,4 @@ const router = new Router({
 globalThis.whetstone = { engine, state, tuner, ensembler, deployment, lessons, router };
 globalThis.whetstone.charts = { lr: train.rates, norm: train.norms, loss: run.loss, acc: run.accuracy };
 
-async function main() {
-  // The view the address names shows at once (a settings link is read once the catalogue is in);
-  // its editors and menus are the core's, whose catalogue comes first.
-  const linked = Boolean(parseRoute(location.hash).settings);
-  if (!linked) router.apply();
-  setCatalogue((await engine.request('catalogue')).catalogue);
-  // The uploads kept here are data sets a saved setting may name.
-  await data.listUploads();
-  const aside = restoreSettings(state, data.known());
-  let opened = aside ? [aside.trim(), 'info'] : null;
-  // A link's settings win over the saved ones; the link is then taken off the address.
-  if (linked) {
-    try {
-      opened = [takeLink(state, location.hash, data.known()), 'info'];
-    } catch (err) {
-      opened = [err.message, 'error'];
-    }
-    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
-    router.apply();
-  }
-  app.save();
-  renderSettings();
-  share.renderSaved();
-  await queue(() => data.restore()).catch((err) => notify(err.message));
-  // Train is enabled once there is data and a model to train.
-  run.setStatus('idle');
-  started = true;
-  await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
-  const imported = importedNote();
-  if (imported) opened = [imported, 'info'];
-  if (opened) notify(...opened);
-}
-
-main().catch((err) => notify(`The page could not start: ${err.message}`));
+startup.start().catch((err) => notify(`The page could not start: ${err.message}`));
