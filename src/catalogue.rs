@@ -91,19 +91,13 @@ pub struct Optimizer {
     pub config: Value,
 }
 
-/// An augmentation: its entry (the strength, if it has one, is its one field).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AugmentationKind {
-    #[serde(flatten)]
-    pub entry: Entry,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Catalogue {
     pub layers: Vec<LayerKind>,
     pub optimizers: Vec<Optimizer>,
     pub schedules: Vec<Entry>,
-    pub augmentations: Vec<AugmentationKind>,
+    /// Each augmentation's strength, if it has one, is its one field.
+    pub augmentations: Vec<Entry>,
 }
 
 fn entry(name: &'static str, label: &'static str, doc: &'static str, fields: Vec<Field>) -> Entry {
@@ -325,7 +319,7 @@ pub fn schedules() -> Vec<Entry> {
 }
 
 /// The augmentations, with their strength (and its default) where they have one.
-pub fn augmentations() -> Vec<AugmentationKind> {
+pub fn augmentations() -> Vec<Entry> {
     use Kind::*;
     let kinds = [
         (
@@ -384,9 +378,7 @@ pub fn augmentations() -> Vec<AugmentationKind> {
                 .strength()
                 .map(|(strength, max)| vec![number(strength, strength, default, doc).range(0.0, Some(f64::from(max)))])
                 .unwrap_or_default();
-            AugmentationKind {
-                entry: entry(kind.name(), label, doc, fields),
-            }
+            entry(kind.name(), label, doc, fields)
         })
         .collect()
 }
@@ -401,16 +393,6 @@ pub fn catalogue() -> Catalogue {
     }
 }
 
-/// An entry's settings at their defaults, as a JSON object with the entry's `type`.
-pub fn with_defaults(name: &str, fields: &[Field]) -> Value {
-    let mut object = serde_json::Map::new();
-    object.insert("type".into(), json!(name));
-    for f in fields {
-        object.insert(f.name.into(), f.default.clone());
-    }
-    Value::Object(object)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,6 +400,16 @@ mod tests {
     use crate::nn::LayerSpec;
     use crate::optim::schedule::Schedule;
     use crate::optim::OptimizerSpec;
+
+    /// An entry's settings at their defaults, as a JSON object with the entry's `type`.
+    fn with_defaults(name: &str, fields: &[Field]) -> Value {
+        let mut object = serde_json::Map::new();
+        object.insert("type".into(), json!(name));
+        for f in fields {
+            object.insert(f.name.into(), f.default.clone());
+        }
+        Value::Object(object)
+    }
 
     #[test]
     fn every_layer_kind_is_read_by_the_core_with_its_defaults() {
@@ -444,10 +436,10 @@ mod tests {
             schedule.validate(0.01).unwrap();
         }
         for a in augmentations() {
-            let mut value = with_defaults(a.entry.name, &a.entry.fields);
+            let mut value = with_defaults(a.name, &a.fields);
             value["p"] = json!(0.5);
             let op: Augmentation = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));
-            assert_eq!(op.kind.name(), a.entry.name);
+            assert_eq!(op.kind.name(), a.name);
         }
     }
 

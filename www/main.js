@@ -61,7 +61,10 @@ const evaluate = new EvaluatePanel(app);
 const tryIt = new TryPanel(app);
 const augment = new AugmentPanel(app);
 const model = new ModelPanel(app, { changed: () => run.renderHeader() });
-const features = new FeaturesPanel(app, { reshaped: () => model.applyPreset(state.settings.preset) });
+const features = new FeaturesPanel(app, {
+  // The model is built again when it no longer takes the samples.
+  reshaped: (shape) => model.takes(shape) || queue(() => model.applyPreset(state.settings.preset)),
+});
 const data = new DataPanel(app, {
   // Every panel that shows something of the data learns the new data.
   loaded: (info) => {

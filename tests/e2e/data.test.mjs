@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { png, plantsCsv, seeded, shapesFolder, zip } from './files.mjs';
+import { png, plantsFile, seeded, shapesFolder, zip } from './files.mjs';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -106,11 +106,7 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   await ui.expand('upload');
   const [before, described] = [await page.inputValue('#dataset'), await ui.text('#dataset-info')];
   await ui.fill('#table-label', 'height');
-  await page.setInputFiles('#table-file', {
-    name: 'plants.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from(plantsCsv(400)),
-  });
+  await page.setInputFiles('#table-file', plantsFile());
   await page.waitForFunction(() =>
     /Could not load “plants.csv”: there is no column 'height'; the columns are small, huge, colour, notes, site, kind/.test(
       document.getElementById('notice').textContent,
@@ -132,11 +128,7 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   );
   assert.deepEqual([await page.inputValue('#dataset'), await ui.text('#dataset-info')], [before, described]);
   await ui.fill('#table-label', '');
-  await page.setInputFiles('#table-file', {
-    name: 'plants.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from(plantsCsv(400)),
-  });
+  await page.setInputFiles('#table-file', plantsFile());
   await page.waitForFunction(() =>
     /400 samples of 4, 2 classes/.test(document.getElementById('dataset-info').textContent),
   );

@@ -2,7 +2,7 @@
 // roll-back; table rows, a missing webcam and bad feedback refused.
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { png, plantsCsv } from './files.mjs';
+import { plantsFile, png } from './files.mjs';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -129,11 +129,7 @@ test('a deployed model meets a drifting stream: the alert rises, feedback is kep
 test('the deployed model takes CSV rows of a table and refuses bad rows, a webcam that is not there, and feedback for a class it does not know', async () => {
   // The plants table, uploaded as the data view's test does.
   await ui.expand('upload');
-  await page.setInputFiles('#table-file', {
-    name: 'plants.csv',
-    mimeType: 'text/csv',
-    buffer: Buffer.from(plantsCsv(400)),
-  });
+  await page.setInputFiles('#table-file', plantsFile());
   await page.waitForFunction(() =>
     /400 samples of 4, 2 classes/.test(document.getElementById('dataset-info').textContent),
   );

@@ -91,6 +91,9 @@ export function tensors(bytes) {
   );
 }
 
+/** The table of `plantsCsv(400)` as a CSV file picked in the page. */
+export const plantsFile = () => ({ name: 'plants.csv', mimeType: 'text/csv', buffer: Buffer.from(plantsCsv(400)) });
+
 /** Rows of a table where `small` (0–1) decides the class, `huge` (0–1000) and `colour` are noise;
  * every tenth `small` is missing, row 7's `huge` is a million, `notes` is empty throughout and
  * `site` is A on every row but one. */

@@ -149,7 +149,7 @@ export class FeaturesPanel {
   /**
    * `app`: the engine, the state, `save()`, `notify`, `queue(task)`, `request()` (the training
    * request of the settings) and `data()` (the loaded data as another worker loads it). `hooks`:
-   * `reshaped()` (the model is built again for the new sample shape).
+   * `reshaped(shape)` (the samples the model takes are now of `shape`).
    */
   constructor(app, hooks) {
     this.app = app;
@@ -188,14 +188,7 @@ export class FeaturesPanel {
     state.settings.features = features;
     this.app.save();
     const shape = await this.describe();
-    if (!shape) return;
-    let input = null;
-    try {
-      input = JSON.parse(state.settings.spec).input;
-    } catch {
-      // A spec that does not parse is rebuilt below.
-    }
-    if (JSON.stringify(input) !== JSON.stringify(shape)) await this.app.queue(() => this.hooks.reshaped());
+    if (shape) await this.hooks.reshaped(shape);
   }
 
   /** Shows the sample shape (and a table's feature names) the feature settings give; returns the shape. */

@@ -61,17 +61,19 @@ export class ModelPanel {
 
   /** Whether the spec in the settings takes the loaded data's samples (after the feature settings). */
   async fitsData() {
-    const { engine, state } = this.app;
-    let input;
+    const { transformed } = await this.app.engine.request('transformed', {
+      features: featureRequest(this.app.state.settings.features, this.app.state.dataset),
+    });
+    return this.takes(transformed.shape);
+  }
+
+  /** Whether the spec in the settings takes samples of `shape` (a spec that does not parse takes none). */
+  takes(shape) {
     try {
-      input = JSON.parse(state.settings.spec).input;
+      return JSON.stringify(JSON.parse(this.app.state.settings.spec).input) === JSON.stringify(shape);
     } catch {
       return false;
     }
-    const { transformed } = await engine.request('transformed', {
-      features: featureRequest(state.settings.features, state.dataset),
-    });
-    return JSON.stringify(input) === JSON.stringify(transformed.shape);
   }
 
   /** The preset `name` for the loaded data (its input shaped by the feature settings). */

@@ -75,12 +75,7 @@ export function featureRequest(settings, info) {
     };
     const numeric = new Set(info.columns.filter((c) => !c.categories).map((c) => c.name));
     out.log = (f.log ?? []).filter((name) => numeric.has(name));
-    if (out.impute === 'constant') {
-      const fill = Number(String(f.fill ?? '').trim());
-      if (String(f.fill ?? '').trim() === '' || !Number.isFinite(fill))
-        throw new Error(`the fill value for missing values must be a number, got "${f.fill ?? ''}"`);
-      out.fill = fill;
-    }
+    if (out.impute === 'constant') out.fill = parseNumber(f.fill, 'the fill value for missing values');
     return out;
   }
   if (info?.shape.length === 3)
