@@ -29,11 +29,13 @@ const EVERY_OTHER_LAYER: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "tanh"},
     {"type": "dense", "units": 12},
     {"type": "gelu"},
+    {"type": "layer_norm"},
     {"type": "dense", "units": 10}]}"#;
 
 /// Recurrent layers over a sequence, one returning every step into the next.
 const RECURRENT: &str = r#"{"input": [48, 1], "layers": [
     {"type": "lstm", "units": 8, "return_sequences": true},
+    {"type": "layer_norm", "eps": 0.001},
     {"type": "gru", "units": 8},
     {"type": "dense", "units": 4}]}"#;
 

@@ -536,6 +536,23 @@ fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) ->
                     vec![("epsilon", Attr::Float(eps))],
                 )
             }
+            LayerSpec::LayerNorm { eps } => {
+                // Opset 13 has no LayerNormalization: the last axis's moments, node by node.
+                let mean_of = |graph: &mut Graph, part: &str, v: &str| {
+                    let axes = vec![("axes", Attr::Ints(vec![-1])), ("keepdims", Attr::Int(1))];
+                    graph.op("ReduceMean", &format!("{name}.{part}"), &[v], axes)
+                };
+                let mean = mean_of(graph, "mean", &current);
+                let centred = graph.op("Sub", &format!("{name}.centred"), &[&current, &mean], vec![]);
+                let squares = graph.op("Mul", &format!("{name}.squares"), &[&centred, &centred], vec![]);
+                let var = mean_of(graph, "var", &squares);
+                let eps = graph.floats(&format!("{name}.eps"), &[], vec![eps]);
+                let shifted = graph.op("Add", &format!("{name}.shifted"), &[&var, &eps], vec![]);
+                let std = graph.op("Sqrt", &format!("{name}.std"), &[&shifted], vec![]);
+                let x_hat = graph.op("Div", &format!("{name}.normalised"), &[&centred, &std], vec![]);
+                let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&x_hat, &w], vec![]);
+                node("Add", &name, &[&scaled, &b], &out, vec![])
+            }
             LayerSpec::Residual { ref layers } => {
                 let inner = emit(graph, &format!("{name}.layers."), current.clone(), layers);
                 node("Add", &name, &[&current, &inner], &out, vec![])

@@ -147,7 +147,7 @@ const lessons = new Lessons({ notify });
 
 const startup = startUp({
   app,
-  panels: { data, run, share, deployment },
+  panels: { data, run, share, deployment, tuner },
   router: () => router,
   renderSettings,
 });

@@ -9,12 +9,12 @@ import { importedNote } from './state/project.js';
 import { parseRoute } from './ui/router.js';
 
 /**
- * `app`; the panels start-up touches (`data`, `run`, `share`, `deployment`); `router()` (the
+ * `app`; the panels start-up touches (`data`, `run`, `share`, `deployment`, `tuner`); `router()` (the
  * router, once built) and `renderSettings()`. Returns `start()` and `openLink(hash)`.
  */
 export function startUp({ app, panels, router, renderSettings }) {
   const { engine, state, notify, queue } = app;
-  const { data, run, share, deployment } = panels;
+  const { data, run, share, deployment, tuner } = panels;
   // Whether start-up (the catalogue, the saved settings, the first data and model) is done.
   let started = false;
 
@@ -66,6 +66,7 @@ export function startUp({ app, panels, router, renderSettings }) {
     await queue(() => data.restore()).catch((err) => notify(err.message));
     // Train is enabled once there is data and a model to train.
     run.setStatus('idle');
+    tuner.ready();
     started = true;
     await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
     const imported = importedNote();

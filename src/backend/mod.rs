@@ -188,6 +188,24 @@ pub trait Backend: Clone + 'static {
         gamma: &Self::Tensor,
         eps: f32,
     ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+    /// Each row of `x` (its last axis, of length `d`) normalised by its own mean and variance,
+    /// then `γ·x̂ + β` with `γ` and `β` of length `d`; also the rows' statistics, `[rows, 2]`:
+    /// each row's mean and `1/√(var + ε)` (variance biased).
+    fn layer_norm(
+        &self,
+        x: &Self::Tensor,
+        gamma: &Self::Tensor,
+        beta: &Self::Tensor,
+        eps: f32,
+    ) -> (Self::Tensor, Self::Tensor);
+    /// `(dx, dγ, dβ)` of [`Backend::layer_norm`], from the row statistics it returned.
+    fn layer_norm_backward(
+        &self,
+        dy: &Self::Tensor,
+        x: &Self::Tensor,
+        stats: &Self::Tensor,
+        gamma: &Self::Tensor,
+    ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
     /// `a + t·(b − a)`, element-wise: running statistics.
     fn lerp(&self, a: &Self::Tensor, b: &Self::Tensor, t: f32) -> Self::Tensor;
 

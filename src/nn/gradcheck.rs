@@ -209,6 +209,24 @@ fn batch_norm_in_training_dense_and_conv_shaped() {
 }
 
 #[test]
+fn layer_norm_flat_and_per_step() {
+    // γ and β start at 1 and 0, where a dense layer's bias would hide a wrong dβ; the dense layers
+    // around it make γ's and β's gradients matter.
+    check(
+        r#"{"input":[6],"layers":[{"type":"layer_norm"},{"type":"dense","units":3}]}"#,
+        4,
+        Mode::Train { seed: 1 },
+        None,
+    );
+    check(
+        r#"{"input":[3,5],"layers":[{"type":"layer_norm"},{"type":"tanh"},{"type":"layer_norm"},{"type":"flatten"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
+}
+
+#[test]
 fn residual_blocks_dense_and_conv() {
     check(
         r#"{"input":[5],"layers":[{"type":"residual","layers":[{"type":"dense","units":5},{"type":"tanh"}]},{"type":"dense","units":3}]}"#,

@@ -8,6 +8,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod init;
+mod layer_norm;
 mod model;
 mod norm;
 mod pool;

@@ -4,6 +4,7 @@ use super::activation::ActivationLayer;
 use super::conv::Conv2d;
 use super::dense::Dense;
 use super::dropout::Dropout;
+use super::layer_norm::LayerNorm;
 use super::norm::BatchNorm;
 use super::pool::{Pool2d, PoolKind};
 use super::recurrent::Recurrent;
@@ -152,6 +153,7 @@ fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<
             LayerSpec::Gelu => Box::new(ActivationLayer::new(Activation::Gelu)),
             LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, salt)),
             LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
+            LayerSpec::LayerNorm { eps } => Box::new(LayerNorm::new(b, shape[shape.len() - 1], eps)),
             LayerSpec::Residual { ref layers } => {
                 let inner = ModelSpec {
                     input: shape.clone(),

@@ -85,6 +85,11 @@ pub enum LayerSpec {
         #[serde(default = "default_bn_eps")]
         eps: f32,
     },
+    /// Normalisation of each sample's features (each step's, for a sequence): see `nn::layer_norm`.
+    LayerNorm {
+        #[serde(default = "default_bn_eps")]
+        eps: f32,
+    },
 }
 
 fn default_bn_momentum() -> f32 {
@@ -121,6 +126,7 @@ impl LayerSpec {
             LayerSpec::Gelu => "gelu",
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::BatchNorm { .. } => "batch_norm",
+            LayerSpec::LayerNorm { .. } => "layer_norm",
             LayerSpec::Residual { .. } => "residual",
         }
     }
@@ -356,6 +362,18 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 // γ and β are learned; the running mean and variance are not counted.
                 (shape.clone(), 2 * shape[0], 4 * elements)
             }
+            LayerSpec::LayerNorm { eps } => {
+                let (Some(&features), 1..=2) = (shape.last(), shape.len()) else {
+                    return Err(fail(format!(
+                        "normalises [features] or [steps, features] inputs, not {shape:?}; put a flatten before it"
+                    )));
+                };
+                if eps.is_nan() || eps <= 0.0 {
+                    return Err(fail(format!("eps must be positive, got {eps}")));
+                }
+                // Two passes for the moments, one to normalise, scale and shift.
+                (shape.clone(), 2 * features, 5 * elements)
+            }
             LayerSpec::Residual { ref layers } => {
                 if layers.is_empty() {
                     return Err(fail("a residual block needs at least one layer".into()));
@@ -423,6 +441,7 @@ fn param_shapes_of(
             LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
             LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
             LayerSpec::BatchNorm { .. } => (vec![input[0]], input[0]),
+            LayerSpec::LayerNorm { .. } => (vec![input[input.len() - 1]], input[input.len() - 1]),
             _ => continue,
         };
         shapes.push((format!("{prefix}{i}.weight"), weight));

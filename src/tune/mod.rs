@@ -44,7 +44,7 @@ impl ParamSpec {
         }
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         let bad = |why: String| {
             Err(Error::InvalidConfig(format!(
                 "search parameter '{}': {why}",

@@ -31,6 +31,21 @@ test('the layer editor changes, adds, moves and removes layers, and a frozen lay
   assert.deepEqual((await spec())[4], { type: 'batch_norm', momentum: 0.1 });
   await ui.click('#summary button[data-layer="5"][title="Remove"]');
   await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  // Layers the core's catalogue adds reach the editor with no page change: layer norm and GELU.
+  for (const [kind, params] of [
+    ['layer_norm', 32],
+    ['gelu', 0],
+  ]) {
+    await ui.selectOption('#add-layer-kind', kind);
+    await ui.click('#add-layer');
+    const row = new RegExp(`5\\s*${kind}\\s*16\\s*${params}`);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.getElementById('summary').innerText),
+      row.source,
+    );
+    await ui.click('#summary button[data-layer="5"][title="Remove"]');
+    await page.waitForFunction(() => document.querySelectorAll('#summary tr.layer').length === 5);
+  }
   // A residual block fits itself to its input: x + relu(dense 16 (x)).
   await ui.selectOption('#add-layer-kind', 'residual');
   await ui.click('#add-layer');

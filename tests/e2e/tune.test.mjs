@@ -48,6 +48,26 @@ test('a Bayesian search runs trials in parallel workers, ranks them, and its bes
   assert.equal(await ui.text('#stat-val-acc'), `${(best.outcome.score * 100).toFixed(1)} %`);
 });
 
+test('every setting the core offers to search has a row in the space editor and changes a trial’s run', async () => {
+  await ui.chooseDataset('circle', /2 classes/);
+  const results = await page.evaluate(async () => {
+    const { catalogue } = await import('./www/state/catalogue.js');
+    const { applyTrial, trainingRequest } = await import('./www/state/request.js');
+    const base = trainingRequest(globalThis.whetstone.state);
+    // An augmentation with a strength, for the strength factor to scale.
+    const scaled = catalogue.augmentations.find((a) => a.fields.length && a.name !== 'mixup');
+    base.config.augment = [{ type: scaled.name, [scaled.fields[0].name]: scaled.fields[0].default, p: 0.5 }];
+    const rows = [...document.querySelectorAll('#tune-space input[data-field="on"]')].map((i) => i.dataset.param);
+    return catalogue.search.map((p) => {
+      const value = p.type === 'choice' ? p.values.at(-1) : p.type === 'int' ? p.high : p.high / 2;
+      const trial = applyTrial(base, { [p.name]: value });
+      return { name: p.name, row: rows.includes(p.name), changed: JSON.stringify(trial) !== JSON.stringify(base) };
+    });
+  });
+  assert.ok(results.length >= 8, JSON.stringify(results));
+  for (const r of results) assert.ok(r.row && r.changed, JSON.stringify(r));
+});
+
 test('bad search settings are refused, and a trial that diverges fails while the search goes on', async () => {
   await ui.chooseDataset('circle', /2 classes/);
   await ui.fill('#epochs', '30');

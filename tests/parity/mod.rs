@@ -16,6 +16,7 @@ macro_rules! parity_cases {
             optimiser_updates,
             gradient_clipping_and_concat,
             batch_norm_and_its_gradients,
+            layer_norm_and_its_gradients,
             recurrent_steps_and_their_gradients,
             augmentation,
             image_features,
@@ -493,6 +494,27 @@ pub async fn batch_norm_and_its_gradients(gpu: &Gpu) {
         p.assert_close("batch norm dbeta", &dbc, &dbg, 1e-4).await;
         p.assert_close("lerp", &Cpu.lerp(&gc, &bc, 0.1), &p.gpu.lerp(&gg, &bg, 0.1), 1e-6)
             .await;
+    }
+}
+
+pub async fn layer_norm_and_its_gradients(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // Sequence-shaped rows narrower than a workgroup, and rows wider than one.
+    for shape in [vec![5, 7, 13], vec![37, 300]] {
+        let d = shape[shape.len() - 1];
+        let (xc, xg) = p.random(&shape, 1);
+        let (dyc, dyg) = p.random(&shape, 2);
+        let (gc, gg) = p.random(&[d], 3);
+        let (bc, bg) = p.random(&[d], 4);
+        let (yc, sc) = Cpu.layer_norm(&xc, &gc, &bc, 1e-5);
+        let (yg, sg) = p.gpu.layer_norm(&xg, &gg, &bg, 1e-5);
+        p.assert_close("layer norm", &yc, &yg, 1e-4).await;
+        p.assert_close("layer norm statistics", &sc, &sg, 1e-4).await;
+        let (dxc, dgc, dbc) = Cpu.layer_norm_backward(&dyc, &xc, &sc, &gc);
+        let (dxg, dgg, dbg) = p.gpu.layer_norm_backward(&dyg, &xg, &sg, &gg);
+        p.assert_close("layer norm dx", &dxc, &dxg, 1e-4).await;
+        p.assert_close("layer norm dgamma", &dgc, &dgg, 1e-4).await;
+        p.assert_close("layer norm dbeta", &dbc, &dbg, 1e-4).await;
     }
 }
 

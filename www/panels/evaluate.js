@@ -2,12 +2,13 @@
 // shares; a decision threshold for two classes), the metrics, per-class precision, recall, F1 and
 // AUC, ROC, precision-recall and reliability plots, and the samples of a cell or the most confident
 // mistakes.
+import { catalogue, formatValue } from '../state/catalogue.js';
 import { $ } from '../ui/dom.js';
 import { colourOf, plotUnitCurves } from '../ui/curves.js';
 import { sampleFigure } from '../ui/samples.js';
 
 const GALLERY_LIMIT = 24;
-const fixed = (v) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(3));
+const fixed = (v) => formatValue(v, { digits: 3 });
 
 export class EvaluatePanel {
   /** `app`: the engine, the state and `notify`. */
@@ -89,27 +90,15 @@ export class EvaluatePanel {
       return tr;
     });
     $('confusion').replaceChildren(caption, head, ...rows);
-    const pct = (v) => `${(v * 100).toFixed(1)} %`;
-    const line = (name, value) => {
-      const tr = document.createElement('tr');
-      tr.append(cell('td', name), cell('td', value));
-      return tr;
-    };
+    // The summary's lines as the core's catalogue lists them, each value found by its path.
+    const at = (path) => path.split('.').reduce((part, key) => part?.[key], report);
     $('metrics').replaceChildren(
-      line('Accuracy', pct(report.accuracy)),
-      line('Balanced accuracy', pct(report.balanced_accuracy)),
-      line(
-        'F1, macro / weighted / micro',
-        `${report.macro_avg.f1.toFixed(3)} / ${report.weighted_avg.f1.toFixed(3)} / ${report.micro_avg.f1.toFixed(3)}`,
-      ),
-      line("Cohen's κ", report.kappa.toFixed(3)),
-      line('Log-loss', report.log_loss.toFixed(4)),
-      line('ROC AUC, macro / micro', `${fixed(report.ranking.roc_auc_macro)} / ${fixed(report.ranking.roc_auc_micro)}`),
-      line(
-        'Average precision, macro / micro',
-        `${fixed(report.ranking.average_precision_macro)} / ${fixed(report.ranking.average_precision_micro)}`,
-      ),
-      line('Calibration error (ECE)', report.calibration.ece.toFixed(3)),
+      ...catalogue.metrics.summary.map(({ label, doc, paths, format }) => {
+        const tr = document.createElement('tr');
+        tr.title = doc;
+        tr.append(cell('td', label), cell('td', paths.map((p) => formatValue(at(p), format)).join(' / ')));
+        return tr;
+      }),
     );
     const perClassHead = document.createElement('tr');
     perClassHead.append(...['class', 'precision', 'recall', 'F1', 'AUC', 'support'].map((h) => cell('th', h)));

@@ -1,121 +1,68 @@
-// Feature engineering: the editor of the transforms for the loaded data (for tables: the fill rule,
-// scaling, one-hot codes, logs, squares and products; for images: grayscale, an edge channel,
-// normalisation), what sample shape they give, and a comparison with and without them trained side
+// Feature engineering: the editor of the transforms for the loaded data (the core's catalogue: for
+// tables the fill rule, scaling, one-hot codes, logs, squares and products; for images grayscale,
+// an edge channel, normalisation), what sample shape they give, and a comparison with and without them trained side
 // by side in two workers.
 import { TrialPool } from '../engine/pool.js';
+import { catalogue } from '../state/catalogue.js';
 import { anyFeatures, featureRequest } from '../state/request.js';
 import { LiveChart } from '../ui/charts.js';
-import { $ } from '../ui/dom.js';
+import { $, element } from '../ui/dom.js';
 
-/** The editor's controls for the loaded data; `onChange(settings)` after every edit. */
-function renderFeatureEditor(info, settings, onChange) {
-  const box = $('feature-controls');
-  const f = { ...(settings ?? {}) };
-  const changed = () => onChange({ ...f });
-  const select = (key, label, options, fallback) => {
-    const s = Object.assign(document.createElement('select'), { id: `feature-${key}` });
-    s.append(...options.map(([value, text]) => new Option(text, value)));
-    s.value = f[key] ?? fallback;
-    s.addEventListener('change', () => {
-      f[key] = s.value;
-      changed();
-    });
-    const l = document.createElement('label');
-    l.append(`${label} `, s);
-    return l;
-  };
-  const check = (key, label, title) => {
-    const c = Object.assign(document.createElement('input'), {
-      type: 'checkbox',
-      id: `feature-${key}`,
-      checked: Boolean(f[key]),
-    });
-    c.addEventListener('change', () => {
-      f[key] = c.checked;
-      changed();
-    });
-    const l = Object.assign(document.createElement('label'), { className: 'inline', title: title ?? '' });
-    l.append(c, ` ${label}`);
-    return l;
-  };
-  const items = [];
-  if (info.columns?.length) {
-    items.push(
-      select(
-        'impute',
-        'Fill missing values with',
-        [
-          ['mean', 'the mean'],
-          ['median', 'the median'],
-          ['mode', 'the most frequent value'],
-          ['constant', 'a constant'],
-        ],
-        'mean',
-      ),
-    );
-    const fill = Object.assign(document.createElement('input'), {
-      type: 'text',
-      id: 'feature-fill',
-      value: f.fill ?? '0',
-      className: 'small',
-    });
-    fill.addEventListener('change', () => {
-      f.fill = fill.value;
-      changed();
-    });
-    const fillLabel = document.createElement('label');
-    fillLabel.append('Constant ', fill);
-    items.push(fillLabel);
-    items.push(
-      select(
-        'scale',
-        'Scale numbers',
-        [
-          ['none', 'as they are'],
-          ['standardize', 'standardise (mean 0, deviation 1)'],
-          ['min_max', 'min-max to [0, 1]'],
-        ],
-        'none',
-      ),
-    );
-    items.push(
-      check('one_hot', 'one-hot codes for categories', 'one 0/1 feature per category instead of the category’s number'),
-    );
-    items.push(check('polynomial', 'squares and products', 'adds x², y², x·y, … of the numeric columns'));
-    const numeric = info.columns.filter((c) => !c.categories);
-    if (numeric.length) {
-      const logs = Object.assign(document.createElement('div'), { className: 'log-columns' });
-      logs.append('Log transform: ');
-      for (const c of numeric) {
-        const box2 = Object.assign(document.createElement('input'), {
-          type: 'checkbox',
-          checked: (f.log ?? []).includes(c.name),
-        });
-        box2.dataset.column = c.name;
-        box2.addEventListener('change', () => {
-          const set = new Set(f.log ?? []);
-          box2.checked ? set.add(c.name) : set.delete(c.name);
-          f.log = [...set];
-          changed();
-        });
-        const l = Object.assign(document.createElement('label'), { className: 'inline' });
-        l.append(box2, ` ${c.name}`);
-        logs.append(l);
-      }
-      items.push(logs);
-    }
-  } else if (info.shape.length === 3) {
-    items.push(check('grayscale', 'grayscale', 'one channel of luminance instead of the colours'));
-    items.push(check('edges', 'edge channel', 'adds the Sobel edge strength as one more channel'));
-    items.push(
-      check(
-        'normalize',
-        'normalise each channel',
-        'subtracts the training split’s mean and divides by its deviation, per channel',
-      ),
-    );
+/** One control for a feature transform `field` of the core's catalogue (a menu, a tick box, a
+ * number, or one tick box per numeric column of `columns`), showing `f[field.name]`. */
+function transformControl(field, f, columns, changed) {
+  const { name, label, doc, kind } = field;
+  const value = f[name] ?? field.default;
+  const labelled = (className, ...parts) => element('label', { className, title: doc }, ...parts);
+  if (kind === 'choice') {
+    const s = element('select', { id: `feature-${name}` });
+    s.append(...field.choices.map((c) => new Option(c.label, c.value)));
+    s.value = value;
+    s.addEventListener('change', () => changed(name, s.value));
+    return labelled('', `${label} `, s);
   }
-  box.replaceChildren(...items);
+  if (kind === 'boolean') {
+    const c = element('input', { type: 'checkbox', id: `feature-${name}`, checked: Boolean(value) });
+    c.addEventListener('change', () => changed(name, c.checked));
+    return labelled('inline', c, ` ${label}`);
+  }
+  if (kind === 'columns') {
+    const numeric = columns.filter((c) => !c.categories);
+    if (!numeric.length) return null;
+    const chosen = new Set(value);
+    const box = element('div', { className: 'feature-columns', title: doc }, `${label}: `);
+    box.dataset.feature = name;
+    for (const c of numeric) {
+      const tick = element('input', { type: 'checkbox', checked: chosen.has(c.name) });
+      tick.dataset.column = c.name;
+      tick.addEventListener('change', () => {
+        tick.checked ? chosen.add(c.name) : chosen.delete(c.name);
+        changed(name, [...chosen]);
+      });
+      box.append(element('label', { className: 'inline' }, tick, ` ${c.name}`));
+    }
+    return box;
+  }
+  const input = element('input', { type: 'text', id: `feature-${name}`, value: String(value), className: 'small' });
+  input.addEventListener('change', () => changed(name, input.value));
+  return labelled('', `${label} `, input);
+}
+
+/** The editor's controls for the loaded data (a table's or an image set's transforms, from the
+ * core's catalogue); `onChange(settings)` after every edit. */
+function renderFeatureEditor(info, settings, onChange) {
+  const f = { ...(settings ?? {}) };
+  const changed = (name, value) => {
+    f[name] = value;
+    onChange({ ...f });
+  };
+  const fields = info.columns?.length
+    ? catalogue.features.table
+    : info.shape.length === 3
+      ? catalogue.features.image
+      : [];
+  const items = fields.map((field) => transformControl(field, f, info.columns ?? [], changed)).filter(Boolean);
+  $('feature-controls').replaceChildren(...items);
   $('features-editor').hidden = items.length === 0;
 }
 

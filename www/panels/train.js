@@ -7,7 +7,7 @@ import { catalogue, entryOf } from '../state/catalogue.js';
 import { PLAN_SETTINGS } from '../state/settings.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element } from '../ui/dom.js';
-import { bindFields, renderFields } from '../ui/fields.js';
+import { bindFields, fillMenu, renderFields } from '../ui/fields.js';
 
 /** Settings whose field writes straight into the state. */
 const FIELDS = [
@@ -51,13 +51,8 @@ export class TrainPanel {
 
   /** The fields from the state; the optimiser and schedule menus from the core's catalogue. */
   render() {
-    for (const [id, list] of [
-      ['optimizer', catalogue.optimizers],
-      ['schedule', catalogue.schedules],
-    ]) {
-      if ($(id).options.length !== list.length)
-        $(id).replaceChildren(...list.map((e) => Object.assign(new Option(e.label, e.name), { title: e.doc })));
-    }
+    fillMenu('optimizer', catalogue.optimizers);
+    fillMenu('schedule', catalogue.schedules);
     renderFields(FIELDS, this.app.state.settings);
     this.renderScheduleParams();
   }

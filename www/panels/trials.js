@@ -1,6 +1,6 @@
 // The trials of a search as a table: each trial's settings, status (its epoch while it trains),
 // score and time, the best one marked, sorted by the column whose header was chosen.
-import { SEARCHABLE } from '../state/search.js';
+import { labelOf } from '../state/search.js';
 import { $, element as el } from '../ui/dom.js';
 
 /** Fills the trials table of `tuner` (its trials, progress, best trial, session and sort). */
@@ -9,9 +9,9 @@ export function renderTrials(tuner) {
   const columns = [
     ['id', '#'],
     ['status', 'status'],
-    ...params.map((p) => [p, SEARCHABLE[p]?.label ?? p]),
+    ...params.map((p) => [p, labelOf(p)]),
     ['epochs', 'epochs'],
-    ['score', tuner.session?.objective === 'val_loss' ? 'val. loss' : 'val. accuracy'],
+    ['score', tuner.score.label],
     ['seconds', 's'],
   ];
   const rows = tuner.trials.map((t) => {
@@ -59,8 +59,7 @@ export function renderTrials(tuner) {
       button.addEventListener('click', () => {
         tuner.sort = {
           key: k,
-          descending:
-            tuner.sort.key === k ? !tuner.sort.descending : k === 'score' && tuner.session?.objective !== 'val_loss',
+          descending: tuner.sort.key === k ? !tuner.sort.descending : k === 'score' && tuner.score.maximize,
         };
         renderTrials(tuner);
       });

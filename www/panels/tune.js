@@ -3,11 +3,12 @@
 // scatter plot per parameter against the score. The search itself (which trial next) runs in the
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
 import { TrialPool } from '../engine/pool.js';
+import { catalogue, formatValue, scoreEntry } from '../state/catalogue.js';
 import { applyTrial, splitKey } from '../state/request.js';
-import { SEARCHABLE, searchRequest, searchWorkers, spaceRow } from '../state/search.js';
+import { labelOf, searchable, searchRequest, searchWorkers, spaceRow } from '../state/search.js';
 import { LiveChart } from '../ui/charts.js';
 import { $, element as el } from '../ui/dom.js';
-import { bindFields, renderFields } from '../ui/fields.js';
+import { bindFields, fillMenu, renderFields } from '../ui/fields.js';
 import { drawScatter } from '../ui/scatter.js';
 import { renderTrials } from './trials.js';
 
@@ -24,9 +25,6 @@ const FIELDS = [
   'searchSeed',
   'searchWorkers',
 ];
-
-/** The score of a finished trial: the last epoch's validation accuracy or loss. */
-const scoreOf = (epoch, objective) => (objective === 'val_loss' ? epoch.val_loss : epoch.val_accuracy);
 
 export class Tuner {
   /**
@@ -59,13 +57,26 @@ export class Tuner {
     );
     $('tune-space').addEventListener('input', (e) => this.edit(e.target));
     $('tune-space').addEventListener('change', (e) => this.edit(e.target));
+    // Start and Resume wait for the page's start-up (the catalogue, the data): see `ready`.
+    this.started = false;
     this.render();
     this.wire();
+    this.renderButtons();
+  }
+
+  /** Start-up is done: a search can start, and a stopped one is offered to resume. */
+  ready() {
+    this.started = true;
+    this.renderButtons();
     this.showSaved();
   }
 
   /** The search settings from the state. */
   render() {
+    fillMenu('tune-objective', catalogue.metrics.scores, (s) => {
+      const label = s.label[0].toUpperCase() + s.label.slice(1);
+      return `${label} (${s.maximize ? 'higher' : 'lower'} is better)`;
+    });
     renderFields(FIELDS, this.app.state.settings);
     this.renderStrategy();
     this.renderSpace();
@@ -74,7 +85,7 @@ export class Tuner {
   /** One row per searchable setting: whether it is searched, and its range or choices. */
   renderSpace() {
     const settings = this.app.state.settings;
-    const rows = Object.entries(SEARCHABLE).map(([key, p]) => {
+    const rows = Object.entries(searchable()).map(([key, p]) => {
       const s = spaceRow(settings, key);
       const field = (input, name, label) => {
         input.dataset.param = key;
@@ -99,7 +110,7 @@ export class Tuner {
         const log = field(el('input', { type: 'checkbox', checked: s.log }), 'log', 'log scale');
         cells.push(el('td', {}, el('label', { className: 'inline' }, log, ' log')));
       }
-      if (p.hint) cells[0].title = p.hint;
+      cells[0].title = p.doc;
       return el('tr', {}, ...cells);
     });
     $('tune-space').replaceChildren(
@@ -233,7 +244,7 @@ export class Tuner {
         this.heldOut.set(trial.id, { probs, labels, classes, split: splitKey(this.session.dataset, request) });
         return this.app.engine.request('search-tell', {
           trial: trial.id,
-          score: scoreOf(last, this.session.objective),
+          score: last[this.session.objective],
         });
       })
       .catch((err) =>
@@ -255,7 +266,7 @@ export class Tuner {
   /** The `count` best finished trials whose held-out probabilities this page still holds, as
    * ensemble members. */
   bestTrials(count) {
-    const sign = this.session?.objective === 'val_loss' ? 1 : -1;
+    const sign = this.score.maximize ? -1 : 1;
     return this.trials
       .filter((t) => t.outcome.state === 'done' && this.heldOut.has(t.id))
       .sort((a, b) => sign * (a.outcome.score - b.outcome.score))
@@ -293,7 +304,7 @@ export class Tuner {
 
   showSaved() {
     const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
-    const resumable = saved && this.status !== 'running';
+    const resumable = saved && this.started && this.status !== 'running';
     $('tune-resume').hidden = !resumable;
     if (resumable) {
       const done = JSON.parse(saved.search).trials.filter((t) => t.outcome.state !== 'pending').length;
@@ -304,7 +315,7 @@ export class Tuner {
 
   renderButtons() {
     const running = this.status === 'running' || this.status === 'stopping';
-    $('tune-start').disabled = running;
+    $('tune-start').disabled = running || !this.started;
     $('tune-stop').disabled = this.status !== 'running';
     $('tune-train-best').disabled = running || !this.best;
     document.body.dataset.search = this.status;
@@ -315,8 +326,13 @@ export class Tuner {
     }
   }
 
+  /** The score this search judges trials by (the core's catalogue). */
+  get score() {
+    return scoreEntry(this.session?.objective ?? this.app.state.settings.searchObjective);
+  }
+
   formatScore(v) {
-    return this.session?.objective === 'val_loss' ? v.toFixed(4) : `${(v * 100).toFixed(1)} %`;
+    return formatValue(v, this.score.format);
   }
 
   /** The trials as a table sorted by the chosen column. */
@@ -325,7 +341,7 @@ export class Tuner {
   }
 
   renderCharts() {
-    const maximize = this.session?.objective !== 'val_loss';
+    const { maximize } = this.score;
     const xs = [];
     const bests = [];
     const scores = [];
@@ -347,7 +363,7 @@ export class Tuner {
           canvas,
           p,
           done.map((t) => [t.config[p.name], t.outcome.score, t.id === this.best?.id]),
-          SEARCHABLE[p.name]?.label ?? p.name,
+          labelOf(p.name),
         );
         return canvas;
       }),

@@ -13,41 +13,58 @@ export function optimizerConfig(name, lr) {
   return { ...entryOf('optimizers', name, 'optimiser').config, lr };
 }
 
+/** How each searchable setting (the core's catalogue, `search`) goes into a trial's `spec` and
+ * `config`; the optimiser and rate are put in by `applyTrial` itself. */
+export const APPLY = {
+  lr: () => {},
+  optimizer: () => {},
+  batch: (v, { config }) => {
+    config.batch_size = v;
+  },
+  epochs: (v, { config }) => {
+    config.epochs = v;
+  },
+  weight_decay: (v, { config }) => {
+    config.l2 = v;
+  },
+  units: (v, { spec }) => {
+    const last = spec.layers.findLastIndex((l) => l.type === 'dense');
+    spec.layers.forEach((l, i) => {
+      if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = v;
+    });
+  },
+  augmentation: (v, { config }) => {
+    if (!config.augment?.length)
+      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
+    config.augment = config.augment.map((op) =>
+      strengthOf(op.type) ? { ...op, [strengthOf(op.type)]: op[strengthOf(op.type)] * v } : op,
+    );
+  },
+  dropout: (v, { spec }) => {
+    const dropouts = spec.layers.filter((l) => l.type === 'dropout');
+    if (dropouts.length)
+      dropouts.forEach((l) => {
+        l.rate = v;
+      });
+    else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: v });
+  },
+};
+
 /** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
  * trial's values put in, and (for halving) its epochs. The seed stays the page's, so that every
  * trial is scored on the same held-out split. */
 export function applyTrial(base, values, { epochs } = {}) {
-  const spec = JSON.parse(base.spec);
-  const config = structuredClone(base.config);
-  const name = base.optimizerName;
-  const lr = values.lr ?? config.optimizer.lr;
-  config.optimizer = optimizerConfig(values.optimizer ?? name, lr);
-  if (values.batch !== undefined) config.batch_size = values.batch;
-  if (values.epochs !== undefined) config.epochs = values.epochs;
-  if (epochs !== undefined && epochs !== null) config.epochs = epochs;
-  if (values.weight_decay !== undefined) config.l2 = values.weight_decay;
-  if (values.units !== undefined) {
-    const last = spec.layers.findLastIndex((l) => l.type === 'dense');
-    spec.layers.forEach((l, i) => {
-      if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = values.units;
-    });
+  const trial = { spec: JSON.parse(base.spec), config: structuredClone(base.config) };
+  trial.config.optimizer = optimizerConfig(
+    values.optimizer ?? base.optimizerName,
+    values.lr ?? base.config.optimizer.lr,
+  );
+  for (const [name, value] of Object.entries(values)) {
+    if (!APPLY[name]) throw new Error(`a search of '${name}' cannot be put into a training run by this page`);
+    APPLY[name](value, trial);
   }
-  if (values.augmentation !== undefined) {
-    if (!config.augment?.length)
-      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
-    config.augment = config.augment.map((op) =>
-      strengthOf(op.type) ? { ...op, [strengthOf(op.type)]: op[strengthOf(op.type)] * values.augmentation } : op,
-    );
-  }
-  if (values.dropout !== undefined) {
-    const dropouts = spec.layers.filter((l) => l.type === 'dropout');
-    if (dropouts.length)
-      dropouts.forEach((l) => {
-        l.rate = values.dropout;
-      });
-    else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: values.dropout });
-  }
-  return { ...base, spec: JSON.stringify(spec, null, 2), config };
+  if (epochs !== undefined && epochs !== null) trial.config.epochs = epochs;
+  return { ...base, spec: JSON.stringify(trial.spec, null, 2), config: trial.config };
 }
 
 /** Puts a search's values into the settings (rate, batch, epochs, L2, optimiser, the layers). */

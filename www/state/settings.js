@@ -77,7 +77,9 @@ export const SETTINGS = {
   searchObjective: {
     kind: 'choice',
     default: 'val_accuracy',
-    choices: ['val_accuracy', 'val_loss'],
+    get choices() {
+      return catalogue.metrics.scores.map((s) => s.name);
+    },
     control: 'tune-objective',
   },
   searchSeed: { kind: 'integer', default: 1, min: 0, control: 'tune-seed', label: 'The search seed' },

@@ -22,3 +22,10 @@ export function bindFields(names, settings, changed) {
     });
   }
 }
+
+/** Fills menu `id` with one option per catalogue entry (`{name, label, doc}`), the entry's doc as
+ * its tooltip; `text(entry)` writes its option (the label by default). */
+export function fillMenu(id, entries, text = (e) => e.label) {
+  if ($(id).options.length !== entries.length)
+    $(id).replaceChildren(...entries.map((e) => Object.assign(new Option(text(e), e.name), { title: e.doc })));
+}

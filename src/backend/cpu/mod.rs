@@ -403,6 +403,52 @@ impl Backend for Cpu {
         )
     }
 
+    fn layer_norm(&self, x: &CpuTensor, gamma: &CpuTensor, beta: &CpuTensor, eps: f32) -> (CpuTensor, CpuTensor) {
+        let d = *x.shape().last().expect("layer norm of a scalar");
+        let (gamma, beta) = (data(gamma), data(beta));
+        assert!(gamma.len() == d && beta.len() == d, "layer norm scale and shift");
+        let mut out = Vec::with_capacity(data(x).len());
+        let mut stats = Vec::with_capacity(2 * data(x).len() / d);
+        for row in data(x).chunks(d) {
+            let mean = row.iter().sum::<f32>() / d as f32;
+            let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / d as f32;
+            let inv_std = 1.0 / (var + eps).sqrt();
+            out.extend(
+                row.iter()
+                    .enumerate()
+                    .map(|(j, v)| gamma[j] * (v - mean) * inv_std + beta[j]),
+            );
+            stats.extend([mean, inv_std]);
+        }
+        let rows = stats.len() / 2;
+        (tensor(x.shape(), out), tensor(&[rows, 2], stats))
+    }
+
+    /// With g = dy·γ per row: dx = (g − mean(g) − x̂·mean(g·x̂))/σ; dγ = Σ dy·x̂, dβ = Σ dy over rows.
+    fn layer_norm_backward(
+        &self,
+        dy: &CpuTensor,
+        x: &CpuTensor,
+        stats: &CpuTensor,
+        gamma: &CpuTensor,
+    ) -> (CpuTensor, CpuTensor, CpuTensor) {
+        let d = *x.shape().last().expect("layer norm of a scalar");
+        let gamma = data(gamma);
+        let (mut dx, mut dgamma, mut dbeta) = (Vec::with_capacity(data(x).len()), vec![0.0; d], vec![0.0; d]);
+        for ((dy, x), s) in data(dy).chunks(d).zip(data(x).chunks(d)).zip(data(stats).chunks(2)) {
+            let x_hat: Vec<f32> = x.iter().map(|v| (v - s[0]) * s[1]).collect();
+            let g: Vec<f32> = dy.iter().zip(gamma).map(|(dy, gamma)| dy * gamma).collect();
+            let mean_g = g.iter().sum::<f32>() / d as f32;
+            let mean_gx = g.iter().zip(&x_hat).map(|(g, x)| g * x).sum::<f32>() / d as f32;
+            dx.extend(g.iter().zip(&x_hat).map(|(g, x)| (g - mean_g - x * mean_gx) * s[1]));
+            for j in 0..d {
+                dgamma[j] += dy[j] * x_hat[j];
+                dbeta[j] += dy[j];
+            }
+        }
+        (tensor(x.shape(), dx), tensor(&[d], dgamma), tensor(&[d], dbeta))
+    }
+
     fn lerp(&self, a: &CpuTensor, b: &CpuTensor, t: f32) -> CpuTensor {
         assert_eq!(a.shape(), b.shape(), "lerp shapes");
         tensor(

@@ -261,6 +261,9 @@ const SHADERS: &[(&str, &str, &[&str])] = &[
             "batch_norm",
             "batch_norm_param_grads",
             "batch_norm_input_grad",
+            "layer_norm",
+            "layer_norm_param_grads",
+            "layer_norm_input_grad",
         ],
     ),
     (

@@ -917,6 +917,67 @@ impl Backend for Gpu {
         (dx, dgamma, dbeta)
     }
 
+    fn layer_norm(&self, x: &GpuTensor, gamma: &GpuTensor, beta: &GpuTensor, eps: f32) -> (GpuTensor, GpuTensor) {
+        let d = *x.shape.last().expect("layer norm of a scalar");
+        assert!(gamma.shape == [d] && beta.shape == [d], "layer norm scale and shift");
+        let rows = x.shape.iter().product::<usize>() / d;
+        let p = Self::norm_params(&[rows, d], eps);
+        let affine = self.concat(&[gamma, beta]);
+        let (out, stats) = (self.empty(&x.shape), self.empty(&[rows, 2]));
+        let slots = [
+            x.buffer(),
+            affine.buffer(),
+            x.buffer(),
+            x.buffer(),
+            out.buffer(),
+            stats.buffer(),
+        ];
+        let (gx, gy) = context::spread(p[0]);
+        self.ctx.dispatch("layer_norm", &p, &slots, Launch::Groups(gx, gy, 1));
+        (out, stats)
+    }
+
+    fn layer_norm_backward(
+        &self,
+        dy: &GpuTensor,
+        x: &GpuTensor,
+        stats: &GpuTensor,
+        gamma: &GpuTensor,
+    ) -> (GpuTensor, GpuTensor, GpuTensor) {
+        let d = *x.shape.last().expect("layer norm of a scalar");
+        let rows = x.shape.iter().product::<usize>() / d;
+        assert!(
+            dy.shape == x.shape && stats.shape == [rows, 2],
+            "layer norm gradient shapes"
+        );
+        let p = Self::norm_params(&[rows, d], 0.0);
+        let (dgamma, dbeta) = (self.empty(&[d]), self.empty(&[d]));
+        let slots = [
+            dy.buffer(),
+            x.buffer(),
+            stats.buffer(),
+            stats.buffer(),
+            dgamma.buffer(),
+            dbeta.buffer(),
+        ];
+        let (gx, gy) = context::spread(p[1]);
+        self.ctx
+            .dispatch("layer_norm_param_grads", &p, &slots, Launch::Groups(gx, gy, 1));
+        let (dx, scratch) = (self.empty(&x.shape), self.empty(&[1]));
+        let slots = [
+            dy.buffer(),
+            x.buffer(),
+            stats.buffer(),
+            gamma.buffer(),
+            dx.buffer(),
+            scratch.buffer(),
+        ];
+        let (gx, gy) = context::spread(p[0]);
+        self.ctx
+            .dispatch("layer_norm_input_grad", &p, &slots, Launch::Groups(gx, gy, 1));
+        (dx, dgamma, dbeta)
+    }
+
     fn lerp(&self, a: &GpuTensor, b: &GpuTensor, t: f32) -> GpuTensor {
         assert_eq!(a.shape, b.shape, "lerp shapes");
         self.map(

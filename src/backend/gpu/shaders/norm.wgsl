@@ -1,5 +1,6 @@
 // Batch normalisation over x [n, c, inner]: per-channel moments, the normalisation, and its
-// gradients. params: 0 n, 1 c, 2 inner, 3 eps
+// gradients. params: 0 n, 1 c, 2 inner, 3 eps. Layer normalisation (below) reads its [rows, d]
+// as n = rows, c = d, inner = 1.
 //
 // Every kernel here binds all six buffers (`bind_all`), so that they share one layout: the host
 // passes an input again, or a scratch buffer, where a kernel has no use for a slot.
@@ -95,4 +96,87 @@ fn batch_norm_input_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_work
     let inv_std = 1.0 / sqrt(s1[c + ch] + pf(3u));
     let x_hat = (b[i] - s1[ch]) * inv_std;
     out1[i] = s2[ch] * inv_std * (a[i] - s2[2u * c + ch] / m - x_hat * s2[c + ch] / m);
+}
+
+// Layer normalisation over the rows of x [rows, d]: params 0 rows, 1 d, 2 (unused, 1), 3 eps.
+// One workgroup per row (row_of) or per column, spread over x and y.
+fn row_of(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return wg.y * groups.x + wg.x;
+}
+
+// y = γ·(x − mean)·r + β of row wg with x = a, (γ, β) = b (γ then β), into out1; the row's mean and
+// r = 1/√(var + ε) into out2 [rows, 2].
+@compute @workgroup_size(256)
+fn layer_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let row = row_of(wg, groups);
+    let d = pu(1u);
+    if (row >= pu(0u)) { return; }
+    let start = row * d;
+    var sum = 0.0;
+    for (var j = l; j < d; j += WG) { sum += a[start + j]; }
+    part1[l] = sum;
+    part2[l] = 0.0;
+    reduce_pair(l);
+    let mean = part1[0] / f32(d);
+    workgroupBarrier();
+    var sq = 0.0;
+    for (var j = l; j < d; j += WG) { let v = a[start + j] - mean; sq += v * v; }
+    part1[l] = 0.0;
+    part2[l] = sq;
+    reduce_pair(l);
+    let r = 1.0 / sqrt(part2[0] / f32(d) + pf(3u));
+    for (var j = l; j < d; j += WG) { out1[start + j] = b[j] * (a[start + j] - mean) * r + b[d + j]; }
+    if (l == 0u) { out2[2u * row] = mean; out2[2u * row + 1u] = r; }
+}
+
+// Σ over rows of dy·x̂ (out1 = dγ) and of dy (out2 = dβ) for column wg, with dy = a, x = b and the
+// row statistics s1.
+@compute @workgroup_size(256)
+fn layer_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let col = row_of(wg, groups);
+    let rows = pu(0u);
+    let d = pu(1u);
+    if (col >= d) { return; }
+    var dg = 0.0;
+    var db = 0.0;
+    for (var r = l; r < rows; r += WG) {
+        let k = r * d + col;
+        dg += a[k] * (b[k] - s1[2u * r]) * s1[2u * r + 1u];
+        db += a[k];
+    }
+    part1[l] = dg;
+    part2[l] = db;
+    reduce_pair(l);
+    if (l == 0u) { out1[col] = part1[0]; out2[col] = part2[0]; }
+}
+
+// dx = r·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ for row wg: dy = a, x = b, the row statistics
+// s1, γ = s2; into out1.
+@compute @workgroup_size(256)
+fn layer_norm_input_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+    bind_all();
+    let row = row_of(wg, groups);
+    let d = pu(1u);
+    if (row >= pu(0u)) { return; }
+    let start = row * d;
+    let mean = s1[2u * row];
+    let r = s1[2u * row + 1u];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var j = l; j < d; j += WG) {
+        let g = a[start + j] * s2[j];
+        sg += g;
+        sgx += g * (b[start + j] - mean) * r;
+    }
+    part1[l] = sg;
+    part2[l] = sgx;
+    reduce_pair(l);
+    let mean_g = part1[0] / f32(d);
+    let mean_gx = part2[0] / f32(d);
+    for (var j = l; j < d; j += WG) {
+        let x_hat = (b[start + j] - mean) * r;
+        out1[start + j] = r * (a[start + j] * s2[j] - mean_g - x_hat * mean_gx);
+    }
 }

@@ -1,8 +1,18 @@
 //! What the core offers, described once for the page: the layer kinds with their settings, the
-//! optimisers, the learning-rate schedules and the augmentations. The page renders its layer
-//! editor, menus and augmentation editor from this, so a new layer or schedule is a change here
-//! and in the core, never in the page. Each entry's defaults are what a new one starts with in an
-//! editor; every entry is checked (in the tests below) to be read by the core as it is described.
+//! optimisers, the learning-rate schedules, the augmentations, the feature transforms
+//! (`features.rs`), the metrics (`metrics.rs`) and what a search can vary (`search.rs`). The page
+//! renders its layer editor, menus, augmentation, feature and search-space editors and its metric
+//! tables from this, so a new layer or schedule is a change here and in the core, never in the
+//! page. Each entry's defaults are what a new one starts with in an editor; every entry is checked
+//! (in the tests) to be read by the core as it is described.
+
+mod features;
+mod metrics;
+mod search;
+
+pub use features::{features, FeatureTransforms};
+pub use metrics::{metrics, Format, Metrics, Score, Summary};
+pub use search::{search_space, Searchable};
 
 use crate::augment::Kind;
 use serde::Serialize;
@@ -20,6 +30,17 @@ pub enum FieldKind {
     Boolean,
     /// Whole numbers, written separated by commas.
     List,
+    /// One of the field's `choices`.
+    Choice,
+    /// A set of the data's numeric columns, by name.
+    Columns,
+}
+
+/// One value of a [`FieldKind::Choice`] field: as the core reads it, and as the page names it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
 }
 
 /// One setting of a layer, optimiser, schedule or augmentation.
@@ -33,6 +54,8 @@ pub struct Field {
     pub min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
     pub doc: &'static str,
 }
 
@@ -45,6 +68,7 @@ impl Field {
             default,
             min: None,
             max: None,
+            choices: Vec::new(),
             doc,
         }
     }
@@ -54,6 +78,22 @@ impl Field {
         self.max = max;
         self
     }
+}
+
+/// A menu of `choices` (value, label), the first being the default.
+fn choice(
+    name: &'static str,
+    label: &'static str,
+    choices: &[(&'static str, &'static str)],
+    doc: &'static str,
+) -> Field {
+    let mut field = Field::new(name, label, FieldKind::Choice, json!(choices[0].0), doc);
+    field.choices = choices.iter().map(|&(value, label)| Choice { value, label }).collect();
+    field
+}
+
+fn boolean(name: &'static str, label: &'static str, doc: &'static str) -> Field {
+    Field::new(name, label, FieldKind::Boolean, json!(false), doc)
 }
 
 fn integer(name: &'static str, label: &'static str, default: usize, min: f64, doc: &'static str) -> Field {
@@ -98,6 +138,9 @@ pub struct Catalogue {
     pub schedules: Vec<Entry>,
     /// Each augmentation's strength, if it has one, is its one field.
     pub augmentations: Vec<Entry>,
+    pub features: FeatureTransforms,
+    pub metrics: Metrics,
+    pub search: Vec<Searchable>,
 }
 
 fn entry(name: &'static str, label: &'static str, doc: &'static str, fields: Vec<Field>) -> Entry {
@@ -119,11 +162,9 @@ fn layer(name: &'static str, doc: &'static str, weighted: bool, fields: Vec<Fiel
 /// The layer kinds, in the order the editor offers them.
 pub fn layers() -> Vec<LayerKind> {
     let units = |default| integer("units", "units", default, 1.0, "output features");
-    let every_step = Field::new(
+    let every_step = boolean(
         "return_sequences",
         "every step",
-        FieldKind::Boolean,
-        json!(false),
         "output every step's state, not only the last",
     );
     let size = integer("size", "size", 2, 1.0, "window side (the stride defaults to it)");
@@ -170,6 +211,12 @@ pub fn layers() -> Vec<LayerKind> {
                 "weight of each batch in the running statistics",
             )
             .range(0.0, Some(1.0))],
+        ),
+        layer(
+            "layer_norm",
+            "normalises each sample's features (each step's, in a sequence) by their own mean and spread, then scales and shifts them",
+            false,
+            vec![],
         ),
         layer(
             "residual",
@@ -390,6 +437,9 @@ pub fn catalogue() -> Catalogue {
         optimizers: optimizers(),
         schedules: schedules(),
         augmentations: augmentations(),
+        features: features(),
+        metrics: metrics(),
+        search: search_space(),
     }
 }
 
@@ -402,7 +452,7 @@ mod tests {
     use crate::optim::OptimizerSpec;
 
     /// An entry's settings at their defaults, as a JSON object with the entry's `type`.
-    fn with_defaults(name: &str, fields: &[Field]) -> Value {
+    pub(super) fn with_defaults(name: &str, fields: &[Field]) -> Value {
         let mut object = serde_json::Map::new();
         object.insert("type".into(), json!(name));
         for f in fields {
