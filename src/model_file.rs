@@ -4,7 +4,7 @@
 //! (JSON) and the training history (CSV).
 //! Other tools (Python's `safetensors`, PyTorch, NumPy) open the weights as they are.
 
-use crate::error::Error;
+use crate::error::{plain, Error};
 use crate::features::Fitted;
 use crate::nn::ModelSpec;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -33,6 +33,23 @@ pub struct ModelFile {
 
 fn corrupt(why: impl std::fmt::Display) -> Error {
     Error::InvalidData(format!("this is not a readable Whetstone model file: {why}"))
+}
+
+/// What is wrong with a safetensors file, in the user's words.
+fn unreadable(e: safetensors::SafeTensorError) -> Error {
+    use safetensors::SafeTensorError::*;
+    corrupt(match e {
+        InvalidHeaderDeserialization(e) | JsonError(e) => format!("its header does not read: {}", plain(&e)),
+        HeaderTooSmall | InvalidHeaderLength | HeaderTooLarge | InvalidHeader(_) => {
+            "it does not start with a safetensors header (damaged, or another kind of file)".into()
+        }
+        MetadataIncompleteBuffer
+        | InvalidOffset(_)
+        | TensorInvalidInfo
+        | InvalidTensorView(..)
+        | ValidationOverflow => "its weights are cut short or do not match the sizes its header gives".into(),
+        other => other.to_string(),
+    })
 }
 
 impl ModelFile {
@@ -76,7 +93,7 @@ impl ModelFile {
     /// Reads a file written by [`ModelFile::to_bytes`]; tensors come back in the spec's parameter
     /// order, which the layer names give.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(corrupt)?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(unreadable)?;
         let meta = header.metadata().clone().unwrap_or_default();
         match meta.get("format").map(String::as_str) {
             Some(FORMAT) => {}
@@ -92,12 +109,13 @@ impl ModelFile {
                 .ok_or_else(|| corrupt(format!("its header has no '{key}'")))
         };
         let spec = ModelSpec::from_json(field("spec")?)?;
-        let classes: Vec<String> = serde_json::from_str(field("classes")?).map_err(corrupt)?;
+        let classes: Vec<String> =
+            serde_json::from_str(field("classes")?).map_err(|e| corrupt(format!("its classes: {}", plain(&e))))?;
         let features: Option<Fitted> = meta
             .get("features")
             .map(|f| serde_json::from_str(f))
             .transpose()
-            .map_err(corrupt)?;
+            .map_err(|e| corrupt(format!("its feature transform: {}", plain(&e))))?;
         if let Some(f) = features.as_ref().filter(|f| f.output_shape() != spec.input) {
             return Err(corrupt(format!(
                 "its feature transform gives samples of shape {:?}, but its model takes {:?}",
@@ -105,7 +123,7 @@ impl ModelFile {
                 spec.input
             )));
         }
-        let file = SafeTensors::deserialize(bytes).map_err(corrupt)?;
+        let file = SafeTensors::deserialize(bytes).map_err(unreadable)?;
         let mut tensors = Vec::new();
         for (name, shape) in spec.param_shapes()? {
             let view = file
@@ -222,8 +240,25 @@ mod tests {
     fn damaged_or_foreign_files_are_refused_with_a_reason() {
         let bytes = sample().to_bytes().unwrap();
         let message = |b: &[u8]| ModelFile::from_bytes(b).unwrap_err().to_string();
-        assert!(message(&bytes[..bytes.len() - 10]).contains("not a readable Whetstone model file"));
-        assert!(message(b"hello").contains("not a readable"));
+        assert_eq!(
+            message(&bytes[..bytes.len() - 10]),
+            "this is not a readable Whetstone model file: its weights are cut short or do not match the sizes its header gives"
+        );
+        assert!(message(b"hello").contains("it does not start with a safetensors header"));
+        // A tensor's size written as -5 in the header: named as a value, not as a Rust type.
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+        let shape_at = header.find("\"shape\":[").unwrap() + "\"shape\":[".len();
+        let negative = format!("{}-5{}", &header[..shape_at], &header[shape_at + 1..]);
+        let mut damaged = (negative.len() as u64).to_le_bytes().to_vec();
+        damaged.extend(negative.as_bytes());
+        damaged.extend(&bytes[8 + header_len..]);
+        let e = message(&damaged);
+        assert!(
+            e.contains("its header does not read: -5") && e.contains("does not fit here: it takes a whole number"),
+            "{e}"
+        );
+        assert!(!e.contains("usize"), "{e}");
         let mut other = sample();
         other.tensors.pop();
         let foreign = safetensors::serialize(

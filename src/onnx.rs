@@ -685,7 +685,7 @@ mod tests {
         }
         assert_eq!(text.matches("Conv").count(), 2);
         // The weights are stored raw: the file is at least as big as the parameters.
-        assert!(bytes.len() > 4 * spec.summary().unwrap().params);
+        assert!(bytes.len() as u64 > 4 * spec.summary().unwrap().params);
     }
 
     #[test]

@@ -141,6 +141,16 @@ pub struct Catalogue {
     pub features: FeatureTransforms,
     pub metrics: Metrics,
     pub search: Vec<Searchable>,
+    pub limits: Limits,
+}
+
+/// The limits the core holds a run to, for the page to state beside its fields.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Limits {
+    pub epochs: usize,
+    /// The largest layer size or axis.
+    pub size: usize,
+    pub params: u64,
 }
 
 fn entry(name: &'static str, label: &'static str, doc: &'static str, fields: Vec<Field>) -> Entry {
@@ -440,6 +450,11 @@ pub fn catalogue() -> Catalogue {
         features: features(),
         metrics: metrics(),
         search: search_space(),
+        limits: Limits {
+            epochs: crate::train::MAX_EPOCHS,
+            size: crate::nn::MAX_SIZE,
+            params: crate::nn::MAX_PARAMS,
+        },
     }
 }
 

@@ -1,6 +1,7 @@
 //! Sequence data for recurrent networks: a built-in set of noisy waveforms, and sequences read
 //! from CSV, one sequence per row. A sample is `[steps, features]`.
 
+use super::tabular::decimal_comma;
 use super::{csv, Dataset};
 use crate::error::Error;
 use crate::rng::Rng;
@@ -71,7 +72,15 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
     let Some((_, first)) = rows.first() else {
         return Err(bad("the file has no rows".into()));
     };
-    let numeric = |f: &String| f.trim().parse::<f32>().is_ok();
+    // With `;` or tabs between fields, a comma may be the decimal mark (`1,5`).
+    let commas = table.delimiter != ',';
+    let number = |f: &str| {
+        let f = f.trim();
+        f.parse::<f32>()
+            .ok()
+            .or_else(|| commas.then(|| decimal_comma(f).map(|v| v as f32)).flatten())
+    };
+    let numeric = |f: &String| number(f).is_some();
     // A header has a name where the next row has a number.
     let header = rows
         .get(1)
@@ -115,8 +124,8 @@ pub fn from_csv(text: &str, features: usize) -> Result<Dataset, Error> {
                 continue;
             }
             let value = field.trim();
-            match value.parse::<f32>() {
-                Ok(v) if v.is_finite() => data.push(v),
+            match number(value) {
+                Some(v) if v.is_finite() => data.push(v),
                 _ if value.is_empty() || ["na", "nan", "?", "null"].contains(&value.to_lowercase().as_str()) => {
                     return Err(bad(format!(
                         "line {line}, column {}: a missing value; sequences must be complete",
@@ -217,6 +226,9 @@ mod tests {
         let err = |text: &str| from_csv(text, 1).unwrap_err().to_string();
         assert!(err("a,1,2,3\nb,1,2\n").contains("line 2 has 3 columns, but the first row has 4"));
         assert!(err("a,1,2,3\nb,1,x,3\n").contains("line 2, column 3: 'x' is not a number"));
+        assert!(err("a,1,2,3\nb,1,\"2,5\",3\n").contains("'2,5' is not a number"));
+        let commas = from_csv("a;1,5;2;3\nb;0,5;-1,25;1.000,5\n", 1).unwrap();
+        assert_eq!(commas.features, [1.5, 2.0, 3.0, 0.5, -1.25, 1000.5]);
         assert!(err("a,1,2,3\nb,1,NA,3\n").contains("line 2, column 3: a missing value"));
         assert!(err("a,1,2,3\na,1,2,3\n").contains("at least two classes"));
         assert!(err("").contains("no rows"));

@@ -27,6 +27,22 @@ fn number(field: &str) -> Option<f64> {
     field.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A number written with a decimal comma (`1,5`, `-0,25`, `1.234,5` with dots between thousands),
+/// as tables saved where the comma is the decimal mark have them (with `;` or tabs between fields).
+pub(super) fn decimal_comma(field: &str) -> Option<f64> {
+    let field = field.trim();
+    let (whole, fraction) = field.split_once(',')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = whole.strip_prefix(['-', '+']).unwrap_or(whole);
+    let mut groups = unsigned.split('.');
+    let first = groups.next()?;
+    let grouped = groups.all(|g| g.len() == 3 && digits(g));
+    if !(digits(first) && grouped && digits(fraction)) {
+        return None;
+    }
+    number(&format!("{}.{fraction}", whole.replace('.', "")))
+}
+
 /// Distinct values in numeric order when all are numbers, else alphabetical.
 fn categories<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut distinct: Vec<String> = values.map(|v| v.trim().to_string()).collect();
@@ -44,6 +60,8 @@ fn categories<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
 pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
     let bad = |why: String| Error::InvalidData(why);
     let table = csv::parse(text)?;
+    // With `;` or tabs between fields, a comma may be the decimal mark.
+    let commas = table.delimiter != ',';
     let mut rows = table.rows.as_slice();
     let Some((_, first)) = rows.first() else {
         return Err(bad("the file has no rows".into()));
@@ -143,7 +161,24 @@ pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
             ));
             continue;
         }
-        let column = if present.iter().all(|f| number(f).is_some()) {
+        let numeric = present.iter().all(|f| number(f).is_some());
+        let with_commas = !numeric
+            && commas
+            && present
+                .iter()
+                .all(|f| number(f).is_some() || decimal_comma(f).is_some());
+        if with_commas {
+            notes.push(format!(
+                "column '{}' has decimal commas (like '{}'): read as numbers",
+                names[c],
+                present
+                    .iter()
+                    .find(|f| number(f).is_none())
+                    .expect("a field with a comma")
+                    .trim()
+            ));
+        }
+        let column = if numeric || with_commas {
             Column {
                 name: names[c].clone(),
                 categories: Vec::new(),
@@ -163,7 +198,7 @@ pub fn from_csv(text: &str, label: Option<&str>) -> Result<Loaded, Error> {
                         .iter()
                         .position(|k| k == r[c].trim())
                         .expect("a category") as f32,
-                    (false, false) => number(&r[c]).expect("checked") as f32,
+                    (false, false) => number(&r[c]).or_else(|| decimal_comma(&r[c])).expect("checked") as f32,
                 })
                 .collect(),
         );
@@ -190,9 +225,14 @@ mod tests {
     #[test]
     fn reads_numeric_and_categorical_columns_with_missing_values() {
         let text = "size;colour;weight;kind\n1,5;red;10;cat\n2;blue;NA;dog\n;red;12;cat\n4;green;?;dog\n";
-        // The delimiter is ';' here, so "1,5" is one (non-numeric) field: size is categorical.
+        // The delimiter is ';' here, so "1,5" is one and a half, and it is said.
         let l = from_csv(text, None).unwrap();
-        assert_eq!(l.data.columns[0].categories, ["1,5", "2", "4"]);
+        assert!(!l.data.columns[0].is_categorical());
+        assert_eq!(l.data.features[0], 1.5);
+        assert_eq!(
+            l.notes,
+            ["column 'size' has decimal commas (like '1,5'): read as numbers"]
+        );
         let text = "size,colour,weight,kind\n1.5,red,10,cat\n2,blue,NA,dog\n,red,12,cat\n4,green,?,dog\n";
         let l = from_csv(text, None).unwrap();
         let d = &l.data;
@@ -210,6 +250,25 @@ mod tests {
         assert!(row(1)[2].is_nan() && row(2)[0].is_nan());
         assert!(d.has_missing());
         assert!(l.notes.is_empty());
+    }
+
+    #[test]
+    fn decimal_commas_are_numbers_only_where_commas_do_not_separate_fields() {
+        let text = "a\tb\tlabel\n-1.234,5\t1,5x\tx\n0,25\t2\ty\n+3\t1,5\tx\n";
+        let l = from_csv(text, None).unwrap();
+        assert_eq!(
+            l.data.features.iter().step_by(2).copied().collect::<Vec<_>>(),
+            [-1234.5, 0.25, 3.0]
+        );
+        // "1,5x" is no number: that column stays categorical.
+        assert_eq!(l.data.columns[1].categories, ["1,5", "1,5x", "2"]);
+        assert_eq!(l.notes.len(), 1);
+        for not_a_number in ["1,", ",5", "1.23,4", "1,2,3", "a,5", "1.2345,6"] {
+            assert_eq!(decimal_comma(not_a_number), None, "{not_a_number}");
+        }
+        // Quoted in a comma-separated table, "1,5" is a category, as the file may mean 15.
+        let quoted = from_csv("a,label\n\"1,5\",x\n2,y\n", None).unwrap();
+        assert_eq!(quoted.data.columns[0].categories, ["1,5", "2"]);
     }
 
     #[test]

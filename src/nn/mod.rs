@@ -21,7 +21,7 @@ mod spec;
 mod gradcheck;
 
 pub use model::Model;
-pub use spec::{preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary};
+pub use spec::{grouped, preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary, MAX_PARAMS, MAX_SIZE};
 
 use crate::backend::Backend;
 

@@ -2,7 +2,7 @@
 //! FLOPs), computed without building anything.
 
 use super::recurrent::Cell;
-use crate::error::Error;
+use crate::error::{plain, Error};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +140,32 @@ impl LayerSpec {
         }
     }
 
+    /// The settings that size a layer, by name, for the size limit.
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        match *self {
+            LayerSpec::Dense { units, .. } | LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } => {
+                vec![("units", units)]
+            }
+            LayerSpec::Conv2d {
+                filters,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => vec![
+                ("filters", filters),
+                ("kernel", kernel),
+                ("stride", stride),
+                ("padding", padding),
+            ],
+            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+                vec![("size", size), ("stride", stride.unwrap_or(size))]
+            }
+            LayerSpec::Reshape { ref shape } => shape.iter().map(|&d| ("each axis of the shape", d)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn is_rectifier(&self) -> bool {
         matches!(self, LayerSpec::Relu | LayerSpec::LeakyRelu { .. })
     }
@@ -154,29 +180,135 @@ pub struct ModelSpec {
     pub layers: Vec<LayerSpec>,
 }
 
+/// The largest size a layer setting or an axis may have (units, filters, a kernel, a padding, a
+/// dimension of a shape), so that no size arithmetic can overflow, on wasm32 either.
+pub const MAX_SIZE: usize = 1 << 20;
+/// The most parameters a model may have: their values, gradients, optimiser moments and
+/// snapshots must fit in one browser tab's memory (about 24 bytes a parameter).
+pub const MAX_PARAMS: u64 = 50_000_000;
+/// The most values one layer may output for one sample.
+pub const MAX_OUTPUT: u64 = 1 << 27;
+/// Bytes a training run may hold for its activations (each layer's output and its gradient, for
+/// a whole batch).
+pub const ACTIVATION_BUDGET: u64 = 1 << 30;
+
+/// The first setting of `layer` (a JSON object) that does not hold what the core's catalogue says
+/// it takes, named with what it takes.
+fn field_problem(layer: &serde_json::Value) -> Option<String> {
+    use crate::catalogue::FieldKind;
+    let kind = layer.get("type")?.as_str()?;
+    let entry = crate::catalogue::layers()
+        .into_iter()
+        .find(|l| l.entry.name == kind)?
+        .entry;
+    entry.fields.into_iter().find_map(|f| {
+        let v = layer.get(f.name)?;
+        let at_least = f.min.map(|m| format!(" of at least {m}")).unwrap_or_default();
+        let (fits, takes) = match f.kind {
+            FieldKind::Integer => (
+                v.as_u64().is_some_and(|n| f.min.is_none_or(|m| n as f64 >= m)),
+                format!("a whole number{at_least}"),
+            ),
+            FieldKind::Number => (v.as_f64().is_some(), "a number".into()),
+            FieldKind::Boolean => (v.is_boolean(), "true or false".into()),
+            FieldKind::List => (
+                v.as_array()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x.as_u64().is_some_and(|n| n > 0))),
+                "whole numbers of at least 1, separated by commas".into(),
+            ),
+            FieldKind::Choice | FieldKind::Columns => (true, String::new()),
+        };
+        (!fits).then(|| format!("{} must be {takes}, got {v}", f.name))
+    })
+}
+
+/// The product of `factors` in 64 bits, saturating instead of overflowing.
+fn product(factors: &[usize]) -> u64 {
+    factors.iter().fold(1u64, |p, &f| p.saturating_mul(f as u64))
+}
+
+/// `n` with thousands separated by commas, as messages write sizes.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One row of a model summary, for one sample.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerSummary {
     pub index: usize,
     pub kind: &'static str,
     pub output: Vec<usize>,
-    pub params: usize,
+    pub params: u64,
     /// Forward floating-point operations (a multiply-add counts two).
-    pub flops: usize,
+    pub flops: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelSummary {
     pub input: Vec<usize>,
     pub layers: Vec<LayerSummary>,
-    pub params: usize,
-    pub flops: usize,
+    pub params: u64,
+    pub flops: u64,
     pub output: Vec<usize>,
+}
+
+impl ModelSummary {
+    /// Values one sample's pass holds: every layer's output (a residual block's inner layers
+    /// counted in its own row's output only).
+    pub fn activations(&self) -> u64 {
+        self.layers
+            .iter()
+            .fold(product(&self.input), |sum, l| sum.saturating_add(product(&l.output)))
+    }
+
+    /// The largest batch whose activations and their gradients (4 bytes a value) fit in the budget.
+    pub fn largest_batch(&self) -> u64 {
+        ACTIVATION_BUDGET / self.activations().saturating_mul(2 * 4).max(1)
+    }
+
+    /// Refuses a batch whose activations (and their gradients) would not fit in the budget,
+    /// naming the largest batch that does.
+    pub fn check_batch(&self, batch: usize) -> Result<(), Error> {
+        let per_sample = self.activations().saturating_mul(2 * 4);
+        if batch as u64 <= self.largest_batch() {
+            return Ok(());
+        }
+        Err(Error::InvalidConfig(format!(
+            "a batch of {} samples needs {} MB for this model's activations, over the {} MB a run may use; a batch of at most {} fits",
+            grouped(batch as u64),
+            grouped(per_sample.saturating_mul(batch as u64) >> 20),
+            ACTIVATION_BUDGET >> 20,
+            grouped(self.largest_batch()),
+        )))
+    }
 }
 
 impl ModelSpec {
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidSpec(format!("model spec is not valid: {e}")))
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidSpec(format!("the model spec is not valid JSON: {}", plain(&e))))?;
+        // Each layer read alone, so that a bad one is named by its place.
+        if let Some(layers) = value.get("layers").and_then(serde_json::Value::as_array) {
+            for (i, layer) in layers.iter().enumerate() {
+                if let Err(e) = LayerSpec::deserialize(layer) {
+                    let kind = layer
+                        .get("type")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("no type");
+                    let why = field_problem(layer).unwrap_or_else(|| plain(&e));
+                    return Err(Error::InvalidSpec(format!("layer {} ({kind}): {why}", i + 1)));
+                }
+            }
+        }
+        serde_json::from_value(value).map_err(|e| Error::InvalidSpec(format!("the model spec: {}", plain(&e))))
     }
 
     /// The initialisation each weighted layer gets: its own choice, else He when a rectifier
@@ -201,17 +333,38 @@ impl ModelSpec {
                 self.input
             )));
         }
+        if let Some(&big) = self.input.iter().find(|&&d| d > MAX_SIZE) {
+            return Err(Error::InvalidSpec(format!(
+                "an input axis of {} is over the limit of {}",
+                grouped(big as u64),
+                grouped(MAX_SIZE as u64)
+            )));
+        }
         if self.layers.is_empty() {
             return Err(Error::InvalidSpec("the model has no layers".into()));
         }
         let (rows, shape) = layer_rows(&self.input, &self.layers)?;
+        // The first layer that takes the model over the parameter budget is named.
+        let mut params = 0u64;
+        for row in &rows {
+            params = params.saturating_add(row.params);
+            if params > MAX_PARAMS {
+                return Err(Error::InvalidSpec(format!(
+                    "layer {} ({}) brings the model to {} parameters; a model trained in the browser may have up to {}",
+                    row.index,
+                    row.kind,
+                    grouped(params),
+                    grouped(MAX_PARAMS)
+                )));
+            }
+        }
         if shape.len() != 1 {
             return Err(Error::InvalidSpec(format!("the last layer must output class scores [classes], but it outputs {shape:?}; end with flatten and dense")));
         }
         Ok(ModelSummary {
             input: self.input.clone(),
-            params: rows.iter().map(|r| r.params).sum(),
-            flops: rows.iter().map(|r| r.flops).sum(),
+            params,
+            flops: rows.iter().fold(0u64, |sum, r| sum.saturating_add(r.flops)),
             layers: rows,
             output: shape,
         })
@@ -225,7 +378,14 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
     let mut rows = Vec::with_capacity(layers.len());
     for (index, layer) in layers.iter().enumerate() {
         let fail = |why: String| Error::InvalidSpec(format!("layer {} ({}): {why}", index + 1, layer.kind()));
-        let elements: usize = shape.iter().product();
+        if let Some((name, size)) = layer.sizes().into_iter().find(|&(_, size)| size > MAX_SIZE) {
+            return Err(fail(format!(
+                "{name} must be at most {}, got {}",
+                grouped(MAX_SIZE as u64),
+                grouped(size as u64)
+            )));
+        }
+        let elements = product(&shape);
         let (output, params, flops) = match *layer {
             LayerSpec::Dense { units, .. } => {
                 if shape.len() != 1 {
@@ -236,7 +396,11 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 if units == 0 {
                     return Err(fail("units must be at least 1".into()));
                 }
-                (vec![units], shape[0] * units + units, 2 * shape[0] * units)
+                (
+                    vec![units],
+                    product(&[shape[0], units]) + units as u64,
+                    product(&[2, shape[0], units]),
+                )
             }
             LayerSpec::Conv2d {
                 filters,
@@ -261,11 +425,10 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                         shape[1], shape[2]
                     )));
                 };
-                let fan_in = shape[0] * kernel * kernel;
                 (
                     vec![filters, oh, ow],
-                    filters * fan_in + filters,
-                    2 * fan_in * filters * oh * ow,
+                    product(&[filters, shape[0], kernel, kernel]) + filters as u64,
+                    product(&[2, shape[0], kernel, kernel, filters, oh, ow]),
                 )
             }
             LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
@@ -287,11 +450,11 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                         shape[1], shape[2]
                     )));
                 };
-                (vec![shape[0], oh, ow], 0, shape[0] * oh * ow * size * size)
+                (vec![shape[0], oh, ow], 0, product(&[shape[0], oh, ow, size, size]))
             }
-            LayerSpec::Flatten => (vec![elements], 0, 0),
+            LayerSpec::Flatten => (vec![elements as usize], 0, 0),
             LayerSpec::Reshape { shape: ref target } => {
-                if target.is_empty() || target.contains(&0) || target.iter().product::<usize>() != elements {
+                if target.is_empty() || target.contains(&0) || product(target) != elements {
                     return Err(fail(format!("cannot reshape {shape:?} ({elements} values) into {target:?}; the sizes must multiply to {elements}")));
                 }
                 (target.clone(), 0, 0)
@@ -317,11 +480,8 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 if units == 0 {
                     return Err(fail("units must be at least 1".into()));
                 }
-                let (steps, features, width) = (
-                    shape[0],
-                    shape[1],
-                    layer.cell().expect("a recurrent layer").gates() * units,
-                );
+                let (steps, features, gates) = (shape[0], shape[1], layer.cell().expect("a recurrent layer").gates());
+                let width = gates * units;
                 let output = if return_sequences {
                     vec![steps, units]
                 } else {
@@ -331,12 +491,13 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                     2 * width
                 } else {
                     width
-                };
+                } as u64;
                 // Both products per step, plus one operation per gate element.
+                let weights = product(&[features + units, width]);
                 (
                     output,
-                    (features + units) * width + biases,
-                    steps * (2 * (features + units) * width + width),
+                    weights + biases,
+                    product(&[steps]).saturating_mul(2 * weights + width as u64),
                 )
             }
             LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
@@ -360,7 +521,7 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                     )));
                 }
                 // γ and β are learned; the running mean and variance are not counted.
-                (shape.clone(), 2 * shape[0], 4 * elements)
+                (shape.clone(), 2 * shape[0] as u64, 4 * elements)
             }
             LayerSpec::LayerNorm { eps } => {
                 let (Some(&features), 1..=2) = (shape.last(), shape.len()) else {
@@ -372,7 +533,7 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                     return Err(fail(format!("eps must be positive, got {eps}")));
                 }
                 // Two passes for the moments, one to normalise, scale and shift.
-                (shape.clone(), 2 * features, 5 * elements)
+                (shape.clone(), 2 * features as u64, 5 * elements)
             }
             LayerSpec::Residual { ref layers } => {
                 if layers.is_empty() {
@@ -384,11 +545,19 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 }
                 (
                     shape.clone(),
-                    inner.iter().map(|r| r.params).sum(),
-                    inner.iter().map(|r| r.flops).sum::<usize>() + elements,
+                    inner.iter().fold(0u64, |sum, r| sum.saturating_add(r.params)),
+                    inner.iter().fold(elements, |sum, r| sum.saturating_add(r.flops)),
                 )
             }
         };
+        let values = product(&output);
+        if values > MAX_OUTPUT {
+            return Err(fail(format!(
+                "it outputs {} values per sample ({output:?}), over the limit of {}",
+                grouped(values),
+                grouped(MAX_OUTPUT)
+            )));
+        }
         rows.push(LayerSummary {
             index: index + 1,
             kind: layer.kind(),
@@ -552,7 +721,7 @@ mod tests {
             let held: Vec<Vec<usize>> = model.params().iter().map(|p| Cpu::shape(&p.value)).collect();
             assert_eq!(named.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), held, "{name}");
             assert_eq!(
-                named.iter().map(|(_, s)| s.iter().product::<usize>()).sum::<usize>(),
+                named.iter().map(|(_, s)| s.iter().product::<usize>()).sum::<usize>() as u64,
                 spec.summary().unwrap().params
             );
         }
@@ -691,9 +860,90 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_and_types_are_rejected() {
-        assert!(ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"dense","unit":3}]}"#).is_err());
-        assert!(ModelSpec::from_json(r#"{"input":[2],"layers":[{"type":"transformer"}]}"#).is_err());
+    fn sizes_are_counted_in_64_bits_and_held_to_the_limits_with_the_layer_named() {
+        let err = |json: &str| ModelSpec::from_json(json).unwrap().summary().unwrap_err().to_string();
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+        let e = err(r#"{"input":[784],"layers":[{"type":"dense","units":100000000}]}"#);
+        assert!(
+            e.contains("layer 1 (dense): units must be at most 1,048,576, got 100,000,000"),
+            "{e}"
+        );
+        let e = err(r#"{"input":[784],"layers":[{"type":"dense","units":1000},{"type":"dense","units":1000000}]}"#);
+        assert!(
+            e.contains("layer 2 (dense) brings the model to 1,001,785,000 parameters; a model trained in the browser may have up to 50,000,000"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"input":[1,1024,1024],"layers":[{"type":"conv2d","filters":1024,"kernel":1,"padding":0},{"type":"flatten"},{"type":"dense","units":2}]}"#,
+        );
+        assert!(
+            e.contains("layer 1 (conv2d): it outputs 1,073,741,824 values per sample"),
+            "{e}"
+        );
+        let e = err(r#"{"input":[1048577],"layers":[{"type":"dense","units":2}]}"#);
+        assert!(e.contains("an input axis of 1,048,577 is over the limit"), "{e}");
+        // Within the limits, a count past 32 bits is exact.
+        let big = ModelSpec::from_json(
+            r#"{"input":[3,256,256],"layers":[{"type":"conv2d","filters":256,"kernel":7,"padding":3},{"type":"flatten"},{"type":"dense","units":2}]}"#,
+        )
+        .unwrap()
+        .summary()
+        .unwrap();
+        assert_eq!(big.layers[0].flops, 2 * 3 * 49 * 256 * 256 * 256);
+        assert!(big.flops > u64::from(u32::MAX));
+        // 2 × 4 bytes for each of 3·256² + 256·256² + 256·256² + 2 values a sample: 3 samples fit in 1 GiB.
+        assert_eq!(big.largest_batch(), 3);
+        big.check_batch(3).unwrap();
+        let e = big.check_batch(4).unwrap_err().to_string();
+        assert!(
+            e.contains("a batch of 4 samples needs 1,030 MB") && e.contains("a batch of at most 3 fits"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_refused_in_the_users_words_with_the_layer_named() {
+        let err = |json: &str| ModelSpec::from_json(json).unwrap_err().to_string();
+        let layers = |layers: &str| err(&format!(r#"{{"input":[2],"layers":[{{"type":"relu"}},{layers}]}}"#));
+        assert_eq!(
+            layers(r#"{"type":"dense","unit":3}"#),
+            "layer 2 (dense): there is no setting 'unit' (the settings are units, init)"
+        );
+        let e = layers(r#"{"type":"transformer"}"#);
+        assert!(
+            e.starts_with("layer 2 (transformer): 'transformer' is not one of dense, conv2d,"),
+            "{e}"
+        );
+        assert_eq!(
+            layers(r#"{"type":"dense","units":-5}"#),
+            "layer 2 (dense): units must be a whole number of at least 1, got -5"
+        );
+        assert_eq!(
+            layers(r#"{"type":"conv2d","filters":4,"padding":1.5}"#),
+            "layer 2 (conv2d): padding must be a whole number of at least 0, got 1.5"
+        );
+        // A setting the editor does not show is still named in words.
+        assert_eq!(
+            layers(r#"{"type":"max_pool2d","stride":-1}"#),
+            "layer 2 (max_pool2d): -1 does not fit here: it takes a whole number, 0 or more"
+        );
+        assert_eq!(layers(r#"{"units":5}"#), "layer 2 (no type): 'type' is missing");
+        assert_eq!(err(r#"{"layers":[]}"#), "the model spec: 'input' is missing");
+        let e = err("{\"input\": [2],\n \"layers\": [");
+        assert!(
+            e.starts_with("the model spec is not valid JSON: ") && e.contains("(line 2"),
+            "{e}"
+        );
+        for e in [
+            layers(r#"{"type":"dense","units":"x"}"#),
+            layers(r#"{"type":"dropout","rate":[1]}"#),
+        ] {
+            assert!(
+                !["usize", "f32", "sequence", "struct"].iter().any(|w| e.contains(w)),
+                "{e}"
+            );
+        }
     }
 
     #[test]

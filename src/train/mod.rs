@@ -5,14 +5,17 @@ use crate::augment::{self, Augmentation, AUGMENT_PARAMS};
 use crate::backend::{Backend, LossOutput};
 use crate::clock::now_ms;
 use crate::data::Dataset;
-use crate::error::Error;
+use crate::error::{plain, Error};
 use crate::features::{FeatureSpec, Fitted};
 use crate::model_file::{ModelFile, NamedTensor};
-use crate::nn::{LayerSpec, Mode, Model, ModelSpec};
+use crate::nn::{grouped, LayerSpec, Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::{Optimizer, OptimizerSpec};
 use crate::rng::{fold_seed, Rng};
 use serde::{Deserialize, Serialize};
+
+/// The most epochs one run may have.
+pub const MAX_EPOCHS: usize = 10_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -148,7 +151,8 @@ impl TrainConfig {
     }
 
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidConfig(format!("training settings are not valid: {e}")))
+        serde_json::from_str(json)
+            .map_err(|e| Error::InvalidConfig(format!("the training settings are not valid: {}", plain(&e))))
     }
 }
 
@@ -307,6 +311,8 @@ pub struct Trainer<B: Backend> {
     cursor: usize,
     epoch: usize,
     chunk: Tally<B>,
+    /// Samples per evaluation batch.
+    eval_batch: usize,
     epoch_loss: f64,
     epoch_correct: f64,
     epoch_started_ms: f64,
@@ -361,8 +367,12 @@ impl<B: Backend> Trainer<B> {
             .filter(|&r| r != Rebalance::ClassWeights)
             .map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
         let train = balanced.as_ref().unwrap_or(train);
-        if config.epochs == 0 {
-            return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        if config.epochs == 0 || config.epochs > MAX_EPOCHS {
+            return Err(Error::InvalidConfig(format!(
+                "epochs must be between 1 and {}, got {}",
+                grouped(MAX_EPOCHS as u64),
+                grouped(config.epochs as u64)
+            )));
         }
         for (l1, l2) in
             std::iter::once((config.l1, config.l2)).chain(config.layer_penalties.iter().map(|p| (p.l1, p.l2)))
@@ -437,6 +447,10 @@ impl<B: Backend> Trainer<B> {
                 features.output_shape()
             )));
         }
+        let summary = spec.summary()?;
+        summary.check_batch(config.batch_size)?;
+        // Evaluation takes batches of up to 500 samples, fewer where activations are large.
+        let eval_batch = summary.largest_batch().clamp(1, 500) as usize;
         let optimizer = Optimizer::new(config.optimizer.clone())?;
         // A bagging member starts from weights of its own too.
         let model = Model::new(
@@ -476,6 +490,7 @@ impl<B: Backend> Trainer<B> {
         let mut order: Vec<u32> = (0..train.len() as u32).collect();
         rng.shuffle(&mut order);
         Ok(Self {
+            eval_batch,
             chunk: Tally::new(),
             train: DeviceData::upload(&backend, train),
             val: DeviceData::upload(&backend, val),
@@ -951,11 +966,11 @@ impl<B: Backend> Trainer<B> {
     }
 
     async fn evaluate(&mut self, x: &B::Tensor, y: &B::Tensor, len: usize) -> Evaluation {
-        const BATCH: usize = 500;
+        let batch = self.eval_batch;
         let b = self.backend.clone();
         let mut tally = Tally::new();
-        for start in (0..len).step_by(BATCH) {
-            let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
+        for start in (0..len).step_by(batch) {
+            let indices: Vec<u32> = (start as u32..(start + batch).min(len) as u32).collect();
             let logits = self
                 .model
                 .forward(&b, self.model_input(b.gather_rows(x, &indices)), Mode::Eval);
@@ -972,12 +987,12 @@ impl<B: Backend> Trainer<B> {
     /// Class probabilities of every held-out sample, `[n, classes]` row after row, in the split's
     /// order, read back in one transfer.
     pub async fn validation_probabilities(&mut self) -> Vec<f32> {
-        const BATCH: usize = 500;
+        let batch = self.eval_batch;
         let b = self.backend.clone();
         let (x, len) = (self.val.x.clone(), self.val.len);
         let mut parts = Vec::new();
-        for start in (0..len).step_by(BATCH) {
-            let indices: Vec<u32> = (start as u32..(start + BATCH).min(len) as u32).collect();
+        for start in (0..len).step_by(batch) {
+            let indices: Vec<u32> = (start as u32..(start + batch).min(len) as u32).collect();
             let logits = self
                 .model
                 .forward(&b, self.model_input(b.gather_rows(&x, &indices)), Mode::Eval);

@@ -8,7 +8,7 @@
 
 pub mod gp;
 
-use crate::error::Error;
+use crate::error::{plain, Error};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -311,14 +311,14 @@ impl Search {
 
     pub fn from_json(json: &str) -> Result<Self, Error> {
         let spec: SearchSpec = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidConfig(format!("the search settings are not valid: {e}")))?;
+            .map_err(|e| Error::InvalidConfig(format!("the search settings are not valid: {}", plain(&e))))?;
         Self::new(spec)
     }
 
     /// A saved search (`serde_json` of a `Search`), its pending trials queued to run again.
     pub fn restore(json: &str) -> Result<Self, Error> {
         let saved: Search = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidData(format!("the saved search cannot be read: {e}")))?;
+            .map_err(|e| Error::InvalidData(format!("the saved search cannot be read: {}", plain(&e))))?;
         let mut search = Self::new(saved.spec)?;
         search.trials = saved.trials;
         search.requeued = search

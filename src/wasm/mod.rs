@@ -4,6 +4,7 @@ use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
 use crate::data::{mnist, sequence, toy, Dataset};
+use crate::error::plain;
 use crate::features::Fitted;
 use crate::model_file::ModelFile;
 use crate::nn::{preset, ModelSpec};
@@ -153,7 +154,7 @@ impl DataSet {
         seed: u32,
     ) -> Result<Vec<f32>, JsError> {
         let pipeline: Vec<crate::augment::Augmentation> = serde_json::from_str(pipeline_json)
-            .map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {e}")))?;
+            .map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {}", plain(&e))))?;
         crate::augment::validate(&pipeline).map_err(js_error)?;
         let shape = &self.inner.sample_shape;
         if shape.len() != 3 {
@@ -380,7 +381,7 @@ impl DataSet {
     #[wasm_bindgen(js_name = transformed)]
     pub fn transformed(&self, features_json: &str) -> Result<JsValue, JsError> {
         let mut spec: crate::features::FeatureSpec = serde_json::from_str(features_json)
-            .map_err(|e| JsError::new(&format!("the feature settings are not valid: {e}")))?;
+            .map_err(|e| JsError::new(&format!("the feature settings are not valid: {}", plain(&e))))?;
         // The shape does not depend on the statistics: skip the pass over the images.
         spec.normalize = false;
         let fitted = Fitted::fit(&spec, &self.inner).map_err(js_error)?;
@@ -465,7 +466,7 @@ pub fn compare_ensemble(
         classes: Vec<String>,
     }
     let described: Vec<Described> = serde_json::from_str(members_json)
-        .map_err(|e| JsError::new(&format!("the ensemble members are not valid: {e}")))?;
+        .map_err(|e| JsError::new(&format!("the ensemble members are not valid: {}", plain(&e))))?;
     let mut at = 0;
     let mut members = Vec::with_capacity(described.len());
     for d in described {

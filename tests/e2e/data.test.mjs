@@ -342,6 +342,62 @@ test('a folder of PNGs uploads with progress, bad files are named, each class sh
   await ui.expand('upload', false);
 });
 
+test('hostile archives and images: entries that climb out or are absolute, and a decompression bomb, are named and skipped', async () => {
+  await ui.expand('upload');
+  await ui.selectOption('#image-channels', '1');
+  await ui.selectOption('#image-size', '28');
+  const dot = (v) => png(8, 8, () => [v, v, v]);
+  // A PNG whose header declares 20000 × 20000 pixels: 1.6 GB once decoded.
+  const bomb = Buffer.from(dot(9));
+  bomb.writeUInt32BE(20000, 16);
+  bomb.writeUInt32BE(20000, 20);
+  const archive = zip([
+    { path: 'set/dark/1.png', data: dot(20) },
+    { path: 'set/dark/2.png', data: dot(30) },
+    { path: 'set/light/1.png', data: dot(220) },
+    { path: 'set/light/2.png', data: dot(230) },
+    { path: 'set/light/bomb.png', data: bomb },
+    { path: '../../x/evil.png', data: dot(1) },
+    { path: 'set/../../y/evil.png', data: dot(2) },
+    { path: '/etc/z/evil.png', data: dot(3) },
+    { path: 'C:\\w\\evil.png', data: dot(4) },
+  ]);
+  await page.setInputFiles('#image-files', { name: 'hostile.zip', mimeType: 'application/zip', buffer: archive });
+  await page.waitForFunction(
+    () => /4 samples of 1 × 28 × 28, 2 classes/.test(document.getElementById('dataset-info').textContent),
+    null,
+    { timeout: 60_000 },
+  );
+  const problems = await ui.text('#upload-problems');
+  assert.match(
+    problems,
+    /set\/light\/bomb.png: it declares 20000 × 20000 pixels \(400 megapixels\), over the 40-megapixel limit/,
+  );
+  for (const path of ['../../x/evil.png', 'set/../../y/evil.png'])
+    assert.ok(problems.includes(`${path}: its path climbs out of the archive ('..'): it is skipped`), problems);
+  for (const path of ['/etc/z/evil.png', 'C:\\w\\evil.png'])
+    assert.ok(problems.includes(`${path}: its path is absolute: it is skipped`), problems);
+  assert.deepEqual(await page.evaluate(() => globalThis.whetstone.state.dataset.classes), ['dark', 'light']);
+  // The header reader knows each format the upload takes, as the browser encodes it.
+  const sizes = await page.evaluate(async () => {
+    const { declaredSize } = await import('./www/engine/archive.js');
+    const encoded = async (type, options) => {
+      const canvas = new OffscreenCanvas(37, 23);
+      canvas.getContext('2d').fillRect(0, 0, 5, 5);
+      return new Uint8Array(await (await canvas.convertToBlob({ type, ...options })).arrayBuffer());
+    };
+    const gif = Uint8Array.from([71, 73, 70, 56, 57, 97, 37, 0, 23, 0, 0]);
+    return [
+      declaredSize(await encoded('image/png')),
+      declaredSize(await encoded('image/jpeg')),
+      declaredSize(await encoded('image/webp', { quality: 0.5 })),
+      declaredSize(gif),
+      declaredSize(Uint8Array.from([1, 2, 3])),
+    ];
+  });
+  assert.deepEqual(sizes, [[37, 23], [37, 23], [37, 23], [37, 23], null]);
+});
+
 test('colour jitter lifts a CNN on the biased shapes, and the preview shows each draw', async () => {
   await ui.chooseDataset('shapes', /2,000 samples of 3 × 32 × 32, 4 classes/);
   assert.equal(await page.inputValue('#heldout'), '600');

@@ -23,12 +23,39 @@ test('bad input gets a clear message and the page keeps working', async () => {
     /batch size must be between 1 and/.test(document.getElementById('notice').textContent),
   );
   await ui.fill('#batch', '32');
+  // The limits are stated on the field and in the message.
+  assert.equal(await page.getAttribute('#epochs', 'max'), '10000');
+  await ui.fill('#epochs', '1000000');
+  await ui.click('#train');
+  await page.waitForFunction(() =>
+    /Epochs must be at most 10,000, got 1,000,000/.test(document.getElementById('notice').textContent),
+  );
+  await ui.fill('#epochs', '3');
   await ui.click('#spec-editor summary');
   const good = await page.inputValue('#spec');
   await ui.fill('#spec', '{"input":[1,28,28],"layers":[{"type":"dense","units":10}]}');
   await page.waitForFunction(() => /layer 1 \(dense\)/.test(document.getElementById('summary').textContent));
   await ui.click('#train');
   await page.waitForFunction(() => /layer 1 \(dense\)/.test(document.getElementById('notice').textContent));
+  // Sizes past 32 bits and values of the wrong kind are named in words, at their layer, which is marked.
+  for (const [layer, said] of [
+    ['{"type":"dense","units":100000000}', /layer 2 \(dense\): units must be at most 1,048,576, got 100,000,000/],
+    ['{"type":"dense","units":70000}', /layer 2 \(dense\) brings the model to 54,950,000 parameters[\s\S]*50,000,000/],
+    ['{"type":"dense","units":-5}', /layer 2 \(dense\): units must be a whole number of at least 1, got -5/],
+  ]) {
+    await ui.fill('#spec', `{"input":[1,28,28],"layers":[{"type":"flatten"},${layer},{"type":"dense","units":10}]}`);
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.getElementById('summary').textContent),
+      said.source,
+    );
+    assert.equal(await page.locator('#summary tr.layer.bad').count(), 1);
+    // The setting named is marked as the cause.
+    const marked = await page
+      .locator('#summary input[aria-invalid="true"]')
+      .evaluateAll((inputs) => inputs.map((i) => `${i.dataset.layer}.${i.dataset.field}`));
+    assert.deepEqual(marked, said.source.includes('brings the model') ? [] : ['2.units']);
+    assert.doesNotMatch(await ui.text('#summary'), /usize|f32|unreachable/);
+  }
   await ui.fill('#spec', good);
   await page.waitForFunction(() => !document.getElementById('summary').classList.contains('invalid'));
   await ui.click('#spec-editor summary');

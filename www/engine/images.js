@@ -4,74 +4,45 @@
 // channels, fit} in; {type: 'progress', done, total} while decoding; {type: 'done', pixels,
 // labels, classes, shape, problems} or {type: 'error', message} at the end.
 
+import { baseName, declaredSize, unzip } from './archive.js';
+
 const IMAGE_TYPES = /\.(png|jpe?g|webp|gif)$/i;
 /** A single image larger than this is refused (a photo needs far less once resized). */
 const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
+/** An image that declares more pixels than this is refused before it is decoded (a small file
+ * can declare a huge image: a decompression bomb). */
+const MAX_PIXELS = 40e6;
+/** Bytes read for an image's header (a JPEG's frame header may follow a large EXIF block). */
+const HEADER_BYTES = 256 * 1024;
 /** Images decoded at once. */
 const PARALLEL = 8;
 
-const baseName = (path) => path.split('/').pop();
 const parentName = (path) => path.split('/').slice(-2, -1)[0];
 
-/** The entries of a .zip file as {path, blob}, and its folders; stored and deflated entries only. */
-async function unzip(blob, name) {
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  const view = new DataView(bytes.buffer);
-  let end = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      end = i;
-      break;
+/** A deflated entry unpacked, refused once it unpacks to more than `limit` bytes. */
+async function inflate(blob, limit) {
+  const reader = blob.stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const parts = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return new Blob(parts);
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      const refused = `it unpacks to more than the ${limit / 2 ** 20} MB limit for one image`;
+      throw Object.assign(new Error(refused), { refused });
     }
+    parts.push(value);
   }
-  if (end < 0) throw new Error(`“${name}” is not a readable .zip file (no central directory: truncated or not a zip)`);
-  const count = view.getUint16(end + 10, true);
-  let at = view.getUint32(end + 16, true);
-  if (at === 0xffffffff || count === 0xffff)
-    throw new Error(`“${name}” is a ZIP64 archive, which is not supported: zip fewer or smaller files`);
-  const decoder = new TextDecoder();
-  const entries = [];
-  const folders = [];
-  for (let k = 0; k < count; k++) {
-    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50)
-      throw new Error(`“${name}” is damaged: entry ${k + 1} of its directory cannot be read`);
-    const method = view.getUint16(at + 10, true);
-    const size = view.getUint32(at + 20, true);
-    const nameLength = view.getUint16(at + 28, true);
-    const extra = view.getUint16(at + 30, true);
-    const comment = view.getUint16(at + 32, true);
-    const local = view.getUint32(at + 42, true);
-    const path = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + extra + comment;
-    if (path.endsWith('/')) {
-      folders.push(path.slice(0, -1));
-      continue;
-    }
-    if (path.startsWith('__MACOSX/') || baseName(path).startsWith('.')) continue;
-    if (local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50) {
-      entries.push({ path, problem: 'its data in the .zip is damaged' });
-      continue;
-    }
-    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    const data = bytes.subarray(start, start + size);
-    if (data.length < size) {
-      entries.push({ path, problem: 'its data in the .zip is cut short' });
-    } else if (method === 0) {
-      entries.push({ path, blob: new Blob([data]) });
-    } else if (method === 8) {
-      entries.push({ path, blob: new Blob([data]), deflated: true });
-    } else {
-      entries.push({
-        path,
-        problem: `it is compressed with method ${method}, which is not supported (only stored and deflate)`,
-      });
-    }
-  }
-  return { entries, folders };
 }
 
-async function inflate(blob) {
-  return new Response(blob.stream().pipeThrough(new DecompressionStream('deflate-raw'))).blob();
+/** Why an image file cannot be decoded safely (it declares more pixels than the budget), or null. */
+async function tooLarge(blob) {
+  const size = declaredSize(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  if (!size || size[0] * size[1] <= MAX_PIXELS) return null;
+  const megapixels = Math.round((size[0] * size[1]) / 1e6);
+  return `it declares ${size[0]} × ${size[1]} pixels (${megapixels} megapixels), over the ${MAX_PIXELS / 1e6}-megapixel limit for one image`;
 }
 
 /** One image, resized to size × size (keeping its aspect: padded with black, or centre-cropped), as
@@ -155,10 +126,10 @@ async function load({ files, folders: givenFolders = [], labelsCsv, size, channe
     if (item.problem) problems.push({ file: item.path, reason: item.problem });
     else if (!IMAGE_TYPES.test(item.path))
       problems.push({ file: item.path, reason: 'not an image (PNG, JPEG, WebP or GIF)' });
-    else if (item.blob.size > MAX_IMAGE_BYTES)
+    else if ((item.size ?? item.blob.size) > MAX_IMAGE_BYTES)
       problems.push({
         file: item.path,
-        reason: `${(item.blob.size / 2 ** 20).toFixed(0)} MB is over the ${MAX_IMAGE_BYTES / 2 ** 20} MB limit for one image`,
+        reason: `${((item.size ?? item.blob.size) / 2 ** 20).toFixed(0)} MB is over the ${MAX_IMAGE_BYTES / 2 ** 20} MB limit for one image`,
       });
     else if (!label)
       problems.push({
@@ -176,9 +147,12 @@ async function load({ files, folders: givenFolders = [], labelsCsv, size, channe
       const i = next++;
       const item = accepted[i];
       try {
-        decoded[i] = await decode(item.deflated ? await inflate(item.blob) : item.blob, size, channels, fit);
-      } catch {
-        problems.push({ file: item.path, reason: 'it could not be decoded (corrupt or truncated?)' });
+        const blob = item.deflated ? await inflate(item.blob, MAX_IMAGE_BYTES) : item.blob;
+        const refused = await tooLarge(blob);
+        if (refused) problems.push({ file: item.path, reason: refused });
+        else decoded[i] = await decode(blob, size, channels, fit);
+      } catch (err) {
+        problems.push({ file: item.path, reason: err.refused ?? 'it could not be decoded (corrupt or truncated?)' });
       }
       done++;
       if (done % 25 === 0 || done === accepted.length)

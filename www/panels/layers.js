@@ -44,7 +44,10 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
     mutate(nextLayers, nextOptions);
     edit(nextLayers, nextOptions);
   };
-  const badLayer = Number(error?.match(/^layer (\d+) /)?.[1]);
+  // The layer an error names, and the setting of it that the error says is wrong.
+  const [, badNumber, badField] =
+    error?.match(/^layer (\d+) \([^)]*\): (\w+) must be/) ?? error?.match(/^layer (\d+) /) ?? [];
+  const badLayer = Number(badNumber);
   const rows = [
     row(['#', 'layer', 'output', 'params', 'FLOPs'], 'th'),
     row(['', 'input', spec.input.join('×'), '', '']),
@@ -82,6 +85,7 @@ export function renderLayerTable(table, spec, summary, error, options, edit) {
       input.dataset.layer = i + 1;
       input.dataset.field = key;
       input.setAttribute('aria-label', `layer ${i + 1} (${layer.type}): ${label}`);
+      if (badLayer === i + 1 && badField === key) input.setAttribute('aria-invalid', 'true');
       // A value that is not what the field takes goes into the spec as typed, so that the summary
       // names the layer and says what is wrong.
       input.addEventListener('change', () =>

@@ -1,7 +1,7 @@
 // The run: Train, Pause and Stop (buttons and T/P/S), the progress and the run's numbers, the live
 // loss and accuracy curves (the previous run's stay dashed beside them), where training runs (the
 // GPU, the CPU, a fall-back when the GPU is lost), and what the run says when it ends.
-import { chosenBackend, splitKey } from '../state/request.js';
+import { chosenBackend, plotStride, splitKey } from '../state/request.js';
 import { LiveChart } from '../ui/charts.js';
 import { $ } from '../ui/dom.js';
 
@@ -91,6 +91,7 @@ export class RunPanel {
         status: 'running',
         epochs: request.config.epochs,
         stepsPerEpoch: started.stepsPerEpoch,
+        stride: plotStride(request.config.epochs * started.stepsPerEpoch),
         trained: false,
         lrs: [],
         norms: [],
@@ -155,6 +156,7 @@ export class RunPanel {
       status: 'idle',
       epochs: 0,
       stepsPerEpoch: 0,
+      stride: 1,
       trained: true,
       lrs: [],
       norms: [],
@@ -191,19 +193,21 @@ export class RunPanel {
       $('stat-loss').textContent = e.loss.toFixed(4);
       this.loss.push(x, [e.loss, null]);
       this.accuracy.push(x, [e.accuracy, null]);
-      // The chunk's steps, by index into the run's step grid (which the plan laid out).
+      // The chunk's steps, by index into the run's grid of plotted steps (which the plan laid out).
       const first = (e.epoch - 1) * e.steps_per_epoch + e.step - e.lrs.length;
       for (const [i, lr] of e.lrs.entries()) {
-        run.lrs[first + i] = lr;
-        run.norms[first + i] = e.grad_norms[i];
+        if ((first + i) % run.stride) continue;
+        run.lrs[(first + i) / run.stride] = lr;
+        run.norms[(first + i) / run.stride] = e.grad_norms[i];
       }
+      run.lastLr = e.lrs.at(-1);
       this.hooks.steps(first, e);
     } else if (e.type === 'epoch') {
       this.loss.push(e.epoch, [null, e.val_loss]);
       this.accuracy.push(e.epoch, [null, e.val_accuracy]);
       $('stat-val-acc').textContent = `${(e.val_accuracy * 100).toFixed(1)} %`;
       run.trained = true;
-      const lr = run.lrs[e.epoch * run.stepsPerEpoch - 1];
+      const lr = run.lastLr;
       run.history.push([
         e.epoch,
         e.train_loss,

@@ -2,7 +2,7 @@
 // early stopping, device, class balance, split), each field writing into the state; and the planned
 // learning rate of every step drawn before the run, with the actual rate and the gradient norm of
 // every step drawn as the run reports them.
-import { plannedStepsPerEpoch } from '../state/request.js';
+import { plannedStepsPerEpoch, plotStride } from '../state/request.js';
 import { catalogue, entryOf } from '../state/catalogue.js';
 import { PLAN_SETTINGS } from '../state/settings.js';
 import { LiveChart } from '../ui/charts.js';
@@ -34,6 +34,8 @@ export class TrainPanel {
   constructor(app) {
     this.app = app;
     this.planTimer = 0;
+    // The charts plot every `stride`-th step (more than one on a long run).
+    this.stride = 1;
     this.rates = new LiveChart($('lr-chart'), 'Learning rate', ['planned', 'actual'], { dashed: ['planned'] });
     this.norms = new LiveChart($('norm-chart'), 'Gradient norm (before clipping)', ['gradient norm', 'clip limit'], {
       dashed: ['clip limit'],
@@ -96,15 +98,22 @@ export class TrainPanel {
           const { config, ...request } = this.app.request();
           const spe = stepsPerEpoch ?? plannedStepsPerEpoch({ ...request, config }, state.dataset?.length);
           const { rates } = await engine.request('schedule', { config, stepsPerEpoch: spe });
-          const xs = Array.from(rates, (_, i) => (i + 1) / spe);
+          // A long run's charts plot every `stride`-th step.
+          const stride = plotStride(rates.length);
+          this.stride = stride;
+          const plotted = Array.from({ length: Math.ceil(rates.length / stride) }, (_, i) => i * stride);
+          const xs = plotted.map((step) => (step + 1) / spe);
           const seen = stepsPerEpoch ? state.run : { lrs: [], norms: [] };
-          this.rates.setColumns([xs, Array.from(rates), xs.map((_, i) => seen.lrs[i] ?? null)], config.epochs);
+          this.rates.setColumns(
+            [xs, plotted.map((step) => rates[step]), xs.map((_, i) => seen.lrs[i] ?? null)],
+            config.epochs,
+          );
           this.norms.setColumns(
             [xs, xs.map((_, i) => seen.norms[i] ?? null), xs.map(() => config.clip_norm ?? null)],
             config.epochs,
           );
-          const low = Math.min(...rates);
-          const high = Math.max(...rates);
+          const low = rates.reduce((a, b) => Math.min(a, b));
+          const high = rates.reduce((a, b) => Math.max(a, b));
           info.classList.remove('invalid');
           info.textContent =
             config.schedule.type === 'reduce_on_plateau'
@@ -122,9 +131,10 @@ export class TrainPanel {
   /** A chunk of steps of the run: their rates and gradient norms, from step `first` of the run. */
   steps(first, e) {
     for (const [i, lr] of e.lrs.entries()) {
-      if (first + i < this.rates.columns[2].length) {
-        this.rates.columns[2][first + i] = lr;
-        this.norms.columns[1][first + i] = e.grad_norms[i];
+      const k = (first + i) / this.stride;
+      if (Number.isInteger(k) && k < this.rates.columns[2].length) {
+        this.rates.columns[2][k] = lr;
+        this.norms.columns[1][k] = e.grad_norms[i];
       }
     }
     this.rates.update();

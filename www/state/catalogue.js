@@ -11,6 +11,7 @@ export const catalogue = {
   features: { table: [], image: [] },
   metrics: { scores: [], summary: [] },
   search: [],
+  limits: {},
 };
 
 export function setCatalogue(described) {

@@ -15,7 +15,7 @@ export function createState() {
     upload: undefined,
     // Quality fixes applied to the loaded data ({fix, indices, labels}), in order.
     fixes: [],
-    run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, trained: false, lrs: [], norms: [], history: [] },
+    run: { status: 'idle', epochs: 0, stepsPerEpoch: 0, stride: 1, trained: false, lrs: [], norms: [], history: [] },
   };
 }
 

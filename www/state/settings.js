@@ -18,7 +18,16 @@ export const SETTINGS = {
   startFrom: { kind: 'choice', default: 'random', choices: ['random', 'pretrained'], control: 'start-from' },
   spec: { kind: 'text', default: '', control: 'spec' },
   layerOptions: { kind: 'list', default: [] },
-  epochs: { kind: 'integer', default: 3, min: 1, control: 'epochs', label: 'Epochs' },
+  epochs: {
+    kind: 'integer',
+    default: 3,
+    min: 1,
+    get max() {
+      return catalogue.limits.epochs;
+    },
+    control: 'epochs',
+    label: 'Epochs',
+  },
   batch: { kind: 'integer', default: 32, control: 'batch', label: 'The batch size' },
   lr: { kind: 'number', default: '0.002', control: 'lr', label: 'The learning rate' },
   optimizer: {
@@ -179,6 +188,11 @@ export function read(settings, name) {
   }
   if (s.min !== undefined && number < s.min)
     throw settingError(`${s.label} must be at least ${s.min}, got ${number}`, name);
+  if (s.max !== undefined && number > s.max)
+    throw settingError(
+      `${s.label} must be at most ${s.max.toLocaleString('en')}, got ${number.toLocaleString('en')}`,
+      name,
+    );
   if (s.positive && !(number > 0)) throw settingError(`${s.label} must be more than 0, got ${number}`, name);
   return number;
 }

@@ -7,6 +7,8 @@ import { $ } from './dom.js';
 export function renderFields(names, settings) {
   for (const name of names) {
     const field = $(SETTINGS[name].control);
+    // The range the table allows, where the field can state it.
+    for (const bound of ['min', 'max']) if (SETTINGS[name][bound] !== undefined) field[bound] = SETTINGS[name][bound];
     if (SETTINGS[name].kind === 'boolean') field.checked = Boolean(settings[name]);
     else field.value = settings[name];
   }

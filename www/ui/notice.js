@@ -1,7 +1,11 @@
 // Messages where the person is looking: each notice shows in the status area at the top (which
 // stays in view) and, when it comes from a control, right beside that control. A field a message
-// names as wrong is marked until its value changes.
+// names as wrong is marked until its value changes. An error stays until it is dismissed or
+// replaced; news (kind 'info') steps aside by itself after a while.
 import { $, element } from './dom.js';
+
+/** How long news stays in view. */
+const INFO_MS = 12_000;
 
 /** What counts as a control a message can sit beside. */
 const CONTROL = 'button, input, select, textarea, summary, a[href]';
@@ -19,6 +23,8 @@ export class Notices {
    * `field` is an input to mark as the cause.
    */
   show(message, kind = 'error', { near, field } = {}) {
+    clearTimeout(this.timer);
+    if (message && kind === 'info') this.timer = setTimeout(() => this.hide(), INFO_MS);
     const status = $('notice');
     status.textContent = message;
     status.className = kind;
@@ -44,6 +50,13 @@ export class Notices {
     this.local.textContent = message;
     this.local.className = `local-notice ${kind}`;
     this.local.hidden = false;
+  }
+
+  /** Takes the notice out of view; its text stays until the next message. */
+  hide() {
+    $('notice').hidden = true;
+    $('notice-close').hidden = true;
+    this.local.hidden = true;
   }
 
   /** Marks `field` as holding a bad value until it is edited; editing it also takes the message
