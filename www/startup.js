@@ -5,7 +5,7 @@
 import { isBusy } from './panels/run.js';
 import { setCatalogue } from './state/catalogue.js';
 import { restoreSettings, takeLink } from './state/page.js';
-import { importedNote } from './state/project.js';
+import { saidBeforeReload } from './state/project.js';
 import { parseRoute } from './ui/router.js';
 
 /**
@@ -69,7 +69,7 @@ export function startUp({ app, panels, router, renderSettings }) {
     tuner.ready();
     started = true;
     await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
-    const imported = importedNote();
+    const imported = saidBeforeReload();
     if (imported) opened = [imported, 'info'];
     if (opened) notify(...opened);
   }

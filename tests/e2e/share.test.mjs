@@ -1,8 +1,10 @@
 // The share view: models saved in the browser and as files, loaded back with the same predictions;
-// a project exported and opened in another browser; a settings link.
+// a project exported and opened in another browser; a settings link; damaged projects refused
+// part by part with nothing changed, and the reset.
 import { test } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -173,6 +175,189 @@ test('a project exports to one file and opens in another browser, a link carries
   assert.equal(await visitor.inputValue('#epochs'), '5', 'a damaged link changes nothing');
   await linked.close();
 
+  await ui.click('#saved-models li button:text("Delete")');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
+});
+
+test('a link with a bad value of every kind opens a working page that names each, and nothing bad is kept', async () => {
+  const bad = {
+    dataset: 'nowhere',
+    preset: 'bogus',
+    schedule: 'warp',
+    optimizer: 7,
+    spec: '{"input": [2], "layers": ',
+    epochs: { many: true },
+    searchSpace: 5,
+    layerOptions: 'x',
+    stranger: 1,
+    lr: '0.01',
+  };
+  const link = `${session.server.url}#settings=${Buffer.from(JSON.stringify(bad)).toString('base64url')}`;
+  const other = await session.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const visitor = await other.newPage();
+  const errors = [];
+  visitor.on('pageerror', (e) => errors.push(e.message));
+  await visitor.goto(link);
+  await visitor.waitForFunction(
+    () => /Opened with the settings of the link/.test(document.getElementById('notice').textContent),
+    null,
+    {
+      timeout: 60_000,
+    },
+  );
+  const said = await visitor.locator('#notice').innerText();
+  for (const name of [
+    'dataset',
+    'preset',
+    'schedule',
+    'optimizer',
+    'spec',
+    'epochs',
+    'searchSpace',
+    'layerOptions',
+    'stranger',
+  ])
+    assert.match(said, new RegExp(name === 'dataset' ? 'no data set is called “nowhere”' : `${name}`), said);
+  // The values that fit are taken; the page works.
+  assert.equal(await visitor.inputValue('#lr'), '0.01');
+  await visitor.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 60_000 });
+  assert.ok((await visitor.locator('#summary tr.layer').count()) > 0);
+  // Nothing that did not fit was kept: a reload says nothing was set aside.
+  await visitor.reload();
+  await visitor.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 60_000 });
+  assert.doesNotMatch(await visitor.locator('#notice').textContent(), /Set aside/);
+  const kept = await visitor.evaluate(() => JSON.parse(localStorage.getItem('whetstone.settings.v1')));
+  assert.equal(kept.lr, '0.01');
+  assert.notEqual(kept.schedule, 'warp');
+  assert.equal(kept.stranger, undefined);
+  assert.deepEqual(errors, []);
+  await other.close();
+});
+
+test('a damaged part of a project changes nothing and is named; bad settings are set aside; a reset clears the page', async () => {
+  await ui.chooseDataset('circle', /2 classes/);
+  await ui.fill('#epochs', '2');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  await ui.click('#store-model');
+  await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length >= 1);
+  const [download] = await Promise.all([page.waitForEvent('download'), ui.click('#export-project')]);
+  const path = join(shots, 'whetstone-project-parts.json');
+  await download.saveAs(path);
+  const project = JSON.parse(readFileSync(path, 'utf8'));
+  assert.equal(project.version, 2);
+  const model = project.records.models[0];
+  const sum = (value) => crc32(JSON.stringify(value)).toString(16).padStart(8, '0');
+  assert.equal(project.checksums[`models/${model.name}`], sum(model), 'each part carries its CRC-32');
+  // Variants of the project, each with one part damaged (and its checksum made to match, so that
+  // the part itself is what is checked), or with a checksum that no longer matches.
+  const variant = (change) => {
+    const copy = structuredClone(project);
+    change(copy);
+    for (const [store, list] of Object.entries(copy.records))
+      for (const r of list) copy.checksums[`${store}/${r.name}`] ??= sum(r);
+    return Buffer.from(JSON.stringify(copy));
+  };
+  const bytes = Buffer.from(model.bytes.$binary, 'base64');
+  const resum = (copy) => {
+    const m = copy.records.models[0];
+    copy.checksums[`models/${m.name}`] = sum(m);
+  };
+  const cases = [
+    [
+      'flipped.json',
+      variant((c) => {
+        c.records.models[0].savedAt += 1;
+      }),
+      /the models part “[^”]+” is damaged: its checksum does not match/,
+    ],
+    [
+      'cut-weights.json',
+      variant((c) => {
+        c.records.models[0].bytes.$binary = bytes.subarray(0, bytes.length - 64).toString('base64');
+        resum(c);
+      }),
+      /the saved model “[^”]+” cannot be opened: this is not a readable Whetstone model file: its weights are cut short/,
+    ],
+    [
+      'junk-model.json',
+      variant((c) => {
+        c.records.models[0].bytes.$binary = Buffer.alloc(4096, 7).toString('base64');
+        resum(c);
+      }),
+      /the saved model “[^”]+” cannot be opened/,
+    ],
+    [
+      'versions.json',
+      variant((c) => {
+        c.records.versions = [{ name: 'v2', version: 2, bytes: c.records.models[0].bytes, at: 1 }];
+      }),
+      /the versions part “v2” is damaged or out of order/,
+    ],
+    [
+      'unknown-part.json',
+      variant((c) => {
+        c.records.secrets = [];
+      }),
+      /parts this version does not know: secrets/,
+    ],
+  ];
+  const other = await session.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const fresh = await other.newPage();
+  await fresh.goto(session.server.url);
+  await fresh.waitForFunction(() => document.body.dataset.setup === 'ready', null, { timeout: 60_000 });
+  for (const [name, buffer, said] of cases) {
+    await fresh.setInputFiles('#project-file', { name, mimeType: 'application/json', buffer });
+    await fresh.waitForFunction(
+      ([file, source]) => {
+        const text = document.getElementById('notice').textContent;
+        return text.includes(`Could not import “${file}”`) && new RegExp(source).test(text);
+      },
+      [name, said.source],
+      { timeout: 60_000 },
+    );
+    assert.equal(await fresh.locator('#saved-models li').count(), 0, `${name} changed nothing`);
+  }
+  // Settings that do not fit are set aside by name; the rest of the project comes in.
+  const settings = JSON.parse(project.local['whetstone.settings.v1']);
+  const badSettings = variant((c) => {
+    c.local['whetstone.settings.v1'] = JSON.stringify({ ...settings, schedule: 'warp', optimizer: 7 });
+    c.checksums.local = sum(c.local);
+  });
+  await fresh.setInputFiles('#project-file', {
+    name: 'settings.json',
+    mimeType: 'application/json',
+    buffer: badSettings,
+  });
+  await fresh.waitForFunction(
+    () => /Imported “settings.json”: 1 saved models/.test(document.getElementById('notice').textContent),
+    null,
+    { timeout: 60_000 },
+  );
+  const imported = await fresh.locator('#notice').innerText();
+  assert.match(imported, /set aside from its settings: /);
+  assert.match(imported, /schedule = "warp" does not fit/);
+  assert.match(imported, /optimizer = 7 does not fit/);
+  assert.equal(await fresh.locator('#saved-models li').count(), 1);
+  assert.equal(await fresh.inputValue('#schedule'), 'constant');
+  // The reset deletes everything this page keeps here, after a confirmation.
+  fresh.once('dialog', (dialog) => dialog.accept());
+  await fresh.evaluate(() => {
+    location.hash = '#/share';
+  });
+  await fresh.click('#reset summary');
+  await fresh.click('#reset-page');
+  await fresh.waitForFunction(
+    () => /This page’s data was reset/.test(document.getElementById('notice').textContent),
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await fresh.locator('#saved-models li').count(), 0);
+  assert.equal(
+    await fresh.evaluate(() => localStorage.getItem('whetstone.settings.v1')?.includes('circle') ?? false),
+    false,
+  );
+  await other.close();
   await ui.click('#saved-models li button:text("Delete")');
   await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
 });

@@ -90,21 +90,37 @@ export async function allRecords() {
   return out;
 }
 
-/** Puts the records of a project file into their stores (a record of the same name is replaced;
- * the others stay). Unknown stores are refused before anything is written. */
-export async function putRecords(records) {
-  const known = [MODELS, DATASETS, VERSIONS, FEEDBACK];
-  const unknown = Object.keys(records).filter((k) => !known.includes(k));
-  if (unknown.length) throw new Error(`the project has parts this version does not know: ${unknown.join(', ')}`);
-  for (const [store, list] of Object.entries(records)) {
-    if (!Array.isArray(list) || list.some((r) => typeof r?.name !== 'string'))
-      throw new Error(`the project's ${store} are damaged`);
-  }
-  for (const [store, list] of Object.entries(records)) {
-    await inStore(store, 'readwrite', (s) => {
-      let last;
-      for (const r of list) last = s.put(r);
-      return last ?? s.count();
+/** Puts a project's records into their stores in one transaction: all or nothing. Saved models and
+ * uploads of the same name are replaced and the others stay; the deployed versions and their
+ * feedback, when the project has any, replace the ones here (they are one history). */
+export async function importRecords(records) {
+  const db = await openDb();
+  try {
+    await new Promise((resolve, reject) => {
+      const stores = Object.keys(records);
+      if (!stores.length) return resolve();
+      const tx = db.transaction(stores, 'readwrite');
+      for (const [store, list] of Object.entries(records)) {
+        const s = tx.objectStore(store);
+        if ([VERSIONS, FEEDBACK].includes(store) && list.length) s.clear();
+        for (const r of list) s.put(r);
+      }
+      tx.oncomplete = () => resolve();
+      tx.onabort = () =>
+        reject(new Error(`the project could not be stored: ${tx.error?.message ?? 'aborted (out of space?)'}`));
     });
+  } finally {
+    db.close();
   }
+}
+
+/** Deletes everything the page keeps in IndexedDB (the page's own localStorage is the caller's). */
+export function deleteEverything() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(new Error(`the browser's storage could not be cleared: ${request.error?.message}`));
+    request.onblocked = () =>
+      reject(new Error('another tab of this page holds its storage open: close it, then reset'));
+  });
 }

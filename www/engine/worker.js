@@ -119,6 +119,25 @@ const handlers = {
     return describe(data, name);
   },
   // The data quality report, and the fixes that replace the loaded data with a cleaned copy.
+  // A project's parts checked before it is stored: each model file opened and each upload read,
+  // the loaded data and model left as they are. The first that fails is named.
+  verify: async ({ models, datasets }) => {
+    for (const { what, bytes } of models) {
+      try {
+        inspectModel(new Uint8Array(bytes));
+      } catch (err) {
+        throw new Error(`${what} cannot be opened: ${err.message ?? err}`);
+      }
+    }
+    for (const upload of datasets) {
+      try {
+        (await openDataset(upload.name, upload, undefined, asset)).free();
+      } catch (err) {
+        throw new Error(`the uploaded data “${upload.name}” cannot be read: ${err.message ?? err}`);
+      }
+    }
+    return {};
+  },
   quality: ({ samples, heldOut, seed }) => {
     if (!data) throw new Error('load a data set first');
     return { report: data.qualityReport(samples, heldOut, seed) };

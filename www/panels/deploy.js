@@ -7,6 +7,7 @@
 import { Engine } from '../engine/engine.js';
 import { loadInto } from '../engine/pool.js';
 import { clearFeedback, clearVersions, listFeedback, listVersions, putFeedback, putVersion } from '../engine/store.js';
+import { KEYS } from '../state/project.js';
 import { read } from '../state/settings.js';
 import { $, element as el } from '../ui/dom.js';
 import { bindFields, renderFields } from '../ui/fields.js';
@@ -17,7 +18,7 @@ import { Retraining } from './retrain.js';
 
 /** Stream samples predicted per tick while it plays. */
 const STREAM_BATCH = 20;
-const DEPLOYED_KEY = 'whetstone.deployed';
+const DEPLOYED_KEY = KEYS.deployed;
 /** Deployment settings whose field writes straight into the state. */
 const FIELDS = [
   'streamDegrees',

@@ -2,7 +2,14 @@
 // models saved in the browser (load, delete, pick for an ensemble); a model file loaded back; the
 // whole project as one file to open on another machine, and a link to these settings.
 import { deleteModel, getModel, listModels, putModel } from '../engine/store.js';
-import { exportProject, importProject, noteImport, settingsLink } from '../state/project.js';
+import {
+  MAX_PROJECT_BYTES,
+  exportProject,
+  importProject,
+  sayAfterReload,
+  resetPage,
+  settingsLink,
+} from '../state/project.js';
 import { $, download, element } from '../ui/dom.js';
 import { historyCsv, isBusy } from './run.js';
 
@@ -61,15 +68,33 @@ export class SharePanel {
       e.target.value = '';
       if (!file) return;
       try {
-        const { models, datasets } = await importProject(await file.text());
-        noteImport(
-          `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.`,
+        if (file.size > MAX_PROJECT_BYTES)
+          throw new Error(
+            `it is ${(file.size / 2 ** 20).toFixed(0)} MB; a project file may be at most ${MAX_PROJECT_BYTES / 2 ** 20} MB`,
+          );
+        notify(`Checking every part of “${file.name}”…`, 'info');
+        const { models, datasets, notes } = await importProject(await file.text(), (parts) =>
+          engine.request('verify', parts),
+        );
+        const aside = notes.length ? ` It ${notes.join('; ')}.` : '';
+        sayAfterReload(
+          `Imported “${file.name}”: ${models} saved models, ${datasets} uploaded data sets, and its settings.${aside}`,
         );
         location.reload();
       } catch (err) {
         notify(`Could not import “${file.name}”: ${err.message}`);
       }
     });
+    $('reset-page').addEventListener(
+      'click',
+      app.guard(async () => {
+        if (!confirm("Delete everything this page keeps in this browser and open it fresh? This can't be undone."))
+          return;
+        await resetPage();
+        sayAfterReload('This page’s data was reset: it opens with the built-in data and default settings.');
+        location.reload();
+      }),
+    );
     $('copy-link').addEventListener('click', async () => {
       const link = settingsLink(state.settings);
       const field = $('settings-link');

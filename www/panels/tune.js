@@ -4,6 +4,7 @@
 // core, in the page's main worker; it is saved after every result so that a reload can resume it.
 import { TrialPool } from '../engine/pool.js';
 import { catalogue, formatValue, scoreEntry } from '../state/catalogue.js';
+import { KEYS } from '../state/project.js';
 import { applyTrial, splitKey } from '../state/request.js';
 import { labelOf, searchable, searchRequest, searchWorkers, spaceRow } from '../state/search.js';
 import { LiveChart } from '../ui/charts.js';
@@ -12,7 +13,7 @@ import { bindFields, fillMenu, renderFields } from '../ui/fields.js';
 import { drawScatter } from '../ui/scatter.js';
 import { renderTrials } from './trials.js';
 
-const SAVED_KEY = 'whetstone.search.v1';
+const SAVED_KEY = KEYS.search;
 
 /** Search settings whose field writes straight into the state. */
 const FIELDS = [
@@ -175,7 +176,7 @@ export class Tuner {
 
   /** Picks up the search saved in this browser, on the data it was started on. */
   async resume() {
-    const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
+    const saved = this.saved();
     if (!saved) throw new Error('there is no stopped search to resume');
     if (this.app.data().name !== saved.session.dataset) await this.hooks.useDataset(saved.session.dataset);
     const state = await this.app.engine.request('search-start', { saved: saved.search });
@@ -302,12 +303,29 @@ export class Tuner {
     this.renderButtons();
   }
 
+  /** The stopped search kept in this browser with its count of finished trials, or null; one that
+   * does not read is dropped, and said so. */
+  saved() {
+    const text = localStorage.getItem(SAVED_KEY);
+    if (text === null) return null;
+    try {
+      const saved = JSON.parse(text);
+      const done = JSON.parse(saved.search).trials.filter((t) => t.outcome.state !== 'pending').length;
+      if (typeof saved.session?.strategy !== 'string') throw new Error('no session');
+      return { ...saved, done };
+    } catch {
+      localStorage.removeItem(SAVED_KEY);
+      this.app.notify('The stopped search kept in this browser could not be read, so it was dropped.');
+      return null;
+    }
+  }
+
   showSaved() {
-    const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? 'null');
-    const resumable = saved && this.started && this.status !== 'running';
+    const saved = this.started ? this.saved() : null;
+    const resumable = saved && this.status !== 'running';
     $('tune-resume').hidden = !resumable;
     if (resumable) {
-      const done = JSON.parse(saved.search).trials.filter((t) => t.outcome.state !== 'pending').length;
+      const { done } = saved;
       $('tune-info').textContent =
         `A ${saved.session.strategy} search on “${saved.session.dataset}” was stopped with ${done} trial${done === 1 ? '' : 's'} done; Resume carries on.`;
     }

@@ -2,10 +2,10 @@
 // data and the quality fixes applied to it, and the run. The settings persist in the browser's
 // storage; whatever is read back from outside goes through the settings table first.
 import { DEFAULTS } from './datasets.js';
-import { settingsFromLink } from './project.js';
+import { KEYS, settingsFromLink } from './project.js';
 import { defaults, validate } from './settings.js';
 
-const SETTINGS_KEY = 'whetstone.settings.v1';
+const SETTINGS_KEY = KEYS.settings;
 
 export function createState() {
   return {

@@ -16,7 +16,14 @@ export const SETTINGS = {
   bias: { kind: 'number', default: 1, min: 0, control: 'bias', label: 'The colour bias' },
   preset: { kind: 'choice', default: 'cnn', choices: ['cnn', 'mlp', 'toy', 'gru', 'lstm'], control: 'preset' },
   startFrom: { kind: 'choice', default: 'random', choices: ['random', 'pretrained'], control: 'start-from' },
-  spec: { kind: 'text', default: '', control: 'spec' },
+  spec: {
+    kind: 'text',
+    default: '',
+    control: 'spec',
+    // Empty (the preset's), or a model spec: its layers are checked by the core when it is shown.
+    check: (text) => text === '' || isModelSpec(text),
+    expects: 'a model spec: JSON with an input shape and a list of layers',
+  },
   layerOptions: { kind: 'list', default: [] },
   epochs: {
     kind: 'integer',
@@ -119,8 +126,18 @@ export const defaults = () =>
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+function isModelSpec(text) {
+  try {
+    const spec = JSON.parse(text);
+    return isObject(spec) && Array.isArray(spec.input) && Array.isArray(spec.layers);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `value` can stand for setting `s` (numbers as typed are checked when read). */
 function fits(s, value) {
+  if (s.check && !s.check(value)) return false;
   switch (s.kind) {
     case 'integer':
     case 'number':
@@ -153,7 +170,7 @@ export function validate(raw) {
     if (!s) problems.push(`unknown setting “${name}”`);
     else if (!fits(s, value))
       problems.push(
-        `${name} = ${JSON.stringify(value)?.slice(0, 40)} does not fit (${s.choices ? `one of ${s.choices.map((c) => c || '(none)').join(', ')}` : `a ${s.kind}`})`,
+        `${name} = ${JSON.stringify(value)?.slice(0, 40)} does not fit (${s.expects ?? (s.choices ? `one of ${s.choices.map((c) => c || '(none)').join(', ')}` : `a ${s.kind}`)})`,
       );
     else settings[name] = value;
   }
