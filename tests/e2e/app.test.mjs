@@ -2,10 +2,11 @@
 // and a phone's size, the keyboard and screen readers, and messages where the person is looking.
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { VIEWPORTS, assert, notice, openPage, person, ready, shots, status, view } from './page.mjs';
+import { VIEWPORTS, assert, notice, openPage, pageOf, person, ready, shots, status, view } from './page.mjs';
 
 const session = openPage({ viewport: VIEWPORTS.desktop });
 const ui = person(session);
+const page = pageOf(session);
 const VIEWS = ['start', 'data', 'model', 'train', 'evaluate', 'tune', 'ensembles', 'deploy', 'lessons', 'share'];
 
 /** Whether an element's box lies inside the viewport. */
@@ -210,6 +211,33 @@ test('no view scrolls sideways or spills out of its cards at 1366, 1280 and 390 
   await page.setViewportSize(VIEWPORTS.desktop);
   await view(page, 'start');
   assert.deepEqual(problems, []);
+});
+
+test('the page runs under its content security policy, which refuses inline and foreign scripts', async () => {
+  const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(policy, /'unsafe-inline'|'unsafe-eval'/);
+  const blocked = await page.evaluate(async () => {
+    const violations = [];
+    const listen = (e) => violations.push(e.violatedDirective);
+    document.addEventListener('securitypolicyviolation', listen);
+    const inline = document.createElement('script');
+    inline.textContent = 'globalThis.injected = true;';
+    document.head.append(inline);
+    const foreign = document.createElement('script');
+    foreign.src = 'https://example.com/x.js';
+    document.head.append(foreign);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    document.removeEventListener('securitypolicyviolation', listen);
+    inline.remove();
+    foreign.remove();
+    return { injected: globalThis.injected === true, violations };
+  });
+  assert.equal(blocked.injected, false);
+  assert.ok(blocked.violations.length >= 2, JSON.stringify(blocked.violations));
+  // The refusals above (and the refused request's attempt) went to the console on purpose.
+  const expected = (e) => /Content Security Policy|example\.com\/x\.js/.test(e);
+  session.errors.splice(0, session.errors.length, ...session.errors.filter((e) => !expected(e)));
 });
 
 test('no errors reached the console', () => {

@@ -2,7 +2,7 @@
 // conflicting labels, leakage, suspected label noise, missing values, outliers, imbalance and
 // constant features, each with the fix a click applies; after a fix, what it changed.
 import { read } from '../state/settings.js';
-import { $ } from '../ui/dom.js';
+import { $, element } from '../ui/dom.js';
 
 /** The counts a quality report is summed up by, for the before/after view. */
 function qualityCounts(r) {
@@ -190,13 +190,13 @@ export class QualityPanel {
       );
     if (before) {
       const after = qualityCounts(r);
+      const row = (tag, cells) => element('tr', {}, ...cells.map((text) => element(tag, { textContent: text })));
       const rows = Object.keys(after)
         .filter((k) => String(before[k]) !== String(after[k]) || k === 'samples')
-        .map(
-          (k) => `<tr><td>${k}</td><td>${before[k].toLocaleString()}</td><td>${after[k].toLocaleString()}</td></tr>`,
-        );
-      const view = document.createElement('li');
-      view.innerHTML = `<table class="before-after" aria-label="Before and after the fix"><tr><th></th><th>before</th><th>after</th></tr>${rows.join('')}</table>`;
+        .map((k) => row('td', [k, before[k].toLocaleString(), after[k].toLocaleString()]));
+      const table = element('table', { className: 'before-after' }, row('th', ['', 'before', 'after']), ...rows);
+      table.setAttribute('aria-label', 'Before and after the fix');
+      const view = element('li', {}, table);
       items.splice(1, 0, view);
     }
     $('quality-findings').replaceChildren(...items);

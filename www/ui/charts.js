@@ -3,7 +3,7 @@
 // gaps. A chart is either
 // appended to point by point (`push`) or given whole columns that are then filled in (`setColumns`,
 // `update`), as for curves planned before the run.
-import uPlot from 'uplot';
+import uPlot from '../../vendor/uPlot.esm.js';
 
 const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706'];
 
