@@ -1,7 +1,7 @@
 //! A small seeded random number generator (SplitMix64), identical on every platform, so that the same
 //! seed gives the same initialisation, shuffles and dropout masks natively and in the browser.
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rng {
     state: u64,
 }

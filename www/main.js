@@ -3,6 +3,7 @@
 // engine, the state, `notify`, `save`, `guard`, `queue`, `request`, `data`) and their hooks; none reaches
 // for another's globals.
 import { Engine } from './engine/engine.js';
+import { onChange } from './engine/store.js';
 import { taskQueue } from './engine/queue.js';
 import { AugmentPanel } from './panels/augment.js';
 import { DataPanel } from './panels/data.js';
@@ -13,6 +14,7 @@ import { FeaturesPanel } from './panels/features.js';
 import { Lessons } from './panels/lessons.js';
 import { ModelPanel } from './panels/model.js';
 import { QualityPanel } from './panels/quality.js';
+import { RunKeeper } from './panels/resume.js';
 import { RunPanel } from './panels/run.js';
 import { SharePanel } from './panels/share.js';
 import { TrainPanel } from './panels/train.js';
@@ -118,7 +120,16 @@ const run = new RunPanel(app, {
     share.renderButtons();
     tryIt.refresh();
   },
-  ended: (trained) => trained && evaluate.refresh(),
+  checkpoint: (msg) => keeper.keep(msg),
+  ended: (trained) => {
+    keeper.forget();
+    if (trained) evaluate.refresh();
+  },
+});
+const keeper = new RunKeeper(app, {
+  resume: (kept) => run.start(kept),
+  useDataset: (name) => queue(() => data.change(name)),
+  keepModel: (bytes) => share.loadModel(bytes, 'the interrupted run'),
 });
 
 /** Puts a search's values into the settings (the fields and the layers) and trains with them. */
@@ -145,9 +156,16 @@ const ensembler = new Ensembler(app, {
 const deployment = new Deployment(app, { drawing: () => tryIt.drawing() });
 const lessons = new Lessons({ notify });
 
+// What another tab of the page keeps or deletes shows here too.
+onChange((store) => {
+  if (store === 'models') share.renderSaved();
+  if (store === 'datasets') data.listUploads();
+  if (store === 'versions' || store === 'feedback') deployment.refresh().catch((err) => notify(err.message));
+});
+
 const startup = startUp({
   app,
-  panels: { data, run, share, deployment, tuner },
+  panels: { data, run, share, deployment, tuner, keeper },
   router: () => router,
   renderSettings,
 });

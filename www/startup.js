@@ -9,12 +9,12 @@ import { saidBeforeReload } from './state/project.js';
 import { parseRoute } from './ui/router.js';
 
 /**
- * `app`; the panels start-up touches (`data`, `run`, `share`, `deployment`, `tuner`); `router()` (the
+ * `app`; the panels start-up touches (`data`, `run`, `share`, `deployment`, `tuner`, `keeper`); `router()` (the
  * router, once built) and `renderSettings()`. Returns `start()` and `openLink(hash)`.
  */
 export function startUp({ app, panels, router, renderSettings }) {
   const { engine, state, notify, queue } = app;
-  const { data, run, share, deployment, tuner } = panels;
+  const { data, run, share, deployment, tuner, keeper } = panels;
   // Whether start-up (the catalogue, the saved settings, the first data and model) is done.
   let started = false;
 
@@ -67,6 +67,7 @@ export function startUp({ app, panels, router, renderSettings }) {
     // Train is enabled once there is data and a model to train.
     run.setStatus('idle');
     tuner.ready();
+    await keeper.offer();
     started = true;
     await deployment.restore().catch((err) => notify(`The deployed model could not be restored: ${err.message}`));
     const imported = saidBeforeReload();

@@ -155,6 +155,48 @@ impl<B: Backend> Optimizer<B> {
         &self.spec
     }
 
+    /// The steps taken and, per parameter, each state tensor's values (velocity, moments), read
+    /// back: what a checkpoint keeps.
+    pub async fn saved_state(&self, b: &B) -> (u32, Vec<Vec<Vec<f32>>>) {
+        let mut state = Vec::with_capacity(self.state.len());
+        for slots in &self.state {
+            let mut values = Vec::with_capacity(slots.len());
+            for t in slots {
+                values.push(b.read(t).await);
+            }
+            state.push(values);
+        }
+        (self.step, state)
+    }
+
+    /// Takes up a saved state for parameters of `shapes`; one that does not fit is refused.
+    pub fn restore_state(
+        &mut self,
+        b: &B,
+        step: u32,
+        state: &[Vec<Vec<f32>>],
+        shapes: &[Vec<usize>],
+    ) -> Result<(), Error> {
+        let fits = state.is_empty()
+            || (state.len() == shapes.len()
+                && state
+                    .iter()
+                    .zip(shapes)
+                    .all(|(slots, shape)| slots.iter().all(|v| v.len() == shape.iter().product::<usize>())));
+        if !fits {
+            return Err(Error::InvalidData(
+                "the saved optimiser state does not fit this model".into(),
+            ));
+        }
+        self.step = step;
+        self.state = state
+            .iter()
+            .zip(shapes)
+            .map(|(slots, shape)| slots.iter().map(|v| b.upload(v, shape)).collect())
+            .collect();
+        Ok(())
+    }
+
     /// Applies one update at learning rate `lr` (the spec's rate, or where a schedule has taken it)
     /// to every parameter that has a gradient.
     pub fn update(&mut self, b: &B, params: Vec<&mut Param<B>>, lr: f32) {

@@ -196,7 +196,7 @@ pub fn planned_rates(
 
 /// Reduce-on-plateau's running state: the current multiple of the base rate, and the epochs since
 /// the monitored number last improved.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plateau {
     pub factor: f32,
     best: Option<f32>,

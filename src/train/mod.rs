@@ -206,7 +206,7 @@ pub struct Snapshot {
 }
 
 /// Loss and accuracy of a model on a data set.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub loss: f32,
     pub accuracy: f32,
@@ -520,6 +520,61 @@ impl<B: Backend> Trainer<B> {
     /// The weights as of the last completed epoch (`None` before the first one ends).
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.snapshot.as_ref()
+    }
+
+    /// The run between two epochs, whole (see [`Checkpoint`]); `None` in the middle of an epoch or
+    /// before the first one ends.
+    pub async fn checkpoint(&self) -> Option<Checkpoint> {
+        let snapshot = self
+            .snapshot
+            .clone()
+            .filter(|s| s.epoch == self.epoch && self.cursor == 0)?;
+        let (optimizer_step, optimizer_state) = self.optimizer.saved_state(&self.backend).await;
+        Some(Checkpoint {
+            snapshot,
+            optimizer_step,
+            optimizer_state,
+            rng: self.rng.clone(),
+            order: self.order.clone(),
+            lr: self.lr,
+            plateau: self.plateau.clone(),
+            best: self.best.clone(),
+            since_best: self.since_best,
+            stopped_early: self.stopped_early,
+        })
+    }
+
+    /// Goes on from a checkpoint of the same run (the same settings, data and split) exactly as the
+    /// run would have gone on; one that does not fit this run is refused.
+    pub fn resume(&mut self, c: &Checkpoint) -> Result<(), Error> {
+        if c.order.len() != self.train.len || c.snapshot.epoch > self.config.epochs {
+            return Err(Error::InvalidData(format!(
+                "the saved run does not fit these settings: it had {} training samples and {} epochs done, this run has {} samples and {} epochs",
+                c.order.len(),
+                c.snapshot.epoch,
+                self.train.len,
+                self.config.epochs
+            )));
+        }
+        self.load_weights(&c.snapshot)?;
+        let shapes: Vec<Vec<usize>> = self.model.params().iter().map(|p| B::shape(&p.value)).collect();
+        self.optimizer
+            .restore_state(&self.backend, c.optimizer_step, &c.optimizer_state, &shapes)?;
+        self.epoch = c.snapshot.epoch;
+        self.snapshot = Some(c.snapshot.clone());
+        self.rng = c.rng.clone();
+        self.order = c.order.clone();
+        self.lr = c.lr;
+        self.plateau = c.plateau.clone();
+        self.best = c.best.clone();
+        self.since_best = c.since_best;
+        self.stopped_early = c.stopped_early;
+        self.chunk = Tally::new();
+        self.cursor = 0;
+        self.epoch_loss = 0.0;
+        self.epoch_correct = 0.0;
+        self.epoch_started_ms = now_ms();
+        Ok(())
     }
 
     /// Continues from a snapshot: its weights, at the epoch after it, with fresh optimiser state.
@@ -1034,5 +1089,8 @@ impl<B: Backend> Trainer<B> {
     }
 }
 
+mod checkpoint;
 #[cfg(test)]
 mod tests;
+
+pub use checkpoint::Checkpoint;

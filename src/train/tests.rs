@@ -1038,3 +1038,49 @@ fn class_weights_raise_the_recall_of_a_rare_class() {
         "recall of the rare class: {plain} plain, {weighted} with class weights"
     );
 }
+
+#[test]
+fn a_run_resumed_from_its_checkpoint_ends_exactly_as_the_uninterrupted_one() {
+    // Adam's moments, dropout's masks, the shuffles, reduce-on-plateau and early stopping all carry
+    // state from epoch to epoch.
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    let spec = ModelSpec::from_json(
+        r#"{"input":[2],"layers":[{"type":"dense","units":16},{"type":"relu"},{"type":"dropout","rate":0.2},{"type":"dense","units":2}]}"#,
+    )
+    .unwrap();
+    let mut c = early(50, 0.0, true);
+    c.epochs = 6;
+    c.schedule = Schedule::ReduceOnPlateau {
+        factor: 0.5,
+        patience: 1,
+        min_lr: 0.0,
+        monitor: Monitor::ValLoss,
+    };
+    let trainer = || Trainer::new(Cpu, spec.clone(), c.clone(), &train, &val).unwrap();
+    let mut straight = trainer();
+    let all = epoch_events(&run_to_end(&mut straight));
+    let mut first = trainer();
+    while first.epoch < 3 {
+        ready(first.run(7)).unwrap();
+    }
+    let bytes = ready(first.checkpoint()).expect("between two epochs").to_bytes();
+    let restored = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(restored, ready(first.checkpoint()).unwrap());
+    let mut resumed = trainer();
+    resumed.resume(&restored).unwrap();
+    let rest = epoch_events(&run_to_end(&mut resumed));
+    assert_eq!(all[3..], rest[..]);
+    assert_eq!(ready(straight.read_params()), ready(resumed.read_params()));
+    // A checkpoint of another run, or damaged bytes, is refused by name.
+    let mut other = Trainer::new(Cpu, spec.clone(), c.clone(), &data.split(100, 2).unwrap().0, &val).unwrap();
+    assert!(other
+        .resume(&restored)
+        .unwrap_err()
+        .to_string()
+        .contains("does not fit these settings"));
+    for cut in [4, 20, bytes.len() - 3] {
+        let e = Checkpoint::from_bytes(&bytes[..cut]).unwrap_err().to_string();
+        assert!(e.starts_with("the saved run cannot be read"), "{e}");
+    }
+}

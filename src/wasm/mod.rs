@@ -9,7 +9,7 @@ use crate::features::Fitted;
 use crate::model_file::ModelFile;
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
-use crate::train::{Evaluation, Event, TrainConfig, Trainer};
+use crate::train::{Checkpoint, Evaluation, Event, TrainConfig, Trainer};
 use crate::tune;
 use crate::Error;
 use std::cell::RefCell;
@@ -598,6 +598,20 @@ impl Engine {
         }
     }
 
+    async fn checkpoint(&self) -> Option<Checkpoint> {
+        match self {
+            Engine::Cpu(t) => t.checkpoint().await,
+            Engine::Gpu(t) => t.checkpoint().await,
+        }
+    }
+
+    fn resume(&mut self, c: &Checkpoint) -> Result<(), Error> {
+        match self {
+            Engine::Cpu(t) => t.resume(c),
+            Engine::Gpu(t) => t.resume(c),
+        }
+    }
+
     fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
         match self {
             Engine::Cpu(t) => t.load_file_weights(file),
@@ -870,6 +884,35 @@ impl Training {
                 Err(e) => Err(js_error(e).into()),
             }
         })
+    }
+
+    /// Resolves to the run as it stands between two epochs (a [`Checkpoint`]'s bytes), or to null in
+    /// the middle of an epoch.
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
+    pub fn checkpoint(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            Ok(match run.engine.checkpoint().await {
+                Some(c) => js_sys::Uint8Array::from(c.to_bytes().as_slice()).into(),
+                None => JsValue::NULL,
+            })
+        })
+    }
+
+    /// Goes on from a checkpoint of this same run (settings, data and split), as if it had never
+    /// stopped; one that does not fit is refused with the reason.
+    pub fn resume(&self, bytes: &[u8]) -> Result<(), JsError> {
+        let checkpoint = Checkpoint::from_bytes(bytes).map_err(js_error)?;
+        let mut run = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("training is busy"))?;
+        run.probabilities = None;
+        run.engine.resume(&checkpoint).map_err(js_error)
     }
 
     /// Resolves to the model as a `.safetensors` file: its weights now, its spec and the data's class

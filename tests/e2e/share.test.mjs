@@ -234,6 +234,34 @@ test('a link with a bad value of every kind opens a working page that names each
   await other.close();
 });
 
+test('two tabs keep in step: a model saved or deleted in one shows in the other, and their settings merge', async () => {
+  const context = await session.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  for (const tab of [a, b]) {
+    await tab.goto(`${session.server.url}#/share`);
+    await tab.waitForFunction(() => document.body.dataset.setup === 'ready', null, { timeout: 60_000 });
+  }
+  // Tab A keeps a model record (as Save in browser does); tab B's list shows it without a reload.
+  await a.evaluate(async () => {
+    const { putModel } = await import('./www/engine/store.js');
+    await putModel({ name: 'from tab A', savedAt: Date.now(), bytes: new ArrayBuffer(8) });
+  });
+  await b.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 1, null, { timeout: 10_000 });
+  assert.match(await b.locator('#saved-models').innerText(), /from tab A/);
+  await a.evaluate(async () => (await import('./www/engine/store.js')).deleteModel('from tab A'));
+  await b.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0, null, { timeout: 10_000 });
+  // Each tab's change of a setting is kept; neither undoes the other's.
+  for (const tab of [a, b]) await tab.evaluate(() => (location.hash = '#/train'));
+  await a.fill('#epochs', '7');
+  await b.fill('#lr', '0.05');
+  const c = await context.newPage();
+  await c.goto(`${session.server.url}#/train`);
+  await c.waitForFunction(() => document.body.dataset.setup === 'ready', null, { timeout: 60_000 });
+  assert.equal(await c.inputValue('#epochs'), '7');
+  assert.equal(await c.inputValue('#lr'), '0.05');
+  await context.close();
+});
+
 test('a damaged part of a project changes nothing and is named; bad settings are set aside; a reset clears the page', async () => {
   await ui.chooseDataset('circle', /2 classes/);
   await ui.fill('#epochs', '2');

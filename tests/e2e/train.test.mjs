@@ -272,6 +272,61 @@ test('the learning-rate schedule is drawn before training and followed step by s
   await ui.selectOption('#schedule', 'constant');
 });
 
+test('a run interrupted by a reload resumes to the same result as one that never stopped, or gives its model', async () => {
+  await ui.chooseDataset('circle', /2 classes/);
+  await ui.selectOption('#device', 'cpu');
+  await ui.selectOption('#optimizer', 'adam');
+  await ui.fill('#lr', '0.01');
+  await ui.fill('#epochs', '30');
+  const finished = () =>
+    page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 240_000 });
+  const outcome = () =>
+    page.evaluate(async () => ({
+      losses: globalThis.whetstone.state.run.history.map((r) => r[3]),
+      probs: Array.from((await globalThis.whetstone.engine.request('held-out')).probs),
+    }));
+  const kept = () => page.evaluate(async () => (await (await import('./www/engine/store.js')).getRun())?.epoch ?? 0);
+  await ui.click('#train');
+  await finished();
+  const straight = await outcome();
+  assert.equal(straight.losses.length, 30);
+  assert.equal(await kept(), 0, 'a finished run is not kept');
+  // The same run again, reloaded once a few epochs are kept.
+  const interrupt = async () => {
+    await ui.click('#train');
+    await page.waitForFunction(
+      async () => ((await (await import('./www/engine/store.js')).getRun())?.epoch ?? 0) >= 3,
+      null,
+      { timeout: 120_000, polling: 50 },
+    );
+    // Leaving the page mid-run asks first.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById('run-kept').hidden, null, {
+      timeout: 60_000,
+      polling: 100,
+    });
+    assert.match(await ui.text('#run-kept-info'), /A run on “circle” stopped after epoch \d+ of 30/);
+  };
+  await interrupt();
+  await ui.click('#run-kept-resume');
+  await finished();
+  const resumed = await outcome();
+  assert.deepEqual(resumed.losses, straight.losses);
+  assert.deepEqual(resumed.probs, straight.probs);
+  assert.equal(await page.locator('#run-kept').isHidden(), true);
+  assert.equal(await kept(), 0);
+  // Or its model, as it was at the last kept epoch.
+  await interrupt();
+  const at = await kept();
+  await ui.click('#run-kept-model');
+  await page.waitForFunction(() => globalThis.whetstone.state.run.trained && document.body.dataset.status === 'idle');
+  assert.equal(await page.evaluate(() => globalThis.whetstone.state.run.history.length), 0);
+  assert.equal(await kept(), 0);
+  assert.ok(at >= 3);
+  await ui.selectOption('#device', 'auto');
+});
+
 test('reloading keeps the settings', async () => {
   await ui.chooseDataset('spiral', /3 classes/);
   await ui.fill('#epochs', '60');

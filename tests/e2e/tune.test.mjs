@@ -135,6 +135,11 @@ test('a stopped search is kept, and resumes after a reload where it stopped', as
     await ui.text('#tune-info'),
     new RegExp(`random search on “circle” was stopped with ${done.length} trials done`),
   );
+  // The finished trials show at once, before Resume.
+  assert.equal(
+    await page.locator('#tune-trials tr[data-trial] td:nth-child(2)', { hasText: 'done' }).count(),
+    done.length,
+  );
   await ui.click('#tune-resume');
   await ui.finishedSearch(16);
   const trials = await page.evaluate(() => globalThis.whetstone.tuner.trials);

@@ -1,7 +1,8 @@
 // The worker's data sets: each built-in one built (or fetched) in the core, an upload read by the
 // core, and what the page is told about a loaded set (its size, shape, classes, a table's first
-// rows, a few images of each class, every point of a 2-D set, one sequence of each class).
-import { DataSet } from '../../whetstone.js';
+// rows, a few images of each class, every point of a 2-D set, one sequence of each class), and the
+// check of a project's models and uploads before it is stored.
+import { DataSet, inspectModel } from '../../whetstone.js';
 
 const TOY_POINTS = 1000;
 const TOY_NOISE = 0.08;
@@ -74,4 +75,23 @@ function someOfEachClass(data, count) {
 function firstOfEachClass(data) {
   const labels = data.labels(0, data.length);
   return data.classes.map((_, k) => ({ label: k, values: data.features(labels.indexOf(k), 1) }));
+}
+
+/** A project's parts checked before it is stored (`models`: {what, bytes}, `datasets`: upload
+ * records): each model file opened, each upload read; the first that fails is named. */
+export async function verifyParts({ models, datasets }, asset) {
+  for (const { what, bytes } of models) {
+    try {
+      inspectModel(new Uint8Array(bytes));
+    } catch (err) {
+      throw new Error(`${what} cannot be opened: ${err.message ?? err}`);
+    }
+  }
+  for (const upload of datasets) {
+    try {
+      (await openDataset(upload.name, upload, undefined, asset)).free();
+    } catch (err) {
+      throw new Error(`the uploaded data “${upload.name}” cannot be read: ${err.message ?? err}`);
+    }
+  }
 }

@@ -1,12 +1,14 @@
 // What the browser keeps (IndexedDB): saved models, one record per name with the model file's
 // bytes and what the list shows about it; uploaded data sets, one record per name; the deployed
-// model's versions with their metrics; and the feedback on its predictions. Survives reloads;
-// cleared only by the user.
+// model's versions with their metrics; the feedback on its predictions; and the run in progress,
+// kept after every epoch so that a reload does not lose it. Survives reloads; cleared only by the
+// user.
 const DB_NAME = 'whetstone';
 const MODELS = 'models';
 const DATASETS = 'datasets';
 const VERSIONS = 'versions';
 const FEEDBACK = 'feedback';
+const RUNS = 'runs';
 
 function openDb() {
   return new Promise((resolve, reject) => {
@@ -18,9 +20,9 @@ function openDb() {
       );
       return;
     }
-    const request = indexedDB.open(DB_NAME, 3);
+    const request = indexedDB.open(DB_NAME, 4);
     request.onupgradeneeded = () => {
-      for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK]) {
+      for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK, RUNS]) {
         if (!request.result.objectStoreNames.contains(store))
           request.result.createObjectStore(store, { keyPath: 'name' });
       }
@@ -30,13 +32,26 @@ function openDb() {
   });
 }
 
+// Other tabs of this page learn of every write here, so that they show what is kept.
+const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('whetstone-store') : null;
+
+/** Calls `listener(store)` when another tab of this page has written to `store`. */
+export function onChange(listener) {
+  channel?.addEventListener('message', ({ data }) => listener(data.store));
+}
+
+const changed = (store) => channel?.postMessage({ store });
+
 async function inStore(store, mode, work) {
   const db = await openDb();
   try {
     return await new Promise((resolve, reject) => {
       const tx = db.transaction(store, mode);
       const request = work(tx.objectStore(store));
-      tx.oncomplete = () => resolve(request.result);
+      tx.oncomplete = () => {
+        if (mode === 'readwrite') changed(store);
+        resolve(request.result);
+      };
       tx.onerror = () => reject(new Error(`saving in the browser failed: ${tx.error?.message}`));
       tx.onabort = () =>
         reject(new Error(`saving in the browser failed: ${tx.error?.message ?? 'aborted (out of space?)'}`));
@@ -82,7 +97,13 @@ export async function listFeedback() {
 export const putFeedback = (records) => inStore(FEEDBACK, 'readwrite', (s) => records.map((r) => s.put(r)).at(-1));
 export const clearFeedback = () => inStore(FEEDBACK, 'readwrite', (s) => s.clear());
 
-/** Every record of every store, for a project file. */
+/** The run in progress as of its last epoch (`{name: 'current', bytes, request, history, …}`), or
+ * undefined. A run is this browser's own: it does not travel in a project file. */
+export const getRun = () => inStore(RUNS, 'readonly', (s) => s.get('current'));
+export const putRun = (record) => inStore(RUNS, 'readwrite', (s) => s.put({ ...record, name: 'current' }));
+export const deleteRun = () => inStore(RUNS, 'readwrite', (s) => s.delete('current'));
+
+/** Every record of every store but the run in progress, for a project file. */
 export async function allRecords() {
   const out = {};
   for (const store of [MODELS, DATASETS, VERSIONS, FEEDBACK])
@@ -105,7 +126,10 @@ export async function importRecords(records) {
         if ([VERSIONS, FEEDBACK].includes(store) && list.length) s.clear();
         for (const r of list) s.put(r);
       }
-      tx.oncomplete = () => resolve();
+      tx.oncomplete = () => {
+        for (const store of stores) changed(store);
+        resolve();
+      };
       tx.onabort = () =>
         reject(new Error(`the project could not be stored: ${tx.error?.message ?? 'aborted (out of space?)'}`));
     });

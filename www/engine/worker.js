@@ -12,7 +12,7 @@ import init, {
   scoreModel,
   summarize,
 } from '../../whetstone.js';
-import { describe, openDataset, tableRows } from './datasets.js';
+import { describe, openDataset, tableRows, verifyParts } from './datasets.js';
 
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
@@ -63,6 +63,33 @@ function exclusive(task) {
   return result;
 }
 
+/** A run of `request` on the loaded data: from scratch, from a model file (`initial`), from the
+ * pretrained CNN (`startFrom`), or going on from a checkpoint (`resume`). `run.taken` names the
+ * pretrained layers it took. */
+async function buildRun({ spec, config, samples, heldOut, backend, startFrom, initial, resume }) {
+  if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
+  const pretrained = startFrom === 'pretrained' && !resume ? await pretrainedBytes() : null;
+  const configJson = JSON.stringify(config);
+  const onGpu = backend === 'gpu';
+  let run;
+  if (initial)
+    run = onGpu
+      ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu)
+      : Training.fromFile(initial, configJson, data, samples, heldOut);
+  else
+    run = onGpu
+      ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu)
+      : new Training(spec, configJson, data, samples, heldOut);
+  try {
+    run.taken = pretrained ? Array.from(run.transferFrom(pretrained)) : null;
+    if (resume) run.resume(resume);
+  } catch (err) {
+    run.free();
+    throw err;
+  }
+  return run;
+}
+
 function wake() {
   if (control.wake) {
     control.wake();
@@ -97,6 +124,12 @@ async function trainLoop() {
       }
     }
     post({ type: 'events', events });
+    // Between two epochs the whole run is kept, so that a reload does not lose it.
+    const ended = events.findLast((e) => e.type === 'epoch');
+    if (ended && !events.some((e) => e.type === 'finished')) {
+      const bytes = await exclusive(() => training.checkpoint());
+      if (bytes) post({ type: 'checkpoint', epoch: ended.epoch, bytes }, [bytes.buffer]);
+    }
     if (events.some((e) => e.type === 'finished')) {
       control.state = 'idle';
       post({ type: 'finished' });
@@ -121,21 +154,8 @@ const handlers = {
   // The data quality report, and the fixes that replace the loaded data with a cleaned copy.
   // A project's parts checked before it is stored: each model file opened and each upload read,
   // the loaded data and model left as they are. The first that fails is named.
-  verify: async ({ models, datasets }) => {
-    for (const { what, bytes } of models) {
-      try {
-        inspectModel(new Uint8Array(bytes));
-      } catch (err) {
-        throw new Error(`${what} cannot be opened: ${err.message ?? err}`);
-      }
-    }
-    for (const upload of datasets) {
-      try {
-        (await openDataset(upload.name, upload, undefined, asset)).free();
-      } catch (err) {
-        throw new Error(`the uploaded data “${upload.name}” cannot be read: ${err.message ?? err}`);
-      }
-    }
+  verify: async (parts) => {
+    await verifyParts(parts, asset);
     return {};
   },
   quality: ({ samples, heldOut, seed }) => {
@@ -185,37 +205,32 @@ const handlers = {
     spec.layers[head].units = data.classes.length;
     return { spec: JSON.stringify(spec, null, 2) };
   },
-  // `initial` (model file bytes) starts the run from that model: its spec, transform and weights.
-  train: async ({ spec, config, samples, heldOut, backend, startFrom, initial }) => {
+  // `initial` (model file bytes) starts the run from that model: its spec, transform and weights;
+  // `resume` (a checkpoint's bytes) goes on with a run of these same settings where it stopped.
+  train: async (request) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
-    if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
-    const pretrained = startFrom === 'pretrained' ? await pretrainedBytes() : null;
-    if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
-    const configJson = JSON.stringify(config);
-    const onGpu = backend === 'gpu';
-    let run;
-    if (initial)
-      run = onGpu
-        ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu)
-        : Training.fromFile(initial, configJson, data, samples, heldOut);
-    else
-      run = onGpu
-        ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu)
-        : new Training(spec, configJson, data, samples, heldOut);
-    let taken = null;
-    try {
-      if (pretrained) taken = Array.from(run.transferFrom(pretrained));
-    } catch (err) {
+    const run = await buildRun(request);
+    if (control.state !== 'idle') {
       run.free();
-      throw err;
+      throw new Error('a run is already in progress; stop it first');
     }
     training?.free();
     training = run;
     snapshots = [];
     control.state = 'running';
     queueMicrotask(trainLoop);
-    return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary(), taken };
+    return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary(), taken: run.taken };
+  },
+  // The model of a run kept by its checkpoint, as a model file, without making it this page's run.
+  'checkpoint-model': async ({ request, history }) => {
+    if (!data) throw new Error('load a data set first');
+    const run = await buildRun({ ...request, backend: 'cpu' });
+    try {
+      return { bytes: await exclusive(() => run.save(history)) };
+    } finally {
+      run.free();
+    }
   },
   pause: () => {
     if (control.state === 'running') control.state = 'paused';

@@ -51,10 +51,15 @@ export class DataPanel {
     $('dataset').value = this.app.state.settings.dataset;
   }
 
-  /** The menu entries of every data set uploaded on an earlier visit, each its own. */
+  /** The menu entries of every data set kept in this browser, each its own (one deleted in another
+   * tab goes, unless it is the one loaded here). */
   async listUploads() {
     const records = await listDatasets().catch(() => []);
     for (const record of records) if (uploadKind(record.name)) this.renderUploadOption(record.name, record.fileName);
+    const kept = new Set(records.map((r) => r.name));
+    for (const option of [...$('dataset').options])
+      if (uploadKind(option.value) && !kept.has(option.value) && option.value !== this.app.state.settings.dataset)
+        option.remove();
   }
 
   /** The names the data menu offers (built-in sets and the uploads kept here). */

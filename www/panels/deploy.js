@@ -111,12 +111,19 @@ export class Deployment {
     );
   }
 
-  /** The version deployed on the last visit, if its data is the one loaded now (called once the
-   * page has loaded its data). */
-  async restore() {
+  /** The versions and feedback as they are kept (another tab may have changed them); returns the
+   * versions. */
+  async refresh() {
     const versions = await listVersions();
     this.renderVersions(versions);
     await this.renderFeedback();
+    return versions;
+  }
+
+  /** The version deployed on the last visit, if its data is the one loaded now (called once the
+   * page has loaded its data). */
+  async restore() {
+    const versions = await this.refresh();
     const wanted = Number(localStorage.getItem(DEPLOYED_KEY));
     const record = versions.find((v) => v.version === wanted);
     if (record && record.dataKey === this.app.data().key) await this.activate(record);

@@ -19,7 +19,8 @@ export class RunPanel {
   /**
    * `app`: the engine, the state and `notify`. `hooks`: `request()` (the training request of the
    * settings), `status(status, busy)` (told every change), `started(stepsPerEpoch)`, `steps(event)`
-   * (a chunk of steps with their rates and gradient norms), `epoch()`, `ended(trained)`.
+   * (a chunk of steps with their rates and gradient norms), `epoch()`, `checkpoint(msg)` (the run
+   * between two epochs, whole), `ended(trained)`.
    */
   constructor(app, hooks) {
     this.app = app;
@@ -35,6 +36,10 @@ export class RunPanel {
     });
     $('stop').addEventListener('click', () => app.engine.request('stop'));
     document.addEventListener('keydown', (e) => this.shortcut(e));
+    // Leaving the page while a run trains asks first (the run is kept as of its last epoch anyway).
+    addEventListener('beforeunload', (e) => {
+      if (isBusy(app.state.run.status)) e.preventDefault();
+    });
   }
 
   /** Train, Pause and Stop from the keyboard (T, P, S), except while typing in a field. */
@@ -77,17 +82,19 @@ export class RunPanel {
     $('run-status').title = epochs ? `${epochs} epochs planned` : '';
   }
 
-  /** Starts a run of the current settings. */
-  async start() {
+  /** Starts a run of the current settings, or (`kept`: a run's checkpoint, see resume.js) goes on
+   * with a run where it stopped, its curves as they were. */
+  async start(kept) {
     const { engine, state, notify } = this.app;
     notify('');
     const previous = state.run.status;
     this.setStatus('starting');
     try {
-      const request = this.hooks.request();
-      const started = await engine.request('train', request);
+      const request = kept?.request ?? this.hooks.request();
+      const started = await engine.request('train', kept ? { ...request, resume: kept.bytes } : request);
       this.keepForComparison();
       state.run = {
+        request,
         status: 'running',
         epochs: request.config.epochs,
         stepsPerEpoch: started.stepsPerEpoch,
@@ -95,12 +102,16 @@ export class RunPanel {
         trained: false,
         lrs: [],
         norms: [],
-        history: [],
-        label: started.taken ? 'pretrained' : 'random weights',
-        taken: started.taken,
+        history: kept ? [...kept.history] : [],
+        label: kept?.label ?? (started.taken ? 'pretrained' : 'random weights'),
+        taken: kept?.taken ?? started.taken,
         split: splitKey(state.settings.dataset, request),
       };
       this.reset(request.config.epochs);
+      for (const [epoch, trainLoss, trainAcc, valLoss, valAcc] of state.run.history) {
+        this.loss.push(epoch, [trainLoss, valLoss]);
+        this.accuracy.push(epoch, [trainAcc, valAcc]);
+      }
       this.hooks.started(started.stepsPerEpoch);
       $('backend').textContent = `backend: ${started.backend}`;
       this.setStatus('running');
@@ -280,6 +291,9 @@ export class RunPanel {
           else this.event(e);
         }
         break;
+      case 'checkpoint':
+        this.hooks.checkpoint(msg);
+        break;
       case 'finished': {
         this.setStatus('done');
         this.hooks.ended(true);
@@ -308,6 +322,7 @@ export class RunPanel {
       case 'run-error': {
         state.run.trained = false;
         this.setStatus('error');
+        this.hooks.ended(false);
         // A table's raw numbers are the usual cause of a diverging run on one.
         const unscaled =
           /diverged/.test(msg.message) &&

@@ -156,8 +156,16 @@ export class SharePanel {
           title: `${m.name}: an ensemble member (see Ensembles)`,
         });
         pick.dataset.name = m.name;
-        load.addEventListener('click', async () =>
-          this.loadModel(new Uint8Array((await getModel(m.name)).bytes), m.name),
+        load.addEventListener(
+          'click',
+          this.app.guard(async () => {
+            const record = await getModel(m.name);
+            if (!record) {
+              await this.renderSaved();
+              throw new Error(`“${m.name}” is no longer kept here: it was deleted, in another tab perhaps`);
+            }
+            await this.loadModel(new Uint8Array(record.bytes), m.name);
+          }),
         );
         remove.addEventListener('click', async () => {
           await deleteModel(m.name);

@@ -326,6 +326,18 @@ export class Tuner {
     $('tune-resume').hidden = !resumable;
     if (resumable) {
       const { done } = saved;
+      // Its trials show at once, as they were when it stopped.
+      if (this.status === 'idle' && !this.trials.length) {
+        this.session = saved.session;
+        this.trials = JSON.parse(saved.search).trials;
+        const sign = this.score.maximize ? 1 : -1;
+        this.best = this.trials
+          .filter((t) => t.outcome.state === 'done')
+          .reduce((best, t) => (!best || sign * (t.outcome.score - best.outcome.score) > 0 ? t : best), null);
+        this.renderTable();
+        this.renderCharts();
+        this.renderButtons();
+      }
       $('tune-info').textContent =
         `A ${saved.session.strategy} search on “${saved.session.dataset}” was stopped with ${done} trial${done === 1 ? '' : 's'} done; Resume carries on.`;
     }

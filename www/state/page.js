@@ -19,9 +19,21 @@ export function createState() {
   };
 }
 
-/** Keeps the settings for the next visit. */
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Keeps the settings for the next visit. Only what this tab changed since it last read or wrote
+ * them is written over what is kept, so two tabs of the page do not undo each other's changes. */
 export function saveSettings(state) {
-  localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
+  let kept;
+  try {
+    kept = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
+  } catch {
+    kept = {};
+  }
+  const before = state.savedSettings ?? {};
+  for (const [name, value] of Object.entries(state.settings)) if (!same(value, before[name])) kept[name] = value;
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify(validate(kept).settings));
+  state.savedSettings = structuredClone(state.settings);
 }
 
 /**
@@ -50,7 +62,9 @@ export function takeLink(state, hash, known) {
 /** The settings kept on an earlier visit, taken in (see adopt); returns what was set aside. */
 export function restoreSettings(state, known) {
   try {
-    return adopt(state, JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'), 'the saved settings', known);
+    const aside = adopt(state, JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'), 'the saved settings', known);
+    state.savedSettings = structuredClone(state.settings);
+    return aside;
   } catch {
     localStorage.removeItem(SETTINGS_KEY);
     return ' The saved settings could not be read and were set aside.';
