@@ -13,3 +13,5 @@ node scripts/bench.mjs
 cargo run --quiet --release --example augment_bench
 # Uploading 10,000 images through the page: time, and how long the page's own thread was blocked.
 node scripts/bench-upload.mjs
+# A long run's memory on each backend, epoch by epoch.
+node scripts/soak.mjs

@@ -40,7 +40,12 @@ async function openGpu() {
   }
 }
 
+// The wasm module's exports (its memory, for `memory`).
+let wasm = null;
 const ready = init()
+  .then((exports) => {
+    wasm = exports;
+  })
   .then(openGpu)
   .then((status) => post({ type: 'ready', ...status }));
 
@@ -195,6 +200,12 @@ const handlers = {
     return { spec: presetSpec(name, shape, data.classes.length) };
   },
   catalogue: () => ({ catalogue: JSON.parse(catalogueJson()) }),
+  // The wasm memory this worker holds (after a collection where the browser exposes one to call, as
+  // the soak benchmark's browser does).
+  memory: () => {
+    self.gc?.();
+    return { wasm: wasm.memory.buffer.byteLength };
+  },
   summarize: ({ spec }) => ({ summary: summarize(spec) }),
   schedule: ({ config, stepsPerEpoch }) => ({ rates: plannedRates(JSON.stringify(config), stepsPerEpoch) }),
   // The pretrained network's layers with the output layer resized for the loaded data's classes.
