@@ -130,6 +130,15 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f
             "label {bad} is not one of the {classes} classes"
         )));
     }
+    // Rounding may take a probability a hair outside [0, 1]; NaN is never inside.
+    if let Some(i) = probs.iter().position(|p| !(-1e-5..=1.0 + 1e-5).contains(p)) {
+        return Err(Error::InvalidData(format!(
+            "sample {} has a probability of {} for class {}: probabilities must be numbers from 0 to 1 (did the model diverge?)",
+            i / classes,
+            probs[i],
+            i % classes
+        )));
+    }
     let predicted = decide(probs, classes, threshold)?;
     let mut confusion = vec![vec![0u64; classes]; classes];
     for (&t, &p) in labels.iter().zip(&predicted) {
@@ -440,6 +449,10 @@ mod tests {
             .to_string()
             .contains("two classes"));
         assert!(report(&[0.5, 0.5], &[0], 2, Some(1.5)).is_err());
+        // A NaN row is not a right answer, and cannot make the AUC perfect.
+        let e = report(&[0.9, 0.1, f32::NAN, f32::NAN], &[0, 1], 2, None).unwrap_err();
+        assert!(e.to_string().contains("sample 1 has a probability of NaN for class 0"), "{e}");
+        assert!(report(&[1.5, -0.5], &[0], 2, None).is_err());
     }
 
     #[test]
