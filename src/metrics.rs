@@ -451,7 +451,10 @@ mod tests {
         assert!(report(&[0.5, 0.5], &[0], 2, Some(1.5)).is_err());
         // A NaN row is not a right answer, and cannot make the AUC perfect.
         let e = report(&[0.9, 0.1, f32::NAN, f32::NAN], &[0, 1], 2, None).unwrap_err();
-        assert!(e.to_string().contains("sample 1 has a probability of NaN for class 0"), "{e}");
+        assert!(
+            e.to_string().contains("sample 1 has a probability of NaN for class 0"),
+            "{e}"
+        );
         assert!(report(&[1.5, -0.5], &[0], 2, None).is_err());
     }
 

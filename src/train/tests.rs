@@ -4,6 +4,7 @@ use crate::backend::ready;
 use crate::data::toy;
 use crate::nn::preset;
 use crate::optim::schedule::{planned_rates, Schedule};
+use crate::optim::OptimizerSpec;
 
 fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
     TrainConfig::new(
