@@ -13,6 +13,7 @@ import init, {
   summarize,
 } from '../../whetstone.js';
 import { describe, openDataset, tableRows, verifyParts } from './datasets.js';
+import { buildRun } from './runs.js';
 
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
@@ -66,33 +67,6 @@ function exclusive(task) {
   const result = queue.then(task);
   queue = result.catch(() => {});
   return result;
-}
-
-/** A run of `request` on the loaded data: from scratch, from a model file (`initial`), from the
- * pretrained CNN (`startFrom`), or going on from a checkpoint (`resume`). `run.taken` names the
- * pretrained layers it took. */
-async function buildRun({ spec, config, samples, heldOut, backend, startFrom, initial, resume }) {
-  if (backend === 'gpu' && (!gpu || gpu.lost)) throw new Error('WebGPU is not available; choose the CPU backend');
-  const pretrained = startFrom === 'pretrained' && !resume ? await pretrainedBytes() : null;
-  const configJson = JSON.stringify(config);
-  const onGpu = backend === 'gpu';
-  let run;
-  if (initial)
-    run = onGpu
-      ? Training.fromFileOnGpu(initial, configJson, data, samples, heldOut, gpu)
-      : Training.fromFile(initial, configJson, data, samples, heldOut);
-  else
-    run = onGpu
-      ? Training.onGpu(spec, configJson, data, samples, heldOut, gpu)
-      : new Training(spec, configJson, data, samples, heldOut);
-  try {
-    run.taken = pretrained ? Array.from(run.transferFrom(pretrained)) : null;
-    if (resume) run.resume(resume);
-  } catch (err) {
-    run.free();
-    throw err;
-  }
-  return run;
 }
 
 function wake() {
@@ -221,7 +195,7 @@ const handlers = {
   train: async (request) => {
     if (!data) throw new Error('load a data set first');
     if (control.state !== 'idle') throw new Error('a run is already in progress; stop it first');
-    const run = await buildRun(request);
+    const run = await buildRun(request, data, gpu, pretrainedBytes);
     if (control.state !== 'idle') {
       run.free();
       throw new Error('a run is already in progress; stop it first');
@@ -236,7 +210,7 @@ const handlers = {
   // The model of a run kept by its checkpoint, as a model file, without making it this page's run.
   'checkpoint-model': async ({ request, history }) => {
     if (!data) throw new Error('load a data set first');
-    const run = await buildRun({ ...request, backend: 'cpu' });
+    const run = await buildRun({ ...request, backend: 'cpu' }, data, gpu, pretrainedBytes);
     try {
       return { bytes: await exclusive(() => run.save(history)) };
     } finally {
