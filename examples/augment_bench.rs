@@ -82,7 +82,9 @@ fn op_rate<B: Backend>(backend: &B, batch: usize, train: &Dataset, pipeline: &[A
     while now_ms() - start < 1_000.0 {
         let params = draw(pipeline, batch, 32, 32, &mut rng);
         let out = backend.augment(&x, &backend.upload(&params, &[batch, AUGMENT_PARAMS]), images as u32);
-        ready(backend.read(&backend.reshape(&out, &[batch * 3 * 32 * 32]))).len();
+        ready(backend.read(&backend.reshape(&out, &[batch * 3 * 32 * 32])))
+            .unwrap()
+            .len();
         images += batch;
     }
     images as f64 / ((now_ms() - start) / 1e3)

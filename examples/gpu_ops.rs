@@ -80,7 +80,7 @@ fn main() {
 
 /// Milliseconds per call of `op`, over enough calls to fill about half a second.
 fn time(b: &Gpu, batch: usize, name: &str, mut op: impl FnMut()) {
-    let sync = || drop(ready(b.read(&b.zeros(&[1]))));
+    let sync = || drop(ready(b.read(&b.zeros(&[1]))).unwrap());
     op();
     sync();
     let (start, mut calls) = (now_ms(), 0);

@@ -36,7 +36,7 @@ fn main() {
     while !t.is_finished() {
         ready(t.run(1000)).unwrap();
     }
-    let accuracy = ready(t.evaluate_validation()).accuracy;
+    let accuracy = ready(t.evaluate_validation()).unwrap().accuracy;
     let file = ModelFile {
         spec,
         classes: train.classes.clone(),

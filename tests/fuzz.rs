@@ -204,7 +204,7 @@ fn model_files_and_saved_runs() {
         .to_bytes()
         .unwrap();
     fuzz("model file", &[file], |b| ModelFile::from_bytes(b).map(drop));
-    let checkpoint = ready(run.checkpoint()).expect("between two epochs").to_bytes();
+    let checkpoint = ready(run.checkpoint()).unwrap().expect("between two epochs").to_bytes();
     fuzz("saved run", &[checkpoint], |b| Checkpoint::from_bytes(b).map(drop));
 }
 

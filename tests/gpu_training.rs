@@ -8,10 +8,10 @@ mod common;
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
 use whetstone::backend::{ready, Backend};
-use whetstone::features::FeatureSpec;
+use whetstone::features::{FeatureSpec, Fitted};
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
-use whetstone::train::{Evaluation, Event, TrainConfig, Trainer};
+use whetstone::train::{Evaluation, Event, Session, TrainConfig, Trainer};
 
 fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, Evaluation) {
     let digits = common::digits();
@@ -35,7 +35,7 @@ fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) 
             ref other => panic!("expected a step event, got {other:?}"),
         })
         .collect();
-    (losses, ready(trainer.evaluate_validation()))
+    (losses, ready(trainer.evaluate_validation()).unwrap())
 }
 
 fn same_on_gpu_and_cpu(spec: ModelSpec) {
@@ -145,4 +145,81 @@ fn training_steps_past_the_first_few_create_no_buffers_or_bind_groups() {
         ready(trainer.run(1)).unwrap();
     }
     assert_eq!(gpu.allocations(), warm, "steps 6 to 15 allocated");
+}
+
+#[test]
+fn a_session_whose_gpu_is_lost_goes_on_on_the_cpu_as_a_cpu_run_from_its_last_epoch_would() {
+    let Some(gpu) = test_device() else { return };
+    let data = whetstone::data::toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    let spec = preset("toy", &[2], 2).unwrap();
+    let mut config = TrainConfig::new(
+        4,
+        32,
+        OptimizerSpec::Adam {
+            lr: 1e-2,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        },
+        3,
+    );
+    config.features = FeatureSpec::default();
+    let features = Fitted::fit(&config.features, &train).unwrap();
+    let mut session = Session::new(
+        spec.clone(),
+        config.clone(),
+        train.clone(),
+        val.clone(),
+        features.clone(),
+        Some(gpu.clone()),
+    )
+    .unwrap();
+    // Two epochs on the GPU (a run call stops at the end of an epoch), then the device is gone.
+    for _ in 0..2 {
+        ready(session.run(10_000)).unwrap();
+    }
+    let kept = session.checkpoint().cloned().expect("kept after each epoch");
+    assert_eq!(kept.snapshot.epoch, 2);
+    gpu.destroy();
+    let mut rest = Vec::new();
+    while !rest.iter().any(|e| matches!(e, Event::Finished { .. })) {
+        rest.extend(ready(session.run(10_000)).unwrap());
+    }
+    assert!(
+        matches!(&rest[0], Event::BackendChanged { backend, .. } if backend == "CPU"),
+        "{:?}",
+        rest[0]
+    );
+    assert_eq!(session.backend(), "CPU");
+    // Exactly what a CPU run resumed from the last epoch's checkpoint gives.
+    let mut cpu = Trainer::with_features(Cpu, spec, config, &train, &val, features).unwrap();
+    cpu.resume(&kept).unwrap();
+    let mut expected = Vec::new();
+    while !cpu.is_finished() {
+        expected.extend(ready(cpu.run(10_000)).unwrap());
+    }
+    let epochs = |events: &[Event]| -> Vec<(usize, f32, f32)> {
+        events
+            .iter()
+            .filter_map(|e| match *e {
+                Event::Epoch {
+                    epoch,
+                    val_loss,
+                    val_accuracy,
+                    ..
+                } => Some((epoch, val_loss, val_accuracy)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(epochs(&rest), epochs(&expected));
+    assert_eq!(epochs(&rest).iter().map(|e| e.0).collect::<Vec<_>>(), [3, 4]);
+    let weights =
+        |file: whetstone::model_file::ModelFile| file.tensors.into_iter().map(|t| t.values).collect::<Vec<_>>();
+    let classes = train.classes.clone();
+    assert_eq!(
+        weights(ready(session.model_file(None)).unwrap()),
+        weights(ready(cpu.model_file(classes, None)).unwrap())
+    );
 }

@@ -62,7 +62,7 @@ fn accuracy_after(mut t: Trainer<Cpu>) -> f32 {
     while !t.is_finished() {
         ready(t.run(1000)).unwrap();
     }
-    ready(t.evaluate_validation()).accuracy
+    ready(t.evaluate_validation()).unwrap().accuracy
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn a_bagging_ensemble_beats_its_mean_member_on_the_held_out_split() {
             Member {
                 name: format!("member {i}"),
                 classes: held_out.classes.clone(),
-                probs: ready(t.validation_probabilities()),
+                probs: ready(t.validation_probabilities()).unwrap(),
             }
         })
         .collect();

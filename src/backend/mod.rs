@@ -32,6 +32,23 @@ pub enum Activation {
 pub const GELU_SCALE: f32 = 0.797_884_6;
 pub const GELU_CUBIC: f32 = 0.044_715;
 
+/// The device stopped answering: a GPU lost, reset or removed. What was on it is gone; a run goes
+/// on elsewhere from what was read back before (see `train::Session`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceLost(pub String);
+
+impl std::fmt::Display for DeviceLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<DeviceLost> for crate::error::Error {
+    fn from(lost: DeviceLost) -> Self {
+        crate::error::Error::NoGpu(lost.0)
+    }
+}
+
 /// Stride and zero padding of a 2-D convolution (the same on both axes).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Conv2dGeometry {
@@ -102,8 +119,9 @@ pub trait Backend: Clone + 'static {
     /// Copies host data to the device.
     fn upload(&self, data: &[f32], shape: &[usize]) -> Self::Tensor;
     fn zeros(&self, shape: &[usize]) -> Self::Tensor;
-    /// Copies a tensor back to the host. On a GPU this waits for the queue; call it rarely.
-    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Vec<f32>>;
+    /// Copies a tensor back to the host. On a GPU this waits for the queue; call it rarely. A device
+    /// that was lost (reset, removed, or its browser tab's GPU process gone) says so.
+    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Result<Vec<f32>, DeviceLost>>;
     /// The same data under a new shape with the same element count.
     fn reshape(&self, t: &Self::Tensor, shape: &[usize]) -> Self::Tensor;
 

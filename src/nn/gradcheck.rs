@@ -74,7 +74,7 @@ fn check(spec_json: &str, batch: usize, mode: Mode, x: Option<CpuTensor>) {
     let grads: Vec<Option<Vec<f32>>> = model
         .params()
         .iter()
-        .map(|p| p.grad.as_ref().map(|g| ready(Cpu.read(g))))
+        .map(|p| p.grad.as_ref().map(|g| ready(Cpu.read(g)).unwrap()))
         .collect();
     assert!(
         grads.iter().any(Option::is_some) || grads.is_empty(),
@@ -259,7 +259,8 @@ fn softmax_cross_entropy_loss() {
     let logits = random(&[4, 5], &mut rng);
     let labels = Cpu.upload(&[0.0, 3.0, 4.0, 3.0], &[4]);
     // The op returns the summed loss and the gradient of the mean, so compare against L_sum / n.
-    let mean_loss = |z: &CpuTensor| ready(Cpu.read(&Cpu.softmax_cross_entropy(z, &labels).loss_sum))[0] as f64 / 4.0;
+    let mean_loss =
+        |z: &CpuTensor| ready(Cpu.read(&Cpu.softmax_cross_entropy(z, &labels).loss_sum)).unwrap()[0] as f64 / 4.0;
     let grad = Cpu.softmax_cross_entropy(&logits, &labels).grad;
     let (mut numeric, mut analytic) = (Vec::new(), Vec::new());
     for i in 0..logits.len() {

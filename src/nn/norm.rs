@@ -91,12 +91,12 @@ mod tests {
         let mut model = Model::new(&Cpu, spec, 1).unwrap();
         // Channel 0 has mean 5 and variance 4; channel 1 mean −1 and variance 1.
         let x = Cpu.upload(&[3.0, -2.0, 7.0, 0.0, 3.0, 0.0, 7.0, -2.0], &[4, 2]);
-        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 })));
+        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 }))).unwrap();
         let stats = |m: &mut Model<Cpu>| {
             m.params()
                 .iter()
                 .skip(2)
-                .map(|p| ready(Cpu.read(&p.value)))
+                .map(|p| ready(Cpu.read(&p.value)).unwrap())
                 .collect::<Vec<_>>()
         };
         // One step at momentum 0.5 from (0, 1): halfway to the batch's moments.
@@ -109,7 +109,7 @@ mod tests {
             (converged[0][0] - 5.0).abs() < 1e-4 && (converged[1][0] - 4.0).abs() < 1e-4,
             "{converged:?}"
         );
-        let evaluated = ready(Cpu.read(&model.forward(&Cpu, x, Mode::Eval)));
+        let evaluated = ready(Cpu.read(&model.forward(&Cpu, x, Mode::Eval))).unwrap();
         assert!(
             trained.iter().zip(&evaluated).all(|(t, e)| (t - e).abs() < 1e-4),
             "{trained:?} vs {evaluated:?}"

@@ -4,7 +4,7 @@
 
 pub mod schedule;
 
-use crate::backend::{AdamStep, Backend};
+use crate::backend::{AdamStep, Backend, DeviceLost};
 use crate::error::Error;
 use crate::nn::Param;
 use serde::{Deserialize, Serialize};
@@ -157,16 +157,29 @@ impl<B: Backend> Optimizer<B> {
 
     /// The steps taken and, per parameter, each state tensor's values (velocity, moments), read
     /// back: what a checkpoint keeps.
-    pub async fn saved_state(&self, b: &B) -> (u32, Vec<Vec<Vec<f32>>>) {
-        let mut state = Vec::with_capacity(self.state.len());
-        for slots in &self.state {
-            let mut values = Vec::with_capacity(slots.len());
-            for t in slots {
-                values.push(b.read(t).await);
-            }
-            state.push(values);
+    pub async fn saved_state(&self, b: &B) -> Result<(u32, Vec<Vec<Vec<f32>>>), DeviceLost> {
+        let tensors: Vec<&B::Tensor> = self.state.iter().flatten().collect();
+        if tensors.is_empty() {
+            return Ok((self.step, self.state.iter().map(|_| Vec::new()).collect()));
         }
-        (self.step, state)
+        // One read-back for all of them.
+        let all = b.read(&b.concat(&tensors)).await?;
+        let mut rest = all.as_slice();
+        let state = self
+            .state
+            .iter()
+            .map(|slots| {
+                slots
+                    .iter()
+                    .map(|t| {
+                        let (head, tail) = rest.split_at(B::shape(t).iter().product());
+                        rest = tail;
+                        head.to_vec()
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok((self.step, state))
     }
 
     /// Takes up a saved state for parameters of `shapes`; one that does not fit is refused.

@@ -61,14 +61,14 @@ impl<B: Backend> Tally<B> {
         self.batch_sizes.push(samples);
     }
 
-    pub(super) async fn take(&mut self, b: &B) -> Totals {
+    pub(super) async fn take(&mut self, b: &B) -> Result<Totals, DeviceLost> {
         let parts: Vec<&B::Tensor> = self
             .correct
             .iter()
             .chain(&self.losses)
             .chain(&self.square_norms)
             .collect();
-        let values = b.read(&b.concat(&parts)).await;
+        let values = b.read(&b.concat(&parts)).await?;
         let n = self.losses.len();
         let (correct, rest) = values.split_at(n);
         let (losses, square_norms) = rest.split_at(n);
@@ -85,6 +85,6 @@ impl<B: Backend> Tally<B> {
             rates: std::mem::take(&mut self.rates),
         };
         *self = Self::new();
-        totals
+        Ok(totals)
     }
 }

@@ -3,12 +3,17 @@
 use super::*;
 
 impl<B: Backend> Trainer<B> {
-    pub async fn evaluate_validation(&mut self) -> Evaluation {
+    pub async fn evaluate_validation(&mut self) -> Result<Evaluation, DeviceLost> {
         let (x, y, len) = (self.val.x.clone(), self.val.y.clone(), self.val.len);
         self.evaluate(&x, &y, len).await
     }
 
-    pub(super) async fn evaluate(&mut self, x: &B::Tensor, y: &B::Tensor, len: usize) -> Evaluation {
+    pub(super) async fn evaluate(
+        &mut self,
+        x: &B::Tensor,
+        y: &B::Tensor,
+        len: usize,
+    ) -> Result<Evaluation, DeviceLost> {
         let batch = self.eval_batch;
         let b = self.backend.clone();
         let mut tally = Tally::new();
@@ -20,16 +25,16 @@ impl<B: Backend> Trainer<B> {
             let out = b.softmax_cross_entropy(&logits, &b.gather_rows(y, &indices));
             tally.add(out.loss_sum, out.correct, indices.len());
         }
-        let Totals { loss, correct, .. } = tally.take(&b).await;
-        Evaluation {
+        let Totals { loss, correct, .. } = tally.take(&b).await?;
+        Ok(Evaluation {
             loss: (loss / len as f64) as f32,
             accuracy: (correct / len as f64) as f32,
-        }
+        })
     }
 
     /// Class probabilities of every held-out sample, `[n, classes]` row after row, in the split's
     /// order, read back in one transfer.
-    pub async fn validation_probabilities(&mut self) -> Vec<f32> {
+    pub async fn validation_probabilities(&mut self) -> Result<Vec<f32>, DeviceLost> {
         let batch = self.eval_batch;
         let b = self.backend.clone();
         let (x, len) = (self.val.x.clone(), self.val.len);
@@ -73,6 +78,6 @@ impl<B: Backend> Trainer<B> {
         let logits = self
             .model
             .forward(&b, self.model_input(b.upload(&values, &shape)), Mode::Eval);
-        Ok(b.read(&b.softmax(&logits)).await)
+        Ok(b.read(&b.softmax(&logits)).await?)
     }
 }

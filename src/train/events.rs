@@ -39,6 +39,11 @@ pub enum Event {
     Finished {
         epochs: usize,
     },
+    /// The device was lost; the run goes on on `backend` from its last completed epoch.
+    BackendChanged {
+        backend: String,
+        reason: String,
+    },
 }
 
 /// The weights of a run at the end of an epoch, on the host: what a run resumes from on another

@@ -6,7 +6,7 @@
 //! epochs as bytes) and `evaluate.rs` (held-out evaluation and predictions).
 
 use crate::augment::{self, AUGMENT_PARAMS};
-use crate::backend::{Backend, LossOutput};
+use crate::backend::{Backend, DeviceLost, LossOutput};
 use crate::clock::now_ms;
 use crate::data::Dataset;
 use crate::error::Error;
@@ -412,7 +412,7 @@ impl<B: Backend> Trainer<B> {
             batch_losses,
             grad_norms,
             rates,
-        } = self.chunk.take(&self.backend).await;
+        } = self.chunk.take(&self.backend).await?;
         // Each step on its own: one exploding step must not hide in a long chunk's mean.
         if let Some(i) = batch_losses.iter().position(|&l| self.diverged(l)) {
             return Err(self.divergence(first_step + i));
@@ -431,7 +431,7 @@ impl<B: Backend> Trainer<B> {
             grad_norms,
         }];
         if self.cursor >= self.train.len {
-            let val = self.evaluate_validation().await;
+            let val = self.evaluate_validation().await?;
             if self.diverged(val.loss as f64) {
                 return Err(self.divergence(self.steps_per_epoch()));
             }
@@ -445,7 +445,7 @@ impl<B: Backend> Trainer<B> {
                 val_accuracy: val.accuracy,
                 seconds: (now_ms() - self.epoch_started_ms) / 1e3,
             });
-            let snapshot = self.take_snapshot().await;
+            let snapshot = self.take_snapshot().await?;
             if snapshot.weights.iter().flatten().any(|w| !w.is_finite()) {
                 return Err(self.divergence(self.steps_per_epoch()));
             }
@@ -534,6 +534,7 @@ mod config;
 mod device;
 mod evaluate;
 mod events;
+mod session;
 #[cfg(test)]
 mod tests;
 mod weights;
@@ -542,3 +543,4 @@ pub use checkpoint::Checkpoint;
 pub use config::{EarlyStopping, LayerPenalty, Monitor, Rebalance, TrainConfig, MAX_EPOCHS};
 use device::{DeviceData, Tally, Totals};
 pub use events::{Evaluation, Event, Snapshot};
+pub use session::Session;

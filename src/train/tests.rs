@@ -165,9 +165,9 @@ fn every_optimiser_lowers_the_loss() {
         },
     ] {
         let mut t = circle_trainer(TrainConfig::new(10, 16, optimizer.clone(), 1)).unwrap();
-        let before = ready(t.evaluate_validation()).loss;
+        let before = ready(t.evaluate_validation()).unwrap().loss;
         run_to_end(&mut t);
-        let after = ready(t.evaluate_validation()).loss;
+        let after = ready(t.evaluate_validation()).unwrap().loss;
         assert!(after < 0.5 * before, "{optimizer:?}: loss {before} → {after}");
     }
 }
@@ -249,13 +249,13 @@ fn a_run_resumes_from_its_snapshot_on_another_trainer() {
     }
     let snap = a.snapshot().unwrap().clone();
     assert_eq!(snap.epoch, 2);
-    let before = ready(a.evaluate_validation());
+    let before = ready(a.evaluate_validation()).unwrap();
     // A fresh trainer (other initial weights) that restores the snapshot evaluates the same.
     let mut other = config(0.02, 16, 4);
     other.seed = 99;
     let mut b = circle_trainer(other).unwrap();
     b.restore(&snap).unwrap();
-    assert_eq!(ready(b.evaluate_validation()), before);
+    assert_eq!(ready(b.evaluate_validation()).unwrap(), before);
     let events = run_to_end(&mut b);
     let epochs: Vec<usize> = events
         .iter()
@@ -328,7 +328,7 @@ fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
     assert_eq!(events.last(), Some(&Event::Finished { epochs: 3 }));
     assert!(t.is_finished());
     // The model is epoch 1's again.
-    let now = ready(t.evaluate_validation());
+    let now = ready(t.evaluate_validation()).unwrap();
     assert_eq!((now.loss, now.accuracy), (epochs[0].1, epochs[0].2));
     assert_eq!(t.snapshot().unwrap().epoch, 1);
 }
@@ -337,7 +337,7 @@ fn early_stopping_stops_after_patience_and_restores_the_best_epoch() {
 fn early_stopping_without_restore_keeps_the_last_weights_and_a_real_improvement_resets_patience() {
     let mut t = circle_trainer(early(2, 10.0, false)).unwrap();
     let epochs = epoch_events(&run_to_end(&mut t));
-    let now = ready(t.evaluate_validation());
+    let now = ready(t.evaluate_validation()).unwrap();
     assert_eq!((now.loss, now.accuracy), (epochs[2].1, epochs[2].2));
     // With no margin, the run stops exactly where the rule says: three epochs after the last
     // new best validation loss, or never.
@@ -390,7 +390,7 @@ fn weight_norms(t: &mut Trainer<Cpu>) -> (f32, f32) {
     // (Σ|w|, Σw²) over the weights, biases left out as the penalties leave them out.
     let mut norms = (0.0, 0.0);
     for p in t.model.params().into_iter().filter(|p| p.penalised) {
-        for w in ready(Cpu.read(&p.value)) {
+        for w in ready(Cpu.read(&p.value)).unwrap() {
             norms.0 += w.abs();
             norms.1 += w * w;
         }
@@ -422,7 +422,7 @@ fn all_weights(t: &mut Trainer<Cpu>) -> Vec<f32> {
     t.model
         .params()
         .into_iter()
-        .flat_map(|p| ready(Cpu.read(&p.value)))
+        .flat_map(|p| ready(Cpu.read(&p.value)).unwrap())
         .collect()
 }
 
@@ -577,7 +577,10 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
         before,
         "the reloaded model predicts exactly the same"
     );
-    assert_eq!(ready(b.evaluate_validation()), ready(a.evaluate_validation()));
+    assert_eq!(
+        ready(b.evaluate_validation()).unwrap(),
+        ready(a.evaluate_validation()).unwrap()
+    );
     // A file of another model is refused.
     let data = toy::generate("circle", 600, 0.05, 1).unwrap();
     let (train, val) = data.split(200, 2).unwrap();
@@ -597,7 +600,7 @@ fn layer_weights(t: &mut Trainer<Cpu>) -> Vec<Vec<f32>> {
         .map(|ps| {
             ps.into_iter()
                 .filter(|p| p.penalised)
-                .flat_map(|p| ready(Cpu.read(&p.value)))
+                .flat_map(|p| ready(Cpu.read(&p.value)).unwrap())
                 .collect()
         })
         .collect()
@@ -612,15 +615,15 @@ fn frozen_layers_keep_their_weights_and_the_others_still_learn() {
         .model
         .params()
         .into_iter()
-        .map(|p| ready(Cpu.read(&p.value)))
+        .map(|p| ready(Cpu.read(&p.value)).unwrap())
         .collect();
-    let loss_before = ready(t.evaluate_validation()).loss;
+    let loss_before = ready(t.evaluate_validation()).unwrap().loss;
     run_to_end(&mut t);
     let after: Vec<Vec<f32>> = t
         .model
         .params()
         .into_iter()
-        .map(|p| ready(Cpu.read(&p.value)))
+        .map(|p| ready(Cpu.read(&p.value)).unwrap())
         .collect();
     // The toy preset: dense (1), tanh, dense (3), tanh, dense (5); each dense has a weight and a bias.
     assert_eq!(
@@ -629,7 +632,7 @@ fn frozen_layers_keep_their_weights_and_the_others_still_learn() {
         "layer 1 (weight and bias) is bit for bit as it was"
     );
     assert!((2..6).all(|i| after[i] != before[i]), "layers 3 and 5 learned");
-    let loss_after = ready(t.evaluate_validation()).loss;
+    let loss_after = ready(t.evaluate_validation()).unwrap().loss;
     assert!(
         loss_after < 0.8 * loss_before,
         "the layers above a frozen one still learn: {loss_before} → {loss_after}"
@@ -647,14 +650,14 @@ fn a_frozen_recurrent_layer_keeps_its_weights_while_the_head_learns() {
         .model
         .params()
         .into_iter()
-        .map(|p| ready(Cpu.read(&p.value)))
+        .map(|p| ready(Cpu.read(&p.value)).unwrap())
         .collect();
     run_to_end(&mut t);
     let after: Vec<Vec<f32>> = t
         .model
         .params()
         .into_iter()
-        .map(|p| ready(Cpu.read(&p.value)))
+        .map(|p| ready(Cpu.read(&p.value)).unwrap())
         .collect();
     // The GRU's weight, recurrent weight, bias and recurrent bias; then the dense head's two.
     assert_eq!(after[..4], before[..4]);
@@ -759,12 +762,12 @@ fn layer_settings_must_name_layers_with_weights() {
 fn validation_probabilities_are_the_rows_evaluation_scores() {
     let mut t = circle_trainer(config(0.02, 16, 2)).unwrap();
     run_to_end(&mut t);
-    let probs = ready(t.validation_probabilities());
+    let probs = ready(t.validation_probabilities()).unwrap();
     assert_eq!(probs.len(), 200 * 2);
     assert!(probs.chunks(2).all(|row| (row[0] + row[1] - 1.0).abs() < 1e-5));
-    let labels: Vec<u32> = ready(Cpu.read(&t.val.y)).iter().map(|&l| l as u32).collect();
+    let labels: Vec<u32> = ready(Cpu.read(&t.val.y)).unwrap().iter().map(|&l| l as u32).collect();
     let report = crate::metrics::report(&probs, &labels, 2, None).unwrap();
-    let eval = ready(t.evaluate_validation());
+    let eval = ready(t.evaluate_validation()).unwrap();
     assert!(
         (report.accuracy as f32 - eval.accuracy).abs() < 1e-6,
         "{} vs {}",
@@ -788,7 +791,7 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
     let (train, val) = data.split(200, 2).unwrap();
     let mut t = Trainer::new(Cpu, spec.clone(), config(0.02, 16, 15), &train, &val).unwrap();
     run_to_end(&mut t);
-    let accuracy = ready(t.evaluate_validation()).accuracy;
+    let accuracy = ready(t.evaluate_validation()).unwrap().accuracy;
     assert!(accuracy > 0.9, "validation accuracy with batch norm {accuracy}");
     let tensors = ready(t.named_weights()).unwrap();
     let running_mean = tensors.iter().find(|t| t.name == "layers.1.running_mean").unwrap();
@@ -812,8 +815,8 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
         .load_file_weights(&ModelFile::from_bytes(&bytes).unwrap())
         .unwrap();
     assert_eq!(
-        ready(fresh.evaluate_validation()),
-        ready(t.evaluate_validation()),
+        ready(fresh.evaluate_validation()).unwrap(),
+        ready(t.evaluate_validation()).unwrap(),
         "evaluation uses the saved running statistics"
     );
 }
@@ -830,7 +833,7 @@ fn a_model_with_residual_blocks_learns_the_spiral() {
     let (train, val) = data.split(300, 2).unwrap();
     let mut t = Trainer::new(Cpu, spec, config(0.01, 16, 40), &train, &val).unwrap();
     run_to_end(&mut t);
-    let accuracy = ready(t.evaluate_validation()).accuracy;
+    let accuracy = ready(t.evaluate_validation()).unwrap().accuracy;
     assert!(
         accuracy > 0.9,
         "spiral validation accuracy with residual blocks {accuracy}"
@@ -948,7 +951,7 @@ fn standardising_a_table_whose_columns_differ_a_thousandfold_lets_sgd_learn_it()
                 return Err(e.to_string());
             }
         }
-        Ok(ready(t.evaluate_validation()).accuracy)
+        Ok(ready(t.evaluate_validation()).unwrap().accuracy)
     };
     let scaled = outcome(FeatureSpec {
         scale: Scale::Standardize,
@@ -1009,7 +1012,10 @@ fn a_saved_table_model_predicts_the_same_through_its_fitted_transform() {
     .unwrap();
     loaded.load_file_weights(&file).unwrap();
     assert_eq!(ready(loaded.predict(&rows)).unwrap(), before);
-    assert_eq!(ready(loaded.evaluate_validation()), ready(t.evaluate_validation()));
+    assert_eq!(
+        ready(loaded.evaluate_validation()).unwrap(),
+        ready(t.evaluate_validation()).unwrap()
+    );
 }
 
 #[test]
@@ -1028,7 +1034,7 @@ fn class_weights_raise_the_recall_of_a_rare_class() {
         c.rebalance = rebalance;
         let mut t = Trainer::new(Cpu, preset("toy", &[1], 2).unwrap(), c, &train, &val).unwrap();
         run_to_end(&mut t);
-        let probs = ready(t.validation_probabilities());
+        let probs = ready(t.validation_probabilities()).unwrap();
         let rare: Vec<usize> = (0..val.len()).filter(|&i| val.labels[i] == 1).collect();
         rare.iter().filter(|&&i| probs[2 * i + 1] > probs[2 * i]).count() as f32 / rare.len() as f32
     };
@@ -1065,9 +1071,12 @@ fn a_run_resumed_from_its_checkpoint_ends_exactly_as_the_uninterrupted_one() {
     while first.epoch < 3 {
         ready(first.run(7)).unwrap();
     }
-    let bytes = ready(first.checkpoint()).expect("between two epochs").to_bytes();
+    let bytes = ready(first.checkpoint())
+        .unwrap()
+        .expect("between two epochs")
+        .to_bytes();
     let restored = Checkpoint::from_bytes(&bytes).unwrap();
-    assert_eq!(restored, ready(first.checkpoint()).unwrap());
+    assert_eq!(restored, ready(first.checkpoint()).unwrap().unwrap());
     let mut resumed = trainer();
     resumed.resume(&restored).unwrap();
     let rest = epoch_events(&run_to_end(&mut resumed));

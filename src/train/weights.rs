@@ -11,13 +11,16 @@ impl<B: Backend> Trainer<B> {
 
     /// The run between two epochs, whole (see [`Checkpoint`]); `None` in the middle of an epoch or
     /// before the first one ends.
-    pub async fn checkpoint(&self) -> Option<Checkpoint> {
-        let snapshot = self
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, DeviceLost> {
+        let Some(snapshot) = self
             .snapshot
             .clone()
-            .filter(|s| s.epoch == self.epoch && self.cursor == 0)?;
-        let (optimizer_step, optimizer_state) = self.optimizer.saved_state(&self.backend).await;
-        Some(Checkpoint {
+            .filter(|s| s.epoch == self.epoch && self.cursor == 0)
+        else {
+            return Ok(None);
+        };
+        let (optimizer_step, optimizer_state) = self.optimizer.saved_state(&self.backend).await?;
+        Ok(Some(Checkpoint {
             snapshot,
             optimizer_step,
             optimizer_state,
@@ -28,7 +31,7 @@ impl<B: Backend> Trainer<B> {
             best: self.best.clone(),
             since_best: self.since_best,
             stopped_early: self.stopped_early,
-        })
+        }))
     }
 
     /// Goes on from a checkpoint of the same run (the same settings, data and split) exactly as the
@@ -102,7 +105,7 @@ impl<B: Backend> Trainer<B> {
     /// The current weights, named and shaped as in a model file.
     pub async fn named_weights(&mut self) -> Result<Vec<NamedTensor>, Error> {
         let shapes = self.model.spec().param_shapes()?;
-        let values = self.read_params().await;
+        let values = self.read_params().await?;
         Ok(shapes
             .into_iter()
             .zip(values)
@@ -184,28 +187,28 @@ impl<B: Backend> Trainer<B> {
     }
 
     /// Every parameter tensor's values, read back in one transfer.
-    pub(super) async fn read_params(&mut self) -> Vec<Vec<f32>> {
+    pub(super) async fn read_params(&mut self) -> Result<Vec<Vec<f32>>, DeviceLost> {
         let b = self.backend.clone();
         let params = self.model.params();
         let lengths: Vec<usize> = params.iter().map(|p| B::shape(&p.value).iter().product()).collect();
         let all = b
             .read(&b.concat(&params.iter().map(|p| &p.value).collect::<Vec<_>>()))
-            .await;
+            .await?;
         let mut rest = all.as_slice();
-        lengths
+        Ok(lengths
             .into_iter()
             .map(|n| {
                 let (head, tail) = rest.split_at(n);
                 rest = tail;
                 head.to_vec()
             })
-            .collect()
+            .collect())
     }
 
-    pub(super) async fn take_snapshot(&mut self) -> Snapshot {
-        Snapshot {
+    pub(super) async fn take_snapshot(&mut self) -> Result<Snapshot, DeviceLost> {
+        Ok(Snapshot {
             epoch: self.epoch,
-            weights: self.read_params().await,
-        }
+            weights: self.read_params().await?,
+        })
     }
 }

@@ -9,7 +9,7 @@ use crate::features::Fitted;
 use crate::model_file::ModelFile;
 use crate::nn::{preset, ModelSpec};
 use crate::optim::schedule;
-use crate::train::{Checkpoint, Evaluation, Event, TrainConfig, Trainer};
+use crate::train::{Checkpoint, Session, TrainConfig, Trainer};
 use crate::tune;
 use crate::Error;
 use std::cell::RefCell;
@@ -183,7 +183,7 @@ impl DataSet {
             &Cpu.upload(&params, &[count, crate::augment::AUGMENT_PARAMS]),
             seed,
         );
-        Ok(crate::backend::ready(Cpu.read(&out)))
+        Ok(crate::backend::ready(Cpu.read(&out)).expect("the CPU is never lost"))
     }
 
     /// The quality report (`data::quality::Report`) of the first `samples` samples, plus `leakage`:
@@ -570,124 +570,19 @@ impl GpuDevice {
     }
 }
 
-/// One trainer on whichever backend runs it.
-enum Engine {
-    Cpu(Trainer<Cpu>),
-    Gpu(Trainer<Gpu>),
-}
-
-impl Engine {
-    async fn run(&mut self, max_steps: usize) -> Result<Vec<Event>, Error> {
-        match self {
-            Engine::Cpu(t) => t.run(max_steps).await,
-            Engine::Gpu(t) => t.run(max_steps).await,
-        }
-    }
-
-    async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, Error> {
-        match self {
-            Engine::Cpu(t) => t.predict(features).await,
-            Engine::Gpu(t) => t.predict(features).await,
-        }
-    }
-
-    async fn model_file(&mut self, classes: Vec<String>, history: Option<String>) -> Result<ModelFile, Error> {
-        match self {
-            Engine::Cpu(t) => t.model_file(classes, history).await,
-            Engine::Gpu(t) => t.model_file(classes, history).await,
-        }
-    }
-
-    async fn checkpoint(&self) -> Option<Checkpoint> {
-        match self {
-            Engine::Cpu(t) => t.checkpoint().await,
-            Engine::Gpu(t) => t.checkpoint().await,
-        }
-    }
-
-    fn resume(&mut self, c: &Checkpoint) -> Result<(), Error> {
-        match self {
-            Engine::Cpu(t) => t.resume(c),
-            Engine::Gpu(t) => t.resume(c),
-        }
-    }
-
-    fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {
-        match self {
-            Engine::Cpu(t) => t.load_file_weights(file),
-            Engine::Gpu(t) => t.load_file_weights(file),
-        }
-    }
-
-    async fn evaluate(&mut self) -> Evaluation {
-        match self {
-            Engine::Cpu(t) => t.evaluate_validation().await,
-            Engine::Gpu(t) => t.evaluate_validation().await,
-        }
-    }
-
-    fn transfer_from(&mut self, file: &ModelFile) -> Result<Vec<usize>, Error> {
-        match self {
-            Engine::Cpu(t) => t.transfer_from(file),
-            Engine::Gpu(t) => t.transfer_from(file),
-        }
-    }
-
-    async fn validation_probabilities(&mut self) -> Vec<f32> {
-        match self {
-            Engine::Cpu(t) => t.validation_probabilities().await,
-            Engine::Gpu(t) => t.validation_probabilities().await,
-        }
-    }
-
-    fn lost_gpu(&self) -> bool {
-        matches!(self, Engine::Gpu(t) if t.backend().is_lost())
-    }
-}
-
+/// A training session and the held-out probabilities of its current weights, shared by the report
+/// and the gallery (cleared whenever the weights change).
 struct Run {
-    engine: Engine,
-    spec: ModelSpec,
-    config: TrainConfig,
-    train: Dataset,
-    val: Dataset,
-    /// The pretrained model a transfer run started from, taken again if the run restarts on the CPU
-    /// before its first snapshot.
-    start_from: Option<ModelFile>,
-    /// The held-out probabilities of the current weights, shared by the report and the gallery;
-    /// cleared whenever the weights change.
+    session: Session,
     probabilities: Option<Vec<f32>>,
 }
 
 impl Run {
-    async fn validation_probabilities(&mut self) -> Vec<f32> {
+    async fn validation_probabilities(&mut self) -> Result<Vec<f32>, Error> {
         if self.probabilities.is_none() {
-            self.probabilities = Some(self.engine.validation_probabilities().await);
+            self.probabilities = Some(self.session.validation_probabilities().await?);
         }
-        self.probabilities.clone().expect("just computed")
-    }
-
-    /// The same run on the CPU, from the GPU run's last epoch snapshot (or from the start).
-    fn fall_back_to_cpu(&mut self) -> Result<(), Error> {
-        let (snapshot, features) = match &self.engine {
-            Engine::Gpu(t) => (t.snapshot().cloned(), t.features().clone()),
-            Engine::Cpu(_) => return Ok(()),
-        };
-        let mut trainer = Trainer::with_features(
-            Cpu,
-            self.spec.clone(),
-            self.config.clone(),
-            &self.train,
-            &self.val,
-            features,
-        )?;
-        match (&snapshot, &self.start_from) {
-            (Some(s), _) => trainer.restore(s)?,
-            (None, Some(file)) => drop(trainer.transfer_from(file)?),
-            (None, None) => {}
-        }
-        self.engine = Engine::Cpu(trainer);
-        Ok(())
+        Ok(self.probabilities.clone().expect("just computed"))
     }
 }
 
@@ -789,13 +684,14 @@ impl Training {
         )?;
         {
             let mut run = training.inner.borrow_mut();
-            if file.classes != run.train.classes {
+            if file.classes != run.session.train().classes {
                 return Err(JsError::new(&format!(
                     "the model was trained for the classes {:?}, but this data has {:?}",
-                    file.classes, run.train.classes
+                    file.classes,
+                    run.session.train().classes
                 )));
             }
-            run.engine.load_file_weights(&file).map_err(js_error)?;
+            run.session.load_file_weights(&file).map_err(js_error)?;
         }
         Ok(training)
     }
@@ -817,22 +713,10 @@ impl Training {
             Some(f) => f,
             None => Fitted::fit(&config.features, &train).map_err(js_error)?,
         };
-        let engine = match gpu {
-            Some(g) => Engine::Gpu(
-                Trainer::with_features(g, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?,
-            ),
-            None => Engine::Cpu(
-                Trainer::with_features(Cpu, spec.clone(), config.clone(), &train, &val, features).map_err(js_error)?,
-            ),
-        };
+        let session = Session::new(spec, config, train, val, features, gpu).map_err(js_error)?;
         Ok(Training {
             inner: Rc::new(RefCell::new(Run {
-                engine,
-                spec,
-                config,
-                train,
-                val,
-                start_from: None,
+                session,
                 probabilities: None,
             })),
         })
@@ -841,22 +725,16 @@ impl Training {
     /// "CPU", or "GPU (adapter name)".
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        match &self.inner.borrow().engine {
-            Engine::Cpu(t) => t.backend().name(),
-            Engine::Gpu(t) => t.backend().name(),
-        }
+        self.inner.borrow().session.backend()
     }
 
     #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
     pub fn steps_per_epoch(&self) -> usize {
-        match &self.inner.borrow().engine {
-            Engine::Cpu(t) => t.steps_per_epoch(),
-            Engine::Gpu(t) => t.steps_per_epoch(),
-        }
+        self.inner.borrow().session.steps_per_epoch()
     }
 
     pub fn summary(&self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.borrow().spec.summary().map_err(js_error)?)
+        to_js(&self.inner.borrow().session.spec().summary().map_err(js_error)?)
     }
 
     /// Runs up to `max_steps` steps and resolves to the events they produced.
@@ -869,38 +747,18 @@ impl Training {
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             run.probabilities = None;
-            match run.engine.run(max_steps).await {
-                Ok(events) => Ok(to_js(&events)?),
-                Err(e) if run.engine.lost_gpu() || matches!(e, Error::NoGpu(_)) => {
-                    run.fall_back_to_cpu().map_err(js_error)?;
-                    let reason =
-                        format!("The GPU was lost ({e}); training continues on the CPU from the last completed epoch.");
-                    Ok(to_js(&[BackendChanged {
-                        kind: "backend_changed",
-                        backend: "CPU".into(),
-                        reason,
-                    }])?)
-                }
-                Err(e) => Err(js_error(e).into()),
-            }
+            Ok(to_js(&run.session.run(max_steps).await.map_err(js_error)?)?)
         })
     }
 
-    /// Resolves to the run as it stands between two epochs (a [`Checkpoint`]'s bytes), or to null in
-    /// the middle of an epoch.
-    #[expect(
-        clippy::await_holding_refcell_ref,
-        reason = "as in run: the borrow marks the run busy"
-    )]
-    pub fn checkpoint(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            Ok(match run.engine.checkpoint().await {
-                Some(c) => js_sys::Uint8Array::from(c.to_bytes().as_slice()).into(),
-                None => JsValue::NULL,
-            })
-        })
+    /// The run as of its last completed epoch (a [`Checkpoint`]'s bytes), or undefined before the
+    /// first one ends.
+    pub fn checkpoint(&self) -> Result<Option<js_sys::Uint8Array>, JsError> {
+        let run = self.inner.try_borrow().map_err(|_| JsError::new("training is busy"))?;
+        Ok(run
+            .session
+            .checkpoint()
+            .map(|c| js_sys::Uint8Array::from(c.to_bytes().as_slice())))
     }
 
     /// Goes on from a checkpoint of this same run (settings, data and split), as if it had never
@@ -912,7 +770,7 @@ impl Training {
             .try_borrow_mut()
             .map_err(|_| JsError::new("training is busy"))?;
         run.probabilities = None;
-        run.engine.resume(&checkpoint).map_err(js_error)
+        run.session.resume(checkpoint).map_err(js_error)
     }
 
     /// Resolves to the model as a `.safetensors` file: its weights now, its spec and the data's class
@@ -925,8 +783,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let classes = run.train.classes.clone();
-            let file = run.engine.model_file(classes, history_csv).await.map_err(js_error)?;
+            let file = run.session.model_file(history_csv).await.map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(file.to_bytes().map_err(js_error)?.as_slice()).into())
         })
     }
@@ -942,8 +799,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let classes = run.train.classes.clone();
-            let file = run.engine.model_file(classes, None).await.map_err(js_error)?;
+            let file = run.session.model_file(None).await.map_err(js_error)?;
             let bytes = crate::onnx::export(&file.spec, &file.tensors, file.features.as_ref()).map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
@@ -958,8 +814,7 @@ impl Training {
             .inner
             .try_borrow_mut()
             .map_err(|_| JsError::new("training is busy"))?;
-        let taken = run.engine.transfer_from(&file).map_err(js_error)?;
-        run.start_from = Some(file);
+        let taken = run.session.transfer_from(file).map_err(js_error)?;
         run.probabilities = None;
         Ok(taken.into_iter().map(|l| l as u32).collect())
     }
@@ -975,15 +830,18 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.validation_probabilities().await;
+            let probs = run.validation_probabilities().await.map_err(js_error)?;
             let result = js_sys::Object::new();
             let set = |key: &str, value: &JsValue| {
                 js_sys::Reflect::set(&result, &key.into(), value)
                     .map_err(|_| JsError::new("could not build the result"))
             };
             set("probs", &js_sys::Float32Array::from(probs.as_slice()).into())?;
-            set("labels", &js_sys::Uint32Array::from(run.val.labels.as_slice()).into())?;
-            set("classes", &to_js(&run.val.classes)?)?;
+            set(
+                "labels",
+                &js_sys::Uint32Array::from(run.session.val().labels.as_slice()).into(),
+            )?;
+            set("classes", &to_js(&run.session.val().classes)?)?;
             Ok(result.into())
         })
     }
@@ -993,9 +851,10 @@ impl Training {
     #[wasm_bindgen(js_name = snapshotEpochs)]
     pub fn snapshot_epochs(&self) -> Vec<u32> {
         let run = self.inner.borrow();
-        run.config
+        run.session
+            .config()
             .schedule
-            .cycle_ends(run.config.epochs)
+            .cycle_ends(run.session.config().epochs)
             .into_iter()
             .map(|e| e as u32)
             .collect()
@@ -1011,9 +870,14 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.validation_probabilities().await;
-            let report =
-                crate::metrics::report(&probs, &run.val.labels, run.val.classes.len(), threshold).map_err(js_error)?;
+            let probs = run.validation_probabilities().await.map_err(js_error)?;
+            let report = crate::metrics::report(
+                &probs,
+                &run.session.val().labels,
+                run.session.val().classes.len(),
+                threshold,
+            )
+            .map_err(js_error)?;
             Ok(to_js(&report)?)
         })
     }
@@ -1035,15 +899,25 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.validation_probabilities().await;
+            let probs = run.validation_probabilities().await.map_err(js_error)?;
             let cell = true_class.zip(predicted);
-            let found =
-                crate::metrics::examples(&probs, &run.val.labels, run.val.classes.len(), threshold, cell, limit)
-                    .map_err(js_error)?;
-            let width = run.val.sample_width();
+            let found = crate::metrics::examples(
+                &probs,
+                &run.session.val().labels,
+                run.session.val().classes.len(),
+                threshold,
+                cell,
+                limit,
+            )
+            .map_err(js_error)?;
+            let width = run.session.val().sample_width();
             let features: Vec<f32> = found
                 .iter()
-                .flat_map(|e| run.val.features[e.index * width..(e.index + 1) * width].iter().copied())
+                .flat_map(|e| {
+                    run.session.val().features[e.index * width..(e.index + 1) * width]
+                        .iter()
+                        .copied()
+                })
                 .collect();
             let result = js_sys::Object::new();
             js_sys::Reflect::set(&result, &"examples".into(), &to_js(&found)?)
@@ -1067,7 +941,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            Ok(to_js(&run.engine.evaluate().await)?)
+            Ok(to_js(&run.session.evaluate().await.map_err(js_error)?)?)
         })
     }
 
@@ -1080,7 +954,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let probs = run.engine.predict(&features).await.map_err(js_error)?;
+            let probs = run.session.predict(&features).await.map_err(js_error)?;
             Ok(js_sys::Float32Array::from(probs.as_slice()).into())
         })
     }
@@ -1104,7 +978,7 @@ pub fn score_model(bytes: &[u8], data: &DataSet) -> Result<JsValue, JsError> {
     let mut trainer =
         Trainer::with_features(Cpu, file.spec.clone(), config, &data.inner, &data.inner, features).map_err(js_error)?;
     trainer.load_file_weights(&file).map_err(js_error)?;
-    to_js(&crate::backend::ready(trainer.evaluate_validation()))
+    to_js(&crate::backend::ready(trainer.evaluate_validation()).expect("the CPU is never lost"))
 }
 
 /// What a model file holds besides its weights.
@@ -1125,14 +999,6 @@ pub fn inspect_model(bytes: &[u8]) -> Result<JsValue, JsError> {
         classes: file.classes,
         history: file.history,
     })
-}
-
-#[derive(serde::Serialize)]
-struct BackendChanged {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    backend: String,
-    reason: String,
 }
 
 /// `value` as plain JavaScript objects (maps as objects, as JSON has them).

@@ -50,8 +50,8 @@ impl Pair<'_> {
 
     async fn assert_close(&self, what: &str, cpu: &CpuTensor, gpu: &GpuTensor, tol: f32) {
         assert_eq!(cpu.shape(), &Gpu::shape(gpu)[..], "{what}: shapes");
-        let want = Cpu.read(cpu).await;
-        let got = self.gpu.read(gpu).await;
+        let want = Cpu.read(cpu).await.unwrap();
+        let got = self.gpu.read(gpu).await.unwrap();
         for (i, (w, g)) in want.iter().zip(&got).enumerate() {
             assert!(
                 (w - g).abs() <= tol * (1.0 + w.abs()),

@@ -7,7 +7,9 @@ mod recurrent;
 
 pub use matmul::gemm_into;
 
-use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry, GELU_CUBIC, GELU_SCALE};
+use super::{
+    Activation, AdamStep, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry, GELU_CUBIC, GELU_SCALE,
+};
 use crate::rng::{counter_uniform, fold_seed};
 use ndarray::{ArcArray, IxDyn};
 
@@ -120,8 +122,8 @@ impl Backend for Cpu {
         ArcArray::zeros(IxDyn(shape))
     }
 
-    fn read(&self, t: &CpuTensor) -> impl std::future::Future<Output = Vec<f32>> {
-        std::future::ready(data(t).to_vec())
+    fn read(&self, t: &CpuTensor) -> impl std::future::Future<Output = Result<Vec<f32>, DeviceLost>> {
+        std::future::ready(Ok(data(t).to_vec()))
     }
 
     fn reshape(&self, t: &CpuTensor, shape: &[usize]) -> CpuTensor {

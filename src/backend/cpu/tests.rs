@@ -116,9 +116,9 @@ fn softmax_cross_entropy_values() {
     let logits = tensor(&[2, 3], vec![0.0, 0.0, 0.0, 20.0, 0.0, 0.0]);
     let labels = tensor(&[2], vec![2.0, 0.0]);
     let out = Cpu.softmax_cross_entropy(&logits, &labels);
-    let loss = ready(Cpu.read(&out.loss_sum))[0];
+    let loss = ready(Cpu.read(&out.loss_sum)).unwrap()[0];
     assert!((loss - 3f32.ln()).abs() < 1e-5, "{loss}");
-    assert_eq!(ready(Cpu.read(&out.correct))[0], 1.0);
+    assert_eq!(ready(Cpu.read(&out.correct)).unwrap()[0], 1.0);
     let g = data(&out.grad);
     assert_close(&g[..3], &[1.0 / 6.0, 1.0 / 6.0, (1.0 / 3.0 - 1.0) / 2.0], 1e-6);
     // Gradient rows of a softmax loss sum to zero.
@@ -234,14 +234,14 @@ fn gradient_norm_clipping_and_concat_by_hand() {
     let g = Cpu.upload(&[3.0, -4.0], &[2]);
     let mut ss = Cpu.zeros(&[1]);
     Cpu.add_square_sums(&mut ss, &[&g, &Cpu.upload(&[12.0], &[1])]);
-    assert_eq!(ready(Cpu.read(&ss)), [169.0]);
+    assert_eq!(ready(Cpu.read(&ss)).unwrap(), [169.0]);
     // The global norm is 13: a cap of 6.5 halves every tensor, a cap of 20 leaves it alone.
-    assert_eq!(ready(Cpu.read(&Cpu.scale_to_norm(&g, &ss, 6.5))), [1.5, -2.0]);
-    assert_eq!(ready(Cpu.read(&Cpu.scale_to_norm(&g, &ss, 20.0))), [3.0, -4.0]);
-    assert_eq!(ready(Cpu.read(&Cpu.clamp(&g, 3.5))), [3.0, -3.5]);
+    assert_eq!(ready(Cpu.read(&Cpu.scale_to_norm(&g, &ss, 6.5))).unwrap(), [1.5, -2.0]);
+    assert_eq!(ready(Cpu.read(&Cpu.scale_to_norm(&g, &ss, 20.0))).unwrap(), [3.0, -4.0]);
+    assert_eq!(ready(Cpu.read(&Cpu.clamp(&g, 3.5))).unwrap(), [3.0, -3.5]);
     let joined = Cpu.concat(&[&ss, &g]);
     assert_eq!(Cpu::shape(&joined), [3]);
-    assert_eq!(ready(Cpu.read(&joined)), [169.0, 3.0, -4.0]);
+    assert_eq!(ready(Cpu.read(&joined)).unwrap(), [169.0, 3.0, -4.0]);
 }
 
 #[test]
@@ -250,11 +250,11 @@ fn batch_norm_by_hand() {
     let x = Cpu.upload(&[1.0, 3.0, 2.0, 2.0, 5.0, 7.0, 2.0, 2.0], &[2, 2, 2]);
     let (mean, var) = Cpu.channel_moments(&x);
     assert_eq!(
-        (ready(Cpu.read(&mean)), ready(Cpu.read(&var))),
+        (ready(Cpu.read(&mean)).unwrap(), ready(Cpu.read(&var)).unwrap()),
         (vec![4.0, 2.0], vec![5.0, 0.0])
     );
     let (gamma, beta) = (Cpu.upload(&[2.0, 1.0], &[2]), Cpu.upload(&[0.5, -1.0], &[2]));
-    let y = ready(Cpu.read(&Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 0.0)));
+    let y = ready(Cpu.read(&Cpu.batch_norm(&x, &mean, &var, &gamma, &beta, 0.0))).unwrap();
     let s = 5f32.sqrt();
     assert_eq!(y[..2], [-6.0 / s + 0.5, -2.0 / s + 0.5]);
     assert!(
@@ -269,7 +269,7 @@ fn batch_norm_by_hand() {
     let dy = Cpu.upload(&[1.0; 8], &[2, 2, 2]);
     let (dx, dgamma, dbeta) = Cpu.batch_norm_backward(&dy, &x, &mean, &var, &gamma, 1e-5);
     assert!(dx.iter().all(|v| v.abs() < 1e-5));
-    assert_eq!(ready(Cpu.read(&dbeta)), [4.0, 4.0]);
-    assert!(ready(Cpu.read(&dgamma)).iter().all(|v| v.abs() < 1e-5));
-    assert_eq!(ready(Cpu.read(&Cpu.lerp(&gamma, &beta, 0.25))), [1.625, 0.5]);
+    assert_eq!(ready(Cpu.read(&dbeta)).unwrap(), [4.0, 4.0]);
+    assert!(ready(Cpu.read(&dgamma)).unwrap().iter().all(|v| v.abs() < 1e-5));
+    assert_eq!(ready(Cpu.read(&Cpu.lerp(&gamma, &beta, 0.25))).unwrap(), [1.625, 0.5]);
 }

@@ -4,7 +4,7 @@
 
 mod context;
 
-use super::{Activation, AdamStep, Backend, Conv2dGeometry, LossOutput, PoolGeometry};
+use super::{Activation, AdamStep, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry};
 use crate::error::Error;
 use crate::rng::fold_seed;
 pub use context::Allocations;
@@ -491,13 +491,12 @@ impl Backend for Gpu {
         t
     }
 
-    fn read(&self, t: &GpuTensor) -> impl std::future::Future<Output = Vec<f32>> {
+    fn read(&self, t: &GpuTensor) -> impl std::future::Future<Output = Result<Vec<f32>, DeviceLost>> {
         let (ctx, t) = (self.ctx.clone(), t.clone());
         async move {
-            // A lost device yields NaN, which the training loop reports; the caller falls back.
             ctx.read(t.buffer(), t.len() as u64 * 4)
                 .await
-                .unwrap_or_else(|_| vec![f32::NAN; t.len()])
+                .map_err(|e| DeviceLost(e.to_string()))
         }
     }
 
