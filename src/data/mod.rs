@@ -3,13 +3,13 @@
 pub mod csv;
 pub mod mnist;
 pub mod quality;
+pub mod sampling;
 pub mod sequence;
 pub mod shapes;
 pub mod tabular;
 pub mod toy;
 
 use crate::error::Error;
-use crate::rng::Rng;
 
 /// Labelled samples of one shape. `features` holds `len() × sample_shape.product()` values, sample
 /// after sample; labels are class indices into `classes`. A table read from CSV also describes its
@@ -179,26 +179,6 @@ impl Dataset {
         d.classes = keep.iter().map(|&k| self.classes[k].clone()).collect();
         Ok(d)
     }
-
-    /// As many samples drawn with replacement (seeded): a bootstrap resample, as bagging trains on.
-    pub fn bootstrap(&self, seed: u64) -> Dataset {
-        let mut rng = Rng::new(seed ^ 0xB007_5742_A11E_D5E7);
-        self.subset(&(0..self.len()).map(|_| rng.below(self.len())).collect::<Vec<_>>())
-    }
-
-    /// A seeded random split into `(train, held_out)` with `held_out` samples in the second part.
-    pub fn split(&self, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
-        if held_out == 0 || held_out >= self.len() {
-            return Err(Error::InvalidConfig(format!(
-                "the validation split must leave samples on both sides: asked for {held_out} of {}",
-                self.len()
-            )));
-        }
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        Rng::new(seed).shuffle(&mut order);
-        let (val, train) = order.split_at(held_out);
-        Ok((self.subset(train), self.subset(val)))
-    }
 }
 
 #[cfg(test)]
@@ -224,38 +204,6 @@ mod tests {
             vec!["a".into(), "b".into()],
         )
         .unwrap()
-    }
-
-    #[test]
-    fn split_is_a_seeded_partition() {
-        let d = tiny();
-        let (train, val) = d.split(3, 5).unwrap();
-        assert_eq!((train.len(), val.len()), (7, 3));
-        let mut firsts: Vec<f32> = train.features.iter().chain(&val.features).step_by(2).copied().collect();
-        firsts.sort_by(f32::total_cmp);
-        assert_eq!(firsts, (0..10).map(|v| (2 * v) as f32).collect::<Vec<_>>());
-        assert_eq!(d.split(3, 5).unwrap().1, val);
-        assert!(d.split(0, 1).is_err() && d.split(10, 1).is_err());
-    }
-
-    #[test]
-    fn a_bootstrap_resample_draws_with_replacement() {
-        let d = Dataset::new(
-            vec![1],
-            (0..1000).map(|v| v as f32).collect(),
-            vec![0; 1000],
-            vec!["a".into()],
-        )
-        .unwrap();
-        let b = d.bootstrap(3);
-        assert_eq!(b.len(), 1000);
-        let mut distinct = b.features.clone();
-        distinct.sort_by(f32::total_cmp);
-        distinct.dedup();
-        // About 1 − 1/e ≈ 63 % of the samples appear at least once.
-        assert!((580..690).contains(&distinct.len()), "{} distinct", distinct.len());
-        assert_eq!(d.bootstrap(3), b);
-        assert_ne!(d.bootstrap(4), b);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! columns and extreme outliers; and the fixes a click applies.
 
 use super::Dataset;
-use crate::rng::Rng;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -412,39 +411,10 @@ pub fn without_duplicates(d: &Dataset, drop_conflicts: bool) -> Dataset {
     d.subset(&(0..d.len()).filter(|&i| !drop[i]).collect::<Vec<_>>())
 }
 
-/// The fix for imbalance: every class resampled to the size of the largest (`oversample`) or the
-/// smallest (else), seeded; classes stay interleaved in the order of their samples.
-pub fn rebalanced(d: &Dataset, oversample: bool, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed);
-    let by_class: Vec<Vec<usize>> = (0..d.classes.len())
-        .map(|k| (0..d.len()).filter(|&i| d.labels[i] as usize == k).collect())
-        .collect();
-    let present: Vec<&Vec<usize>> = by_class.iter().filter(|c| !c.is_empty()).collect();
-    let target = if oversample {
-        present.iter().map(|c| c.len()).max()
-    } else {
-        present.iter().map(|c| c.len()).min()
-    }
-    .unwrap_or(0);
-    let chosen: Vec<Vec<usize>> = present
-        .iter()
-        .map(|members| {
-            let mut picked: Vec<usize> = members.to_vec();
-            rng.shuffle(&mut picked);
-            picked.truncate(target);
-            while picked.len() < target {
-                picked.push(members[rng.below(members.len())]);
-            }
-            picked
-        })
-        .collect();
-    let order: Vec<usize> = (0..target).flat_map(|r| chosen.iter().map(move |c| c[r])).collect();
-    d.subset(&order)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Rng;
 
     fn two(values: Vec<f32>, labels: Vec<u32>) -> Dataset {
         Dataset::new(vec![2], values, labels, vec!["a".into(), "b".into()]).unwrap()
@@ -516,17 +486,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(leakage(&d, &held_out), [(1, 0)]);
-    }
-
-    #[test]
-    fn rebalancing_evens_the_classes_both_ways() {
-        let d = two((0..20).map(|v| v as f32).collect(), vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
-        let over = rebalanced(&d, true, 1);
-        assert_eq!(report(&over).class_counts, [8, 8]);
-        assert_eq!(over.labels[..4], [0, 1, 0, 1]);
-        let under = rebalanced(&d, false, 1);
-        assert_eq!(report(&under).class_counts, [2, 2]);
-        assert_eq!(rebalanced(&d, true, 1), over);
     }
 
     #[test]

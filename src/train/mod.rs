@@ -83,7 +83,7 @@ impl<B: Backend> Trainer<B> {
         let balanced = config
             .rebalance
             .filter(|&r| r != Rebalance::ClassWeights)
-            .map(|r| crate::data::quality::rebalanced(train, r == Rebalance::Oversample, config.seed));
+            .map(|r| crate::data::sampling::rebalanced(train, r == Rebalance::Oversample, config.seed));
         let train = balanced.as_ref().unwrap_or(train);
         if config.epochs == 0 || config.epochs > MAX_EPOCHS {
             return Err(Error::InvalidConfig(format!(

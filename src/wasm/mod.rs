@@ -3,6 +3,7 @@
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::Backend;
+use crate::data::sampling::Split;
 use crate::data::{mnist, sequence, toy, Dataset};
 use crate::error::plain;
 use crate::features::Fitted;
@@ -57,19 +58,9 @@ impl DataSet {
         }
     }
 
-    /// The training and held-out splits of a run over the first `samples` samples: the set's own
-    /// test split when it has one, else `held_out` samples split off by `seed`.
+    /// The training and held-out samples of a run's split (see [`Split`]).
     fn splits(&self, samples: usize, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
-        self.split_head(self.inner.head(samples)?, held_out, seed)
-    }
-
-    /// Training and held-out splits of `head`, the first samples of this set: its own test split
-    /// when it has one, else `held_out` samples drawn with `seed`.
-    fn split_head(&self, head: Dataset, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
-        match &self.test {
-            Some(test) => Ok((head, test.clone())),
-            None => head.split(held_out, seed),
-        }
+        Split::new(samples, held_out, seed).of(&self.inner, self.test.as_ref())
     }
 }
 
@@ -192,9 +183,9 @@ impl DataSet {
     #[wasm_bindgen(js_name = qualityReport)]
     pub fn quality_report(&self, samples: usize, held_out: usize, seed: u32) -> Result<JsValue, JsError> {
         use crate::data::quality;
-        let head = self.inner.head(samples.min(self.inner.len())).map_err(js_error)?;
-        let report = quality::report(&head);
-        let (train, val) = self.split_head(head, held_out, seed as u64).map_err(js_error)?;
+        let samples = samples.min(self.inner.len());
+        let report = quality::report(&self.inner.head(samples).map_err(js_error)?);
+        let (train, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
         #[derive(serde::Serialize)]
         struct WithLeakage {
             #[serde(flatten)]
