@@ -306,7 +306,7 @@ test('a run interrupted by a reload resumes to the same result as one that never
       timeout: 60_000,
       polling: 100,
     });
-    assert.match(await ui.text('#run-kept-info'), /A run on “circle” stopped after epoch \d+ of 30/);
+    assert.match(await ui.text('#run-kept-info'), /A run on “Toy: circle” stopped after epoch \d+ of 30/);
   };
   await interrupt();
   await ui.click('#run-kept-resume');

@@ -58,8 +58,9 @@ export class RunKeeper {
     $('run-kept').hidden = !kept;
     if (!kept) return;
     const epochs = kept.request.config.epochs;
+    const data = [...$('dataset').options].find((o) => o.value === kept.dataset)?.textContent ?? kept.dataset;
     $('run-kept-info').textContent =
-      `A run on “${kept.dataset}” stopped after epoch ${kept.epoch} of ${epochs} when the page was closed or reloaded.`;
+      `A run on “${data}” stopped after epoch ${kept.epoch} of ${epochs} when the page was closed or reloaded.`;
   }
 
   async resume() {
