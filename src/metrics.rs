@@ -4,7 +4,34 @@
 //! Cohen's kappa and log-loss. The predicted class is the first of highest probability.
 
 use crate::error::Error;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Loss and accuracy of a model on a data set (what each epoch of a run is judged by).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub loss: f32,
+    pub accuracy: f32,
+}
+
+/// Which validation number decides whether an epoch improved (by default the loss), for early
+/// stopping and reduce-on-plateau.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    #[default]
+    ValLoss,
+    ValAccuracy,
+}
+
+impl Monitor {
+    /// The monitored number of an evaluation, signed so that lower is better.
+    pub fn score(self, val: Evaluation) -> f32 {
+        match self {
+            Monitor::ValLoss => val.loss,
+            Monitor::ValAccuracy => -val.accuracy,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Averages {

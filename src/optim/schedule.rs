@@ -4,7 +4,7 @@
 //! numbers), so its planned curve is flat and the trainer applies its cuts as they happen.
 
 use crate::error::Error;
-use crate::train::Monitor;
+use crate::metrics::Monitor;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,10 +1,10 @@
 //! What a run is asked to do: its settings, read from JSON and checked, and the early-stopping and
 //! rebalancing rules.
 
-use super::Evaluation;
 use crate::augment::Augmentation;
 use crate::error::{plain, Error};
 use crate::features::FeatureSpec;
+use crate::metrics::Monitor;
 use crate::optim::schedule::Schedule;
 use crate::optim::OptimizerSpec;
 use serde::{Deserialize, Serialize};
@@ -85,15 +85,6 @@ pub struct LayerPenalty {
     pub l2: f32,
 }
 
-/// Which validation number decides whether an epoch improved (by default the loss).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Monitor {
-    #[default]
-    ValLoss,
-    ValAccuracy,
-}
-
 /// Stop when the monitored validation number has not improved by more than `min_delta` for
 /// `patience` epochs in a row, and (with `restore_best`) go back to the best epoch's weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -106,16 +97,6 @@ pub struct EarlyStopping {
     pub monitor: Monitor,
     #[serde(default = "default_restore_best")]
     pub restore_best: bool,
-}
-
-impl Monitor {
-    /// The monitored number of an evaluation, signed so that lower is better.
-    pub fn score(self, val: Evaluation) -> f32 {
-        match self {
-            Monitor::ValLoss => val.loss,
-            Monitor::ValAccuracy => -val.accuracy,
-        }
-    }
 }
 
 fn default_restore_best() -> bool {

@@ -1,6 +1,6 @@
-//! What a run reports (its events), and the values it hands out: epoch snapshots and evaluations.
+//! What a run reports (its events), and the epoch snapshots it hands out.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// What a training run reports. Step events summarise the steps of one [`Trainer::run`] call.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -54,11 +54,4 @@ pub struct Snapshot {
     pub epoch: usize,
     /// Every parameter tensor, in the model's order.
     pub weights: Vec<Vec<f32>>,
-}
-
-/// Loss and accuracy of a model on a data set.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    pub loss: f32,
-    pub accuracy: f32,
 }

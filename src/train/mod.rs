@@ -539,8 +539,9 @@ mod session;
 mod tests;
 mod weights;
 
+pub use crate::metrics::{Evaluation, Monitor};
 pub use checkpoint::Checkpoint;
-pub use config::{EarlyStopping, LayerPenalty, Monitor, Rebalance, TrainConfig, MAX_EPOCHS};
+pub use config::{EarlyStopping, LayerPenalty, Rebalance, TrainConfig, MAX_EPOCHS};
 use device::{DeviceData, Tally, Totals};
-pub use events::{Evaluation, Event, Snapshot};
+pub use events::{Event, Snapshot};
 pub use session::Session;
