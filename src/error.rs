@@ -85,15 +85,21 @@ fn plain_text(text: &str) -> String {
     for prefix in ["invalid value: ", "invalid type: ", "invalid length "] {
         if let Some(rest) = text.strip_prefix(prefix) {
             let (found, what) = rest.split_once(", expected ").unwrap_or((rest, ""));
-            let found = found
-                .replace("integer ", "")
-                .replace("floating point ", "")
-                .replace("string ", "")
-                .replace("boolean ", "")
-                .replace("sequence", "a list")
-                .replace("map", "an object")
-                .replace("unit value", "null")
-                .replace('`', "");
+            // The kind word goes; the value itself (perhaps the person's own text) stays as it is.
+            let found = ["integer ", "floating point ", "string ", "boolean "]
+                .iter()
+                .find_map(|kind| found.strip_prefix(kind))
+                .unwrap_or(found);
+            let found = match found {
+                "sequence" => "a list".to_string(),
+                "map" => "an object".to_string(),
+                "unit value" => "null".to_string(),
+                value => value
+                    .strip_prefix('`')
+                    .and_then(|v| v.strip_suffix('`'))
+                    .unwrap_or(value)
+                    .to_string(),
+            };
             return format!("{found} does not fit here: it takes {}", expected(what));
         }
     }
@@ -156,6 +162,11 @@ mod tests {
             "true does not fit here: it takes a number (line 3, column 12)"
         );
         assert!(!read(r#"{"units": [1]}"#).contains("sequence"));
+        // A value of the person's own is quoted as it is.
+        assert_eq!(
+            read(r#"{"units": "bitmap", "rate": 1}"#),
+            "\"bitmap\" does not fit here: it takes a whole number, 0 or more"
+        );
     }
 
     #[test]

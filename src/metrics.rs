@@ -161,7 +161,7 @@ pub fn report(probs: &[f32], labels: &[u32], classes: usize, threshold: Option<f
     if let Some(i) = probs.iter().position(|p| !(-1e-5..=1.0 + 1e-5).contains(p)) {
         return Err(Error::InvalidData(format!(
             "sample {} has a probability of {} for class {}: probabilities must be numbers from 0 to 1 (did the model diverge?)",
-            i / classes,
+            i / classes + 1,
             probs[i],
             i % classes
         )));
@@ -479,7 +479,7 @@ mod tests {
         // A NaN row is not a right answer, and cannot make the AUC perfect.
         let e = report(&[0.9, 0.1, f32::NAN, f32::NAN], &[0, 1], 2, None).unwrap_err();
         assert!(
-            e.to_string().contains("sample 1 has a probability of NaN for class 0"),
+            e.to_string().contains("sample 2 has a probability of NaN for class 0"),
             "{e}"
         );
         assert!(report(&[1.5, -0.5], &[0], 2, None).is_err());

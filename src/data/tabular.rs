@@ -36,8 +36,9 @@ pub(super) fn decimal_comma(field: &str) -> Option<f64> {
     let unsigned = whole.strip_prefix(['-', '+']).unwrap_or(whole);
     let mut groups = unsigned.split('.');
     let first = groups.next()?;
+    let thousands = unsigned.contains('.');
     let grouped = groups.all(|g| g.len() == 3 && digits(g));
-    if !(digits(first) && grouped && digits(fraction)) {
+    if !(digits(first) && (!thousands || first.len() <= 3) && grouped && digits(fraction)) {
         return None;
     }
     number(&format!("{}.{fraction}", whole.replace('.', "")))
@@ -263,7 +264,7 @@ mod tests {
         // "1,5x" is no number: that column stays categorical.
         assert_eq!(l.data.columns[1].categories, ["1,5", "1,5x", "2"]);
         assert_eq!(l.notes.len(), 1);
-        for not_a_number in ["1,", ",5", "1.23,4", "1,2,3", "a,5", "1.2345,6"] {
+        for not_a_number in ["1,", ",5", "1.23,4", "1,2,3", "a,5", "1.2345,6", "1234.567,5"] {
             assert_eq!(decimal_comma(not_a_number), None, "{not_a_number}");
         }
         // Quoted in a comma-separated table, "1,5" is a category, as the file may mean 15.

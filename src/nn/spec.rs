@@ -82,12 +82,12 @@ pub enum LayerSpec {
     BatchNorm {
         #[serde(default = "default_bn_momentum")]
         momentum: f32,
-        #[serde(default = "default_bn_eps")]
+        #[serde(default = "default_norm_eps")]
         eps: f32,
     },
     /// Normalisation of each sample's features (each step's, for a sequence): see `nn::layer_norm`.
     LayerNorm {
-        #[serde(default = "default_bn_eps")]
+        #[serde(default = "default_norm_eps")]
         eps: f32,
     },
 }
@@ -96,7 +96,7 @@ fn default_bn_momentum() -> f32 {
     0.1
 }
 
-fn default_bn_eps() -> f32 {
+fn default_norm_eps() -> f32 {
     1e-5
 }
 
@@ -281,6 +281,13 @@ impl ModelSummary {
         if batch as u64 <= self.largest_batch() {
             return Ok(());
         }
+        if self.largest_batch() == 0 {
+            return Err(Error::InvalidSpec(format!(
+                "one sample needs {} MB for this model's activations, over the {} MB a run may use; make its layers smaller",
+                grouped(per_sample >> 20),
+                ACTIVATION_BUDGET >> 20
+            )));
+        }
         Err(Error::InvalidConfig(format!(
             "a batch of {} samples needs {} MB for this model's activations, over the {} MB a run may use; a batch of at most {} fits",
             grouped(batch as u64),
@@ -338,6 +345,14 @@ impl ModelSpec {
                 "an input axis of {} is over the limit of {}",
                 grouped(big as u64),
                 grouped(MAX_SIZE as u64)
+            )));
+        }
+        if product(&self.input) > MAX_OUTPUT {
+            return Err(Error::InvalidSpec(format!(
+                "an input of {:?} is {} values a sample, over the limit of {}",
+                self.input,
+                grouped(product(&self.input)),
+                grouped(MAX_OUTPUT)
             )));
         }
         if self.layers.is_empty() {

@@ -149,11 +149,15 @@ impl Session {
             &self.val,
             features,
         )?;
+        // The checkpoint when it is of the last epoch the run reported; the weights of that epoch
+        // (with a fresh optimiser) when the device went before its checkpoint could be read, so
+        // that no epoch is reported twice.
+        let newer = |s: &super::Snapshot| self.last.as_ref().is_none_or(|c| s.epoch > c.snapshot.epoch);
         match (&self.last, &snapshot, &self.start_from) {
+            (_, Some(s), _) if newer(s) => trainer.restore(s)?,
             (Some(c), _, _) => trainer.resume(c)?,
-            (None, Some(s), _) => trainer.restore(s)?,
-            (None, None, Some(file)) => drop(trainer.transfer_from(file)?),
-            (None, None, None) => {}
+            (None, _, Some(file)) => drop(trainer.transfer_from(file)?),
+            (None, _, None) => {}
         }
         self.engine = Engine::Cpu(Box::new(trainer));
         Ok(vec![Event::BackendChanged {

@@ -37,7 +37,8 @@ impl<B: Backend> Trainer<B> {
     /// Goes on from a checkpoint of the same run (the same settings, data and split) exactly as the
     /// run would have gone on; one that does not fit this run is refused.
     pub fn resume(&mut self, c: &Checkpoint) -> Result<(), Error> {
-        if c.order.len() != self.train.len || c.snapshot.epoch > self.config.epochs {
+        let order_fits = c.order.iter().all(|&i| (i as usize) < self.train.len);
+        if c.order.len() != self.train.len || !order_fits || c.snapshot.epoch > self.config.epochs {
             return Err(Error::InvalidData(format!(
                 "the saved run does not fit these settings: it had {} training samples and {} epochs done, this run has {} samples and {} epochs",
                 c.order.len(),

@@ -742,6 +742,16 @@ impl Training {
         })
     }
 
+    /// The epoch [`Training::checkpoint`] holds (0 before the first one ends).
+    #[wasm_bindgen(getter, js_name = checkpointEpoch)]
+    pub fn checkpoint_epoch(&self) -> usize {
+        self.inner
+            .try_borrow()
+            .ok()
+            .and_then(|run| run.session.checkpoint().map(|c| c.snapshot.epoch))
+            .unwrap_or(0)
+    }
+
     /// The run as of its last completed epoch (a [`Checkpoint`]'s bytes), or undefined before the
     /// first one ends.
     pub fn checkpoint(&self) -> Result<Option<js_sys::Uint8Array>, JsError> {

@@ -99,6 +99,11 @@ export function declaredSize(bytes) {
     // JPEG: walk the segments to the first start-of-frame (C0–CF but C4, C8 and CC).
     let at = 2;
     while (has(at + 9) && bytes[at] === 0xff) {
+      // Fill bytes (0xFF) may pad the gap before a marker.
+      if (bytes[at + 1] === 0xff) {
+        at++;
+        continue;
+      }
       const marker = bytes[at + 1];
       if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker))
         return [view.getUint16(at + 7), view.getUint16(at + 5)];

@@ -39,7 +39,9 @@ async function inflate(blob, limit) {
 
 /** Why an image file cannot be decoded safely (it declares more pixels than the budget), or null. */
 async function tooLarge(blob) {
-  const size = declaredSize(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  let size = declaredSize(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer()));
+  // A JPEG's frame header may come after more metadata than that: then the whole file is read.
+  if (!size && blob.size > HEADER_BYTES) size = declaredSize(new Uint8Array(await blob.arrayBuffer()));
   if (!size || size[0] * size[1] <= MAX_PIXELS) return null;
   const megapixels = Math.round((size[0] * size[1]) / 1e6);
   return `it declares ${size[0]} × ${size[1]} pixels (${megapixels} megapixels), over the ${MAX_PIXELS / 1e6}-megapixel limit for one image`;

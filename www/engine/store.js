@@ -112,19 +112,25 @@ export async function allRecords() {
 }
 
 /** Puts a project's records into their stores in one transaction: all or nothing. Saved models and
- * uploads of the same name are replaced and the others stay; the deployed versions and their
- * feedback, when the project has any, replace the ones here (they are one history). */
+ * uploads of the same name are replaced and the others stay; a project with deployed versions
+ * replaces this browser's versions and feedback (they are one history). */
 export async function importRecords(records) {
   const db = await openDb();
   try {
     await new Promise((resolve, reject) => {
       const stores = Object.keys(records);
       if (!stores.length) return resolve();
+      // A project's deployment (its versions and their feedback) replaces this browser's whole.
+      const deployment = (records[VERSIONS] ?? []).length > 0;
+      if (deployment) stores.push(...[VERSIONS, FEEDBACK].filter((s) => !stores.includes(s)));
       const tx = db.transaction(stores, 'readwrite');
-      for (const [store, list] of Object.entries(records)) {
-        const s = tx.objectStore(store);
-        if ([VERSIONS, FEEDBACK].includes(store) && list.length) s.clear();
-        for (const r of list) s.put(r);
+      try {
+        if (deployment) for (const store of [VERSIONS, FEEDBACK]) tx.objectStore(store).clear();
+        for (const [store, list] of Object.entries(records)) for (const r of list) tx.objectStore(store).put(r);
+      } catch (err) {
+        tx.abort();
+        reject(new Error(`the project could not be stored: ${err.message}`));
+        return;
       }
       tx.oncomplete = () => {
         for (const store of stores) changed(store);

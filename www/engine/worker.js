@@ -89,25 +89,25 @@ async function trainLoop() {
     let events;
     try {
       events = await exclusive(() => training.run(steps));
+      const cycleEnds = training.snapshotEpochs();
+      for (const e of events) {
+        if (e.type === 'epoch' && cycleEnds.includes(e.epoch)) {
+          const { probs } = await exclusive(() => training.heldOut());
+          snapshots.push({ epoch: e.epoch, probs });
+        }
+      }
     } catch (err) {
       control.state = 'idle';
       post({ type: 'run-error', message: err.message ?? String(err) });
       return;
     }
     const elapsed = performance.now() - started;
-    const cycleEnds = training.snapshotEpochs();
-    for (const e of events) {
-      if (e.type === 'epoch' && cycleEnds.includes(e.epoch)) {
-        const { probs } = await exclusive(() => training.heldOut());
-        snapshots.push({ epoch: e.epoch, probs });
-      }
-    }
     post({ type: 'events', events });
-    // Between two epochs the whole run is kept, so that a reload does not lose it.
-    const ended = events.findLast((e) => e.type === 'epoch');
-    if (ended && !events.some((e) => e.type === 'finished')) {
-      const bytes = await exclusive(() => training.checkpoint());
-      if (bytes) post({ type: 'checkpoint', epoch: ended.epoch, bytes }, [bytes.buffer]);
+    // Between two epochs the whole run is kept (as of the epoch the checkpoint holds), so that a
+    // reload does not lose it.
+    if (events.some((e) => e.type === 'epoch') && !events.some((e) => e.type === 'finished')) {
+      const bytes = training.checkpoint();
+      if (bytes) post({ type: 'checkpoint', epoch: training.checkpointEpoch, bytes }, [bytes.buffer]);
     }
     if (events.some((e) => e.type === 'finished')) {
       control.state = 'idle';

@@ -6,6 +6,10 @@ import { deleteRun, getRun, putRun } from '../engine/store.js';
 import { historyCsv } from './run.js';
 import { $ } from '../ui/dom.js';
 
+/** This tab, among the page's tabs: a kept run names the tab that trains it, so that a tab forgets
+ * only its own run (or the one it offered). */
+const TAB = `run-${globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2)}`;
+
 export class RunKeeper {
   /**
    * `app`: the state, `notify`, `guard`, `queue` and `engine`. `hooks`: `resume(kept)` (goes on
@@ -33,10 +37,12 @@ export class RunKeeper {
   keep({ epoch, bytes }) {
     const { settings, run } = this.app.state;
     putRun({
+      tab: TAB,
       at: Date.now(),
       epoch,
       bytes,
       dataset: settings.dataset,
+      fixes: structuredClone(this.app.state.fixes),
       request: run.request,
       history: run.history.slice(0, epoch),
       label: run.label,
@@ -44,11 +50,14 @@ export class RunKeeper {
     }).catch((err) => this.app.notify(`The run cannot be kept across a reload: ${err.message}`));
   }
 
-  /** The run ended (finished, stopped or failed): there is nothing to resume. */
-  forget() {
+  /** This tab's run ended (finished, stopped or failed), or its offer was taken or let go: there is
+   * nothing to resume. A run another tab keeps is left alone. */
+  async forget() {
+    const offered = this.kept;
     this.kept = null;
     $('run-kept').hidden = true;
-    return deleteRun().catch(() => {});
+    const kept = await getRun().catch(() => null);
+    if (kept && (kept.tab === TAB || kept.tab === offered?.tab)) await deleteRun().catch(() => {});
   }
 
   /** At start-up: says so if a run was interrupted, with what can be done about it. */
@@ -63,10 +72,23 @@ export class RunKeeper {
       `A run on “${data}” stopped after epoch ${kept.epoch} of ${epochs} when the page was closed or reloaded.`;
   }
 
+  /** The run's data as it was: its data set, with the quality fixes applied to it before the run. */
+  async useRunData(kept) {
+    const { state, engine } = this.app;
+    const fixes = kept.fixes ?? [];
+    if (state.settings.dataset === kept.dataset && JSON.stringify(state.fixes) === JSON.stringify(fixes)) return;
+    await this.hooks.useDataset(kept.dataset);
+    for (const f of fixes) {
+      const { length, shape, columns, rows, rowLabels } = await engine.request('fix', f);
+      Object.assign(state.dataset, { length, shape, columns, rows, rowLabels });
+    }
+    state.fixes = structuredClone(fixes);
+  }
+
   async resume() {
     const kept = this.kept;
     if (!kept) throw new Error('there is no interrupted run to resume');
-    if (this.app.state.settings.dataset !== kept.dataset) await this.hooks.useDataset(kept.dataset);
+    await this.useRunData(kept);
     await this.hooks.resume(kept);
     // A run that could not go on (its message is beside Train) stays on offer.
     $('run-kept').hidden = this.app.state.run.status === 'running';
@@ -75,7 +97,7 @@ export class RunKeeper {
   async keepModel() {
     const kept = this.kept;
     if (!kept) throw new Error('there is no interrupted run');
-    if (this.app.state.settings.dataset !== kept.dataset) await this.hooks.useDataset(kept.dataset);
+    await this.useRunData(kept);
     const { bytes } = await this.app.engine.request('checkpoint-model', {
       request: { ...kept.request, resume: kept.bytes },
       history: historyCsv(kept.history),

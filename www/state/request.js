@@ -195,13 +195,13 @@ export function trainingRequest(state) {
   };
 }
 
-/** Steps per epoch of the training split a request gives on data of `length` samples. */
 /** The most steps the rate and gradient-norm charts plot: a longer run plots every `stride`-th. */
 const PLOTTED_STEPS = 20_000;
 
 /** Every how many steps a run of `steps` steps plots one. */
 export const plotStride = (steps) => Math.max(1, Math.ceil(steps / PLOTTED_STEPS));
 
+/** Steps per epoch of the training split a request gives on data of `length` samples. */
 export function plannedStepsPerEpoch(request, length) {
   const samples = Math.min(request.samples, length ?? request.samples);
   return Math.max(1, Math.ceil((samples - request.heldOut) / request.config.batch_size));
