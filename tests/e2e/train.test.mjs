@@ -277,7 +277,8 @@ test('a run interrupted by a reload resumes to the same result as one that never
   await ui.selectOption('#device', 'cpu');
   await ui.selectOption('#optimizer', 'adam');
   await ui.fill('#lr', '0.01');
-  await ui.fill('#epochs', '30');
+  // Long enough that a reload lands before the run ends, on a machine of any speed.
+  await ui.fill('#epochs', '150');
   const finished = () =>
     page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 240_000 });
   const outcome = () =>
@@ -294,7 +295,7 @@ test('a run interrupted by a reload resumes to the same result as one that never
   await ui.click('#train');
   await finished();
   const straight = await outcome();
-  assert.equal(straight.losses.length, 30);
+  assert.equal(straight.losses.length, 150);
   await forgotten();
   // The same run again, reloaded once a few epochs are kept.
   const interrupt = async () => {
@@ -311,7 +312,7 @@ test('a run interrupted by a reload resumes to the same result as one that never
       timeout: 60_000,
       polling: 100,
     });
-    assert.match(await ui.text('#run-kept-info'), /A run on “Toy: circle” stopped after epoch \d+ of 30/);
+    assert.match(await ui.text('#run-kept-info'), /A run on “Toy: circle” stopped after epoch \d+ of 150/);
   };
   await interrupt();
   await ui.click('#run-kept-resume');
