@@ -351,6 +351,23 @@ pub trait Backend: Clone + 'static {
     }
 }
 
+/// Each of `tensors`' values, read back in one transfer (one concatenation, one read).
+pub async fn read_each<B: Backend>(b: &B, tensors: &[&B::Tensor]) -> Result<Vec<Vec<f32>>, DeviceLost> {
+    if tensors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = b.read(&b.concat(tensors)).await?;
+    let mut rest = all.as_slice();
+    Ok(tensors
+        .iter()
+        .map(|t| {
+            let (head, tail) = rest.split_at(B::shape(t).iter().product());
+            rest = tail;
+            head.to_vec()
+        })
+        .collect())
+}
+
 /// Waits for a future that is already complete, as every CPU read is. Panics if it is pending: only
 /// synchronous backends may be driven this way.
 pub fn ready<F: Future>(f: F) -> F::Output {

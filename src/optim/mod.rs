@@ -4,7 +4,7 @@
 
 pub mod schedule;
 
-use crate::backend::{AdamStep, Backend, DeviceLost};
+use crate::backend::{read_each, AdamStep, Backend, DeviceLost};
 use crate::error::Error;
 use crate::nn::Param;
 use serde::{Deserialize, Serialize};
@@ -159,25 +159,11 @@ impl<B: Backend> Optimizer<B> {
     /// back: what a checkpoint keeps.
     pub async fn saved_state(&self, b: &B) -> Result<(u32, Vec<Vec<Vec<f32>>>), DeviceLost> {
         let tensors: Vec<&B::Tensor> = self.state.iter().flatten().collect();
-        if tensors.is_empty() {
-            return Ok((self.step, self.state.iter().map(|_| Vec::new()).collect()));
-        }
-        // One read-back for all of them.
-        let all = b.read(&b.concat(&tensors)).await?;
-        let mut rest = all.as_slice();
+        let mut values = read_each(b, &tensors).await?.into_iter();
         let state = self
             .state
             .iter()
-            .map(|slots| {
-                slots
-                    .iter()
-                    .map(|t| {
-                        let (head, tail) = rest.split_at(B::shape(t).iter().product());
-                        rest = tail;
-                        head.to_vec()
-                    })
-                    .collect()
-            })
+            .map(|slots| values.by_ref().take(slots.len()).collect())
             .collect();
         Ok((self.step, state))
     }

@@ -30,6 +30,25 @@ macro_rules! on_trainer {
     };
 }
 
+/// A fresh trainer of a run on `backend`.
+fn trainer<B: Backend>(
+    backend: B,
+    spec: &ModelSpec,
+    config: &TrainConfig,
+    train: &Dataset,
+    val: &Dataset,
+    features: Fitted,
+) -> Result<Box<Trainer<B>>, Error> {
+    Ok(Box::new(Trainer::with_features(
+        backend,
+        spec.clone(),
+        config.clone(),
+        train,
+        val,
+        features,
+    )?))
+}
+
 pub struct Session {
     engine: Engine,
     spec: ModelSpec,
@@ -55,22 +74,8 @@ impl Session {
         gpu: Option<Gpu>,
     ) -> Result<Self, Error> {
         let engine = match gpu {
-            Some(g) => Engine::Gpu(Box::new(Trainer::with_features(
-                g,
-                spec.clone(),
-                config.clone(),
-                &train,
-                &val,
-                features,
-            )?)),
-            None => Engine::Cpu(Box::new(Trainer::with_features(
-                Cpu,
-                spec.clone(),
-                config.clone(),
-                &train,
-                &val,
-                features,
-            )?)),
+            Some(g) => Engine::Gpu(trainer(g, &spec, &config, &train, &val, features)?),
+            None => Engine::Cpu(trainer(Cpu, &spec, &config, &train, &val, features)?),
         };
         Ok(Self {
             engine,
@@ -141,14 +146,7 @@ impl Session {
             Engine::Gpu(t) => (t.snapshot().cloned(), t.features().clone()),
             Engine::Cpu(_) => return Err(Error::NoGpu(why.to_string())),
         };
-        let mut trainer = Trainer::with_features(
-            Cpu,
-            self.spec.clone(),
-            self.config.clone(),
-            &self.train,
-            &self.val,
-            features,
-        )?;
+        let mut trainer = trainer(Cpu, &self.spec, &self.config, &self.train, &self.val, features)?;
         // The checkpoint when it is of the last epoch the run reported; the weights of that epoch
         // (with a fresh optimiser) when the device went before its checkpoint could be read, so
         // that no epoch is reported twice.
@@ -159,7 +157,7 @@ impl Session {
             (None, _, Some(file)) => drop(trainer.transfer_from(file)?),
             (None, _, None) => {}
         }
-        self.engine = Engine::Cpu(Box::new(trainer));
+        self.engine = Engine::Cpu(trainer);
         Ok(vec![Event::BackendChanged {
             backend: "CPU".into(),
             reason: format!("The GPU was lost ({why}); training continues on the CPU from the last completed epoch."),

@@ -191,19 +191,7 @@ impl<B: Backend> Trainer<B> {
     pub(super) async fn read_params(&mut self) -> Result<Vec<Vec<f32>>, DeviceLost> {
         let b = self.backend.clone();
         let params = self.model.params();
-        let lengths: Vec<usize> = params.iter().map(|p| B::shape(&p.value).iter().product()).collect();
-        let all = b
-            .read(&b.concat(&params.iter().map(|p| &p.value).collect::<Vec<_>>()))
-            .await?;
-        let mut rest = all.as_slice();
-        Ok(lengths
-            .into_iter()
-            .map(|n| {
-                let (head, tail) = rest.split_at(n);
-                rest = tail;
-                head.to_vec()
-            })
-            .collect())
+        crate::backend::read_each(&b, &params.iter().map(|p| &p.value).collect::<Vec<_>>()).await
     }
 
     pub(super) async fn take_snapshot(&mut self) -> Result<Snapshot, DeviceLost> {
