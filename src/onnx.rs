@@ -6,7 +6,6 @@
 //! Dropout is the identity at inference and has no node. The file is written with a small protobuf
 //! encoder for the few ONNX messages it needs (field numbers from onnx.proto).
 
-use crate::backend::{GELU_CUBIC, GELU_SCALE};
 use crate::error::Error;
 use crate::features::Fitted;
 use crate::model_file::NamedTensor;
@@ -63,7 +62,7 @@ impl Message {
     }
 }
 
-enum Attr {
+pub(crate) enum Attr {
     Int(i64),
     Float(f32),
     Ints(Vec<i64>),
@@ -148,7 +147,7 @@ fn value_info(name: &str, dims: &[usize]) -> Message {
 }
 
 /// The graph under construction, with the model's weights by name.
-struct Graph<'a> {
+pub(crate) struct Graph<'a> {
     message: Message,
     weights: HashMap<&'a str, &'a NamedTensor>,
     /// Weights stored in another layout (the recurrent layers'), not as they are.
@@ -166,7 +165,7 @@ impl Graph<'_> {
     /// `recurrent_weight` `[H, G·H]`, `bias` and (GRU) `recurrent_bias`: the matrices transposed to
     /// `[1, G·H, F]` and `[1, G·H, H]`, the biases side by side as `[1, 2·G·H]`. The gate order is
     /// already ONNX's.
-    fn recurrent_initializers(&mut self, name: &str) -> [String; 3] {
+    pub(crate) fn recurrent_initializers(&mut self, name: &str) -> [String; 3] {
         let transposed = |t: &NamedTensor, onnx: &str| {
             let (rows, cols) = (t.shape[0], t.shape[1]);
             let values = (0..cols)
@@ -200,12 +199,12 @@ impl Graph<'_> {
         [w.name, r.name, b.name]
     }
 
-    fn constant(&mut self, name: &str, values: &[i64]) -> String {
+    pub(crate) fn constant(&mut self, name: &str, values: &[i64]) -> String {
         self.message.message(5, &int64_initializer(name, values));
         name.to_string()
     }
 
-    fn floats(&mut self, name: &str, shape: &[usize], values: Vec<f32>) -> String {
+    pub(crate) fn floats(&mut self, name: &str, shape: &[usize], values: Vec<f32>) -> String {
         self.message.message(
             5,
             &initializer(&NamedTensor {
@@ -218,10 +217,16 @@ impl Graph<'_> {
     }
 
     /// Appends a node with one output named after it; returns the output's name.
-    fn op(&mut self, op: &str, name: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+    pub(crate) fn op(&mut self, op: &str, name: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
         let out = format!("{name}.output");
-        self.message.message(1, &node(op, name, inputs, &out, attrs));
+        self.node(op, name, inputs, &[&out], attrs);
         out
+    }
+
+    /// Appends a node with several outputs; an empty name leaves an optional output unused.
+    pub(crate) fn node(&mut self, op: &str, name: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<(&str, Attr)>) {
+        self.message
+            .message(1, &node_with_outputs(op, name, inputs, outputs, attrs));
     }
 }
 
@@ -388,180 +393,12 @@ fn table_features(graph: &mut Graph, f: &Fitted) -> String {
     )
 }
 
-/// Appends one node per layer of `layers` (named under `prefix`, as the weights are) to `graph`,
-/// starting from the value `input`; returns the name of the last output.
-fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
-    let mut current = input;
-    for (i, layer) in layers.iter().enumerate() {
-        let name = format!("{prefix}{i}");
-        let out = format!("{name}.output");
-        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
-        let n = match *layer {
-            LayerSpec::Dense { .. } => node("Gemm", &name, &[&current, &w, &b], &out, vec![]),
-            LayerSpec::Conv2d {
-                kernel,
-                stride,
-                padding,
-                ..
-            } => {
-                let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
-                let attrs = vec![
-                    ("kernel_shape", Attr::Ints(vec![k, k])),
-                    ("strides", Attr::Ints(vec![s, s])),
-                    ("pads", Attr::Ints(vec![p; 4])),
-                ];
-                node("Conv", &name, &[&current, &w, &b], &out, attrs)
-            }
-            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                let op = if matches!(layer, LayerSpec::MaxPool2d { .. }) {
-                    "MaxPool"
-                } else {
-                    "AveragePool"
-                };
-                let (k, s) = (size as i64, stride.unwrap_or(size) as i64);
-                node(
-                    op,
-                    &name,
-                    &[&current],
-                    &out,
-                    vec![
-                        ("kernel_shape", Attr::Ints(vec![k, k])),
-                        ("strides", Attr::Ints(vec![s, s])),
-                    ],
-                )
-            }
-            LayerSpec::Flatten => node("Flatten", &name, &[&current], &out, vec![("axis", Attr::Int(1))]),
-            LayerSpec::Reshape { ref shape } => {
-                // 0 keeps the batch size.
-                let target: Vec<i64> = std::iter::once(0).chain(shape.iter().map(|&d| d as i64)).collect();
-                let target = graph.constant(&format!("{name}.shape"), &target);
-                node("Reshape", &name, &[&current, &target], &out, vec![])
-            }
-            LayerSpec::Lstm {
-                units,
-                return_sequences,
-            }
-            | LayerSpec::Gru {
-                units,
-                return_sequences,
-            } => {
-                // ONNX reads [steps, batch, features] and gives Y [steps, 1, batch, H] and Y_h [1, batch, H].
-                let time_major = format!("{name}.time_major");
-                graph.message.message(
-                    1,
-                    &node(
-                        "Transpose",
-                        &format!("{name}.to_time_major"),
-                        &[&current],
-                        &time_major,
-                        vec![("perm", Attr::Ints(vec![1, 0, 2]))],
-                    ),
-                );
-                let [w, r, b] = graph.recurrent_initializers(&name);
-                let (op, mut attrs) = if matches!(layer, LayerSpec::Lstm { .. }) {
-                    ("LSTM", vec![])
-                } else {
-                    ("GRU", vec![("linear_before_reset", Attr::Int(1))])
-                };
-                attrs.push(("hidden_size", Attr::Int(units as i64)));
-                let (sequence, last) = (format!("{name}.sequence"), format!("{name}.last"));
-                let outputs = if return_sequences {
-                    [sequence.as_str(), ""]
-                } else {
-                    ["", last.as_str()]
-                };
-                graph.message.message(
-                    1,
-                    &node_with_outputs(op, &format!("{name}.cell"), &[&time_major, &w, &r, &b], &outputs, attrs),
-                );
-                if return_sequences {
-                    let axes = graph.constant(&format!("{name}.direction_axis"), &[1]);
-                    let squeezed = format!("{name}.squeezed");
-                    graph.message.message(
-                        1,
-                        &node(
-                            "Squeeze",
-                            &format!("{name}.squeeze"),
-                            &[&sequence, &axes],
-                            &squeezed,
-                            vec![],
-                        ),
-                    );
-                    node(
-                        "Transpose",
-                        &name,
-                        &[&squeezed],
-                        &out,
-                        vec![("perm", Attr::Ints(vec![1, 0, 2]))],
-                    )
-                } else {
-                    let axes = graph.constant(&format!("{name}.direction_axis"), &[0]);
-                    node("Squeeze", &name, &[&last, &axes], &out, vec![])
-                }
-            }
-            LayerSpec::Relu => node("Relu", &name, &[&current], &out, vec![]),
-            LayerSpec::LeakyRelu { alpha } => node(
-                "LeakyRelu",
-                &name,
-                &[&current],
-                &out,
-                vec![("alpha", Attr::Float(alpha))],
-            ),
-            LayerSpec::Tanh => node("Tanh", &name, &[&current], &out, vec![]),
-            LayerSpec::Sigmoid => node("Sigmoid", &name, &[&current], &out, vec![]),
-            LayerSpec::Gelu => {
-                // Opset 13 has no Gelu: ½·x·(1 + tanh(s·(x + c·x³))), node by node.
-                let scalar =
-                    |graph: &mut Graph, part: &str, v: f32| graph.floats(&format!("{name}.{part}"), &[], vec![v]);
-                let (cubic, scale) = (scalar(graph, "cubic", GELU_CUBIC), scalar(graph, "scale", GELU_SCALE));
-                let (one, half) = (scalar(graph, "one", 1.0), scalar(graph, "half", 0.5));
-                let x2 = graph.op("Mul", &format!("{name}.x2"), &[&current, &current], vec![]);
-                let x3 = graph.op("Mul", &format!("{name}.x3"), &[&x2, &current], vec![]);
-                let cx3 = graph.op("Mul", &format!("{name}.cx3"), &[&cubic, &x3], vec![]);
-                let inner = graph.op("Add", &format!("{name}.inner"), &[&current, &cx3], vec![]);
-                let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&scale, &inner], vec![]);
-                let t = graph.op("Tanh", &format!("{name}.tanh"), &[&scaled], vec![]);
-                let gate = graph.op("Add", &format!("{name}.gate"), &[&one, &t], vec![]);
-                let half_x = graph.op("Mul", &format!("{name}.half_x"), &[&half, &current], vec![]);
-                node("Mul", &name, &[&half_x, &gate], &out, vec![])
-            }
-            LayerSpec::Dropout { .. } => continue,
-            LayerSpec::BatchNorm { eps, .. } => {
-                let (mean, var) = (format!("{name}.running_mean"), format!("{name}.running_var"));
-                node(
-                    "BatchNormalization",
-                    &name,
-                    &[&current, &w, &b, &mean, &var],
-                    &out,
-                    vec![("epsilon", Attr::Float(eps))],
-                )
-            }
-            LayerSpec::LayerNorm { eps } => {
-                // Opset 13 has no LayerNormalization: the last axis's moments, node by node.
-                let mean_of = |graph: &mut Graph, part: &str, v: &str| {
-                    let axes = vec![("axes", Attr::Ints(vec![-1])), ("keepdims", Attr::Int(1))];
-                    graph.op("ReduceMean", &format!("{name}.{part}"), &[v], axes)
-                };
-                let mean = mean_of(graph, "mean", &current);
-                let centred = graph.op("Sub", &format!("{name}.centred"), &[&current, &mean], vec![]);
-                let squares = graph.op("Mul", &format!("{name}.squares"), &[&centred, &centred], vec![]);
-                let var = mean_of(graph, "var", &squares);
-                let eps = graph.floats(&format!("{name}.eps"), &[], vec![eps]);
-                let shifted = graph.op("Add", &format!("{name}.shifted"), &[&var, &eps], vec![]);
-                let std = graph.op("Sqrt", &format!("{name}.std"), &[&shifted], vec![]);
-                let x_hat = graph.op("Div", &format!("{name}.normalised"), &[&centred, &std], vec![]);
-                let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&x_hat, &w], vec![]);
-                node("Add", &name, &[&scaled, &b], &out, vec![])
-            }
-            LayerSpec::Residual { ref layers } => {
-                let inner = emit(graph, &format!("{name}.layers."), current.clone(), layers);
-                node("Add", &name, &[&current, &inner], &out, vec![])
-            }
-        };
-        graph.message.message(1, &n);
-        current = out;
-    }
-    current
+/// Appends each layer's nodes (named under `prefix`, as the weights are) to `graph`, starting
+/// from the value `input`; returns the name of the last output.
+pub(crate) fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
+    layers.iter().enumerate().fold(input, |current, (i, layer)| {
+        layer.onnx(graph, &format!("{prefix}{i}"), &current)
+    })
 }
 
 /// The ONNX file of a model with these weights (as [`crate::model_file`] names them) and, when it

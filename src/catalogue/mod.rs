@@ -60,7 +60,13 @@ pub struct Field {
 }
 
 impl Field {
-    fn new(name: &'static str, label: &'static str, kind: FieldKind, default: Value, doc: &'static str) -> Self {
+    pub(crate) fn new(
+        name: &'static str,
+        label: &'static str,
+        kind: FieldKind,
+        default: Value,
+        doc: &'static str,
+    ) -> Self {
         Self {
             name,
             label,
@@ -73,7 +79,7 @@ impl Field {
         }
     }
 
-    fn range(mut self, min: f64, max: Option<f64>) -> Self {
+    pub(crate) fn range(mut self, min: f64, max: Option<f64>) -> Self {
         self.min = Some(min);
         self.max = max;
         self
@@ -92,15 +98,15 @@ fn choice(
     field
 }
 
-fn boolean(name: &'static str, label: &'static str, doc: &'static str) -> Field {
+pub(crate) fn boolean(name: &'static str, label: &'static str, doc: &'static str) -> Field {
     Field::new(name, label, FieldKind::Boolean, json!(false), doc)
 }
 
-fn integer(name: &'static str, label: &'static str, default: usize, min: f64, doc: &'static str) -> Field {
+pub(crate) fn integer(name: &'static str, label: &'static str, default: usize, min: f64, doc: &'static str) -> Field {
     Field::new(name, label, FieldKind::Integer, json!(default), doc).range(min, None)
 }
 
-fn number(name: &'static str, label: &'static str, default: f64, doc: &'static str) -> Field {
+pub(crate) fn number(name: &'static str, label: &'static str, default: f64, doc: &'static str) -> Field {
     Field::new(name, label, FieldKind::Number, json!(default), doc)
 }
 
@@ -162,113 +168,22 @@ fn entry(name: &'static str, label: &'static str, doc: &'static str, fields: Vec
     }
 }
 
-fn layer(name: &'static str, doc: &'static str, weighted: bool, fields: Vec<Field>) -> LayerKind {
+pub(crate) fn layer(name: &'static str, doc: &'static str, weighted: bool, fields: Vec<Field>) -> LayerKind {
     LayerKind {
         entry: entry(name, name, doc, fields),
         weighted,
     }
 }
 
-/// The layer kinds, in the order the editor offers them.
+/// The layer kinds, in the order the editor offers them (each described in its own file of
+/// `nn`).
 pub fn layers() -> Vec<LayerKind> {
-    let units = |default| integer("units", "units", default, 1.0, "output features");
-    let every_step = boolean(
-        "return_sequences",
-        "every step",
-        "output every step's state, not only the last",
-    );
-    let size = integer("size", "size", 2, 1.0, "window side (the stride defaults to it)");
-    vec![
-        layer("dense", "a fully connected layer: y = x·W + b", true, vec![units(16)]),
-        layer(
-            "conv2d",
-            "a 2-D convolution over [channels, height, width]",
-            true,
-            vec![
-                integer("filters", "filters", 8, 1.0, "output channels"),
-                integer("kernel", "kernel", 3, 1.0, "kernel side"),
-                integer("stride", "stride", 1, 1.0, "step between windows"),
-                integer("padding", "padding", 1, 0.0, "zeros added on each side"),
-            ],
-        ),
-        layer(
-            "max_pool2d",
-            "the largest value of each window",
-            false,
-            vec![size.clone()],
-        ),
-        layer("avg_pool2d", "the mean of each window", false, vec![size]),
-        layer(
-            "leaky_relu",
-            "max(x, α·x)",
-            false,
-            vec![number("alpha", "α", 0.01, "slope below zero").range(0.0, None)],
-        ),
-        layer(
-            "dropout",
-            "zeroes a share of the values in training",
-            false,
-            vec![number("rate", "rate", 0.2, "share of values dropped").range(0.0, Some(1.0))],
-        ),
-        layer(
-            "batch_norm",
-            "normalises each channel over the batch, then scales and shifts it",
-            false,
-            vec![number(
-                "momentum",
-                "momentum",
-                0.1,
-                "weight of each batch in the running statistics",
-            )
-            .range(0.0, Some(1.0))],
-        ),
-        layer(
-            "layer_norm",
-            "normalises each sample's features (each step's, in a sequence) by their own mean and spread, then scales and shifts them",
-            false,
-            vec![],
-        ),
-        layer(
-            "residual",
-            "x + f(x) around inner layers that keep the shape",
-            false,
-            vec![],
-        ),
-        layer(
-            "lstm",
-            "long short-term memory over [steps, features]",
-            true,
-            vec![units(32), every_step.clone()],
-        ),
-        layer(
-            "gru",
-            "gated recurrent unit over [steps, features]",
-            true,
-            vec![units(32), every_step],
-        ),
-        layer(
-            "reshape",
-            "the same values under a new shape",
-            false,
-            vec![Field::new(
-                "shape",
-                "shape",
-                FieldKind::List,
-                json!([1]),
-                "the new per-sample shape",
-            )],
-        ),
-        layer("flatten", "one flat vector per sample", false, vec![]),
-        layer("relu", "max(x, 0)", false, vec![]),
-        layer("tanh", "the hyperbolic tangent", false, vec![]),
-        layer("sigmoid", "1 / (1 + e^−x)", false, vec![]),
-        layer(
-            "gelu",
-            "x·Φ(x), the Gaussian error linear unit (tanh form)",
-            false,
-            vec![],
-        ),
-    ]
+    crate::nn::LayerSpec::kinds()
+}
+
+/// A layer's output size.
+pub(crate) fn units(default: usize) -> Field {
+    integer("units", "units", default, 1.0, "output features")
 }
 
 /// The optimisers of the page's menu (Nesterov is momentum with its look-ahead).

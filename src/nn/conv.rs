@@ -1,8 +1,124 @@
 //! 2-D convolution layer over NCHW tensors.
 
+use super::spec::{product, Inferred, Kind, Place};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::{Backend, Conv2dGeometry};
+use crate::catalogue::{self, integer, LayerKind};
+use crate::onnx::{Attr, Graph};
 use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conv2dSpec {
+    pub filters: usize,
+    pub kernel: usize,
+    #[serde(default = "one")]
+    pub stride: usize,
+    #[serde(default)]
+    pub padding: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Conv2dSpec {
+    fn geometry(&self) -> Conv2dGeometry {
+        Conv2dGeometry {
+            stride: self.stride,
+            padding: self.padding,
+        }
+    }
+}
+
+impl Kind for Conv2dSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "conv2d",
+            "a 2-D convolution over [channels, height, width]",
+            true,
+            vec![
+                integer("filters", "filters", 8, 1.0, "output channels"),
+                integer("kernel", "kernel", 3, 1.0, "kernel side"),
+                integer("stride", "stride", 1, 1.0, "step between windows"),
+                integer("padding", "padding", 1, 0.0, "zeros added on each side"),
+            ],
+        )
+    }
+
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("filters", self.filters),
+            ("kernel", self.kernel),
+            ("stride", self.stride),
+            ("padding", self.padding),
+        ]
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        let &[channels, h, w] = input else {
+            return Err(format!("needs a [channels, height, width] input but gets {input:?}"));
+        };
+        let Self {
+            filters,
+            kernel,
+            stride,
+            padding,
+            ..
+        } = *self;
+        if filters == 0 || kernel == 0 || stride == 0 {
+            return Err("filters, kernel and stride must be at least 1".into());
+        }
+        let g = self.geometry();
+        let (Some(oh), Some(ow)) = (g.output_extent(h, kernel), g.output_extent(w, kernel)) else {
+            return Err(format!(
+                "a {kernel}x{kernel} kernel does not fit a {h}x{w} input with padding {padding}"
+            ));
+        };
+        Ok(Inferred {
+            output: vec![filters, oh, ow],
+            params: product(&[filters, channels, kernel, kernel]) + filters as u64,
+            flops: product(&[2, channels, kernel, kernel, filters, oh, ow]),
+        })
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        vec![
+            ("weight".into(), vec![self.filters, input[0], self.kernel, self.kernel]),
+            ("bias".into(), vec![self.filters]),
+        ]
+    }
+
+    fn init(&self) -> Option<Init> {
+        self.init
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Conv2d::new(
+            b,
+            at.input[0],
+            self.filters,
+            self.kernel,
+            self.geometry(),
+            at.init,
+            rng,
+        ))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        let (k, s, p) = (self.kernel as i64, self.stride as i64, self.padding as i64);
+        let attrs = vec![
+            ("kernel_shape", Attr::Ints(vec![k, k])),
+            ("strides", Attr::Ints(vec![s, s])),
+            ("pads", Attr::Ints(vec![p; 4])),
+        ];
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+        graph.op("Conv", name, &[x, &w, &b], attrs)
+    }
+}
 
 pub struct Conv2d<B: Backend> {
     pub weight: Param<B>,

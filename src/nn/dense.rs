@@ -1,8 +1,71 @@
 //! Fully connected layer: y = x·W + b.
 
+use super::spec::{product, Inferred, Kind, Place};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::Backend;
+use crate::catalogue::{self, LayerKind};
+use crate::onnx::Graph;
 use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseSpec {
+    pub units: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+}
+
+impl Kind for DenseSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "dense",
+            "a fully connected layer: y = x·W + b",
+            true,
+            vec![catalogue::units(16)],
+        )
+    }
+
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        vec![("units", self.units)]
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        let &[inputs] = input else {
+            return Err(format!(
+                "needs a flat input but gets {input:?}; add a flatten layer before it"
+            ));
+        };
+        if self.units == 0 {
+            return Err("units must be at least 1".into());
+        }
+        Ok(Inferred {
+            output: vec![self.units],
+            params: product(&[inputs, self.units]) + self.units as u64,
+            flops: product(&[2, inputs, self.units]),
+        })
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        vec![
+            ("weight".into(), vec![input[0], self.units]),
+            ("bias".into(), vec![self.units]),
+        ]
+    }
+
+    fn init(&self) -> Option<Init> {
+        self.init
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Dense::new(b, at.input[0], self.units, at.init, rng))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+        graph.op("Gemm", name, &[x, &w, &b], vec![])
+    }
+}
 
 pub struct Dense<B: Backend> {
     pub weight: Param<B>,

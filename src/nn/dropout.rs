@@ -1,8 +1,46 @@
 //! Inverted dropout: in training each unit is kept with probability 1 − rate and scaled by
 //! 1 / (1 − rate), so evaluation is the identity and needs no rescaling.
 
+use super::spec::{elementwise, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::Backend;
+use crate::catalogue::{self, number, LayerKind};
+use crate::onnx::Graph;
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutSpec {
+    pub rate: f32,
+}
+
+impl Kind for DropoutSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "dropout",
+            "zeroes a share of the values in training",
+            false,
+            vec![number("rate", "rate", 0.2, "share of values dropped").range(0.0, Some(1.0))],
+        )
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(format!("rate must be in [0, 1), got {}", self.rate));
+        }
+        Ok(elementwise(input))
+    }
+
+    fn build<B: Backend>(&self, _: &B, at: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Dropout::new(self.rate, at.salt))
+    }
+
+    /// The identity at inference: no node.
+    fn onnx(&self, _: &mut Graph, _: &str, x: &str) -> String {
+        x.to_string()
+    }
+}
 
 pub struct Dropout<B: Backend> {
     rate: f32,

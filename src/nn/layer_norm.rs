@@ -3,8 +3,77 @@
 //! normalisation it keeps no running statistics and behaves the same in training and evaluation,
 //! which is why Transformers use it.
 
+use super::norm::default_eps;
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
+use crate::catalogue::{self, LayerKind};
+use crate::onnx::{Attr, Graph};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerNormSpec {
+    #[serde(default = "default_eps")]
+    pub eps: f32,
+}
+
+impl Kind for LayerNormSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "layer_norm",
+            "normalises each sample's features (each step's, in a sequence) by their own mean and spread, then scales and shifts them",
+            false,
+            vec![],
+        )
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        let (Some(&features), 1..=2) = (input.last(), input.len()) else {
+            return Err(format!(
+                "normalises [features] or [steps, features] inputs, not {input:?}; put a flatten before it"
+            ));
+        };
+        if self.eps.is_nan() || self.eps <= 0.0 {
+            return Err(format!("eps must be positive, got {}", self.eps));
+        }
+        // Two passes for the moments, one to normalise, scale and shift.
+        Ok(Inferred {
+            output: input.to_vec(),
+            params: 2 * features as u64,
+            flops: 5 * product(input),
+        })
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        let features = input[input.len() - 1];
+        vec![("weight".into(), vec![features]), ("bias".into(), vec![features])]
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(LayerNorm::new(b, at.input[at.input.len() - 1], self.eps))
+    }
+
+    /// Opset 13 has no LayerNormalization: the last axis's moments, node by node.
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        let mean_of = |graph: &mut Graph, part: &str, v: &str| {
+            let axes = vec![("axes", Attr::Ints(vec![-1])), ("keepdims", Attr::Int(1))];
+            graph.op("ReduceMean", &format!("{name}.{part}"), &[v], axes)
+        };
+        let mean = mean_of(graph, "mean", x);
+        let centred = graph.op("Sub", &format!("{name}.centred"), &[x, &mean], vec![]);
+        let squares = graph.op("Mul", &format!("{name}.squares"), &[&centred, &centred], vec![]);
+        let var = mean_of(graph, "var", &squares);
+        let eps = graph.floats(&format!("{name}.eps"), &[], vec![self.eps]);
+        let shifted = graph.op("Add", &format!("{name}.shifted"), &[&var, &eps], vec![]);
+        let std = graph.op("Sqrt", &format!("{name}.std"), &[&shifted], vec![]);
+        let x_hat = graph.op("Div", &format!("{name}.normalised"), &[&centred, &std], vec![]);
+        let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+        let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&x_hat, &w], vec![]);
+        graph.op("Add", name, &[&scaled, &b], vec![])
+    }
+}
 
 pub struct LayerNorm<B: Backend> {
     gamma: Param<B>,

@@ -1,18 +1,8 @@
 //! A sequential model built from a [`ModelSpec`].
 
-use super::activation::ActivationLayer;
-use super::conv::Conv2d;
-use super::dense::Dense;
-use super::dropout::Dropout;
-use super::layer_norm::LayerNorm;
-use super::norm::BatchNorm;
-use super::pool::{Pool2d, PoolKind};
-use super::recurrent::Recurrent;
-use super::reshape::Reshape;
-use super::residual::Residual;
-use super::spec::layer_rows;
-use super::{Layer, LayerSpec, Mode, ModelSpec, ModelSummary, Param};
-use crate::backend::{Activation, Backend, Conv2dGeometry, PoolGeometry};
+use super::spec::{layer_rows, Place};
+use super::{Layer, Mode, ModelSpec, ModelSummary, Param};
+use crate::backend::Backend;
 use crate::error::Error;
 use crate::rng::Rng;
 
@@ -83,87 +73,19 @@ impl<B: Backend> Model<B> {
 
 /// The layers of `spec` (a model, or a residual block's inner layers from the block's input),
 /// initialised from `rng`; `block` tells the dropout layers of different blocks apart.
-fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<Box<dyn Layer<B>>> {
+pub(super) fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u64) -> Vec<Box<dyn Layer<B>>> {
     let (rows, _) = layer_rows(&spec.input, &spec.layers).expect("the spec was checked by its summary");
-    let mut shape = spec.input.clone();
+    let mut input = spec.input.as_slice();
     let mut layers: Vec<Box<dyn Layer<B>>> = Vec::with_capacity(spec.layers.len());
     for (i, layer) in spec.layers.iter().enumerate() {
         let mut layer_rng = rng.fork();
-        let salt = (block << 16) + i as u64 + 1;
-        let built: Box<dyn Layer<B>> = match *layer {
-            LayerSpec::Dense { units, .. } => {
-                Box::new(Dense::new(b, shape[0], units, spec.init_for(i), &mut layer_rng))
-            }
-            LayerSpec::Conv2d {
-                filters,
-                kernel,
-                stride,
-                padding,
-                ..
-            } => {
-                let g = Conv2dGeometry { stride, padding };
-                Box::new(Conv2d::new(
-                    b,
-                    shape[0],
-                    filters,
-                    kernel,
-                    g,
-                    spec.init_for(i),
-                    &mut layer_rng,
-                ))
-            }
-            LayerSpec::MaxPool2d { size, stride } => Box::new(Pool2d::new(
-                PoolKind::Max,
-                PoolGeometry {
-                    size,
-                    stride: stride.unwrap_or(size),
-                },
-            )),
-            LayerSpec::AvgPool2d { size, stride } => Box::new(Pool2d::new(
-                PoolKind::Average,
-                PoolGeometry {
-                    size,
-                    stride: stride.unwrap_or(size),
-                },
-            )),
-            LayerSpec::Flatten => Box::new(Reshape::default()),
-            LayerSpec::Reshape { ref shape } => Box::new(Reshape::to(shape.clone())),
-            LayerSpec::Lstm {
-                units,
-                return_sequences,
-            }
-            | LayerSpec::Gru {
-                units,
-                return_sequences,
-            } => {
-                let cell = layer.cell().expect("a recurrent layer");
-                Box::new(Recurrent::new(
-                    b,
-                    cell,
-                    shape[1],
-                    units,
-                    return_sequences,
-                    &mut layer_rng,
-                ))
-            }
-            LayerSpec::Relu => Box::new(ActivationLayer::new(Activation::Relu)),
-            LayerSpec::LeakyRelu { alpha } => Box::new(ActivationLayer::new(Activation::LeakyRelu(alpha))),
-            LayerSpec::Tanh => Box::new(ActivationLayer::new(Activation::Tanh)),
-            LayerSpec::Sigmoid => Box::new(ActivationLayer::new(Activation::Sigmoid)),
-            LayerSpec::Gelu => Box::new(ActivationLayer::new(Activation::Gelu)),
-            LayerSpec::Dropout { rate } => Box::new(Dropout::new(rate, salt)),
-            LayerSpec::BatchNorm { momentum, eps } => Box::new(BatchNorm::new(b, shape[0], momentum, eps)),
-            LayerSpec::LayerNorm { eps } => Box::new(LayerNorm::new(b, shape[shape.len() - 1], eps)),
-            LayerSpec::Residual { ref layers } => {
-                let inner = ModelSpec {
-                    input: shape.clone(),
-                    layers: layers.clone(),
-                };
-                Box::new(Residual::new(build(b, &inner, &mut layer_rng, salt)))
-            }
+        let at = Place {
+            input,
+            init: spec.init_for(i),
+            salt: (block << 16) + i as u64 + 1,
         };
-        layers.push(built);
-        shape = rows[i].output.clone();
+        layers.push(layer.build(b, at, &mut layer_rng));
+        input = &rows[i].output;
     }
     layers
 }

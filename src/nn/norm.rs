@@ -4,8 +4,88 @@
 //! running statistics. γ and β are learned; the running statistics are parameters without
 //! gradients, so they are saved, snapshotted and exported with the weights but never optimised.
 
+use super::spec::{Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
+use crate::catalogue::{self, number, LayerKind};
+use crate::onnx::{Attr, Graph};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchNormSpec {
+    #[serde(default = "default_momentum")]
+    pub momentum: f32,
+    #[serde(default = "default_eps")]
+    pub eps: f32,
+}
+
+fn default_momentum() -> f32 {
+    0.1
+}
+
+/// The ε a normalisation adds to the variance when its settings do not say.
+pub(super) fn default_eps() -> f32 {
+    1e-5
+}
+
+impl Kind for BatchNormSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "batch_norm",
+            "normalises each channel over the batch, then scales and shifts it",
+            false,
+            vec![number(
+                "momentum",
+                "momentum",
+                0.1,
+                "weight of each batch in the running statistics",
+            )
+            .range(0.0, Some(1.0))],
+        )
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        if input.len() != 1 && input.len() != 3 {
+            return Err(format!(
+                "normalises [channels] or [channels, height, width] inputs, not {input:?}"
+            ));
+        }
+        let Self { momentum, eps } = *self;
+        if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
+            return Err(format!(
+                "momentum must be in (0, 1] and eps positive, got {momentum} and {eps}"
+            ));
+        }
+        // γ and β are learned; the running mean and variance are not counted.
+        Ok(Inferred {
+            output: input.to_vec(),
+            params: 2 * input[0] as u64,
+            flops: 4 * super::spec::product(input),
+        })
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        ["weight", "bias", "running_mean", "running_var"]
+            .map(|name| (name.to_string(), vec![input[0]]))
+            .into()
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(BatchNorm::new(b, at.input[0], self.momentum, self.eps))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        let [w, b, mean, var] = ["weight", "bias", "running_mean", "running_var"].map(|p| format!("{name}.{p}"));
+        graph.op(
+            "BatchNormalization",
+            name,
+            &[x, &w, &b, &mean, &var],
+            vec![("epsilon", Attr::Float(self.eps))],
+        )
+    }
+}
 
 pub struct BatchNorm<B: Backend> {
     gamma: Param<B>,

@@ -9,9 +9,202 @@
 //! Weights are `weight` `[features, G·H]`, `recurrent_weight` `[H, G·H]`, `bias` `[G·H]` and, for
 //! the GRU, `recurrent_bias` `[G·H]` (G = 4 gates for the LSTM, 3 for the GRU), gates in ONNX's order.
 
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
+use crate::catalogue::{self, boolean, Field, LayerKind};
+use crate::onnx::{Attr, Graph};
 use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Long short-term memory over a `[steps, features]` sequence: outputs the last hidden state
+/// `[units]`, or every step's `[steps, units]` with `return_sequences`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmSpec {
+    pub units: usize,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_sequences: bool,
+}
+
+/// Gated recurrent unit, shaped as [`LstmSpec`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GruSpec {
+    pub units: usize,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_sequences: bool,
+}
+
+fn every_step() -> Field {
+    boolean(
+        "return_sequences",
+        "every step",
+        "output every step's state, not only the last",
+    )
+}
+
+fn infer(cell: Cell, units: usize, return_sequences: bool, input: &[usize]) -> Result<Inferred, String> {
+    let &[steps, features] = input else {
+        let hint = match *input {
+            [c, h, w] => format!(
+                "; to read an image row by row, put {{\"type\":\"reshape\",\"shape\":[{h}, {}]}} before it",
+                c * w
+            ),
+            [k] => {
+                format!("; to read it one value per step, put {{\"type\":\"reshape\",\"shape\":[{k}, 1]}} before it")
+            }
+            _ => String::new(),
+        };
+        return Err(format!("needs a [steps, features] sequence but gets {input:?}{hint}"));
+    };
+    if units == 0 {
+        return Err("units must be at least 1".into());
+    }
+    let width = cell.gates() * units;
+    let biases = match cell {
+        Cell::Gru => 2 * width,
+        Cell::Lstm => width,
+    } as u64;
+    // Both products per step, plus one operation per gate element.
+    let weights = product(&[features + units, width]);
+    Ok(Inferred {
+        output: if return_sequences {
+            vec![steps, units]
+        } else {
+            vec![units]
+        },
+        params: weights + biases,
+        flops: product(&[steps]).saturating_mul(2 * weights + width as u64),
+    })
+}
+
+fn params(cell: Cell, units: usize, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+    let width = cell.gates() * units;
+    let mut shapes = vec![
+        ("weight".into(), vec![input[1], width]),
+        ("recurrent_weight".into(), vec![units, width]),
+        ("bias".into(), vec![width]),
+    ];
+    if cell == Cell::Gru {
+        shapes.push(("recurrent_bias".into(), vec![width]));
+    }
+    shapes
+}
+
+/// ONNX reads `[steps, batch, features]` and gives Y `[steps, 1, batch, H]` and Y_h `[1, batch, H]`.
+fn onnx(cell: Cell, units: usize, return_sequences: bool, graph: &mut Graph, name: &str, x: &str) -> String {
+    let time_major = format!("{name}.time_major");
+    graph.node(
+        "Transpose",
+        &format!("{name}.to_time_major"),
+        &[x],
+        &[&time_major],
+        vec![("perm", Attr::Ints(vec![1, 0, 2]))],
+    );
+    let [w, r, b] = graph.recurrent_initializers(name);
+    let (op, mut attrs) = match cell {
+        Cell::Lstm => ("LSTM", vec![]),
+        Cell::Gru => ("GRU", vec![("linear_before_reset", Attr::Int(1))]),
+    };
+    attrs.push(("hidden_size", Attr::Int(units as i64)));
+    let (sequence, last) = (format!("{name}.sequence"), format!("{name}.last"));
+    let outputs = if return_sequences {
+        [sequence.as_str(), ""]
+    } else {
+        ["", last.as_str()]
+    };
+    graph.node(op, &format!("{name}.cell"), &[&time_major, &w, &r, &b], &outputs, attrs);
+    if return_sequences {
+        let axes = graph.constant(&format!("{name}.direction_axis"), &[1]);
+        let squeezed = graph.op("Squeeze", &format!("{name}.squeeze"), &[&sequence, &axes], vec![]);
+        graph.op(
+            "Transpose",
+            name,
+            &[&squeezed],
+            vec![("perm", Attr::Ints(vec![1, 0, 2]))],
+        )
+    } else {
+        let axes = graph.constant(&format!("{name}.direction_axis"), &[0]);
+        graph.op("Squeeze", name, &[&last, &axes], vec![])
+    }
+}
+
+impl Kind for LstmSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "lstm",
+            "long short-term memory over [steps, features]",
+            true,
+            vec![catalogue::units(32), every_step()],
+        )
+    }
+
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        vec![("units", self.units)]
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        infer(Cell::Lstm, self.units, self.return_sequences, input)
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        params(Cell::Lstm, self.units, input)
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Recurrent::new(
+            b,
+            Cell::Lstm,
+            at.input[1],
+            self.units,
+            self.return_sequences,
+            rng,
+        ))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        onnx(Cell::Lstm, self.units, self.return_sequences, graph, name, x)
+    }
+}
+
+impl Kind for GruSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "gru",
+            "gated recurrent unit over [steps, features]",
+            true,
+            vec![catalogue::units(32), every_step()],
+        )
+    }
+
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        vec![("units", self.units)]
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        infer(Cell::Gru, self.units, self.return_sequences, input)
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        params(Cell::Gru, self.units, input)
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Recurrent::new(
+            b,
+            Cell::Gru,
+            at.input[1],
+            self.units,
+            self.return_sequences,
+            rng,
+        ))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        onnx(Cell::Gru, self.units, self.return_sequences, graph, name, x)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Cell {

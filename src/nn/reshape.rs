@@ -1,8 +1,94 @@
 //! Flatten (`[n, ...]` → `[n, product of the rest]`) and reshape (`[n, ...]` → `[n, ...target]`):
 //! the same data under a new per-sample shape.
 
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::Backend;
+use crate::catalogue::{self, Field, FieldKind, LayerKind};
+use crate::onnx::{Attr, Graph};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenSpec {}
+
+/// The same values under a new per-sample shape with as many elements, e.g. an image
+/// `[1, 28, 28]` as a sequence `[28, 28]` of 28 rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReshapeSpec {
+    pub shape: Vec<usize>,
+}
+
+impl Kind for FlattenSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer("flatten", "one flat vector per sample", false, vec![])
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        Ok(Inferred {
+            output: vec![product(input) as usize],
+            params: 0,
+            flops: 0,
+        })
+    }
+
+    fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Reshape::default())
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        graph.op("Flatten", name, &[x], vec![("axis", Attr::Int(1))])
+    }
+}
+
+impl Kind for ReshapeSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "reshape",
+            "the same values under a new shape",
+            false,
+            vec![Field::new(
+                "shape",
+                "shape",
+                FieldKind::List,
+                json!([1]),
+                "the new per-sample shape",
+            )],
+        )
+    }
+
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        self.shape.iter().map(|&d| ("each axis of the shape", d)).collect()
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        let (elements, target) = (product(input), &self.shape);
+        if target.is_empty() || target.contains(&0) || product(target) != elements {
+            return Err(format!(
+                "cannot reshape {input:?} ({elements} values) into {target:?}; the sizes must multiply to {elements}"
+            ));
+        }
+        Ok(Inferred {
+            output: target.clone(),
+            params: 0,
+            flops: 0,
+        })
+    }
+
+    fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+        Box::new(Reshape::to(self.shape.clone()))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        // 0 keeps the batch size.
+        let target: Vec<i64> = std::iter::once(0).chain(self.shape.iter().map(|&d| d as i64)).collect();
+        let target = graph.constant(&format!("{name}.shape"), &target);
+        graph.op("Reshape", name, &[x, &target], vec![])
+    }
+}
 
 /// Flattens when `target` is `None`.
 #[derive(Default)]

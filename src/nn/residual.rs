@@ -1,8 +1,68 @@
 //! A residual (skip) block: `y = x + f(x)` for the block's inner layers `f`, whose output has the
 //! shape of `x`. The gradient reaches `x` both through `f` and directly.
 
-use super::{Layer, Mode, Param};
+use super::spec::{layer_rows, param_shapes_of, product, Inferred, Kind, Place};
+use super::{Layer, LayerSpec, Mode, ModelSpec, Param};
 use crate::backend::Backend;
+use crate::catalogue::{self, LayerKind};
+use crate::onnx::Graph;
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A skip connection around `layers`: the block gives `x + layers(x)`, so its layers must keep
+/// the shape of `x`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResidualSpec {
+    pub layers: Vec<LayerSpec>,
+}
+
+impl Kind for ResidualSpec {
+    fn entry() -> LayerKind {
+        catalogue::layer(
+            "residual",
+            "x + f(x) around inner layers that keep the shape",
+            false,
+            vec![],
+        )
+    }
+
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+        if self.layers.is_empty() {
+            return Err("a residual block needs at least one layer".into());
+        }
+        let (inner, out) = layer_rows(input, &self.layers).map_err(|e| format!("inside the block, {e}"))?;
+        if out != input {
+            return Err(format!(
+                "its layers turn {input:?} into {out:?}, but a residual block must keep the shape to add its input"
+            ));
+        }
+        Ok(Inferred {
+            output: input.to_vec(),
+            params: inner.iter().fold(0u64, |sum, r| sum.saturating_add(r.params)),
+            flops: inner.iter().fold(product(input), |sum, r| sum.saturating_add(r.flops)),
+        })
+    }
+
+    fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        let mut shapes = Vec::new();
+        param_shapes_of("layers.", input, &self.layers, &mut shapes).expect("the block was checked by its summary");
+        shapes
+    }
+
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+        let inner = ModelSpec {
+            input: at.input.to_vec(),
+            layers: self.layers.clone(),
+        };
+        Box::new(Residual::new(super::model::build(b, &inner, rng, at.salt)))
+    }
+
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+        let inner = crate::onnx::emit(graph, &format!("{name}.layers."), x.to_string(), &self.layers);
+        graph.op("Add", name, &[x, &inner], vec![])
+    }
+}
 
 pub struct Residual<B: Backend> {
     layers: Vec<Box<dyn Layer<B>>>,

@@ -1,8 +1,27 @@
 //! The serialisable description of a model, its validation and its summary (shapes, parameters,
 //! FLOPs), computed without building anything.
+//!
+//! Each kind of layer is described once, in its own file, by a settings struct that implements
+//! [`Kind`]: its catalogue entry, its output shape with its parameters and FLOPs, its parameter
+//! tensors, how it is built on a backend and its ONNX nodes. [`LayerSpec`] lists the kinds; a new
+//! layer is its file and one line here.
 
-use super::recurrent::Cell;
+use super::activation::{GeluSpec, LeakyReluSpec, ReluSpec, SigmoidSpec, TanhSpec};
+use super::conv::Conv2dSpec;
+use super::dense::DenseSpec;
+use super::dropout::DropoutSpec;
+use super::layer_norm::LayerNormSpec;
+use super::norm::BatchNormSpec;
+use super::pool::{AvgPool2dSpec, MaxPool2dSpec};
+use super::recurrent::{GruSpec, LstmSpec};
+use super::reshape::{FlattenSpec, ReshapeSpec};
+use super::residual::ResidualSpec;
+use super::Layer;
+use crate::backend::Backend;
+use crate::catalogue::LayerKind;
 use crate::error::{plain, Error};
+use crate::onnx::Graph;
+use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,160 +33,165 @@ pub enum Init {
     Xavier,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum LayerSpec {
-    Dense {
-        units: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        init: Option<Init>,
-    },
-    Conv2d {
-        filters: usize,
-        kernel: usize,
-        #[serde(default = "one")]
-        stride: usize,
-        #[serde(default)]
-        padding: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        init: Option<Init>,
-    },
-    MaxPool2d {
-        size: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        stride: Option<usize>,
-    },
-    AvgPool2d {
-        size: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        stride: Option<usize>,
-    },
-    Flatten,
-    /// The same values under a new per-sample shape with as many elements, e.g. an image
-    /// `[1, 28, 28]` as a sequence `[28, 28]` of 28 rows.
-    Reshape {
-        shape: Vec<usize>,
-    },
-    /// Long short-term memory over a `[steps, features]` sequence: outputs the last hidden state
-    /// `[units]`, or every step's `[steps, units]` with `return_sequences`.
-    Lstm {
-        units: usize,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        return_sequences: bool,
-    },
-    /// Gated recurrent unit, shaped as [`LayerSpec::Lstm`].
-    Gru {
-        units: usize,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        return_sequences: bool,
-    },
-    Relu,
-    LeakyRelu {
-        #[serde(default = "leaky_default")]
-        alpha: f32,
-    },
-    Tanh,
-    Sigmoid,
-    /// The Gaussian error linear unit (tanh form), as Transformers use it.
-    Gelu,
-    Dropout {
-        rate: f32,
-    },
-    /// A skip connection around `layers`: the block gives `x + layers(x)`, so its layers must keep
-    /// the shape of `x`.
-    Residual {
-        layers: Vec<LayerSpec>,
-    },
-    /// Per-channel normalisation of `[c]` or `[c, h, w]` activations (see `nn::norm`).
-    BatchNorm {
-        #[serde(default = "default_bn_momentum")]
-        momentum: f32,
-        #[serde(default = "default_norm_eps")]
-        eps: f32,
-    },
-    /// Normalisation of each sample's features (each step's, for a sequence): see `nn::layer_norm`.
-    LayerNorm {
-        #[serde(default = "default_norm_eps")]
-        eps: f32,
-    },
+/// What one layer gives for one sample of its input.
+pub(crate) struct Inferred {
+    pub output: Vec<usize>,
+    pub params: u64,
+    /// Forward floating-point operations (a multiply-add counts two).
+    pub flops: u64,
 }
 
-fn default_bn_momentum() -> f32 {
-    0.1
+/// Where a layer is built: its input's per-sample shape, the initialisation its weights get, and a
+/// salt that tells its random streams (dropout's) apart from every other layer's.
+pub(crate) struct Place<'a> {
+    pub input: &'a [usize],
+    pub init: Init,
+    pub salt: u64,
 }
 
-fn default_norm_eps() -> f32 {
-    1e-5
+/// What one kind of layer knows about itself, written once in the kind's own file.
+pub(crate) trait Kind {
+    /// The kind's entry in the catalogue, from which the page renders its editor.
+    fn entry() -> LayerKind;
+    /// The settings that size the layer, by name, for the size limit.
+    fn sizes(&self) -> Vec<(&'static str, usize)> {
+        Vec::new()
+    }
+    /// The output shape, parameters and FLOPs for one sample of shape `input`, or why the layer
+    /// cannot take that input.
+    fn infer(&self, input: &[usize]) -> Result<Inferred, String>;
+    /// The name (under the layer's own) and shape of each parameter tensor, in the order the built
+    /// layer holds them.
+    fn params(&self, _input: &[usize]) -> Vec<(String, Vec<usize>)> {
+        Vec::new()
+    }
+    /// The initialisation the layer's settings choose, if they choose one.
+    fn init(&self) -> Option<Init> {
+        None
+    }
+    /// Whether the layer is a rectifier, after which weights are initialised for one (He).
+    fn rectifier(&self) -> bool {
+        false
+    }
+    /// The layer on a backend, its weights drawn from `rng`.
+    fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>>;
+    /// Appends the layer's ONNX nodes on the value `x`, under `name` (as its weights are named);
+    /// returns the name of its output.
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String;
 }
 
-fn one() -> usize {
-    1
+macro_rules! layer_kinds {
+    ($($(#[$doc:meta])* $variant:ident($spec:ty),)*) => {
+        /// A layer of a model spec, as JSON writes it: `{"type": "dense", "units": 16}`. The kinds
+        /// are listed in the order the layer editor offers them.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum LayerSpec {
+            $($(#[$doc])* $variant($spec),)*
+        }
+
+        impl LayerSpec {
+            /// Every kind's catalogue entry, in the editor's order.
+            pub fn kinds() -> Vec<LayerKind> {
+                vec![$(<$spec as Kind>::entry(),)*]
+            }
+
+            fn entry(&self) -> LayerKind {
+                match self {
+                    $(Self::$variant(_) => <$spec as Kind>::entry(),)*
+                }
+            }
+
+            fn sizes(&self) -> Vec<(&'static str, usize)> {
+                match self {
+                    $(Self::$variant(l) => l.sizes(),)*
+                }
+            }
+
+            pub(crate) fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+                match self {
+                    $(Self::$variant(l) => l.infer(input),)*
+                }
+            }
+
+            fn params(&self, input: &[usize]) -> Vec<(String, Vec<usize>)> {
+                match self {
+                    $(Self::$variant(l) => l.params(input),)*
+                }
+            }
+
+            fn init(&self) -> Option<Init> {
+                match self {
+                    $(Self::$variant(l) => l.init(),)*
+                }
+            }
+
+            fn rectifier(&self) -> bool {
+                match self {
+                    $(Self::$variant(l) => l.rectifier(),)*
+                }
+            }
+
+            pub(super) fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
+                match self {
+                    $(Self::$variant(l) => l.build(b, at, rng),)*
+                }
+            }
+
+            pub(crate) fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+                match self {
+                    $(Self::$variant(l) => l.onnx(graph, name, x),)*
+                }
+            }
+        }
+    };
 }
 
-fn leaky_default() -> f32 {
-    0.01
+layer_kinds! {
+    Dense(DenseSpec),
+    Conv2d(Conv2dSpec),
+    MaxPool2d(MaxPool2dSpec),
+    AvgPool2d(AvgPool2dSpec),
+    LeakyRelu(LeakyReluSpec),
+    Dropout(DropoutSpec),
+    /// Per-channel normalisation of `[c]` or `[c, h, w]` activations.
+    BatchNorm(BatchNormSpec),
+    /// Normalisation of each sample's features (each step's, for a sequence).
+    LayerNorm(LayerNormSpec),
+    /// A skip connection around inner layers that keep the shape.
+    Residual(ResidualSpec),
+    Lstm(LstmSpec),
+    Gru(GruSpec),
+    Reshape(ReshapeSpec),
+    Flatten(FlattenSpec),
+    Relu(ReluSpec),
+    Tanh(TanhSpec),
+    Sigmoid(SigmoidSpec),
+    Gelu(GeluSpec),
 }
 
 impl LayerSpec {
     pub fn kind(&self) -> &'static str {
-        match self {
-            LayerSpec::Dense { .. } => "dense",
-            LayerSpec::Conv2d { .. } => "conv2d",
-            LayerSpec::MaxPool2d { .. } => "max_pool2d",
-            LayerSpec::AvgPool2d { .. } => "avg_pool2d",
-            LayerSpec::Flatten => "flatten",
-            LayerSpec::Reshape { .. } => "reshape",
-            LayerSpec::Lstm { .. } => "lstm",
-            LayerSpec::Gru { .. } => "gru",
-            LayerSpec::Relu => "relu",
-            LayerSpec::LeakyRelu { .. } => "leaky_relu",
-            LayerSpec::Tanh => "tanh",
-            LayerSpec::Sigmoid => "sigmoid",
-            LayerSpec::Gelu => "gelu",
-            LayerSpec::Dropout { .. } => "dropout",
-            LayerSpec::BatchNorm { .. } => "batch_norm",
-            LayerSpec::LayerNorm { .. } => "layer_norm",
-            LayerSpec::Residual { .. } => "residual",
-        }
+        self.entry().entry.name
     }
 
-    /// The cell of a recurrent layer.
-    pub(super) fn cell(&self) -> Option<Cell> {
-        match self {
-            LayerSpec::Lstm { .. } => Some(Cell::Lstm),
-            LayerSpec::Gru { .. } => Some(Cell::Gru),
-            _ => None,
-        }
+    /// Whether the layer has weights that a penalty and freezing apply to.
+    pub fn weighted(&self) -> bool {
+        self.entry().weighted
     }
+}
 
-    /// The settings that size a layer, by name, for the size limit.
-    fn sizes(&self) -> Vec<(&'static str, usize)> {
-        match *self {
-            LayerSpec::Dense { units, .. } | LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } => {
-                vec![("units", units)]
-            }
-            LayerSpec::Conv2d {
-                filters,
-                kernel,
-                stride,
-                padding,
-                ..
-            } => vec![
-                ("filters", filters),
-                ("kernel", kernel),
-                ("stride", stride),
-                ("padding", padding),
-            ],
-            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                vec![("size", size), ("stride", stride.unwrap_or(size))]
-            }
-            LayerSpec::Reshape { ref shape } => shape.iter().map(|&d| ("each axis of the shape", d)).collect(),
-            _ => Vec::new(),
-        }
-    }
+/// The product of `factors` in 64 bits, saturating instead of overflowing.
+pub(crate) fn product(factors: &[usize]) -> u64 {
+    factors.iter().fold(1u64, |p, &f| p.saturating_mul(f as u64))
+}
 
-    fn is_rectifier(&self) -> bool {
-        matches!(self, LayerSpec::Relu | LayerSpec::LeakyRelu { .. })
+/// The output of an element-wise layer: its input's shape, one operation a value.
+pub(crate) fn elementwise(input: &[usize]) -> Inferred {
+    Inferred {
+        output: input.to_vec(),
+        params: 0,
+        flops: product(input),
     }
 }
 
@@ -197,10 +221,7 @@ pub const ACTIVATION_BUDGET: u64 = 1 << 30;
 fn field_problem(layer: &serde_json::Value) -> Option<String> {
     use crate::catalogue::FieldKind;
     let kind = layer.get("type")?.as_str()?;
-    let entry = crate::catalogue::layers()
-        .into_iter()
-        .find(|l| l.entry.name == kind)?
-        .entry;
+    let entry = LayerSpec::kinds().into_iter().find(|l| l.entry.name == kind)?.entry;
     entry.fields.into_iter().find_map(|f| {
         let v = layer.get(f.name)?;
         let at_least = f.min.map(|m| format!(" of at least {m}")).unwrap_or_default();
@@ -220,11 +241,6 @@ fn field_problem(layer: &serde_json::Value) -> Option<String> {
         };
         (!fits).then(|| format!("{} must be {takes}, got {v}", f.name))
     })
-}
-
-/// The product of `factors` in 64 bits, saturating instead of overflowing.
-fn product(factors: &[usize]) -> u64 {
-    factors.iter().fold(1u64, |p, &f| p.saturating_mul(f as u64))
 }
 
 /// `n` with thousands separated by commas, as messages write sizes.
@@ -321,14 +337,12 @@ impl ModelSpec {
     /// The initialisation each weighted layer gets: its own choice, else He when a rectifier
     /// follows it and Xavier otherwise.
     pub fn init_for(&self, index: usize) -> Init {
-        let own = match &self.layers[index] {
-            LayerSpec::Dense { init, .. } | LayerSpec::Conv2d { init, .. } => *init,
-            _ => None,
-        };
-        own.unwrap_or_else(|| match self.layers.get(index + 1) {
-            Some(next) if next.is_rectifier() => Init::He,
-            _ => Init::Xavier,
-        })
+        self.layers[index]
+            .init()
+            .unwrap_or_else(|| match self.layers.get(index + 1) {
+                Some(next) if next.rectifier() => Init::He,
+                _ => Init::Xavier,
+            })
     }
 
     /// Infers every layer's output shape and counts parameters and FLOPs; the first layer whose
@@ -400,171 +414,7 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 grouped(size as u64)
             )));
         }
-        let elements = product(&shape);
-        let (output, params, flops) = match *layer {
-            LayerSpec::Dense { units, .. } => {
-                if shape.len() != 1 {
-                    return Err(fail(format!(
-                        "needs a flat input but gets {shape:?}; add a flatten layer before it"
-                    )));
-                }
-                if units == 0 {
-                    return Err(fail("units must be at least 1".into()));
-                }
-                (
-                    vec![units],
-                    product(&[shape[0], units]) + units as u64,
-                    product(&[2, shape[0], units]),
-                )
-            }
-            LayerSpec::Conv2d {
-                filters,
-                kernel,
-                stride,
-                padding,
-                ..
-            } => {
-                if shape.len() != 3 {
-                    return Err(fail(format!(
-                        "needs a [channels, height, width] input but gets {shape:?}"
-                    )));
-                }
-                if filters == 0 || kernel == 0 || stride == 0 {
-                    return Err(fail("filters, kernel and stride must be at least 1".into()));
-                }
-                let g = crate::backend::Conv2dGeometry { stride, padding };
-                let (Some(oh), Some(ow)) = (g.output_extent(shape[1], kernel), g.output_extent(shape[2], kernel))
-                else {
-                    return Err(fail(format!(
-                        "a {kernel}x{kernel} kernel does not fit a {}x{} input with padding {padding}",
-                        shape[1], shape[2]
-                    )));
-                };
-                (
-                    vec![filters, oh, ow],
-                    product(&[filters, shape[0], kernel, kernel]) + filters as u64,
-                    product(&[2, shape[0], kernel, kernel, filters, oh, ow]),
-                )
-            }
-            LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                if shape.len() != 3 {
-                    return Err(fail(format!(
-                        "needs a [channels, height, width] input but gets {shape:?}"
-                    )));
-                }
-                let g = crate::backend::PoolGeometry {
-                    size,
-                    stride: stride.unwrap_or(size),
-                };
-                if size == 0 || g.stride == 0 {
-                    return Err(fail("size and stride must be at least 1".into()));
-                }
-                let (Some(oh), Some(ow)) = (g.output_extent(shape[1]), g.output_extent(shape[2])) else {
-                    return Err(fail(format!(
-                        "a {size}x{size} window does not fit a {}x{} input",
-                        shape[1], shape[2]
-                    )));
-                };
-                (vec![shape[0], oh, ow], 0, product(&[shape[0], oh, ow, size, size]))
-            }
-            LayerSpec::Flatten => (vec![elements as usize], 0, 0),
-            LayerSpec::Reshape { shape: ref target } => {
-                if target.is_empty() || target.contains(&0) || product(target) != elements {
-                    return Err(fail(format!("cannot reshape {shape:?} ({elements} values) into {target:?}; the sizes must multiply to {elements}")));
-                }
-                (target.clone(), 0, 0)
-            }
-            LayerSpec::Lstm {
-                units,
-                return_sequences,
-            }
-            | LayerSpec::Gru {
-                units,
-                return_sequences,
-            } => {
-                if shape.len() != 2 {
-                    let hint = match shape[..] {
-                        [c, h, w] => format!("; to read an image row by row, put {{\"type\":\"reshape\",\"shape\":[{h}, {}]}} before it", c * w),
-                        [k] => format!("; to read it one value per step, put {{\"type\":\"reshape\",\"shape\":[{k}, 1]}} before it"),
-                        _ => String::new(),
-                    };
-                    return Err(fail(format!(
-                        "needs a [steps, features] sequence but gets {shape:?}{hint}"
-                    )));
-                }
-                if units == 0 {
-                    return Err(fail("units must be at least 1".into()));
-                }
-                let (steps, features, gates) = (shape[0], shape[1], layer.cell().expect("a recurrent layer").gates());
-                let width = gates * units;
-                let output = if return_sequences {
-                    vec![steps, units]
-                } else {
-                    vec![units]
-                };
-                let biases = if layer.cell() == Some(Cell::Gru) {
-                    2 * width
-                } else {
-                    width
-                } as u64;
-                // Both products per step, plus one operation per gate element.
-                let weights = product(&[features + units, width]);
-                (
-                    output,
-                    weights + biases,
-                    product(&[steps]).saturating_mul(2 * weights + width as u64),
-                )
-            }
-            LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
-                (shape.clone(), 0, elements)
-            }
-            LayerSpec::Dropout { rate } => {
-                if !(0.0..1.0).contains(&rate) {
-                    return Err(fail(format!("rate must be in [0, 1), got {rate}")));
-                }
-                (shape.clone(), 0, elements)
-            }
-            LayerSpec::BatchNorm { momentum, eps } => {
-                if shape.len() != 1 && shape.len() != 3 {
-                    return Err(fail(format!(
-                        "normalises [channels] or [channels, height, width] inputs, not {shape:?}"
-                    )));
-                }
-                if !(momentum > 0.0 && momentum <= 1.0 && eps > 0.0) {
-                    return Err(fail(format!(
-                        "momentum must be in (0, 1] and eps positive, got {momentum} and {eps}"
-                    )));
-                }
-                // γ and β are learned; the running mean and variance are not counted.
-                (shape.clone(), 2 * shape[0] as u64, 4 * elements)
-            }
-            LayerSpec::LayerNorm { eps } => {
-                let (Some(&features), 1..=2) = (shape.last(), shape.len()) else {
-                    return Err(fail(format!(
-                        "normalises [features] or [steps, features] inputs, not {shape:?}; put a flatten before it"
-                    )));
-                };
-                if eps.is_nan() || eps <= 0.0 {
-                    return Err(fail(format!("eps must be positive, got {eps}")));
-                }
-                // Two passes for the moments, one to normalise, scale and shift.
-                (shape.clone(), 2 * features as u64, 5 * elements)
-            }
-            LayerSpec::Residual { ref layers } => {
-                if layers.is_empty() {
-                    return Err(fail("a residual block needs at least one layer".into()));
-                }
-                let (inner, out) = layer_rows(&shape, layers).map_err(|e| fail(format!("inside the block, {e}")))?;
-                if out != shape {
-                    return Err(fail(format!("its layers turn {shape:?} into {out:?}, but a residual block must keep the shape to add its input")));
-                }
-                (
-                    shape.clone(),
-                    inner.iter().fold(0u64, |sum, r| sum.saturating_add(r.params)),
-                    inner.iter().fold(elements, |sum, r| sum.saturating_add(r.flops)),
-                )
-            }
-        };
+        let Inferred { output, params, flops } = layer.infer(&shape).map_err(fail)?;
         let values = product(&output);
         if values > MAX_OUTPUT {
             return Err(fail(format!(
@@ -598,7 +448,7 @@ impl ModelSpec {
 
 /// The parameter tensors of `layers` from `input` on, named under `prefix` (a residual block's
 /// inner layers as `layers.{i}.layers.{j}.*`).
-fn param_shapes_of(
+pub(super) fn param_shapes_of(
     prefix: &str,
     input: &[usize],
     layers: &[LayerSpec],
@@ -607,33 +457,12 @@ fn param_shapes_of(
     let (rows, _) = layer_rows(input, layers)?;
     for (i, layer) in layers.iter().enumerate() {
         let input = if i == 0 { input } else { &rows[i - 1].output };
-        if let LayerSpec::Residual { layers: inner } = layer {
-            param_shapes_of(&format!("{prefix}{i}.layers."), input, inner, shapes)?;
-            continue;
-        }
-        if let LayerSpec::Lstm { units, .. } | LayerSpec::Gru { units, .. } = *layer {
-            let width = layer.cell().expect("a recurrent layer").gates() * units;
-            shapes.push((format!("{prefix}{i}.weight"), vec![input[1], width]));
-            shapes.push((format!("{prefix}{i}.recurrent_weight"), vec![units, width]));
-            shapes.push((format!("{prefix}{i}.bias"), vec![width]));
-            if layer.cell() == Some(Cell::Gru) {
-                shapes.push((format!("{prefix}{i}.recurrent_bias"), vec![width]));
-            }
-            continue;
-        }
-        let (weight, units) = match *layer {
-            LayerSpec::Dense { units, .. } => (vec![input[0], units], units),
-            LayerSpec::Conv2d { filters, kernel, .. } => (vec![filters, input[0], kernel, kernel], filters),
-            LayerSpec::BatchNorm { .. } => (vec![input[0]], input[0]),
-            LayerSpec::LayerNorm { .. } => (vec![input[input.len() - 1]], input[input.len() - 1]),
-            _ => continue,
-        };
-        shapes.push((format!("{prefix}{i}.weight"), weight));
-        shapes.push((format!("{prefix}{i}.bias"), vec![units]));
-        if matches!(layer, LayerSpec::BatchNorm { .. }) {
-            shapes.push((format!("{prefix}{i}.running_mean"), vec![units]));
-            shapes.push((format!("{prefix}{i}.running_var"), vec![units]));
-        }
+        shapes.extend(
+            layer
+                .params(input)
+                .into_iter()
+                .map(|(name, shape)| (format!("{prefix}{i}.{name}"), shape)),
+        );
     }
     Ok(())
 }
@@ -641,74 +470,31 @@ fn param_shapes_of(
 /// The built-in model presets: for 28×28 grey digits (mlp, cnn), 2-D points (toy) and sequences
 /// `[steps, features]` (gru, lstm; mlp too).
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
-    use LayerSpec::*;
+    use serde_json::json;
+    let dense = |units| json!({"type": "dense", "units": units});
+    let conv = |filters, padding| json!({"type": "conv2d", "filters": filters, "kernel": 5, "padding": padding});
+    let (relu, tanh, flatten) = (
+        json!({"type": "relu"}),
+        json!({"type": "tanh"}),
+        json!({"type": "flatten"}),
+    );
+    let pool = json!({"type": "max_pool2d", "size": 2});
     let layers = match name {
-        "mlp" => vec![
-            Flatten,
-            Dense { units: 128, init: None },
-            Relu,
-            Dense {
-                units: classes,
-                init: None,
-            },
-        ],
-        "cnn" => vec![
-            Conv2d {
-                filters: 8,
-                kernel: 5,
-                stride: 1,
-                padding: 2,
-                init: None,
-            },
-            Relu,
-            MaxPool2d { size: 2, stride: None },
-            Conv2d {
-                filters: 16,
-                kernel: 5,
-                stride: 1,
-                padding: 0,
-                init: None,
-            },
-            Relu,
-            MaxPool2d { size: 2, stride: None },
-            Flatten,
-            Dense { units: 64, init: None },
-            Relu,
-            Dense {
-                units: classes,
-                init: None,
-            },
-        ],
-        "toy" => vec![
-            Dense { units: 16, init: None },
-            Tanh,
-            Dense { units: 16, init: None },
-            Tanh,
-            Dense {
-                units: classes,
-                init: None,
-            },
-        ],
-        "gru" => vec![
-            Gru {
-                units: 32,
-                return_sequences: false,
-            },
-            Dense {
-                units: classes,
-                init: None,
-            },
-        ],
-        "lstm" => vec![
-            Lstm {
-                units: 32,
-                return_sequences: false,
-            },
-            Dense {
-                units: classes,
-                init: None,
-            },
-        ],
+        "mlp" => json!([flatten, dense(128), relu, dense(classes)]),
+        "cnn" => json!([
+            conv(8, 2),
+            relu,
+            pool,
+            conv(16, 0),
+            relu,
+            pool,
+            flatten,
+            dense(64),
+            relu,
+            dense(classes)
+        ]),
+        "toy" => json!([dense(16), tanh, dense(16), tanh, dense(classes)]),
+        "gru" | "lstm" => json!([{"type": name, "units": 32}, dense(classes)]),
         _ => {
             return Err(Error::InvalidSpec(format!(
                 "unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm)"
@@ -717,7 +503,7 @@ pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, 
     };
     Ok(ModelSpec {
         input: input.to_vec(),
-        layers,
+        layers: serde_json::from_value(layers).expect("the presets are valid layers"),
     })
 }
 

@@ -12,7 +12,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::features::Fitted;
 use crate::model_file::{ModelFile, NamedTensor};
-use crate::nn::{grouped, LayerSpec, Mode, Model, ModelSpec};
+use crate::nn::{grouped, Mode, Model, ModelSpec};
 use crate::optim::schedule::{warmup_factor, Plateau, Progress, Schedule};
 use crate::optim::Optimizer;
 use crate::rng::{fold_seed, Rng};
@@ -103,9 +103,7 @@ impl<B: Backend> Trainer<B> {
         }
         let weighted = |layer: usize, what: &str| -> Result<(), Error> {
             match spec.layers.get(layer.wrapping_sub(1)) {
-                Some(
-                    LayerSpec::Dense { .. } | LayerSpec::Conv2d { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. },
-                ) => Ok(()),
+                Some(l) if l.weighted() => Ok(()),
                 Some(other) => Err(Error::InvalidConfig(format!(
                     "layer {layer} ({}) has no weights to {what}",
                     other.kind()
