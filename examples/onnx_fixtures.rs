@@ -7,7 +7,7 @@
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::ready;
-use whetstone::data::{mnist, sequence, shapes, tabular, toy, Dataset};
+use whetstone::data::{sequence, shapes, tabular, toy, Dataset};
 use whetstone::features::{FeatureSpec, Fitted, Impute, Scale};
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::onnx;
@@ -49,11 +49,7 @@ const DIGIT_ROWS: &str = r#"{"input": [1, 28, 28], "layers": [
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: onnx_fixtures OUTPUT_DIR"));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
-    let digits = mnist::decode(&std::fs::read(path).expect("run scripts/setup.sh first"))
-        .unwrap()
-        .head(1200)
-        .unwrap();
+    let digits = whetstone::testing::digits().head(1200).unwrap();
     let circle = toy::generate("circle", 600, 0.05, 1).unwrap();
     let waves = sequence::waves(600, 48, 0.2, 1).unwrap();
     let (coloured, _) = shapes::generate(600, 10, 1.0, 1).unwrap();

@@ -16,6 +16,8 @@ pub mod nn;
 pub mod onnx;
 pub mod optim;
 pub mod rng;
+#[doc(hidden)]
+pub mod testing;
 pub mod train;
 pub mod tune;
 

@@ -251,10 +251,7 @@ mod tests {
 
     #[test]
     fn a_rotating_stream_drifts_away_from_the_digits() {
-        let digits = crate::data::mnist::decode(
-            &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")).unwrap(),
-        )
-        .unwrap();
+        let digits = crate::testing::digits();
         let (train, rest) = digits.split(2000, 1).unwrap();
         let stream = rotating_stream(&rest, 600, 90.0, 2).unwrap();
         // The first third is as it was; later images are turned.

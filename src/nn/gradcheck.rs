@@ -13,13 +13,10 @@ const EPS: f32 = 1e-2;
 const TOLERANCE: f64 = 1e-2;
 
 fn random(shape: &[usize], rng: &mut Rng) -> CpuTensor {
-    let n = shape.iter().product();
     // Kept at least 0.1 away from zero so that ε-steps never cross the kink of a rectifier.
-    let v: Vec<f32> = (0..n)
-        .map(|_| {
-            let z = rng.normal();
-            z.signum() * (z.abs() + 0.1)
-        })
+    let v: Vec<f32> = crate::testing::normal(shape.iter().product(), rng)
+        .into_iter()
+        .map(|z| z.signum() * (z.abs() + 0.1))
         .collect();
     Cpu.upload(&v, shape)
 }

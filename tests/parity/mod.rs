@@ -28,11 +28,7 @@ use whetstone::backend::cpu::{Cpu, CpuTensor};
 use whetstone::backend::gpu::{Gpu, GpuTensor, Kernels};
 use whetstone::backend::{Activation, AdamStep, Backend, Conv2dGeometry, PoolGeometry};
 use whetstone::rng::Rng;
-
-fn random(shape: &[usize], seed: u64) -> Vec<f32> {
-    let mut rng = Rng::new(seed);
-    (0..shape.iter().product()).map(|_| rng.normal()).collect()
-}
+use whetstone::testing::{assert_close, random};
 
 /// The same op on both backends from the same host data.
 struct Pair<'a> {
@@ -52,12 +48,7 @@ impl Pair<'_> {
         assert_eq!(cpu.shape(), &Gpu::shape(gpu)[..], "{what}: shapes");
         let want = Cpu.read(cpu).await.unwrap();
         let got = self.gpu.read(gpu).await.unwrap();
-        for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-            assert!(
-                (w - g).abs() <= tol * (1.0 + w.abs()),
-                "{what}: element {i}: CPU {w}, GPU {g}"
-            );
-        }
+        assert_close(&format!("{what} (want: CPU, got: GPU)"), &want, &got, tol);
     }
 }
 

@@ -1,11 +1,9 @@
 use super::*;
 use crate::backend::ready;
-use crate::rng::Rng;
+use crate::testing;
 
 fn random(shape: &[usize], seed: u64) -> CpuTensor {
-    let mut rng = Rng::new(seed);
-    let n = shape.iter().product();
-    tensor(shape, (0..n).map(|_| rng.normal()).collect())
+    tensor(shape, testing::random(shape, seed))
 }
 
 /// Direct six-loop convolution, the definition the im2col version must match.
@@ -38,11 +36,8 @@ fn conv_direct(x: &CpuTensor, w: &CpuTensor, g: Conv2dGeometry) -> Vec<f32> {
     y
 }
 
-fn assert_close(a: &[f32], b: &[f32], tol: f32) {
-    assert_eq!(a.len(), b.len());
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "element {i}: {x} vs {y}");
-    }
+fn assert_close(got: &[f32], want: &[f32], tol: f32) {
+    testing::assert_close("CPU op", want, got, tol);
 }
 
 #[test]
