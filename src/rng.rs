@@ -98,7 +98,7 @@ pub fn pcg_hash(input: u32) -> u32 {
 
 /// A uniform number in [0, 1) that depends only on `(seed, index)`: every element of a random
 /// tensor can be drawn independently, in any order, on any device, with the same result. The same
-/// formula is `counter_uniform` in `gpu/shaders/common.wgsl`.
+/// formula is `counter_uniform` in `gpu/common.wgsl`.
 pub fn counter_uniform(seed: u32, index: u32) -> f32 {
     (pcg_hash(index ^ pcg_hash(seed)) >> 8) as f32 / (1u32 << 24) as f32
 }

@@ -1,6 +1,6 @@
 // Batch normalisation over x [n, c, inner]: per-channel moments, the normalisation, and its
-// gradients. params: 0 n, 1 c, 2 inner, 3 eps. Layer normalisation (below) reads its [rows, d]
-// as n = rows, c = d, inner = 1.
+// gradients (NormParams). Layer normalisation (below) reads its [rows, d] as n = rows, c = d,
+// inner = 1.
 //
 // Every kernel here binds all six buffers (`bind_all`), so that they share one layout: the host
 // passes an input again, or a scratch buffer, where a kernel has no use for a slot.
@@ -19,8 +19,8 @@ fn bind_all() {
 }
 
 fn element(e: u32, ch: u32) -> u32 {
-    let c = pu(1u); let inner = pu(2u);
-    return ((e / inner) * c + ch) * inner + e % inner;
+    let p = norm_params();
+    return ((e / p.inner) * p.c + ch) * p.inner + e % p.inner;
 }
 
 fn reduce_pair(l: u32) {
@@ -35,7 +35,8 @@ fn reduce_pair(l: u32) {
 @compute @workgroup_size(256)
 fn channel_moments(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
-    let m = pu(0u) * pu(2u);
+    let p = norm_params();
+    let m = p.n * p.inner;
     let ch = wg.x;
     var sum = 0.0;
     for (var e = l; e < m; e += WG) { sum += a[element(e, ch)]; }
@@ -57,20 +58,22 @@ fn channel_moments(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
 fn batch_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let i = flat_index(wg, groups, l);
-    let c = pu(1u);
-    if (i >= pu(0u) * c * pu(2u)) { return; }
-    let ch = (i / pu(2u)) % c;
-    out1[i] = s2[ch] * (a[i] - b[ch]) / sqrt(s1[ch] + pf(3u)) + s2[c + ch];
+    let p = norm_params();
+    let c = p.c;
+    if (i >= p.n * c * p.inner) { return; }
+    let ch = (i / p.inner) % c;
+    out1[i] = s2[ch] * (a[i] - b[ch]) / sqrt(s1[ch] + p.eps) + s2[c + ch];
 }
 
 // Σ dy·x̂ (out1 = dγ) and Σ dy (out2 = dβ) for channel wg.x, dy = a, x = b, (mean, var) = s1.
 @compute @workgroup_size(256)
 fn batch_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
-    let m = pu(0u) * pu(2u);
-    let c = pu(1u);
+    let p = norm_params();
+    let m = p.n * p.inner;
+    let c = p.c;
     let ch = wg.x;
-    let inv_std = 1.0 / sqrt(s1[c + ch] + pf(3u));
+    let inv_std = 1.0 / sqrt(s1[c + ch] + p.eps);
     var dg = 0.0;
     var db = 0.0;
     for (var e = l; e < m; e += WG) {
@@ -89,16 +92,17 @@ fn batch_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_i
 fn batch_norm_input_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let i = flat_index(wg, groups, l);
-    let c = pu(1u);
-    let m = f32(pu(0u) * pu(2u));
-    if (i >= pu(0u) * c * pu(2u)) { return; }
-    let ch = (i / pu(2u)) % c;
-    let inv_std = 1.0 / sqrt(s1[c + ch] + pf(3u));
+    let p = norm_params();
+    let c = p.c;
+    let m = f32(p.n * p.inner);
+    if (i >= p.n * c * p.inner) { return; }
+    let ch = (i / p.inner) % c;
+    let inv_std = 1.0 / sqrt(s1[c + ch] + p.eps);
     let x_hat = (b[i] - s1[ch]) * inv_std;
     out1[i] = s2[ch] * inv_std * (a[i] - s2[2u * c + ch] / m - x_hat * s2[c + ch] / m);
 }
 
-// Layer normalisation over the rows of x [rows, d]: params 0 rows, 1 d, 2 (unused, 1), 3 eps.
+// Layer normalisation over the rows of x [rows, d]: NormParams with n = rows, c = d, inner = 1.
 // One workgroup per row (row_of) or per column, spread over x and y.
 fn row_of(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
     return wg.y * groups.x + wg.x;
@@ -110,8 +114,9 @@ fn row_of(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
 fn layer_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let row = row_of(wg, groups);
-    let d = pu(1u);
-    if (row >= pu(0u)) { return; }
+    let p = norm_params();
+    let d = p.c;
+    if (row >= p.n) { return; }
     let start = row * d;
     var sum = 0.0;
     for (var j = l; j < d; j += WG) { sum += a[start + j]; }
@@ -125,7 +130,7 @@ fn layer_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
     part1[l] = 0.0;
     part2[l] = sq;
     reduce_pair(l);
-    let r = 1.0 / sqrt(part2[0] / f32(d) + pf(3u));
+    let r = 1.0 / sqrt(part2[0] / f32(d) + p.eps);
     for (var j = l; j < d; j += WG) { out1[start + j] = b[j] * (a[start + j] - mean) * r + b[d + j]; }
     if (l == 0u) { out2[2u * row] = mean; out2[2u * row + 1u] = r; }
 }
@@ -136,8 +141,9 @@ fn layer_norm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
 fn layer_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let col = row_of(wg, groups);
-    let rows = pu(0u);
-    let d = pu(1u);
+    let p = norm_params();
+    let rows = p.n;
+    let d = p.c;
     if (col >= d) { return; }
     var dg = 0.0;
     var db = 0.0;
@@ -158,8 +164,9 @@ fn layer_norm_param_grads(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_wor
 fn layer_norm_input_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let row = row_of(wg, groups);
-    let d = pu(1u);
-    if (row >= pu(0u)) { return; }
+    let p = norm_params();
+    let d = p.c;
+    if (row >= p.n) { return; }
     let start = row * d;
     let mean = s1[2u * row];
     let r = s1[2u * row + 1u];

@@ -1,11 +1,9 @@
-// Prepended to every kernel. Binding 0 is this dispatch's slice of the parameter arena: u32 words,
-// with f32 values stored as their bits.
+// Prepended to every kernel, before the parameter structs (`kernels.rs`). Binding 0 is this
+// dispatch's slice of the parameter arena: u32 words, with f32 values stored as their bits; a
+// kernel reads it through its struct's loader (`pool_params()`), never by position.
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 
 const WG: u32 = 256u;
-
-fn pu(i: u32) -> u32 { return params[i]; }
-fn pf(i: u32) -> f32 { return bitcast<f32>(params[i]); }
 
 // Flat thread index of a 1-D launch spread over x and y (x is capped at 65535 workgroups).
 fn flat_index(wg: vec3<u32>, groups: vec3<u32>, local: u32) -> u32 {

@@ -1,6 +1,6 @@
-// c = op(a)·op(b) [+ bias[j] on every row]; op transposes when flagged.
-// params: m, k, n, flags (1: transpose a, 2: transpose b, 4: bias, 8: write this workgroup layer's
-// partial product to c[z·m·n..] instead), k per split.
+// c = op(a)·op(b) [+ bias[j] on every row]; op transposes when flagged. MatmulParams: flags 1
+// transposes a, 2 transposes b, 4 adds the bias, 8 writes this workgroup layer's partial product
+// to c[z·m·n..] instead.
 //
 // A template: TM×TN tiles of c per workgroup of WX×WY threads, each thread a 4×4 block held in four
 // vec4 accumulators, stepping through k in slices of KT staged in workgroup memory. Workgroups
@@ -20,12 +20,13 @@ var<workgroup> tile_b: array<f32, {TILE_B}>; // [KT][TN]
 
 @compute @workgroup_size({WX}, {WY})
 fn {NAME}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let m = pu(0u);
-    let k = pu(1u);
-    let n = pu(2u);
-    let flags = pu(3u);
-    let k_begin = wg.z * pu(4u);
-    let k_end = min(k, k_begin + pu(4u));
+    let p = matmul_params();
+    let m = p.m;
+    let k = p.k;
+    let n = p.n;
+    let flags = p.flags;
+    let k_begin = wg.z * p.k_per_split;
+    let k_end = min(k, k_begin + p.k_per_split);
     let ta = (flags & 1u) != 0u;
     let tb = (flags & 2u) != 0u;
     let row0 = wg.y * TM;

@@ -1,9 +1,9 @@
-// c = op(a)·op(b) [+ bias[j] on every row], the same contract and parameters as matmul.wgsl
-// (m, k, n, flags, k per split; flag 8 writes this split's partial product to c[z·m·n..]).
+// c = op(a)·op(b) [+ bias[j] on every row], the same contract and MatmulParams as matmul.wgsl
+// (flag 8 writes this split's partial product to c[z·m·n..]).
 //
 // No workgroup memory and no barrier: each thread keeps a {ROWS}×{COLS} block of c in vec4
 // accumulators and reads its operands straight from storage (a register-block template: see
-// `register_block` in context.rs). On a software adapter (SwiftShader, lavapipe) a
+// `register_block` in kernels.rs). On a software adapter (SwiftShader, lavapipe) a
 // barrier suspends every invocation group of the workgroup, which costs more than the loads it
 // saves; this kernel is several times faster there than the tiled one.
 //
@@ -17,12 +17,13 @@
 
 @compute @workgroup_size({GROUP})
 fn {NAME}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let m = pu(0u);
-    let k = pu(1u);
-    let n = pu(2u);
-    let flags = pu(3u);
-    let k_begin = wg.z * pu(4u);
-    let k_end = min(k, k_begin + pu(4u));
+    let p = matmul_params();
+    let m = p.m;
+    let k = p.k;
+    let n = p.n;
+    let flags = p.flags;
+    let k_begin = wg.z * p.k_per_split;
+    let k_end = min(k, k_begin + p.k_per_split);
     // Threads walk the blocks of c row by row (see `register_launch` in mod.rs).
     let block = (wg.y * groups.x + wg.x) * {GROUP}u + l;
     let blocks_across = (n + {COLS}u - 1u) / {COLS}u;

@@ -1,5 +1,4 @@
-// Sums the split-K partial products [splits, m, n] into c [+ bias[j]].
-// params: m, n, splits, flags (4: bias)
+// Sums the split-K partial products [splits, m, n] into c [+ bias[j]] (SplitsParams; flags 4: bias).
 //
 // A workgroup owns OUTS consecutive outputs and spreads the splits over LANES threads each, so
 // that a product split thousands of ways is summed in parallel rather than by one thread per
@@ -14,13 +13,14 @@ var<workgroup> lane_sums: array<f32, WG>;
 
 @compute @workgroup_size(256)
 fn sum_splits(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let mn = pu(0u) * pu(1u);
+    let p = splits_params();
+    let mn = p.m * p.n;
     let out = l % OUTS;
     let lane = l / OUTS;
     let i = (wg.y * groups.x + wg.x) * OUTS + out;
     var v = 0.0;
     if (i < mn) {
-        for (var z = lane; z < pu(2u); z += LANES) { v += partials[z * mn + i]; }
+        for (var z = lane; z < p.splits; z += LANES) { v += partials[z * mn + i]; }
     }
     lane_sums[l] = v;
     workgroupBarrier();
@@ -30,7 +30,7 @@ fn sum_splits(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
     }
     if (lane == 0u && i < mn) {
         var total = lane_sums[out];
-        if ((pu(3u) & 4u) != 0u) { total += bias[i % pu(1u)]; }
+        if ((p.flags & 4u) != 0u) { total += bias[i % p.n]; }
         c[i] = total;
     }
 }
@@ -40,10 +40,11 @@ fn sum_splits(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
 @compute @workgroup_size(256)
 fn sum_splits_serial(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
-    let mn = pu(0u) * pu(1u);
+    let p = splits_params();
+    let mn = p.m * p.n;
     if (i >= mn) { return; }
     var total = 0.0;
-    for (var z = 0u; z < pu(2u); z++) { total += partials[z * mn + i]; }
-    if ((pu(3u) & 4u) != 0u) { total += bias[i % pu(1u)]; }
+    for (var z = 0u; z < p.splits; z++) { total += partials[z * mn + i]; }
+    if ((p.flags & 4u) != 0u) { total += bias[i % p.n]; }
     c[i] = total;
 }

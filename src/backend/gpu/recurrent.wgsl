@@ -1,5 +1,5 @@
 // The element-wise maths of one recurrent step (LSTM and GRU), forward and backward, one thread
-// per (row, unit). params: 0 n, 1 units H, 2 offset of step t in xw (forward kernels)
+// per (row, unit) (StepParams: the backward kernels do not read the offset).
 //
 // Every kernel here binds all seven buffers (`bind_all`), so that they share one layout: the host
 // passes an input again, or a scratch buffer, where a kernel has no use for a slot.
@@ -22,11 +22,12 @@ fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 fn lstm_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let k = flat_index(wg, groups, l);
-    let units = pu(1u);
-    if (k >= pu(0u) * units) { return; }
+    let p = step_params();
+    let units = p.units;
+    if (k >= p.n * units) { return; }
     let j = k % units;
     let base = (k / units) * 4u * units + j;
-    let x = pu(2u) + base;
+    let x = p.offset + base;
     let i = sigmoid(a[x] + b[base]);
     let o = sigmoid(a[x + units] + b[base + units]);
     let f = sigmoid(a[x + 2u * units] + b[base + 2u * units]);
@@ -42,8 +43,9 @@ fn lstm_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) grou
 fn lstm_step_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let k = flat_index(wg, groups, l);
-    let units = pu(1u);
-    if (k >= pu(0u) * units) { return; }
+    let p = step_params();
+    let units = p.units;
+    if (k >= p.n * units) { return; }
     let base = (k / units) * 4u * units + k % units;
     let i = c[base]; let o = c[base + units]; let f = c[base + 2u * units]; let g = c[base + 3u * units];
     let tanh_c = tanh(f * d[k] + i * g);
@@ -60,10 +62,11 @@ fn lstm_step_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgro
 fn gru_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let k = flat_index(wg, groups, l);
-    let units = pu(1u);
-    if (k >= pu(0u) * units) { return; }
+    let p = step_params();
+    let units = p.units;
+    if (k >= p.n * units) { return; }
     let base = (k / units) * 3u * units + k % units;
-    let x = pu(2u) + base;
+    let x = p.offset + base;
     let z = sigmoid(a[x] + b[base]);
     let r = sigmoid(a[x + units] + b[base + units]);
     let n = tanh(a[x + 2u * units] + r * b[base + 2u * units]);
@@ -76,8 +79,9 @@ fn gru_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) group
 fn gru_step_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     bind_all();
     let k = flat_index(wg, groups, l);
-    let units = pu(1u);
-    if (k >= pu(0u) * units) { return; }
+    let p = step_params();
+    let units = p.units;
+    if (k >= p.n * units) { return; }
     let base = (k / units) * 3u * units + k % units;
     let z = b[base]; let r = b[base + units]; let n = b[base + 2u * units];
     let dn = a[k] * (1.0 - z) * (1.0 - n * n);

@@ -1,8 +1,8 @@
 // dw [o, c·kh·kw] of a convolution, reading the image where im2col would have copied it from
 // (Kernels::BarrierFree); a block of {ROWS} filters × {COLS} kernel taps per thread in vec4
 // accumulators (a register-block template), no barrier.
-// params: conv_pixel.wgsl's, then 11 flags (8: write this split's partial product at
-// [z·o·c·kh·kw..]), 12 output positions per split.
+// ConvParams: flags 8 writes this split's partial product at [z·o·c·kh·kw..]; each split sums
+// per_split output positions.
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
@@ -12,9 +12,10 @@
 // along z split the output positions (split-K).
 @compute @workgroup_size({GROUP})
 fn conv_weight_grad_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
-    let kh = pu(4u); let kw = pu(5u); let oh = pu(6u); let ow = pu(7u);
-    let s = i32(pu(8u)); let p = i32(pu(9u)); let o = pu(10u);
+    let cp = conv_params();
+    let n = cp.n; let c = cp.c; let h = cp.h; let w = cp.w;
+    let kh = cp.kh; let kw = cp.kw; let oh = cp.oh; let ow = cp.ow;
+    let s = i32(cp.stride); let p = i32(cp.padding); let o = cp.filters;
     let taps = c * kh * kw;
     let plane = oh * ow;
     let block = (wg.y * groups.x + wg.x) * {GROUP}u + l;
@@ -29,8 +30,8 @@ fn conv_weight_grad_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num
     let ci#v = tap#v / (kw * kh);
     let filter#r = min(f0 + #ru, o - 1u) * plane;
     var acc#r_#v = vec4<f32>(0.0);
-    let begin = wg.z * pu(12u);
-    let end = min(n * plane, begin + pu(12u));
+    let begin = wg.z * cp.per_split;
+    let end = min(n * plane, begin + cp.per_split);
     // Walk the output positions in order, carrying (image, row, column) instead of dividing.
     var img = begin / plane;
     var oy = (begin % plane) / ow;
@@ -49,7 +50,7 @@ fn conv_weight_grad_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num
             if (oy == oh) { oy = 0u; img++; }
         }
     }
-    let base = select(0u, wg.z * o * taps, (pu(11u) & 8u) != 0u);
+    let base = select(0u, wg.z * o * taps, (cp.flags & 8u) != 0u);
     store_taps(base + (f0 + #ru) * taps, f0 + #ru, t0 + 4u * #vu, acc#r_#v, taps, o);
 }
 

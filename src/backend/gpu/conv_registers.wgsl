@@ -2,7 +2,7 @@
 // (Kernels::BarrierFree): no column matrix is written or read back, and no barrier is used. Each
 // thread keeps a block of {ROWS} filters × {COLS} output positions in vec4 accumulators, as
 // matmul_registers.wgsl does (a register-block template).
-// params: conv_pixel.wgsl's, then 11 flags (4: bias).
+// ConvParams: flags 4 adds the bias.
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -12,9 +12,10 @@
 // position-major: consecutive output positions (image, row, column flattened), then filters.
 @compute @workgroup_size({GROUP})
 fn conv_forward_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
-    let kh = pu(4u); let kw = pu(5u); let oh = pu(6u); let ow = pu(7u);
-    let s = pu(8u); let p = i32(pu(9u)); let o = pu(10u);
+    let cp = conv_params();
+    let n = cp.n; let c = cp.c; let h = cp.h; let w = cp.w;
+    let kh = cp.kh; let kw = cp.kw; let oh = cp.oh; let ow = cp.ow;
+    let s = cp.stride; let p = i32(cp.padding); let o = cp.filters;
     let plane = oh * ow;
     let columns = n * plane;
     let taps = c * kh * kw;
@@ -43,7 +44,7 @@ fn conv_forward_registers(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_wor
             }
         }
     }
-    let with_bias = (pu(11u) & 4u) != 0u;
+    let with_bias = (cp.flags & 4u) != 0u;
     store_outputs(j0 + 4u * #vu, f0 + #ru, acc#r_#v, img#v * o * plane + r#v, with_bias, o, plane, columns);
 }
 

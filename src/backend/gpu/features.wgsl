@@ -1,9 +1,9 @@
 // The image feature transform (src/features.rs `image_transform` is the CPU reference): one thread
-// per output value of out [n, c_out, h, w]. params: n, c, h, w, flags (1 grayscale, 2 edges), c_out;
+// per output value of out [n, c_out, h, w] (FeatureParams: flags 1 greyscale, 2 edges);
 // stats [2, c_out]: each output channel's mean, then its standard deviation.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
 
 // The grey value of pixel (yy, xx) of the image starting at `base`, coordinates clamped to the image.
 fn grey(base: u32, c: u32, h: u32, w: u32, yy: i32, xx: i32) -> f32 {
@@ -20,10 +20,11 @@ fn grey(base: u32, c: u32, h: u32, w: u32, yy: i32, xx: i32) -> f32 {
 @compute @workgroup_size(256)
 fn image_features(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let t = flat_index(wg, groups, l);
-    let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
-    let grayscale = (pu(4u) & 1u) != 0u;
-    let edges = (pu(4u) & 2u) != 0u;
-    let c_out = pu(5u);
+    let fp = feature_params();
+    let n = fp.n; let c = fp.c; let h = fp.h; let w = fp.w;
+    let grayscale = (fp.flags & 1u) != 0u;
+    let edges = (fp.flags & 2u) != 0u;
+    let c_out = fp.channels;
     let plane = h * w;
     if (t >= n * c_out * plane) { return; }
     let sample = t / (c_out * plane);

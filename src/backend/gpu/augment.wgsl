@@ -1,8 +1,8 @@
 // Image augmentation (see src/augment.rs, whose `apply` is the CPU reference): one thread per
-// output pixel of x [n, c, h, w]. params: n, c, h, w, seed; q = the sample's row of AUGMENT_PARAMS.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> q: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// output pixel of x [n, c, h, w] (ImageParams); q = the sample's row of AUGMENT_PARAMS.
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> q: array<f32>;
 
 const P: u32 = 16u;
 
@@ -47,7 +47,8 @@ fn normal(seed: u32, i: u32) -> f32 {
 @compute @workgroup_size(256)
 fn augment(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let t = flat_index(wg, groups, l);
-    let n = pu(0u); let c = pu(1u); let h = pu(2u); let w = pu(3u);
+    let ip = image_params();
+    let n = ip.n; let c = ip.c; let h = ip.h; let w = ip.w;
     let plane = h * w;
     if (t >= n * plane) { return; }
     let sample = t / plane;
@@ -72,13 +73,13 @@ fn augment(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups
             tone(bilinear(image + 2u * plane, h, w, ix, iy), s)), s);
         for (var ch = 0u; ch < 3u; ch++) {
             let k = image + ch * plane + px;
-            out[k] = select(clamp(rgb[ch] + q[s + 10u] * normal(pu(4u), k), 0.0, 1.0), 0.0, cut);
+            out[k] = select(clamp(rgb[ch] + q[s + 10u] * normal(ip.seed, k), 0.0, 1.0), 0.0, cut);
         }
     } else {
         for (var ch = 0u; ch < c; ch++) {
             let k = image + ch * plane + px;
             let v = tone(bilinear(image + ch * plane, h, w, ix, iy), s);
-            out[k] = select(clamp(v + q[s + 10u] * normal(pu(4u), k), 0.0, 1.0), 0.0, cut);
+            out[k] = select(clamp(v + q[s + 10u] * normal(ip.seed, k), 0.0, 1.0), 0.0, cut);
         }
     }
 }

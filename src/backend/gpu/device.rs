@@ -11,7 +11,9 @@
 //! - Tensor buffers come from a pool keyed by size and return to it when the last handle drops.
 //!   Reusing a buffer is safe: the queue runs commands in the order they were recorded.
 
+use super::kernels::{files, Kernel, Params};
 use crate::error::Error;
+use std::any::TypeId;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,260 +22,6 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
-
-const COMMON: &str = include_str!("shaders/common.wgsl");
-
-const MATMUL: &str = include_str!("shaders/matmul.wgsl");
-const MATMUL_REGISTERS: &str = include_str!("shaders/matmul_registers.wgsl");
-
-const MATMUL_OPERANDS: &str = include_str!("shaders/matmul_operands.wgsl");
-const MATMUL_OPERANDS_VEC4: &str = include_str!("shaders/matmul_operands_vec4.wgsl");
-
-/// The barrier-free matrix-product kernel, one pipeline per `(transpose a, transpose b, vec4
-/// operands)`, at index `ta + 2·tb + 4·vec4`; each thread computes one [`MATMUL_BLOCK`], the
-/// threads walking the blocks of c row by row. The vec4 pipelines need m, k, n and the k per split
-/// to be multiples of 4.
-pub const MATMUL_REGISTERS_ENTRIES: [(&str, bool, bool, bool); 8] = [
-    ("matmul_registers_nn", false, false, false),
-    ("matmul_registers_tn", true, false, false),
-    ("matmul_registers_nt", false, true, false),
-    ("matmul_registers_tt", true, true, false),
-    ("matmul_registers_nn_vec4", false, false, true),
-    ("matmul_registers_tn_vec4", true, false, true),
-    ("matmul_registers_nt_vec4", false, true, true),
-    ("matmul_registers_tt_vec4", true, true, true),
-];
-
-/// Tile shapes of the matrix-product kernel: `(entry, WX, WY, KT)`; each workgroup of WX×WY threads
-/// computes a (4·WY)×(4·WX) tile of the product, reading k in slices of KT.
-pub const MATMUL_TILES: [(&str, u32, u32, u32); 4] = [
-    ("matmul_square", 16, 16, 16),
-    ("matmul_wide", 64, 4, 8),
-    ("matmul_tall", 4, 64, 8),
-    ("matmul_small", 8, 4, 32),
-];
-
-fn matmul_source(name: &str, wx: u32, wy: u32, kt: u32) -> String {
-    let (tm, tn) = (4 * wy, 4 * wx);
-    MATMUL
-        .replace("{NAME}", name)
-        .replace("{TM}", &tm.to_string())
-        .replace("{TN}", &tn.to_string())
-        .replace("{KT}", &kt.to_string())
-        .replace("{WX}", &wx.to_string())
-        .replace("{WY}", &wy.to_string())
-        .replace("{TILE_A}", &(kt * tm).to_string())
-        .replace("{TILE_B}", &(kt * tn).to_string())
-}
-
-/// Element-wise kernel files, each compiled over f32 and over vec4<f32> (`{T}`; the vec4 entry
-/// points end in `_vec4`, `{V}`): `(file, source, entry points over f32)`.
-const ELEMENT_WISE: [(&str, &str, &[&str]); 3] = [
-    (
-        "update",
-        include_str!("shaders/update.wgsl"),
-        &["add_assign", "sgd", "momentum", "adam", "rmsprop"],
-    ),
-    ("activation", include_str!("shaders/activation.wgsl"), &["activation"]),
-    (
-        "ternary",
-        include_str!("shaders/ternary.wgsl"),
-        &["activation_backward"],
-    ),
-];
-
-/// The vec4 entry point of an element-wise kernel: `"{entry}_vec4"`, as a static name.
-pub fn vec4_entry(entry: &str) -> &'static str {
-    const VEC4: [&str; 7] = [
-        "add_assign_vec4",
-        "sgd_vec4",
-        "momentum_vec4",
-        "adam_vec4",
-        "rmsprop_vec4",
-        "activation_vec4",
-        "activation_backward_vec4",
-    ];
-    VEC4.iter()
-        .find(|v| v.strip_suffix("_vec4") == Some(entry))
-        .unwrap_or_else(|| panic!("{entry} is not an element-wise kernel"))
-}
-
-const CONV_PIXEL: &str = include_str!("shaders/conv_pixel.wgsl");
-
-/// Convolution kernels that read the image through `conv_pixel.wgsl`'s shared reader: `(file,
-/// source, entry, register block)`.
-const CONV_REGISTERS: [(&str, &str, &str, Block); 2] = [
-    (
-        "conv_registers",
-        include_str!("shaders/conv_registers.wgsl"),
-        "conv_forward_registers",
-        CONV_FORWARD_BLOCK,
-    ),
-    (
-        "conv_weight_registers",
-        include_str!("shaders/conv_weight_registers.wgsl"),
-        "conv_weight_grad_registers",
-        CONV_WEIGHT_BLOCK,
-    ),
-];
-
-/// The block of outputs each thread of a barrier-free product or convolution keeps in registers:
-/// `rows` × 4·`vecs`.
-#[derive(Clone, Copy, Debug)]
-pub struct Block {
-    pub rows: usize,
-    pub vecs: usize,
-}
-
-impl Block {
-    pub const fn cols(self) -> usize {
-        4 * self.vecs
-    }
-}
-
-/// `matmul_registers.wgsl`'s block: rows of c × columns of c.
-pub const MATMUL_BLOCK: Block = Block { rows: 8, vecs: 2 };
-/// `conv_registers.wgsl`'s block: filters × output positions.
-pub const CONV_FORWARD_BLOCK: Block = Block { rows: 8, vecs: 2 };
-/// `conv_weight_registers.wgsl`'s block: filters × kernel taps.
-pub const CONV_WEIGHT_BLOCK: Block = Block { rows: 8, vecs: 2 };
-
-/// Threads in a workgroup of the kernels that software adapters run a few dozen threads of: the
-/// register-block kernels (one block a thread) and the square sum's shares. `{GROUP}` in any
-/// kernel's source. A software adapter runs each workgroup on one CPU thread, so small workgroups
-/// keep every core busy on a product of a few dozen blocks (the MLP's first layer at batch 32 has
-/// 64): the MLP step on SwiftShader took 9–11 ms with 64 threads a workgroup, 6.7–7.7 ms with 8.
-pub const REGISTER_GROUP: usize = 8;
-
-/// Expands a register-block template for `block`: a line that names `#r` is written once for each
-/// row, one that names `#v` once for each vec4 of columns (both: for every pair, rows outermost),
-/// with the index in place of the name; on a row's line `#h` and `#c` become the row's group of
-/// four and its place in it, and a line that names `#h` but not `#r` is written once per group
-/// of four rows. `{ROWS}` and `{COLS}` become the block's extent. Unrolled in the source, so that
-/// no shader compiler has to keep an array of accumulators in registers.
-fn register_block(source: &str, block: Block) -> String {
-    assert!(
-        block.rows.is_multiple_of(4),
-        "register blocks have rows in groups of four"
-    );
-    let mut out = String::with_capacity(source.len() * 2);
-    for line in source.lines() {
-        let (rows, per_row) = match (line.contains("#r"), line.contains("#h")) {
-            (true, _) => (block.rows, 1),
-            (false, true) => (block.rows / 4, 4),
-            (false, false) => (1, 1),
-        };
-        let vecs = if line.contains("#v") { block.vecs } else { 1 };
-        for i in 0..rows {
-            let r = i * per_row;
-            for v in 0..vecs {
-                out += &line
-                    .replace("#r", &r.to_string())
-                    .replace("#h", &(r / 4).to_string())
-                    .replace("#c", &(r % 4).to_string())
-                    .replace("#v", &v.to_string());
-                out.push('\n');
-            }
-        }
-    }
-    out.replace("{ROWS}", &block.rows.to_string())
-        .replace("{COLS}", &block.cols().to_string())
-}
-
-/// `matmul_registers.wgsl` for one pipeline: the operand readers, and of the lines tagged with a
-/// transpose (`//@NA`, `//@TA`, `//@NB`, `//@TB`) those of this pipeline's, untagged.
-fn matmul_registers_source(name: &str, ta: bool, tb: bool, vec4: bool) -> String {
-    let keep = [if ta { "//@TA" } else { "//@NA" }, if tb { "//@TB" } else { "//@NB" }];
-    let body: String = MATMUL_REGISTERS
-        .lines()
-        .filter_map(|line| match line.rsplit_once(" //@") {
-            Some((code, tag)) => keep.contains(&format!("//@{tag}").as_str()).then_some(code),
-            None => Some(line),
-        })
-        .map(|line| format!("{line}\n"))
-        .collect();
-    let operands = if vec4 { MATMUL_OPERANDS_VEC4 } else { MATMUL_OPERANDS };
-    register_block(&format!("{operands}\n{}", body.replace("{NAME}", name)), MATMUL_BLOCK)
-}
-
-/// Every WGSL file and its entry points. A file declares bindings 0 (parameters) to N without
-/// gaps; a dispatch binds its buffers in order from binding 1, and the file's later bindings that
-/// its kernel leaves unused get spare buffers.
-const SHADERS: &[(&str, &str, &[&str])] = &[
-    (
-        "splits",
-        include_str!("shaders/splits.wgsl"),
-        &["sum_splits", "sum_splits_serial"],
-    ),
-    (
-        "unary",
-        include_str!("shaders/unary.wgsl"),
-        &[
-            "gather_rows",
-            "im2col",
-            "col2im",
-            "channels_first",
-            "max_pool",
-            "avg_pool",
-            "avg_pool_backward",
-            "sum_all",
-            "channel_sum",
-            "channel_sum_serial",
-            "softmax",
-            "clamp_values",
-            "swap_leading",
-        ],
-    ),
-    (
-        "binary",
-        include_str!("shaders/binary.wgsl"),
-        &[
-            "mul",
-            "add_penalty",
-            "scale_to_norm",
-            "lerp",
-            "add_bias",
-            "batch_first_bias",
-            "max_pool_backward",
-            "max_pool_backward_scatter",
-        ],
-    ),
-    ("fill", include_str!("shaders/fill.wgsl"), &["dropout_mask"]),
-    (
-        "sums",
-        include_str!("shaders/sums.wgsl"),
-        &["add_square_sum", "add_sum_serial", "square_sum_parts"],
-    ),
-    (
-        "loss",
-        include_str!("shaders/loss.wgsl"),
-        &[
-            "softmax_cross_entropy",
-            "softmax_cross_entropy_serial",
-            "loss_totals_serial",
-        ],
-    ),
-    (
-        "norm",
-        include_str!("shaders/norm.wgsl"),
-        &[
-            "channel_moments",
-            "batch_norm",
-            "batch_norm_param_grads",
-            "batch_norm_input_grad",
-            "layer_norm",
-            "layer_norm_param_grads",
-            "layer_norm_input_grad",
-        ],
-    ),
-    (
-        "recurrent",
-        include_str!("shaders/recurrent.wgsl"),
-        &["lstm_step", "lstm_step_backward", "gru_step", "gru_step_backward"],
-    ),
-    ("augment", include_str!("shaders/augment.wgsl"), &["augment"]),
-    ("features", include_str!("shaders/features.wgsl"), &["image_features"]),
-];
 
 /// Bytes of parameters one submission can carry before it is flushed early.
 const ARENA_BYTES: usize = 1 << 20;
@@ -286,7 +34,7 @@ const MAX_BIND_GROUPS: usize = 4096;
 
 pub const WORKGROUP: u32 = 256;
 
-struct Kernel {
+struct Pipeline {
     pipeline: wgpu::ComputePipeline,
     /// Index into `Context::layouts`: the layout of the kernel's WGSL file.
     layout: usize,
@@ -329,7 +77,7 @@ pub struct Context {
     pub software: bool,
     /// Logical CPU cores: what a software adapter runs its workgroups on.
     pub cores: usize,
-    kernels: HashMap<&'static str, Kernel>,
+    kernels: HashMap<Kernel, Pipeline>,
     layouts: Vec<Layout>,
     spares: Vec<wgpu::Buffer>,
     bind_groups: RefCell<HashMap<(usize, Vec<wgpu::Buffer>), wgpu::BindGroup>>,
@@ -381,44 +129,13 @@ impl Context {
 
         let mut kernels = HashMap::new();
         let mut layouts = Vec::new();
-        let matmuls: Vec<(&str, String, [&'static str; 1])> = MATMUL_TILES
-            .iter()
-            .map(|&(name, wx, wy, kt)| (name, matmul_source(name, wx, wy, kt), [name]))
-            .chain(
-                MATMUL_REGISTERS_ENTRIES
-                    .iter()
-                    .map(|&(name, ta, tb, vec4)| (name, matmul_registers_source(name, ta, tb, vec4), [name])),
-            )
-            .chain(CONV_REGISTERS.iter().map(|&(file, source, entry, block)| {
-                (file, register_block(&format!("{CONV_PIXEL}\n{source}"), block), [entry])
-            }))
-            .collect();
-        let element_wise: Vec<(&str, String, Vec<&'static str>)> = ELEMENT_WISE
-            .iter()
-            .flat_map(|&(file, source, entries)| {
-                [
-                    (file, source.replace("{T}", "f32").replace("{V}", ""), entries.to_vec()),
-                    (
-                        file,
-                        source.replace("{T}", "vec4<f32>").replace("{V}", "_vec4"),
-                        entries.iter().map(|e| vec4_entry(e)).collect(),
-                    ),
-                ]
-            })
-            .collect();
-        let sources = SHADERS
-            .iter()
-            .map(|&(file, source, entries)| (file, source, entries))
-            .chain(matmuls.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])))
-            .chain(element_wise.iter().map(|(f, s, e)| (*f, s.as_str(), &e[..])));
-        for (file, source, entries) in sources {
+        let modules = files()
+            .into_iter()
+            .flat_map(|(file, source, kernels)| source.modules(&kernels).into_iter().map(move |m| (file, m)));
+        for (file, (source, entries)) in modules {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(file),
-                source: wgpu::ShaderSource::Wgsl(
-                    format!("{COMMON}\n{source}")
-                        .replace("{GROUP}", &REGISTER_GROUP.to_string())
-                        .into(),
-                ),
+                source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
             });
             let storage = |binding: u32, read_only: bool, has_dynamic_offset: bool| wgpu::BindGroupLayoutEntry {
                 binding,
@@ -430,7 +147,7 @@ impl Context {
                 },
                 count: None,
             };
-            let writable = declared_bindings(source);
+            let writable = declared_bindings(&source);
             let entries_of_layout: Vec<_> = std::iter::once(storage(0, true, true))
                 .chain(
                     writable
@@ -448,18 +165,18 @@ impl Context {
                 bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             });
-            for &entry in entries.iter() {
+            for kernel in entries {
                 let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
+                    label: Some(kernel.entry()),
                     layout: Some(&pipeline_layout),
                     module: &module,
-                    entry_point: Some(entry),
+                    entry_point: Some(kernel.entry()),
                     compilation_options: Default::default(),
                     cache: None,
                 });
                 kernels.insert(
-                    entry,
-                    Kernel {
+                    kernel,
+                    Pipeline {
                         pipeline,
                         layout: layouts.len(),
                     },
@@ -604,14 +321,31 @@ impl Context {
         }
     }
 
-    /// Records one dispatch of `entry` with `params` at binding 0 and `buffers` at bindings 1…N,
+    /// Records one dispatch of `kernel` with `params` at binding 0 and `buffers` at bindings 1…N,
     /// over `threads` threads of a 1-D launch (or `groups` workgroups when given).
-    pub fn dispatch(&self, entry: &str, params: &[u32], buffers: &[&wgpu::Buffer], launch: Launch) {
-        let kernel = self
-            .kernels
-            .get(entry)
-            .unwrap_or_else(|| panic!("no kernel named {entry}"));
-        let param_bytes: &[u8] = bytemuck::cast_slice(params);
+    pub fn dispatch<P: Params>(&self, kernel: Kernel, params: &P, buffers: &[&wgpu::Buffer], launch: Launch) {
+        self.dispatch_with(kernel, params, &[], buffers, launch);
+    }
+
+    /// [`Context::dispatch`] with `tail` after the parameters (a gather's row indices).
+    pub fn dispatch_with<P: Params>(
+        &self,
+        kernel: Kernel,
+        params: &P,
+        tail: &[u32],
+        buffers: &[&wgpu::Buffer],
+        launch: Launch,
+    ) {
+        assert_eq!(
+            kernel.params(),
+            TypeId::of::<P>(),
+            "{kernel:?} reads other parameters than {}",
+            std::any::type_name::<P>()
+        );
+        let mut words = params.words();
+        words.extend_from_slice(tail);
+        let kernel = &self.kernels[&kernel];
+        let param_bytes: &[u8] = bytemuck::cast_slice(&words);
         let len = param_bytes.len().max(4);
         let offset = {
             let needs = self.arena.borrow().bytes.len().next_multiple_of(self.align) + len;

@@ -1,6 +1,5 @@
 // Shared by conv_registers.wgsl and conv_weight_registers.wgsl, which bind the image x as `a`.
-// params: 0 n, 1 c, 2 h, 3 w, 4 kh, 5 kw, 6 oh, 7 ow, 8 stride, 9 padding, 10 filters o, then each
-// kernel's own.
+// Both read ConvParams.
 
 // Four input pixels (image base + row and column offsets, clamped) of an h×w plane, zero outside.
 fn pixel(base: vec4<u32>, iy: vec4<i32>, ix: vec4<i32>, h: i32, w: i32) -> vec4<f32> {
