@@ -55,7 +55,7 @@ fn measure<B: Backend>(
     let flops = spec.summary().unwrap().flops as f64;
     // Far more epochs than a fast device gets through in the timed window, so that every call trains.
     let config = TrainConfig::new(
-        100_000,
+        whetstone::train::MAX_EPOCHS,
         batch,
         OptimizerSpec::Adam {
             lr: 1e-3,
