@@ -15,11 +15,13 @@ pub mod monitor;
 pub mod nn;
 pub mod onnx;
 pub mod optim;
+pub mod pytorch;
 pub mod rng;
 #[doc(hidden)]
 pub mod testing;
 pub mod train;
 pub mod tune;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -1,6 +1,6 @@
 //! Element-wise activation layers (ReLU, leaky ReLU, tanh, sigmoid, GELU).
 
-use super::spec::{elementwise, Inferred, Kind, Place};
+use super::spec::{elementwise, Inferred, Kind, Place, Torch};
 use super::{Layer, Mode};
 use crate::backend::{Activation, Backend, GELU_CUBIC, GELU_SCALE};
 use crate::catalogue::{self, number, LayerKind};
@@ -9,9 +9,10 @@ use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 /// An activation without settings: its struct, named `$name` in the catalogue with `$doc`; `$f`
-/// on a backend and `$onnx` (the graph, the layer's name, its input) as its ONNX nodes.
+/// on a backend, `$onnx` (the graph, the layer's name, its input) as its ONNX nodes and `$torch`
+/// as its PyTorch module.
 macro_rules! activation {
-    ($spec:ident, $name:literal, $doc:literal, rectifier: $rectifier:literal, $f:expr, $onnx:expr) => {
+    ($spec:ident, $name:literal, $doc:literal, rectifier: $rectifier:literal, $f:expr, $onnx:expr, torch: $torch:literal) => {
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $spec {}
@@ -37,6 +38,10 @@ macro_rules! activation {
                 let emit: fn(&mut Graph, &str, &str) -> String = $onnx;
                 emit(graph, name, x)
             }
+
+            fn torch(&self, _: &Place) -> Torch {
+                Torch::plain($torch)
+            }
         }
     };
 }
@@ -46,26 +51,27 @@ activation!(ReluSpec, "relu", "max(x, 0)", rectifier: true, Activation::Relu, |g
     name,
     &[x],
     vec![]
-));
+), torch: "nn.ReLU()");
 activation!(TanhSpec, "tanh", "the hyperbolic tangent", rectifier: false, Activation::Tanh, |g, name, x| g.op(
     "Tanh",
     name,
     &[x],
     vec![]
-));
+), torch: "nn.Tanh()");
 activation!(SigmoidSpec, "sigmoid", "1 / (1 + e^−x)", rectifier: false, Activation::Sigmoid, |g, name, x| g.op(
     "Sigmoid",
     name,
     &[x],
     vec![]
-));
+), torch: "nn.Sigmoid()");
 activation!(
     GeluSpec,
     "gelu",
     "x·Φ(x), the Gaussian error linear unit (tanh form)",
     rectifier: false,
     Activation::Gelu,
-    gelu_onnx
+    gelu_onnx,
+    torch: "nn.GELU(approximate=\"tanh\")"
 );
 
 /// Opset 13 has no Gelu: ½·x·(1 + tanh(s·(x + c·x³))), node by node.
@@ -120,6 +126,10 @@ impl Kind for LeakyReluSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         graph.op("LeakyRelu", name, &[x], vec![("alpha", Attr::Float(self.alpha))])
+    }
+
+    fn torch(&self, _: &Place) -> Torch {
+        Torch::plain(format!("nn.LeakyReLU({})", self.alpha))
     }
 }
 

@@ -1,6 +1,6 @@
 //! 2-D convolution layer over NCHW tensors.
 
-use super::spec::{product, Inferred, Kind, Place};
+use super::spec::{product, Inferred, Kind, Place, Torch};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::{Backend, Conv2dGeometry};
 use crate::catalogue::{self, integer, LayerKind};
@@ -33,6 +33,17 @@ impl Conv2dSpec {
         }
     }
 }
+
+/// `model.py`'s convolution: `torch.nn.Conv2d` (the same `[filters, channels, kh, kw]` weight),
+/// initialised as Whetstone initialises it.
+const CONV2D_PY: &str = r#"class Conv2d(nn.Conv2d):
+    """A 2-D convolution over [n, channels, height, width]."""
+
+    def __init__(self, channels, filters, kernel, stride, padding, init):
+        super().__init__(channels, filters, kernel, stride=stride, padding=padding)
+        initialise(self.weight, init, channels * kernel * kernel, filters * kernel * kernel)
+        nn.init.zeros_(self.bias)
+"#;
 
 impl Kind for Conv2dSpec {
     fn entry() -> LayerKind {
@@ -117,6 +128,21 @@ impl Kind for Conv2dSpec {
         ];
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         graph.op("Conv", name, &[x, &w, &b], attrs)
+    }
+
+    fn torch(&self, at: &Place) -> Torch {
+        Torch::of(
+            format!(
+                "Conv2d({}, {}, {}, {}, {}, {:?})",
+                at.input[0],
+                self.filters,
+                self.kernel,
+                self.stride,
+                self.padding,
+                at.init.name()
+            ),
+            CONV2D_PY,
+        )
     }
 }
 

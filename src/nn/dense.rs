@@ -1,6 +1,6 @@
 //! Fully connected layer: y = x·W + b.
 
-use super::spec::{product, Inferred, Kind, Place};
+use super::spec::{product, Inferred, Kind, Place, Torch};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, LayerKind};
@@ -15,6 +15,20 @@ pub struct DenseSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<Init>,
 }
+
+/// `model.py`'s dense layer: the weight stored `[inputs, units]`, as Whetstone stores it.
+const DENSE_PY: &str = r#"class Dense(nn.Module):
+    """y = x·W + b, with W stored [inputs, units]."""
+
+    def __init__(self, inputs, units, init):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(inputs, units))
+        self.bias = nn.Parameter(torch.zeros(units))
+        initialise(self.weight, init, inputs, units)
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x, self.weight)
+"#;
 
 impl Kind for DenseSpec {
     fn entry() -> LayerKind {
@@ -64,6 +78,13 @@ impl Kind for DenseSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         graph.op("Gemm", name, &[x, &w, &b], vec![])
+    }
+
+    fn torch(&self, at: &Place) -> Torch {
+        Torch::of(
+            format!("Dense({}, {}, {:?})", at.input[0], self.units, at.init.name()),
+            DENSE_PY,
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Inverted dropout: in training each unit is kept with probability 1 − rate and scaled by
 //! 1 / (1 − rate), so evaluation is the identity and needs no rescaling.
 
-use super::spec::{elementwise, Inferred, Kind, Place};
+use super::spec::{elementwise, Inferred, Kind, Place, Torch};
 use super::{Layer, Mode};
 use crate::backend::Backend;
 use crate::catalogue::{self, number, LayerKind};
@@ -39,6 +39,11 @@ impl Kind for DropoutSpec {
     /// The identity at inference: no node.
     fn onnx(&self, _: &mut Graph, _: &str, x: &str) -> String {
         x.to_string()
+    }
+
+    /// Inverted dropout, as Whetstone's.
+    fn torch(&self, _: &Place) -> Torch {
+        Torch::plain(format!("nn.Dropout({})", self.rate))
     }
 }
 

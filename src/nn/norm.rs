@@ -4,7 +4,7 @@
 //! running statistics. γ and β are learned; the running statistics are parameters without
 //! gradients, so they are saved, snapshotted and exported with the weights but never optimised.
 
-use super::spec::{Inferred, Kind, Place};
+use super::spec::{Inferred, Kind, Place, Torch};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, number, LayerKind};
@@ -29,6 +29,35 @@ fn default_momentum() -> f32 {
 pub(super) fn default_eps() -> f32 {
     1e-5
 }
+
+/// `model.py`'s batch normalisation: as `torch.nn.BatchNorm*d` but for the running variance,
+/// which moves by the batch's biased variance, as Whetstone's does.
+const BATCH_NORM_PY: &str = r#"class BatchNorm(nn.Module):
+    """Per-channel normalisation of [n, c] or [n, c, h, w]: by the batch's mean and (biased)
+    variance in training, which also move the running ones; by the running ones in evaluation."""
+
+    def __init__(self, channels, momentum, eps):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x):
+        axes = [0, *range(2, x.dim())]
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        if self.training:
+            mean = x.mean(axes)
+            var = x.var(axes, unbiased=False)
+            with torch.no_grad():
+                self.running_mean += self.momentum * (mean - self.running_mean)
+                self.running_var += self.momentum * (var - self.running_var)
+        else:
+            mean, var = self.running_mean, self.running_var
+        scale = self.weight / torch.sqrt(var + self.eps)
+        return (x - mean.reshape(shape)) * scale.reshape(shape) + self.bias.reshape(shape)
+"#;
 
 impl Kind for BatchNormSpec {
     fn entry() -> LayerKind {
@@ -83,6 +112,13 @@ impl Kind for BatchNormSpec {
             name,
             &[x, &w, &b, &mean, &var],
             vec![("epsilon", Attr::Float(self.eps))],
+        )
+    }
+
+    fn torch(&self, at: &Place) -> Torch {
+        Torch::of(
+            format!("BatchNorm({}, {}, {:e})", at.input[0], self.momentum, self.eps),
+            BATCH_NORM_PY,
         )
     }
 }

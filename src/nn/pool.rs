@@ -1,6 +1,6 @@
 //! Max and average pooling layers.
 
-use super::spec::{product, Inferred, Kind, Place};
+use super::spec::{product, Inferred, Kind, Place, Torch};
 use super::{Layer, Mode};
 use crate::backend::{Backend, PoolGeometry};
 use crate::catalogue::{self, integer, Field, LayerKind};
@@ -92,6 +92,11 @@ impl Kind for MaxPool2dSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx("MaxPool", geometry(self.size, self.stride), graph, name, x)
     }
+
+    fn torch(&self, _: &Place) -> Torch {
+        let g = geometry(self.size, self.stride);
+        Torch::plain(format!("nn.MaxPool2d({}, {})", g.size, g.stride))
+    }
 }
 
 impl Kind for AvgPool2dSpec {
@@ -113,6 +118,11 @@ impl Kind for AvgPool2dSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx("AveragePool", geometry(self.size, self.stride), graph, name, x)
+    }
+
+    fn torch(&self, _: &Place) -> Torch {
+        let g = geometry(self.size, self.stride);
+        Torch::plain(format!("nn.AvgPool2d({}, {})", g.size, g.stride))
     }
 }
 

@@ -9,7 +9,7 @@
 //! Weights are `weight` `[features, G·H]`, `recurrent_weight` `[H, G·H]`, `bias` `[G·H]` and, for
 //! the GRU, `recurrent_bias` `[G·H]` (G = 4 gates for the LSTM, 3 for the GRU), gates in ONNX's order.
 
-use super::spec::{product, Inferred, Kind, Place};
+use super::spec::{product, Inferred, Kind, Place, Torch};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, boolean, Field, LayerKind};
@@ -130,6 +130,77 @@ fn onnx(cell: Cell, units: usize, return_sequences: bool, graph: &mut Graph, nam
     }
 }
 
+/// `model.py`'s LSTM, with Whetstone's weight layout and gate order (input, output, forget, cell).
+const LSTM_PY: &str = r#"class Lstm(nn.Module):
+    """Long short-term memory over [n, steps, features]: the last hidden state [n, units], or every
+    step's [n, steps, units]. Weights as Whetstone's: weight [features, 4·units], recurrent_weight
+    [units, 4·units], bias [4·units]; gates in the order input, output, forget, cell."""
+
+    def __init__(self, features, units, return_sequences):
+        super().__init__()
+        self.return_sequences = return_sequences
+        limit = 1 / math.sqrt(units)
+        self.weight = nn.Parameter(torch.empty(features, 4 * units).uniform_(-limit, limit))
+        self.recurrent_weight = nn.Parameter(torch.empty(units, 4 * units).uniform_(-limit, limit))
+        bias = torch.zeros(4 * units)
+        bias[2 * units : 3 * units] = 1.0
+        self.bias = nn.Parameter(bias)
+
+    def forward(self, x):
+        n, steps, _ = x.shape
+        units = self.recurrent_weight.shape[0]
+        xw = x @ self.weight + self.bias
+        h = x.new_zeros(n, units)
+        c = x.new_zeros(n, units)
+        outputs = []
+        for t in range(steps):
+            i, o, f, g = (xw[:, t] + h @ self.recurrent_weight).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outputs.append(h)
+        return torch.stack(outputs, 1) if self.return_sequences else h
+"#;
+
+/// `model.py`'s GRU, with Whetstone's weight layout and gate order (update, reset, new), the reset
+/// gate applied after the recurrent product.
+const GRU_PY: &str = r#"class Gru(nn.Module):
+    """Gated recurrent unit over [n, steps, features], shaped as Lstm. Weights as Whetstone's:
+    weight [features, 3·units], recurrent_weight [units, 3·units], bias and recurrent_bias
+    [3·units]; gates in the order update, reset, new."""
+
+    def __init__(self, features, units, return_sequences):
+        super().__init__()
+        self.return_sequences = return_sequences
+        limit = 1 / math.sqrt(units)
+        self.weight = nn.Parameter(torch.empty(features, 3 * units).uniform_(-limit, limit))
+        self.recurrent_weight = nn.Parameter(torch.empty(units, 3 * units).uniform_(-limit, limit))
+        self.bias = nn.Parameter(torch.zeros(3 * units))
+        self.recurrent_bias = nn.Parameter(torch.zeros(3 * units))
+
+    def forward(self, x):
+        n, steps, _ = x.shape
+        units = self.recurrent_weight.shape[0]
+        xw = x @ self.weight + self.bias
+        h = x.new_zeros(n, units)
+        outputs = []
+        for t in range(steps):
+            xz, xr, xn = xw[:, t].chunk(3, dim=1)
+            hz, hr, hn = (h @ self.recurrent_weight + self.recurrent_bias).chunk(3, dim=1)
+            z = torch.sigmoid(xz + hz)
+            r = torch.sigmoid(xr + hr)
+            h = (1 - z) * torch.tanh(xn + r * hn) + z * h
+            outputs.append(h)
+        return torch.stack(outputs, 1) if self.return_sequences else h
+"#;
+
+fn python_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
 impl Kind for LstmSpec {
     fn entry() -> LayerKind {
         catalogue::layer(
@@ -165,6 +236,18 @@ impl Kind for LstmSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx(Cell::Lstm, self.units, self.return_sequences, graph, name, x)
+    }
+
+    fn torch(&self, at: &Place) -> Torch {
+        Torch::of(
+            format!(
+                "Lstm({}, {}, {})",
+                at.input[1],
+                self.units,
+                python_bool(self.return_sequences)
+            ),
+            LSTM_PY,
+        )
     }
 }
 
@@ -203,6 +286,18 @@ impl Kind for GruSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx(Cell::Gru, self.units, self.return_sequences, graph, name, x)
+    }
+
+    fn torch(&self, at: &Place) -> Torch {
+        Torch::of(
+            format!(
+                "Gru({}, {}, {})",
+                at.input[1],
+                self.units,
+                python_bool(self.return_sequences)
+            ),
+            GRU_PY,
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Flatten (`[n, ...]` → `[n, product of the rest]`) and reshape (`[n, ...]` → `[n, ...target]`):
 //! the same data under a new per-sample shape.
 
-use super::spec::{product, Inferred, Kind, Place};
+use super::spec::{product, Inferred, Kind, Place, Torch};
 use super::{Layer, Mode};
 use crate::backend::Backend;
 use crate::catalogue::{self, Field, FieldKind, LayerKind};
@@ -22,6 +22,18 @@ pub struct ReshapeSpec {
     pub shape: Vec<usize>,
 }
 
+/// `model.py`'s reshape: each sample to a new shape.
+const RESHAPE_PY: &str = r#"class Reshape(nn.Module):
+    """The same values under a new per-sample shape."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+"#;
+
 impl Kind for FlattenSpec {
     fn entry() -> LayerKind {
         catalogue::layer("flatten", "one flat vector per sample", false, vec![])
@@ -41,6 +53,10 @@ impl Kind for FlattenSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         graph.op("Flatten", name, &[x], vec![("axis", Attr::Int(1))])
+    }
+
+    fn torch(&self, _: &Place) -> Torch {
+        Torch::plain("nn.Flatten()")
     }
 }
 
@@ -87,6 +103,10 @@ impl Kind for ReshapeSpec {
         let target: Vec<i64> = std::iter::once(0).chain(self.shape.iter().map(|&d| d as i64)).collect();
         let target = graph.constant(&format!("{name}.shape"), &target);
         graph.op("Reshape", name, &[x, &target], vec![])
+    }
+
+    fn torch(&self, _: &Place) -> Torch {
+        Torch::of(format!("Reshape({:?})", self.shape), RESHAPE_PY)
     }
 }
 

@@ -33,6 +33,16 @@ pub enum Init {
     Xavier,
 }
 
+impl Init {
+    /// Its name, as specs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::He => "he",
+            Init::Xavier => "xavier",
+        }
+    }
+}
+
 /// What one layer gives for one sample of its input.
 pub(crate) struct Inferred {
     pub output: Vec<usize>,
@@ -47,6 +57,33 @@ pub(crate) struct Place<'a> {
     pub input: &'a [usize],
     pub init: Init,
     pub salt: u64,
+}
+
+/// A layer in the exported PyTorch project's `model.py` (`crate::pytorch`).
+pub(crate) struct Torch {
+    /// The Python expression that builds the layer's module, its parameters named and shaped as
+    /// the layer's own (`Dense(784, 128, "he")`).
+    pub module: String,
+    /// The definitions of `model.py` the expression uses (a class), each written once in the file.
+    pub needs: Vec<&'static str>,
+}
+
+impl Torch {
+    /// A module of `torch.nn` (or of `model.py`'s own) that needs no definition of its own.
+    pub fn plain(module: impl Into<String>) -> Self {
+        Torch {
+            module: module.into(),
+            needs: Vec::new(),
+        }
+    }
+
+    /// A module of a class that `model.py` defines.
+    pub fn of(module: impl Into<String>, class: &'static str) -> Self {
+        Torch {
+            module: module.into(),
+            needs: vec![class],
+        }
+    }
 }
 
 /// What one kind of layer knows about itself, written once in the kind's own file.
@@ -78,6 +115,8 @@ pub(crate) trait Kind {
     /// Appends the layer's ONNX nodes on the value `x`, under `name` (as its weights are named);
     /// returns the name of its output.
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String;
+    /// The layer as PyTorch, built where `at` says (its input shape and initialisation).
+    fn torch(&self, at: &Place) -> Torch;
 }
 
 macro_rules! layer_kinds {
@@ -141,6 +180,12 @@ macro_rules! layer_kinds {
             pub(crate) fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
                 match self {
                     $(Self::$variant(l) => l.onnx(graph, name, x),)*
+                }
+            }
+
+            pub(crate) fn torch(&self, at: &Place) -> Torch {
+                match self {
+                    $(Self::$variant(l) => l.torch(at),)*
                 }
             }
         }

@@ -1,4 +1,4 @@
-"""Runs the ONNX files that `examples/onnx_fixtures.rs` exported in onnxruntime and checks that
+"""Runs the ONNX files that `examples/export_fixtures.rs` exported in onnxruntime and checks that
 their probabilities match Whetstone's on the same inputs. Usage: check.py FIXTURE_DIR"""
 import json
 import sys

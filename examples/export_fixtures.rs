@@ -1,17 +1,23 @@
-//! Writes ONNX check fixtures into the folder given as the argument: for several trained models
-//! (the presets, one that uses every other layer kind, recurrent ones, and models behind a fitted
-//! feature transform of images and of a table with missing values), `NAME.onnx`, `NAME.inputs.f32` (raw
-//! little-endian samples) and `NAME.expected.f32` (Whetstone's probabilities for them), plus
-//! `cases.json` listing each case's input shape. `tests/onnx/check.py` runs the files in
-//! onnxruntime and compares; `scripts/test.sh` runs both.
+//! Writes the export check fixtures into the folder given as the argument: for several trained
+//! models (the presets, one that uses every other layer kind, recurrent ones, and models behind a
+//! fitted feature transform of images and of a table with missing values), `NAME.onnx`,
+//! `NAME.pytorch.zip` (the exported PyTorch project), `NAME.inputs.f32` (raw little-endian
+//! samples), `NAME.model_inputs.f32` (the same after the feature transform, as the layers see them)
+//! and `NAME.expected.f32` (Whetstone's probabilities for them), plus `cases.json` listing each
+//! case's input shape. `tests/onnx/check.py` runs the ONNX files in onnxruntime and
+//! `tests/pytorch/check.py` the projects in PyTorch, which writes each model back as
+//! `NAME.resaved.safetensors`; `export_fixtures verify FOLDER` then checks that Whetstone reads
+//! those as the models it exported. `scripts/test.sh` runs all three.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::ready;
 use whetstone::data::{sequence, shapes, tabular, toy, Dataset};
 use whetstone::features::{FeatureSpec, Fitted, Impute, Scale};
+use whetstone::model_file::ModelFile;
 use whetstone::nn::{preset, ModelSpec};
 use whetstone::onnx;
 use whetstone::optim::OptimizerSpec;
+use whetstone::pytorch;
 use whetstone::train::{TrainConfig, Trainer};
 
 const EVERY_OTHER_LAYER: &str = r#"{"input": [1, 28, 28], "layers": [
@@ -47,7 +53,13 @@ const DIGIT_ROWS: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "dense", "units": 10}]}"#;
 
 fn main() {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: onnx_fixtures OUTPUT_DIR"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("verify") {
+        return verify(std::path::Path::new(
+            args.get(1).expect("usage: export_fixtures verify FOLDER"),
+        ));
+    }
+    let dir = std::path::PathBuf::from(args.first().expect("usage: export_fixtures OUTPUT_DIR"));
     std::fs::create_dir_all(&dir).unwrap();
     let digits = whetstone::testing::digits().head(1200).unwrap();
     let circle = toy::generate("circle", 600, 0.05, 1).unwrap();
@@ -123,7 +135,22 @@ fn main() {
             onnx::export(&file.spec, &file.tensors, file.features.as_ref()).unwrap(),
         )
         .unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.pytorch.zip")),
+            pytorch::project(&file, name).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(dir.join(format!("{name}.model.safetensors")), file.to_bytes().unwrap()).unwrap();
+        let model_inputs = file
+            .features
+            .as_ref()
+            .map_or(inputs.clone(), |f| as_the_layers_see(f, &inputs));
         std::fs::write(dir.join(format!("{name}.inputs.f32")), bytemuck::cast_slice(&inputs)).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.model_inputs.f32")),
+            bytemuck::cast_slice(&model_inputs),
+        )
+        .unwrap();
         std::fs::write(
             dir.join(format!("{name}.expected.f32")),
             bytemuck::cast_slice(&expected),
@@ -132,7 +159,28 @@ fn main() {
         listing.push(serde_json::json!({"name": name, "input": val.sample_shape, "classes": val.classes.len()}));
     }
     std::fs::write(dir.join("cases.json"), serde_json::to_string_pretty(&listing).unwrap()).unwrap();
-    println!("wrote {} ONNX cases to {}", listing.len(), dir.display());
+    println!("wrote {} export cases to {}", listing.len(), dir.display());
+}
+
+/// Checks that every model PyTorch wrote back (`NAME.resaved.safetensors`) reads in Whetstone as
+/// the model it exported: the same spec, classes, feature transform and weights.
+fn verify(dir: &std::path::Path) {
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let read = |file: &str| ModelFile::from_bytes(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let (exported, resaved) = (
+            read(&format!("{name}.model.safetensors")),
+            read(&format!("{name}.resaved.safetensors")),
+        );
+        assert_eq!(resaved.spec, exported.spec, "{name}: spec");
+        assert_eq!(resaved.classes, exported.classes, "{name}: classes");
+        assert_eq!(resaved.features, exported.features, "{name}: feature transform");
+        assert_eq!(resaved.tensors, exported.tensors, "{name}: weights");
+        println!("ok {name}: PyTorch's model file reads back as the exported model");
+    }
+    assert!(!cases.is_empty(), "no cases were exported");
 }
 
 /// A table with a numeric column over a wide range (`size`), one with missing values (`weight`),
@@ -159,6 +207,19 @@ fn table_csv(rows: usize) -> String {
         text += &format!("{size:.2},{weight},{colour},{label}\n");
     }
     text
+}
+
+/// Raw samples after the feature transform `f`: a table's rows transformed, each image through the
+/// CPU reference of the image transform.
+fn as_the_layers_see(f: &Fitted, inputs: &[f32]) -> Vec<f32> {
+    let Some(fit) = &f.image else {
+        return f.apply_values(inputs);
+    };
+    let (c, h, w) = (f.input_shape[0], f.input_shape[1], f.input_shape[2]);
+    inputs
+        .chunks(c * h * w)
+        .flat_map(|image| whetstone::features::image_transform(image, c, h, w, fit))
+        .collect()
 }
 
 fn samples(d: &Dataset, n: usize) -> Vec<f32> {

@@ -1,0 +1,31 @@
+
+
+def load(path="model.safetensors"):
+    """The model with the weights of a Whetstone model file, in evaluation mode, and the file's
+    header: the class names under "classes", and the fitted feature transform under "features"
+    when the run had one."""
+    model = Model()
+    model.load_state_dict(load_file(path))
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata()
+    header = {"classes": json.loads(metadata["classes"])}
+    if "features" in metadata:
+        header["features"] = json.loads(metadata["features"])
+    return model.eval(), header
+
+
+def save(model, path, header):
+    """Writes the model as a Whetstone model file, with the header `load` gave (the class names
+    and, when there is one, the feature transform)."""
+    metadata = {"format": FORMAT, "spec": json.dumps(SPEC), "classes": json.dumps(header["classes"])}
+    if "features" in header:
+        metadata["features"] = json.dumps(header["features"])
+    tensors = {name: value.detach().contiguous() for name, value in model.state_dict().items()}
+    save_file(tensors, path, metadata=metadata)
+
+
+if __name__ == "__main__":
+    model, header = load()
+    print(model)
+    count = sum(p.numel() for p in model.parameters())
+    print(f"{count} parameters; classes {', '.join(header['classes'])}")
