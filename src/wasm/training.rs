@@ -256,6 +256,23 @@ impl Training {
         })
     }
 
+    /// Resolves to the model as a PyTorch project (`.zip`, see `crate::pytorch`) for a run on
+    /// `dataset`.
+    #[wasm_bindgen(js_name = exportPytorch)]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
+    pub fn export_pytorch(&self, dataset: String, history_csv: Option<String>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let file = run.session.model_file(history_csv).await.map_err(js_error)?;
+            let bytes = crate::pytorch::project(&file, &dataset).map_err(js_error)?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
     /// Starts from a pretrained model file: takes its trunk (every layer but the output one) where
     /// the shapes fit, and returns the layers taken, numbered from 1.
     #[wasm_bindgen(js_name = transferFrom)]

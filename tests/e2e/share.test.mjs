@@ -39,6 +39,21 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   assert.deepEqual([...onnx.subarray(0, 2)], [0x08, 0x08]);
   for (const op of ['Gemm', 'Tanh', 'Softmax', 'probabilities'])
     assert.ok(onnx.includes(op), `${op} in the ONNX graph`);
+  // The PyTorch project: a zip of the model as a torch module, its weights, pins and a README.
+  const [torchDownload] = await Promise.all([page.waitForEvent('download'), ui.click('#export-pytorch')]);
+  assert.equal(torchDownload.suggestedFilename(), 'whetstone-circle-pytorch.zip');
+  const project = await page.evaluate(
+    async (bytes) => {
+      const { unzip } = await import('./www/engine/archive.js');
+      const { entries } = await unzip(new Blob([new Uint8Array(bytes)]), 'project.zip');
+      return Object.fromEntries(await Promise.all(entries.map(async (e) => [e.path, await e.blob.text()])));
+    },
+    Array.from(readFileSync(await torchDownload.path())),
+  );
+  assert.deepEqual(Object.keys(project), ['README.md', 'requirements.txt', 'model.py', 'model.safetensors']);
+  assert.match(project['model.py'], /Dense\(2, 16, "xavier"\),\n\s+nn\.Tanh\(\),/);
+  assert.match(project['requirements.txt'], /^torch==[\d.]+\nsafetensors==[\d.]+\n$/);
+  assert.match(project['README.md'], /^# circle: a Whetstone model as a PyTorch project/);
   const [historyDownload] = await Promise.all([page.waitForEvent('download'), ui.click('#export-history')]);
   const history = readFileSync(await historyDownload.path(), 'utf8')
     .trim()

@@ -260,6 +260,11 @@ const handlers = {
     const run = training;
     return { bytes: await exclusive(() => run.exportOnnx()) };
   },
+  'export-pytorch': async ({ dataset, history }) => {
+    if (!training) throw new Error('train a model first');
+    const run = training;
+    return { bytes: await exclusive(() => run.exportPytorch(dataset, history)) };
+  },
   // A model file becomes the current model: same data, its spec and weights, evaluated on the
   // held-out split. Nothing changes if the file does not fit the data.
   'load-model': async ({ bytes, config, samples, heldOut, backend }) => {

@@ -1,4 +1,4 @@
-// Saved models and sharing: the trained model as a .safetensors file, as ONNX, its history as CSV;
+// Saved models and sharing: the trained model as a .safetensors file, as ONNX, as a PyTorch project, its history as CSV;
 // models saved in the browser (load, delete, pick for an ensemble); a model file loaded back; the
 // whole project as one file to open on another machine, and a link to these settings.
 import { deleteModel, getModel, listModels, putModel } from '../engine/store.js';
@@ -46,6 +46,14 @@ export class SharePanel {
       app.guard(async () => {
         const { bytes } = await engine.request('export-onnx');
         download(bytes, `whetstone-${state.settings.dataset}.onnx`, 'application/octet-stream');
+      }),
+    );
+    $('export-pytorch').addEventListener(
+      'click',
+      app.guard(async () => {
+        const { dataset } = state.settings;
+        const { bytes } = await engine.request('export-pytorch', { dataset, history: historyCsv(state.run.history) });
+        download(bytes, `whetstone-${dataset}-pytorch.zip`, 'application/zip');
       }),
     );
     $('export-history').addEventListener('click', () =>
@@ -110,7 +118,8 @@ export class SharePanel {
   renderButtons() {
     const { run } = this.app.state;
     const busy = isBusy(run.status);
-    for (const id of ['download-model', 'store-model', 'export-onnx']) $(id).disabled = busy || !run.trained;
+    for (const id of ['download-model', 'store-model', 'export-onnx', 'export-pytorch'])
+      $(id).disabled = busy || !run.trained;
     $('export-history').disabled = run.history.length === 0;
     $('model-file').disabled = busy;
     $('model-file').parentElement.classList.toggle('disabled', busy);
