@@ -1,13 +1,23 @@
 //! Export as a PyTorch project: the experiment leaves the browser for the engine people scale
-//! with. The project is one `.zip`: `model.py` (the model spec as a `torch.nn.Module`, its
-//! parameters named and shaped as in Whetstone's model file, each layer's module written by the
-//! layer's own file through `nn::spec::Kind::torch`), `model.safetensors` (the weights as
-//! Whetstone writes them), `requirements.txt` (the packages it imports, at the versions the tests
-//! check it with) and a `README.md` that says how to run it.
+//! with. The project is one `.zip`:
+//! - `model.py`: the model spec as a `torch.nn.Module`, its parameters named and shaped as in
+//!   Whetstone's model file, each layer's module written by the layer's own file
+//!   (`nn::spec::Kind::torch`);
+//! - `model.safetensors`: the trained weights as Whetstone writes them;
+//! - `data.safetensors` and `data.py`: the run's training and held-out samples (the split itself,
+//!   not a seed to draw it again), the fitted feature transform and the resampling in torch;
+//! - `train.py`: the run's training settings in PyTorch, on one device or under `torchrun`;
+//! - `experiment.json`: the settings `data.py` and `train.py` read (the spec, the training
+//!   settings, the class names, the fitted transform);
+//! - `requirements.txt` (pinned, as the tests check them) and a `README.md` that says how to run it.
 
+use crate::data::Dataset;
 use crate::error::Error;
 use crate::model_file::ModelFile;
 use crate::nn::ModelSpec;
+use crate::train::TrainConfig;
+use safetensors::tensor::{Dtype, TensorView};
+use std::collections::HashMap;
 
 /// The packages the exported code imports, pinned: also what `scripts/setup.sh` installs to test
 /// the export with.
@@ -15,6 +25,80 @@ pub const REQUIREMENTS: &str = include_str!("requirements.txt");
 
 const MODEL_HEAD: &str = include_str!("model_head.py");
 const MODEL_TAIL: &str = include_str!("model_tail.py");
+const DATA_PY: &str = include_str!("data.py");
+const TRAIN_PY: &str = include_str!("train.py");
+
+/// A run to export: its data set's name, its trained model, its settings and its splits.
+pub struct Experiment<'a> {
+    pub dataset: &'a str,
+    pub file: &'a ModelFile,
+    pub config: &'a TrainConfig,
+    pub train: &'a Dataset,
+    pub val: &'a Dataset,
+}
+
+/// An exported project, and what in the run's settings it does not carry over (each with what
+/// `train.py` does instead), for the page to say.
+pub struct Export {
+    pub bytes: Vec<u8>,
+    pub notes: Vec<String>,
+}
+
+/// What of `config` `train.py` does not do as the run did, in words.
+fn notes(config: &TrainConfig) -> Vec<String> {
+    config
+        .augment
+        .iter()
+        .filter(|a| a.kind != crate::augment::Kind::Mixup)
+        .map(|a| {
+            format!(
+                "the {} augmentation is not in train.py yet: it trains without it",
+                a.kind.name()
+            )
+        })
+        .collect()
+}
+
+/// `data.safetensors`: each split's samples (`train.x`, `val.x`: bytes when every value is a
+/// multiple of 1/255 in [0, 1], as images are, else 32-bit floats) and class indices (`train.y`,
+/// `val.y`, 64-bit); the header says the divisor of byte samples and the class names.
+fn data_safetensors(train: &Dataset, val: &Dataset) -> Result<Vec<u8>, Error> {
+    let bytes = [train, val].iter().all(|d| {
+        d.features
+            .iter()
+            .all(|&v| (0.0..=1.0).contains(&v) && (v * 255.0).round() / 255.0 == v)
+    });
+    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, d) in [("train", train), ("val", val)] {
+        let shape: Vec<usize> = std::iter::once(d.len()).chain(d.sample_shape.iter().copied()).collect();
+        let x = if bytes {
+            (
+                Dtype::U8,
+                d.features.iter().map(|&v| (v * 255.0).round() as u8).collect(),
+            )
+        } else {
+            (Dtype::F32, d.features.iter().flat_map(|v| v.to_le_bytes()).collect())
+        };
+        buffers.push((format!("{name}.x"), x.0, shape, x.1));
+        let y: Vec<u8> = d.labels.iter().flat_map(|&l| i64::from(l).to_le_bytes()).collect();
+        buffers.push((format!("{name}.y"), Dtype::I64, vec![d.len()], y));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, dtype, shape, data)| TensorView::new(*dtype, shape.clone(), data).map(|v| (name.clone(), v)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::InvalidData(format!("the data could not be written: {e}")))?;
+    let metadata = HashMap::from([
+        ("format".to_string(), "whetstone-data/1".to_string()),
+        ("divisor".to_string(), if bytes { "255" } else { "1" }.to_string()),
+        (
+            "classes".to_string(),
+            serde_json::to_string(&train.classes).expect("strings serialise"),
+        ),
+    ]);
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::InvalidData(format!("the data could not be written: {e}")))
+}
 
 /// `model.py` for `spec`: the classes its layers need, each once, and `Model`, whose `layers`
 /// hold them in order; `load` and `save` read and write Whetstone model files.
@@ -63,7 +147,13 @@ class Model(nn.Module):
 }
 
 /// `README.md` of the project exported from a run on `dataset`.
-fn readme(file: &ModelFile, dataset: &str) -> String {
+fn readme(
+    file: &ModelFile,
+    dataset: &str,
+    config: &TrainConfig,
+    (train, val): (usize, usize),
+    notes: &[String],
+) -> String {
     let summary = file.spec.summary().expect("the model file's spec was checked");
     let header = match (&file.features, &file.history) {
         (Some(_), Some(_)) => "the model spec, the class names, the fitted feature transform and the training history",
@@ -72,65 +162,110 @@ fn readme(file: &ModelFile, dataset: &str) -> String {
         (None, None) => "the model spec and the class names",
     };
     let features = if file.features.as_ref().is_some_and(|f| f.is_needed()) {
-        "\nThe run put its samples through a fitted feature transform first: `model.py` takes them\nafter it, as the layers saw them (the transform is in the file's header, under \"features\").\n"
+        "\nThe run put its samples through a feature transform fitted on the training split: `model.py`\ntakes samples after it, as the layers saw them, and `data.transform` applies it to raw ones.\n"
     } else {
         ""
     };
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        let lines: String = notes.iter().map(|n| format!("- {n}\n")).collect();
+        format!("\nWhat `train.py` does differently from the run:\n\n{lines}")
+    };
     format!(
-        r#"# {dataset}: a Whetstone model as a PyTorch project
+        r#"# {dataset}: a Whetstone experiment as a PyTorch project
 
 Exported from Whetstone. The model takes samples of shape {input:?} and gives scores for
-{classes} classes ({names}); it has {params} parameters.
+{classes} classes ({names}); it has {params} parameters. The run trained it for {epochs} epochs
+in batches of {batch} on {train} samples, and held {val} out.
 
 - `model.py`: the model as a `torch.nn.Module` (`Model`), its parameters named and shaped as in
   `model.safetensors`; `load` reads a Whetstone model file and `save` writes one.
 - `model.safetensors`: the trained weights, with {header} in its header.
+- `data.py` and `data.safetensors`: the run's training and held-out samples (the split itself),
+  its fitted feature transform and resampling.
+- `train.py`: trains the model with the run's settings (`experiment.json`), on the CPU, a GPU,
+  or many under `torchrun`.
 - `requirements.txt`: the packages the code imports, at the versions it was checked with.
-{features}
+{features}{notes}
 ## Run it
 
 ```sh
 python -m venv .venv && . .venv/bin/activate
 pip install -r requirements.txt
-python model.py   # loads model.safetensors and prints the model
+python model.py                          # loads model.safetensors and prints the model
+python train.py                          # trains a fresh model as the run did
+python train.py --init model.safetensors # goes on from the run's weights
 ```
+
+On several GPUs or machines, `torchrun` starts one process per device; each takes its share of
+every batch (DistributedDataParallel; nccl on GPUs, gloo on CPUs):
+
+```sh
+torchrun --nproc_per_node=4 train.py
+# two machines, four GPUs each: the same command on both, node_rank 0 and 1
+torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 --nproc_per_node=4 train.py
+```
+
+`train.py` writes `trained.safetensors` (`--out` to change it) with the training history.
 
 In Python:
 
 ```python
 import torch
-from model import load, save
+import data
+from model import load
 
 model, header = load("model.safetensors")
-probabilities = model(torch.zeros(1, *{input:?})).softmax(1)   # one row per sample
-print(dict(zip(header["classes"], probabilities[0].tolist())))
+(train_x, train_y), (val_x, val_y) = data.load()
+probabilities = model(data.transform(val_x, header.get("features"))).softmax(1)
+print((probabilities.argmax(1) == val_y).float().mean())
 ```
 
 ## Back to Whetstone
 
-`save(model, "trained.safetensors", header)` writes the weights with the header Whetstone
-reads: the page's "Load file…" (under Share → Saved models) opens it on the same data set, and
-the evaluation, ensembles, deploy and monitoring views take it like a model trained in the
-browser.
+`trained.safetensors` (or `save(model, "mine.safetensors", header)` from `model.py`) carries the
+header Whetstone reads: the page's "Load file…" (under Share → Saved models) opens it on the same
+data set, and the evaluation, ensembles, deploy and monitoring views take it like a model trained
+in the browser.
 "#,
         input = file.spec.input,
         classes = file.classes.len(),
         names = file.classes.join(", "),
         params = crate::nn::grouped(summary.params),
+        epochs = config.epochs,
+        batch = config.batch_size,
+        train = train,
+        val = val,
     )
 }
 
-/// The project of a trained model, as a `.zip`, for a run on `dataset`.
-pub fn project(file: &ModelFile, dataset: &str) -> Result<Vec<u8>, Error> {
-    let model = model_py(&file.spec)?;
-    let weights = file.to_bytes()?;
-    let readme = readme(file, dataset);
-    Ok(crate::zip::stored(&[
+/// The project of a run, as a `.zip`.
+pub fn project(e: &Experiment) -> Result<Export, Error> {
+    let model = model_py(&e.file.spec)?;
+    let weights = e.file.to_bytes()?;
+    let samples = data_safetensors(e.train, e.val)?;
+    let notes = notes(e.config);
+    let experiment = serde_json::json!({
+        "dataset": e.dataset,
+        "spec": e.file.spec,
+        "config": e.config,
+        "classes": e.file.classes,
+        "fitted": e.file.features.as_ref().filter(|f| f.is_needed()),
+    });
+    let experiment = serde_json::to_string_pretty(&experiment).expect("the settings serialise") + "\n";
+    let readme = readme(e.file, e.dataset, e.config, (e.train.len(), e.val.len()), &notes);
+    let bytes = crate::zip::stored(&[
         ("README.md", readme.as_bytes()),
         ("requirements.txt", REQUIREMENTS.as_bytes()),
+        ("experiment.json", experiment.as_bytes()),
         ("model.py", model.as_bytes()),
+        ("data.py", DATA_PY.as_bytes()),
+        ("train.py", TRAIN_PY.as_bytes()),
         ("model.safetensors", &weights),
-    ]))
+        ("data.safetensors", &samples),
+    ]);
+    Ok(Export { bytes, notes })
 }
 
 #[cfg(test)]

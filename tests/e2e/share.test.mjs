@@ -39,7 +39,8 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   assert.deepEqual([...onnx.subarray(0, 2)], [0x08, 0x08]);
   for (const op of ['Gemm', 'Tanh', 'Softmax', 'probabilities'])
     assert.ok(onnx.includes(op), `${op} in the ONNX graph`);
-  // The PyTorch project: a zip of the model as a torch module, its weights, pins and a README.
+  // The PyTorch project: a zip of the model as a torch module, its weights, the run's data and
+  // settings, the training script, pins and a README (tests/pytorch/ runs such projects in PyTorch).
   const [torchDownload] = await Promise.all([page.waitForEvent('download'), ui.click('#export-pytorch')]);
   assert.equal(torchDownload.suggestedFilename(), 'whetstone-circle-pytorch.zip');
   const project = await page.evaluate(
@@ -50,10 +51,24 @@ test('a trained model saves to the browser and to a file, and reloads with the s
     },
     Array.from(readFileSync(await torchDownload.path())),
   );
-  assert.deepEqual(Object.keys(project), ['README.md', 'requirements.txt', 'model.py', 'model.safetensors']);
+  assert.deepEqual(Object.keys(project), [
+    'README.md',
+    'requirements.txt',
+    'experiment.json',
+    'model.py',
+    'data.py',
+    'train.py',
+    'model.safetensors',
+    'data.safetensors',
+  ]);
+  const experiment = JSON.parse(project['experiment.json']);
+  assert.equal(experiment.dataset, 'circle');
+  assert.equal(experiment.config.epochs, 10);
+  assert.deepEqual(experiment.spec.input, [2]);
   assert.match(project['model.py'], /Dense\(2, 16, "xavier"\),\n\s+nn\.Tanh\(\),/);
   assert.match(project['requirements.txt'], /^torch==[\d.]+\nsafetensors==[\d.]+\n$/);
-  assert.match(project['README.md'], /^# circle: a Whetstone model as a PyTorch project/);
+  assert.match(project['README.md'], /^# circle: a Whetstone experiment as a PyTorch project/);
+  assert.match(project['README.md'], /torchrun --nproc_per_node=4 train\.py/);
   const [historyDownload] = await Promise.all([page.waitForEvent('download'), ui.click('#export-history')]);
   const history = readFileSync(await historyDownload.path(), 'utf8')
     .trim()

@@ -1,9 +1,11 @@
 """Checks the PyTorch projects that `examples/export_fixtures.rs` exported: each `.zip` unpacks
 (every file's CRC checked) into the files the project promises, its pinned requirements are the
-packages installed here, its `model.py` loads `model.safetensors` as it is and gives Whetstone's
-probabilities on the same inputs (within 1e-4, the same classes), a training step reaches every
-parameter, and `save` writes the model back as `NAME.resaved.safetensors` for
-`export_fixtures verify`. Usage: check.py FIXTURE_DIR"""
+packages installed here, its `data.py` gives the run's held-out samples and puts them through the
+fitted feature transform as Whetstone does, its `model.py` loads `model.safetensors` as it is and
+gives Whetstone's probabilities on the same inputs (within 1e-4, the same classes), a training step
+reaches every parameter, and `save` writes the model back as `NAME.resaved.safetensors` for
+`export_fixtures verify`; `train.py`'s learning rates are Whetstone's for every schedule.
+Usage: check.py FIXTURE_DIR"""
 import importlib.metadata
 import importlib.util
 import json
@@ -14,6 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 folder = Path(sys.argv[1])
 cases = json.loads((folder / "cases.json").read_text())
 assert cases, "no cases were exported"
@@ -23,20 +33,28 @@ for case in cases:
     with zipfile.ZipFile(folder / f"{name}.pytorch.zip") as archive:
         assert archive.testzip() is None, f"{name}: a file of the project is damaged"
         files = archive.namelist()
-        assert files == ["README.md", "requirements.txt", "model.py", "model.safetensors"], f"{name}: {files}"
+        expected_files = ["README.md", "requirements.txt", "experiment.json", "model.py", "data.py", "train.py",
+                          "model.safetensors", "data.safetensors"]
+        assert files == expected_files, f"{name}: {files}"
         archive.extractall(project)
     for line in (project / "requirements.txt").read_text().split():
         package, version = line.split("==")
         installed = importlib.metadata.version(package)
         assert installed == version, f"{name}: requires {package} {version}, checked with {installed}"
 
-    spec = importlib.util.spec_from_file_location(f"model_{name}", project / "model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(f"model_{name}", project / "model.py")
+    data = load_module(f"data_{name}", project / "data.py")
     model, header = module.load(project / "model.safetensors")
     assert len(header["classes"]) == case["classes"], f"{name}: classes {header['classes']}"
 
     inputs = np.fromfile(folder / f"{name}.model_inputs.f32", dtype="<f4").reshape([-1, *module.INPUT])
+    raw = np.fromfile(folder / f"{name}.inputs.f32", dtype="<f4").reshape([len(inputs), *case["input"]])
+    (_, _), (val_x, _) = data.load(project)
+    assert np.array_equal(val_x[: len(raw)].numpy(), raw, equal_nan=True), f"{name}: data.py's held-out samples differ"
+    fitted = data.experiment(project)["fitted"]
+    transformed = data.transform(torch.from_numpy(raw), fitted).numpy()
+    worst = float(np.abs(transformed - inputs).max())
+    assert worst < 1e-5, f"{name}: data.py's feature transform differs from Whetstone's by up to {worst}"
     expected = np.fromfile(folder / f"{name}.expected.f32", dtype="<f4").reshape(len(inputs), case["classes"])
     with torch.no_grad():
         got = model(torch.from_numpy(inputs)).softmax(1).numpy()
@@ -53,3 +71,15 @@ for case in cases:
 
     module.save(model, folder / f"{name}.resaved.safetensors", header)
     print(f"ok {name}: {len(inputs)} samples, largest difference {worst:.2e}")
+
+# train.py's learning rate, step by step, against Whetstone's plan for every kind of schedule.
+sys.path.insert(0, str(folder / f"{cases[0]['name']}.pytorch"))
+train = load_module("train", folder / f"{cases[0]['name']}.pytorch" / "train.py")
+for plan in json.loads((folder / "schedules.json").read_text()):
+    got = [
+        train.rate(plan["schedule"], plan["lr"], step, plan["steps_per_epoch"], plan["epochs"])
+        * train.warmup(step, plan["warmup_steps"])
+        for step in range(len(plan["rates"]))
+    ]
+    assert np.allclose(got, plan["rates"], rtol=1e-5, atol=1e-7), f"{plan['schedule']}: {got} against {plan['rates']}"
+    print(f"ok schedule {plan['schedule']['type']}: {len(got)} steps")

@@ -1,0 +1,287 @@
+"""Trains the model of a Whetstone experiment in PyTorch with the run's settings: the optimiser and
+its hyper-parameters, the learning-rate schedule after its warm-up, the L1/L2 penalties (per layer
+where the run set them), frozen layers, gradient clipping, class weights or resampling, mixup,
+early stopping with the best epoch's weights restored, the seed. Each epoch logs what Whetstone's
+history holds; the result is a Whetstone model file that the page's "Load file…" opens.
+
+    python train.py                          # the CPU, or the GPU when there is one
+    python train.py --init model.safetensors # from these weights (Whetstone's, say)
+    torchrun --nproc_per_node=4 train.py     # DistributedDataParallel: nccl on GPUs, gloo on CPUs
+    torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 --nproc_per_node=4 train.py
+
+Under torchrun each process takes its share of every batch, so the batch the optimiser sees is the
+run's batch size whatever the number of processes.
+"""
+
+import argparse
+import copy
+import math
+import os
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from safetensors.torch import load_file
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, TensorDataset
+
+import data
+import model as model_py
+
+HISTORY = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds"
+
+
+def rate(schedule, lr, step, steps_per_epoch, epochs):
+    """The schedule's learning rate at `step` (from 0), as Whetstone's `Schedule::rate`."""
+    kind = schedule.get("type", "constant")
+    total = steps_per_epoch * epochs
+
+    def cosine(start, end, t):
+        return end + (start - end) * 0.5 * (1 + math.cos(math.pi * min(max(t, 0.0), 1.0)))
+
+    if kind in ("constant", "reduce_on_plateau"):
+        return lr
+    if kind == "step":
+        return lr * schedule["gamma"] ** (step // (schedule["every"] * steps_per_epoch))
+    if kind == "exponential":
+        return lr * schedule["gamma"] ** (step / steps_per_epoch)
+    if kind == "cosine":
+        return cosine(lr, schedule.get("min_lr", 0.0), step / max(total - 1, 1))
+    if kind == "cosine_restarts":
+        start, length = 0, schedule["period"] * steps_per_epoch
+        while step >= start + length:
+            start += length
+            length *= schedule.get("mult", 1)
+        return cosine(lr, schedule.get("min_lr", 0.0), (step - start) / length)
+    if kind == "one_cycle":
+        div, final_div = schedule.get("div", 25.0), schedule.get("final_div", 1e4)
+        peak = max(round(total * schedule.get("pct_start", 0.3)) - 1, 1)
+        if step <= peak:
+            return lr / div + (lr - lr / div) * step / peak
+        return cosine(lr, lr / (div * final_div), (step - peak) / max(total - 1 - peak, 1))
+    raise ValueError(f"unknown learning-rate schedule {kind!r}")
+
+
+def warmup(step, steps):
+    """The linear warm-up's factor: (step + 1) / (steps + 1) until it ends."""
+    return 1.0 if step >= steps else (step + 1) / (steps + 1)
+
+
+class Plateau:
+    """Reduce-on-plateau: cuts the rate by `factor` when the monitored number has not improved for
+    `patience` epochs, never below `min_lr`."""
+
+    def __init__(self, schedule, lr):
+        self.schedule, self.lr = schedule, lr
+        self.factor, self.best, self.since_best = 1.0, None, 0
+
+    def observe(self, value):
+        if self.schedule.get("type") != "reduce_on_plateau":
+            return
+        if self.best is None or value < self.best:
+            self.best, self.since_best = value, 0
+            return
+        self.since_best += 1
+        min_lr = self.schedule.get("min_lr", 0.0)
+        if self.since_best < self.schedule.get("patience", 2) or self.lr * self.factor <= min_lr:
+            return
+        self.factor = max(self.factor * self.schedule.get("factor", 0.1), min_lr / self.lr)
+        self.since_best = 0
+
+
+def score(monitor, loss, accuracy):
+    """The monitored number, lower better."""
+    return -accuracy if monitor == "val_accuracy" else loss
+
+
+def optimizer_for(spec, parameters):
+    """The run's optimiser: the same update as Whetstone's, with its hyper-parameters."""
+    kind, lr = spec["type"], spec["lr"]
+    betas = (spec.get("beta1", 0.9), spec.get("beta2", 0.999))
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=lr)
+    if kind == "momentum":
+        return torch.optim.SGD(parameters, lr=lr, momentum=spec.get("momentum", 0.9), nesterov=spec.get("nesterov", False))
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, eps=spec.get("eps", 1e-8))
+    if kind == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, betas=betas, eps=spec.get("eps", 1e-8), weight_decay=spec.get("weight_decay", 0.01))
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr, alpha=spec.get("rho", 0.9), eps=spec.get("eps", 1e-8))
+    raise ValueError(f"unknown optimiser {kind!r}")
+
+
+def penalised(net):
+    """(layer number from 1, weight) for every weight L1/L2 penalties apply to: the weights of
+    dense, convolution and recurrent layers, not biases nor normalisations' scales."""
+    kinds = tuple(getattr(model_py, k) for k in ("Dense", "Conv2d", "Lstm", "Gru") if hasattr(model_py, k))
+    found = []
+    for number, layer in enumerate(net.layers, start=1):
+        for module in layer.modules():
+            if isinstance(module, kinds):
+                found += [(number, p) for name, p in module.named_parameters(recurse=False) if name.endswith("weight")]
+    return found
+
+
+def evaluate(net, x, y, fitted, device, batch=256):
+    """Mean loss and accuracy of the model on (x, y), in evaluation mode."""
+    net.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(y), batch):
+            xb = data.transform(x[start : start + batch].to(device), fitted)
+            yb = y[start : start + batch].to(device)
+            logits = net(xb)
+            loss += F.cross_entropy(logits, yb, reduction="sum").item()
+            correct += (logits.argmax(1) == yb).sum().item()
+    net.train()
+    return loss / len(y), correct / len(y)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, help="epochs to train (the run's by default)")
+    parser.add_argument("--init", help="a Whetstone model file to start from (default: a fresh model)")
+    parser.add_argument("--out", default="trained.safetensors", help="where the trained model file goes")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when there is a GPU)")
+    parser.add_argument("--seed", type=int, help="the seed of the batches' order and draws (the run's by default)")
+    args = parser.parse_args()
+
+    setup = data.experiment()
+    config, fitted, classes = setup["config"], setup["fitted"], setup["classes"]
+    epochs = args.epochs or config["epochs"]
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if world > 1:
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    seed = config.get("seed", 0) if args.seed is None else args.seed
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    (train_x, train_y), (val_x, val_y) = data.load()
+    train_x, train_y = data.resample(train_x, train_y, config, generator)
+    weights = None
+    if config.get("rebalance") == "class_weights":
+        weights = data.class_weights(train_y, len(classes)).to(device)
+
+    net = model_py.Model()
+    if args.init:
+        net.load_state_dict(load_file(args.init))
+    net.to(device).train()
+    frozen = set(config.get("frozen", []))
+    for number, layer in enumerate(net.layers, start=1):
+        if number in frozen:
+            layer.requires_grad_(False)
+    trainable = [p for p in net.parameters() if p.requires_grad]
+    optimizer = optimizer_for(config["optimizer"], trainable)
+    wrapped = DistributedDataParallel(net) if world > 1 else net
+    penalties = {p["layer"]: (p.get("l1", 0.0), p.get("l2", 0.0)) for p in config.get("layer_penalties", [])}
+    penalties_of = [(p, penalties.get(n, (config.get("l1", 0.0), config.get("l2", 0.0)))) for n, p in penalised(net)]
+    penalties_of = [(p, l1, l2) for p, (l1, l2) in penalties_of if (l1 > 0 or l2 > 0) and p.requires_grad]
+    mixup = next((a for a in config.get("augment", []) if a["type"] == "mixup"), None)
+
+    batch = config["batch_size"]
+    share = math.ceil(batch / world)
+    dataset = TensorDataset(train_x, train_y)
+    sampler = (
+        DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+        if world > 1
+        else RandomSampler(dataset, generator=generator)
+    )
+    loader = DataLoader(dataset, batch_size=share, sampler=sampler)
+    steps_per_epoch = len(loader)
+    base_lr = config["optimizer"]["lr"]
+    plateau = Plateau(config.get("schedule", {"type": "constant"}), base_lr)
+    stopping = config.get("early_stopping")
+    best, since_best, history = None, 0, [HISTORY]
+    lr = base_lr
+    for epoch in range(1, epochs + 1):
+        if world > 1:
+            sampler.set_epoch(epoch)
+        started = time.time()
+        seen, loss_sum, correct = 0, 0.0, 0.0
+        for i, (x, y) in enumerate(loader):
+            step = (epoch - 1) * steps_per_epoch + i
+            schedule = config.get("schedule", {"type": "constant"})
+            lr = rate(schedule, base_lr, step, steps_per_epoch, epochs) * warmup(step, config.get("warmup_steps", 0)) * plateau.factor
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = x.to(device), y.to(device)
+            mix = None
+            if mixup and torch.rand((), generator=generator).item() < mixup["p"]:
+                alpha = mixup.get("alpha", 0.2)
+                lam = torch.distributions.Beta(alpha, alpha).sample().item()
+                partners = torch.randperm(len(y), generator=generator).to(device)
+                x = lam * x + (1 - lam) * x[partners]
+                mix = (lam, partners)
+            logits = wrapped(data.transform(x, fitted))
+            per_row = F.cross_entropy(logits, y, reduction="none")
+            right = (logits.argmax(1) == y).float()
+            if mix:
+                lam, partners = mix
+                per_row = lam * per_row + (1 - lam) * F.cross_entropy(logits, y[partners], reduction="none")
+                right = lam * right + (1 - lam) * (logits.argmax(1) == y[partners]).float()
+            loss = (per_row * weights[y]).mean() if weights is not None else per_row.mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            with torch.no_grad():
+                for p, l1, l2 in penalties_of:
+                    p.grad += l1 * torch.sign(p) + l2 * p
+                grads = [p.grad for p in trainable if p.grad is not None]
+                if config.get("clip_norm") is not None:
+                    norm = torch.sqrt(sum((g * g).sum() for g in grads))
+                    scale = torch.clamp(config["clip_norm"] / norm, max=1.0)
+                    for g in grads:
+                        g.mul_(scale)
+                if config.get("clip_value") is not None:
+                    for g in grads:
+                        g.clamp_(-config["clip_value"], config["clip_value"])
+            optimizer.step()
+            seen += len(y)
+            loss_sum += per_row.detach().sum().item()
+            correct += right.sum().item()
+        totals = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
+        if world > 1:
+            dist.all_reduce(totals)
+        train_loss, train_accuracy = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item()
+        val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
+        seconds = time.time() - started
+        history.append(f"{epoch},{train_loss},{train_accuracy},{val_loss},{val_accuracy},{lr},{seconds:.3f}")
+        if rank == 0:
+            print(
+                f"epoch {epoch}: train loss {train_loss:.4f}, accuracy {train_accuracy:.4f}; "
+                f"held-out loss {val_loss:.4f}, accuracy {val_accuracy:.4f}; lr {lr:.3g}; {seconds:.1f} s",
+                flush=True,
+            )
+        schedule = config.get("schedule", {})
+        plateau.observe(score(schedule.get("monitor", "val_loss"), val_loss, val_accuracy))
+        if stopping:
+            value = score(stopping.get("monitor", "val_loss"), val_loss, val_accuracy)
+            if best is None or value < best[0] - stopping.get("min_delta", 0.0):
+                best, since_best = (value, epoch, copy.deepcopy(net.state_dict())), 0
+            else:
+                since_best += 1
+                if since_best >= stopping["patience"]:
+                    if stopping.get("restore_best", True):
+                        net.load_state_dict(best[2])
+                    if rank == 0:
+                        print(f"stopped early after epoch {epoch}; the best was epoch {best[1]}", flush=True)
+                    break
+    if rank == 0:
+        header = {"classes": classes, "history": "\n".join(history) + "\n"}
+        if fitted:
+            header["features"] = fitted
+        model_py.save(net, args.out, header)
+        val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
+        print(f"held-out accuracy {val_accuracy:.4f}, loss {val_loss:.4f}; wrote {args.out}", flush=True)
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
