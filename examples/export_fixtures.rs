@@ -145,8 +145,7 @@ fn main() {
                 train: &train,
                 val: &val,
             })
-            .unwrap()
-            .bytes,
+            .unwrap(),
         )
         .unwrap();
         std::fs::write(dir.join(format!("{name}.model.safetensors")), file.to_bytes().unwrap()).unwrap();
@@ -170,13 +169,14 @@ fn main() {
     std::fs::write(dir.join("cases.json"), serde_json::to_string_pretty(&listing).unwrap()).unwrap();
     println!("wrote {} export cases to {}", listing.len(), dir.display());
     schedules(&dir);
+    augmentations(&dir, &digits, &coloured);
     let all_digits = whetstone::testing::digits();
     let runs = training_runs(&dir, &all_digits, &table);
     println!("wrote {runs} training runs for train.py to repeat");
 }
 
 /// A few steps of `config` on one whole batch (so the batches' order cannot matter), from
-/// `initial`, without mixup (its draws are random): `NAME.steps.pytorch.zip` and the weights
+/// `initial`, without augmentation (its draws are random): `NAME.steps.pytorch.zip` and the weights
 /// Whetstone ends with, `NAME.steps.expected.safetensors`, which `train.py` must reach too.
 fn steps(
     dir: &std::path::Path,
@@ -191,7 +191,7 @@ fn steps(
     let mut config = config.clone();
     config.batch_size = train.len();
     config.epochs = 3;
-    config.augment.retain(|a| a.kind != whetstone::augment::Kind::Mixup);
+    config.augment.clear();
     config.early_stopping = None;
     let features = initial
         .features
@@ -216,7 +216,59 @@ fn steps(
         val,
     })
     .unwrap();
-    std::fs::write(dir.join(format!("{name}.steps.pytorch.zip")), export.bytes).unwrap();
+    std::fs::write(dir.join(format!("{name}.steps.pytorch.zip")), export).unwrap();
+}
+
+/// Images with every augmentation's parameters drawn by Whetstone and the images Whetstone's CPU
+/// reference makes of them (`augment.json`, `augment.NAME.{x,params,expected}.f32`), for
+/// `data.augment` to make the same.
+fn augmentations(dir: &std::path::Path, digits: &Dataset, coloured: &Dataset) {
+    use whetstone::augment::{self, Augmentation, AUGMENT_PARAMS};
+    use whetstone::backend::Backend;
+    let every = |p: f32| -> Vec<Augmentation> {
+        serde_json::from_value(serde_json::json!([
+            {"type": "flip_horizontal", "p": p}, {"type": "flip_vertical", "p": p},
+            {"type": "rotate", "p": p, "degrees": 20}, {"type": "scale", "p": p, "amount": 0.2},
+            {"type": "translate", "p": p, "fraction": 0.1}, {"type": "crop", "p": p, "fraction": 0.2},
+            {"type": "brightness", "p": p, "amount": 0.2}, {"type": "contrast", "p": p, "amount": 0.3},
+            {"type": "saturation", "p": p, "amount": 0.5}, {"type": "hue", "p": p, "degrees": 30},
+            {"type": "noise", "p": p, "std": 0.05}, {"type": "cutout", "p": p, "size": 0.3}
+        ]))
+        .unwrap()
+    };
+    let mut listing = Vec::new();
+    let mut rng = whetstone::rng::Rng::new(11);
+    for (name, data, pipeline) in [
+        ("grey_all", digits, every(1.0)),
+        ("grey_some", digits, every(0.5)),
+        ("colour_all", coloured, every(1.0)),
+        ("colour_some", coloured, every(0.5)),
+    ] {
+        let n = 8;
+        let shape = [n, data.sample_shape[0], data.sample_shape[1], data.sample_shape[2]];
+        let x = samples(data, n);
+        let params = augment::draw(&pipeline, n, shape[2], shape[3], &mut rng);
+        let seed = 0xC0FF_EE00 + listing.len() as u32;
+        let expected = ready(Cpu.read(&Cpu.augment(
+            &Cpu.upload(&x, &shape),
+            &Cpu.upload(&params, &[n, AUGMENT_PARAMS]),
+            seed,
+        )))
+        .unwrap();
+        for (part, values) in [("x", &x), ("params", &params), ("expected", &expected)] {
+            std::fs::write(
+                dir.join(format!("augment.{name}.{part}.f32")),
+                bytemuck::cast_slice(values),
+            )
+            .unwrap();
+        }
+        listing.push(serde_json::json!({"name": name, "shape": shape, "seed": seed, "pipeline": pipeline}));
+    }
+    std::fs::write(
+        dir.join("augment.json"),
+        serde_json::to_string_pretty(&listing).unwrap(),
+    )
+    .unwrap();
 }
 
 /// Every kind of learning-rate schedule with Whetstone's planned rate of each step after a warm-up
@@ -271,7 +323,8 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
             r#"{"epochs": 8, "batch_size": 32, "optimizer": {"type": "momentum", "lr": 0.02, "nesterov": true},
                 "seed": 4, "schedule": {"type": "step", "every": 3, "gamma": 0.5},
                 "early_stopping": {"patience": 2}, "clip_value": 1.0,
-                "augment": [{"type": "mixup", "p": 0.5, "alpha": 0.2}]}"#,
+                "augment": [{"type": "rotate", "p": 0.5, "degrees": 10}, {"type": "translate", "p": 0.5, "fraction": 0.05},
+                            {"type": "mixup", "p": 0.5, "alpha": 0.2}]}"#,
         ),
         (
             "gru_trained",
@@ -329,7 +382,7 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
             val: &val,
         })
         .unwrap();
-        std::fs::write(dir.join(format!("{name}.pytorch.zip")), export.bytes).unwrap();
+        std::fs::write(dir.join(format!("{name}.pytorch.zip")), export).unwrap();
         // A GRU on the waveforms ends anywhere between 82 and 92 % held out with the batches' order
         // alone (measured over eight seeds in PyTorch and three in Whetstone): its accuracy is
         // printed, and its steps must match exactly instead.

@@ -4,7 +4,8 @@ the training split, and the resampling the run asked for.
 
 `load()` gives the raw samples; `transform(x, fitted)` puts raw samples through the fitted
 transform (as the model takes them); `resample(x, y, config, generator)` evens out the classes or
-draws the bootstrap sample as the run's settings say.
+draws the bootstrap sample as the run's settings say; `draw` and `augment` augment images as
+Whetstone does.
 """
 
 import json
@@ -120,3 +121,124 @@ def class_weights(y, classes):
     class with no sample."""
     counts = torch.bincount(y, minlength=classes).float()
     return torch.where(counts > 0, len(y) / (classes * counts.clamp(min=1)), torch.zeros_like(counts))
+
+
+AUGMENT_PARAMS = 16
+MASK = 0xFFFFFFFF
+
+
+def draw(pipeline, n, height, width, generator):
+    """Each of `n` samples' augmentation parameters [n, 16], drawn as Whetstone's `augment::draw`
+    draws them: the inverse map (a, b, c, d) and offset of the geometry, brightness, contrast,
+    saturation, hue, noise, and the cutout's rectangle. Every augmentation draws its numbers whether
+    or not it applies; mixup, which mixes samples, is the training step's."""
+    w, h = float(width), float(height)
+    m = [torch.ones(n), torch.zeros(n), torch.zeros(n), torch.ones(n)]
+    t = [torch.zeros(n), torch.zeros(n)]
+    brightness, contrast, saturation, hue, noise = torch.zeros(n), torch.ones(n), torch.ones(n), torch.zeros(n), torch.zeros(n)
+    cutout = [torch.zeros(n) for _ in range(4)]
+
+    def compose(apply, k):
+        new = [m[0] * k[0] + m[1] * k[2], m[0] * k[1] + m[1] * k[3], m[2] * k[0] + m[3] * k[2], m[2] * k[1] + m[3] * k[3]]
+        for i in range(4):
+            m[i] = torch.where(apply, new[i], m[i])
+
+    for a in pipeline:
+        kind = a["type"]
+        if kind == "mixup":
+            continue
+        u = torch.rand(n, 4, generator=generator)
+        apply, u1, u2, u3 = u[:, 0] < a["p"], u[:, 1], u[:, 2], u[:, 3]
+        strength = next((a[k] for k in ("degrees", "amount", "fraction", "std", "size") if a.get(k) is not None), 0.0)
+
+        def sym(v, r):
+            return (2 * v - 1) * r
+
+        one, zero = torch.ones(n), torch.zeros(n)
+        if kind == "flip_horizontal":
+            compose(apply, [-one, zero, zero, one])
+        elif kind == "flip_vertical":
+            compose(apply, [one, zero, zero, -one])
+        elif kind == "rotate":
+            angle = torch.deg2rad(sym(u1, strength))
+            s, c = torch.sin(angle), torch.cos(angle)
+            compose(apply, [c, -s, s, c])
+        elif kind == "scale":
+            zoom = 1 / (1 + sym(u1, strength))
+            compose(apply, [zoom, zero, zero, zoom])
+        elif kind == "translate":
+            t[0] = torch.where(apply, t[0] - sym(u1, strength) * w, t[0])
+            t[1] = torch.where(apply, t[1] - sym(u2, strength) * h, t[1])
+        elif kind == "crop":
+            cut = strength * u1
+            compose(apply, [1 - cut, zero, zero, 1 - cut])
+            t[0] = torch.where(apply, t[0] + sym(u2, cut / 2) * w, t[0])
+            t[1] = torch.where(apply, t[1] + sym(u3, cut / 2) * h, t[1])
+        elif kind == "brightness":
+            brightness = torch.where(apply, brightness + sym(u1, strength), brightness)
+        elif kind == "contrast":
+            contrast = torch.where(apply, contrast * (1 + sym(u1, strength)), contrast)
+        elif kind == "saturation":
+            saturation = torch.where(apply, saturation * (1 + sym(u1, strength)).clamp(min=0), saturation)
+        elif kind == "hue":
+            hue = torch.where(apply, hue + torch.deg2rad(sym(u1, strength)), hue)
+        elif kind == "noise":
+            noise = torch.where(apply, torch.full((n,), float(strength)), noise)
+        elif kind == "cutout":
+            sx, sy, cx, cy = strength * w, strength * h, u1 * w, u2 * h
+            box = [cx - sx / 2, cy - sy / 2, cx + sx / 2, cy + sy / 2]
+            cutout = [torch.where(apply, box[i], cutout[i]) for i in range(4)]
+        else:
+            raise ValueError(f"unknown augmentation {kind!r}")
+    return torch.stack([*m, *t, brightness, contrast, saturation, hue, noise, *cutout, torch.zeros(n)], 1)
+
+
+def pcg_hash(v):
+    """Whetstone's PCG output hash (`rng::pcg_hash`) of 32-bit values held in int64."""
+    state = (v * 747796405 + 2891336453) & MASK
+    word = (((state >> ((state >> 28) + 4)) ^ state) * 277803737) & MASK
+    return ((word >> 22) ^ word) & MASK
+
+
+def counter_normal(seed, index):
+    """Whetstone's standard normal number of element `index` under `seed`: Box–Muller on two
+    counter-based uniforms (`rng::counter_uniform`), the same on every device."""
+    key = pcg_hash(torch.tensor(seed & MASK, dtype=torch.int64, device=index.device))
+
+    def uniform(i):
+        return (pcg_hash((i & MASK) ^ key) >> 8).to(torch.float32) / 16777216.0
+
+    u1, u2 = uniform(2 * index), uniform(2 * index + 1)
+    return torch.sqrt(-2.0 * torch.log(1.0 - u1)) * torch.cos(6.283185307179586 * u2)
+
+
+def augment(x, q, seed):
+    """Images [n, c, h, w] in [0, 1] augmented by their parameters q [n, 16] (from `draw`), as
+    Whetstone's `augment::apply`: each output pixel sampled bilinearly (zero outside) where the
+    inverse map sends it, brightness then contrast about mid-grey, for three channels saturation and
+    hue, Gaussian noise (Whetstone's own draws under `seed`), the cutout set to 0, all in [0, 1]."""
+    n, c, h, w = x.shape
+    on = {"dtype": torch.float32, "device": x.device}
+    ys, xs = torch.meshgrid(torch.arange(h, **on), torch.arange(w, **on), indexing="ij")
+    ox, oy = xs + 0.5 - w / 2, ys + 0.5 - h / 2
+    col = lambda k: q[:, k].reshape(n, 1, 1)  # noqa: E731
+    ix = col(0) * ox + col(1) * oy + col(4) + w / 2 - 0.5
+    iy = col(2) * ox + col(3) * oy + col(5) + h / 2 - 0.5
+    grid = torch.stack([(2 * ix + 1) / w - 1, (2 * iy + 1) / h - 1], -1)
+    v = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    v = ((v + col(6)[:, None] - 0.5) * col(7)[:, None] + 0.5).clamp(0, 1)
+    if c == 3:
+        grey = 0.299 * v[:, 0:1] + 0.587 * v[:, 1:2] + 0.114 * v[:, 2:3]
+        v = grey + (v - grey) * col(8)[:, None]
+        s, co = torch.sin(q[:, 9]).reshape(n, 1, 1), torch.cos(q[:, 9]).reshape(n, 1, 1)
+        third = (1 - co) / 3
+        same, plus, minus = co + third, third + s / 3**0.5, third - s / 3**0.5
+        r, g, b = v[:, 0], v[:, 1], v[:, 2]
+        v = torch.stack(
+            [same * r + minus * g + plus * b, plus * r + same * g + minus * b, minus * r + plus * g + same * b], 1
+        ).clamp(0, 1)
+    index = torch.arange(n * c * h * w, dtype=torch.int64, device=x.device).reshape(n, c, h, w)
+    v = (v + col(10)[:, None] * counter_normal(seed, index)).clamp(0, 1)
+    fx, fy = xs + 0.5, ys + 0.5
+    cut = (fx >= col(11)) & (fx < col(13)) & (fy >= col(12)) & (fy < col(14))
+    return torch.where(cut[:, None], torch.zeros_like(v), v)

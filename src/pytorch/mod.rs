@@ -37,28 +37,6 @@ pub struct Experiment<'a> {
     pub val: &'a Dataset,
 }
 
-/// An exported project, and what in the run's settings it does not carry over (each with what
-/// `train.py` does instead), for the page to say.
-pub struct Export {
-    pub bytes: Vec<u8>,
-    pub notes: Vec<String>,
-}
-
-/// What of `config` `train.py` does not do as the run did, in words.
-fn notes(config: &TrainConfig) -> Vec<String> {
-    config
-        .augment
-        .iter()
-        .filter(|a| a.kind != crate::augment::Kind::Mixup)
-        .map(|a| {
-            format!(
-                "the {} augmentation is not in train.py yet: it trains without it",
-                a.kind.name()
-            )
-        })
-        .collect()
-}
-
 /// `data.safetensors`: each split's samples (`train.x`, `val.x`: bytes when every value is a
 /// multiple of 1/255 in [0, 1], as images are, else 32-bit floats) and class indices (`train.y`,
 /// `val.y`, 64-bit); the header says the divisor of byte samples and the class names.
@@ -147,13 +125,7 @@ class Model(nn.Module):
 }
 
 /// `README.md` of the project exported from a run on `dataset`.
-fn readme(
-    file: &ModelFile,
-    dataset: &str,
-    config: &TrainConfig,
-    (train, val): (usize, usize),
-    notes: &[String],
-) -> String {
+fn readme(file: &ModelFile, dataset: &str, config: &TrainConfig, (train, val): (usize, usize)) -> String {
     let summary = file.spec.summary().expect("the model file's spec was checked");
     let header = match (&file.features, &file.history) {
         (Some(_), Some(_)) => "the model spec, the class names, the fitted feature transform and the training history",
@@ -165,12 +137,6 @@ fn readme(
         "\nThe run put its samples through a feature transform fitted on the training split: `model.py`\ntakes samples after it, as the layers saw them, and `data.transform` applies it to raw ones.\n"
     } else {
         ""
-    };
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        let lines: String = notes.iter().map(|n| format!("- {n}\n")).collect();
-        format!("\nWhat `train.py` does differently from the run:\n\n{lines}")
     };
     format!(
         r#"# {dataset}: a Whetstone experiment as a PyTorch project
@@ -187,7 +153,7 @@ in batches of {batch} on {train} samples, and held {val} out.
 - `train.py`: trains the model with the run's settings (`experiment.json`), on the CPU, a GPU,
   or many under `torchrun`.
 - `requirements.txt`: the packages the code imports, at the versions it was checked with.
-{features}{notes}
+{features}
 ## Run it
 
 ```sh
@@ -241,11 +207,10 @@ in the browser.
 }
 
 /// The project of a run, as a `.zip`.
-pub fn project(e: &Experiment) -> Result<Export, Error> {
+pub fn project(e: &Experiment) -> Result<Vec<u8>, Error> {
     let model = model_py(&e.file.spec)?;
     let weights = e.file.to_bytes()?;
     let samples = data_safetensors(e.train, e.val)?;
-    let notes = notes(e.config);
     let experiment = serde_json::json!({
         "dataset": e.dataset,
         "spec": e.file.spec,
@@ -254,8 +219,8 @@ pub fn project(e: &Experiment) -> Result<Export, Error> {
         "fitted": e.file.features.as_ref().filter(|f| f.is_needed()),
     });
     let experiment = serde_json::to_string_pretty(&experiment).expect("the settings serialise") + "\n";
-    let readme = readme(e.file, e.dataset, e.config, (e.train.len(), e.val.len()), &notes);
-    let bytes = crate::zip::stored(&[
+    let readme = readme(e.file, e.dataset, e.config, (e.train.len(), e.val.len()));
+    Ok(crate::zip::stored(&[
         ("README.md", readme.as_bytes()),
         ("requirements.txt", REQUIREMENTS.as_bytes()),
         ("experiment.json", experiment.as_bytes()),
@@ -264,8 +229,7 @@ pub fn project(e: &Experiment) -> Result<Export, Error> {
         ("train.py", TRAIN_PY.as_bytes()),
         ("model.safetensors", &weights),
         ("data.safetensors", &samples),
-    ]);
-    Ok(Export { bytes, notes })
+    ]))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 """Trains the model of a Whetstone experiment in PyTorch with the run's settings: the optimiser and
 its hyper-parameters, the learning-rate schedule after its warm-up, the L1/L2 penalties (per layer
-where the run set them), frozen layers, gradient clipping, class weights or resampling, mixup,
-early stopping with the best epoch's weights restored, the seed. Each epoch logs what Whetstone's
+where the run set them), frozen layers, gradient clipping, class weights or resampling, the image
+augmentations and mixup, early stopping with the best epoch's weights restored, the seed. Each epoch logs what Whetstone's
 history holds; the result is a Whetstone model file that the page's "Load file…" opens.
 
     python train.py                          # the CPU, or the GPU when there is one
@@ -184,6 +184,7 @@ def main():
     penalties_of = [(p, penalties.get(n, (config.get("l1", 0.0), config.get("l2", 0.0)))) for n, p in penalised(net)]
     penalties_of = [(p, l1, l2) for p, (l1, l2) in penalties_of if (l1 > 0 or l2 > 0) and p.requires_grad]
     mixup = next((a for a in config.get("augment", []) if a["type"] == "mixup"), None)
+    per_image = [a for a in config.get("augment", []) if a["type"] != "mixup"]
 
     batch = config["batch_size"]
     share = math.ceil(batch / world)
@@ -212,6 +213,9 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y = x.to(device), y.to(device)
+            if per_image:
+                q = data.draw(per_image, len(y), x.shape[2], x.shape[3], generator).to(device)
+                x = data.augment(x, q, int(torch.randint(0, 2**32, (), generator=generator)))
             mix = None
             if mixup and torch.rand((), generator=generator).item() < mixup["p"]:
                 alpha = mixup.get("alpha", 0.2)

@@ -256,8 +256,8 @@ impl Training {
         })
     }
 
-    /// Resolves to `{bytes, notes}`: the run as a PyTorch project (`.zip`, see `crate::pytorch`)
-    /// for a run on `dataset`, and what of its settings the project does not carry over.
+    /// Resolves to the run as a PyTorch project (`.zip`, see `crate::pytorch`) for a run on
+    /// `dataset`, its history (CSV) in the model file when given.
     #[wasm_bindgen(js_name = exportPytorch)]
     #[expect(
         clippy::await_holding_refcell_ref,
@@ -269,7 +269,7 @@ impl Training {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let file = run.session.model_file(history_csv).await.map_err(js_error)?;
             let session = &run.session;
-            let export = crate::pytorch::project(&crate::pytorch::Experiment {
+            let bytes = crate::pytorch::project(&crate::pytorch::Experiment {
                 dataset: &dataset,
                 file: &file,
                 config: session.config(),
@@ -277,12 +277,7 @@ impl Training {
                 val: session.val(),
             })
             .map_err(js_error)?;
-            let out = js_sys::Object::new();
-            let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &key.into(), &value);
-            set("bytes", js_sys::Uint8Array::from(export.bytes.as_slice()).into())
-                .and(set("notes", to_js(&export.notes)?))
-                .map_err(|_| JsError::new("the export could not be handed over"))?;
-            Ok(out.into())
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
     }
 

@@ -83,3 +83,16 @@ for plan in json.loads((folder / "schedules.json").read_text()):
     ]
     assert np.allclose(got, plan["rates"], rtol=1e-5, atol=1e-7), f"{plan['schedule']}: {got} against {plan['rates']}"
     print(f"ok schedule {plan['schedule']['type']}: {len(got)} steps")
+
+# data.py's augmentation of the same images by the same parameters and seed as Whetstone's.
+for case in json.loads((folder / "augment.json").read_text()):
+    name, shape = case["name"], case["shape"]
+    read = lambda part: np.fromfile(folder / f"augment.{name}.{part}.f32", dtype="<f4")  # noqa: E731
+    x, params, expected = read("x").reshape(shape), read("params").reshape(shape[0], -1), read("expected").reshape(shape)
+    data = load_module("data_augment", folder / f"{cases[0]['name']}.pytorch" / "data.py")
+    got = data.augment(torch.from_numpy(x), torch.from_numpy(params), case["seed"]).numpy()
+    worst = float(np.abs(got - expected).max())
+    assert worst < 1e-4, f"augmentation {name}: data.py differs from Whetstone's by up to {worst}"
+    drawn = data.draw(case["pipeline"], 64, shape[2], shape[3], torch.Generator().manual_seed(1))
+    assert drawn.shape == (64, 16) and torch.isfinite(drawn).all(), f"augmentation {name}: draw gives {drawn.shape}"
+    print(f"ok augmentation {name}: {shape[0]} images, largest difference {worst:.2e}")

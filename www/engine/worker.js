@@ -263,8 +263,7 @@ const handlers = {
   'export-pytorch': async ({ dataset, history }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
-    const { bytes, notes } = await exclusive(() => run.exportPytorch(dataset, history));
-    return { bytes, notes };
+    return { bytes: await exclusive(() => run.exportPytorch(dataset, history)) };
   },
   // A model file becomes the current model: same data, its spec and weights, evaluated on the
   // held-out split. Nothing changes if the file does not fit the data.

@@ -52,12 +52,11 @@ export class SharePanel {
       'click',
       app.guard(async () => {
         const { dataset } = state.settings;
-        const { bytes, notes } = await engine.request('export-pytorch', {
+        const { bytes } = await engine.request('export-pytorch', {
           dataset,
           history: historyCsv(state.run.history),
         });
         download(bytes, `whetstone-${dataset}-pytorch.zip`, 'application/zip');
-        if (notes.length) notify(`The PyTorch project differs from this run: ${notes.join('; ')}.`, 'info');
       }),
     );
     $('export-history').addEventListener('click', () =>
