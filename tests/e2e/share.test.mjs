@@ -2,7 +2,8 @@
 // a project exported and opened in another browser; a settings link; damaged projects refused
 // part by part with nothing changed, and the reset.
 import { test } from 'node:test';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
@@ -118,6 +119,37 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   await ui.click('#saved-models li button:text("Delete")');
   await page.waitForFunction(() => document.querySelectorAll('#saved-models li').length === 0);
   await ui.fill('#seed', '1');
+  await ui.fill('#epochs', '60');
+});
+
+test('a PyTorch project trains outside the browser, and its model file comes back with the same held-out accuracy', async () => {
+  await ui.chooseDataset('circle', /2 classes/);
+  await ui.fill('#epochs', '5');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), ui.click('#export-pytorch')]);
+  const folder = join(shots, 'circle-pytorch');
+  rmSync(folder, { recursive: true, force: true });
+  const python = join(process.env.WHETSTONE_TOOLS ?? '/opt/whetstone-tools', 'venv', 'bin', 'python');
+  const zip = join(shots, 'circle-pytorch.zip');
+  await download.saveAs(zip);
+  execFileSync(python, [
+    '-c',
+    `import zipfile; zipfile.ZipFile(${JSON.stringify(zip)}).extractall(${JSON.stringify(folder)})`,
+  ]);
+  // PyTorch trains the exported experiment from scratch and writes a Whetstone model file.
+  const log = execFileSync(python, ['train.py', '--epochs', '20', '--out', 'trained.safetensors'], {
+    cwd: folder,
+    encoding: 'utf8',
+  });
+  const accuracy = Number(/held-out accuracy ([\d.]+)/.exec(log)[1]);
+  await page.setInputFiles('#model-file', join(folder, 'trained.safetensors'));
+  await page.waitForFunction(() =>
+    /^Loaded “trained.safetensors”: \d+\.\d % validation accuracy/.test(document.getElementById('notice').textContent),
+  );
+  const shown = Number(/([\d.]+) % validation accuracy/.exec(await ui.text('#notice'))[1]);
+  assert.ok(Math.abs(shown - 100 * accuracy) < 0.051, `the page shows ${shown} %, PyTorch printed ${100 * accuracy} %`);
+  assert.match(await ui.text('#notice'), /^Loaded “trained.safetensors”/);
   await ui.fill('#epochs', '60');
 });
 
