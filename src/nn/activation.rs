@@ -1,6 +1,6 @@
 //! Element-wise activation layers (ReLU, leaky ReLU, tanh, sigmoid, GELU).
 
-use super::spec::{elementwise, Inferred, Kind, Place, Torch};
+use super::spec::{elementwise, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::{Activation, Backend, GELU_CUBIC, GELU_SCALE};
 use crate::catalogue::{self, number, LayerKind};
@@ -26,9 +26,14 @@ macro_rules! activation {
                 Ok(elementwise(input))
             }
 
-            fn rectifier(&self) -> bool {
-                $rectifier
-            }
+            const RECTIFIER: bool = $rectifier;
+            const TORCH: &'static str = concat!(
+                "BUILDERS[\"",
+                $name,
+                "\"] = lambda layer, shape, init: (",
+                $torch,
+                ", shape)\n"
+            );
 
             fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
                 Box::new(ActivationLayer::new($f))
@@ -37,10 +42,6 @@ macro_rules! activation {
             fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
                 let emit: fn(&mut Graph, &str, &str) -> String = $onnx;
                 emit(graph, name, x)
-            }
-
-            fn torch(&self, _: &Place) -> Torch {
-                Torch::plain($torch)
             }
         }
     };
@@ -116,9 +117,9 @@ impl Kind for LeakyReluSpec {
         Ok(elementwise(input))
     }
 
-    fn rectifier(&self) -> bool {
-        true
-    }
+    const RECTIFIER: bool = true;
+    const TORCH: &'static str =
+        "BUILDERS[\"leaky_relu\"] = lambda layer, shape, init: (nn.LeakyReLU(layer[\"alpha\"]), shape)\n";
 
     fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
         Box::new(ActivationLayer::new(Activation::LeakyRelu(self.alpha)))
@@ -126,10 +127,6 @@ impl Kind for LeakyReluSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         graph.op("LeakyRelu", name, &[x], vec![("alpha", Attr::Float(self.alpha))])
-    }
-
-    fn torch(&self, _: &Place) -> Torch {
-        Torch::plain(format!("nn.LeakyReLU({})", self.alpha))
     }
 }
 

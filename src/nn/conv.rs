@@ -1,6 +1,6 @@
 //! 2-D convolution layer over NCHW tensors.
 
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::{Backend, Conv2dGeometry};
 use crate::catalogue::{self, integer, LayerKind};
@@ -36,13 +36,23 @@ impl Conv2dSpec {
 
 /// `model.py`'s convolution: `torch.nn.Conv2d` (the same `[filters, channels, kh, kw]` weight),
 /// initialised as Whetstone initialises it.
-const CONV2D_PY: &str = r#"class Conv2d(nn.Conv2d):
+const TORCH: &str = r#"class Conv2d(nn.Conv2d):
     """A 2-D convolution over [n, channels, height, width]."""
 
     def __init__(self, channels, filters, kernel, stride, padding, init):
         super().__init__(channels, filters, kernel, stride=stride, padding=padding)
         initialise(self.weight, init, channels * kernel * kernel, filters * kernel * kernel)
         nn.init.zeros_(self.bias)
+
+
+def build_conv2d(layer, shape, init):
+    channels, h, w = shape
+    k, s, p = layer["kernel"], layer["stride"], layer["padding"]
+    out = [layer["filters"], (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1]
+    return Conv2d(channels, layer["filters"], k, s, p, layer.get("init", init)), out
+
+
+BUILDERS["conv2d"] = build_conv2d
 "#;
 
 impl Kind for Conv2dSpec {
@@ -107,6 +117,8 @@ impl Kind for Conv2dSpec {
         self.init
     }
 
+    const TORCH: &'static str = TORCH;
+
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
         Box::new(Conv2d::new(
             b,
@@ -128,21 +140,6 @@ impl Kind for Conv2dSpec {
         ];
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         graph.op("Conv", name, &[x, &w, &b], attrs)
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::of(
-            format!(
-                "Conv2d({}, {}, {}, {}, {}, {:?})",
-                at.input[0],
-                self.filters,
-                self.kernel,
-                self.stride,
-                self.padding,
-                at.init.name()
-            ),
-            CONV2D_PY,
-        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! Fully connected layer: y = x·W + b.
 
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{init, Init, Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, LayerKind};
@@ -17,7 +17,7 @@ pub struct DenseSpec {
 }
 
 /// `model.py`'s dense layer: the weight stored `[inputs, units]`, as Whetstone stores it.
-const DENSE_PY: &str = r#"class Dense(nn.Module):
+const TORCH: &str = r#"class Dense(nn.Module):
     """y = x·W + b, with W stored [inputs, units]."""
 
     def __init__(self, inputs, units, init):
@@ -28,6 +28,13 @@ const DENSE_PY: &str = r#"class Dense(nn.Module):
 
     def forward(self, x):
         return torch.addmm(self.bias, x, self.weight)
+
+
+def build_dense(layer, shape, init):
+    return Dense(shape[0], layer["units"], layer.get("init", init)), [layer["units"]]
+
+
+BUILDERS["dense"] = build_dense
 "#;
 
 impl Kind for DenseSpec {
@@ -71,6 +78,8 @@ impl Kind for DenseSpec {
         self.init
     }
 
+    const TORCH: &'static str = TORCH;
+
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
         Box::new(Dense::new(b, at.input[0], self.units, at.init, rng))
     }
@@ -78,13 +87,6 @@ impl Kind for DenseSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         graph.op("Gemm", name, &[x, &w, &b], vec![])
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::of(
-            format!("Dense({}, {}, {:?})", at.input[0], self.units, at.init.name()),
-            DENSE_PY,
-        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Inverted dropout: in training each unit is kept with probability 1 − rate and scaled by
 //! 1 / (1 − rate), so evaluation is the identity and needs no rescaling.
 
-use super::spec::{elementwise, Inferred, Kind, Place, Torch};
+use super::spec::{elementwise, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::Backend;
 use crate::catalogue::{self, number, LayerKind};
@@ -16,6 +16,10 @@ pub struct DropoutSpec {
 }
 
 impl Kind for DropoutSpec {
+    /// Inverted dropout, as Whetstone's.
+    const TORCH: &'static str =
+        "BUILDERS[\"dropout\"] = lambda layer, shape, init: (nn.Dropout(layer[\"rate\"]), shape)\n";
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "dropout",
@@ -39,11 +43,6 @@ impl Kind for DropoutSpec {
     /// The identity at inference: no node.
     fn onnx(&self, _: &mut Graph, _: &str, x: &str) -> String {
         x.to_string()
-    }
-
-    /// Inverted dropout, as Whetstone's.
-    fn torch(&self, _: &Place) -> Torch {
-        Torch::plain(format!("nn.Dropout({})", self.rate))
     }
 }
 

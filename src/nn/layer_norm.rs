@@ -4,7 +4,7 @@
 //! which is why Transformers use it.
 
 use super::norm::default_eps;
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, LayerKind};
@@ -20,6 +20,9 @@ pub struct LayerNormSpec {
 }
 
 impl Kind for LayerNormSpec {
+    const TORCH: &'static str =
+        "BUILDERS[\"layer_norm\"] = lambda layer, shape, init: (nn.LayerNorm(shape[-1], eps=layer[\"eps\"]), shape)\n";
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "layer_norm",
@@ -72,14 +75,6 @@ impl Kind for LayerNormSpec {
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         let scaled = graph.op("Mul", &format!("{name}.scaled"), &[&x_hat, &w], vec![]);
         graph.op("Add", name, &[&scaled, &b], vec![])
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::plain(format!(
-            "nn.LayerNorm({}, eps={:e})",
-            at.input[at.input.len() - 1],
-            self.eps
-        ))
     }
 }
 

@@ -20,7 +20,6 @@ mod spec;
 #[cfg(test)]
 mod gradcheck;
 
-pub(crate) use model::torch_layers;
 pub use model::Model;
 pub use spec::{grouped, preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary, MAX_PARAMS, MAX_SIZE};
 

@@ -1,6 +1,6 @@
 //! A sequential model built from a [`ModelSpec`].
 
-use super::spec::{layer_rows, Place, Torch};
+use super::spec::{layer_rows, Place};
 use super::{Layer, Mode, ModelSpec, ModelSummary, Param};
 use crate::backend::Backend;
 use crate::error::Error;
@@ -85,23 +85,6 @@ pub(super) fn build<B: Backend>(b: &B, spec: &ModelSpec, rng: &mut Rng, block: u
             salt: (block << 16) + i as u64 + 1,
         };
         layers.push(layer.build(b, at, &mut layer_rng));
-        input = &rows[i].output;
-    }
-    layers
-}
-
-/// The layers of `spec` as PyTorch modules (see `crate::pytorch`).
-pub(crate) fn torch_layers(spec: &ModelSpec) -> Vec<Torch> {
-    let (rows, _) = layer_rows(&spec.input, &spec.layers).expect("the spec was checked by its summary");
-    let mut input = spec.input.as_slice();
-    let mut layers = Vec::with_capacity(spec.layers.len());
-    for (i, layer) in spec.layers.iter().enumerate() {
-        let at = Place {
-            input,
-            init: spec.init_for(i),
-            salt: 0,
-        };
-        layers.push(layer.torch(&at));
         input = &rows[i].output;
     }
     layers

@@ -4,7 +4,7 @@
 //! running statistics. γ and β are learned; the running statistics are parameters without
 //! gradients, so they are saved, snapshotted and exported with the weights but never optimised.
 
-use super::spec::{Inferred, Kind, Place, Torch};
+use super::spec::{Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, number, LayerKind};
@@ -32,7 +32,7 @@ pub(super) fn default_eps() -> f32 {
 
 /// `model.py`'s batch normalisation: as `torch.nn.BatchNorm*d` but for the running variance,
 /// which moves by the batch's biased variance, as Whetstone's does.
-const BATCH_NORM_PY: &str = r#"class BatchNorm(nn.Module):
+const TORCH: &str = r#"class BatchNorm(nn.Module):
     """Per-channel normalisation of [n, c] or [n, c, h, w]: by the batch's mean and (biased)
     variance in training, which also move the running ones; by the running ones in evaluation."""
 
@@ -57,9 +57,14 @@ const BATCH_NORM_PY: &str = r#"class BatchNorm(nn.Module):
             mean, var = self.running_mean, self.running_var
         scale = self.weight / torch.sqrt(var + self.eps)
         return (x - mean.reshape(shape)) * scale.reshape(shape) + self.bias.reshape(shape)
+
+
+BUILDERS["batch_norm"] = lambda layer, shape, init: (BatchNorm(shape[0], layer["momentum"], layer["eps"]), shape)
 "#;
 
 impl Kind for BatchNormSpec {
+    const TORCH: &'static str = TORCH;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "batch_norm",
@@ -112,13 +117,6 @@ impl Kind for BatchNormSpec {
             name,
             &[x, &w, &b, &mean, &var],
             vec![("epsilon", Attr::Float(self.eps))],
-        )
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::of(
-            format!("BatchNorm({}, {}, {:e})", at.input[0], self.momentum, self.eps),
-            BATCH_NORM_PY,
         )
     }
 }

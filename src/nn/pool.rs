@@ -1,6 +1,6 @@
 //! Max and average pooling layers.
 
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::{Backend, PoolGeometry};
 use crate::catalogue::{self, integer, Field, LayerKind};
@@ -68,6 +68,16 @@ fn onnx(op: &str, g: PoolGeometry, graph: &mut Graph, name: &str, x: &str) -> St
 }
 
 impl Kind for MaxPool2dSpec {
+    const TORCH: &'static str = r#"def build_max_pool2d(layer, shape, init):
+    size = layer["size"]
+    stride = layer.get("stride") or size
+    channels, h, w = shape
+    return nn.MaxPool2d(size, stride), [channels, (h - size) // stride + 1, (w - size) // stride + 1]
+
+
+BUILDERS["max_pool2d"] = build_max_pool2d
+"#;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "max_pool2d",
@@ -92,14 +102,19 @@ impl Kind for MaxPool2dSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx("MaxPool", geometry(self.size, self.stride), graph, name, x)
     }
-
-    fn torch(&self, _: &Place) -> Torch {
-        let g = geometry(self.size, self.stride);
-        Torch::plain(format!("nn.MaxPool2d({}, {})", g.size, g.stride))
-    }
 }
 
 impl Kind for AvgPool2dSpec {
+    const TORCH: &'static str = r#"def build_avg_pool2d(layer, shape, init):
+    size = layer["size"]
+    stride = layer.get("stride") or size
+    channels, h, w = shape
+    return nn.AvgPool2d(size, stride), [channels, (h - size) // stride + 1, (w - size) // stride + 1]
+
+
+BUILDERS["avg_pool2d"] = build_avg_pool2d
+"#;
+
     fn entry() -> LayerKind {
         catalogue::layer("avg_pool2d", "the mean of each window", false, vec![size_field()])
     }
@@ -118,11 +133,6 @@ impl Kind for AvgPool2dSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx("AveragePool", geometry(self.size, self.stride), graph, name, x)
-    }
-
-    fn torch(&self, _: &Place) -> Torch {
-        let g = geometry(self.size, self.stride);
-        Torch::plain(format!("nn.AvgPool2d({}, {})", g.size, g.stride))
     }
 }
 

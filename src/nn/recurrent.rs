@@ -9,7 +9,7 @@
 //! Weights are `weight` `[features, G·H]`, `recurrent_weight` `[H, G·H]`, `bias` `[G·H]` and, for
 //! the GRU, `recurrent_bias` `[G·H]` (G = 4 gates for the LSTM, 3 for the GRU), gates in ONNX's order.
 
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, boolean, Field, LayerKind};
@@ -159,6 +159,19 @@ const LSTM_PY: &str = r#"class Lstm(nn.Module):
             h = torch.sigmoid(o) * torch.tanh(c)
             outputs.append(h)
         return torch.stack(outputs, 1) if self.return_sequences else h
+
+
+def recurrent_output(layer, shape):
+    sequences = layer.get("return_sequences", False)
+    return sequences, [shape[0], layer["units"]] if sequences else [layer["units"]]
+
+
+def build_lstm(layer, shape, init):
+    sequences, out = recurrent_output(layer, shape)
+    return Lstm(shape[1], layer["units"], sequences), out
+
+
+BUILDERS["lstm"] = build_lstm
 "#;
 
 /// `model.py`'s GRU, with Whetstone's weight layout and gate order (update, reset, new), the reset
@@ -191,17 +204,19 @@ const GRU_PY: &str = r#"class Gru(nn.Module):
             h = (1 - z) * torch.tanh(xn + r * hn) + z * h
             outputs.append(h)
         return torch.stack(outputs, 1) if self.return_sequences else h
+
+
+def build_gru(layer, shape, init):
+    sequences, out = recurrent_output(layer, shape)
+    return Gru(shape[1], layer["units"], sequences), out
+
+
+BUILDERS["gru"] = build_gru
 "#;
 
-fn python_bool(b: bool) -> &'static str {
-    if b {
-        "True"
-    } else {
-        "False"
-    }
-}
-
 impl Kind for LstmSpec {
+    const TORCH: &'static str = LSTM_PY;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "lstm",
@@ -237,21 +252,12 @@ impl Kind for LstmSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx(Cell::Lstm, self.units, self.return_sequences, graph, name, x)
     }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::of(
-            format!(
-                "Lstm({}, {}, {})",
-                at.input[1],
-                self.units,
-                python_bool(self.return_sequences)
-            ),
-            LSTM_PY,
-        )
-    }
 }
 
 impl Kind for GruSpec {
+    /// After the LSTM's, whose `recurrent_output` it uses.
+    const TORCH: &'static str = GRU_PY;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "gru",
@@ -286,18 +292,6 @@ impl Kind for GruSpec {
 
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         onnx(Cell::Gru, self.units, self.return_sequences, graph, name, x)
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        Torch::of(
-            format!(
-                "Gru({}, {}, {})",
-                at.input[1],
-                self.units,
-                python_bool(self.return_sequences)
-            ),
-            GRU_PY,
-        )
     }
 }
 

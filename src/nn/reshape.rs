@@ -1,7 +1,7 @@
 //! Flatten (`[n, ...]` → `[n, product of the rest]`) and reshape (`[n, ...]` → `[n, ...target]`):
 //! the same data under a new per-sample shape.
 
-use super::spec::{product, Inferred, Kind, Place, Torch};
+use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode};
 use crate::backend::Backend;
 use crate::catalogue::{self, Field, FieldKind, LayerKind};
@@ -32,9 +32,15 @@ const RESHAPE_PY: &str = r#"class Reshape(nn.Module):
 
     def forward(self, x):
         return x.reshape(x.shape[0], *self.shape)
+
+
+BUILDERS["reshape"] = lambda layer, shape, init: (Reshape(layer["shape"]), list(layer["shape"]))
 "#;
 
 impl Kind for FlattenSpec {
+    const TORCH: &'static str =
+        "BUILDERS[\"flatten\"] = lambda layer, shape, init: (nn.Flatten(), [math.prod(shape)])\n";
+
     fn entry() -> LayerKind {
         catalogue::layer("flatten", "one flat vector per sample", false, vec![])
     }
@@ -54,13 +60,11 @@ impl Kind for FlattenSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         graph.op("Flatten", name, &[x], vec![("axis", Attr::Int(1))])
     }
-
-    fn torch(&self, _: &Place) -> Torch {
-        Torch::plain("nn.Flatten()")
-    }
 }
 
 impl Kind for ReshapeSpec {
+    const TORCH: &'static str = RESHAPE_PY;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "reshape",
@@ -103,10 +107,6 @@ impl Kind for ReshapeSpec {
         let target: Vec<i64> = std::iter::once(0).chain(self.shape.iter().map(|&d| d as i64)).collect();
         let target = graph.constant(&format!("{name}.shape"), &target);
         graph.op("Reshape", name, &[x, &target], vec![])
-    }
-
-    fn torch(&self, _: &Place) -> Torch {
-        Torch::of(format!("Reshape({:?})", self.shape), RESHAPE_PY)
     }
 }
 

@@ -1,7 +1,7 @@
 //! A residual (skip) block: `y = x + f(x)` for the block's inner layers `f`, whose output has the
 //! shape of `x`. The gradient reaches `x` both through `f` and directly.
 
-use super::spec::{layer_rows, param_shapes_of, product, Inferred, Kind, Place, Torch};
+use super::spec::{layer_rows, param_shapes_of, product, Inferred, Kind, Place};
 use super::{Layer, LayerSpec, Mode, ModelSpec, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, LayerKind};
@@ -18,7 +18,7 @@ pub struct ResidualSpec {
 }
 
 /// `model.py`'s residual block, its inner layers under `layers` as in the model file.
-const RESIDUAL_PY: &str = r#"class Residual(nn.Module):
+const TORCH: &str = r#"class Residual(nn.Module):
     """x + f(x) for the block's inner layers f, which keep the shape of x."""
 
     def __init__(self, layers):
@@ -30,9 +30,14 @@ const RESIDUAL_PY: &str = r#"class Residual(nn.Module):
         for layer in self.layers:
             y = layer(y)
         return x + y
+
+
+BUILDERS["residual"] = lambda layer, shape, init: (Residual(build(layer["layers"], shape)[0]), shape)
 "#;
 
 impl Kind for ResidualSpec {
+    const TORCH: &'static str = TORCH;
+
     fn entry() -> LayerKind {
         catalogue::layer(
             "residual",
@@ -76,21 +81,6 @@ impl Kind for ResidualSpec {
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
         let inner = crate::onnx::emit(graph, &format!("{name}.layers."), x.to_string(), &self.layers);
         graph.op("Add", name, &[x, &inner], vec![])
-    }
-
-    fn torch(&self, at: &Place) -> Torch {
-        let inner = ModelSpec {
-            input: at.input.to_vec(),
-            layers: self.layers.clone(),
-        };
-        let layers = super::model::torch_layers(&inner);
-        let mut needs = vec![RESIDUAL_PY];
-        needs.extend(layers.iter().flat_map(|l| l.needs.iter().copied()));
-        let modules: Vec<String> = layers.into_iter().map(|l| l.module).collect();
-        Torch {
-            module: format!("Residual([{}])", modules.join(", ")),
-            needs,
-        }
     }
 }
 

@@ -59,33 +59,6 @@ pub(crate) struct Place<'a> {
     pub salt: u64,
 }
 
-/// A layer in the exported PyTorch project's `model.py` (`crate::pytorch`).
-pub(crate) struct Torch {
-    /// The Python expression that builds the layer's module, its parameters named and shaped as
-    /// the layer's own (`Dense(784, 128, "he")`).
-    pub module: String,
-    /// The definitions of `model.py` the expression uses (a class), each written once in the file.
-    pub needs: Vec<&'static str>,
-}
-
-impl Torch {
-    /// A module of `torch.nn` (or of `model.py`'s own) that needs no definition of its own.
-    pub fn plain(module: impl Into<String>) -> Self {
-        Torch {
-            module: module.into(),
-            needs: Vec::new(),
-        }
-    }
-
-    /// A module of a class that `model.py` defines.
-    pub fn of(module: impl Into<String>, class: &'static str) -> Self {
-        Torch {
-            module: module.into(),
-            needs: vec![class],
-        }
-    }
-}
-
 /// What one kind of layer knows about itself, written once in the kind's own file.
 pub(crate) trait Kind {
     /// The kind's entry in the catalogue, from which the page renders its editor.
@@ -107,16 +80,18 @@ pub(crate) trait Kind {
         None
     }
     /// Whether the layer is a rectifier, after which weights are initialised for one (He).
-    fn rectifier(&self) -> bool {
-        false
-    }
+    const RECTIFIER: bool = false;
     /// The layer on a backend, its weights drawn from `rng`.
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>>;
     /// Appends the layer's ONNX nodes on the value `x`, under `name` (as its weights are named);
     /// returns the name of its output.
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String;
-    /// The layer as PyTorch, built where `at` says (its input shape and initialisation).
-    fn torch(&self, at: &Place) -> Torch;
+    /// The kind in the exported PyTorch project's `model.py` (`crate::pytorch`): the Python that
+    /// defines its module, if `torch.nn` has none, and registers `BUILDERS["name"]`, a function of
+    /// the layer's settings (as JSON writes them), its input shape and the initialisation it gets
+    /// that returns the module, its parameters named and shaped as the layer's own, and its output
+    /// shape.
+    const TORCH: &'static str;
 }
 
 macro_rules! layer_kinds {
@@ -167,8 +142,22 @@ macro_rules! layer_kinds {
 
             fn rectifier(&self) -> bool {
                 match self {
-                    $(Self::$variant(l) => l.rectifier(),)*
+                    $(Self::$variant(_) => <$spec as Kind>::RECTIFIER,)*
                 }
+            }
+
+            /// Every kind's Python for the exported `model.py`, in the editor's order.
+            pub(crate) fn torch_sources() -> Vec<&'static str> {
+                vec![$(<$spec as Kind>::TORCH,)*]
+            }
+
+            /// The names of the rectifier kinds.
+            pub(crate) fn rectifiers() -> Vec<&'static str> {
+                let mut names = Vec::new();
+                $(if <$spec as Kind>::RECTIFIER {
+                    names.push(<$spec as Kind>::entry().entry.name);
+                })*
+                names
             }
 
             pub(super) fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
@@ -183,11 +172,6 @@ macro_rules! layer_kinds {
                 }
             }
 
-            pub(crate) fn torch(&self, at: &Place) -> Torch {
-                match self {
-                    $(Self::$variant(l) => l.torch(at),)*
-                }
-            }
         }
     };
 }

@@ -14,7 +14,7 @@
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::model_file::ModelFile;
-use crate::nn::ModelSpec;
+use crate::nn::{LayerSpec, ModelSpec};
 use crate::train::TrainConfig;
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
@@ -78,41 +78,51 @@ fn data_safetensors(train: &Dataset, val: &Dataset) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::InvalidData(format!("the data could not be written: {e}")))
 }
 
-/// `model.py` for `spec`: the classes its layers need, each once, and `Model`, whose `layers`
-/// hold them in order; `load` and `save` read and write Whetstone model files.
+/// `model.py` for `spec`: every layer kind's module and builder (each written by the kind's own
+/// file, `nn::spec::Kind::TORCH`), `build`, which turns a spec's layers into modules, and
+/// `Model`, built from `SPEC` (or another spec: a search's); `load` and `save` read and write
+/// Whetstone model files.
 pub fn model_py(spec: &ModelSpec) -> Result<String, Error> {
     spec.summary()?;
-    let layers = crate::nn::torch_layers(spec);
-    let mut classes: Vec<&str> = Vec::new();
-    for need in layers.iter().flat_map(|l| l.needs.iter().copied()) {
-        if !classes.contains(&need) {
-            classes.push(need);
-        }
-    }
     let spec_json = serde_json::to_string(spec).expect("a spec serialises");
-    let modules: String = layers
-        .iter()
-        .map(|l| format!("                {},\n", l.module))
-        .collect();
+    let rectifiers: Vec<String> = LayerSpec::rectifiers().iter().map(|n| format!("{n:?}")).collect();
     let mut out = String::from(MODEL_HEAD);
-    out += &format!("\n# The model spec as Whetstone wrote it, and the shape of one sample it takes.\nSPEC = json.loads(r\"\"\"{spec_json}\"\"\")\nINPUT = {:?}\n", spec.input);
-    for class in classes {
+    out += &format!(
+        "\n# Each layer kind's builder: (its settings, its input shape, the initialisation it gets) →\n# (its module, its output shape).\nBUILDERS = {{}}\n# The kinds after which a layer's weights are initialised for a rectifier (He).\nRECTIFIERS = {{{}}}\n",
+        rectifiers.join(", ")
+    );
+    for source in LayerSpec::torch_sources() {
         out += "\n\n";
-        out += class;
+        out += source;
     }
     out += &format!(
         r#"
 
-class Model(nn.Module):
-    """The model: its layers in order; `forward` gives the logits [batch, classes] of a batch
-    [batch, *INPUT]."""
+def build(layers, shape):
+    """The modules of `layers` (a spec's, as JSON writes them) from input `shape` on, and the last
+    output shape. A weighted layer is initialised for a rectifier (He) when one follows it, else
+    Xavier, unless its settings say."""
+    modules = []
+    for i, layer in enumerate(layers):
+        following = layers[i + 1]["type"] if i + 1 < len(layers) else None
+        module, shape = BUILDERS[layer["type"]](layer, shape, "he" if following in RECTIFIERS else "xavier")
+        modules.append(module)
+    return modules, shape
 
-    def __init__(self):
+
+# The model spec as Whetstone wrote it, and the shape of one sample it takes.
+SPEC = json.loads(r"""{spec_json}""")
+INPUT = SPEC["input"]
+
+
+class Model(nn.Module):
+    """The model of `spec` (the experiment's by default): its layers in order; `forward` gives the
+    logits [batch, classes] of a batch [batch, *INPUT]."""
+
+    def __init__(self, spec=SPEC):
         super().__init__()
-        self.layers = nn.ModuleList(
-            [
-{modules}            ]
-        )
+        self.spec = spec
+        self.layers = nn.ModuleList(build(spec["layers"], spec["input"])[0])
 
     def forward(self, x):
         for layer in self.layers:
@@ -238,24 +248,25 @@ mod tests {
     use crate::nn::preset;
 
     #[test]
-    fn model_py_builds_every_layer_once_with_its_class_defined_once() {
-        let spec = ModelSpec::from_json(
-            r#"{"input":[1,8,8],"layers":[{"type":"conv2d","filters":2,"kernel":3,"padding":1},{"type":"residual","layers":[{"type":"conv2d","filters":2,"kernel":3,"padding":1},{"type":"batch_norm"}]},{"type":"flatten"},{"type":"dense","units":4,"init":"xavier"},{"type":"relu"},{"type":"dense","units":3}]}"#,
-        )
-        .unwrap();
+    fn model_py_has_a_builder_for_every_layer_kind_and_the_spec() {
+        let spec = preset("mlp", &[1, 28, 28], 10).unwrap();
         let py = model_py(&spec).unwrap();
-        assert!(
-            py.contains("                Conv2d(1, 2, 3, 1, 1, \"xavier\"),\n"),
-            "{py}"
-        );
-        assert!(py.contains("Residual([Conv2d(2, 2, 3, 1, 1, \"xavier\"), BatchNorm(2, 0.1, 1e-5)]),"));
-        assert!(py.contains("Dense(128, 4, \"xavier\"),") && py.contains("Dense(4, 3, \"xavier\"),"));
-        assert_eq!(py.matches("class Conv2d(").count(), 1);
+        for kind in crate::catalogue::layers() {
+            assert!(
+                py.contains(&format!("BUILDERS[\"{}\"] = ", kind.entry.name)),
+                "{}",
+                kind.entry.name
+            );
+        }
+        assert!(py.contains("RECTIFIERS = {\"leaky_relu\", \"relu\"}"), "{py}");
+        assert!(py.contains(&format!(
+            "SPEC = json.loads(r\"\"\"{}\"\"\")",
+            serde_json::to_string(&spec).unwrap()
+        )));
         assert_eq!(py.matches("class Dense(").count(), 1);
-        assert!(py.contains("INPUT = [1, 8, 8]"));
-        let mlp = model_py(&preset("mlp", &[1, 28, 28], 10).unwrap()).unwrap();
-        assert!(mlp.contains("nn.Flatten(),\n                Dense(784, 128, \"he\"),\n                nn.ReLU(),"));
-        assert!(!mlp.contains("class Conv2d("));
+        assert!(
+            model_py(&ModelSpec::from_json(r#"{"input":[4],"layers":[{"type":"dense","units":0}]}"#).unwrap()).is_err()
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ def save(model, path, header):
     """Writes the model as a Whetstone model file, with the header `load` gave (the class names
     and, when there is one, the feature transform), and a training history (CSV) when the header
     has one under "history"."""
-    metadata = {"format": FORMAT, "spec": json.dumps(SPEC), "classes": json.dumps(header["classes"])}
+    metadata = {"format": FORMAT, "spec": json.dumps(model.spec), "classes": json.dumps(header["classes"])}
     if "features" in header:
         metadata["features"] = json.dumps(header["features"])
     if "history" in header:

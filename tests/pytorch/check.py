@@ -3,7 +3,7 @@
 packages installed here, its `data.py` gives the run's held-out samples and puts them through the
 fitted feature transform as Whetstone does, its `model.py` loads `model.safetensors` as it is and
 gives Whetstone's probabilities on the same inputs (within 1e-4, the same classes), a training step
-reaches every parameter, and `save` writes the model back as `NAME.resaved.safetensors` for
+reaches every parameter, a changed spec builds, and `save` writes the model back as `NAME.resaved.safetensors` for
 `export_fixtures verify`; `train.py`'s learning rates are Whetstone's for every schedule.
 Usage: check.py FIXTURE_DIR"""
 import importlib.metadata
@@ -62,6 +62,12 @@ for case in cases:
     assert got.shape == expected.shape, f"{name}: shape {got.shape}, expected {expected.shape}"
     assert worst < 1e-4, f"{name}: PyTorch differs from Whetstone by up to {worst}"
     assert (got.argmax(1) == expected.argmax(1)).all(), f"{name}: a predicted class differs"
+
+    # A model of another spec builds from it (what a search does): a dropout before the last layer.
+    changed = json.loads(json.dumps(module.SPEC))
+    changed["layers"].insert(len(changed["layers"]) - 1, {"type": "dropout", "rate": 0.1})
+    out = module.Model(changed).eval()(torch.from_numpy(inputs))
+    assert out.shape == (len(inputs), case["classes"]), f"{name}: a changed spec gives {tuple(out.shape)}"
 
     # A fresh model trains: every parameter gets a gradient.
     fresh = module.Model().train()
