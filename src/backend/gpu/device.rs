@@ -1,7 +1,8 @@
 //! The device, its pipelines, and how work reaches it.
 //!
-//! - Pipelines and their bind-group layouts are built once, when the context is made: one layout
-//!   per WGSL file, from its binding declarations, so that kernels of a file share bind groups.
+//! - Pipelines and their bind-group layouts are built once, when the context is made, from
+//!   `kernels::files`: one layout per WGSL module, from its binding declarations, so that kernels
+//!   of a file share bind groups.
 //! - Bind groups are kept, keyed by layout and buffers: the parameter arena is bound with a dynamic
 //!   offset, so a training step that reuses its pooled buffers reuses its bind groups too.
 //! - Ops are recorded into one command encoder; nothing is submitted until a read (or an upload)
@@ -36,18 +37,18 @@ pub const WORKGROUP: u32 = 256;
 
 struct Pipeline {
     pipeline: wgpu::ComputePipeline,
-    /// Index into `Context::layouts`: the layout of the kernel's WGSL file.
+    /// Index into `Context::layouts`: the layout of the kernel's WGSL module.
     layout: usize,
 }
 
-/// A WGSL file's bind-group layout: binding 0 (the parameters, dynamic offset) and its storage
+/// A WGSL module's bind-group layout: binding 0 (the parameters, dynamic offset) and its storage
 /// buffers 1…N.
 struct Layout {
     layout: wgpu::BindGroupLayout,
     buffers: usize,
 }
 
-/// The bindings 1…N a WGSL file declares, as whether each is writable (`var<storage, read_write>`).
+/// The bindings 1…N a WGSL module declares, as whether each is writable (`var<storage, read_write>`).
 fn declared_bindings(source: &str) -> Vec<bool> {
     let mut writable = Vec::new();
     for declaration in source.split("@group(0) @binding(").skip(1) {
