@@ -13,7 +13,8 @@ node scripts/bench.mjs
 cargo run --quiet --release --example augment_bench
 # Uploading 10,000 images through the page: time, and how long the page's own thread was blocked.
 node scripts/bench-upload.mjs
-# The exported PyTorch project's CNN under PyTorch next to Whetstone's CPU backend.
+# The exported PyTorch project's CNN under PyTorch next to Whetstone's CPU backend (PyTorch is
+# installed by scripts/test.sh, at the versions of src/pytorch/requirements.txt).
 [ -f target/export-check/cnn_trained.pytorch.zip ] || cargo run --quiet --release --example export_fixtures -- target/export-check
 "${WHETSTONE_TOOLS:-/opt/whetstone-tools}/venv/bin/python" scripts/bench_pytorch.py target/export-check
 # A long run's memory on each backend, epoch by epoch.

@@ -96,10 +96,11 @@ def table_transform(x, fitted):
 
 def resample(x, y, config, generator):
     """The training split as the run trains on it: a bootstrap sample (as many samples, drawn with
-    replacement) when `bootstrap` is set, then every class resampled to the largest class's size
+    replacement, seeded by `bootstrap`) when it is set, then every class resampled to the largest class's size
     (oversample) or the smallest's (undersample) when `rebalance` says so."""
     if config.get("bootstrap") is not None:
-        picked = torch.randint(len(y), (len(y),), generator=generator)
+        draw = torch.Generator().manual_seed(config["bootstrap"])
+        picked = torch.randint(len(y), (len(y),), generator=draw)
         x, y = x[picked], y[picked]
     rebalance = config.get("rebalance")
     if rebalance in ("oversample", "undersample"):

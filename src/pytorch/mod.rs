@@ -1,8 +1,8 @@
 //! Export as a PyTorch project: the experiment leaves the browser for the engine people scale
 //! with. The project is one `.zip`:
 //! - `model.py`: the model spec as a `torch.nn.Module`, its parameters named and shaped as in
-//!   Whetstone's model file, each layer's module written by the layer's own file
-//!   (`nn::spec::Kind::torch`);
+//!   Whetstone's model file, each layer kind's module and builder written by the kind's own file
+//!   (`nn::spec::Kind::TORCH`);
 //! - `model.safetensors`: the trained weights as Whetstone writes them;
 //! - `data.safetensors` and `data.py`: the run's training and held-out samples (the split itself,
 //!   not a seed to draw it again), the fitted feature transform and the resampling in torch;
@@ -19,7 +19,7 @@ use crate::train::TrainConfig;
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
 
-/// The packages the exported code imports, pinned: also what `scripts/setup.sh` installs to test
+/// The packages the exported code imports, pinned: also what `scripts/test.sh` installs to test
 /// the export with.
 pub const REQUIREMENTS: &str = include_str!("requirements.txt");
 
@@ -170,7 +170,7 @@ in batches of {batch} on {train} samples, and held {val} out.
 python -m venv .venv && . .venv/bin/activate
 pip install -r requirements.txt
 python model.py                          # loads model.safetensors and prints the model
-python train.py                          # trains a fresh model as the run did
+python train.py                          # trains a fresh model with the run's settings
 python train.py --init model.safetensors # goes on from the run's weights
 ```
 

@@ -9,8 +9,9 @@ history holds; the result is a Whetstone model file that the page's "Load fileâ€
     torchrun --nproc_per_node=4 train.py     # DistributedDataParallel: nccl on GPUs, gloo on CPUs
     torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 --nproc_per_node=4 train.py
 
-Under torchrun each process takes its share of every batch, so the batch the optimiser sees is the
-run's batch size whatever the number of processes.
+Under torchrun each process takes an equal share of every batch (the run's batch size divided by
+the processes, rounded up), so the optimiser sees the run's batch size when the processes divide it;
+the rank-0 process decides early stopping and reduce-on-plateau for all.
 """
 
 import argparse
@@ -55,8 +56,9 @@ def rate(schedule, lr, step, steps_per_epoch, epochs):
             length *= schedule.get("mult", 1)
         return cosine(lr, schedule.get("min_lr", 0.0), (step - start) / length)
     if kind == "one_cycle":
-        div, final_div = schedule.get("div", 25.0), schedule.get("final_div", 1e4)
-        peak = max(round(total * schedule.get("pct_start", 0.3)) - 1, 1)
+        div, final_div = schedule["div"], schedule["final_div"]
+        # Halves round up, as Rust's f32::round does (Python's round goes to the even neighbour).
+        peak = max(math.floor(total * schedule["pct_start"] + 0.5) - 1, 1)
         if step <= peak:
             return lr / div + (lr - lr / div) * step / peak
         return cosine(lr, lr / (div * final_div), (step - peak) / max(total - 1 - peak, 1))
@@ -160,8 +162,11 @@ def main():
             torch.cuda.set_device(device)
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     seed = config.get("seed", 0) if args.seed is None else args.seed
-    torch.manual_seed(seed)
+    # The data's resampling is the same on every process; each process's own draws (which samples
+    # are augmented how, mixup) come from its own generator.
+    torch.manual_seed(seed + rank)
     generator = torch.Generator().manual_seed(seed)
+    draws = torch.Generator().manual_seed(seed + 7919 * (rank + 1))
 
     (train_x, train_y), (val_x, val_y) = data.load()
     train_x, train_y = data.resample(train_x, train_y, config, generator)
@@ -214,13 +219,13 @@ def main():
                 group["lr"] = lr
             x, y = x.to(device), y.to(device)
             if per_image:
-                q = data.draw(per_image, len(y), x.shape[2], x.shape[3], generator).to(device)
-                x = data.augment(x, q, int(torch.randint(0, 2**32, (), generator=generator)))
+                q = data.draw(per_image, len(y), x.shape[2], x.shape[3], draws).to(device)
+                x = data.augment(x, q, int(torch.randint(0, 2**32, (), generator=draws)))
             mix = None
-            if mixup and torch.rand((), generator=generator).item() < mixup["p"]:
-                alpha = mixup.get("alpha", 0.2)
+            if mixup and torch.rand((), generator=draws).item() < mixup["p"]:
+                alpha = mixup["alpha"]
                 lam = torch.distributions.Beta(alpha, alpha).sample().item()
-                partners = torch.randperm(len(y), generator=generator).to(device)
+                partners = torch.randperm(len(y), generator=draws).to(device)
                 x = lam * x + (1 - lam) * x[partners]
                 mix = (lam, partners)
             logits = wrapped(data.transform(x, fitted))
@@ -254,6 +259,11 @@ def main():
             dist.all_reduce(totals)
         train_loss, train_accuracy = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item()
         val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
+        if world > 1:
+            # Every process takes rank 0's numbers, so that all stop (or cut the rate) together.
+            shared = torch.tensor([val_loss, val_accuracy], dtype=torch.float64)
+            dist.broadcast(shared, src=0)
+            val_loss, val_accuracy = shared.tolist()
         seconds = time.time() - started
         history.append(f"{epoch},{train_loss},{train_accuracy},{val_loss},{val_accuracy},{lr},{seconds:.3f}")
         if rank == 0:

@@ -66,7 +66,10 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   assert.equal(experiment.dataset, 'circle');
   assert.equal(experiment.config.epochs, 10);
   assert.deepEqual(experiment.spec.input, [2]);
-  assert.match(project['model.py'], /^SPEC = json\.loads\(r"""\{"input":\[2\],"layers":\[\{"type":"dense","units":16\}/m);
+  assert.match(
+    project['model.py'],
+    /^SPEC = json\.loads\(r"""\{"input":\[2\],"layers":\[\{"type":"dense","units":16\}/m,
+  );
   assert.match(project['model.py'], /^BUILDERS\["dense"\] = build_dense$/m);
   assert.match(project['requirements.txt'], /^torch==[\d.]+\nsafetensors==[\d.]+\n$/);
   assert.match(project['README.md'], /^# circle: a Whetstone experiment as a PyTorch project/);

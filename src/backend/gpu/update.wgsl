@@ -1,6 +1,6 @@
 // In-place updates: parameters and optimiser state are read and written where they live.
-// Element-wise, so the file is compiled twice, over f32 and over vec4<f32> (`ELEMENT_WISE` in
-// kernels.rs), and a tensor whose length is a multiple of 4 is updated four values a thread.
+// Element-wise, so the file is compiled twice, over f32 and over vec4<f32> (`Source::ElementWise`
+// in kernels.rs), and a tensor whose length is a multiple of 4 is updated four values a thread.
 // On a software adapter a vec4 load or store costs about what a scalar one does (Adam over 100k
 // weights: 2.2 → 1.15 ms on SwiftShader). `len` is counted in elements of T.
 alias T = {T};
