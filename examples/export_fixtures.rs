@@ -193,6 +193,9 @@ fn steps(
     config.epochs = 3;
     config.augment.clear();
     config.early_stopping = None;
+    // Penalties a hundred times the run's, so that three steps show a missing or wrong one.
+    config.l1 *= 100.0;
+    config.l2 *= 100.0;
     let features = initial
         .features
         .clone()

@@ -86,10 +86,17 @@ pub fn model_py(spec: &ModelSpec) -> Result<String, Error> {
     spec.summary()?;
     let spec_json = serde_json::to_string(spec).expect("a spec serialises");
     let rectifiers: Vec<String> = LayerSpec::rectifiers().iter().map(|n| format!("{n:?}")).collect();
+    let weighted: Vec<String> = crate::catalogue::layers()
+        .iter()
+        .filter(|k| k.weighted)
+        .map(|k| format!("{:?}", k.entry.name))
+        .collect();
     let mut out = String::from(MODEL_HEAD);
     out += &format!(
-        "\n# Each layer kind's builder: (its settings, its input shape, the initialisation it gets) →\n# (its module, its output shape).\nBUILDERS = {{}}\n# The kinds after which a layer's weights are initialised for a rectifier (He).\nRECTIFIERS = {{{}}}\n",
-        rectifiers.join(", ")
+        "\n# The model file format `save` writes.\nFORMAT = {:?}\n# Each layer kind's builder: (its settings, its input shape, the initialisation it gets) →\n# (its module, its output shape).\nBUILDERS = {{}}\n# The kinds after which a layer's weights are initialised for a rectifier (He).\nRECTIFIERS = {{{}}}\n# The kinds with weights (`weight`, and a recurrent layer's `recurrent_weight`; not biases) that\n# L1/L2 penalties apply to.\nWEIGHTED = {{{}}}\n",
+        crate::model_file::FORMAT,
+        rectifiers.join(", "),
+        weighted.join(", ")
     );
     for source in LayerSpec::torch_sources() {
         out += "\n\n";
@@ -259,6 +266,11 @@ mod tests {
             );
         }
         assert!(py.contains("RECTIFIERS = {\"leaky_relu\", \"relu\"}"), "{py}");
+        assert!(
+            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\"}"),
+            "{py}"
+        );
+        assert!(py.contains(&format!("FORMAT = {:?}", crate::model_file::FORMAT)));
         assert!(py.contains(&format!(
             "SPEC = json.loads(r\"\"\"{}\"\"\")",
             serde_json::to_string(&spec).unwrap()

@@ -14,8 +14,6 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-FORMAT = "whetstone-model/1"
-
 
 def initialise(weight, init, fan_in, fan_out):
     """Whetstone's initialisation: He (normal, std √(2/fan_in)) or Xavier (uniform within

@@ -115,15 +115,21 @@ def optimizer_for(spec, parameters):
 
 
 def penalised(net):
-    """(layer number from 1, weight) for every weight L1/L2 penalties apply to: the weights of
-    dense, convolution and recurrent layers, not biases nor normalisations' scales."""
-    kinds = tuple(getattr(model_py, k) for k in ("Dense", "Conv2d", "Lstm", "Gru") if hasattr(model_py, k))
-    found = []
-    for number, layer in enumerate(net.layers, start=1):
-        for module in layer.modules():
-            if isinstance(module, kinds):
-                found += [(number, p) for name, p in module.named_parameters(recurse=False) if name.endswith("weight")]
-    return found
+    """(layer number from 1, weight) for every weight L1/L2 penalties apply to: the `weight` and
+    `recurrent_weight` of the layers of a weighted kind (`model.WEIGHTED`), inside residual blocks
+    too, numbered by their top-level layer; not biases nor normalisations' scales."""
+
+    def weights(layers, modules):
+        for layer, module in zip(layers, modules):
+            if layer["type"] in model_py.WEIGHTED:
+                yield from (p for name, p in module.named_parameters(recurse=False) if name in ("weight", "recurrent_weight"))
+            yield from weights(layer.get("layers", []), getattr(module, "layers", []))
+
+    return [
+        (number, p)
+        for number, (layer, module) in enumerate(zip(net.spec["layers"], net.layers), start=1)
+        for p in weights([layer], [module])
+    ]
 
 
 def evaluate(net, x, y, fitted, device, batch=256):
