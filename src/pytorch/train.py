@@ -300,6 +300,9 @@ def main():
         val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
         print(f"held-out accuracy {val_accuracy:.4f}, loss {val_loss:.4f}; wrote {args.out}", flush=True)
     if world > 1:
+        # Every process waits for rank 0's file before the group goes: a process leaving early
+        # tears down the connection the others still use.
+        dist.barrier()
         dist.destroy_process_group()
 
 
