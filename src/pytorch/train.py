@@ -18,6 +18,7 @@ import argparse
 import copy
 import math
 import os
+import sys
 import time
 
 import torch
@@ -300,10 +301,16 @@ def main():
         val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
         print(f"held-out accuracy {val_accuracy:.4f}, loss {val_loss:.4f}; wrote {args.out}", flush=True)
     if world > 1:
-        # Every process waits for rank 0's file before the group goes: a process leaving early
-        # tears down the connection the others still use.
+        # Every process waits for rank 0's file before the group goes, and DistributedDataParallel
+        # goes before the group it reduces over.
+        del wrapped
         dist.barrier()
         dist.destroy_process_group()
+        # Then the process ends at once: the interpreter's own teardown of torch's distributed
+        # threads has aborted a worker (std::terminate) after a finished run.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
