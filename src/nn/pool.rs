@@ -8,37 +8,8 @@ use crate::onnx::{Attr, Graph};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
-/// Max pooling's settings: a square window and its stride (the window's side when not set).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MaxPool2dSpec {
-    pub size: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stride: Option<usize>,
-}
-
-/// Average pooling's settings, as max pooling's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AvgPool2dSpec {
-    pub size: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stride: Option<usize>,
-}
-
 fn size_field() -> Field {
     integer("size", "size", 2, 1.0, "window side (the stride defaults to it)")
-}
-
-fn geometry(size: usize, stride: Option<usize>) -> PoolGeometry {
-    PoolGeometry {
-        size,
-        stride: stride.unwrap_or(size),
-    }
-}
-
-fn sizes(g: PoolGeometry) -> Vec<(&'static str, usize)> {
-    vec![("size", g.size), ("stride", g.stride)]
 }
 
 fn infer(g: PoolGeometry, input: &[usize]) -> Result<Inferred, String> {
@@ -67,74 +38,81 @@ fn onnx(op: &str, g: PoolGeometry, graph: &mut Graph, name: &str, x: &str) -> St
     graph.op(op, name, &[x], attrs)
 }
 
-impl Kind for MaxPool2dSpec {
-    const TORCH: &'static str = r#"def build_max_pool2d(layer, shape, init):
-    size = layer["size"]
-    stride = layer.get("stride") or size
-    channels, h, w = shape
-    return nn.MaxPool2d(size, stride), [channels, (h - size) // stride + 1, (w - size) // stride + 1]
+/// A pooling kind's settings struct (a square window and its stride, the window's side when not
+/// set) and its `Kind`: named `$name` with `$doc`, run as `$kind`, `$onnx` in ONNX and `$torch`
+/// of `torch.nn` in PyTorch.
+macro_rules! pooling {
+    ($(#[$attr:meta])* $spec:ident, $name:literal, $doc:literal, $kind:expr, $onnx:literal, $torch:literal) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $spec {
+            pub size: usize,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub stride: Option<usize>,
+        }
 
+        impl $spec {
+            fn geometry(&self) -> PoolGeometry {
+                PoolGeometry {
+                    size: self.size,
+                    stride: self.stride.unwrap_or(self.size),
+                }
+            }
+        }
 
-BUILDERS["max_pool2d"] = build_max_pool2d
-"#;
+        impl Kind for $spec {
+            const TORCH: &'static str = concat!(
+                "def build_", $name, "(layer, shape, init):\n",
+                "    size = layer[\"size\"]\n",
+                "    stride = layer.get(\"stride\") or size\n",
+                "    channels, h, w = shape\n",
+                "    return nn.", $torch, "(size, stride), [channels, (h - size) // stride + 1, (w - size) // stride + 1]\n",
+                "\n\nBUILDERS[\"", $name, "\"] = build_", $name, "\n"
+            );
 
-    fn entry() -> LayerKind {
-        catalogue::layer(
-            "max_pool2d",
-            "the largest value of each window",
-            false,
-            vec![size_field()],
-        )
-    }
+            fn entry() -> LayerKind {
+                catalogue::layer($name, $doc, false, vec![size_field()])
+            }
 
-    fn sizes(&self) -> Vec<(&'static str, usize)> {
-        sizes(geometry(self.size, self.stride))
-    }
+            fn sizes(&self) -> Vec<(&'static str, usize)> {
+                let g = self.geometry();
+                vec![("size", g.size), ("stride", g.stride)]
+            }
 
-    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
-        infer(geometry(self.size, self.stride), input)
-    }
+            fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
+                infer(self.geometry(), input)
+            }
 
-    fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
-        Box::new(Pool2d::new(PoolKind::Max, geometry(self.size, self.stride)))
-    }
+            fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
+                Box::new(Pool2d::new($kind, self.geometry()))
+            }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
-        onnx("MaxPool", geometry(self.size, self.stride), graph, name, x)
-    }
+            fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+                onnx($onnx, self.geometry(), graph, name, x)
+            }
+        }
+    };
 }
 
-impl Kind for AvgPool2dSpec {
-    const TORCH: &'static str = r#"def build_avg_pool2d(layer, shape, init):
-    size = layer["size"]
-    stride = layer.get("stride") or size
-    channels, h, w = shape
-    return nn.AvgPool2d(size, stride), [channels, (h - size) // stride + 1, (w - size) // stride + 1]
-
-
-BUILDERS["avg_pool2d"] = build_avg_pool2d
-"#;
-
-    fn entry() -> LayerKind {
-        catalogue::layer("avg_pool2d", "the mean of each window", false, vec![size_field()])
-    }
-
-    fn sizes(&self) -> Vec<(&'static str, usize)> {
-        sizes(geometry(self.size, self.stride))
-    }
-
-    fn infer(&self, input: &[usize]) -> Result<Inferred, String> {
-        infer(geometry(self.size, self.stride), input)
-    }
-
-    fn build<B: Backend>(&self, _: &B, _: Place, _: &mut Rng) -> Box<dyn Layer<B>> {
-        Box::new(Pool2d::new(PoolKind::Average, geometry(self.size, self.stride)))
-    }
-
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
-        onnx("AveragePool", geometry(self.size, self.stride), graph, name, x)
-    }
-}
+pooling!(
+    /// Max pooling's settings.
+    MaxPool2dSpec,
+    "max_pool2d",
+    "the largest value of each window",
+    PoolKind::Max,
+    "MaxPool",
+    "MaxPool2d"
+);
+pooling!(
+    /// Average pooling's settings.
+    AvgPool2dSpec,
+    "avg_pool2d",
+    "the mean of each window",
+    PoolKind::Average,
+    "AveragePool",
+    "AvgPool2d"
+);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PoolKind {
