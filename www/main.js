@@ -134,7 +134,7 @@ const keeper = new RunKeeper(app, {
 
 /** Puts a search's values into the settings (the fields and the layers) and trains with them. */
 async function trainWith(values) {
-  takeTrial(state, values);
+  await takeTrial(engine, state, values);
   app.save();
   renderSettings();
   await model.renderSummary();

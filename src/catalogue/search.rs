@@ -1,6 +1,6 @@
 //! What a hyper-parameter search can vary, each with the range (or choices) a new search starts
-//! from. The page turns a trial's values into a training request (`www/state/request.js`,
-//! `applyTrial`), and refuses to search a setting it cannot apply.
+//! from. `tune::apply` puts a trial's values into a training run (its tests check that it takes
+//! every setting listed here).
 
 use crate::tune::ParamSpec;
 use serde::Serialize;

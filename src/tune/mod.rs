@@ -6,6 +6,7 @@
 //! own: they are meant to train with one seed, so that they share the held-out split they are
 //! scored on and differ only in the values searched.
 
+pub mod apply;
 pub mod gp;
 
 use crate::error::{plain, Error};

@@ -57,3 +57,28 @@ impl Search {
         self.inner.best().map_or(Ok(JsValue::UNDEFINED), to_plain_js)
     }
 }
+
+/// A trial's request (`tune::apply::apply`): the spec, training settings and trial's values as
+/// JSON in; `{spec, config}` out, the spec as JSON text written as the model editor shows it.
+#[wasm_bindgen(js_name = applyTrial)]
+pub fn apply_trial(
+    spec_json: &str,
+    config_json: &str,
+    values_json: &str,
+    epochs: Option<usize>,
+) -> Result<JsValue, JsError> {
+    let read = |json: &str, what: &str| {
+        serde_json::from_str::<serde_json::Value>(json)
+            .map_err(|e| JsError::new(&format!("the {what} are not valid JSON: {}", crate::error::plain(&e))))
+    };
+    let mut spec = read(spec_json, "model spec's settings")?;
+    let mut config = read(config_json, "training settings")?;
+    let serde_json::Value::Object(values) = read(values_json, "trial's values")? else {
+        return Err(JsError::new("a trial's values are an object of searched settings"));
+    };
+    tune::apply::apply(&mut spec, &mut config, &values, epochs).map_err(js_error)?;
+    // Written back through the spec's own type, whose settings come in the editor's order.
+    let spec = crate::nn::ModelSpec::from_json(&spec.to_string()).map_err(js_error)?;
+    let spec = serde_json::to_string_pretty(&spec).expect("a spec serialises");
+    to_plain_js(&serde_json::json!({ "spec": spec, "config": config }))
+}

@@ -1,6 +1,7 @@
 // The worker owns the wasm instance, the data sets and the training run. It answers requests
 // ({id, type, ...} → {id, type, ...}) and streams training progress as {type: 'events'} messages.
 import init, {
+  applyTrial,
   catalogueJson,
   GpuDevice,
   Search,
@@ -296,6 +297,9 @@ const handlers = {
     return searchState();
   },
   'search-ask': () => ({ ask: activeSearch().ask() }),
+  // A trial's training request: the core puts the searched values into the spec and settings.
+  'apply-trial': ({ spec, config, values, epochs }) =>
+    applyTrial(spec, JSON.stringify(config), JSON.stringify(values), epochs ?? undefined),
   'search-tell': ({ trial, score }) => {
     activeSearch().tell(trial, score);
     return searchState();

@@ -164,10 +164,7 @@ export class Lessons {
         pool.slots.map(async (slot, k) => {
           await loadInto(slot.engine, data);
           slot.loaded = data.key;
-          const base = {
-            ...(await this.request(slot.engine, lesson, { model: 'toy', config: {} })),
-            optimizerName: 'sgd',
-          };
+          const base = await this.request(slot.engine, lesson, { model: 'toy', config: {} });
           const bests = [];
           // Scores of the trials after the first four (Bayesian search's random start).
           const guided = [];
@@ -181,7 +178,12 @@ export class Lessons {
               const { ask } = await slot.engine.request('search-ask');
               if (ask.type !== 'run') break;
               try {
-                const last = await pool.run(slot, applyTrial(base, ask.trial.config), data, () => {});
+                const last = await pool.run(
+                  slot,
+                  await applyTrial(slot.engine, base, ask.trial.config),
+                  data,
+                  () => {},
+                );
                 await slot.engine.request('search-tell', { trial: ask.trial.id, score: last.val_accuracy });
                 best = Math.max(best, last.val_accuracy);
                 if (n > 4) guided.push(last.val_accuracy);

@@ -158,10 +158,14 @@ export class Tuner {
     const settings = this.app.state.settings;
     const spec = searchRequest(settings);
     const base = this.app.request();
-    // A trial's request is made the same way: a setting that cannot be searched here fails now.
-    applyTrial(base, Object.fromEntries(spec.params.map((p) => [p.name, p.type === 'choice' ? p.values[0] : p.low])));
     const objective = settings.searchObjective;
     const state = await this.app.engine.request('search-start', { spec });
+    // A trial's request is made the same way: a setting that cannot be searched here fails now.
+    await applyTrial(
+      this.app.engine,
+      base,
+      Object.fromEntries(spec.params.map((p) => [p.name, p.type === 'choice' ? p.values[0] : p.low])),
+    );
     this.heldOut.clear();
     this.session = {
       base,
@@ -231,14 +235,17 @@ export class Tuner {
 
   launch(slot, trial) {
     slot.busy = true;
-    const request = applyTrial(this.session.base, trial.config, { epochs: trial.epochs });
     const started = performance.now();
-    this.progress.set(trial.id, { epoch: 0, epochs: request.config.epochs, started });
-    this.renderTable();
-    this.pool
-      .run(slot, request, this.app.data(), (e) => {
-        this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
+    let request;
+    applyTrial(slot.engine, this.session.base, trial.config, { epochs: trial.epochs })
+      .then((made) => {
+        request = made;
+        this.progress.set(trial.id, { epoch: 0, epochs: request.config.epochs, started });
         this.renderTable();
+        return this.pool.run(slot, request, this.app.data(), (e) => {
+          this.progress.set(trial.id, { epoch: e.epoch, epochs: request.config.epochs, started });
+          this.renderTable();
+        });
       })
       .then(async (last) => {
         const { probs, labels, classes } = await slot.engine.request('held-out');

@@ -4,72 +4,22 @@
 import { catalogue, entryOf } from './catalogue.js';
 import { parseNumber, read } from './settings.js';
 
-/** The strength setting of an augmentation (flips have none; mixup's α is not a strength). */
-const strengthOf = (type) =>
-  type === 'mixup' ? undefined : catalogue.augmentations.find((a) => a.name === type)?.fields[0]?.name;
-
 /** The optimiser settings for a menu name (the core's catalogue) at learning rate `lr`. */
 export function optimizerConfig(name, lr) {
   return { ...entryOf('optimizers', name, 'optimiser').config, lr };
 }
 
-/** How each searchable setting (the core's catalogue, `search`) goes into a trial's `spec` and
- * `config`; the optimiser and rate are put in by `applyTrial` itself. */
-export const APPLY = {
-  lr: () => {},
-  optimizer: () => {},
-  batch: (v, { config }) => {
-    config.batch_size = v;
-  },
-  epochs: (v, { config }) => {
-    config.epochs = v;
-  },
-  weight_decay: (v, { config }) => {
-    config.l2 = v;
-  },
-  units: (v, { spec }) => {
-    const last = spec.layers.findLastIndex((l) => l.type === 'dense');
-    spec.layers.forEach((l, i) => {
-      if ((l.type === 'dense' && i !== last) || l.type === 'lstm' || l.type === 'gru') l.units = v;
-    });
-  },
-  augmentation: (v, { config }) => {
-    if (!config.augment?.length)
-      throw new Error('searching the augmentation strength needs at least one augmentation chosen under Training');
-    config.augment = config.augment.map((op) =>
-      strengthOf(op.type) ? { ...op, [strengthOf(op.type)]: op[strengthOf(op.type)] * v } : op,
-    );
-  },
-  dropout: (v, { spec }) => {
-    const dropouts = spec.layers.filter((l) => l.type === 'dropout');
-    if (dropouts.length)
-      dropouts.forEach((l) => {
-        l.rate = v;
-      });
-    else spec.layers.splice(spec.layers.length - 1, 0, { type: 'dropout', rate: v });
-  },
-};
-
 /** The training request of a trial: `base` (spec, config, samples, held out, backend) with the
- * trial's values put in, and (for halving) its epochs. The seed stays the page's, so that every
- * trial is scored on the same held-out split. */
-export function applyTrial(base, values, { epochs } = {}) {
-  const trial = { spec: JSON.parse(base.spec), config: structuredClone(base.config) };
-  trial.config.optimizer = optimizerConfig(
-    values.optimizer ?? base.optimizerName,
-    values.lr ?? base.config.optimizer.lr,
-  );
-  for (const [name, value] of Object.entries(values)) {
-    if (!APPLY[name]) throw new Error(`a search of '${name}' cannot be put into a training run by this page`);
-    APPLY[name](value, trial);
-  }
-  if (epochs !== undefined && epochs !== null) trial.config.epochs = epochs;
-  return { ...base, spec: JSON.stringify(trial.spec, null, 2), config: trial.config };
+ * trial's values put in by the core (`tune::apply`, in `engine`'s worker), and (for halving) its
+ * epochs. The seed stays the page's, so that every trial is scored on the same held-out split. */
+export async function applyTrial(engine, base, values, { epochs } = {}) {
+  const trial = await engine.request('apply-trial', { spec: base.spec, config: base.config, values, epochs });
+  return { ...base, spec: trial.spec, config: trial.config };
 }
 
 /** Puts a search's values into the settings (rate, batch, epochs, L2, optimiser, the layers). */
-export function takeTrial(state, values) {
-  const request = applyTrial(trainingRequest(state), values);
+export async function takeTrial(engine, state, values) {
+  const request = await applyTrial(engine, trainingRequest(state), values);
   const s = state.settings;
   Object.assign(s, { spec: request.spec, lr: String(request.config.optimizer.lr), l2: String(request.config.l2) });
   Object.assign(s, { batch: request.config.batch_size, epochs: request.config.epochs });
@@ -191,7 +141,6 @@ export function trainingRequest(state) {
     heldOut: setting('heldOut'),
     backend: chosenBackend(state),
     startFrom: s.startFrom,
-    optimizerName: s.optimizer,
   };
 }
 

@@ -2,7 +2,7 @@
 // (the core's catalogue, with the range offered first), each searched setting's range or choices
 // as the person left them, the strategy, budget, seed and score. No DOM here.
 import { catalogue, scoreEntry } from './catalogue.js';
-import { APPLY, optimizerConfig } from './request.js';
+import { optimizerConfig } from './request.js';
 import { parseNumber, read } from './settings.js';
 
 /** What can be searched, by name, with the range offered first: `{name, label, doc, on, type, low,
@@ -25,7 +25,6 @@ export function searchRequest(settings) {
   for (const [key, p] of Object.entries(searchable())) {
     const row = spaceRow(settings, key);
     if (!row.on) continue;
-    if (!APPLY[key]) throw new Error(`searching the ${p.label} is not yet something this page can put into a run`);
     if (p.type === 'choice') {
       const values = (Array.isArray(row.values) ? row.values : String(row.values).split(','))
         .map((v) => String(v).trim())
