@@ -7,7 +7,10 @@
 //! case's input shape. `tests/onnx/check.py` runs the ONNX files in onnxruntime and
 //! `tests/pytorch/check.py` the projects in PyTorch, which writes each model back as
 //! `NAME.resaved.safetensors`; `export_fixtures verify FOLDER` then checks that Whetstone reads
-//! those as the models it exported. `scripts/test.sh` runs all three.
+//! those as the models it exported. The training runs (`training.json`) are for
+//! `tests/pytorch/train_check.py`, the search project and trial cases (`search.pytorch.zip`,
+//! `search.STRATEGY.json`, `apply.json`) for `tests/pytorch/search_check.py`. `scripts/test.sh`
+//! runs them all.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::ready;
@@ -144,6 +147,7 @@ fn main() {
                 config: &settings,
                 train: &train,
                 val: &val,
+                search: None,
             })
             .unwrap(),
         )
@@ -173,6 +177,110 @@ fn main() {
     let all_digits = whetstone::testing::digits();
     let runs = training_runs(&dir, &all_digits, &table);
     println!("wrote {runs} training runs for train.py to repeat");
+    searches(&dir, &all_digits.head(3000).unwrap());
+}
+
+/// A project with a search (`search.pytorch.zip`, random, six trials), the same search with each
+/// other strategy (`search.STRATEGY.json`), and trials' values put into runs by the core
+/// (`apply.json`: spec, settings, values, epochs and what `tune::apply` made of them) for
+/// `search.py` to put in alike.
+fn searches(dir: &std::path::Path, digits: &Dataset) {
+    use serde_json::json;
+    use whetstone::tune::{apply::apply, SearchSpec};
+    let (train, val) = digits.split(600, 1).unwrap();
+    let config = TrainConfig::from_json(
+        r#"{"epochs": 2, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.003}, "seed": 2}"#,
+    )
+    .unwrap();
+    let spec = preset("mlp", &train.sample_shape, train.classes.len()).unwrap();
+    let mut t = Trainer::new(Cpu, spec, config.clone(), &train, &val).unwrap();
+    let file = ready(t.model_file(val.classes.clone(), None)).unwrap();
+    let params = json!([
+        {"type": "float", "name": "lr", "low": 0.001, "high": 0.03, "log": true},
+        {"type": "int", "name": "units", "low": 8, "high": 64, "log": true},
+        {"type": "choice", "name": "optimizer", "values": ["adam", "rmsprop"]}
+    ]);
+    let search = |strategy: serde_json::Value, budget: usize| pytorch::Search {
+        spec: serde_json::from_value::<SearchSpec>(
+            json!({"params": params, "strategy": strategy, "budget": budget, "seed": 4}),
+        )
+        .unwrap(),
+        score: "val_accuracy".into(),
+    };
+    let random = search(json!({"type": "random"}), 6);
+    let export = pytorch::project(&pytorch::Experiment {
+        dataset: "search",
+        file: &file,
+        config: &config,
+        train: &train,
+        val: &val,
+        search: Some(&random),
+    })
+    .unwrap();
+    std::fs::write(dir.join("search.pytorch.zip"), export).unwrap();
+    let strategies = [
+        ("grid", json!({"type": "grid", "points": 2}), 6),
+        ("bayesian", json!({"type": "bayesian", "initial": 3}), 5),
+        (
+            "halving",
+            json!({"type": "halving", "eta": 3, "min_epochs": 1, "max_epochs": 3}),
+            6,
+        ),
+    ];
+    for (name, strategy, budget) in strategies.clone() {
+        let settings = pytorch::search_json(&search(strategy, budget)).unwrap();
+        std::fs::write(dir.join(format!("search.{name}.json")), settings).unwrap();
+    }
+
+    let base = |model: &str, input: &[usize], classes: usize| {
+        serde_json::to_value(preset(model, input, classes).unwrap()).unwrap()
+    };
+    let settings = json!({"epochs": 3, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.001}, "l2": 0.0,
+        "frozen": [1, 4], "layer_penalties": [{"layer": 4, "l1": 0.0, "l2": 0.01}],
+        "augment": [{"type": "rotate", "p": 0.5, "degrees": 10.0}, {"type": "hue", "p": 0.3, "degrees": 30.0},
+                    {"type": "flip_horizontal", "p": 0.5}, {"type": "mixup", "p": 0.5, "alpha": 0.2}]});
+    let cases = [
+        (
+            base("mlp", &[1, 28, 28], 10),
+            json!({"lr": 0.0123, "units": 48, "optimizer": "nesterov"}),
+            None,
+        ),
+        (
+            base("mlp", &[1, 28, 28], 10),
+            json!({"dropout": 0.25, "batch": 64, "weight_decay": 0.0003}),
+            None,
+        ),
+        (
+            base("cnn", &[1, 28, 28], 10),
+            json!({"augmentation": 0.37, "units": 20, "dropout": 0.1}),
+            Some(4),
+        ),
+        (
+            base("gru", &[48, 1], 4),
+            json!({"units": 9, "epochs": 5, "optimizer": "sgd"}),
+            None,
+        ),
+        (
+            base("toy", &[2], 2),
+            json!({"lr": 0.3, "optimizer": "adamw", "dropout": 0.5}),
+            Some(2),
+        ),
+    ];
+    let listing: Vec<serde_json::Value> = cases
+        .into_iter()
+        .map(|(spec, values, epochs)| {
+            let (mut made_spec, mut made_config) = (spec.clone(), settings.clone());
+            apply(&mut made_spec, &mut made_config, values.as_object().unwrap(), epochs).unwrap();
+            json!({"spec": spec, "config": settings, "values": values, "epochs": epochs,
+                   "expected": {"spec": made_spec, "config": made_config}})
+        })
+        .collect();
+    std::fs::write(dir.join("apply.json"), serde_json::to_string_pretty(&listing).unwrap()).unwrap();
+    println!(
+        "wrote a search project, {} strategies and {} trial cases",
+        strategies.len() + 1,
+        listing.len()
+    );
 }
 
 /// A few steps of `config` on one whole batch (so the batches' order cannot matter), from
@@ -217,6 +325,7 @@ fn steps(
         config: &config,
         train: &train,
         val,
+        search: None,
     })
     .unwrap();
     std::fs::write(dir.join(format!("{name}.steps.pytorch.zip")), export).unwrap();
@@ -351,9 +460,10 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
         ),
     ];
     let mut listing = Vec::new();
-    for (name, model, data, held_out, settings) in runs {
+    for (name, model, data, trained_on, settings) in runs {
         let config = TrainConfig::from_json(settings).unwrap();
-        let (train, val) = data.split(data.len() - held_out, 1).unwrap();
+        // `trained_on` samples train; the rest are held out.
+        let (train, val) = data.split(data.len() - trained_on, 1).unwrap();
         let input = Fitted::fit(&config.features, &train).unwrap().output_shape();
         let spec = preset(model, &input, train.classes.len()).unwrap();
         // Three runs from the same initial weights, their batches and draws seeded apart.
@@ -386,6 +496,7 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
             config: &config,
             train: &train,
             val: &val,
+            search: None,
         })
         .unwrap();
         std::fs::write(dir.join(format!("{name}.pytorch.zip")), export).unwrap();

@@ -38,6 +38,7 @@ cargo run --quiet --release --example export_fixtures -- target/export-check
 "$PYTHON" tests/pytorch/check.py target/export-check
 cargo run --quiet --release --example export_fixtures -- verify target/export-check
 "$PYTHON" tests/pytorch/train_check.py target/export-check
+"$PYTHON" tests/pytorch/search_check.py target/export-check
 
 echo "== wasm tests in headless Chromium"
 cargo test --target wasm32-unknown-unknown --test browser

@@ -7,6 +7,8 @@
 //! - `data.safetensors` and `data.py`: the run's training and held-out samples (the split itself,
 //!   not a seed to draw it again), the fitted feature transform and the resampling in torch;
 //! - `train.py`: the run's training settings in PyTorch, on one device or under `torchrun`;
+//! - `search.py` and `search.json` (when the page has a valid search set): the search as an
+//!   Optuna study, its trials put into runs as `tune::apply` does and trained by `train.py`'s `fit`;
 //! - `experiment.json`: the settings `data.py` and `train.py` read (the spec, the training
 //!   settings, the class names, the fitted transform);
 //! - `requirements.txt` (pinned, as the tests check them) and a `README.md` that says how to run it.
@@ -16,6 +18,7 @@ use crate::error::Error;
 use crate::model_file::ModelFile;
 use crate::nn::{LayerSpec, ModelSpec};
 use crate::train::TrainConfig;
+use crate::tune::{apply, SearchSpec, Strategy};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
 
@@ -27,14 +30,52 @@ const MODEL_HEAD: &str = include_str!("model_head.py");
 const MODEL_TAIL: &str = include_str!("model_tail.py");
 const DATA_PY: &str = include_str!("data.py");
 const TRAIN_PY: &str = include_str!("train.py");
+const SEARCH_PY: &str = include_str!("search.py");
 
-/// A run to export: its data set's name, its trained model, its settings and its splits.
+/// A run to export: its data set's name, its trained model, its settings and its splits, and the
+/// search the page is set to run on it, if any.
 pub struct Experiment<'a> {
     pub dataset: &'a str,
     pub file: &'a ModelFile,
     pub config: &'a TrainConfig,
     pub train: &'a Dataset,
     pub val: &'a Dataset,
+    pub search: Option<&'a Search>,
+}
+
+/// A hyper-parameter search to export: its settings and the validation score (the catalogue's
+/// `metrics.scores`) it ranks trials by.
+pub struct Search {
+    pub spec: SearchSpec,
+    pub score: String,
+}
+
+/// `search.json`: the search's settings (its direction the score's), the score, each searched
+/// setting's grid values (for a grid) and the core's tables `search.py`'s `apply` reads.
+pub fn search_json(search: &Search) -> Result<String, Error> {
+    let score = crate::catalogue::metrics()
+        .scores
+        .into_iter()
+        .find(|s| s.name == search.score)
+        .ok_or_else(|| Error::InvalidConfig(format!("a search cannot be scored by '{}'", search.score)))?;
+    let spec = SearchSpec {
+        maximize: score.maximize,
+        ..search.spec.clone()
+    };
+    crate::tune::Search::new(spec.clone())?;
+    let mut json = serde_json::to_value(&spec).expect("a search serialises");
+    let extra = json.as_object_mut().expect("a search is an object");
+    extra.insert("score".into(), score.name.into());
+    if let Strategy::Grid { points } = spec.strategy {
+        let grid = spec
+            .params
+            .iter()
+            .map(|p| (p.name().to_string(), p.grid(points).into()));
+        extra.insert("grid".into(), serde_json::Value::Object(grid.collect()));
+    }
+    extra.insert("optimizers".into(), apply::optimizer_configs().into());
+    extra.insert("strengths".into(), apply::strengths().into());
+    Ok(serde_json::to_string_pretty(&json).expect("JSON serialises") + "\n")
 }
 
 /// `data.safetensors`: each split's samples (`train.x`, `val.x`: bytes when every value is a
@@ -142,7 +183,8 @@ class Model(nn.Module):
 }
 
 /// `README.md` of the project exported from a run on `dataset`.
-fn readme(file: &ModelFile, dataset: &str, config: &TrainConfig, (train, val): (usize, usize)) -> String {
+fn readme(e: &Experiment) -> String {
+    let (file, dataset, config) = (e.file, e.dataset, e.config);
     let summary = file.spec.summary().expect("the model file's spec was checked");
     let header = match (&file.features, &file.history) {
         (Some(_), Some(_)) => "the model spec, the class names, the fitted feature transform and the training history",
@@ -169,7 +211,8 @@ in batches of {batch} on {train} samples, and held {val} out.
   its fitted feature transform and resampling.
 - `train.py`: trains the model with the run's settings (`experiment.json`), on the CPU, a GPU,
   or many under `torchrun`.
-- `requirements.txt`: the packages the code imports, at the versions it was checked with.
+{search_files}- `requirements.txt`: the packages the code needs, at the versions it was checked with:
+{requirements}
 {features}
 ## Run it
 
@@ -191,7 +234,7 @@ torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 --nproc
 ```
 
 `train.py` writes `trained.safetensors` (`--out` to change it) with the training history.
-
+{search_section}
 In Python:
 
 ```python
@@ -218,8 +261,53 @@ in the browser.
         params = crate::nn::grouped(summary.params),
         epochs = config.epochs,
         batch = config.batch_size,
-        train = train,
-        val = val,
+        train = e.train.len(),
+        val = e.val.len(),
+        requirements = REQUIREMENTS
+            .lines()
+            .map(|l| format!("  `{l}`"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        search_files = if e.search.is_some() { SEARCH_FILES } else { "" },
+        search_section = e.search.map(search_section).unwrap_or_default(),
+    )
+}
+
+const SEARCH_FILES: &str = "- `search.py` and `search.json`: the run's hyper-parameter search as an Optuna study.\n";
+
+/// The README's part on the search.
+fn search_section(search: &Search) -> String {
+    let strategy = match &search.spec.strategy {
+        Strategy::Grid { points } => format!("a grid of {points} values per range (Optuna's `GridSampler`)"),
+        Strategy::Random => "random draws (`RandomSampler`)".into(),
+        Strategy::Bayesian { .. } => "Bayesian optimisation with a Gaussian process (`GPSampler`)".into(),
+        Strategy::Halving { eta, min_epochs, max_epochs } => format!(
+            "successive halving (`SuccessiveHalvingPruner`): each trial goes on past {min_epochs}·{eta}^k epochs, up to {max_epochs}, only while it is in the best 1/{eta} of the trials that got there"
+        ),
+    };
+    let names: Vec<&str> = search.spec.params.iter().map(|p| p.name()).collect();
+    format!(
+        r#"
+## Search
+
+`search.py` runs the page's search as an Optuna study: {names} by {strategy}; {budget} trials,
+each trained by `train.py`'s `fit` on the same data and split and scored by its last epoch's
+`{score}`. The best trial's values, model spec and training settings go to `best.json`.
+
+```sh
+python search.py                                   # one process
+# several processes, on this machine or many: each runs the same command on one storage
+python search.py --storage sqlite:///search.db --threads 1
+python search.py --storage postgresql://user:password@host/whetstone
+python train.py --settings best.json               # train the best (torchrun too)
+```
+
+The processes of one study share its budget; each draws its own trials (`--seed` fixes a
+process's draws; without `--storage` the search's own seed is used).
+"#,
+        names = names.join(", "),
+        budget = search.spec.budget,
+        score = search.score,
     )
 }
 
@@ -236,8 +324,9 @@ pub fn project(e: &Experiment) -> Result<Vec<u8>, Error> {
         "fitted": e.file.features.as_ref().filter(|f| f.is_needed()),
     });
     let experiment = serde_json::to_string_pretty(&experiment).expect("the settings serialise") + "\n";
-    let readme = readme(e.file, e.dataset, e.config, (e.train.len(), e.val.len()));
-    Ok(crate::zip::stored(&[
+    let readme = readme(e);
+    let search = e.search.map(search_json).transpose()?;
+    let mut files: Vec<(&str, &[u8])> = vec![
         ("README.md", readme.as_bytes()),
         ("requirements.txt", REQUIREMENTS.as_bytes()),
         ("experiment.json", experiment.as_bytes()),
@@ -246,7 +335,12 @@ pub fn project(e: &Experiment) -> Result<Vec<u8>, Error> {
         ("train.py", TRAIN_PY.as_bytes()),
         ("model.safetensors", &weights),
         ("data.safetensors", &samples),
-    ]))
+    ];
+    if let Some(search) = &search {
+        files.push(("search.py", SEARCH_PY.as_bytes()));
+        files.push(("search.json", search.as_bytes()));
+    }
+    Ok(crate::zip::stored(&files))
 }
 
 #[cfg(test)]
@@ -279,6 +373,39 @@ mod tests {
         assert!(
             model_py(&ModelSpec::from_json(r#"{"input":[4],"layers":[{"type":"dense","units":0}]}"#).unwrap()).is_err()
         );
+    }
+
+    #[test]
+    fn search_json_has_the_grid_the_score_and_the_cores_tables_and_refuses_a_bad_search() {
+        let spec: SearchSpec = serde_json::from_str(
+            r#"{"params": [{"type": "float", "name": "lr", "low": 0.001, "high": 0.1, "log": true},
+                           {"type": "choice", "name": "optimizer", "values": ["adam", "sgd"]}],
+                "strategy": {"type": "grid", "points": 3}, "budget": 4, "seed": 2}"#,
+        )
+        .unwrap();
+        let search = |spec: &SearchSpec, score: &str| {
+            search_json(&Search {
+                spec: spec.clone(),
+                score: score.into(),
+            })
+        };
+        let json: serde_json::Value = serde_json::from_str(&search(&spec, "val_loss").unwrap()).unwrap();
+        assert_eq!(json["grid"]["lr"], serde_json::json!([0.001, 0.01, 0.1]));
+        assert_eq!(json["grid"]["optimizer"], serde_json::json!(["adam", "sgd"]));
+        assert_eq!(
+            (json["score"].as_str(), json["maximize"].as_bool()),
+            (Some("val_loss"), Some(false))
+        );
+        let accuracy: serde_json::Value = serde_json::from_str(&search(&spec, "val_accuracy").unwrap()).unwrap();
+        assert_eq!(accuracy["maximize"], true);
+        assert_eq!(json["optimizers"]["nesterov"]["nesterov"], true);
+        assert_eq!(json["strengths"]["rotate"], "degrees");
+        assert!(json["strengths"].get("mixup").is_none() && json["strengths"].get("flip_horizontal").is_none());
+        let err = search(&spec, "speed").unwrap_err().to_string();
+        assert!(err.contains("'speed'"), "{err}");
+        let empty = SearchSpec { budget: 0, ..spec };
+        let err = search(&empty, "val_loss").unwrap_err().to_string();
+        assert!(err.contains("budget is 0"), "{err}");
     }
 
     #[test]

@@ -6,20 +6,24 @@ history holds; the result is a Whetstone model file that the page's "Load fileâ€
 
     python train.py                          # the CPU, or the GPU when there is one
     python train.py --init model.safetensors # from these weights (Whetstone's, say)
+    python train.py --settings best.json     # with the best settings search.py found
     torchrun --nproc_per_node=4 train.py     # DistributedDataParallel: nccl on GPUs, gloo on CPUs
     torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --master_port=29500 --nproc_per_node=4 train.py
 
 Under torchrun each process takes an equal share of every batch (the run's batch size divided by
 the processes, rounded up), so the optimiser sees the run's batch size when the processes divide it;
-the rank-0 process decides early stopping and reduce-on-plateau for all.
+the rank-0 process decides early stopping and reduce-on-plateau for all. `fit` is the training
+itself, which search.py calls for each trial.
 """
 
 import argparse
 import copy
+import json
 import math
 import os
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -148,42 +152,45 @@ def evaluate(net, x, y, fitted, device, batch=256):
     return loss / len(y), correct / len(y)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, help="epochs to train (the run's by default)")
-    parser.add_argument("--init", help="a Whetstone model file to start from (default: a fresh model)")
-    parser.add_argument("--out", default="trained.safetensors", help="where the trained model file goes")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when there is a GPU)")
-    parser.add_argument("--seed", type=int, help="the seed of the batches' order and draws (the run's by default)")
-    args = parser.parse_args()
+class Diverged(Exception):
+    """The run blew up: a loss that is not finite, or above 100Â·ln(classes), as Whetstone judges."""
 
-    setup = data.experiment()
-    config, fitted, classes = setup["config"], setup["fitted"], setup["classes"]
-    epochs = args.epochs or config["epochs"]
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if world > 1:
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    seed = config.get("seed", 0) if args.seed is None else args.seed
+
+def diverged(loss, classes):
+    return not math.isfinite(loss) or loss > 100 * math.log(classes)
+
+
+def fit(setup, spec=None, config=None, *, epochs=None, seed=None, init=None, device=None, splits=None, report=None, log=print):
+    """Trains a model of `spec` (the experiment's by default) with the training settings `config`
+    (the run's by default) on the experiment's data (`splits`: `data.load()`'s, loaded when not
+    given). Under `torch.distributed` (a group already made) each process takes its share of every
+    batch. `report(epoch, metrics)` is called after each epoch with Whetstone's history columns;
+    rank 0 `log`s a line per epoch. Returns the model (the best epoch's weights when early stopping
+    restores them) and its history (CSV lines). Raises `Diverged` when the run blows up."""
+    spec = spec or setup["spec"]
+    config = config or setup["config"]
+    fitted, classes = setup["fitted"], setup["classes"]
+    epochs = epochs or config["epochs"]
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    seed = config.get("seed", 0) if seed is None else seed
+    log = log if rank == 0 else (lambda *_, **__: None)
     # The data's resampling is the same on every process; each process's own draws (which samples
     # are augmented how, mixup) come from its own generator.
     torch.manual_seed(seed + rank)
     generator = torch.Generator().manual_seed(seed)
     draws = torch.Generator().manual_seed(seed + 7919 * (rank + 1))
 
-    (train_x, train_y), (val_x, val_y) = data.load()
+    (train_x, train_y), (val_x, val_y) = splits or data.load()
     train_x, train_y = data.resample(train_x, train_y, config, generator)
     weights = None
     if config.get("rebalance") == "class_weights":
         weights = data.class_weights(train_y, len(classes)).to(device)
 
-    net = model_py.Model()
-    if args.init:
-        net.load_state_dict(load_file(args.init))
+    net = model_py.Model(spec)
+    if init:
+        net.load_state_dict(load_file(init))
     net.to(device).train()
     frozen = set(config.get("frozen", []))
     for number, layer in enumerate(net.layers, start=1):
@@ -243,6 +250,8 @@ def main():
                 per_row = lam * per_row + (1 - lam) * F.cross_entropy(logits, y[partners], reduction="none")
                 right = lam * right + (1 - lam) * (logits.argmax(1) == y[partners]).float()
             loss = (per_row * weights[y]).mean() if weights is not None else per_row.mean()
+            if diverged(loss.item(), len(classes)):
+                raise Diverged(f"the run diverged at step {step + 1}: the loss is {loss.item():.4g}; a lower learning rate or clipping helps")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             with torch.no_grad():
@@ -271,14 +280,17 @@ def main():
             shared = torch.tensor([val_loss, val_accuracy], dtype=torch.float64)
             dist.broadcast(shared, src=0)
             val_loss, val_accuracy = shared.tolist()
+        if diverged(val_loss, len(classes)):
+            raise Diverged(f"the run diverged in epoch {epoch}: the held-out loss is {val_loss:.4g}")
         seconds = time.time() - started
         history.append(f"{epoch},{train_loss},{train_accuracy},{val_loss},{val_accuracy},{lr},{seconds:.3f}")
-        if rank == 0:
-            print(
-                f"epoch {epoch}: train loss {train_loss:.4f}, accuracy {train_accuracy:.4f}; "
-                f"held-out loss {val_loss:.4f}, accuracy {val_accuracy:.4f}; lr {lr:.3g}; {seconds:.1f} s",
-                flush=True,
-            )
+        log(
+            f"epoch {epoch}: train loss {train_loss:.4f}, accuracy {train_accuracy:.4f}; "
+            f"held-out loss {val_loss:.4f}, accuracy {val_accuracy:.4f}; lr {lr:.3g}; {seconds:.1f} s",
+            flush=True,
+        )
+        if report:
+            report(epoch, dict(zip(HISTORY.split(","), (epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds))))
         schedule = config.get("schedule", {})
         plateau.observe(score(schedule.get("monitor", "val_loss"), val_loss, val_accuracy))
         if stopping:
@@ -290,20 +302,49 @@ def main():
                 if since_best >= stopping["patience"]:
                     if stopping.get("restore_best", True):
                         net.load_state_dict(best[2])
-                    if rank == 0:
-                        print(f"stopped early after epoch {epoch}; the best was epoch {best[1]}", flush=True)
+                    log(f"stopped early after epoch {epoch}; the best was epoch {best[1]}", flush=True)
                     break
+    return net, history
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, help="epochs to train (the run's by default)")
+    parser.add_argument("--init", help="a Whetstone model file to start from (default: a fresh model)")
+    parser.add_argument("--out", default="trained.safetensors", help="where the trained model file goes")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when there is a GPU)")
+    parser.add_argument("--seed", type=int, help="the seed of the batches' order and draws (the run's by default)")
+    parser.add_argument("--settings", help="a search's best.json: its model spec and training settings instead of the run's")
+    args = parser.parse_args()
+
+    setup = data.experiment()
+    spec, config = setup["spec"], setup["config"]
+    if args.settings:
+        chosen = json.loads(Path(args.settings).read_text())
+        spec, config = chosen["spec"], chosen["config"]
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if world > 1:
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    rank = dist.get_rank() if world > 1 else 0
+    splits = data.load()
+    try:
+        net, history = fit(setup, spec, config, epochs=args.epochs, seed=args.seed, init=args.init, device=device, splits=splits)
+    except Diverged as e:
+        print(f"stopped: {e}", file=sys.stderr, flush=True)
+        sys.exit(1)
     if rank == 0:
-        header = {"classes": classes, "history": "\n".join(history) + "\n"}
-        if fitted:
-            header["features"] = fitted
+        header = {"classes": setup["classes"], "history": "\n".join(history) + "\n"}
+        if setup["fitted"]:
+            header["features"] = setup["fitted"]
         model_py.save(net, args.out, header)
-        val_loss, val_accuracy = evaluate(net, val_x, val_y, fitted, device)
+        val_loss, val_accuracy = evaluate(net, *splits[1], setup["fitted"], device)
         print(f"held-out accuracy {val_accuracy:.4f}, loss {val_loss:.4f}; wrote {args.out}", flush=True)
     if world > 1:
-        # Every process waits for rank 0's file before the group goes, and DistributedDataParallel
-        # goes before the group it reduces over.
-        del wrapped
+        # Every process waits for rank 0's file before the group goes.
         dist.barrier()
         dist.destroy_process_group()
         # Then the process ends at once: the interpreter's own teardown of torch's distributed

@@ -137,7 +137,7 @@ impl ParamSpec {
     }
 
     /// `points` values spread evenly across a range (on its scale), or every choice.
-    fn grid(&self, points: usize) -> Vec<Value> {
+    pub fn grid(&self, points: usize) -> Vec<Value> {
         let mut values: Vec<Value> = match self {
             ParamSpec::Choice { values, .. } => values.clone(),
             ParamSpec::Int {

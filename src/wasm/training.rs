@@ -257,15 +257,34 @@ impl Training {
     }
 
     /// Resolves to the run as a PyTorch project (`.zip`, see `crate::pytorch`) for a run on
-    /// `dataset`, its history (CSV) in the model file when given.
+    /// `dataset`, its history (CSV) in the model file when given, with the search
+    /// (`tune::SearchSpec` as JSON) and the score it ranks trials by when given.
     #[wasm_bindgen(js_name = exportPytorch)]
     #[expect(
         clippy::await_holding_refcell_ref,
         reason = "as in run: the borrow marks the run busy"
     )]
-    pub fn export_pytorch(&self, dataset: String, history_csv: Option<String>) -> js_sys::Promise {
+    pub fn export_pytorch(
+        &self,
+        dataset: String,
+        history_csv: Option<String>,
+        search_json: Option<String>,
+        score: Option<String>,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
+            let search = match (search_json, score) {
+                (Some(json), Some(score)) => Some(crate::pytorch::Search {
+                    spec: serde_json::from_str(&json).map_err(|e| {
+                        JsError::new(&format!(
+                            "the search settings are not valid: {}",
+                            crate::error::plain(&e)
+                        ))
+                    })?,
+                    score,
+                }),
+                _ => None,
+            };
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
             let file = run.session.model_file(history_csv).await.map_err(js_error)?;
             let session = &run.session;
@@ -275,6 +294,7 @@ impl Training {
                 config: session.config(),
                 train: session.train(),
                 val: session.val(),
+                search: search.as_ref(),
             })
             .map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())

@@ -3,7 +3,7 @@
 // part by part with nothing changed, and the reset.
 import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
@@ -61,7 +61,21 @@ test('a trained model saves to the browser and to a file, and reloads with the s
     'train.py',
     'model.safetensors',
     'data.safetensors',
+    'search.py',
+    'search.json',
   ]);
+  // The search as the Tune view is set: its settings, the score and the core's tables.
+  const search = JSON.parse(project['search.json']);
+  assert.deepEqual(
+    search.params.map((p) => p.name),
+    ['lr', 'units'],
+  );
+  assert.deepEqual(
+    [search.strategy.type, search.budget, search.score, search.maximize],
+    ['bayesian', 8, 'val_accuracy', true],
+  );
+  assert.equal(search.optimizers.momentum.momentum, 0.9);
+  assert.match(project['search.py'], /optuna\.samplers\.GPSampler/);
   const experiment = JSON.parse(project['experiment.json']);
   assert.equal(experiment.dataset, 'circle');
   assert.equal(experiment.config.epochs, 10);
@@ -71,7 +85,7 @@ test('a trained model saves to the browser and to a file, and reloads with the s
     /^SPEC = json\.loads\(r"""\{"input":\[2\],"layers":\[\{"type":"dense","units":16\}/m,
   );
   assert.match(project['model.py'], /^BUILDERS\["dense"\] = build_dense$/m);
-  assert.match(project['requirements.txt'], /^torch==[\d.]+\nsafetensors==[\d.]+\n$/);
+  assert.match(project['requirements.txt'], /^torch==[\d.]+\nsafetensors==[\d.]+\noptuna==[\d.]+\nscipy==[\d.]+\n$/);
   assert.match(project['README.md'], /^# circle: a Whetstone experiment as a PyTorch project/);
   assert.match(project['README.md'], /torchrun --nproc_per_node=4 train\.py/);
   const [historyDownload] = await Promise.all([page.waitForEvent('download'), ui.click('#export-history')]);
@@ -126,26 +140,47 @@ test('a trained model saves to the browser and to a file, and reloads with the s
   await ui.fill('#epochs', '60');
 });
 
-test('a PyTorch project trains outside the browser, and its model file comes back with the same held-out accuracy', async () => {
+test('a PyTorch project searches and trains outside the browser, and its model file comes back with the same held-out accuracy', async () => {
   await ui.chooseDataset('circle', /2 classes/);
   await ui.fill('#epochs', '5');
   await ui.click('#train');
   await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 60_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), ui.click('#export-pytorch')]);
-  const folder = join(shots, 'circle-pytorch');
-  rmSync(folder, { recursive: true, force: true });
   const python = join(process.env.WHETSTONE_TOOLS ?? '/opt/whetstone-tools', 'venv', 'bin', 'python');
-  const zip = join(shots, 'circle-pytorch.zip');
-  await download.saveAs(zip);
-  execFileSync(python, [
-    '-c',
-    `import zipfile; zipfile.ZipFile(${JSON.stringify(zip)}).extractall(${JSON.stringify(folder)})`,
-  ]);
-  // PyTorch trains the exported experiment from scratch and writes a Whetstone model file.
-  const log = execFileSync(python, ['train.py', '--epochs', '20', '--out', 'trained.safetensors'], {
-    cwd: folder,
-    encoding: 'utf8',
-  });
+  const exportTo = async (name) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), ui.click('#export-pytorch')]);
+    const folder = join(shots, name);
+    rmSync(folder, { recursive: true, force: true });
+    const zip = join(shots, `${name}.zip`);
+    await download.saveAs(zip);
+    execFileSync(python, [
+      '-c',
+      `import zipfile; zipfile.ZipFile(${JSON.stringify(zip)}).extractall(${JSON.stringify(folder)})`,
+    ]);
+    return folder;
+  };
+  // Search settings the Tune view would refuse leave search.py out, and say so.
+  await ui.fill('#tune-budget', '0');
+  const without = await exportTo('circle-pytorch-without-search');
+  await page.waitForFunction(() =>
+    /without search\.py: the search settings under Tune are not valid \(.*budget is 0 trials/.test(
+      document.getElementById('notice').textContent,
+    ),
+  );
+  assert.ok(!existsSync(join(without, 'search.py')) && existsSync(join(without, 'train.py')));
+  await ui.fill('#tune-budget', '3');
+  await ui.selectOption('#tune-strategy', 'random');
+  const folder = await exportTo('circle-pytorch');
+  // Optuna runs the page's search (three random trials), then PyTorch trains its best for longer
+  // and writes a Whetstone model file.
+  const searched = execFileSync(python, ['search.py'], { cwd: folder, encoding: 'utf8' });
+  assert.match(searched, /^3 trials finished; the best, trial \d, scored val_accuracy [\d.]+ with /m);
+  const best = JSON.parse(readFileSync(join(folder, 'best.json'), 'utf8'));
+  assert.equal(Object.keys(best.values).join(), 'lr,units');
+  const log = execFileSync(
+    python,
+    ['train.py', '--settings', 'best.json', '--epochs', '20', '--out', 'trained.safetensors'],
+    { cwd: folder, encoding: 'utf8' },
+  );
   const accuracy = Number(/held-out accuracy ([\d.]+)/.exec(log)[1]);
   await page.setInputFiles('#model-file', join(folder, 'trained.safetensors'));
   await page.waitForFunction(() =>
@@ -153,8 +188,12 @@ test('a PyTorch project trains outside the browser, and its model file comes bac
   );
   const shown = Number(/([\d.]+) % validation accuracy/.exec(await ui.text('#notice'))[1]);
   assert.ok(Math.abs(shown - 100 * accuracy) < 0.051, `the page shows ${shown} %, PyTorch printed ${100 * accuracy} %`);
-  assert.match(await ui.text('#notice'), /^Loaded “trained.safetensors”/);
+  // The model is the searched one: its hidden layer has the best trial's width.
+  const spec = JSON.parse(await page.evaluate(() => globalThis.whetstone.state.settings.spec));
+  assert.equal(spec.layers[0].units, best.values.units);
   await ui.fill('#epochs', '60');
+  await ui.fill('#tune-budget', '8');
+  await ui.selectOption('#tune-strategy', 'bayesian');
 });
 
 test('a project exports to one file and opens in another browser, a link carries the settings, and damaged or newer files are refused', async () => {

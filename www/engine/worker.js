@@ -261,10 +261,20 @@ const handlers = {
     const run = training;
     return { bytes: await exclusive(() => run.exportOnnx()) };
   },
-  'export-pytorch': async ({ dataset, history }) => {
+  // The run as a PyTorch project, with search.py when the search's settings are valid; `left`
+  // says why it was left out.
+  'export-pytorch': async ({ dataset, history, search, score, left }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
-    return { bytes: await exclusive(() => run.exportPytorch(dataset, history)) };
+    let searchJson = search ? JSON.stringify(search) : undefined;
+    try {
+      if (searchJson) new Search(searchJson).free();
+    } catch (err) {
+      searchJson = undefined;
+      left = err.message;
+    }
+    const bytes = await exclusive(() => run.exportPytorch(dataset, history, searchJson, searchJson && score));
+    return { bytes, left };
   },
   // A model file becomes the current model: same data, its spec and weights, evaluated on the
   // held-out split. Nothing changes if the file does not fit the data.

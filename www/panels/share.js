@@ -10,6 +10,7 @@ import {
   resetPage,
   settingsLink,
 } from '../state/project.js';
+import { searchRequest } from '../state/search.js';
 import { $, download, element } from '../ui/dom.js';
 import { historyCsv, isBusy } from './run.js';
 
@@ -52,11 +53,27 @@ export class SharePanel {
       'click',
       app.guard(async () => {
         const { dataset } = state.settings;
-        const { bytes } = await engine.request('export-pytorch', {
+        // The search as the Tune view would start it; settings it would refuse leave search.py out.
+        let search;
+        let left;
+        try {
+          search = searchRequest(state.settings);
+        } catch (err) {
+          left = err.message;
+        }
+        const exported = await engine.request('export-pytorch', {
           dataset,
           history: historyCsv(state.run.history),
+          search,
+          score: state.settings.searchObjective,
+          left,
         });
-        download(bytes, `whetstone-${dataset}-pytorch.zip`, 'application/zip');
+        download(exported.bytes, `whetstone-${dataset}-pytorch.zip`, 'application/zip');
+        if (exported.left)
+          notify(
+            `Exported the experiment as a PyTorch project without search.py: the search settings under Tune are not valid (${exported.left}).`,
+          );
+        else notify('Exported the experiment as a PyTorch project, with its search as search.py.', 'info');
       }),
     );
     $('export-history').addEventListener('click', () =>
