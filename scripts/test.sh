@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 PYTHON="${WHETSTONE_TOOLS:-/opt/whetstone-tools}/venv/bin/python"
-# PyTorch and safetensors (from PyPI, at the versions the exported PyTorch project pins) check that
+# PyTorch, safetensors, Optuna and SciPy (from PyPI, at the versions the exported PyTorch project pins) check that
 # export; test-only, so the playground's setup does not fetch them.
 if ! "$PYTHON" -c "
 import importlib.metadata as m, sys
