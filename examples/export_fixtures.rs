@@ -189,7 +189,7 @@ fn searches(dir: &std::path::Path, digits: &Dataset) {
     use whetstone::tune::{apply::apply, SearchSpec};
     let (train, val) = digits.split(600, 1).unwrap();
     let config = TrainConfig::from_json(
-        r#"{"epochs": 2, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.003}, "seed": 2}"#,
+        r#"{"epochs": 20, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.003}, "seed": 2}"#,
     )
     .unwrap();
     let spec = preset("mlp", &train.sample_shape, train.classes.len()).unwrap();
@@ -444,8 +444,10 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
         (
             "gru_trained",
             "gru",
+            // A thousand waveforms train: on 300 the held-out accuracy moved between 82 and 92 %
+            // with the batches' order alone, too far for two points to mean anything.
             sequence::waves(1500, 48, 0.05, 2).unwrap(),
-            300,
+            1000,
             r#"{"epochs": 40, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.005}, "seed": 5,
                 "schedule": {"type": "reduce_on_plateau", "patience": 3}, "clip_norm": 1.0}"#,
         ),
@@ -500,13 +502,7 @@ fn training_runs(dir: &std::path::Path, digits: &Dataset, table: &Dataset) -> us
         })
         .unwrap();
         std::fs::write(dir.join(format!("{name}.pytorch.zip")), export).unwrap();
-        // A GRU on the waveforms ends anywhere between 82 and 92 % held out with the batches' order
-        // alone (measured over eight seeds in PyTorch and three in Whetstone): its accuracy is
-        // printed, and its steps must match exactly instead.
-        let compare = model != "gru";
-        listing.push(
-            serde_json::json!({"name": name, "accuracies": accuracies, "epochs": config.epochs, "compare": compare}),
-        );
+        listing.push(serde_json::json!({"name": name, "accuracies": accuracies, "epochs": config.epochs}));
         steps(dir, name, &spec, &config, &initial, &train, &val);
     }
     std::fs::write(

@@ -175,12 +175,12 @@ class Objective:
 
 def open_study(**settings):
     """The study, made or joined. Processes started together on a new database race to make its
-    tables; one that loses tries again."""
+    tables (a table or version row that already exists); one that loses tries again."""
     for attempt in range(10):
         try:
             return optuna.create_study(**settings)
         except Exception as e:
-            if "already exists" not in str(e) or attempt == 9:
+            if not type(e).__module__.startswith("sqlalchemy") or attempt == 9:
                 raise
             time.sleep(0.2 + 0.3 * random.random())
 

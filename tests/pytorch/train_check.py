@@ -4,8 +4,7 @@ same split with the run's settings. The batches' order and random draws differ f
 (another generator), and a run's held-out accuracy moves by a point or two with them, so both
 train with three seeds from the same initial weights and the medians must be within 2 points; the
 first run is trained again by `torchrun --nproc_per_node=2` (DistributedDataParallel, gloo), which
-must be within 2 points of Whetstone's median too. (A run marked not to compare, whose accuracy
-moves too much with the batches' order for two points to mean anything, is only printed.)
+must be within 2 points of Whetstone's median too.
 Before that, every run's settings take three steps on one whole batch (so that no order is
 involved) from the same weights, and `train.py` must end with Whetstone's weights: the optimiser,
 schedule, warm-up, penalties, clipping and class weights step for step.
@@ -75,8 +74,5 @@ for i, run in enumerate(runs):
     shown = ", ".join(f"{a:.4f}" for a in run["accuracies"])
     for label, accuracy in [("median of three seeds", median)] + [(c[0], a) for c, a in zip(commands[3:], results[3:])]:
         gap = abs(accuracy - whetstone)
-        if not run["compare"]:
-            print(f"   {name} ({label}): PyTorch {accuracy:.4f}, Whetstone's median {whetstone:.4f} ({shown}); not compared")
-            continue
         print(f"{'ok' if gap <= 0.02 else 'FAIL'} {name} ({label}): PyTorch {accuracy:.4f}, Whetstone's median {whetstone:.4f} ({shown})", flush=True)
         assert gap <= 0.02, f"{name} ({label}): held-out accuracy {accuracy:.4f} against Whetstone's {whetstone:.4f}"
