@@ -55,6 +55,13 @@ const DIGIT_ROWS: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "flatten"},
     {"type": "dense", "units": 10}]}"#;
 
+/// Token ids into vectors, read by a GRU.
+const TOKENS: &str = r#"{"input": [10], "layers": [
+    {"type": "embedding", "vocab": 12, "dim": 6},
+    {"type": "layer_norm"},
+    {"type": "gru", "units": 8},
+    {"type": "dense", "units": 2}]}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("verify") {
@@ -69,6 +76,7 @@ fn main() {
     let waves = sequence::waves(600, 48, 0.2, 1).unwrap();
     let (coloured, _) = shapes::generate(600, 10, 1.0, 1).unwrap();
     let table = tabular::from_csv(&table_csv(600), None).unwrap().data;
+    let tokens = token_sequences(600, 10, 12);
     let none = FeatureSpec::default;
     let image_features = FeatureSpec {
         grayscale: true,
@@ -103,6 +111,7 @@ fn main() {
         ),
         ("grey_shapes_with_edges", "cnn", &coloured, image_features),
         ("table", "toy", &table, table_features),
+        ("tokens", TOKENS, &tokens, none()),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {
@@ -532,6 +541,29 @@ fn verify(dir: &std::path::Path) {
         println!("ok {name}: PyTorch's model file reads back as the exported model");
     }
     assert!(!cases.is_empty(), "no cases were exported");
+}
+
+/// `n` sequences of `steps` token ids from 1 to `vocab − 1`, each 3 or more long and padded with
+/// 0 after; the class says whether token 1 comes more often than token 2.
+fn token_sequences(n: usize, steps: usize, vocab: usize) -> Dataset {
+    let mut rng = whetstone::rng::Rng::new(7);
+    let (mut features, mut labels) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let len = 3 + rng.below(steps - 2);
+        let ids: Vec<f32> = (0..steps)
+            .map(|t| if t < len { 1 + rng.below(vocab - 1) } else { 0 } as f32)
+            .collect();
+        let count = |id: f32| ids.iter().filter(|&&v| v == id).count();
+        labels.push(u32::from(count(1.0) > count(2.0)));
+        features.extend(ids);
+    }
+    Dataset::new(
+        vec![steps],
+        features,
+        labels,
+        vec!["fewer ones".into(), "more ones".into()],
+    )
+    .unwrap()
 }
 
 /// A table with a numeric column over a wide range (`size`), one with missing values (`weight`),

@@ -224,6 +224,14 @@ pub trait Backend: Clone + 'static {
         stats: &Self::Tensor,
         gamma: &Self::Tensor,
     ) -> (Self::Tensor, Self::Tensor, Self::Tensor);
+    /// The rows of `table` `[vocab, dim]` that the token ids of `ids` (whole numbers held as `f32`,
+    /// any shape) pick: `[...ids.shape, dim]`. An id outside `[0, vocab)`, and id 0 when `padding`,
+    /// gives a row of zeros.
+    fn embedding(&self, ids: &Self::Tensor, table: &Self::Tensor, padding: bool) -> Self::Tensor;
+    /// The gradient of [`Backend::embedding`]'s `[vocab, dim]` table from `dy` `[...ids.shape,
+    /// dim]`: each row the sum of the rows of `dy` whose token is that row's (none for the padding
+    /// row or an id outside the table).
+    fn embedding_backward(&self, ids: &Self::Tensor, dy: &Self::Tensor, vocab: usize, padding: bool) -> Self::Tensor;
     /// `a + t·(b − a)`, element-wise: running statistics.
     fn lerp(&self, a: &Self::Tensor, b: &Self::Tensor, t: f32) -> Self::Tensor;
 

@@ -7,6 +7,7 @@ mod activation;
 mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod init;
 mod layer_norm;
 mod model;

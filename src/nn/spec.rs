@@ -10,6 +10,7 @@ use super::activation::{GeluSpec, LeakyReluSpec, ReluSpec, SigmoidSpec, TanhSpec
 use super::conv::Conv2dSpec;
 use super::dense::DenseSpec;
 use super::dropout::DropoutSpec;
+use super::embedding::EmbeddingSpec;
 use super::layer_norm::LayerNormSpec;
 use super::norm::BatchNormSpec;
 use super::pool::{AvgPool2dSpec, MaxPool2dSpec};
@@ -81,6 +82,8 @@ pub(crate) trait Kind {
     }
     /// Whether the layer is a rectifier, after which weights are initialised for one (He).
     const RECTIFIER: bool = false;
+    /// Whether the layer takes token ids, which have no gradient: it must be the first layer.
+    const TAKES_TOKENS: bool = false;
     /// The layer on a backend, its weights drawn from `rng`.
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>>;
     /// Appends the layer's ONNX nodes on the value `x`, under `name` (as its weights are named);
@@ -146,6 +149,12 @@ macro_rules! layer_kinds {
                 }
             }
 
+            fn takes_tokens(&self) -> bool {
+                match self {
+                    $(Self::$variant(_) => <$spec as Kind>::TAKES_TOKENS,)*
+                }
+            }
+
             /// Every kind's Python for the exported `model.py`, in the editor's order.
             pub(crate) fn torch_sources() -> Vec<&'static str> {
                 vec![$(<$spec as Kind>::TORCH,)*]
@@ -191,6 +200,8 @@ layer_kinds! {
     Residual(ResidualSpec),
     Lstm(LstmSpec),
     Gru(GruSpec),
+    /// Token ids `[steps]` to vectors `[steps, dim]`; the first layer of a text model.
+    Embedding(EmbeddingSpec),
     Reshape(ReshapeSpec),
     Flatten(FlattenSpec),
     Relu(ReluSpec),
@@ -442,6 +453,11 @@ pub(super) fn layer_rows(input: &[usize], layers: &[LayerSpec]) -> Result<(Vec<L
                 grouped(MAX_SIZE as u64),
                 grouped(size as u64)
             )));
+        }
+        if layer.takes_tokens() && index > 0 {
+            return Err(fail(
+                "it takes the model's token ids, so it must be the first layer".into(),
+            ));
         }
         let Inferred { output, params, flops } = layer.infer(&shape).map_err(fail)?;
         let values = product(&output);

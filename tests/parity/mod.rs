@@ -17,6 +17,7 @@ macro_rules! parity_cases {
             gradient_clipping_and_concat,
             batch_norm_and_its_gradients,
             layer_norm_and_its_gradients,
+            embedding_and_its_gradient,
             recurrent_steps_and_their_gradients,
             augmentation,
             image_features,
@@ -506,6 +507,43 @@ pub async fn layer_norm_and_its_gradients(gpu: &Gpu) {
         p.assert_close("layer norm dx", &dxc, &dxg, 1e-4).await;
         p.assert_close("layer norm dgamma", &dgc, &dgg, 1e-4).await;
         p.assert_close("layer norm dbeta", &dbc, &dbg, 1e-4).await;
+    }
+}
+
+pub async fn embedding_and_its_gradient(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // 37 × 13 tokens into a table of 300 rows of 19: ids repeat, and some are padding (0), past the
+    // table, negative or not whole, which pick zeros and add to no row.
+    let (vocab, dim) = (300, 19);
+    let mut rng = Rng::new(5);
+    let ids: Vec<f32> = (0..37 * 13)
+        .map(|i| match i % 11 {
+            0 => 0.0,
+            1 => vocab as f32 + 3.0,
+            2 => -2.0,
+            3 => 4.5,
+            _ => rng.below(40) as f32,
+        })
+        .collect();
+    let (ic, ig) = p.both(&ids, &[37, 13]);
+    let (tc, tg) = p.random(&[vocab, dim], 1);
+    let (dyc, dyg) = p.random(&[37, 13, dim], 2);
+    for padding in [true, false] {
+        let what = |part: &str| format!("embedding {part} (padding {padding})");
+        p.assert_close(
+            &what("rows"),
+            &Cpu.embedding(&ic, &tc, padding),
+            &p.gpu.embedding(&ig, &tg, padding),
+            0.0,
+        )
+        .await;
+        p.assert_close(
+            &what("table gradient"),
+            &Cpu.embedding_backward(&ic, &dyc, vocab, padding),
+            &p.gpu.embedding_backward(&ig, &dyg, vocab, padding),
+            1e-5,
+        )
+        .await;
     }
 }
 

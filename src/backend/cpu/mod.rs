@@ -405,6 +405,35 @@ impl Backend for Cpu {
         )
     }
 
+    fn embedding(&self, ids: &CpuTensor, table: &CpuTensor, padding: bool) -> CpuTensor {
+        let (vocab, dim) = (table.shape()[0], table.shape()[1]);
+        let rows = data(table);
+        let mut out = Vec::with_capacity(ids.len() * dim);
+        for &id in data(ids) {
+            match token(id, vocab, padding) {
+                Some(t) => out.extend_from_slice(&rows[t * dim..(t + 1) * dim]),
+                None => out.resize(out.len() + dim, 0.0),
+            }
+        }
+        let shape: Vec<usize> = ids.shape().iter().copied().chain([dim]).collect();
+        tensor(&shape, out)
+    }
+
+    fn embedding_backward(&self, ids: &CpuTensor, dy: &CpuTensor, vocab: usize, padding: bool) -> CpuTensor {
+        let dim = *dy.shape().last().expect("an embedding's gradient has rows");
+        assert_eq!(dy.len(), ids.len() * dim, "one gradient row per token");
+        let mut grad = vec![0.0; vocab * dim];
+        for (&id, row) in data(ids).iter().zip(data(dy).chunks_exact(dim)) {
+            if let Some(t) = token(id, vocab, padding) {
+                grad[t * dim..(t + 1) * dim]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(g, d)| *g += d);
+            }
+        }
+        tensor(&[vocab, dim], grad)
+    }
+
     fn layer_norm(&self, x: &CpuTensor, gamma: &CpuTensor, beta: &CpuTensor, eps: f32) -> (CpuTensor, CpuTensor) {
         let d = *x.shape().last().expect("layer norm of a scalar");
         let (gamma, beta) = (data(gamma), data(beta));
@@ -678,6 +707,12 @@ fn softmax_in_place(row: &mut [f32]) -> (f32, f32) {
     }
     row.iter_mut().for_each(|v| *v /= sum);
     (max, sum)
+}
+
+/// The table row of a token id held as `f32`: none for an id outside `[0, vocab)` or not whole, or
+/// for id 0 when it is padding.
+fn token(id: f32, vocab: usize, padding: bool) -> Option<usize> {
+    (id >= 0.0 && id < vocab as f32 && id.fract() == 0.0 && !(padding && id == 0.0)).then_some(id as usize)
 }
 
 #[cfg(test)]

@@ -137,6 +137,8 @@ params! {
     GatherParams / gather_params { len: u32, width: u32 }
     /// `[a, b, inner]` → `[b, a, inner]`.
     SwapParams / swap_params { a: u32, b: u32, inner: u32 }
+    /// Token embeddings: `tokens` ids into a `[vocab, dim]` table; `padding` 1 makes id 0 padding.
+    EmbeddingParams / embedding_params { tokens: u32, vocab: u32, dim: u32, padding: u32 }
     /// A dropout mask of `len` values keeping each with probability `keep`.
     MaskParams / mask_params { len: u32, seed: u32, keep: f32 }
     /// Augmenting images `[n, c, h, w]`, with the seed of their noise.
@@ -463,6 +465,10 @@ kernels! {
         SwapLeading: SwapParams = "swap_leading",
         DropoutMask: MaskParams = "dropout_mask",
         Softmax: RowsParams = "softmax",
+    ],
+    ("embedding", Plain(include_str!("embedding.wgsl"))) => [
+        Embedding: EmbeddingParams = "embedding",
+        EmbeddingBackward: EmbeddingParams = "embedding_backward",
     ],
     ("augment", Plain(include_str!("augment.wgsl"))) => [Augment: ImageParams = "augment"],
     ("features", Plain(include_str!("features.wgsl"))) => [ImageFeatures: FeatureParams = "image_features"],

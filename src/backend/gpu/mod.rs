@@ -11,6 +11,7 @@ mod activation;
 mod conv;
 mod data;
 mod device;
+mod embedding;
 mod kernels;
 mod loss;
 mod matmul;
@@ -409,6 +410,14 @@ impl Backend for Gpu {
         gamma: &GpuTensor,
     ) -> (GpuTensor, GpuTensor, GpuTensor) {
         norm::layer_norm_backward(self, dy, x, stats, gamma)
+    }
+
+    fn embedding(&self, ids: &GpuTensor, table: &GpuTensor, padding: bool) -> GpuTensor {
+        embedding::embedding(self, ids, table, padding)
+    }
+
+    fn embedding_backward(&self, ids: &GpuTensor, dy: &GpuTensor, vocab: usize, padding: bool) -> GpuTensor {
+        embedding::embedding_backward(self, ids, dy, vocab, padding)
     }
 
     fn lerp(&self, a: &GpuTensor, b: &GpuTensor, t: f32) -> GpuTensor {
