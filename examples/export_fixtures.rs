@@ -55,9 +55,11 @@ const DIGIT_ROWS: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "flatten"},
     {"type": "dense", "units": 10}]}"#;
 
-/// Token ids into vectors, read by a GRU.
+/// Token ids into vectors with both kinds of positions, read by a GRU.
 const TOKENS: &str = r#"{"input": [10], "layers": [
     {"type": "embedding", "vocab": 12, "dim": 6},
+    {"type": "positional"},
+    {"type": "positional", "encoding": "sinusoidal"},
     {"type": "layer_norm"},
     {"type": "gru", "units": 8},
     {"type": "dense", "units": 2}]}"#;

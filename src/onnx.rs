@@ -395,9 +395,12 @@ fn table_features(graph: &mut Graph, f: &Fitted) -> String {
 
 /// Appends each layer's nodes (named under `prefix`, as the weights are) to `graph`, starting
 /// from the value `input`; returns the name of the last output.
-pub(crate) fn emit(graph: &mut Graph, prefix: &str, input: String, layers: &[LayerSpec]) -> String {
+pub(crate) fn emit(graph: &mut Graph, prefix: &str, input: String, shape: &[usize], layers: &[LayerSpec]) -> String {
+    let mut shape = shape.to_vec();
     layers.iter().enumerate().fold(input, |current, (i, layer)| {
-        layer.onnx(graph, &format!("{prefix}{i}"), &current)
+        let out = layer.onnx(graph, &format!("{prefix}{i}"), &current, &shape);
+        shape = layer.infer(&shape).expect("export checked the spec").output;
+        out
     })
 }
 
@@ -439,7 +442,7 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor], features: Option<&Fitte
         ),
         None => "input".to_string(),
     };
-    let current = emit(&mut graph, "layers.", transformed, &spec.layers);
+    let current = emit(&mut graph, "layers.", transformed, &spec.input, &spec.layers);
     let Graph {
         message: mut graph,
         converted,

@@ -87,7 +87,7 @@ impl Field {
 }
 
 /// A menu of `choices` (value, label), the first being the default.
-fn choice(
+pub(crate) fn choice(
     name: &'static str,
     label: &'static str,
     choices: &[(&'static str, &'static str)],

@@ -39,7 +39,7 @@ macro_rules! activation {
                 Box::new(ActivationLayer::new($f))
             }
 
-            fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+            fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
                 let emit: fn(&mut Graph, &str, &str) -> String = $onnx;
                 emit(graph, name, x)
             }
@@ -125,7 +125,7 @@ impl Kind for LeakyReluSpec {
         Box::new(ActivationLayer::new(Activation::LeakyRelu(self.alpha)))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         graph.op("LeakyRelu", name, &[x], vec![("alpha", Attr::Float(self.alpha))])
     }
 }

@@ -131,7 +131,7 @@ impl Kind for Conv2dSpec {
         ))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         let (k, s, p) = (self.kernel as i64, self.stride as i64, self.padding as i64);
         let attrs = vec![
             ("kernel_shape", Attr::Ints(vec![k, k])),

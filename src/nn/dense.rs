@@ -84,7 +84,7 @@ impl Kind for DenseSpec {
         Box::new(Dense::new(b, at.input[0], self.units, at.init, rng))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
         graph.op("Gemm", name, &[x, &w, &b], vec![])
     }

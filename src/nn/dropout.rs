@@ -41,7 +41,7 @@ impl Kind for DropoutSpec {
     }
 
     /// The identity at inference: no node.
-    fn onnx(&self, _: &mut Graph, _: &str, x: &str) -> String {
+    fn onnx(&self, _: &mut Graph, _: &str, x: &str, _: &[usize]) -> String {
         x.to_string()
     }
 }

@@ -113,7 +113,7 @@ impl Kind for EmbeddingSpec {
 
     /// The ids cast to integers pick the table's rows (`Gather`); an id outside the table, or the
     /// padding id, gives zeros as it does here (a mask on the rows).
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         let scalar = |graph: &mut Graph, part: &str, v: f32| graph.floats(&format!("{name}.{part}"), &[], vec![v]);
         let zero = scalar(graph, "zero", 0.0);
         let top = scalar(graph, "vocab", self.vocab as f32);

@@ -338,3 +338,17 @@ fn embedding_with_and_without_padding_into_a_recurrent_layer() {
         );
     }
 }
+
+#[test]
+fn positional_encodings_learned_and_sinusoidal() {
+    for encoding in ["learned", "sinusoidal"] {
+        check(
+            &format!(
+                r#"{{"input":[4,3],"layers":[{{"type":"positional","encoding":"{encoding}"}},{{"type":"tanh"}},{{"type":"flatten"}},{{"type":"dense","units":2}}]}}"#
+            ),
+            3,
+            Mode::Eval,
+            None,
+        );
+    }
+}

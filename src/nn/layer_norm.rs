@@ -59,7 +59,7 @@ impl Kind for LayerNormSpec {
     }
 
     /// Opset 13 has no LayerNormalization: the last axis's moments, node by node.
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         let mean_of = |graph: &mut Graph, part: &str, v: &str| {
             let axes = vec![("axes", Attr::Ints(vec![-1])), ("keepdims", Attr::Int(1))];
             graph.op("ReduceMean", &format!("{name}.{part}"), &[v], axes)

@@ -13,6 +13,7 @@ mod layer_norm;
 mod model;
 mod norm;
 mod pool;
+mod positional;
 mod recurrent;
 mod reshape;
 mod residual;

@@ -110,7 +110,7 @@ impl Kind for BatchNormSpec {
         Box::new(BatchNorm::new(b, at.input[0], self.momentum, self.eps))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         let [w, b, mean, var] = ["weight", "bias", "running_mean", "running_var"].map(|p| format!("{name}.{p}"));
         graph.op(
             "BatchNormalization",

@@ -88,7 +88,7 @@ macro_rules! pooling {
                 Box::new(Pool2d::new($kind, self.geometry()))
             }
 
-            fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+            fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
                 onnx($onnx, self.geometry(), graph, name, x)
             }
         }

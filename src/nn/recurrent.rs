@@ -249,7 +249,7 @@ impl Kind for LstmSpec {
         ))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         onnx(Cell::Lstm, self.units, self.return_sequences, graph, name, x)
     }
 }
@@ -290,7 +290,7 @@ impl Kind for GruSpec {
         ))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         onnx(Cell::Gru, self.units, self.return_sequences, graph, name, x)
     }
 }

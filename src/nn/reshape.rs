@@ -57,7 +57,7 @@ impl Kind for FlattenSpec {
         Box::new(Reshape::default())
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         graph.op("Flatten", name, &[x], vec![("axis", Attr::Int(1))])
     }
 }
@@ -102,7 +102,7 @@ impl Kind for ReshapeSpec {
         Box::new(Reshape::to(self.shape.clone()))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
         // 0 keeps the batch size.
         let target: Vec<i64> = std::iter::once(0).chain(self.shape.iter().map(|&d| d as i64)).collect();
         let target = graph.constant(&format!("{name}.shape"), &target);

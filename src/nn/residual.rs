@@ -78,8 +78,8 @@ impl Kind for ResidualSpec {
         Box::new(Residual::new(super::model::build(b, &inner, rng, at.salt)))
     }
 
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
-        let inner = crate::onnx::emit(graph, &format!("{name}.layers."), x.to_string(), &self.layers);
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, input: &[usize]) -> String {
+        let inner = crate::onnx::emit(graph, &format!("{name}.layers."), x.to_string(), input, &self.layers);
         graph.op("Add", name, &[x, &inner], vec![])
     }
 }

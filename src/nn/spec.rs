@@ -14,6 +14,7 @@ use super::embedding::EmbeddingSpec;
 use super::layer_norm::LayerNormSpec;
 use super::norm::BatchNormSpec;
 use super::pool::{AvgPool2dSpec, MaxPool2dSpec};
+use super::positional::PositionalSpec;
 use super::recurrent::{GruSpec, LstmSpec};
 use super::reshape::{FlattenSpec, ReshapeSpec};
 use super::residual::ResidualSpec;
@@ -86,9 +87,9 @@ pub(crate) trait Kind {
     const TAKES_TOKENS: bool = false;
     /// The layer on a backend, its weights drawn from `rng`.
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>>;
-    /// Appends the layer's ONNX nodes on the value `x`, under `name` (as its weights are named);
-    /// returns the name of its output.
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String;
+    /// Appends the layer's ONNX nodes on the value `x` (one sample of which has shape `input`),
+    /// under `name` (as its weights are named); returns the name of its output.
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, input: &[usize]) -> String;
     /// The kind in the exported PyTorch project's `model.py` (`crate::pytorch`): the Python that
     /// defines its module, if `torch.nn` has none, and registers `BUILDERS["name"]`, a function of
     /// the layer's settings (as JSON writes them), its input shape and the initialisation it gets
@@ -175,9 +176,9 @@ macro_rules! layer_kinds {
                 }
             }
 
-            pub(crate) fn onnx(&self, graph: &mut Graph, name: &str, x: &str) -> String {
+            pub(crate) fn onnx(&self, graph: &mut Graph, name: &str, x: &str, input: &[usize]) -> String {
                 match self {
-                    $(Self::$variant(l) => l.onnx(graph, name, x),)*
+                    $(Self::$variant(l) => l.onnx(graph, name, x, input),)*
                 }
             }
 
@@ -202,6 +203,8 @@ layer_kinds! {
     Gru(GruSpec),
     /// Token ids `[steps]` to vectors `[steps, dim]`; the first layer of a text model.
     Embedding(EmbeddingSpec),
+    /// A vector per position added to each step `[steps, dim]`: learned or sinusoidal.
+    Positional(PositionalSpec),
     Reshape(ReshapeSpec),
     Flatten(FlattenSpec),
     Relu(ReluSpec),

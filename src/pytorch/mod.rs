@@ -361,7 +361,7 @@ mod tests {
         }
         assert!(py.contains("RECTIFIERS = {\"leaky_relu\", \"relu\"}"), "{py}");
         assert!(
-            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\"}"),
+            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\", \"positional\"}"),
             "{py}"
         );
         assert!(py.contains(&format!("FORMAT = {:?}", crate::model_file::FORMAT)));
