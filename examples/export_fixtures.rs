@@ -64,6 +64,13 @@ const TOKENS: &str = r#"{"input": [10], "layers": [
     {"type": "gru", "units": 8},
     {"type": "dense", "units": 2}]}"#;
 
+/// Token ids into vectors, their mean over the tokens (padding left out) into the classes.
+const TOKENS_POOLED: &str = r#"{"input": [10], "layers": [
+    {"type": "embedding", "vocab": 12, "dim": 6},
+    {"type": "positional", "encoding": "sinusoidal"},
+    {"type": "mean_pool"},
+    {"type": "dense", "units": 2}]}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("verify") {
@@ -114,6 +121,7 @@ fn main() {
         ("grey_shapes_with_edges", "cnn", &coloured, image_features),
         ("table", "toy", &table, table_features),
         ("tokens", TOKENS, &tokens, none()),
+        ("tokens_pooled", TOKENS_POOLED, &tokens, none()),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {

@@ -152,6 +152,8 @@ pub(crate) struct Graph<'a> {
     weights: HashMap<&'a str, &'a NamedTensor>,
     /// Weights stored in another layout (the recurrent layers'), not as they are.
     converted: HashSet<String>,
+    /// The batch's padding mask `[n, steps]` (1 for a token), once an embedding has found it.
+    pub padding_mask: Option<String>,
 }
 
 impl Graph<'_> {
@@ -421,6 +423,7 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor], features: Option<&Fitte
         message: Message::default(),
         weights: weights.iter().map(|t| (t.name.as_str(), t)).collect(),
         converted: HashSet::new(),
+        padding_mask: None,
     };
     graph.message.text(2, "whetstone");
     let features = features.filter(|f| f.is_needed());

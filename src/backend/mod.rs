@@ -232,6 +232,11 @@ pub trait Backend: Clone + 'static {
     /// dim]`: each row the sum of the rows of `dy` whose token is that row's (none for the padding
     /// row or an id outside the table).
     fn embedding_backward(&self, ids: &Self::Tensor, dy: &Self::Tensor, vocab: usize, padding: bool) -> Self::Tensor;
+    /// The mean over the steps of `x` `[n, steps, dim]`: `[n, dim]`. With `mask` `[n, steps]`
+    /// (1 for a token, 0 for padding) only over the marked steps; a sample with none gives zeros.
+    fn mean_steps(&self, x: &Self::Tensor, mask: Option<&Self::Tensor>) -> Self::Tensor;
+    /// `dL/dx` `[n, steps, dim]` of [`Backend::mean_steps`] from `dy` `[n, dim]`.
+    fn mean_steps_backward(&self, dy: &Self::Tensor, mask: Option<&Self::Tensor>, steps: usize) -> Self::Tensor;
     /// `a + t·(b − a)`, element-wise: running statistics.
     fn lerp(&self, a: &Self::Tensor, b: &Self::Tensor, t: f32) -> Self::Tensor;
 

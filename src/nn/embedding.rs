@@ -48,6 +48,8 @@ const TORCH: &str = r#"class Embedding(nn.Module):
         if self.padding:
             valid &= x != 0
         ids = torch.where(valid, x, torch.zeros_like(x)).long()
+        # The layers after it that pool or attend over steps leave padding out (Model.forward).
+        self.padding_mask = valid.to(self.weight.dtype) if self.padding else None
         return nn.functional.embedding(ids, self.weight) * valid.unsqueeze(-1).to(self.weight.dtype)
 
 
@@ -138,6 +140,9 @@ impl Kind for EmbeddingSpec {
             vec![("axis", Attr::Int(0))],
         );
         let mask = graph.op("Cast", &format!("{name}.mask"), &[&valid], vec![("to", Attr::Int(1))]);
+        if self.padding {
+            graph.padding_mask = Some(mask.clone());
+        }
         let axes = graph.constant(&format!("{name}.last"), &[-1]);
         let mask = graph.op("Unsqueeze", &format!("{name}.mask_rows"), &[&mask, &axes], vec![]);
         graph.op("Mul", name, &[&rows, &mask], vec![])
@@ -148,6 +153,8 @@ pub struct Embedding<B: Backend> {
     pub table: Param<B>,
     vocab: usize,
     padding: bool,
+    /// A `[vocab, 1]` table of ones: embedding the ids by it gives the padding mask.
+    ones: Option<B::Tensor>,
     ids: Option<B::Tensor>,
 }
 
@@ -162,6 +169,7 @@ impl<B: Backend> Embedding<B> {
             table: Param::weight(b.upload(&table, &[vocab, dim])),
             vocab,
             padding,
+            ones: padding.then(|| b.upload(&vec![1.0; vocab], &[vocab, 1])),
             ids: None,
         }
     }
@@ -183,6 +191,12 @@ impl<B: Backend> Layer<B> for Embedding<B> {
 
     fn params(&mut self) -> Vec<&mut Param<B>> {
         vec![&mut self.table]
+    }
+
+    /// 1 where the batch's id is a token of the table, 0 for padding (and ids outside it).
+    fn padding_mask(&self, b: &B) -> Option<B::Tensor> {
+        let (ones, ids) = (self.ones.as_ref()?, self.ids.as_ref()?);
+        Some(b.reshape(&b.embedding(ids, ones, true), &B::shape(ids)))
     }
 }
 

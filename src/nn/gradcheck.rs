@@ -352,3 +352,21 @@ fn positional_encodings_learned_and_sinusoidal() {
         );
     }
 }
+
+#[test]
+fn mean_pool_over_every_step_and_over_the_tokens_alone() {
+    check(
+        r#"{"input":[4,3],"layers":[{"type":"tanh"},{"type":"mean_pool"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
+    // With padding (0) the mean is over each text's tokens; the last text is padding alone.
+    let ids = Cpu.upload(&[1.0, 3.0, 0.0, 0.0, 2.0, 2.0, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0], &[3, 4]);
+    check(
+        r#"{"input":[4],"layers":[{"type":"embedding","vocab":5,"dim":3},{"type":"positional"},{"type":"tanh"},{"type":"mean_pool"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        Some(ids),
+    );
+}

@@ -10,6 +10,7 @@ mod dropout;
 mod embedding;
 mod init;
 mod layer_norm;
+mod mean_pool;
 mod model;
 mod norm;
 mod pool;
@@ -68,4 +69,12 @@ pub trait Layer<B: Backend> {
     fn params(&mut self) -> Vec<&mut Param<B>> {
         Vec::new()
     }
+    /// The padding mask `[n, steps]` (1 for a token, 0 for padding) this layer found in the
+    /// batch it last read: an embedding's, from the token ids.
+    fn padding_mask(&self, _b: &B) -> Option<B::Tensor> {
+        None
+    }
+    /// Told the batch's padding mask before the forward pass, by the model, when it has one: the
+    /// layers that pool or attend over steps leave the padding out.
+    fn use_padding_mask(&mut self, _mask: &B::Tensor) {}
 }

@@ -35,8 +35,18 @@ impl<B: Backend> Model<B> {
     }
 
     /// `[n, ...input]` → logits `[n, outputs]`.
+    /// A layer that reads token ids finds the batch's padding mask, which every layer after it
+    /// is told.
     pub fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
-        self.layers.iter_mut().fold(x, |h, layer| layer.forward(b, h, mode))
+        let mut mask: Option<B::Tensor> = None;
+        self.layers.iter_mut().fold(x, |h, layer| {
+            if let Some(m) = &mask {
+                layer.use_padding_mask(m);
+            }
+            let y = layer.forward(b, h, mode);
+            mask = mask.take().or_else(|| layer.padding_mask(b));
+            y
+        })
     }
 
     /// Back-propagates `dL/dlogits`, leaving every parameter's gradient in place. Returns `dL/dx`

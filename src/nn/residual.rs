@@ -25,6 +25,11 @@ const TORCH: &str = r#"class Residual(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(layers)
 
+    def use_padding_mask(self, mask):
+        for layer in self.layers:
+            if hasattr(layer, "use_padding_mask"):
+                layer.use_padding_mask(mask)
+
     def forward(self, x):
         y = x
         for layer in self.layers:
@@ -114,5 +119,11 @@ impl<B: Backend> Layer<B> for Residual<B> {
 
     fn params(&mut self) -> Vec<&mut Param<B>> {
         self.layers.iter_mut().flat_map(|l| l.params()).collect()
+    }
+
+    fn use_padding_mask(&mut self, mask: &B::Tensor) {
+        for layer in &mut self.layers {
+            layer.use_padding_mask(mask);
+        }
     }
 }

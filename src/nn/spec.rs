@@ -12,6 +12,7 @@ use super::dense::DenseSpec;
 use super::dropout::DropoutSpec;
 use super::embedding::EmbeddingSpec;
 use super::layer_norm::LayerNormSpec;
+use super::mean_pool::MeanPoolSpec;
 use super::norm::BatchNormSpec;
 use super::pool::{AvgPool2dSpec, MaxPool2dSpec};
 use super::positional::PositionalSpec;
@@ -205,6 +206,8 @@ layer_kinds! {
     Embedding(EmbeddingSpec),
     /// A vector per position added to each step `[steps, dim]`: learned or sinusoidal.
     Positional(PositionalSpec),
+    /// The mean over a sequence's steps `[steps, dim]` → `[dim]`, padding left out.
+    MeanPool(MeanPoolSpec),
     Reshape(ReshapeSpec),
     Flatten(FlattenSpec),
     Relu(ReluSpec),

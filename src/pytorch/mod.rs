@@ -173,8 +173,15 @@ class Model(nn.Module):
         self.layers = nn.ModuleList(build(spec["layers"], spec["input"])[0])
 
     def forward(self, x):
+        # A layer that reads token ids finds the batch's padding mask; the layers after it that
+        # pool or attend over steps are told it, as in Whetstone.
+        mask = None
         for layer in self.layers:
+            if mask is not None and hasattr(layer, "use_padding_mask"):
+                layer.use_padding_mask(mask)
             x = layer(x)
+            if mask is None:
+                mask = getattr(layer, "padding_mask", None)
         return x
 "#
     );

@@ -18,6 +18,7 @@ macro_rules! parity_cases {
             batch_norm_and_its_gradients,
             layer_norm_and_its_gradients,
             embedding_and_its_gradient,
+            mean_over_steps_and_its_gradient,
             recurrent_steps_and_their_gradients,
             augmentation,
             image_features,
@@ -541,6 +542,34 @@ pub async fn embedding_and_its_gradient(gpu: &Gpu) {
             &what("table gradient"),
             &Cpu.embedding_backward(&ic, &dyc, vocab, padding),
             &p.gpu.embedding_backward(&ig, &dyg, vocab, padding),
+            1e-5,
+        )
+        .await;
+    }
+}
+
+pub async fn mean_over_steps_and_its_gradient(gpu: &Gpu) {
+    let p = Pair { gpu };
+    let (n, steps, dim) = (37, 13, 19);
+    let (xc, xg) = p.random(&[n, steps, dim], 1);
+    let (dyc, dyg) = p.random(&[n, dim], 2);
+    // Texts of every length from 0 tokens (padding alone) to all 13.
+    let mask: Vec<f32> = (0..n * steps)
+        .map(|i| f32::from(u8::from(i % steps < (i / steps) % (steps + 1))))
+        .collect();
+    let (mc, mg) = p.both(&mask, &[n, steps]);
+    for (what, mc, mg) in [("every step", None, None), ("masked", Some(&mc), Some(&mg))] {
+        p.assert_close(
+            &format!("mean over steps ({what})"),
+            &Cpu.mean_steps(&xc, mc),
+            &p.gpu.mean_steps(&xg, mg),
+            1e-5,
+        )
+        .await;
+        p.assert_close(
+            &format!("mean over steps' gradient ({what})"),
+            &Cpu.mean_steps_backward(&dyc, mc, steps),
+            &p.gpu.mean_steps_backward(&dyg, mg, steps),
             1e-5,
         )
         .await;

@@ -434,6 +434,38 @@ impl Backend for Cpu {
         tensor(&[vocab, dim], grad)
     }
 
+    fn mean_steps(&self, x: &CpuTensor, mask: Option<&CpuTensor>) -> CpuTensor {
+        let (n, steps, dim) = (x.shape()[0], x.shape()[1], x.shape()[2]);
+        let weights = step_weights(mask, n, steps);
+        let mut out = vec![0.0; n * dim];
+        for (s, (row, sample)) in out
+            .chunks_exact_mut(dim)
+            .zip(data(x).chunks_exact(steps * dim))
+            .enumerate()
+        {
+            for (t, step) in sample.chunks_exact(dim).enumerate() {
+                let w = weights[s * steps + t];
+                if w != 0.0 {
+                    row.iter_mut().zip(step).for_each(|(o, v)| *o += w * v);
+                }
+            }
+        }
+        tensor(&[n, dim], out)
+    }
+
+    fn mean_steps_backward(&self, dy: &CpuTensor, mask: Option<&CpuTensor>, steps: usize) -> CpuTensor {
+        let (n, dim) = (dy.shape()[0], dy.shape()[1]);
+        let weights = step_weights(mask, n, steps);
+        let mut dx = Vec::with_capacity(n * steps * dim);
+        for (s, row) in data(dy).chunks_exact(dim).enumerate() {
+            for t in 0..steps {
+                let w = weights[s * steps + t];
+                dx.extend(row.iter().map(|d| w * d));
+            }
+        }
+        tensor(&[n, steps, dim], dx)
+    }
+
     fn layer_norm(&self, x: &CpuTensor, gamma: &CpuTensor, beta: &CpuTensor, eps: f32) -> (CpuTensor, CpuTensor) {
         let d = *x.shape().last().expect("layer norm of a scalar");
         let (gamma, beta) = (data(gamma), data(beta));
@@ -707,6 +739,22 @@ fn softmax_in_place(row: &mut [f32]) -> (f32, f32) {
     }
     row.iter_mut().for_each(|v| *v /= sum);
     (max, sum)
+}
+
+/// Each step's share of its sample's mean `[n · steps]`: 1/steps, or with a mask its value over
+/// the sample's marked steps (none marked: zeros).
+fn step_weights(mask: Option<&CpuTensor>, n: usize, steps: usize) -> Vec<f32> {
+    let Some(mask) = mask else {
+        return vec![1.0 / steps as f32; n * steps];
+    };
+    assert_eq!(mask.shape(), &[n, steps], "a mask per step of each sample");
+    data(mask)
+        .chunks_exact(steps)
+        .flat_map(|m| {
+            let count: f32 = m.iter().sum();
+            m.iter().map(move |v| v / count.max(1.0))
+        })
+        .collect()
 }
 
 /// The table row of a token id held as `f32`: none for an id outside `[0, vocab)` or not whole, or

@@ -139,6 +139,8 @@ params! {
     SwapParams / swap_params { a: u32, b: u32, inner: u32 }
     /// Token embeddings: `tokens` ids into a `[vocab, dim]` table; `padding` 1 makes id 0 padding.
     EmbeddingParams / embedding_params { tokens: u32, vocab: u32, dim: u32, padding: u32 }
+    /// An op over the steps of `n` sequences `[steps, dim]`; `masked` 1: a padding mask `[n, steps]`.
+    StepsParams / steps_params { n: u32, steps: u32, dim: u32, masked: u32 }
     /// A dropout mask of `len` values keeping each with probability `keep`.
     MaskParams / mask_params { len: u32, seed: u32, keep: f32 }
     /// Augmenting images `[n, c, h, w]`, with the seed of their noise.
@@ -469,6 +471,10 @@ kernels! {
     ("embedding", Plain(include_str!("embedding.wgsl"))) => [
         Embedding: EmbeddingParams = "embedding",
         EmbeddingBackward: EmbeddingParams = "embedding_backward",
+    ],
+    ("sequence", Plain(include_str!("sequence.wgsl"))) => [
+        MeanSteps: StepsParams = "mean_steps",
+        MeanStepsBackward: StepsParams = "mean_steps_backward",
     ],
     ("augment", Plain(include_str!("augment.wgsl"))) => [Augment: ImageParams = "augment"],
     ("features", Plain(include_str!("features.wgsl"))) => [ImageFeatures: FeatureParams = "image_features"],

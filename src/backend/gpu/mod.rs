@@ -18,6 +18,7 @@ mod matmul;
 mod norm;
 mod pool;
 mod recurrent;
+mod sequence;
 mod tensor;
 mod update;
 
@@ -418,6 +419,14 @@ impl Backend for Gpu {
 
     fn embedding_backward(&self, ids: &GpuTensor, dy: &GpuTensor, vocab: usize, padding: bool) -> GpuTensor {
         embedding::embedding_backward(self, ids, dy, vocab, padding)
+    }
+
+    fn mean_steps(&self, x: &GpuTensor, mask: Option<&GpuTensor>) -> GpuTensor {
+        sequence::mean_steps(self, x, mask)
+    }
+
+    fn mean_steps_backward(&self, dy: &GpuTensor, mask: Option<&GpuTensor>, steps: usize) -> GpuTensor {
+        sequence::mean_steps_backward(self, dy, mask, steps)
     }
 
     fn lerp(&self, a: &GpuTensor, b: &GpuTensor, t: f32) -> GpuTensor {
