@@ -71,6 +71,22 @@ const TOKENS_POOLED: &str = r#"{"input": [10], "layers": [
     {"type": "mean_pool"},
     {"type": "dense", "units": 2}]}"#;
 
+/// A small Transformer's parts on token ids: causal attention with padding keys left out.
+const TOKENS_ATTENTION: &str = r#"{"input": [10], "layers": [
+    {"type": "embedding", "vocab": 12, "dim": 8},
+    {"type": "positional"},
+    {"type": "multi_head_attention", "heads": 2, "causal": true},
+    {"type": "layer_norm"},
+    {"type": "mean_pool"},
+    {"type": "dense", "units": 2}]}"#;
+
+/// Attention over a recurrent layer's every step, without padding.
+const WAVES_ATTENTION: &str = r#"{"input": [48, 1], "layers": [
+    {"type": "gru", "units": 6, "return_sequences": true},
+    {"type": "multi_head_attention", "heads": 3, "key_size": 4, "dropout": 0.1},
+    {"type": "mean_pool"},
+    {"type": "dense", "units": 4}]}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("verify") {
@@ -122,6 +138,8 @@ fn main() {
         ("table", "toy", &table, table_features),
         ("tokens", TOKENS, &tokens, none()),
         ("tokens_pooled", TOKENS_POOLED, &tokens, none()),
+        ("tokens_attention", TOKENS_ATTENTION, &tokens, none()),
+        ("waves_attention", WAVES_ATTENTION, &waves, none()),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {

@@ -64,6 +64,30 @@ impl Conv2dGeometry {
     }
 }
 
+/// The shape of a multi-head attention over `n` sequences of `steps` steps: `heads` heads of
+/// `key` values each (queries, keys and values are `[n · steps, heads · key]`, each step's heads
+/// side by side); `causal` lets each step attend only to itself and the steps before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AttentionGeometry {
+    pub n: usize,
+    pub steps: usize,
+    pub heads: usize,
+    pub key: usize,
+    pub causal: bool,
+}
+
+impl AttentionGeometry {
+    /// The scale of the scores, 1/√key.
+    pub fn scale(&self) -> f32 {
+        1.0 / (self.key as f32).sqrt()
+    }
+
+    /// Whether step `t` may attend to step `j`.
+    pub fn allowed(&self, t: usize, j: usize) -> bool {
+        !self.causal || j <= t
+    }
+}
+
 /// Window size and stride of a 2-D pooling (the same on both axes, no padding).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PoolGeometry {
@@ -232,6 +256,35 @@ pub trait Backend: Clone + 'static {
     /// dim]`: each row the sum of the rows of `dy` whose token is that row's (none for the padding
     /// row or an id outside the table).
     fn embedding_backward(&self, ids: &Self::Tensor, dy: &Self::Tensor, vocab: usize, padding: bool) -> Self::Tensor;
+    /// The attention weights `[n, heads, steps, steps]`: for each head, the softmax over the
+    /// keys of `q·kᵀ/√key`, leaving out the keys `mask` `[n, steps]` marks 0 (padding) and, when
+    /// causal, the later steps; a query with no key to attend to gets zeros.
+    fn attention_weights(
+        &self,
+        q: &Self::Tensor,
+        k: &Self::Tensor,
+        mask: Option<&Self::Tensor>,
+        g: AttentionGeometry,
+    ) -> Self::Tensor;
+    /// Each query's weighted sum of the values `v` by `weights`: `[n · steps, heads · key]`.
+    fn attention_apply(&self, weights: &Self::Tensor, v: &Self::Tensor, g: AttentionGeometry) -> Self::Tensor;
+    /// `(dweights, dv)` of [`Backend::attention_apply`] from `dout`.
+    fn attention_apply_backward(
+        &self,
+        weights: &Self::Tensor,
+        v: &Self::Tensor,
+        dout: &Self::Tensor,
+        g: AttentionGeometry,
+    ) -> (Self::Tensor, Self::Tensor);
+    /// `(dq, dk)` of [`Backend::attention_weights`] from the weights it gave and their gradient.
+    fn attention_weights_backward(
+        &self,
+        weights: &Self::Tensor,
+        dweights: &Self::Tensor,
+        q: &Self::Tensor,
+        k: &Self::Tensor,
+        g: AttentionGeometry,
+    ) -> (Self::Tensor, Self::Tensor);
     /// The mean over the steps of `x` `[n, steps, dim]`: `[n, dim]`. With `mask` `[n, steps]`
     /// (1 for a token, 0 for padding) only over the marked steps; a sample with none gives zeros.
     fn mean_steps(&self, x: &Self::Tensor, mask: Option<&Self::Tensor>) -> Self::Tensor;

@@ -4,6 +4,7 @@
 //! the gradients of the layer's parameters and returns `dL/dx`.
 
 mod activation;
+mod attention;
 mod conv;
 mod dense;
 mod dropout;

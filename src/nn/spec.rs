@@ -7,6 +7,7 @@
 //! layer is its file and one line here.
 
 use super::activation::{GeluSpec, LeakyReluSpec, ReluSpec, SigmoidSpec, TanhSpec};
+use super::attention::MultiHeadAttentionSpec;
 use super::conv::Conv2dSpec;
 use super::dense::DenseSpec;
 use super::dropout::DropoutSpec;
@@ -208,6 +209,8 @@ layer_kinds! {
     Positional(PositionalSpec),
     /// The mean over a sequence's steps `[steps, dim]` → `[dim]`, padding left out.
     MeanPool(MeanPoolSpec),
+    /// Self-attention over a sequence's steps `[steps, dim]`, several heads.
+    MultiHeadAttention(MultiHeadAttentionSpec),
     Reshape(ReshapeSpec),
     Flatten(FlattenSpec),
     Relu(ReluSpec),

@@ -368,7 +368,7 @@ mod tests {
         }
         assert!(py.contains("RECTIFIERS = {\"leaky_relu\", \"relu\"}"), "{py}");
         assert!(
-            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\", \"positional\"}"),
+            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\", \"positional\", \"multi_head_attention\"}"),
             "{py}"
         );
         assert!(py.contains(&format!("FORMAT = {:?}", crate::model_file::FORMAT)));

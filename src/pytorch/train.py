@@ -120,14 +120,15 @@ def optimizer_for(spec, parameters):
 
 
 def penalised(net):
-    """(layer number from 1, weight) for every weight L1/L2 penalties apply to: the `weight` and
-    `recurrent_weight` of the layers of a weighted kind (`model.WEIGHTED`), inside residual blocks
-    too, numbered by their top-level layer; not biases nor normalisations' scales."""
+    """(layer number from 1, weight) for every weight L1/L2 penalties apply to: the parameters
+    named `weight` or `…_weight` (a recurrent layer's `recurrent_weight`, attention's projections)
+    of the layers of a weighted kind (`model.WEIGHTED`), inside residual blocks too, numbered by
+    their top-level layer; not biases nor normalisations' scales."""
 
     def weights(layers, modules):
         for layer, module in zip(layers, modules):
             if layer["type"] in model_py.WEIGHTED:
-                yield from (p for name, p in module.named_parameters(recurse=False) if name in ("weight", "recurrent_weight"))
+                yield from (p for name, p in module.named_parameters(recurse=False) if name == "weight" or name.endswith("_weight"))
             yield from weights(layer.get("layers", []), getattr(module, "layers", []))
 
     return [

@@ -19,6 +19,7 @@ macro_rules! parity_cases {
             layer_norm_and_its_gradients,
             embedding_and_its_gradient,
             mean_over_steps_and_its_gradient,
+            attention_and_its_gradients,
             recurrent_steps_and_their_gradients,
             augmentation,
             image_features,
@@ -28,7 +29,7 @@ macro_rules! parity_cases {
 
 use whetstone::backend::cpu::{Cpu, CpuTensor};
 use whetstone::backend::gpu::{Gpu, GpuTensor, Kernels};
-use whetstone::backend::{Activation, AdamStep, Backend, Conv2dGeometry, PoolGeometry};
+use whetstone::backend::{Activation, AdamStep, AttentionGeometry, Backend, Conv2dGeometry, PoolGeometry};
 use whetstone::rng::Rng;
 use whetstone::testing::{assert_close, random};
 
@@ -573,6 +574,50 @@ pub async fn mean_over_steps_and_its_gradient(gpu: &Gpu) {
             1e-5,
         )
         .await;
+    }
+}
+
+pub async fn attention_and_its_gradients(gpu: &Gpu) {
+    let p = Pair { gpu };
+    // 7 sequences of 13 steps, 3 heads of 5: no size a multiple of a workgroup.
+    let (n, steps, heads, key) = (7, 13, 3, 5);
+    let width = heads * key;
+    let (qc, qg) = p.random(&[n * steps, width], 1);
+    let (kc, kg) = p.random(&[n * steps, width], 2);
+    let (vc, vg) = p.random(&[n * steps, width], 3);
+    let (doc, dog) = p.random(&[n * steps, width], 4);
+    let (dwc, dwg) = p.random(&[n, heads, steps, steps], 5);
+    // Texts of 0 (padding alone) to 13 tokens.
+    let mask: Vec<f32> = (0..n * steps)
+        .map(|i| f32::from(u8::from(i % steps < 2 * (i / steps))))
+        .collect();
+    let (mc, mg) = p.both(&mask, &[n, steps]);
+    for causal in [false, true] {
+        let g = AttentionGeometry {
+            n,
+            steps,
+            heads,
+            key,
+            causal,
+        };
+        for (what, mc, mg) in [("every key", None, None), ("padding masked", Some(&mc), Some(&mg))] {
+            let what = |part: &str| format!("attention {part} ({what}, causal {causal})");
+            let (wc, wg) = (
+                Cpu.attention_weights(&qc, &kc, mc, g),
+                p.gpu.attention_weights(&qg, &kg, mg, g),
+            );
+            p.assert_close(&what("weights"), &wc, &wg, 1e-5).await;
+            let (oc, og) = (Cpu.attention_apply(&wc, &vc, g), p.gpu.attention_apply(&wg, &vg, g));
+            p.assert_close(&what("output"), &oc, &og, 1e-4).await;
+            let (dwc2, dvc) = Cpu.attention_apply_backward(&wc, &vc, &doc, g);
+            let (dwg2, dvg) = p.gpu.attention_apply_backward(&wg, &vg, &dog, g);
+            p.assert_close(&what("weights' gradient"), &dwc2, &dwg2, 1e-4).await;
+            p.assert_close(&what("values' gradient"), &dvc, &dvg, 1e-4).await;
+            let (dqc, dkc) = Cpu.attention_weights_backward(&wc, &dwc, &qc, &kc, g);
+            let (dqg, dkg) = p.gpu.attention_weights_backward(&wg, &dwg, &qg, &kg, g);
+            p.assert_close(&what("queries' gradient"), &dqc, &dqg, 1e-4).await;
+            p.assert_close(&what("keys' gradient"), &dkc, &dkg, 1e-4).await;
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The reference backend: eager computation on `ndarray` arrays, matrix products through `gemm`.
 
+mod attention;
 mod conv;
 mod matmul;
 mod pool;
@@ -8,7 +9,8 @@ mod recurrent;
 pub use matmul::gemm_into;
 
 use super::{
-    Activation, AdamStep, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry, GELU_CUBIC, GELU_SCALE,
+    Activation, AdamStep, AttentionGeometry, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry, GELU_CUBIC,
+    GELU_SCALE,
 };
 use crate::rng::{counter_uniform, fold_seed};
 use ndarray::{ArcArray, IxDyn};
@@ -432,6 +434,44 @@ impl Backend for Cpu {
             }
         }
         tensor(&[vocab, dim], grad)
+    }
+
+    fn attention_weights(
+        &self,
+        q: &CpuTensor,
+        k: &CpuTensor,
+        mask: Option<&CpuTensor>,
+        g: AttentionGeometry,
+    ) -> CpuTensor {
+        let w = attention::weights(data(q), data(k), mask.map(data), g);
+        tensor(&[g.n, g.heads, g.steps, g.steps], w)
+    }
+
+    fn attention_apply(&self, weights: &CpuTensor, v: &CpuTensor, g: AttentionGeometry) -> CpuTensor {
+        tensor(v.shape(), attention::apply(data(weights), data(v), g))
+    }
+
+    fn attention_apply_backward(
+        &self,
+        weights: &CpuTensor,
+        v: &CpuTensor,
+        dout: &CpuTensor,
+        g: AttentionGeometry,
+    ) -> (CpuTensor, CpuTensor) {
+        let (dw, dv) = attention::apply_backward(data(weights), data(v), data(dout), g);
+        (tensor(weights.shape(), dw), tensor(v.shape(), dv))
+    }
+
+    fn attention_weights_backward(
+        &self,
+        weights: &CpuTensor,
+        dweights: &CpuTensor,
+        q: &CpuTensor,
+        k: &CpuTensor,
+        g: AttentionGeometry,
+    ) -> (CpuTensor, CpuTensor) {
+        let (dq, dk) = attention::weights_backward(data(weights), data(dweights), data(q), data(k), g);
+        (tensor(q.shape(), dq), tensor(k.shape(), dk))
     }
 
     fn mean_steps(&self, x: &CpuTensor, mask: Option<&CpuTensor>) -> CpuTensor {

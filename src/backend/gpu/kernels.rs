@@ -141,6 +141,12 @@ params! {
     EmbeddingParams / embedding_params { tokens: u32, vocab: u32, dim: u32, padding: u32 }
     /// An op over the steps of `n` sequences `[steps, dim]`; `masked` 1: a padding mask `[n, steps]`.
     StepsParams / steps_params { n: u32, steps: u32, dim: u32, masked: u32 }
+    /// Multi-head attention over `n` sequences of `steps` steps, `heads` heads of `key` values;
+    /// `masked` 1: a padding mask `[n, steps]`; `causal` 1: no step attends to a later one; the
+    /// scores' `scale`.
+    AttentionParams / attention_params {
+        n: u32, steps: u32, heads: u32, key: u32, masked: u32, causal: u32, scale: f32,
+    }
     /// A dropout mask of `len` values keeping each with probability `keep`.
     MaskParams / mask_params { len: u32, seed: u32, keep: f32 }
     /// Augmenting images `[n, c, h, w]`, with the seed of their noise.
@@ -475,6 +481,15 @@ kernels! {
     ("sequence", Plain(include_str!("sequence.wgsl"))) => [
         MeanSteps: StepsParams = "mean_steps",
         MeanStepsBackward: StepsParams = "mean_steps_backward",
+    ],
+    ("attention", Plain(include_str!("attention.wgsl"))) => [
+        AttentionWeights: AttentionParams = "attention_weights",
+        AttentionApply: AttentionParams = "attention_apply",
+        AttentionDweights: AttentionParams = "attention_dweights",
+        AttentionDvalues: AttentionParams = "attention_dvalues",
+        AttentionDscores: AttentionParams = "attention_dscores",
+        AttentionDqueries: AttentionParams = "attention_dqueries",
+        AttentionDkeys: AttentionParams = "attention_dkeys",
     ],
     ("augment", Plain(include_str!("augment.wgsl"))) => [Augment: ImageParams = "augment"],
     ("features", Plain(include_str!("features.wgsl"))) => [ImageFeatures: FeatureParams = "image_features"],

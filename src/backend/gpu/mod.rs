@@ -8,6 +8,7 @@
 //! `tests/parity/`, run natively and in the browser.
 
 mod activation;
+mod attention;
 mod conv;
 mod data;
 mod device;
@@ -22,7 +23,7 @@ mod sequence;
 mod tensor;
 mod update;
 
-use super::{Activation, AdamStep, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry};
+use super::{Activation, AdamStep, AttentionGeometry, Backend, Conv2dGeometry, DeviceLost, LossOutput, PoolGeometry};
 use crate::error::Error;
 pub use device::Allocations;
 use device::{Context, Launch};
@@ -419,6 +420,41 @@ impl Backend for Gpu {
 
     fn embedding_backward(&self, ids: &GpuTensor, dy: &GpuTensor, vocab: usize, padding: bool) -> GpuTensor {
         embedding::embedding_backward(self, ids, dy, vocab, padding)
+    }
+
+    fn attention_weights(
+        &self,
+        q: &GpuTensor,
+        k: &GpuTensor,
+        mask: Option<&GpuTensor>,
+        g: AttentionGeometry,
+    ) -> GpuTensor {
+        attention::weights(self, q, k, mask, g)
+    }
+
+    fn attention_apply(&self, weights: &GpuTensor, v: &GpuTensor, g: AttentionGeometry) -> GpuTensor {
+        attention::apply(self, weights, v, g)
+    }
+
+    fn attention_apply_backward(
+        &self,
+        weights: &GpuTensor,
+        v: &GpuTensor,
+        dout: &GpuTensor,
+        g: AttentionGeometry,
+    ) -> (GpuTensor, GpuTensor) {
+        attention::apply_backward(self, weights, v, dout, g)
+    }
+
+    fn attention_weights_backward(
+        &self,
+        weights: &GpuTensor,
+        dweights: &GpuTensor,
+        q: &GpuTensor,
+        k: &GpuTensor,
+        g: AttentionGeometry,
+    ) -> (GpuTensor, GpuTensor) {
+        attention::weights_backward(self, weights, dweights, q, k, g)
     }
 
     fn mean_steps(&self, x: &GpuTensor, mask: Option<&GpuTensor>) -> GpuTensor {
