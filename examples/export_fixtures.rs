@@ -87,6 +87,16 @@ const WAVES_ATTENTION: &str = r#"{"input": [48, 1], "layers": [
     {"type": "mean_pool"},
     {"type": "dense", "units": 4}]}"#;
 
+/// Two Transformer blocks on token ids, the second causal.
+const TOKENS_TRANSFORMER: &str = r#"{"input": [10], "layers": [
+    {"type": "embedding", "vocab": 12, "dim": 8},
+    {"type": "positional", "encoding": "sinusoidal"},
+    {"type": "transformer_block", "heads": 2, "ff_units": 16, "dropout": 0.1},
+    {"type": "transformer_block", "heads": 4, "causal": true},
+    {"type": "layer_norm"},
+    {"type": "mean_pool"},
+    {"type": "dense", "units": 2}]}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("verify") {
@@ -140,6 +150,7 @@ fn main() {
         ("tokens_pooled", TOKENS_POOLED, &tokens, none()),
         ("tokens_attention", TOKENS_ATTENTION, &tokens, none()),
         ("waves_attention", WAVES_ATTENTION, &waves, none()),
+        ("tokens_transformer", TOKENS_TRANSFORMER, &tokens, none()),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {

@@ -398,3 +398,26 @@ fn multi_head_attention_plain_causal_with_padding_and_dropout() {
         Some(ids),
     );
 }
+
+#[test]
+fn dense_on_each_step_of_a_sequence() {
+    check(
+        r#"{"input":[3,4],"layers":[{"type":"dense","units":5},{"type":"tanh"},{"type":"flatten"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
+}
+
+#[test]
+fn transformer_blocks_stacked_over_tokens() {
+    let ids = Cpu.upload(&[1.0, 3.0, 0.0, 0.0, 2.0, 2.0, 4.0, 1.0, 3.0, 4.0, 0.0, 0.0], &[3, 4]);
+    check(
+        r#"{"input":[4],"layers":[{"type":"embedding","vocab":5,"dim":4},{"type":"positional","encoding":"sinusoidal"},
+            {"type":"transformer_block","heads":2,"ff_units":6},{"type":"transformer_block","heads":1,"causal":true,"dropout":0.2},
+            {"type":"mean_pool"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Train { seed: 3 },
+        Some(ids),
+    );
+}

@@ -20,6 +20,7 @@ mod recurrent;
 mod reshape;
 mod residual;
 mod spec;
+mod transformer;
 
 #[cfg(test)]
 mod gradcheck;

@@ -18,12 +18,14 @@ pub struct ResidualSpec {
 }
 
 /// `model.py`'s residual block, its inner layers under `layers` as in the model file.
-const TORCH: &str = r#"class Residual(nn.Module):
-    """x + f(x) for the block's inner layers f, which keep the shape of x."""
+const TORCH: &str = r#"class Stack(nn.Module):
+    """Layers one after another as one module (a transformer block's residual blocks); `specs`
+    are their settings."""
 
-    def __init__(self, layers):
+    def __init__(self, layers, specs):
         super().__init__()
         self.layers = nn.ModuleList(layers)
+        self.specs = specs
 
     def use_padding_mask(self, mask):
         for layer in self.layers:
@@ -31,13 +33,19 @@ const TORCH: &str = r#"class Residual(nn.Module):
                 layer.use_padding_mask(mask)
 
     def forward(self, x):
-        y = x
         for layer in self.layers:
-            y = layer(y)
-        return x + y
+            x = layer(x)
+        return x
 
 
-BUILDERS["residual"] = lambda layer, shape, init: (Residual(build(layer["layers"], shape)[0]), shape)
+class Residual(Stack):
+    """x + f(x) for the block's inner layers f, which keep the shape of x."""
+
+    def forward(self, x):
+        return x + super().forward(x)
+
+
+BUILDERS["residual"] = lambda layer, shape, init: (Residual(build(layer["layers"], shape)[0], layer["layers"]), shape)
 "#;
 
 impl Kind for ResidualSpec {
@@ -89,32 +97,26 @@ impl Kind for ResidualSpec {
     }
 }
 
-pub struct Residual<B: Backend> {
+/// Layers run one after another as one layer: a residual block's inside, a Transformer block.
+pub struct Stack<B: Backend> {
     layers: Vec<Box<dyn Layer<B>>>,
 }
 
-impl<B: Backend> Residual<B> {
+impl<B: Backend> Stack<B> {
     pub fn new(layers: Vec<Box<dyn Layer<B>>>) -> Self {
         Self { layers }
     }
 }
 
-impl<B: Backend> Layer<B> for Residual<B> {
+impl<B: Backend> Layer<B> for Stack<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
-        let mut y = self
-            .layers
-            .iter_mut()
-            .fold(x.clone(), |h, layer| layer.forward(b, h, mode));
-        b.add_assign(&mut y, &x);
-        y
+        self.layers.iter_mut().fold(x, |h, layer| layer.forward(b, h, mode))
     }
 
     fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
-        let mut dx = self.layers.iter_mut().rev().fold(dy.clone(), |g, layer| {
+        Some(self.layers.iter_mut().rev().fold(dy, |g, layer| {
             layer.backward(b, g, true).expect("inner layers always return dL/dx")
-        });
-        b.add_assign(&mut dx, &dy);
-        Some(dx)
+        }))
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {
@@ -125,5 +127,39 @@ impl<B: Backend> Layer<B> for Residual<B> {
         for layer in &mut self.layers {
             layer.use_padding_mask(mask);
         }
+    }
+}
+
+pub struct Residual<B: Backend> {
+    inner: Stack<B>,
+}
+
+impl<B: Backend> Residual<B> {
+    pub fn new(layers: Vec<Box<dyn Layer<B>>>) -> Self {
+        Self {
+            inner: Stack::new(layers),
+        }
+    }
+}
+
+impl<B: Backend> Layer<B> for Residual<B> {
+    fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
+        let mut y = self.inner.forward(b, x.clone(), mode);
+        b.add_assign(&mut y, &x);
+        y
+    }
+
+    fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
+        let mut dx = self.inner.backward(b, dy.clone(), true).expect("a stack returns dL/dx");
+        b.add_assign(&mut dx, &dy);
+        Some(dx)
+    }
+
+    fn params(&mut self) -> Vec<&mut Param<B>> {
+        self.inner.params()
+    }
+
+    fn use_padding_mask(&mut self, mask: &B::Tensor) {
+        self.inner.use_padding_mask(mask);
     }
 }

@@ -20,6 +20,7 @@ use super::positional::PositionalSpec;
 use super::recurrent::{GruSpec, LstmSpec};
 use super::reshape::{FlattenSpec, ReshapeSpec};
 use super::residual::ResidualSpec;
+use super::transformer::TransformerBlockSpec;
 use super::Layer;
 use crate::backend::Backend;
 use crate::catalogue::LayerKind;
@@ -211,6 +212,8 @@ layer_kinds! {
     MeanPool(MeanPoolSpec),
     /// Self-attention over a sequence's steps `[steps, dim]`, several heads.
     MultiHeadAttention(MultiHeadAttentionSpec),
+    /// Pre-norm attention and feed-forward, each residual: `[steps, dim]` kept.
+    TransformerBlock(TransformerBlockSpec),
     Reshape(ReshapeSpec),
     Flatten(FlattenSpec),
     Relu(ReluSpec),

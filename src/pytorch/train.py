@@ -129,7 +129,8 @@ def penalised(net):
         for layer, module in zip(layers, modules):
             if layer["type"] in model_py.WEIGHTED:
                 yield from (p for name, p in module.named_parameters(recurse=False) if name == "weight" or name.endswith("_weight"))
-            yield from weights(layer.get("layers", []), getattr(module, "layers", []))
+            # A residual or transformer block's inner layers, with the settings they were built from.
+            yield from weights(getattr(module, "specs", []), getattr(module, "layers", []))
 
     return [
         (number, p)
