@@ -260,3 +260,16 @@ fn colour_jitter_makes_a_cnn_learn_shape_instead_of_the_colour_of_a_biased_train
         "without {without}, with colour jitter {with}"
     );
 }
+
+#[test]
+fn the_transformer_preset_learns_waveforms_and_beats_a_larger_mlp() {
+    let best = |name: &str| waveform_accuracy(name, 20).into_iter().fold(0.0f32, f32::max);
+    let (transformer, mlp) = (best("transformer"), best("mlp"));
+    // Measured: the Transformer 0.895 at best, the MLP 0.83 (the GRU 0.92, which the Transformer
+    // does not reach on these 2,000 noisy curves).
+    assert!(transformer >= 0.86, "best held-out accuracy: Transformer {transformer}");
+    assert!(
+        transformer > mlp + 0.03,
+        "Transformer {transformer} against the MLP {mlp}"
+    );
+}

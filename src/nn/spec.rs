@@ -525,7 +525,7 @@ pub(super) fn param_shapes_of(
 }
 
 /// The built-in model presets: for 28×28 grey digits (mlp, cnn), 2-D points (toy) and sequences
-/// `[steps, features]` (gru, lstm; mlp too).
+/// `[steps, features]` (gru, lstm, transformer; mlp too).
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {
     use serde_json::json;
     let dense = |units| json!({"type": "dense", "units": units});
@@ -552,9 +552,28 @@ pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, 
         ]),
         "toy" => json!([dense(16), tanh, dense(16), tanh, dense(classes)]),
         "gru" | "lstm" => json!([{"type": name, "units": 32}, dense(classes)]),
+        // Patches of 4 steps (when they divide the sequence) to 32 values each, learned
+        // positions, one block of four heads, the mean. A patch gives each token a piece of the
+        // curve's shape, which one value alone does not have.
+        "transformer" => {
+            let (steps, features) = match *input {
+                [steps, features] => (steps, features),
+                _ => (0, 0),
+            };
+            let patch = if steps % 4 == 0 { 4 } else { 1 };
+            json!([
+                {"type": "reshape", "shape": [steps / patch, patch * features]},
+                dense(32),
+                {"type": "positional"},
+                {"type": "transformer_block", "heads": 4, "ff_units": 64, "dropout": 0.1},
+                {"type": "layer_norm"},
+                {"type": "mean_pool"},
+                dense(classes)
+            ])
+        }
         _ => {
             return Err(Error::InvalidSpec(format!(
-                "unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm)"
+                "unknown preset '{name}' (known: mlp, cnn, toy, gru, lstm, transformer)"
             )))
         }
     };

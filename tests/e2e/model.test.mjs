@@ -190,4 +190,20 @@ test('a GRU learns the noisy waveforms, shows them, and predicts a drawn sequenc
   assert.equal(await page.getAttribute('#probs', 'data-prediction'), 'sawtooth');
 });
 
+test('the Transformer preset attends over patches of the waveforms and learns them', async () => {
+  await ui.chooseDataset('waves', /2,400 samples of 48 × 1, 4 classes/);
+  await ui.selectOption('#preset', 'transformer');
+  await page.waitForFunction(() => /transformer_block/.test(document.getElementById('summary').textContent));
+  const summary = await ui.text('#summary');
+  for (const kind of ['reshape', 'positional', 'transformer_block', 'mean_pool'])
+    assert.match(summary, new RegExp(kind), `${kind} in the summary`);
+  await ui.fill('#epochs', '6');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 300_000 });
+  const acc = parseFloat(await ui.text('#stat-val-acc'));
+  assert.ok(acc >= 60, `waveform validation accuracy ${acc} % after 6 epochs (chance 25 %)`);
+  await ui.selectOption('#preset', 'gru');
+  await ui.fill('#epochs', '12');
+});
+
 noErrors(session);

@@ -25,6 +25,7 @@ export const PRESETS = {
   sequence: [
     ['gru', 'GRU (32 units)'],
     ['lstm', 'LSTM (32 units)'],
+    ['transformer', 'Transformer (patches of 4 steps → 32, one block of 4 heads → mean)'],
     ['mlp', 'MLP (all steps → 128, ReLU)'],
   ],
   table: [

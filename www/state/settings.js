@@ -14,7 +14,12 @@ import { catalogue } from './catalogue.js';
 export const SETTINGS = {
   dataset: { kind: 'text', default: 'digits', control: 'dataset' },
   bias: { kind: 'number', default: 1, min: 0, control: 'bias', label: 'The colour bias' },
-  preset: { kind: 'choice', default: 'cnn', choices: ['cnn', 'mlp', 'toy', 'gru', 'lstm'], control: 'preset' },
+  preset: {
+    kind: 'choice',
+    default: 'cnn',
+    choices: ['cnn', 'mlp', 'toy', 'gru', 'lstm', 'transformer'],
+    control: 'preset',
+  },
   startFrom: { kind: 'choice', default: 'random', choices: ['random', 'pretrained'], control: 'start-from' },
   spec: {
     kind: 'text',
