@@ -60,6 +60,9 @@ fi
 if [ ! -s "$ROOT/assets/mnist-10k.bin" ] || [ "$ROOT/scripts/build-mnist.mjs" -nt "$ROOT/assets/mnist-10k.bin" ]; then
   (cd "$ROOT" && node scripts/build-mnist.mjs)
 fi
+if [ ! -s "$ROOT/assets/words.tsv" ] || [ "$ROOT/scripts/build-words.mjs" -nt "$ROOT/assets/words.tsv" ]; then
+  (cd "$ROOT" && node scripts/build-words.mjs)
+fi
 if [ ! -s "$ROOT/assets/pretrained-digits-0-4.safetensors" ] || [ "$ROOT/examples/pretrain.rs" -nt "$ROOT/assets/pretrained-digits-0-4.safetensors" ]; then
   log "pretraining the CNN on digits 0–4 (about a minute)"
   (cd "$ROOT" && cargo run --quiet --release --example pretrain)

@@ -33,6 +33,13 @@ pub fn digits_bytes() -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/setup.sh to build the digits asset"))
 }
 
+/// The built-in word-language list (`language<TAB>word` lines).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn words_tsv() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/words.tsv");
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}; run scripts/setup.sh to build the word list"))
+}
+
 /// The built-in digits.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn digits() -> crate::data::Dataset {

@@ -7,6 +7,7 @@ pub mod sampling;
 pub mod sequence;
 pub mod shapes;
 pub mod tabular;
+pub mod text;
 pub mod toy;
 
 use crate::error::Error;

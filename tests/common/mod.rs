@@ -2,4 +2,4 @@
 //! every test target.
 
 #[allow(unused_imports)]
-pub use whetstone::testing::{assert_close, digits, random};
+pub use whetstone::testing::{assert_close, digits, random, words_tsv};
