@@ -278,7 +278,7 @@ fn the_transformer_preset_learns_waveforms_and_beats_a_larger_mlp() {
 /// of a Transformer on their characters and of a bag-of-character-n-grams MLP of about its size.
 fn word_language_accuracy(epochs: usize) -> (Vec<f32>, Vec<f32>) {
     use whetstone::data::text::{self, Level, Vocabulary};
-    let (texts, labels, classes) = text::words(&common::words_tsv()).unwrap();
+    let text::Texts { texts, labels, classes } = text::words(&common::words_tsv()).unwrap();
     let (texts, labels) = (&texts[..6_000], &labels[..6_000]);
     let (train_texts, val_texts) = (&texts[1_200..], &texts[..1_200]);
     let (train_labels, val_labels) = (&labels[1_200..], &labels[..1_200]);

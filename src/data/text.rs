@@ -107,8 +107,17 @@ pub fn ngram_counts(text: &str, n: usize, buckets: usize) -> Vec<f32> {
     counts
 }
 
-/// The built-in word-language set's lines (`language<TAB>word`): the words and their languages.
-pub fn words(tsv: &str) -> Result<(Vec<String>, Vec<u32>, Vec<String>), Error> {
+/// Labelled texts: each text's class index, and the class names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Texts {
+    pub texts: Vec<String>,
+    pub labels: Vec<u32>,
+    pub classes: Vec<String>,
+}
+
+/// The built-in word-language set's lines (`language<TAB>word`): the words and their languages,
+/// the languages in order of first appearance.
+pub fn words(tsv: &str) -> Result<Texts, Error> {
     let (mut texts, mut labels, mut classes) = (Vec::new(), Vec::new(), Vec::<String>::new());
     for (i, line) in tsv.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
         let Some((language, word)) = line.split_once('\t') else {
@@ -130,7 +139,7 @@ pub fn words(tsv: &str) -> Result<(Vec<String>, Vec<u32>, Vec<String>), Error> {
     if classes.len() < 2 {
         return Err(Error::InvalidData("the word list has fewer than two languages".into()));
     }
-    Ok((texts, labels, classes))
+    Ok(Texts { texts, labels, classes })
 }
 
 /// Texts as a data set of token ids `[max_len]` by `vocabulary`.
@@ -184,7 +193,7 @@ mod tests {
 
     #[test]
     fn the_word_list_gives_classes_in_order_of_appearance_and_names_a_bad_line() {
-        let (texts, labels, classes) = words("english\tcat\nfrench\tchat\nenglish\tdog\n").unwrap();
+        let Texts { texts, labels, classes } = words("english\tcat\nfrench\tchat\nenglish\tdog\n").unwrap();
         assert_eq!(
             (texts.len(), labels, classes),
             (3, vec![0, 1, 0], vec!["english".to_string(), "french".into()])
