@@ -87,6 +87,25 @@ impl Vocabulary {
     }
 }
 
+impl Vocabulary {
+    /// The text of `ids` (padding left out, an unknown token as �): characters one after
+    /// another, words separated by spaces.
+    pub fn decode(&self, ids: &[f32]) -> String {
+        let tokens = ids.iter().filter(|&&id| id != PADDING as f32).map(|&id| {
+            let i = id as usize;
+            if i >= 2 && i < self.size() {
+                self.tokens[i - 2].as_str()
+            } else {
+                "\u{fffd}"
+            }
+        });
+        match self.level {
+            Level::Characters => tokens.collect(),
+            Level::Words => tokens.collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
 /// Counts of each text's character n-grams (1 to `n` long, the text between two boundary marks)
 /// hashed into `buckets` bins, divided by the text's number of n-grams.
 pub fn ngram_counts(text: &str, n: usize, buckets: usize) -> Vec<f32> {
@@ -177,9 +196,11 @@ mod tests {
         assert_eq!(v.size(), 4);
         assert_eq!(v.encode("cab"), (vec![1.0, 2.0, 3.0, 0.0], false));
         assert_eq!(v.encode("ababa"), (vec![2.0, 3.0, 2.0, 3.0], true));
+        assert_eq!(v.decode(&v.encode("cab").0), "\u{fffd}ab");
         let words = Vocabulary::fit(["The cat, the hat."], Level::Words, 10, 3);
         assert_eq!(words.tokens, ["the", "cat", "hat"]);
         assert_eq!(words.encode("THE dog").0, [2.0, 1.0, 0.0]);
+        assert_eq!(words.decode(&words.encode("the hat").0), "the hat");
     }
 
     #[test]

@@ -26,7 +26,9 @@ mod transformer;
 mod gradcheck;
 
 pub use model::Model;
-pub use spec::{grouped, preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary, MAX_PARAMS, MAX_SIZE};
+pub use spec::{
+    grouped, preset, text_preset, Init, LayerSpec, LayerSummary, ModelSpec, ModelSummary, MAX_PARAMS, MAX_SIZE,
+};
 
 use crate::backend::Backend;
 

@@ -524,6 +524,36 @@ pub(super) fn param_shapes_of(
     Ok(())
 }
 
+/// The built-in presets for texts of `steps` token ids from a vocabulary of `vocab`: a Transformer
+/// (`transformer`), a GRU reading the tokens in order (`gru`), and the mean of the tokens'
+/// vectors, which sees which tokens a text has but not their order (`bag`).
+pub fn text_preset(name: &str, steps: usize, vocab: usize, classes: usize) -> Result<ModelSpec, Error> {
+    use serde_json::json;
+    let embedding = |dim: usize| json!({"type": "embedding", "vocab": vocab, "dim": dim});
+    let dense = json!({"type": "dense", "units": classes});
+    let layers = match name {
+        "transformer" => json!([
+            embedding(32),
+            {"type": "positional"},
+            {"type": "transformer_block", "heads": 4, "ff_units": 64},
+            {"type": "layer_norm"},
+            {"type": "mean_pool"},
+            dense
+        ]),
+        "gru" => json!([embedding(16), {"type": "gru", "units": 32}, dense]),
+        "bag" => json!([embedding(32), {"type": "mean_pool"}, dense]),
+        _ => {
+            return Err(Error::InvalidSpec(format!(
+                "unknown text preset '{name}' (known: transformer, gru, bag)"
+            )))
+        }
+    };
+    Ok(ModelSpec {
+        input: vec![steps],
+        layers: serde_json::from_value(layers).expect("the presets are valid layers"),
+    })
+}
+
 /// The built-in model presets: for 28×28 grey digits (mlp, cnn), 2-D points (toy) and sequences
 /// `[steps, features]` (gru, lstm, transformer; mlp too).
 pub fn preset(name: &str, input: &[usize], classes: usize) -> Result<ModelSpec, Error> {

@@ -4,6 +4,7 @@ use super::{js_error, to_js, to_plain_js};
 use crate::backend::cpu::Cpu;
 use crate::backend::Backend;
 use crate::data::sampling::Split;
+use crate::data::text::{self, Level, Vocabulary};
 use crate::data::{mnist, sequence, toy, Dataset};
 use crate::error::plain;
 use crate::features::Fitted;
@@ -18,6 +19,8 @@ pub struct DataSet {
     test: Option<Dataset>,
     /// What loading left out, and why (a table's empty columns).
     notes: Vec<String>,
+    /// A text data set's vocabulary: its samples are token ids.
+    vocabulary: Option<Vocabulary>,
 }
 
 impl DataSet {
@@ -26,6 +29,7 @@ impl DataSet {
             inner,
             test: None,
             notes: Vec::new(),
+            vocabulary: None,
         }
     }
 
@@ -35,6 +39,7 @@ impl DataSet {
             inner,
             test: self.test.clone(),
             notes: Vec::new(),
+            vocabulary: self.vocabulary.clone(),
         }
     }
 
@@ -50,6 +55,63 @@ impl DataSet {
     #[wasm_bindgen(js_name = fromDigitsAsset)]
     pub fn from_digits_asset(bytes: &[u8]) -> Result<DataSet, JsError> {
         Ok(DataSet::of(mnist::decode(bytes).map_err(js_error)?))
+    }
+
+    /// The built-in word-language set, from the text of `assets/words.tsv`: each word as its
+    /// characters' ids (12 at most, padded with 0), the vocabulary every character of the list.
+    #[wasm_bindgen(js_name = fromWordsAsset)]
+    pub fn from_words_asset(tsv: &str) -> Result<DataSet, JsError> {
+        let words = text::words(tsv).map_err(js_error)?;
+        let vocabulary = Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12);
+        let inner = text::encoded(&words.texts, &words.labels, &words.classes, &vocabulary).map_err(js_error)?;
+        Ok(DataSet {
+            vocabulary: Some(vocabulary),
+            ..DataSet::of(inner)
+        })
+    }
+
+    /// A text data set's vocabulary, `{level, size, maxLen, tokens}`, or `undefined`.
+    #[wasm_bindgen(getter)]
+    pub fn vocabulary(&self) -> Result<JsValue, JsError> {
+        let Some(v) = &self.vocabulary else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        to_plain_js(&serde_json::json!({"level": v.level, "size": v.size(), "maxLen": v.max_len, "tokens": v.tokens}))
+    }
+
+    /// `text` as the token ids a model of this text data set reads, and whether it was cut.
+    #[wasm_bindgen(js_name = encodeText)]
+    pub fn encode_text(&self, text: &str) -> Result<JsValue, JsError> {
+        let v = self
+            .vocabulary
+            .as_ref()
+            .ok_or_else(|| JsError::new("this data set is not text"))?;
+        let (ids, cut) = v.encode(text);
+        to_plain_js(&serde_json::json!({"ids": ids, "cut": cut}))
+    }
+
+    /// Token ids (one sample's) as text.
+    #[wasm_bindgen(js_name = decodeText)]
+    pub fn decode_text(&self, ids: &[f32]) -> Result<String, JsError> {
+        let v = self
+            .vocabulary
+            .as_ref()
+            .ok_or_else(|| JsError::new("this data set is not text"))?;
+        Ok(v.decode(ids))
+    }
+
+    /// Samples `start` to `start + count` as text.
+    #[wasm_bindgen(js_name = texts)]
+    pub fn texts(&self, start: usize, count: usize) -> Result<Vec<String>, JsError> {
+        let v = self
+            .vocabulary
+            .as_ref()
+            .ok_or_else(|| JsError::new("this data set is not text"))?;
+        let width = v.max_len;
+        let end = (start + count).min(self.inner.len());
+        Ok((start..end)
+            .map(|i| v.decode(&self.inner.features[i * width..(i + 1) * width]))
+            .collect())
     }
 
     /// A data set from arrays: `features` holds one sample of `sample_shape` after another, `labels`
@@ -102,9 +164,8 @@ impl DataSet {
     pub fn shapes(train: usize, test: usize, bias: f32, seed: u32) -> Result<DataSet, JsError> {
         let (train, test) = crate::data::shapes::generate(train, test, bias, seed as u64).map_err(js_error)?;
         Ok(DataSet {
-            inner: train,
             test: Some(test),
-            notes: Vec::new(),
+            ..DataSet::of(train)
         })
     }
 
@@ -215,9 +276,8 @@ impl DataSet {
     pub fn from_table_csv(text: &str, label: Option<String>) -> Result<DataSet, JsError> {
         let loaded = crate::data::tabular::from_csv(text, label.as_deref()).map_err(js_error)?;
         Ok(DataSet {
-            inner: loaded.data,
-            test: None,
             notes: loaded.notes,
+            ..DataSet::of(loaded.data)
         })
     }
 

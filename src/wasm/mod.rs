@@ -79,6 +79,14 @@ pub fn preset_spec(name: &str, input: Vec<u32>, classes: usize) -> Result<String
     serde_json::to_string_pretty(&spec).map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// The JSON spec of a built-in text preset (`transformer`, `gru`, `bag`) for texts of `steps`
+/// token ids from a vocabulary of `vocab`.
+#[wasm_bindgen(js_name = textPresetSpec)]
+pub fn text_preset_spec(name: &str, steps: usize, vocab: usize, classes: usize) -> Result<String, JsError> {
+    let spec = crate::nn::text_preset(name, steps, vocab, classes).map_err(js_error)?;
+    serde_json::to_string_pretty(&spec).map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// What the core offers (layer kinds, optimisers, schedules, augmentations, with their settings), as
 /// JSON: the page renders its editors and menus from it.
 #[wasm_bindgen(js_name = catalogueJson)]

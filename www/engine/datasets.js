@@ -10,6 +10,7 @@ const WAVES = { samples: 2400, steps: 48, noise: 0.2 };
 const SHAPES = { train: 2000, test: 600 };
 const TABLE_ROWS = 8;
 const GALLERY_PER_CLASS = 6;
+const TEXTS_PER_CLASS = 8;
 
 /**
  * The data set `name` (an upload is named `<kind>:<id>`, or by its kind alone, and comes as
@@ -22,6 +23,8 @@ export async function openDataset(name, upload, bias, asset) {
   if (kind === 'table') return DataSet.fromTableCsv(upload.text, upload.label || undefined);
   if (kind === 'images') return DataSet.fromPixels(upload.pixels, upload.labels, upload.shape, upload.classes);
   if (name === 'waves') return DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
+  if (name === 'words')
+    return DataSet.fromWordsAsset(new TextDecoder().decode(await asset('words.tsv', 'the built-in word list')));
   if (name === 'digits' || name === 'digits-5-9') {
     const all = DataSet.fromDigitsAsset(await asset('mnist-10k.bin', 'the built-in digits'));
     if (name === 'digits') return all;
@@ -54,6 +57,12 @@ export function describe(data, name) {
   }
   // Sequences: the first sample of each class, to show what the classes look like.
   if (shape.length === 2) info.examples = firstOfEachClass(data);
+  // Text: its vocabulary, and a few texts of each class.
+  const vocabulary = data.vocabulary;
+  if (vocabulary) {
+    info.vocabulary = { level: vocabulary.level, size: vocabulary.size, maxLen: vocabulary.maxLen };
+    info.texts = textsOfEachClass(data, TEXTS_PER_CLASS);
+  }
   return info;
 }
 
@@ -69,6 +78,16 @@ function someOfEachClass(data, count) {
     const at = [];
     for (let i = 0; i < labels.length && at.length < count; i++) if (labels[i] === k) at.push(i);
     return { label: k, images: at.map((i) => data.features(i, 1)) };
+  });
+}
+
+function textsOfEachClass(data, count) {
+  const labels = data.labels(0, data.length);
+  return data.classes.map((_, k) => {
+    const texts = [];
+    for (let i = 0; i < labels.length && texts.length < count; i++)
+      if (labels[i] === k) texts.push(data.texts(i, 1)[0]);
+    return { label: k, texts };
   });
 }
 

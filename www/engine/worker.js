@@ -11,6 +11,7 @@ import init, {
   plannedRates,
   presetSpec,
   scoreModel,
+  textPresetSpec,
   summarize,
 } from '../../whetstone.js';
 import { describe, openDataset, tableRows, verifyParts } from './datasets.js';
@@ -171,8 +172,15 @@ const handlers = {
   },
   preset: ({ name, features }) => {
     if (!data) throw new Error('load a data set first');
+    const vocabulary = data.vocabulary;
+    if (vocabulary) return { spec: textPresetSpec(name, data.sampleShape[0], vocabulary.size, data.classes.length) };
     const { shape } = data.transformed(JSON.stringify(features ?? {}));
     return { spec: presetSpec(name, shape, data.classes.length) };
+  },
+  // A text as the token ids a model of the loaded text data reads.
+  'encode-text': ({ text }) => {
+    if (!data) throw new Error('load a data set first');
+    return data.encodeText(text);
   },
   catalogue: () => ({ catalogue: JSON.parse(catalogueJson()) }),
   // The wasm memory this worker holds (after a collection where the browser exposes one to call, as
@@ -254,7 +262,13 @@ const handlers = {
   examples: async ({ threshold, trueClass, predicted, limit }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
-    return await exclusive(() => run.examples(threshold, trueClass, predicted, limit));
+    const found = await exclusive(() => run.examples(threshold, trueClass, predicted, limit));
+    // Text: each sample's token ids read back as its text.
+    if (data?.vocabulary) {
+      const width = data.sampleShape[0];
+      found.texts = found.examples.map((_, i) => data.decodeText(found.features.subarray(i * width, (i + 1) * width)));
+    }
+    return found;
   },
   'export-onnx': async () => {
     if (!training) throw new Error('train a model first');

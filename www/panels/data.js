@@ -4,7 +4,7 @@
 import { getDataset, listDatasets } from '../engine/store.js';
 import { DEFAULTS, UPLOADS, family, uploadKind } from '../state/datasets.js';
 import { $ } from '../ui/dom.js';
-import { renderGallery, renderStrip, renderTable } from '../ui/dataview.js';
+import { renderGallery, renderStrip, renderTable, renderTexts } from '../ui/dataview.js';
 
 export class DataPanel {
   /**
@@ -94,8 +94,11 @@ export class DataPanel {
     const info = this.app.state.dataset;
     renderTable(info);
     renderGallery(info);
+    renderTexts(info);
     renderStrip(info);
-    const shape = info.shape.join(' × ');
+    const shape = info.vocabulary
+      ? `up to ${info.vocabulary.maxLen} ${info.vocabulary.level === 'words' ? 'words' : 'characters'} (a vocabulary of ${info.vocabulary.size} tokens, padding and unknown included)`
+      : info.shape.join(' × ');
     $('dataset-info').textContent =
       `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes${note}`;
   }

@@ -145,7 +145,7 @@ export class EvaluatePanel {
     const { engine, state } = this.app;
     const classes = state.dataset.classes;
     try {
-      const { examples, features } = await engine.request('examples', {
+      const { examples, features, texts } = await engine.request('examples', {
         threshold: classes.length === 2 ? Number($('threshold').value) : undefined,
         trueClass,
         predicted,
@@ -168,6 +168,7 @@ export class EvaluatePanel {
             values,
             shape,
             `${classes[e.label]}→${classes[e.predicted]} ${Math.round(e.confidence * 100)}%`,
+            texts?.[i],
           );
           figure.dataset.label = e.label;
           figure.dataset.predicted = e.predicted;

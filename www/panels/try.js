@@ -1,5 +1,5 @@
-// Try it: draw a digit, draw or pick a sequence, or watch a toy set's decision regions, and see the
-// model's class probabilities update as it trains.
+// Try it: draw a digit, draw or pick a sequence, type a text, or watch a toy set's decision
+// regions, and see the model's class probabilities update as it trains.
 import { isDigits } from '../state/datasets.js';
 import { drawRegions, gridFeatures } from '../ui/boundary.js';
 import { $, element } from '../ui/dom.js';
@@ -20,6 +20,9 @@ export class TryPanel {
       this.wavePad.clear();
       this.clearProbabilities();
     });
+    $('try-text').addEventListener('input', (e) =>
+      this.predictText(e.target.value).catch((err) => app.notify(err.message)),
+    );
   }
 
   /** The drawing, for the deployed model (digits only). */
@@ -35,10 +38,13 @@ export class TryPanel {
   /** The pad, the sequences or the regions that fit the loaded data. */
   showData(info) {
     const sequence = info.shape.length === 2;
+    const text = Boolean(info.vocabulary);
     $('draw-area').hidden = !isDigits(info.name);
     $('boundary-area').hidden = !info.points;
-    $('try-none').hidden = isDigits(info.name) || Boolean(info.points) || sequence;
+    $('try-none').hidden = isDigits(info.name) || Boolean(info.points) || sequence || text;
     $('sequence-area').hidden = !sequence;
+    $('text-area').hidden = !text;
+    $('try-text-note').textContent = '';
     this.clearProbabilities();
     if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
     if (sequence) this.showSequenceExamples(info);
@@ -93,6 +99,16 @@ export class TryPanel {
     }
   }
 
+  /** The typed text's class probabilities (a text data set), said cut when it is too long. */
+  async predictText(text) {
+    const { engine, state } = this.app;
+    if (!state.dataset?.vocabulary || !text) return this.clearProbabilities();
+    const { ids, cut } = await engine.request('encode-text', { text });
+    const { maxLen } = state.dataset.vocabulary;
+    $('try-text-note').textContent = cut ? `Only the first ${maxLen} characters are read.` : '';
+    return this.predict(Float32Array.from(ids), 'Train a model first (at least one epoch), then type.');
+  }
+
   predictSequence(values) {
     return this.predict(
       Float32Array.from(values),
@@ -115,6 +131,10 @@ export class TryPanel {
     }
     if (info.shape.length === 2) {
       if (this.wavePad.complete) this.predictSequence(this.wavePad.values);
+      return;
+    }
+    if (info.vocabulary) {
+      this.predictText($('try-text').value);
       return;
     }
     // 2-D points: the decision regions. Other data is tried in the evaluation view.

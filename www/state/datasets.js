@@ -36,6 +36,11 @@ export const PRESETS = {
     ['cnn', CNN],
     ['mlp', 'MLP (pixels → 128, ReLU)'],
   ],
+  text: [
+    ['transformer', 'Transformer (characters → 32, one block of 4 heads → mean)'],
+    ['gru', 'GRU (characters → 16 → 32 units)'],
+    ['bag', 'Bag of characters (characters → 32 → mean, order unseen)'],
+  ],
 };
 
 /** The settings a family starts with when the data changes to it. */
@@ -48,6 +53,7 @@ export const DEFAULTS = {
   shapes: { preset: 'cnn', epochs: 6, batch: 32, lr: '0.002', samples: 2000, heldOut: 600 },
   table: { preset: 'mlp', epochs: 30, batch: 32, lr: '0.005', samples: 1000, heldOut: 200 },
   images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
+  text: { preset: 'transformer', epochs: 8, batch: 32, lr: '0.003', samples: 18000, heldOut: 3000 },
 };
 
 /** The kinds of the user's own data sets, and how the data menu names them. Each upload is a data
@@ -74,6 +80,7 @@ const SEQUENCE_SETS = ['waves', 'upload'];
 export function family(name) {
   const kind = uploadKind(name) ?? name;
   if (kind.startsWith('digits') || ['shapes', 'table', 'images'].includes(kind)) return kind;
+  if (kind === 'words') return 'text';
   return SEQUENCE_SETS.includes(kind) ? 'sequence' : 'toy';
 }
 

@@ -17,7 +17,7 @@ export const SETTINGS = {
   preset: {
     kind: 'choice',
     default: 'cnn',
-    choices: ['cnn', 'mlp', 'toy', 'gru', 'lstm', 'transformer'],
+    choices: ['cnn', 'mlp', 'toy', 'gru', 'lstm', 'transformer', 'bag'],
     control: 'preset',
   },
   startFrom: { kind: 'choice', default: 'random', choices: ['random', 'pretrained'], control: 'start-from' },

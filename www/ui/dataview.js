@@ -68,6 +68,19 @@ export function renderGallery(info) {
   );
 }
 
+/** A few texts of each class (a text data set). */
+export function renderTexts(info) {
+  const list = $('data-texts');
+  list.hidden = !info.texts;
+  if (!info.texts) return list.replaceChildren();
+  list.replaceChildren(
+    ...info.texts.flatMap(({ label, texts }) => [
+      Object.assign(document.createElement('dt'), { textContent: info.classes[label] }),
+      Object.assign(document.createElement('dd'), { textContent: texts.join(', ') }),
+    ]),
+  );
+}
+
 /** One small image of each class, for the start view. */
 export function renderStrip(info) {
   $('data-strip').replaceChildren(

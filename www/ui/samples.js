@@ -1,6 +1,6 @@
 // One held-out sample as a small figure: an image ([c, h, w]: three channels in colour, else the
-// first in grey), a sequence ([steps, features], a line plot) or a point (its coordinates), with a
-// caption.
+// first in grey), a sequence ([steps, features], a line plot), a text, or a point (its
+// coordinates), with a caption.
 import { plotSequence } from './sequence.js';
 
 /** An image `[c, h, w]` with values in [0, 1] on a canvas of its own size. */
@@ -18,9 +18,12 @@ export function imageCanvas(values, [c, h, w]) {
   return canvas;
 }
 
-export function sampleFigure(values, shape, caption) {
+/** `text`, when given, is the sample read back as text (a text data set's token ids). */
+export function sampleFigure(values, shape, caption, text) {
   const figure = document.createElement('figure');
-  if (shape.length === 3) {
+  if (text !== undefined) {
+    figure.append(Object.assign(document.createElement('div'), { className: 'text-sample', textContent: text }));
+  } else if (shape.length === 3) {
     figure.append(imageCanvas(values, shape));
   } else if (shape.length === 2) {
     const canvas = Object.assign(document.createElement('canvas'), { width: 96, height: 48, className: 'sequence' });

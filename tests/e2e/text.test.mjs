@@ -1,0 +1,56 @@
+// Text: the built-in word-language set shown as words, a Transformer trained on their characters,
+// a typed word classified as it is typed, and the evaluation's mistakes shown as words.
+import { test } from 'node:test';
+import { join } from 'node:path';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
+
+const session = openPage();
+const ui = person(session);
+const page = pageOf(session);
+
+test('a Transformer learns which language a word is in, and a typed word is classified as it is typed', async () => {
+  await ui.chooseDataset('words', /18,000 samples of up to 12 characters \(a vocabulary of \d+ tokens/);
+  // The data view shows words of each language.
+  const texts = await ui.text('#data-texts');
+  for (const language of ['english', 'french', 'german', 'spanish', 'dutch', 'portuguese'])
+    assert.match(texts, new RegExp(`^${language}\\n[\\p{L}, ]+$`, 'mu'), texts);
+  assert.equal(await page.inputValue('#preset'), 'transformer');
+  const summary = await ui.text('#summary');
+  for (const kind of ['embedding', 'positional', 'transformer_block', 'mean_pool'])
+    assert.match(summary, new RegExp(kind), `${kind} in the summary`);
+  // Typing before training says what to do.
+  await ui.fill('#try-text', 'maison');
+  await page.waitForFunction(() => /Train a model first/.test(document.getElementById('notice').textContent));
+  await ui.fill('#epochs', '2');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 300_000 });
+  const acc = parseFloat(await ui.text('#stat-val-acc'));
+  assert.ok(acc >= 40, `word-language validation accuracy ${acc} % after 2 epochs (chance 16.7 %)`);
+  assert.match(await ui.text('#notice'), /Type a word under Start/);
+  // Each keystroke asks again: the probabilities are there for the word as typed.
+  for (const word of ['schmetterling', 'corazón']) {
+    await page.evaluate(() => delete document.getElementById('probs').dataset.prediction);
+    await ui.fill('#try-text', word);
+    await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
+    const probs = await page.locator('#probs li .value').allInnerTexts();
+    assert.equal(probs.length, 6);
+    const total = probs.reduce((sum, p) => sum + parseFloat(p), 0);
+    assert.ok(Math.abs(total - 100) < 0.5, `the shares add up to ${total} %`);
+  }
+  assert.equal(await ui.text('#try-text-note'), '');
+  await ui.fill('#try-text', 'unverhältnismäßigkeiten');
+  await page.waitForFunction(() =>
+    /Only the first 12 characters/.test(document.getElementById('try-text-note').textContent),
+  );
+  // The most confident mistakes are words, not token ids.
+  await page.waitForFunction(() => document.querySelectorAll('#gallery .text-sample').length > 0);
+  const mistakes = await page.locator('#gallery .text-sample').allInnerTexts();
+  assert.ok(
+    mistakes.every((w) => /^[\p{L}]+$/u.test(w)),
+    mistakes.join(', '),
+  );
+  await page.screenshot({ path: join(shots, 'playground-words.png'), fullPage: true });
+  await ui.chooseDataset('circle', /2 classes/);
+});
+
+noErrors(session);
