@@ -51,7 +51,9 @@ const chosen = LANGUAGES.map((language, i) => {
   return own.slice(0, PER_LANGUAGE);
 });
 const lines = [];
-for (let j = 0; j < PER_LANGUAGE; j++) LANGUAGES.forEach((language, i) => lines.push(`${language}\t${chosen[i][j]}`));
+for (let j = 0; j < PER_LANGUAGE; j++) {
+  for (const [i, language] of LANGUAGES.entries()) lines.push(`${language}\t${chosen[i][j]}`);
+}
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${lines.join('\n')}\n`);
 console.log(`wrote ${lines.length} words of ${LANGUAGES.length} languages to ${out}`);
