@@ -383,12 +383,36 @@ impl<B: Backend> Layer<B> for MultiHeadAttention<B> {
     fn use_padding_mask(&mut self, mask: &B::Tensor) {
         self.mask = Some(mask.clone());
     }
+
+    fn attention_weights(&self) -> Vec<B::Tensor> {
+        self.cache.iter().map(|c| c.weights.clone()).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::backend::cpu::Cpu;
     use crate::backend::{ready, AttentionGeometry, Backend};
+    use crate::nn::{Mode, Model, ModelSpec};
+
+    #[test]
+    fn the_model_gives_each_attention_layers_weights_for_what_it_last_read() {
+        let spec = r#"{"input":[4],"layers":[{"type":"embedding","vocab":6,"dim":4},
+            {"type":"transformer_block","heads":2},{"type":"multi_head_attention","heads":1},{"type":"mean_pool"},{"type":"dense","units":2}]}"#;
+        let mut m = Model::new(&Cpu, ModelSpec::from_json(spec).unwrap(), 2).unwrap();
+        // A text of three tokens and padding.
+        m.forward(&Cpu, Cpu.upload(&[3.0, 1.0, 5.0, 0.0], &[1, 4]), Mode::Eval);
+        let maps = m.attention_weights();
+        assert_eq!(
+            maps.iter().map(|w| w.shape().to_vec()).collect::<Vec<_>>(),
+            [vec![1, 2, 4, 4], vec![1, 1, 4, 4]]
+        );
+        for w in maps {
+            for row in ready(Cpu.read(&w)).unwrap().chunks(4) {
+                assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5 && row[3] == 0.0, "{row:?}");
+            }
+        }
+    }
 
     #[test]
     fn weights_are_a_softmax_over_the_allowed_keys_and_a_query_with_none_gets_zeros() {

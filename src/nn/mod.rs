@@ -81,4 +81,9 @@ pub trait Layer<B: Backend> {
     /// Told the batch's padding mask before the forward pass, by the model, when it has one: the
     /// layers that pool or attend over steps leave the padding out.
     fn use_padding_mask(&mut self, _mask: &B::Tensor) {}
+    /// The attention weights `[n, heads, steps, steps]` this layer (and the layers inside it) gave
+    /// the batch it last read, in order: what the page draws as heat maps.
+    fn attention_weights(&self) -> Vec<B::Tensor> {
+        Vec::new()
+    }
 }

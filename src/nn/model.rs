@@ -71,6 +71,11 @@ impl<B: Backend> Model<B> {
         g.filter(|_| input_grad)
     }
 
+    /// Every attention layer's weights for the batch the model last read, in layer order.
+    pub fn attention_weights(&self) -> Vec<B::Tensor> {
+        self.layers.iter().flat_map(|l| l.attention_weights()).collect()
+    }
+
     pub fn params(&mut self) -> Vec<&mut Param<B>> {
         self.layers.iter_mut().flat_map(|l| l.params()).collect()
     }

@@ -128,6 +128,10 @@ impl<B: Backend> Layer<B> for Stack<B> {
             layer.use_padding_mask(mask);
         }
     }
+
+    fn attention_weights(&self) -> Vec<B::Tensor> {
+        self.layers.iter().flat_map(|l| l.attention_weights()).collect()
+    }
 }
 
 pub struct Residual<B: Backend> {
@@ -161,5 +165,9 @@ impl<B: Backend> Layer<B> for Residual<B> {
 
     fn use_padding_mask(&mut self, mask: &B::Tensor) {
         self.inner.use_padding_mask(mask);
+    }
+
+    fn attention_weights(&self) -> Vec<B::Tensor> {
+        self.inner.attention_weights()
     }
 }

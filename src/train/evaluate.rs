@@ -80,4 +80,14 @@ impl<B: Backend> Trainer<B> {
             .forward(&b, self.model_input(b.upload(&values, &shape)), Mode::Eval);
         Ok(b.read(&b.softmax(&logits)).await?)
     }
+
+    /// The attention weights each attention layer gave the samples `predict` last read: per layer,
+    /// its shape `[n, heads, steps, steps]` and values.
+    pub async fn attention_maps(&self) -> Result<Vec<(Vec<usize>, Vec<f32>)>, Error> {
+        let mut maps = Vec::new();
+        for w in self.model.attention_weights() {
+            maps.push((B::shape(&w), self.backend.read(&w).await?));
+        }
+        Ok(maps)
+    }
 }

@@ -199,6 +199,11 @@ impl Session {
         on_trainer!(&mut self.engine, t => t.predict(features).await)
     }
 
+    /// The attention layers' weights for the samples [`Session::predict`] last read.
+    pub async fn attention_maps(&mut self) -> Result<Vec<(Vec<usize>, Vec<f32>)>, Error> {
+        on_trainer!(&mut self.engine, t => t.attention_maps().await)
+    }
+
     pub async fn model_file(&mut self, history: Option<String>) -> Result<ModelFile, Error> {
         let classes = self.train.classes.clone();
         on_trainer!(&mut self.engine, t => t.model_file(classes, history).await)

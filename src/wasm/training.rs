@@ -454,4 +454,30 @@ impl Training {
             Ok(js_sys::Float32Array::from(probs.as_slice()).into())
         })
     }
+
+    /// Resolves to the attention layers' weights for the samples `predict` last read:
+    /// `[{shape: [n, heads, steps, steps], weights}]`, in layer order.
+    #[wasm_bindgen(js_name = attentionMaps)]
+    #[expect(
+        clippy::await_holding_refcell_ref,
+        reason = "as in run: the borrow marks the run busy"
+    )]
+    pub fn attention_maps(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
+            let maps = run.session.attention_maps().await.map_err(js_error)?;
+            let out = js_sys::Array::new();
+            for (shape, weights) in maps {
+                let map = js_sys::Object::new();
+                let shape: Vec<u32> = shape.into_iter().map(|d| d as u32).collect();
+                js_sys::Reflect::set(&map, &"shape".into(), &js_sys::Uint32Array::from(shape.as_slice()))
+                    .map_err(|_| JsError::new("could not build the result"))?;
+                js_sys::Reflect::set(&map, &"weights".into(), &js_sys::Float32Array::from(weights.as_slice()))
+                    .map_err(|_| JsError::new("could not build the result"))?;
+                out.push(&map);
+            }
+            Ok(out.into())
+        })
+    }
 }

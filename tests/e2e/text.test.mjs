@@ -38,6 +38,12 @@ test('a Transformer learns which language a word is in, and a typed word is clas
     assert.ok(Math.abs(total - 100) < 0.5, `the shares add up to ${total} %`);
   }
   assert.equal(await ui.text('#try-text-note'), '');
+  // The Transformer's one block has four heads: a heat map of each over the typed characters,
+  // whose label says where each character looks most.
+  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 4);
+  const label = await page.getAttribute('#attention canvas >> nth=0', 'aria-label');
+  assert.match(label, /^Layer 1, head 1: c \(1\) looks most at \p{L} \(\d\); o \(2\) looks most at/u);
+  assert.equal((label.match(/looks most at/g) ?? []).length, 'corazón'.length);
   await ui.fill('#try-text', 'unverhältnismäßigkeiten');
   await page.waitForFunction(() =>
     /Only the first 12 characters/.test(document.getElementById('try-text-note').textContent),

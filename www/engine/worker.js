@@ -392,11 +392,15 @@ const handlers = {
       part.free();
     }
   },
-  predict: async ({ features }) => {
+  // With `attention`, also each attention layer's weights for these samples (read in the same
+  // turn, before a training chunk replaces them).
+  predict: async ({ features, attention }) => {
     if (!training) throw new Error('train a model first');
     const run = training;
-    const probs = await exclusive(() => run.predict(features));
-    return { probs };
+    return await exclusive(async () => {
+      const probs = await run.predict(features);
+      return { probs, maps: attention ? await run.attentionMaps() : undefined };
+    });
   },
 };
 

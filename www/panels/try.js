@@ -4,6 +4,7 @@ import { isDigits } from '../state/datasets.js';
 import { drawRegions, gridFeatures } from '../ui/boundary.js';
 import { $, element } from '../ui/dom.js';
 import { DrawingPad } from '../ui/draw.js';
+import { renderAttention } from '../ui/attention.js';
 import { SequencePad, plotSequence } from '../ui/sequence.js';
 
 export class TryPanel {
@@ -32,6 +33,7 @@ export class TryPanel {
 
   clearProbabilities() {
     $('probs').replaceChildren();
+    $('attention').replaceChildren();
     delete $('probs').dataset.prediction;
   }
 
@@ -84,16 +86,18 @@ export class TryPanel {
     $('probs').dataset.prediction = classes[best];
   }
 
-  /** The model's probabilities for `features`, once a model has trained. */
-  async predict(features, untrained) {
+  /** The model's probabilities for `features`, once a model has trained; with `tokens` (a
+   * typed text's), its attention weights drawn over them. */
+  async predict(features, untrained, tokens) {
     const { engine, state, notify } = this.app;
     if (!state.run.trained) {
       notify(untrained, 'info');
       return;
     }
     try {
-      const { probs } = await engine.request('predict', { features });
+      const { probs, maps } = await engine.request('predict', { features, attention: Boolean(tokens) });
       this.renderProbabilities(Array.from(probs), state.dataset.classes);
+      if (tokens) renderAttention($('attention'), maps, tokens);
     } catch (err) {
       notify(err.message);
     }
@@ -106,7 +110,8 @@ export class TryPanel {
     const { ids, cut } = await engine.request('encode-text', { text });
     const { maxLen } = state.dataset.vocabulary;
     $('try-text-note').textContent = cut ? `Only the first ${maxLen} characters are read.` : '';
-    return this.predict(Float32Array.from(ids), 'Train a model first (at least one epoch), then type.');
+    const tokens = [...text].slice(0, maxLen);
+    return this.predict(Float32Array.from(ids), 'Train a model first (at least one epoch), then type.', tokens);
   }
 
   predictSequence(values) {

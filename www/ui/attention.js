@@ -1,0 +1,71 @@
+// Attention weights as heat maps: for each attention layer and head, a grid of the typed text's
+// tokens, a row for each token as it looks (the query) and a column for each token it looks at
+// (the key), darker where it looks more. Each map's label says where every token looks most.
+
+const CELL = 18;
+const MARGIN = 16;
+
+/** One head's weights `[steps, steps]` (rows from `offset`) over `tokens`, on a canvas. */
+function headCanvas(weights, offset, steps, tokens) {
+  const n = tokens.length;
+  const canvas = Object.assign(document.createElement('canvas'), {
+    width: MARGIN + n * CELL,
+    height: MARGIN + n * CELL,
+  });
+  const ctx = canvas.getContext('2d');
+  ctx.font = '12px sans-serif';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillStyle = '#334155';
+  tokens.forEach((t, i) => {
+    ctx.fillText(t, MARGIN + i * CELL + CELL / 2, MARGIN / 2);
+    ctx.fillText(t, MARGIN / 2, MARGIN + i * CELL + CELL / 2);
+  });
+  for (let q = 0; q < n; q++) {
+    for (let k = 0; k < n; k++) {
+      const w = weights[offset + q * steps + k];
+      ctx.fillStyle = `rgba(37, 99, 235, ${Math.min(1, Math.max(0, w))})`;
+      ctx.fillRect(MARGIN + k * CELL, MARGIN + q * CELL, CELL - 1, CELL - 1);
+    }
+  }
+  return canvas;
+}
+
+/** Where each token looks most, in words. */
+function describe(weights, offset, steps, tokens) {
+  return tokens
+    .map((t, q) => {
+      let best = 0;
+      for (let k = 1; k < tokens.length; k++)
+        if (weights[offset + q * steps + k] > weights[offset + q * steps + best]) best = k;
+      return `${t} (${q + 1}) looks most at ${tokens[best]} (${best + 1})`;
+    })
+    .join('; ');
+}
+
+/** Every head of every attention layer in `maps` (`{shape: [1, heads, steps, steps], weights}`)
+ * over `tokens`, into `container`; nothing when the model has no attention. */
+export function renderAttention(container, maps, tokens) {
+  const figures = [];
+  (maps ?? []).forEach(({ shape, weights }, layer) => {
+    const [, heads, steps] = shape;
+    for (let h = 0; h < heads; h++) {
+      const offset = h * steps * steps;
+      const canvas = headCanvas(weights, offset, steps, tokens);
+      const label = `Layer ${layer + 1}, head ${h + 1}`;
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `${label}: ${describe(weights, offset, steps, tokens)}`);
+      const figure = document.createElement('figure');
+      figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: label }));
+      figures.push(figure);
+    }
+  });
+  container.replaceChildren(...figures);
+  if (figures.length)
+    container.prepend(
+      Object.assign(document.createElement('p'), {
+        className: 'hint',
+        textContent: 'Where each head looks: a row for each character, darker where it attends more.',
+      }),
+    );
+}
