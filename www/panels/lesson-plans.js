@@ -15,8 +15,9 @@ function deepSigmoid(batchNorm) {
 
 /**
  * Each lesson: the strategy it teaches, the data (`{name, bias}`), the run's `base` settings, the
- * number it compares (`metric`: the last epoch's `val_accuracy`, or the best `val_loss`), and two
- * variants, each with its model (a preset name, `pretrained`, or a spec) and settings.
+ * number it compares (`metric`: the last epoch's `val_accuracy`, or the best `val_loss`), and its
+ * variants (two, or more), each with its model (a preset name, `pretrained`, or a spec) and
+ * settings.
  */
 export const LESSONS = [
   {
@@ -122,6 +123,28 @@ export const LESSONS = [
     value: (report) => report.balanced_accuracy,
     verdict: (a, b, runs) =>
       `Plain loss: ${pct(runs[0].report.accuracy)} accurate, but balanced accuracy ${pct(a)} (rare class recall ${pct(runs[0].report.recall[1])}). With class weights: ${pct(runs[1].report.accuracy)} accurate, balanced accuracy ${pct(b)} (recall ${pct(runs[1].report.recall[1])}).`,
+  },
+  {
+    id: 'attention',
+    strategy: 'Architecture',
+    title: 'Attention against recurrence and a bag of characters',
+    intro:
+      'Which language is a word in? Three models read the same words character by character. A bag of characters averages their vectors: it knows which letters a word has, not in what order. A GRU reads them in order, one after another. A Transformer lets every character look at every other through four attention heads, with its position added. They have 2 to 11 thousand parameters and train for the same six epochs.',
+    data: { name: 'words' },
+    base: { epochs: 6, batch: 32, optimizer: adam(0.003), samples: 9000, heldOut: 1500 },
+    metric: 'val_accuracy',
+    variants: [
+      { label: 'bag of characters', model: 'bag', config: {} },
+      { label: 'GRU', model: 'gru', config: {} },
+      { label: 'Transformer', model: 'transformer', config: {} },
+    ],
+    verdict: (bag, gru, runs) => {
+      const than = (v) => {
+        const gap = (v - bag) * 100;
+        return `${Math.abs(gap).toFixed(1)} points ${gap >= 0 ? 'above' : 'below'} the bag`;
+      };
+      return `Held-out accuracy on 1,500 words of six languages (chance 16.7 %): ${pct(bag)} for the bag of characters, ${pct(gru)} for the GRU (${than(gru)}), ${pct(runs[2].value)} for the Transformer (${than(runs[2].value)}).`;
+    },
   },
   {
     id: 'drift',

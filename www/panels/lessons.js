@@ -57,13 +57,13 @@ export class Lessons {
     }
     $('lesson-intro').textContent = lesson.intro;
     $('lesson-result').textContent = '';
-    const [a, b] = lesson.variants.map((v) => v.label);
+    const labels = lesson.variants.map((v) => v.label);
     const percent = lesson.metric === 'val_accuracy';
     this.chart.element.replaceChildren();
     const title =
       { trial: 'Best held-out accuracy so far', stream: 'Accuracy on the stream (last 50 inputs)' }[lesson.x] ??
       (percent ? 'Held-out accuracy' : 'Held-out loss');
-    this.chart = new LiveChart(this.chart.element, title, [a, b], {
+    this.chart = new LiveChart(this.chart.element, title, labels, {
       percent,
       xLabel: lesson.x ?? 'epoch',
       large: true,
@@ -85,16 +85,16 @@ export class Lessons {
     return { spec, config, samples, heldOut, backend: 'cpu', pretrained };
   }
 
-  /** Runs both variants side by side (by default: trains each and follows its validation curve)
+  /** Runs the variants side by side (by default: trains each and follows its validation curve)
    * and states the measured difference. */
   async run() {
     const lesson = this.current;
     const button = $('lesson-run');
     button.disabled = true;
     document.body.dataset.lesson = '';
-    $('lesson-result').textContent = 'Running both variants side by side…';
+    $('lesson-result').textContent = `Running the ${lesson.variants.length} variants side by side…`;
     // A lesson with its own procedure makes its own workers.
-    const pool = lesson.run ? null : new TrialPool(2);
+    const pool = lesson.run ? null : new TrialPool(lesson.variants.length);
     const data = { key: `lesson:${lesson.id}`, ...lesson.data };
     const runs = lesson.variants.map(() => ({ epochs: [], points: [], best: 0 }));
     const span = lesson.x === 'trial' ? lesson.budget : lesson.x === 'stream' ? 600 : lesson.base.epochs;
@@ -134,11 +134,12 @@ export class Lessons {
       pool?.close();
       button.disabled = false;
     }
-    const [a, b] = runs.map((r) => r.value);
+    const values = runs.map((r) => r.value);
+    const [a, b] = values;
     if (lesson.variants[1].config?.early_stopping)
       this.chart.mark(runs[1].epochs.length, `stopped (best: epoch ${runs[1].best})`, '#dc2626');
     $('lesson-result').textContent = lesson.verdict(a, b, runs, lesson);
-    document.body.dataset.lesson = JSON.stringify({ id: lesson.id, without: a, with: b });
+    document.body.dataset.lesson = JSON.stringify({ id: lesson.id, without: a, with: b, values });
   }
 
   /** The number a trained model ends with: its last epoch's accuracy, or (for the loss) the loss
