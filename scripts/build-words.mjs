@@ -13,7 +13,7 @@ const out = join(root, 'assets', 'words.tsv');
 const LANGUAGES = ['english', 'french', 'german', 'spanish', 'dutch', 'portuguese'];
 const CODES = { english: 'en', french: 'fr', german: 'de', spanish: 'es', dutch: 'nl', portuguese: 'pt' };
 const PER_LANGUAGE = 3000;
-const WORD = /^\p{Lu}?\p{Ll}{2,11}$/u;
+const WORD = /^\p{Lu}?\p{Ll}+$/u;
 
 /** A seeded generator (mulberry32), so that the set is the same on every machine. */
 function random(seed) {
@@ -33,7 +33,8 @@ for (const language of LANGUAGES) {
   const stems = new Set();
   for (const line of dic.split('\n').slice(1)) {
     const stem = line.split('/')[0].trim().normalize('NFC');
-    if (WORD.test(stem)) stems.add(stem.toLowerCase());
+    const word = stem.toLowerCase();
+    if (WORD.test(stem) && [...word].length >= 3 && [...word].length <= 12) stems.add(word);
   }
   words.set(language, stems);
 }

@@ -152,8 +152,9 @@ pub(crate) struct Graph<'a> {
     weights: HashMap<&'a str, &'a NamedTensor>,
     /// Weights stored in another layout (the recurrent layers'), not as they are.
     converted: HashSet<String>,
-    /// The batch's padding mask `[n, steps]` (1 for a token), once an embedding has found it.
-    pub padding_mask: Option<String>,
+    /// The batch's padding mask `[n, steps]` (1 for a token) and its steps, once an embedding has
+    /// found it.
+    pub padding_mask: Option<(String, usize)>,
 }
 
 impl Graph<'_> {
@@ -402,6 +403,14 @@ pub(crate) fn emit(graph: &mut Graph, prefix: &str, input: String, shape: &[usiz
     layers.iter().enumerate().fold(input, |current, (i, layer)| {
         let out = layer.onnx(graph, &format!("{prefix}{i}"), &current, &shape);
         shape = layer.infer(&shape).expect("export checked the spec").output;
+        // The padding mask holds while the steps are the embedding's, as in `Model::forward`.
+        if graph
+            .padding_mask
+            .as_ref()
+            .is_some_and(|(_, steps)| shape.len() != 2 || shape[0] != *steps)
+        {
+            graph.padding_mask = None;
+        }
         out
     })
 }

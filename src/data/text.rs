@@ -41,6 +41,9 @@ pub struct Vocabulary {
     pub tokens: Vec<String>,
     /// Texts are cut to this many tokens.
     pub max_len: usize,
+    /// Texts are lower-cased before they are cut into tokens (words always are).
+    #[serde(default)]
+    pub lowercase: bool,
 }
 
 impl Vocabulary {
@@ -59,6 +62,7 @@ impl Vocabulary {
             level,
             tokens: ranked.into_iter().take(max_size).map(|(t, _)| t).collect(),
             max_len,
+            lowercase: false,
         }
     }
 
@@ -75,7 +79,11 @@ impl Vocabulary {
             .enumerate()
             .map(|(i, t)| (t.as_str(), i as u32 + 2))
             .collect();
-        let all = tokens(text, self.level);
+        let all = if self.lowercase {
+            tokens(&text.to_lowercase(), self.level)
+        } else {
+            tokens(text, self.level)
+        };
         let cut = all.len() > self.max_len;
         let mut out: Vec<f32> = all
             .iter()
@@ -197,6 +205,9 @@ mod tests {
         assert_eq!(v.encode("cab"), (vec![1.0, 2.0, 3.0, 0.0], false));
         assert_eq!(v.encode("ababa"), (vec![2.0, 3.0, 2.0, 3.0], true));
         assert_eq!(v.decode(&v.encode("cab").0), "\u{fffd}ab");
+        assert_eq!(v.encode("AB").0, [1.0, 1.0, 0.0, 0.0]);
+        let folded = Vocabulary { lowercase: true, ..v };
+        assert_eq!(folded.encode("AB").0, [2.0, 3.0, 0.0, 0.0]);
         let words = Vocabulary::fit(["The cat, the hat."], Level::Words, 10, 3);
         assert_eq!(words.tokens, ["the", "cat", "hat"]);
         assert_eq!(words.encode("THE dog").0, [2.0, 1.0, 0.0]);

@@ -208,7 +208,7 @@ impl Kind for MultiHeadAttentionSpec {
         let mut scores = graph.op("Mul", &format!("{name}.scaled"), &[&scores, &scale], vec![]);
         // 1 where a query may attend to a key: [n, 1, 1, steps] for padding, [steps, steps] causal.
         let mut kept: Vec<String> = Vec::new();
-        if let Some(mask) = graph.padding_mask.clone() {
+        if let Some((mask, _)) = graph.padding_mask.clone() {
             let axes = graph.constant(&format!("{name}.mask_axes"), &[1, 2]);
             kept.push(graph.op("Unsqueeze", &format!("{name}.key_mask"), &[&mask, &axes], vec![]));
         }

@@ -115,7 +115,7 @@ impl Kind for EmbeddingSpec {
 
     /// The ids cast to integers pick the table's rows (`Gather`); an id outside the table, or the
     /// padding id, gives zeros as it does here (a mask on the rows).
-    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
+    fn onnx(&self, graph: &mut Graph, name: &str, x: &str, input: &[usize]) -> String {
         let scalar = |graph: &mut Graph, part: &str, v: f32| graph.floats(&format!("{name}.{part}"), &[], vec![v]);
         let zero = scalar(graph, "zero", 0.0);
         let top = scalar(graph, "vocab", self.vocab as f32);
@@ -141,7 +141,7 @@ impl Kind for EmbeddingSpec {
         );
         let mask = graph.op("Cast", &format!("{name}.mask"), &[&valid], vec![("to", Attr::Int(1))]);
         if self.padding {
-            graph.padding_mask = Some(mask.clone());
+            graph.padding_mask = Some((mask.clone(), input[0]));
         }
         let axes = graph.constant(&format!("{name}.last"), &[-1]);
         let mask = graph.op("Unsqueeze", &format!("{name}.mask_rows"), &[&mask, &axes], vec![]);

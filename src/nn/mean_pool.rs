@@ -68,7 +68,7 @@ impl Kind for MeanPoolSpec {
     /// `ReduceMean` over the steps; with the padding mask the embedding left in the graph, the
     /// masked sum over the count of tokens (at least 1).
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str, _: &[usize]) -> String {
-        let Some(mask) = graph.padding_mask.clone() else {
+        let Some((mask, _)) = graph.padding_mask.clone() else {
             let axes = vec![("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))];
             return graph.op("ReduceMean", name, &[x], axes);
         };
@@ -128,6 +128,20 @@ mod tests {
         let y = ready(Cpu.read(&m.forward(&Cpu, ids, Mode::Eval))).unwrap();
         let mean = |a: usize, b: usize, d: usize| (table[2 * a + d] + table[2 * b + d]) / 2.0;
         let want = [mean(1, 3, 0), mean(1, 3, 1), 0.0, 0.0, table[4], table[5]];
+        assert!(
+            y.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{y:?} vs {want:?}"
+        );
+    }
+
+    #[test]
+    fn after_a_layer_that_changes_the_steps_the_mean_is_over_every_step() {
+        let spec = r#"{"input":[4],"layers":[{"type":"embedding","vocab":4,"dim":2},{"type":"reshape","shape":[2,4]},{"type":"mean_pool"}]}"#;
+        let mut m = Model::new(&Cpu, ModelSpec::from_json(spec).unwrap(), 1).unwrap();
+        let table = ready(Cpu.read(&m.params()[0].value)).unwrap();
+        // Tokens 1, 2 then padding: the rows [t1, t2] and [0, 0], averaged as they are.
+        let y = ready(Cpu.read(&m.forward(&Cpu, Cpu.upload(&[1.0, 2.0, 0.0, 0.0], &[1, 4]), Mode::Eval))).unwrap();
+        let want: Vec<f32> = (0..4).map(|d| table[2 + d] / 2.0).collect();
         assert!(
             y.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6),
             "{y:?} vs {want:?}"

@@ -174,7 +174,7 @@ class Model(nn.Module):
 
     def forward(self, x):
         # A layer that reads token ids finds the batch's padding mask; the layers after it that
-        # pool or attend over steps are told it, as in Whetstone.
+        # pool or attend over steps are told it while the steps are its own, as in Whetstone.
         mask = None
         for layer in self.layers:
             if mask is not None and hasattr(layer, "use_padding_mask"):
@@ -182,6 +182,8 @@ class Model(nn.Module):
             x = layer(x)
             if mask is None:
                 mask = getattr(layer, "padding_mask", None)
+            if mask is not None and (x.dim() != 3 or x.shape[1] != mask.shape[1]):
+                mask = None
         return x
 "#
     );

@@ -58,11 +58,15 @@ impl DataSet {
     }
 
     /// The built-in word-language set, from the text of `assets/words.tsv`: each word as its
-    /// characters' ids (12 at most, padded with 0), the vocabulary every character of the list.
+    /// characters' ids (12 at most, padded with 0), the vocabulary every character of the list;
+    /// the list is lower-case, and so is a typed word before it is read.
     #[wasm_bindgen(js_name = fromWordsAsset)]
     pub fn from_words_asset(tsv: &str) -> Result<DataSet, JsError> {
         let words = text::words(tsv).map_err(js_error)?;
-        let vocabulary = Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12);
+        let vocabulary = Vocabulary {
+            lowercase: true,
+            ..Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12)
+        };
         let inner = text::encoded(&words.texts, &words.labels, &words.classes, &vocabulary).map_err(js_error)?;
         Ok(DataSet {
             vocabulary: Some(vocabulary),

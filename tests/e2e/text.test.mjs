@@ -44,9 +44,25 @@ test('a Transformer learns which language a word is in, and a typed word is clas
   const label = await page.getAttribute('#attention canvas >> nth=0', 'aria-label');
   assert.match(label, /^Layer 1, head 1: c \(1\) looks most at \p{L} \(\d\); o \(2\) looks most at/u);
   assert.equal((label.match(/looks most at/g) ?? []).length, 'corazón'.length);
+  // Capitals read as the list's lower case: the same probabilities.
+  const shares = async (word) => {
+    await page.evaluate(() => delete document.getElementById('probs').dataset.prediction);
+    await ui.fill('#try-text', word);
+    await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
+    return page.locator('#probs li .value').allInnerTexts();
+  };
+  assert.deepEqual(await shares('HAUS'), await shares('haus'));
   await ui.fill('#try-text', 'unverhältnismäßigkeiten');
   await page.waitForFunction(() =>
     /Only the first 12 characters/.test(document.getElementById('try-text-note').textContent),
+  );
+  // An empty box clears the prediction, the heat maps and the note.
+  await ui.fill('#try-text', '');
+  await page.waitForFunction(
+    () =>
+      !document.querySelector('#probs li') &&
+      !document.querySelector('#attention canvas') &&
+      document.getElementById('try-text-note').textContent === '',
   );
   // The most confident mistakes are words, not token ids.
   await page.waitForFunction(() => document.querySelectorAll('#gallery .text-sample').length > 0);

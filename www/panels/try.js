@@ -32,8 +32,11 @@ export class TryPanel {
   }
 
   clearProbabilities() {
+    // A reply still on its way is for what was there before.
+    this.asked = (this.asked ?? 0) + 1;
     $('probs').replaceChildren();
     $('attention').replaceChildren();
+    $('try-text-note').textContent = '';
     delete $('probs').dataset.prediction;
   }
 
@@ -94,8 +97,10 @@ export class TryPanel {
       notify(untrained, 'info');
       return;
     }
+    const asked = this.asked;
     try {
       const { probs, maps } = await engine.request('predict', { features, attention: Boolean(tokens) });
+      if (asked !== this.asked) return;
       this.renderProbabilities(Array.from(probs), state.dataset.classes);
       if (tokens) renderAttention($('attention'), maps, tokens);
     } catch (err) {
@@ -104,13 +109,18 @@ export class TryPanel {
   }
 
   /** The typed text's class probabilities (a text data set), said cut when it is too long. */
-  async predictText(text) {
+  async predictText(typed) {
     const { engine, state } = this.app;
-    if (!state.dataset?.vocabulary || !text) return this.clearProbabilities();
+    if (!state.dataset?.vocabulary || !typed) return this.clearProbabilities();
+    // As the word list is written: composed accents (the core lower-cases).
+    const text = typed.normalize('NFC');
+    this.asked = (this.asked ?? 0) + 1;
+    const asked = this.asked;
     const { ids, cut } = await engine.request('encode-text', { text });
+    if (asked !== this.asked) return;
     const { maxLen } = state.dataset.vocabulary;
     $('try-text-note').textContent = cut ? `Only the first ${maxLen} characters are read.` : '';
-    const tokens = [...text].slice(0, maxLen);
+    const tokens = [...text.toLowerCase()].slice(0, maxLen);
     return this.predict(Float32Array.from(ids), 'Train a model first (at least one epoch), then type.', tokens);
   }
 
@@ -139,7 +149,7 @@ export class TryPanel {
       return;
     }
     if (info.vocabulary) {
-      this.predictText($('try-text').value);
+      this.predictText($('try-text').value).catch((err) => this.app.notify(err.message));
       return;
     }
     // 2-D points: the decision regions. Other data is tried in the evaluation view.
