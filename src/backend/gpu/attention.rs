@@ -1,6 +1,6 @@
 //! Multi-head attention, forward and backward (`attention.wgsl`): the weights (a masked softmax of
-//! scaled scores, a row a thread), their application to the values and the gradients, one thread
-//! an output value.
+//! scaled scores, a row a thread), and the gradients, one thread an output value; the weighted sum
+//! over steps (and its transpose) serves the output and three of the gradients.
 
 use super::kernels::{AttentionParams, Kernel};
 use super::{u, Gpu, GpuTensor};
@@ -50,7 +50,7 @@ pub(super) fn weights(
 pub(super) fn apply(gpu: &Gpu, weights: &GpuTensor, v: &GpuTensor, g: AttentionGeometry) -> GpuTensor {
     let threads = u(v.len());
     gpu.map(
-        Kernel::AttentionApply,
+        Kernel::AttentionMix,
         &params(g, false),
         &[weights, v],
         &v.shape,
@@ -73,7 +73,13 @@ pub(super) fn apply_backward(
         &weights_shape(g),
         u(weights.len()),
     );
-    let dv = gpu.map(Kernel::AttentionDvalues, &p, &[weights, dout], &v.shape, u(v.len()));
+    let dv = gpu.map(
+        Kernel::AttentionMixTransposed,
+        &p,
+        &[weights, dout],
+        &v.shape,
+        u(v.len()),
+    );
     (dweights, dv)
 }
 
@@ -93,7 +99,7 @@ pub(super) fn weights_backward(
         &weights_shape(g),
         rows(g),
     );
-    let dq = gpu.map(Kernel::AttentionDqueries, &p, &[&dscores, k], &q.shape, u(q.len()));
-    let dk = gpu.map(Kernel::AttentionDkeys, &p, &[&dscores, q], &k.shape, u(k.len()));
+    let dq = gpu.map(Kernel::AttentionMix, &p, &[&dscores, k], &q.shape, u(q.len()));
+    let dk = gpu.map(Kernel::AttentionMixTransposed, &p, &[&dscores, q], &k.shape, u(k.len()));
     (dq, dk)
 }

@@ -55,9 +55,11 @@ fn attention_weights(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
     }
 }
 
-// out [n · steps, heads · key]: each query's sum of the values b weighted by a.
+// out [n · steps, heads · key]: for each step t, the sum over steps j of a[t, j] · b[j], per head
+// (a: weights or score gradients [n, heads, steps, steps]; b: values or keys): the output, and the
+// queries' gradient.
 @compute @workgroup_size(256)
-fn attention_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+fn attention_mix(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
     let p = attention_params();
     if (i >= p.n * p.steps * p.heads * p.key) { return; }
@@ -88,9 +90,11 @@ fn attention_dweights(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgro
     out[i] = sum;
 }
 
-// out [n · steps, heads · key]: the values' gradient, Σ over queries of weights a · dout b.
+// out [n · steps, heads · key]: for each step j, the sum over steps t of a[t, j] · b[t], per head
+// (the transposed mix): the values' gradient (a the weights, b dout) and the keys' (a the score
+// gradients, b the queries).
 @compute @workgroup_size(256)
-fn attention_dvalues(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+fn attention_mix_transposed(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
     let i = flat_index(wg, groups, l);
     let p = attention_params();
     if (i >= p.n * p.steps * p.heads * p.key) { return; }
@@ -114,35 +118,4 @@ fn attention_dscores(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
     var centre = 0.0;
     for (var j = 0u; j < p.steps; j++) { centre += a[r + j] * b[r + j]; }
     for (var j = 0u; j < p.steps; j++) { out[r + j] = a[r + j] * (b[r + j] - centre) * p.scale; }
-}
-
-// out [n · steps, heads · key]: the queries' gradient, Σ over keys of dscores a · keys b.
-@compute @workgroup_size(256)
-fn attention_dqueries(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let i = flat_index(wg, groups, l);
-    let p = attention_params();
-    if (i >= p.n * p.steps * p.heads * p.key) { return; }
-    let e = i % p.key;
-    let h = (i / p.key) % p.heads;
-    let t = (i / (p.key * p.heads)) % p.steps;
-    let s = i / (p.key * p.heads * p.steps);
-    let r = weights_row(s, h, t, p);
-    var sum = 0.0;
-    for (var j = 0u; j < p.steps; j++) { sum += a[r + j] * b[part(s, j, h, p) + e]; }
-    out[i] = sum;
-}
-
-// out [n · steps, heads · key]: the keys' gradient, Σ over queries of dscores a · queries b.
-@compute @workgroup_size(256)
-fn attention_dkeys(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-    let i = flat_index(wg, groups, l);
-    let p = attention_params();
-    if (i >= p.n * p.steps * p.heads * p.key) { return; }
-    let e = i % p.key;
-    let h = (i / p.key) % p.heads;
-    let j = (i / (p.key * p.heads)) % p.steps;
-    let s = i / (p.key * p.heads * p.steps);
-    var sum = 0.0;
-    for (var t = 0u; t < p.steps; t++) { sum += a[weights_row(s, h, t, p) + j] * b[part(s, t, h, p) + e]; }
-    out[i] = sum;
 }
