@@ -1,8 +1,10 @@
-//! Image augmentation, applied to each training batch (never at evaluation): geometry (flips,
+//! Augmentation, applied to each training batch (never at evaluation). Images: geometry (flips,
 //! rotation, scale, translation, random crop), colour (brightness, contrast, saturation, hue),
-//! Gaussian noise and cutout, each with a probability and a strength. The host draws every sample's
+//! Gaussian noise and cutout. Texts (token ids): deletion, swap, insertion and masking of tokens.
+//! Any data of values: mixup. Each with a probability and a strength. The host draws every sample's
 //! parameters from a seeded stream (`AUGMENT_PARAMS` numbers per sample); the backend's `augment` op
-//! applies them where the batch lives, in one pass, so a GPU batch never leaves the device.
+//! applies them where the batch lives, in one pass, so a GPU batch never leaves the device. A
+//! text batch (a few hundred ids) is changed on the host by [`text`] before it is uploaded.
 //!
 //! Parameters of one sample: the inverse affine map from output to input pixel coordinates
 //! (`a, b, c, d` and the offset `tx, ty`, about the image centre), brightness (added), contrast and
@@ -46,6 +48,27 @@ pub enum Kind {
     /// labels alike, by a weight λ ~ Beta(`alpha`, `alpha`) (Zhang et al., "mixup"). Works on any
     /// data, not only images.
     Mixup,
+    /// Each token of a text left out with probability `rate` (the rest close up; a text keeps at
+    /// least one).
+    DeleteTokens,
+    /// Each token swapped with the next with probability `rate`.
+    SwapTokens,
+    /// A token drawn from the vocabulary put before each token with probability `rate` (the text is
+    /// cut back to its length).
+    InsertTokens,
+    /// Each token replaced by the unknown token with probability `rate`.
+    MaskTokens,
+}
+
+/// What data an augmentation works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Works {
+    Images,
+    /// Token ids (a model that starts with an embedding).
+    Text,
+    /// Any data of values: everything but token ids, which cannot be blended.
+    Values,
 }
 
 impl Kind {
@@ -65,6 +88,19 @@ impl Kind {
             Kind::Noise => "noise",
             Kind::Cutout => "cutout",
             Kind::Mixup => "mixup",
+            Kind::DeleteTokens => "delete_tokens",
+            Kind::SwapTokens => "swap_tokens",
+            Kind::InsertTokens => "insert_tokens",
+            Kind::MaskTokens => "mask_tokens",
+        }
+    }
+
+    /// The data it works on.
+    pub fn works(self) -> Works {
+        match self {
+            Kind::Mixup => Works::Values,
+            Kind::DeleteTokens | Kind::SwapTokens | Kind::InsertTokens | Kind::MaskTokens => Works::Text,
+            _ => Works::Images,
         }
     }
 
@@ -78,6 +114,7 @@ impl Kind {
             Kind::Noise => Some(("std", 1.0)),
             Kind::Cutout => Some(("size", 1.0)),
             Kind::Mixup => Some(("alpha", 10.0)),
+            Kind::DeleteTokens | Kind::SwapTokens | Kind::InsertTokens | Kind::MaskTokens => Some(("rate", 0.5)),
         }
     }
 }
@@ -104,11 +141,13 @@ pub struct Augmentation {
     pub size: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f32>,
 }
 
 impl Augmentation {
     /// The strength settings given, by name.
-    fn given(&self) -> [(&'static str, Option<f32>); 6] {
+    fn given(&self) -> [(&'static str, Option<f32>); 7] {
         [
             ("degrees", self.degrees),
             ("amount", self.amount),
@@ -116,6 +155,7 @@ impl Augmentation {
             ("std", self.std),
             ("size", self.size),
             ("alpha", self.alpha),
+            ("rate", self.rate),
         ]
     }
 
@@ -172,9 +212,69 @@ pub fn mixup(pipeline: &[Augmentation]) -> Option<(f32, f32)> {
         .map(|a| (a.p, a.strength()))
 }
 
-/// Whether the pipeline changes images one by one (everything but mixup does).
+/// Whether the pipeline changes images one by one.
 pub fn per_image(pipeline: &[Augmentation]) -> bool {
-    pipeline.iter().any(|a| a.kind != Kind::Mixup)
+    pipeline.iter().any(|a| a.kind.works() == Works::Images)
+}
+
+/// Whether the pipeline changes texts' tokens.
+pub fn per_text(pipeline: &[Augmentation]) -> bool {
+    pipeline.iter().any(|a| a.kind.works() == Works::Text)
+}
+
+/// The text augmentations of `pipeline` applied to `ids`: texts of `len` token ids one after
+/// another, padding (0) after each text's tokens; `vocab` ids in all, an inserted token drawn from
+/// the real ones (2 and up). Each augmentation draws whether it applies to a text whether or not
+/// it does, so one switched off does not change the others' draws of that text.
+pub fn text(pipeline: &[Augmentation], ids: &mut [f32], len: usize, vocab: usize, rng: &mut Rng) {
+    let padding = crate::data::text::PADDING as f32;
+    for row in ids.chunks_mut(len) {
+        let mut tokens: Vec<f32> = row.iter().copied().filter(|&t| t != padding).collect();
+        for a in pipeline.iter().filter(|a| a.kind.works() == Works::Text) {
+            if rng.uniform() >= a.p {
+                continue;
+            }
+            let rate = a.strength();
+            match a.kind {
+                Kind::DeleteTokens => {
+                    let kept: Vec<f32> = tokens.iter().copied().filter(|_| rng.uniform() >= rate).collect();
+                    if !kept.is_empty() {
+                        tokens = kept;
+                    } else {
+                        tokens.truncate(1);
+                    }
+                }
+                Kind::SwapTokens => {
+                    let mut i = 0;
+                    while i + 1 < tokens.len() {
+                        if rng.uniform() < rate {
+                            tokens.swap(i, i + 1);
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                Kind::InsertTokens if vocab > 2 => {
+                    let mut out = Vec::with_capacity(len);
+                    for &t in &tokens {
+                        if rng.uniform() < rate {
+                            out.push((2 + rng.below(vocab - 2)) as f32);
+                        }
+                        out.push(t);
+                    }
+                    out.truncate(len);
+                    tokens = out;
+                }
+                Kind::MaskTokens => tokens
+                    .iter_mut()
+                    .filter(|_| rng.uniform() < rate)
+                    .for_each(|t| *t = crate::data::text::UNKNOWN as f32),
+                _ => {}
+            }
+        }
+        row.fill(padding);
+        row[..tokens.len()].copy_from_slice(&tokens);
+    }
 }
 
 /// The parameters of `n` samples of `height × width` images, `AUGMENT_PARAMS` per sample (mixup,
@@ -240,7 +340,7 @@ pub fn draw(pipeline: &[Augmentation], n: usize, height: usize, width: usize, rn
                         cy + side_y / 2.0,
                     ];
                 }
-                Kind::Mixup => {}
+                Kind::Mixup | Kind::DeleteTokens | Kind::SwapTokens | Kind::InsertTokens | Kind::MaskTokens => {}
             }
         }
         out.extend_from_slice(&[
@@ -532,5 +632,66 @@ mod tests {
             .to_string()
             .contains("has no strength setting, but size was given"));
         assert!(serde_json::from_str::<Vec<Augmentation>>(r#"[{"type":"warp","p":0.5}]"#).is_err());
+    }
+
+    #[test]
+    fn token_deletion_swap_insertion_and_masking() {
+        let one = |json: &str, ids: &[f32], seed: u64| {
+            let pipeline: Vec<Augmentation> = serde_json::from_str(json).unwrap();
+            validate(&pipeline).unwrap();
+            let mut out = ids.to_vec();
+            text(&pipeline, &mut out, ids.len(), 20, &mut Rng::new(seed));
+            out
+        };
+        let word = [2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 0.0, 0.0];
+        // At rate 0 nothing changes; at p 0 neither.
+        for kind in ["delete_tokens", "swap_tokens", "insert_tokens", "mask_tokens"] {
+            assert_eq!(one(&format!(r#"[{{"type":"{kind}","p":1,"rate":0}}]"#), &word, 1), word);
+            assert_eq!(
+                one(&format!(r#"[{{"type":"{kind}","p":0,"rate":0.5}}]"#), &word, 1),
+                word
+            );
+        }
+        for seed in 0..50 {
+            // Deletion keeps the order of what is left, closes up, and keeps one token at least.
+            let d = one(r#"[{"type":"delete_tokens","p":1,"rate":0.5}]"#, &word, seed);
+            let kept: Vec<f32> = d.iter().copied().take_while(|&t| t != 0.0).collect();
+            assert!(!kept.is_empty() && kept.windows(2).all(|w| w[0] < w[1]), "{d:?}");
+            assert!(d[kept.len()..].iter().all(|&t| t == 0.0));
+            // A swap exchanges neighbours: the same tokens, each at most one place away.
+            let s = one(r#"[{"type":"swap_tokens","p":1,"rate":0.5}]"#, &word, seed);
+            let mut sorted = s.clone();
+            sorted[..5].sort_by(f32::total_cmp);
+            assert_eq!(sorted, word);
+            assert!(
+                s[..5]
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &t)| (t - 2.0 - i as f32).abs() <= 1.0),
+                "{s:?}"
+            );
+            // Insertion adds real tokens of the vocabulary, never takes one away, and is cut to the
+            // length.
+            let i = one(r#"[{"type":"insert_tokens","p":1,"rate":0.5}]"#, &word, seed);
+            assert!(i.iter().all(|&t| t == 0.0 || (2.0..20.0).contains(&t)), "{i:?}");
+            assert!(i.iter().filter(|&&t| t != 0.0).count() >= 5, "{i:?}");
+            // Masking replaces tokens by the unknown one (1), never the padding.
+            let m = one(r#"[{"type":"mask_tokens","p":1,"rate":0.5}]"#, &word, seed);
+            assert!(
+                m.iter().zip(&word).all(|(&a, &b)| a == b || (a == 1.0 && b != 0.0)),
+                "{m:?}"
+            );
+        }
+        let longer = |seed| one(r#"[{"type":"insert_tokens","p":1,"rate":0.5}]"#, &word, seed)[5] != 0.0;
+        assert!((0..10).any(longer));
+        // Each changes some texts at rate 0.5, and the same seed gives the same texts.
+        let pipeline = r#"[{"type":"delete_tokens","p":1,"rate":0.5},{"type":"mask_tokens","p":1,"rate":0.5}]"#;
+        assert_eq!(one(pipeline, &word, 3), one(pipeline, &word, 3));
+        assert!((0..10).any(|seed| one(pipeline, &word, seed) != one(pipeline, &word, 3)));
+        let bad: Vec<Augmentation> = serde_json::from_str(r#"[{"type":"mask_tokens","p":1,"rate":0.8}]"#).unwrap();
+        assert!(validate(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("augmentation 'mask_tokens': rate must be between 0 and 0.5, got 0.8"));
     }
 }

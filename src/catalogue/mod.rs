@@ -14,7 +14,7 @@ pub use features::{features, FeatureTransforms};
 pub use metrics::{metrics, Format, Metrics, Score, Summary};
 pub use search::{search_space, Searchable};
 
-use crate::augment::Kind;
+use crate::augment::{Kind, Works};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -128,6 +128,15 @@ pub struct LayerKind {
     pub weighted: bool,
 }
 
+/// An augmentation: its entry (its strength, if it has one, is its one field), and the data it
+/// works on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AugmentationKind {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub works: Works,
+}
+
 /// An optimiser as the page's menu offers it: `config` is what the core reads, but the rate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Optimizer {
@@ -142,8 +151,7 @@ pub struct Catalogue {
     pub layers: Vec<LayerKind>,
     pub optimizers: Vec<Optimizer>,
     pub schedules: Vec<Entry>,
-    /// Each augmentation's strength, if it has one, is its one field.
-    pub augmentations: Vec<Entry>,
+    pub augmentations: Vec<AugmentationKind>,
     pub features: FeatureTransforms,
     pub metrics: Metrics,
     pub search: Vec<Searchable>,
@@ -291,7 +299,7 @@ pub fn schedules() -> Vec<Entry> {
 }
 
 /// The augmentations, with their strength (and its default) where they have one.
-pub fn augmentations() -> Vec<Entry> {
+pub fn augmentations() -> Vec<AugmentationKind> {
     use Kind::*;
     let kinds = [
         (
@@ -342,6 +350,30 @@ pub fn augmentations() -> Vec<Entry> {
             0.2,
             "mixes pairs of samples and their labels, λ ~ Beta(α, α)",
         ),
+        (
+            DeleteTokens,
+            "token deletion (rate)",
+            0.1,
+            "leaves out each character or word with this probability",
+        ),
+        (
+            SwapTokens,
+            "token swap (rate)",
+            0.1,
+            "swaps each character or word with the next with this probability",
+        ),
+        (
+            InsertTokens,
+            "token insertion (rate)",
+            0.1,
+            "puts a random character or word of the vocabulary before each with this probability",
+        ),
+        (
+            MaskTokens,
+            "token masking (rate)",
+            0.1,
+            "replaces each character or word by the unknown token with this probability",
+        ),
     ];
     kinds
         .into_iter()
@@ -350,7 +382,10 @@ pub fn augmentations() -> Vec<Entry> {
                 .strength()
                 .map(|(strength, max)| vec![number(strength, strength, default, doc).range(0.0, Some(f64::from(max)))])
                 .unwrap_or_default();
-            entry(kind.name(), label, doc, fields)
+            AugmentationKind {
+                entry: entry(kind.name(), label, doc, fields),
+                works: kind.works(),
+            }
         })
         .collect()
 }
@@ -415,7 +450,7 @@ mod tests {
             let schedule: Schedule = serde_json::from_value(with_defaults(s.name, &s.fields)).unwrap();
             schedule.validate(0.01).unwrap();
         }
-        for a in augmentations() {
+        for AugmentationKind { entry: a, .. } in augmentations() {
             let mut value = with_defaults(a.name, &a.fields);
             value["p"] = json!(0.5);
             let op: Augmentation = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{value}: {e}"));

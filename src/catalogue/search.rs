@@ -84,7 +84,7 @@ pub fn search_space() -> Vec<Searchable> {
         ),
         searchable(
             "augmentation strength",
-            "a factor on the strength of every augmentation chosen under Training (images only)",
+            "a factor on the strength of every augmentation chosen under Training (images and texts; mixup's α stays)",
             false,
             float("augmentation", 0.0, 1.0, false),
         ),

@@ -501,6 +501,15 @@ impl ModelSpec {
         param_shapes_of("layers.", &self.input, &self.layers, &mut shapes)?;
         Ok(shapes)
     }
+
+    /// The number of token ids the model reads, when it reads token ids (its first layer is an
+    /// embedding).
+    pub fn vocabulary(&self) -> Option<usize> {
+        match self.layers.first() {
+            Some(LayerSpec::Embedding(e)) => Some(e.vocab),
+            _ => None,
+        }
+    }
 }
 
 /// The parameter tensors of `layers` from `input` on, named under `prefix` (a residual block's

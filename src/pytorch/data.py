@@ -194,6 +194,48 @@ def draw(pipeline, n, height, width, generator):
     return torch.stack([*m, *t, brightness, contrast, saturation, hue, noise, *cutout, torch.zeros(n)], 1)
 
 
+TEXT_AUGMENTATIONS = ("delete_tokens", "swap_tokens", "insert_tokens", "mask_tokens")
+
+
+def augment_text(x, pipeline, vocab, generator):
+    """Whetstone's token augmentations (`augment::text`) of a batch of texts [n, length] of token
+    ids (padding 0 after each text's tokens): each with probability p per text, every token of it
+    left out, swapped with the next, preceded by a random token of the vocabulary, or replaced by the
+    unknown token (1) with probability `rate`. The same rules as Whetstone's, drawn from PyTorch's
+    generator."""
+    out = x.clone()
+    length = x.shape[1]
+    for row in range(x.shape[0]):
+        tokens = [t for t in x[row].tolist() if t != 0]
+        for a in pipeline:
+            if torch.rand((), generator=generator).item() >= a["p"]:
+                continue
+            rate = a["rate"]
+            coins = torch.rand(2 * len(tokens) + 1, generator=generator).tolist()
+            if a["type"] == "delete_tokens":
+                kept = [t for t, c in zip(tokens, coins) if c >= rate]
+                tokens = kept if kept else tokens[:1]
+            elif a["type"] == "swap_tokens":
+                i = 0
+                while i + 1 < len(tokens):
+                    if coins[i] < rate:
+                        tokens[i], tokens[i + 1] = tokens[i + 1], tokens[i]
+                        i += 1
+                    i += 1
+            elif a["type"] == "insert_tokens" and vocab > 2:
+                picks = torch.randint(2, vocab, (len(tokens),), generator=generator).tolist()
+                grown = []
+                for t, c, pick in zip(tokens, coins, picks):
+                    if c < rate:
+                        grown.append(pick)
+                    grown.append(t)
+                tokens = grown[:length]
+            elif a["type"] == "mask_tokens":
+                tokens = [1 if c < rate else t for t, c in zip(tokens, coins)]
+        out[row] = torch.tensor(tokens + [0] * (length - len(tokens)), dtype=x.dtype)
+    return out
+
+
 def pcg_hash(v):
     """Whetstone's PCG output hash (`rng::pcg_hash`) of 32-bit values held in int64."""
     state = (v * 747796405 + 2891336453) & MASK

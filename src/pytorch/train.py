@@ -205,7 +205,9 @@ def fit(setup, spec=None, config=None, *, epochs=None, seed=None, init=None, dev
     penalties_of = [(p, penalties.get(n, (config.get("l1", 0.0), config.get("l2", 0.0)))) for n, p in penalised(net)]
     penalties_of = [(p, l1, l2) for p, (l1, l2) in penalties_of if (l1 > 0 or l2 > 0) and p.requires_grad]
     mixup = next((a for a in config.get("augment", []) if a["type"] == "mixup"), None)
-    per_image = [a for a in config.get("augment", []) if a["type"] != "mixup"]
+    per_text = [a for a in config.get("augment", []) if a["type"] in data.TEXT_AUGMENTATIONS]
+    per_image = [a for a in config.get("augment", []) if a["type"] != "mixup" and a not in per_text]
+    vocab = spec["layers"][0].get("vocab", 0)
 
     batch = config["batch_size"]
     share = math.ceil(batch / world)
@@ -233,6 +235,8 @@ def fit(setup, spec=None, config=None, *, epochs=None, seed=None, init=None, dev
             lr = rate(schedule, base_lr, step, steps_per_epoch, epochs) * warmup(step, config.get("warmup_steps", 0)) * plateau.factor
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            if per_text:
+                x = data.augment_text(x, per_text, vocab, draws)
             x, y = x.to(device), y.to(device)
             if per_image:
                 q = data.draw(per_image, len(y), x.shape[2], x.shape[3], draws).to(device)

@@ -47,6 +47,8 @@ pub struct Trainer<B: Backend> {
     image_stats: Option<B::Tensor>,
     /// With class weights: each class's weight, and the training labels on the host.
     class_weights: Option<(Vec<f32>, Vec<u32>)>,
+    /// With text augmentation: the training texts' token ids on the host, and the vocabulary's size.
+    texts: Option<(Vec<f32>, usize)>,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -136,6 +138,21 @@ impl<B: Backend> Trainer<B> {
                 train.sample_shape
             )));
         }
+        if augment::mixup(&config.augment).is_some() && spec.vocabulary().is_some() {
+            return Err(Error::InvalidConfig(
+                "mixup blends inputs, and a text's token ids cannot be blended: choose the token augmentations instead"
+                    .into(),
+            ));
+        }
+        let texts = match (augment::per_text(&config.augment), spec.vocabulary()) {
+            (false, _) => None,
+            (true, Some(vocab)) if train.sample_shape.len() == 1 => Some((train.features.clone(), vocab)),
+            (true, _) => {
+                return Err(Error::InvalidConfig(
+                    "token deletion, swap, insertion and masking work on texts, read by a model whose first layer is an embedding".into(),
+                ))
+            }
+        };
         if let Some(es) = &config.early_stopping {
             if es.patience == 0 || !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
                 return Err(Error::InvalidConfig(format!(
@@ -230,6 +247,7 @@ impl<B: Backend> Trainer<B> {
             image_stats,
             features,
             class_weights,
+            texts,
         })
     }
 
@@ -285,7 +303,19 @@ impl<B: Backend> Trainer<B> {
         let b = &self.backend;
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
         let indices = &self.order[self.cursor..end];
-        let mut x = b.gather_rows(&self.train.x, indices);
+        let mut x = match &self.texts {
+            Some((ids, vocab)) => {
+                let len = ids.len() / self.train.len;
+                let mut rows: Vec<f32> = indices
+                    .iter()
+                    .flat_map(|&i| &ids[i as usize * len..(i as usize + 1) * len])
+                    .copied()
+                    .collect();
+                augment::text(&self.config.augment, &mut rows, len, *vocab, &mut self.rng);
+                b.upload(&rows, &[indices.len(), len])
+            }
+            None => b.gather_rows(&self.train.x, indices),
+        };
         if augment::per_image(&self.config.augment) {
             let shape = B::shape(&x);
             let params = augment::draw(&self.config.augment, indices.len(), shape[2], shape[3], &mut self.rng);

@@ -886,6 +886,77 @@ fn mixup_trains_on_mixed_targets_and_still_learns() {
         .contains("augmentation 'mixup': alpha must be above 0 and at most 10, got 0"));
 }
 
+/// Texts of 2 to 8 token ids from a vocabulary of 10: class 0's from ids 2–5, class 1's from 6–9.
+fn token_texts(n: usize, seed: u64) -> Dataset {
+    let mut rng = crate::rng::Rng::new(seed);
+    let (mut features, mut labels) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let class = (i % 2) as u32;
+        let len = 2 + rng.below(7);
+        features.extend((0..8).map(|t| {
+            if t < len {
+                (2 + 4 * class as usize + rng.below(4)) as f32
+            } else {
+                0.0
+            }
+        }));
+        labels.push(class);
+    }
+    Dataset::new(vec![8], features, labels, vec!["low".into(), "high".into()]).unwrap()
+}
+
+#[test]
+fn token_augmentation_changes_the_training_texts_and_the_model_still_learns() {
+    let data = token_texts(400, 5);
+    let (train, val) = data.split(100, 1).unwrap();
+    let last_epoch = |augment: &str| {
+        let mut c = config(0.01, 16, 6);
+        c.augment = serde_json::from_str(augment).unwrap();
+        let mut t = Trainer::new(Cpu, crate::nn::text_preset("bag", 8, 10, 2).unwrap(), c, &train, &val).unwrap();
+        match run_to_end(&mut t)
+            .into_iter()
+            .rev()
+            .find(|e| matches!(e, Event::Epoch { .. }))
+        {
+            Some(Event::Epoch {
+                train_loss,
+                val_accuracy,
+                ..
+            }) => (train_loss, val_accuracy),
+            _ => unreachable!("a run has epochs"),
+        }
+    };
+    let (plain_loss, plain_acc) = last_epoch("[]");
+    // Half the tokens masked and as many inserted in every text: the training texts are harder, the held-out
+    // ones (never augmented) are read as well.
+    let noisy = r#"[{"type":"mask_tokens","p":1,"rate":0.5},{"type":"insert_tokens","p":1,"rate":0.5}]"#;
+    let (noisy_loss, noisy_acc) = last_epoch(noisy);
+    assert!(
+        noisy_loss > plain_loss + 0.05,
+        "training loss plain {plain_loss}, augmented {noisy_loss}"
+    );
+    assert!(
+        plain_acc > 0.95 && noisy_acc > 0.95,
+        "held-out accuracy plain {plain_acc}, augmented {noisy_acc}"
+    );
+    assert_eq!(last_epoch(noisy), (noisy_loss, noisy_acc), "seeded");
+    // Token augmentation needs a model that reads token ids; mixup cannot blend them.
+    let mut c = config(0.02, 16, 1);
+    c.augment = serde_json::from_str(r#"[{"type":"delete_tokens","p":0.5,"rate":0.1}]"#).unwrap();
+    let err = circle_trainer(c).err().unwrap().to_string();
+    assert!(
+        err.contains("work on texts, read by a model whose first layer is an embedding"),
+        "{err}"
+    );
+    let mut c = config(0.02, 16, 1);
+    c.augment = serde_json::from_str(r#"[{"type":"mixup","p":0.5,"alpha":0.2}]"#).unwrap();
+    let err = Trainer::new(Cpu, crate::nn::text_preset("bag", 8, 10, 2).unwrap(), c, &train, &val)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("token ids cannot be blended"), "{err}");
+}
+
 #[test]
 fn rebalancing_evens_out_the_training_split_only() {
     // A circle set whose class 1 is a tenth of class 0 in the training split.

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 pub fn strengths() -> Map<String, Value> {
     augmentations()
         .into_iter()
+        .map(|a| a.entry)
         .filter(|a| a.name != "mixup")
         .filter_map(|a| a.fields.first().map(|f| (a.name.to_string(), json!(f.name))))
         .collect()

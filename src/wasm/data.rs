@@ -189,9 +189,7 @@ impl DataSet {
         count: usize,
         seed: u32,
     ) -> Result<Vec<f32>, JsError> {
-        let pipeline: Vec<crate::augment::Augmentation> = serde_json::from_str(pipeline_json)
-            .map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {}", plain(&e))))?;
-        crate::augment::validate(&pipeline).map_err(js_error)?;
+        let pipeline = pipeline(pipeline_json)?;
         let shape = &self.inner.sample_shape;
         if shape.len() != 3 {
             return Err(JsError::new(&format!(
@@ -220,6 +218,38 @@ impl DataSet {
             seed,
         );
         Ok(crate::backend::ready(Cpu.read(&out)).expect("the CPU is never lost"))
+    }
+
+    /// `count` draws of the augmentation `pipeline_json` on text sample `index`, as texts: the live
+    /// preview of a pipeline for text.
+    #[wasm_bindgen(js_name = textAugmentPreview)]
+    pub fn text_augment_preview(
+        &self,
+        index: usize,
+        pipeline_json: &str,
+        count: usize,
+        seed: u32,
+    ) -> Result<Vec<String>, JsError> {
+        let pipeline = pipeline(pipeline_json)?;
+        let v = self
+            .vocabulary
+            .as_ref()
+            .ok_or_else(|| JsError::new("token augmentation works on texts, and this data set is not text"))?;
+        let width = v.max_len;
+        let ids = self
+            .inner
+            .features
+            .get(index * width..(index + 1) * width)
+            .ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
+        let mut batch: Vec<f32> = (0..count).flat_map(|_| ids.iter().copied()).collect();
+        crate::augment::text(
+            &pipeline,
+            &mut batch,
+            width,
+            v.size(),
+            &mut crate::rng::Rng::new(seed as u64),
+        );
+        Ok(batch.chunks(width).map(|t| v.decode(t)).collect())
     }
 
     /// The quality report (`data::quality::Report`) of the first `samples` samples, plus `leakage`:
@@ -483,4 +513,12 @@ impl DataSet {
         let end = (start + count).min(self.inner.len());
         self.inner.labels[start.min(end)..end].to_vec()
     }
+}
+
+/// An augmentation pipeline from the page's JSON, checked.
+fn pipeline(json: &str) -> Result<Vec<crate::augment::Augmentation>, JsError> {
+    let pipeline: Vec<crate::augment::Augmentation> = serde_json::from_str(json)
+        .map_err(|e| JsError::new(&format!("the augmentation settings are not valid: {}", plain(&e))))?;
+    crate::augment::validate(&pipeline).map_err(js_error)?;
+    Ok(pipeline)
 }

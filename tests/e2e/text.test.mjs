@@ -75,4 +75,41 @@ test('a Transformer learns which language a word is in, and a typed word is clas
   await ui.chooseDataset('circle', /2 classes/);
 });
 
+test('token augmentation is offered for text, previewed as words, and trains', async () => {
+  await ui.chooseDataset('words', /18,000 samples/);
+  await ui.click('#augment-editor summary');
+  // Only what works on texts: no image augmentation, no mixup (token ids cannot be blended).
+  const offered = await page.$$eval('#augment-table [data-field="on"]', (boxes) => boxes.map((b) => b.dataset.augment));
+  assert.deepEqual(offered, ['delete_tokens', 'swap_tokens', 'insert_tokens', 'mask_tokens']);
+  await page.waitForFunction(() => document.querySelectorAll('#augment-preview li').length === 8);
+  const plain = await page.locator('#augment-preview li').allInnerTexts();
+  assert.equal(new Set(plain).size, 1, `eight draws of no augmentation are one word: ${plain}`);
+  const row = (field) => `#augment-table [data-augment="mask_tokens"][data-field="${field}"]`;
+  await ui.check(row('on'));
+  await ui.fill(row('strength'), '0.9');
+  await ui.press(row('strength'), 'Tab');
+  await page.waitForFunction(() =>
+    /augmentation 'mask_tokens': rate must be between 0 and 0.5, got 0.9/.test(
+      document.getElementById('augment-info').textContent,
+    ),
+  );
+  await ui.fill(row('strength'), '0.5');
+  await ui.fill(row('p'), '1');
+  await ui.press(row('p'), 'Tab');
+  await page.waitForFunction(() => /8 draws of the 1 chosen/.test(document.getElementById('augment-info').textContent));
+  const masked = await page.locator('#augment-preview li').allInnerTexts();
+  assert.ok(masked.some((w) => w.includes('\uFFFD')) && new Set(masked).size > 1, masked.join(' | '));
+  assert.ok(
+    masked.every((w) => w.length === plain[0].length),
+    `masking keeps the length: ${masked}`,
+  );
+  await ui.fill('#epochs', '1');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 300_000 });
+  const acc = parseFloat(await ui.text('#stat-val-acc'));
+  assert.ok(acc >= 25, `one epoch with half the characters masked: ${acc} % (chance 16.7 %)`);
+  await ui.uncheck(row('on'));
+  await ui.chooseDataset('circle', /2 classes/);
+});
+
 noErrors(session);

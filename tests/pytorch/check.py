@@ -102,3 +102,32 @@ for case in json.loads((folder / "augment.json").read_text()):
     drawn = data.draw(case["pipeline"], 64, shape[2], shape[3], torch.Generator().manual_seed(1))
     assert drawn.shape == (64, 16) and torch.isfinite(drawn).all(), f"augmentation {name}: draw gives {drawn.shape}"
     print(f"ok augmentation {name}: {shape[0]} images, largest difference {worst:.2e}")
+
+# data.py's token augmentation follows Whetstone's rules (`augment::text`), and train.py trains a
+# text model with it.
+name = "tokens_transformer"
+project = folder / f"{name}.pytorch"
+sys.path.insert(0, str(project))
+data = load_module("data_tokens", project / "data.py")
+train = load_module("train_tokens", project / "train.py")
+word = torch.tensor([[2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 0.0, 0.0]])
+draws = torch.Generator().manual_seed(1)
+for kind in data.TEXT_AUGMENTATIONS:
+    same = data.augment_text(word, [{"type": kind, "p": 1.0, "rate": 0.0}], 20, draws)
+    assert torch.equal(same, word), f"{kind} at rate 0 changed {word.tolist()} into {same.tolist()}"
+for _ in range(50):
+    kept = [t for t in data.augment_text(word, [{"type": "delete_tokens", "p": 1.0, "rate": 0.5}], 20, draws)[0].tolist() if t]
+    assert kept and kept == sorted(kept), f"deletion gave {kept}"
+    swapped = data.augment_text(word, [{"type": "swap_tokens", "p": 1.0, "rate": 0.5}], 20, draws)[0]
+    assert sorted(swapped[:5].tolist()) == word[0, :5].tolist(), f"a swap gave {swapped.tolist()}"
+    assert all(abs(t - 2 - i) <= 1 for i, t in enumerate(swapped[:5].tolist())), f"a swap gave {swapped.tolist()}"
+    grown = data.augment_text(word, [{"type": "insert_tokens", "p": 1.0, "rate": 0.5}], 20, draws)[0].tolist()
+    assert all(t == 0 or 2 <= t < 20 for t in grown) and sum(t != 0 for t in grown) >= 5, f"insertion gave {grown}"
+    masked = data.augment_text(word, [{"type": "mask_tokens", "p": 1.0, "rate": 0.5}], 20, draws)[0].tolist()
+    assert all(a == b or (a == 1 and b != 0) for a, b in zip(masked, word[0].tolist())), f"masking gave {masked}"
+setup = data.experiment(project)
+config = {**setup["config"], "augment": [{"type": "mask_tokens", "p": 1.0, "rate": 0.3},
+                                         {"type": "delete_tokens", "p": 0.5, "rate": 0.1}]}
+net, history = train.fit(setup, config=config, epochs=1, splits=data.load(project), log=lambda *_, **__: None)
+assert len(history) == 2, f"one epoch of a text model with token augmentation gave {history}"
+print("ok token augmentation: deletion, swap, insertion and masking as Whetstone's; a text model trains with them")

@@ -160,10 +160,12 @@ const handlers = {
     training = null;
     return { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns, ...tableRows(data) };
   },
-  // `count` draws of an augmentation pipeline on one training image, for the preview grid.
+  // `count` draws of an augmentation pipeline on one training image or text, for the preview.
   'augment-preview': ({ augment, index, count, seed }) => {
     if (!data) throw new Error('load a data set first');
-    return { images: data.augmentPreview(index, JSON.stringify(augment), count, seed) };
+    const pipeline = JSON.stringify(augment);
+    if (data.vocabulary) return { texts: data.textAugmentPreview(index, pipeline, count, seed) };
+    return { images: data.augmentPreview(index, pipeline, count, seed) };
   },
   // The sample shape and feature names that feature settings give the loaded data.
   transformed: ({ features }) => {

@@ -56,9 +56,18 @@ export const anyFeatures = (request) =>
     Array.isArray(v) ? v.length > 0 : v && v !== 'none' && k !== 'impute' && k !== 'fill',
   );
 
-/** The enabled augmentations as the core takes them; numbers are checked by name. */
-export function augmentRequest(settings) {
-  return catalogue.augmentations.flatMap(({ name: type, label, fields }) => {
+/** What augmentations `dataset` takes: `'images'`, `'text'` (token ids), or none. */
+export const augmentable = (dataset) =>
+  dataset?.vocabulary ? 'text' : dataset?.shape.length === 3 ? 'images' : undefined;
+
+/** The augmentations the catalogue offers for data that takes `works` (mixup, which blends values,
+ * goes with images). */
+export const augmentationsFor = (works) =>
+  catalogue.augmentations.filter((a) => a.works === works || (works === 'images' && a.works === 'values'));
+
+/** The enabled augmentations for `works` as the core takes them; numbers are checked by name. */
+export function augmentRequest(settings, works) {
+  return augmentationsFor(works).flatMap(({ name: type, label, fields }) => {
     const s = settings.augment?.[type];
     if (!s?.on) return [];
     const key = fields[0]?.name;
@@ -128,10 +137,8 @@ export function trainingRequest(state) {
   const features = featureRequest(s.features, state.dataset);
   // A table always goes through its transform: its missing values are filled in.
   if (anyFeatures(features) || state.dataset?.columns?.length) config.features = features;
-  if (state.dataset?.shape.length === 3) {
-    const augment = augmentRequest(s);
-    if (augment.length) config.augment = augment;
-  }
+  const augment = augmentRequest(s, augmentable(state.dataset));
+  if (augment.length) config.augment = augment;
   const patience = setting('patience');
   if (patience > 0) config.early_stopping = { patience, restore_best: true };
   return {
