@@ -21,6 +21,8 @@ pub struct DataSet {
     notes: Vec<String>,
     /// A text data set's vocabulary: its samples are token ids.
     vocabulary: Option<Vocabulary>,
+    /// How many of a text data set's training texts are longer than the vocabulary's length.
+    cut: usize,
 }
 
 impl DataSet {
@@ -30,6 +32,7 @@ impl DataSet {
             test: None,
             notes: Vec::new(),
             vocabulary: None,
+            cut: 0,
         }
     }
 
@@ -40,6 +43,7 @@ impl DataSet {
             test: self.test.clone(),
             notes: Vec::new(),
             vocabulary: self.vocabulary.clone(),
+            cut: self.cut,
         }
     }
 
@@ -74,16 +78,38 @@ impl DataSet {
         })
     }
 
-    /// A text data set's vocabulary, `{level, size, maxLen, tokens}`, or `undefined`.
+    /// The user's texts from a CSV, read by `options_json` (`data::text::CsvOptions`): the
+    /// training texts as token ids by a vocabulary fitted on them alone, each label's fifth held
+    /// out as the set's own test split.
+    #[wasm_bindgen(js_name = fromTextCsv)]
+    pub fn from_text_csv(csv: &str, options_json: &str) -> Result<DataSet, JsError> {
+        let options: text::CsvOptions = serde_json::from_str(options_json)
+            .map_err(|e| JsError::new(&format!("the text settings are not valid: {}", plain(&e))))?;
+        let up = text::from_csv(csv, &options).map_err(js_error)?;
+        let encode = |t: &text::Texts| text::encoded(&t.texts, &t.labels, &t.classes, &up.vocabulary);
+        Ok(DataSet {
+            inner: encode(&up.train).map_err(js_error)?,
+            test: Some(encode(&up.test).map_err(js_error)?),
+            notes: up.notes,
+            cut: up.cut,
+            vocabulary: Some(up.vocabulary),
+        })
+    }
+
+    /// A text data set's vocabulary, `{level, size, maxLen, tokens, cut}` (`cut`: how many training
+    /// texts are longer than `maxLen`), or `undefined`.
     #[wasm_bindgen(getter)]
     pub fn vocabulary(&self) -> Result<JsValue, JsError> {
         let Some(v) = &self.vocabulary else {
             return Ok(JsValue::UNDEFINED);
         };
-        to_plain_js(&serde_json::json!({"level": v.level, "size": v.size(), "maxLen": v.max_len, "tokens": v.tokens}))
+        to_plain_js(&serde_json::json!({
+            "level": v.level, "size": v.size(), "maxLen": v.max_len, "tokens": v.tokens, "cut": self.cut
+        }))
     }
 
-    /// `text` as the token ids a model of this text data set reads, and whether it was cut.
+    /// `text` as the token ids a model of this text data set reads (`ids`), the tokens read
+    /// (`tokens`), and whether it was cut (`cut`).
     #[wasm_bindgen(js_name = encodeText)]
     pub fn encode_text(&self, text: &str) -> Result<JsValue, JsError> {
         let v = self
@@ -91,7 +117,9 @@ impl DataSet {
             .as_ref()
             .ok_or_else(|| JsError::new("this data set is not text"))?;
         let (ids, cut) = v.encode(text);
-        to_plain_js(&serde_json::json!({"ids": ids, "cut": cut}))
+        let mut tokens = v.tokens_of(text);
+        tokens.truncate(v.max_len);
+        to_plain_js(&serde_json::json!({"ids": ids, "cut": cut, "tokens": tokens}))
     }
 
     /// Token ids (one sample's) as text.

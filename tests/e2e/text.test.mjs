@@ -2,6 +2,7 @@
 // a typed word classified as it is typed, and the evaluation's mistakes shown as words.
 import { test } from 'node:test';
 import { join } from 'node:path';
+import { seeded } from './files.mjs';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -110,6 +111,102 @@ test('token augmentation is offered for text, previewed as words, and trains', a
   assert.ok(acc >= 25, `one epoch with half the characters masked: ${acc} % (chance 16.7 %)`);
   await ui.uncheck(row('on'));
   await ui.chooseDataset('circle', /2 classes/);
+});
+
+/** A CSV of `n` sentences about the weather or food (words of each topic among shared ones), the
+ * label in the first column; every twentieth sentence runs on. */
+function sentences(n) {
+  const random = seeded(11);
+  const pick = (words) => words[Math.floor(random() * words.length)];
+  const topics = {
+    weather: ['rain', 'sun', 'cloudy', 'wind', 'storm', 'snow', 'warm', 'cold', 'forecast', 'fog'],
+    food: ['bread', 'soup', 'cheese', 'salad', 'apple', 'pasta', 'spicy', 'sweet', 'dinner', 'rice'],
+  };
+  const shared = ['the', 'a', 'today', 'was', 'very', 'and', 'we', 'had', 'some', 'really'];
+  const rows = ['topic,sentence'];
+  for (let i = 0; i < n; i++) {
+    const topic = i % 2 ? 'food' : 'weather';
+    const length = i % 20 === 3 ? 30 : 4 + Math.floor(random() * 5);
+    const words = Array.from({ length }, () => (random() < 0.4 ? pick(topics[topic]) : pick(shared)));
+    words[Math.floor(random() * length)] = pick(topics[topic]);
+    rows.push(`${topic},"${words.join(' ')}, indeed"`);
+  }
+  return rows.join('\n');
+}
+
+const csv = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+
+test('a CSV of texts loads split per label, bad ones are named and change nothing, and a model trains on its words', async () => {
+  await ui.chooseDataset('words', /18,000 samples/);
+  await ui.expand('upload');
+  const [before, described] = [await page.inputValue('#dataset'), await ui.text('#dataset-info')];
+  const refused = async (file, message) => {
+    await page.setInputFiles('#text-file', file);
+    await page.waitForFunction(
+      (m) => document.getElementById('notice').textContent.includes(m),
+      `Could not load “${file.name}”: ${message}`,
+    );
+    assert.deepEqual([await page.inputValue('#dataset'), await ui.text('#dataset-info')], [before, described]);
+  };
+  await refused(csv('numbers.csv', 'label,text\na,1\nb,2\na,3\nb,4\n'), "the text column 'text' holds only numbers");
+  await refused(
+    csv('lonely.csv', 'label,text\na,hello there\na,hi you\nb,good day\n'),
+    "the label 'b' has one text only (line 4): each label needs at least two",
+  );
+  await refused(csv('ragged.csv', 'label,text\na,hello, there\n'), 'line 2 has 3 fields where the header has 2');
+  await refused(csv('empty.csv', 'label,text\na,\nb, \n'), "every text in the column 'text' is empty");
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(65 * 2 ** 20)], 'big.csv', { type: 'text/csv' }));
+    const input = document.getElementById('text-file');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction(() =>
+    document
+      .getElementById('notice')
+      .textContent.includes('Could not load “big.csv”: “big.csv” is 65 MB; the limit is 64 MB'),
+  );
+  // A good file, with two empty texts: they are left out and said so.
+  await ui.selectOption('#text-level', 'words');
+  await page.setInputFiles('#text-file', csv('topics.csv', `${sentences(400)}\nfood,\nweather,""\n`));
+  await page.waitForFunction(() =>
+    /320 samples of up to \d+ words \(a vocabulary of \d+ tokens/.test(
+      document.getElementById('dataset-info').textContent,
+    ),
+  );
+  assert.match(await ui.text('#notice'), /Loaded, but: 2 rows with an empty text were left out \(lines 402, 403\)/);
+  assert.match(await ui.text('#dataset'), /Your texts: topics.csv/);
+  assert.match(
+    await ui.text('#dataset-info'),
+    /; \d+ training texts \(\d+\.\d %\) are longer: only their first \d+ words are read/,
+  );
+  assert.equal(await page.isDisabled('#heldout'), true);
+  assert.equal(await page.inputValue('#heldout'), '80');
+  assert.match(await ui.text('#data-texts'), /^weather\n.*indeed/m);
+  await ui.expand('upload', false);
+  await ui.fill('#epochs', '6');
+  await ui.click('#train');
+  await page.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 300_000 });
+  const acc = parseFloat(await ui.text('#stat-val-acc'));
+  assert.ok(acc >= 85, `weather against food sentences: ${acc} % held out`);
+  assert.match(await ui.text('#notice'), /Type a text under Start/);
+  await ui.fill('#try-text', 'The SOUP was very spicy');
+  await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
+  assert.match(await ui.text('#probs'), /food/);
+  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 4);
+  const label = await page.getAttribute('#attention canvas >> nth=0', 'aria-label');
+  assert.match(label, /^Layer 1, head 1: the \(1\) looks most at \w+ \(\d\); soup \(2\) looks most at/);
+  await page.screenshot({ path: join(shots, 'playground-texts.png'), fullPage: true });
+  // Kept for the next visit.
+  await page.reload();
+  await page.waitForFunction(() => /320 samples of up to/.test(document.getElementById('dataset-info').textContent));
+  assert.match(await page.inputValue('#dataset'), /^text:/);
+  await ui.expand('upload');
+  await ui.click('#delete-upload');
+  await page.waitForFunction(() =>
+    /Deleted “Your texts: topics.csv”/.test(document.getElementById('notice').textContent),
+  );
 });
 
 noErrors(session);

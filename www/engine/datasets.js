@@ -21,6 +21,7 @@ export async function openDataset(name, upload, bias, asset) {
   if (name === 'shapes') return DataSet.shapes(SHAPES.train, SHAPES.test, bias ?? 1, 1);
   if (kind === 'upload') return DataSet.fromSequenceCsv(upload.text, upload.features);
   if (kind === 'table') return DataSet.fromTableCsv(upload.text, upload.label || undefined);
+  if (kind === 'text') return DataSet.fromTextCsv(upload.text, JSON.stringify(upload.options));
   if (kind === 'images') return DataSet.fromPixels(upload.pixels, upload.labels, upload.shape, upload.classes);
   if (name === 'waves') return DataSet.waves(WAVES.samples, WAVES.steps, WAVES.noise, 1);
   if (name === 'words')
@@ -60,7 +61,12 @@ export function describe(data, name) {
   // Text: its vocabulary, and a few texts of each class.
   const vocabulary = data.vocabulary;
   if (vocabulary) {
-    info.vocabulary = { level: vocabulary.level, size: vocabulary.size, maxLen: vocabulary.maxLen };
+    info.vocabulary = {
+      level: vocabulary.level,
+      size: vocabulary.size,
+      maxLen: vocabulary.maxLen,
+      cut: vocabulary.cut,
+    };
     info.texts = textsOfEachClass(data, TEXTS_PER_CLASS);
   }
   return info;

@@ -96,11 +96,16 @@ export class DataPanel {
     renderGallery(info);
     renderTexts(info);
     renderStrip(info);
-    const shape = info.vocabulary
-      ? `up to ${info.vocabulary.maxLen} ${info.vocabulary.level === 'words' ? 'words' : 'characters'} (a vocabulary of ${info.vocabulary.size} tokens, padding and unknown included)`
+    const v = info.vocabulary;
+    const tokens = v?.level === 'words' ? 'words' : 'characters';
+    const shape = v
+      ? `up to ${v.maxLen} ${tokens} (a vocabulary of ${v.size.toLocaleString()} tokens, padding and unknown included)`
       : info.shape.join(' × ');
+    const cut = v?.cut
+      ? `; ${v.cut.toLocaleString()} training text${v.cut > 1 ? 's' : ''} (${((100 * v.cut) / info.length).toFixed(1)} %) ${v.cut > 1 ? 'are' : 'is'} longer: only ${v.cut > 1 ? 'their' : 'its'} first ${v.maxLen} ${tokens} are read`
+      : '';
     $('dataset-info').textContent =
-      `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes${note}`;
+      `${info.length.toLocaleString()} samples of ${shape}, ${info.classes.length} classes${cut}${note}`;
   }
 
   /** Switches to data set `name` (with `loaded`, an upload already in the engine: see load). */
@@ -113,9 +118,9 @@ export class DataPanel {
     this.hooks.settingsChanged();
     await this.load(name, loaded);
     if (uploadKind(name)) {
-      // Every row of the user's file, a fifth of them held out.
+      // Every row of the user's file, a fifth of them held out (texts bring their held-out fifth).
       s.samples = state.dataset.length;
-      s.heldOut = Math.max(1, Math.round(state.dataset.length / 5));
+      s.heldOut = state.dataset.testLength || Math.max(1, Math.round(state.dataset.length / 5));
       this.hooks.settingsChanged();
     }
     this.app.save();

@@ -308,7 +308,9 @@ export class RunPanel {
         const previous = state.previousRun
           ? ` The previous run (${state.previousRun.label}) reached ${(state.previousRun.accuracy * 100).toFixed(1)} %, dashed on the charts.`
           : '';
-        const tryIt = state.dataset?.vocabulary ? 'Type a word under Start' : 'Draw on the pad under Start';
+        const tryIt = state.dataset?.vocabulary
+          ? `Type ${state.dataset.name === 'words' ? 'a word' : 'a text'} under Start`
+          : 'Draw on the pad under Start';
         notify(
           `Training finished${early}${run.fellBack ? ' on the CPU, after the GPU was lost' : ''}.${transfer}${previous} ${tryIt}, or see the evaluation under Evaluate.`,
           'info',

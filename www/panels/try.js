@@ -49,6 +49,8 @@ export class TryPanel {
     $('try-none').hidden = isDigits(info.name) || Boolean(info.points) || sequence || text;
     $('sequence-area').hidden = !sequence;
     $('text-area').hidden = !text;
+    $('try-text-label').textContent =
+      `Type ${info.name === 'words' ? 'a word' : 'a text'}; the prediction updates as you type.`;
     $('try-text-note').textContent = '';
     this.clearProbabilities();
     if (info.points) drawRegions($('boundary'), null, info.classes.length, info.points, info.labels);
@@ -116,11 +118,10 @@ export class TryPanel {
     const text = typed.normalize('NFC');
     this.asked = (this.asked ?? 0) + 1;
     const asked = this.asked;
-    const { ids, cut } = await engine.request('encode-text', { text });
+    const { ids, cut, tokens } = await engine.request('encode-text', { text });
     if (asked !== this.asked) return;
-    const { maxLen } = state.dataset.vocabulary;
-    $('try-text-note').textContent = cut ? `Only the first ${maxLen} characters are read.` : '';
-    const tokens = [...text.toLowerCase()].slice(0, maxLen);
+    const { maxLen, level } = state.dataset.vocabulary;
+    $('try-text-note').textContent = cut ? `Only the first ${maxLen} ${level} are read.` : '';
     return this.predict(Float32Array.from(ids), 'Train a model first (at least one epoch), then type.', tokens);
   }
 

@@ -1,5 +1,5 @@
-// The user's own data: a CSV table, images (a folder, a .zip, files with a labels CSV, or dropped)
-// decoded in a worker with progress, and sequences from a CSV. Each is read by the engine first,
+// The user's own data: a CSV table, a CSV of texts, images (a folder, a .zip, files with a labels
+// CSV, or dropped) decoded in a worker with progress, and sequences from a CSV. Each is read by the engine first,
 // so a file that does not fit is refused before anything is stored; a good one is kept in the
 // browser (IndexedDB) for the next visit. A bad file changes nothing.
 import { decodeImages } from '../engine/decode.js';
@@ -10,7 +10,7 @@ import { showProblems } from '../ui/dataview.js';
 import { $ } from '../ui/dom.js';
 import { filesFromDrop, filesFromInput } from '../ui/files.js';
 
-const PICKERS = ['sequence-file', 'table-file', 'image-folder', 'image-files'];
+const PICKERS = ['sequence-file', 'table-file', 'text-file', 'image-folder', 'image-files'];
 
 const tooLarge = (file) =>
   `“${file.name}” is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${MAX_UPLOAD_BYTES / 2 ** 20} MB`;
@@ -30,6 +30,11 @@ export class UploadPanel {
       'table-file',
       ([file]) => `“${file.name}”`,
       ([file]) => this.table(file),
+    );
+    picked(
+      'text-file',
+      ([file]) => `“${file.name}”`,
+      ([file]) => this.texts(file),
     );
     picked(
       'sequence-file',
@@ -100,6 +105,23 @@ export class UploadPanel {
     const label = $('table-label').value.trim();
     const text = await file.text();
     await this.keep({ name: uploadName('table'), fileName: file.name, text, label, savedAt: Date.now() });
+  }
+
+  /** Reads a CSV of texts and loads it: the worker splits it and fits the vocabulary. */
+  async texts(file) {
+    if (file.size > MAX_UPLOAD_BYTES) throw new Error(tooLarge(file));
+    const length = $('text-length').value.trim();
+    const options = {
+      text: $('text-column').value.trim() || undefined,
+      label: $('text-label').value.trim() || undefined,
+      level: $('text-level').value,
+      vocabulary: parseNumber($('text-vocabulary').value, 'The vocabulary size', true),
+      maxLen: length ? parseNumber(length, 'The length in tokens', true) : undefined,
+    };
+    if (options.vocabulary < 1) throw new Error(`the vocabulary size must be at least 1, got ${options.vocabulary}`);
+    if (options.maxLen < 1) throw new Error(`the length in tokens must be at least 1, got ${options.maxLen}`);
+    const text = await file.text();
+    await this.keep({ name: uploadName('text'), fileName: file.name, text, options, savedAt: Date.now() });
   }
 
   /** Reads a CSV of sequences and loads it. */

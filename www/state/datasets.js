@@ -1,5 +1,5 @@
 // The data sets the page offers: which family each belongs to (digits, toy points, sequences,
-// shapes, tables, images), the model presets and the settings each family starts with, and the
+// shapes, tables, images, texts), the model presets and the settings each family starts with, and the
 // user's own uploads (kept in IndexedDB under these names).
 
 const CNN = 'Small CNN (conv 5×5×8 → pool → conv 5×5×16 → pool → dense 64)';
@@ -37,9 +37,9 @@ export const PRESETS = {
     ['mlp', 'MLP (pixels → 128, ReLU)'],
   ],
   text: [
-    ['transformer', 'Transformer (characters → 32, one block of 4 heads → mean)'],
-    ['gru', 'GRU (characters → 16 → 32 units)'],
-    ['bag', 'Bag of characters (characters → 32 → mean, order unseen)'],
+    ['transformer', 'Transformer (tokens → 32, one block of 4 heads → mean)'],
+    ['gru', 'GRU (tokens → 16 → 32 units)'],
+    ['bag', 'Bag of tokens (tokens → 32 → mean, order unseen)'],
   ],
 };
 
@@ -58,7 +58,7 @@ export const DEFAULTS = {
 
 /** The kinds of the user's own data sets, and how the data menu names them. Each upload is a data
  * set of its own, named `<kind>:<id>` (the first uploads of each kind were named by their kind). */
-export const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images' };
+export const UPLOADS = { upload: 'Your sequences', table: 'Your table', images: 'Your images', text: 'Your texts' };
 
 /** The kind of upload data set `name` is (`'table'` for `'table:m3x'`), or undefined. */
 export function uploadKind(name) {
@@ -80,7 +80,7 @@ const SEQUENCE_SETS = ['waves', 'upload'];
 export function family(name) {
   const kind = uploadKind(name) ?? name;
   if (kind.startsWith('digits') || ['shapes', 'table', 'images'].includes(kind)) return kind;
-  if (kind === 'words') return 'text';
+  if (kind === 'words' || kind === 'text') return 'text';
   return SEQUENCE_SETS.includes(kind) ? 'sequence' : 'toy';
 }
 

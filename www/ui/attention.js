@@ -5,27 +5,33 @@
 const CELL = 18;
 const MARGIN = 16;
 
-/** One head's weights `[steps, steps]` (rows from `offset`) over `tokens`, on a canvas. */
+/** One head's weights `[steps, steps]` (rows from `offset`) over `tokens`, on a canvas. Characters
+ * label both axes; words label the rows, numbered, and their numbers the columns. */
 function headCanvas(weights, offset, steps, tokens) {
   const n = tokens.length;
+  const words = tokens.some((t) => [...t].length > 1);
+  const rows = words ? tokens.map((t, i) => `${i + 1} ${t}`) : tokens;
+  const columns = words ? tokens.map((_, i) => String(i + 1)) : tokens;
+  const measure = document.createElement('canvas').getContext('2d');
+  measure.font = '12px sans-serif';
+  const left = Math.max(MARGIN, ...rows.map((t) => Math.ceil(measure.measureText(t).width) + 6));
   const canvas = Object.assign(document.createElement('canvas'), {
-    width: MARGIN + n * CELL,
+    width: left + n * CELL,
     height: MARGIN + n * CELL,
   });
   const ctx = canvas.getContext('2d');
   ctx.font = '12px sans-serif';
-  ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#334155';
-  tokens.forEach((t, i) => {
-    ctx.fillText(t, MARGIN + i * CELL + CELL / 2, MARGIN / 2);
-    ctx.fillText(t, MARGIN / 2, MARGIN + i * CELL + CELL / 2);
-  });
+  ctx.textAlign = 'center';
+  columns.forEach((t, i) => ctx.fillText(t, left + i * CELL + CELL / 2, MARGIN / 2));
+  ctx.textAlign = words ? 'right' : 'center';
+  rows.forEach((t, i) => ctx.fillText(t, words ? left - 4 : left / 2, MARGIN + i * CELL + CELL / 2));
   for (let q = 0; q < n; q++) {
     for (let k = 0; k < n; k++) {
       const w = weights[offset + q * steps + k];
       ctx.fillStyle = `rgba(37, 99, 235, ${Math.min(1, Math.max(0, w))})`;
-      ctx.fillRect(MARGIN + k * CELL, MARGIN + q * CELL, CELL - 1, CELL - 1);
+      ctx.fillRect(left + k * CELL, MARGIN + q * CELL, CELL - 1, CELL - 1);
     }
   }
   return canvas;
@@ -65,7 +71,7 @@ export function renderAttention(container, maps, tokens) {
     container.prepend(
       Object.assign(document.createElement('p'), {
         className: 'hint',
-        textContent: 'Where each head looks: a row for each character, darker where it attends more.',
+        textContent: `Where each head looks: a row for each ${tokens.some((t) => [...t].length > 1) ? 'word' : 'character'}, darker where it attends more.`,
       }),
     );
 }
