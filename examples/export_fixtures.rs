@@ -181,7 +181,16 @@ fn main() {
         // Raw samples, as the model file's user has them (NaN where a table's value is missing).
         let inputs = samples(&val, 16);
         let expected = ready(t.predict(&inputs)).unwrap();
-        let file = ready(t.model_file(val.classes.clone(), None)).unwrap();
+        let mut file = ready(t.model_file(val.classes.clone(), None)).unwrap();
+        // The token sequences read as texts of the letters a to j.
+        if name.starts_with("tokens") {
+            file.vocabulary = Some(whetstone::data::text::Vocabulary {
+                level: whetstone::data::text::Level::Characters,
+                tokens: "abcdefghij".chars().map(String::from).collect(),
+                max_len: 10,
+                lowercase: true,
+            });
+        }
         std::fs::write(
             dir.join(format!("{name}.onnx")),
             onnx::export(&file.spec, &file.tensors, file.features.as_ref()).unwrap(),
@@ -222,10 +231,46 @@ fn main() {
     println!("wrote {} export cases to {}", listing.len(), dir.display());
     schedules(&dir);
     augmentations(&dir, &digits, &coloured);
+    encodings(&dir);
     let all_digits = whetstone::testing::digits();
     let runs = training_runs(&dir, &all_digits, &table);
     println!("wrote {runs} training runs for train.py to repeat");
     searches(&dir, &all_digits.head(3000).unwrap());
+}
+
+/// Texts and the token ids Whetstone reads them as, by character and by word vocabularies
+/// (`encoding.json`), for `data.encode` to read alike.
+fn encodings(dir: &std::path::Path) {
+    use whetstone::data::text::{Level, Vocabulary};
+    let training = [
+        "The cat sat on the mat.",
+        "Ünïcode wörds: Straße, café, naïve!",
+        "numbers 42 and 3.14, snake_case and CamelCase",
+        "tabs\tand\nnew lines",
+    ];
+    let texts = [
+        "the CAT sat",
+        "Straße café",
+        "unknown ✓ tokens 42",
+        "",
+        "a very long text that runs on for more words than the vocabulary reads at all",
+    ];
+    let cases: Vec<serde_json::Value> = [
+        (Level::Characters, false),
+        (Level::Characters, true),
+        (Level::Words, true),
+    ]
+    .into_iter()
+    .map(|(level, lowercase)| {
+        let vocabulary = Vocabulary {
+            lowercase,
+            ..Vocabulary::fit(training, level, 40, 12)
+        };
+        let ids: Vec<Vec<f32>> = texts.iter().map(|t| vocabulary.encode(t).0).collect();
+        serde_json::json!({"vocabulary": vocabulary, "texts": texts, "ids": ids})
+    })
+    .collect();
+    std::fs::write(dir.join("encoding.json"), serde_json::to_string_pretty(&cases).unwrap()).unwrap();
 }
 
 /// A project with a search (`search.pytorch.zip`, random, six trials), the same search with each
@@ -576,6 +621,7 @@ fn verify(dir: &std::path::Path) {
         assert_eq!(resaved.spec, exported.spec, "{name}: spec");
         assert_eq!(resaved.classes, exported.classes, "{name}: classes");
         assert_eq!(resaved.features, exported.features, "{name}: feature transform");
+        assert_eq!(resaved.vocabulary, exported.vocabulary, "{name}: vocabulary");
         assert_eq!(resaved.tensors, exported.tensors, "{name}: weights");
         println!("ok {name}: PyTorch's model file reads back as the exported model");
     }

@@ -42,6 +42,7 @@ fn main() {
         classes: train.classes.clone(),
         tensors: ready(t.named_weights()).unwrap(),
         features: None,
+        vocabulary: None,
         history: None,
     };
     std::fs::write(&out, file.to_bytes().unwrap()).unwrap();

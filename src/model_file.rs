@@ -1,9 +1,10 @@
 //! A trained model as one `.safetensors` file: every parameter tensor as little-endian F32 under its
 //! layer's name (`layers.3.weight`, `layers.3.bias`), and in the header's metadata the model spec
 //! (JSON), the class names (JSON), the format version and, when given, the fitted feature transform
-//! (JSON) and the training history (CSV).
+//! (JSON), the vocabulary a text model reads its texts by (JSON) and the training history (CSV).
 //! Other tools (Python's `safetensors`, PyTorch, NumPy) open the weights as they are.
 
+use crate::data::text::Vocabulary;
 use crate::error::{plain, Error};
 use crate::features::Fitted;
 use crate::nn::ModelSpec;
@@ -28,6 +29,8 @@ pub struct ModelFile {
     pub tensors: Vec<NamedTensor>,
     /// The feature transform fitted on the training data, which predictions go through first.
     pub features: Option<Fitted>,
+    /// A text model's vocabulary: how a text becomes the token ids the model reads.
+    pub vocabulary: Option<Vocabulary>,
     pub history: Option<String>,
 }
 
@@ -86,6 +89,12 @@ impl ModelFile {
                 serde_json::to_string(f).expect("a fitted transform serialises"),
             );
         }
+        if let Some(v) = &self.vocabulary {
+            metadata.insert(
+                "vocabulary".to_string(),
+                serde_json::to_string(v).expect("a vocabulary serialises"),
+            );
+        }
         safetensors::serialize(views, Some(metadata))
             .map_err(|e| Error::InvalidData(format!("the model could not be written: {e}")))
     }
@@ -123,6 +132,22 @@ impl ModelFile {
                 spec.input
             )));
         }
+        let vocabulary: Option<Vocabulary> = meta
+            .get("vocabulary")
+            .map(|v| serde_json::from_str(v))
+            .transpose()
+            .map_err(|e| corrupt(format!("its vocabulary: {}", plain(&e))))?;
+        if let Some(v) = &vocabulary {
+            if spec.vocabulary() != Some(v.size()) || spec.input != [v.max_len] {
+                return Err(corrupt(format!(
+                    "its vocabulary gives {} tokens of {} ids, but its model reads {:?} of {}",
+                    v.max_len,
+                    v.size(),
+                    spec.input,
+                    spec.vocabulary().map_or("no token ids".into(), |n| n.to_string())
+                )));
+            }
+        }
         let file = SafeTensors::deserialize(bytes).map_err(unreadable)?;
         let mut tensors = Vec::new();
         for (name, shape) in spec.param_shapes()? {
@@ -155,6 +180,7 @@ impl ModelFile {
             classes,
             tensors,
             features,
+            vocabulary,
             history: meta.get("history").cloned(),
         })
     }
@@ -184,8 +210,49 @@ mod tests {
             classes: vec!["a".into(), "b".into(), "c".into()],
             tensors,
             features: None,
+            vocabulary: None,
             history: Some("epoch,val_loss\n1,0.5\n".into()),
         }
+    }
+
+    #[test]
+    fn a_text_model_keeps_its_vocabulary_and_a_vocabulary_that_does_not_fit_is_refused() {
+        use crate::data::text::{Level, Vocabulary};
+        let vocabulary = Vocabulary::fit(["abc", "abd"], Level::Characters, 10, 6);
+        let spec = crate::nn::text_preset("bag", 6, vocabulary.size(), 3).unwrap();
+        let tensors = spec
+            .param_shapes()
+            .unwrap()
+            .into_iter()
+            .map(|(name, shape)| NamedTensor {
+                values: vec![0.5; shape.iter().product()],
+                name,
+                shape,
+            })
+            .collect();
+        let file = ModelFile {
+            spec,
+            vocabulary: Some(vocabulary.clone()),
+            tensors,
+            ..sample()
+        };
+        let back = ModelFile::from_bytes(&file.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.vocabulary.as_ref(), Some(&vocabulary));
+        assert_eq!(back, file);
+        let longer = ModelFile {
+            vocabulary: Some(Vocabulary {
+                max_len: 7,
+                ..vocabulary
+            }),
+            ..file
+        };
+        let err = ModelFile::from_bytes(&longer.to_bytes().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("its vocabulary gives 7 tokens of 6 ids, but its model reads [6] of 6"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -92,6 +92,7 @@ fn a_cnn_pretrained_on_digits_0_to_4_learns_5_to_9_from_few_samples_better_than_
         classes: low_train.classes.clone(),
         tensors: ready(pre.named_weights()).unwrap(),
         features: None,
+        vocabulary: None,
         history: None,
     };
     // 50 training samples of the other five digits, 1,000 held out; the page's defaults for them.

@@ -9,6 +9,7 @@ Whetstone does.
 """
 
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -192,6 +193,27 @@ def draw(pipeline, n, height, width, generator):
         else:
             raise ValueError(f"unknown augmentation {kind!r}")
     return torch.stack([*m, *t, brightness, contrast, saturation, hue, noise, *cutout, torch.zeros(n)], 1)
+
+
+def encode(texts, vocabulary=None):
+    """Texts as the token ids a text model reads [n, length], by Whetstone's rules
+    (`data::text::Vocabulary::encode`): characters, or words (runs of letters and digits,
+    lower-cased); lower-cased first when the vocabulary says so; id i + 2 for the vocabulary's
+    i-th token, 1 for any other, cut to the length or padded with 0."""
+    vocabulary = vocabulary or experiment()["vocabulary"]
+    ids = {token: i + 2 for i, token in enumerate(vocabulary["tokens"])}
+    length = vocabulary["max_len"]
+    out = torch.zeros(len(texts), length)
+    for row, text in enumerate(texts):
+        if vocabulary.get("lowercase"):
+            text = text.lower()
+        if vocabulary["level"] == "words":
+            tokens = [w.lower() for w in re.split(r"[^\w]|_", text) if w]
+        else:
+            tokens = list(text)
+        for i, token in enumerate(tokens[:length]):
+            out[row, i] = ids.get(token, 1)
+    return out
 
 
 TEXT_AUGMENTATIONS = ("delete_tokens", "swap_tokens", "insert_tokens", "mask_tokens")

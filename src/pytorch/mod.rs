@@ -10,7 +10,7 @@
 //! - `search.py` and `search.json` (when the page has a valid search set): the search as an
 //!   Optuna study, its trials put into runs as `tune::apply` does and trained by `train.py`'s `fit`;
 //! - `experiment.json`: the settings `data.py` and `train.py` read (the spec, the training
-//!   settings, the class names, the fitted transform);
+//!   settings, the class names, the fitted transform, a text model's vocabulary);
 //! - `requirements.txt` (pinned, as the tests check them) and a `README.md` that says how to run it.
 
 use crate::data::Dataset;
@@ -203,6 +203,8 @@ fn readme(e: &Experiment) -> String {
     };
     let features = if file.features.as_ref().is_some_and(|f| f.is_needed()) {
         "\nThe run put its samples through a feature transform fitted on the training split: `model.py`\ntakes samples after it, as the layers saw them, and `data.transform` applies it to raw ones.\n"
+    } else if file.vocabulary.is_some() {
+        "\nThe model reads texts as token ids by the vocabulary in `experiment.json` (fitted on the\ntraining texts): `data.encode(texts)` gives the ids of new texts, as Whetstone reads them.\n"
     } else {
         ""
     };
@@ -331,6 +333,7 @@ pub fn project(e: &Experiment) -> Result<Vec<u8>, Error> {
         "config": e.config,
         "classes": e.file.classes,
         "fitted": e.file.features.as_ref().filter(|f| f.is_needed()),
+        "vocabulary": e.file.vocabulary,
     });
     let experiment = serde_json::to_string_pretty(&experiment).expect("the settings serialise") + "\n";
     let readme = readme(e);

@@ -560,6 +560,7 @@ fn a_saved_model_reloads_into_a_fresh_run_and_predicts_the_same() {
         classes: vec!["out".into(), "in".into()],
         tensors: ready(a.named_weights()).unwrap(),
         features: None,
+        vocabulary: None,
         history: None,
     };
     let bytes = file.to_bytes().unwrap();
@@ -804,6 +805,7 @@ fn a_model_with_batch_norm_learns_and_its_file_keeps_the_running_statistics() {
         classes: train.classes.clone(),
         tensors,
         features: None,
+        vocabulary: None,
         history: None,
     }
     .to_bytes()

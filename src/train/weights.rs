@@ -123,6 +123,7 @@ impl<B: Backend> Trainer<B> {
             classes,
             tensors,
             features,
+            vocabulary: None,
             history,
         })
     }

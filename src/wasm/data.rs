@@ -47,6 +47,30 @@ impl DataSet {
         }
     }
 
+    /// A text data set's vocabulary.
+    pub(super) fn text_vocabulary(&self) -> Option<&Vocabulary> {
+        self.vocabulary.as_ref()
+    }
+
+    /// Whether the model of `file` reads this data: its classes, and for text its vocabulary.
+    pub(super) fn check_model(&self, file: &crate::model_file::ModelFile) -> Result<(), JsError> {
+        if file.classes != self.inner.classes {
+            return Err(JsError::new(&format!(
+                "the model was trained for the classes {:?}, but this data has {:?}",
+                file.classes, self.inner.classes
+            )));
+        }
+        // A file without a vocabulary (a model of other data, or one saved before files held
+        // them) is judged by its input shape when it is used.
+        match (&file.vocabulary, &self.vocabulary) {
+            (Some(_), None) => Err(JsError::new("the model reads texts, and this data is not text")),
+            (Some(theirs), Some(ours)) if theirs != ours => Err(JsError::new(
+                "the model reads texts by another vocabulary than this data's: its token ids would mean other tokens",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The training and held-out samples of a run's split (see [`Split`]).
     pub(super) fn splits(&self, samples: usize, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         Split::new(samples, held_out, seed).of(&self.inner, self.test.as_ref())

@@ -129,12 +129,7 @@ pub fn planned_rates(config_json: &str, steps_per_epoch: usize) -> Result<Vec<f3
 #[wasm_bindgen(js_name = scoreModel)]
 pub fn score_model(bytes: &[u8], data: &DataSet) -> Result<JsValue, JsError> {
     let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
-    if file.classes != data.inner.classes {
-        return Err(JsError::new(&format!(
-            "the model was trained for the classes {:?}, but this data has {:?}",
-            file.classes, data.inner.classes
-        )));
-    }
+    data.check_model(&file)?;
     let features = file
         .features
         .clone()

@@ -2,6 +2,7 @@
 
 use super::{js_error, to_js, DataSet, GpuDevice};
 use crate::backend::gpu::Gpu;
+use crate::data::text::Vocabulary;
 use crate::features::Fitted;
 use crate::model_file::ModelFile;
 use crate::nn::ModelSpec;
@@ -16,9 +17,18 @@ use wasm_bindgen::prelude::*;
 struct Run {
     session: Session,
     probabilities: Option<Vec<f32>>,
+    /// The vocabulary of the text data the run reads, saved with the model.
+    vocabulary: Option<Vocabulary>,
 }
 
 impl Run {
+    /// The model as a file, with the data's vocabulary.
+    async fn model_file(&mut self, history: Option<String>) -> Result<ModelFile, Error> {
+        let mut file = self.session.model_file(history).await?;
+        file.vocabulary = self.vocabulary.clone();
+        Ok(file)
+    }
+
     async fn validation_probabilities(&mut self) -> Result<Vec<f32>, Error> {
         if self.probabilities.is_none() {
             self.probabilities = Some(self.session.validation_probabilities().await?);
@@ -123,15 +133,9 @@ impl Training {
             gpu,
             Some(features),
         )?;
+        data.check_model(&file)?;
         {
             let mut run = training.inner.borrow_mut();
-            if file.classes != run.session.train().classes {
-                return Err(JsError::new(&format!(
-                    "the model was trained for the classes {:?}, but this data has {:?}",
-                    file.classes,
-                    run.session.train().classes
-                )));
-            }
             run.session.load_file_weights(&file).map_err(js_error)?;
         }
         Ok(training)
@@ -159,6 +163,7 @@ impl Training {
             inner: Rc::new(RefCell::new(Run {
                 session,
                 probabilities: None,
+                vocabulary: data.text_vocabulary().cloned(),
             })),
         })
     }
@@ -234,7 +239,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let file = run.session.model_file(history_csv).await.map_err(js_error)?;
+            let file = run.model_file(history_csv).await.map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(file.to_bytes().map_err(js_error)?.as_slice()).into())
         })
     }
@@ -250,7 +255,7 @@ impl Training {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let file = run.session.model_file(None).await.map_err(js_error)?;
+            let file = run.model_file(None).await.map_err(js_error)?;
             let bytes = crate::onnx::export(&file.spec, &file.tensors, file.features.as_ref()).map_err(js_error)?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
@@ -286,7 +291,7 @@ impl Training {
                 _ => None,
             };
             let mut run = inner.try_borrow_mut().map_err(|_| JsError::new("training is busy"))?;
-            let file = run.session.model_file(history_csv).await.map_err(js_error)?;
+            let file = run.model_file(history_csv).await.map_err(js_error)?;
             let session = &run.session;
             let bytes = crate::pytorch::project(&crate::pytorch::Experiment {
                 dataset: &dataset,

@@ -103,11 +103,17 @@ for case in json.loads((folder / "augment.json").read_text()):
     assert drawn.shape == (64, 16) and torch.isfinite(drawn).all(), f"augmentation {name}: draw gives {drawn.shape}"
     print(f"ok augmentation {name}: {shape[0]} images, largest difference {worst:.2e}")
 
-# data.py's token augmentation follows Whetstone's rules (`augment::text`), and train.py trains a
-# text model with it.
+# data.py's token augmentation follows Whetstone's rules (`augment::text`), its encoding of texts
+# gives Whetstone's token ids, and train.py trains a text model with token augmentation.
 name = "tokens_transformer"
 project = folder / f"{name}.pytorch"
 sys.path.insert(0, str(project))
+
+
+def module_tokens_header(project):
+    return load_module("model_tokens_header", project / "model.py").load(project / "model.safetensors")[1]
+
+
 data = load_module("data_tokens", project / "data.py")
 train = load_module("train_tokens", project / "train.py")
 word = torch.tensor([[2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 0.0, 0.0]])
@@ -125,6 +131,14 @@ for _ in range(50):
     assert all(t == 0 or 2 <= t < 20 for t in grown) and sum(t != 0 for t in grown) >= 5, f"insertion gave {grown}"
     masked = data.augment_text(word, [{"type": "mask_tokens", "p": 1.0, "rate": 0.5}], 20, draws)[0].tolist()
     assert all(a == b or (a == 1 and b != 0) for a, b in zip(masked, word[0].tolist())), f"masking gave {masked}"
+for case in json.loads((folder / "encoding.json").read_text()):
+    v = case["vocabulary"]
+    got = data.encode(case["texts"], v).tolist()
+    assert got == case["ids"], f"{v['level']} (lower-cased: {v['lowercase']}): data.py reads {got}, Whetstone {case['ids']}"
+    print(f"ok encoding by {v['level']} (lower-cased: {v['lowercase']}): {len(got)} texts as Whetstone reads them")
+# The project's own vocabulary, from experiment.json, as its model file has it.
+assert data.encode(["Bad", "hik"]).tolist() == [[3, 2, 5] + [0] * 7, [9, 10, 1] + [0] * 7]
+assert module_tokens_header(project)["vocabulary"] == data.experiment(project)["vocabulary"]
 setup = data.experiment(project)
 config = {**setup["config"], "augment": [{"type": "mask_tokens", "p": 1.0, "rate": 0.3},
                                          {"type": "delete_tokens", "p": 0.5, "rate": 0.1}]}
