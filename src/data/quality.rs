@@ -1,9 +1,11 @@
 //! The data quality report: exact duplicates (and those among them whose labels disagree), near
-//! duplicates (images with the same 8 × 8 average hash; table rows equal after normalisation),
-//! leakage between the training and held-out splits, samples whose label disagrees with their
-//! nearest neighbours', class imbalance, a table's missing values, constant and near-constant
-//! columns and extreme outliers; and the fixes a click applies.
+//! duplicates (images with the same 8 × 8 average hash; table rows equal after normalisation;
+//! texts equal but for case, spaces and punctuation), leakage between the training and held-out
+//! splits, samples whose label disagrees with their nearest neighbours' (texts compared by their
+//! character n-grams), class imbalance, a table's missing values, constant and near-constant
+//! columns and extreme outliers, texts of outlying length; and the fixes a click applies.
 
+use super::text::{ngram_counts, Vocabulary, PADDING};
 use super::Dataset;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -36,7 +38,25 @@ pub struct Report {
     pub label_noise: Vec<Suspect>,
     /// How many samples (the first ones) the neighbour check covered.
     pub label_noise_checked: usize,
+    /// Texts: the median length in tokens, and the texts whose length is an outlier (a modified
+    /// z-score above [`OUTLIER_Z`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_lengths: Option<TextLengths>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TextLengths {
+    pub median: usize,
+    /// `(index, length)` of each outlier.
+    pub outliers: Vec<(usize, usize)>,
+    /// The text of every sample a finding names (`(index, text)`, by index), to show them.
+    pub named: Vec<(usize, String)>,
+}
+
+/// Character n-grams the text neighbour check compares (1 to this long), and the bins they are
+/// hashed into.
+pub const TEXT_NGRAMS: usize = 3;
+pub const TEXT_BUCKETS: usize = 128;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ColumnCount {
@@ -218,7 +238,69 @@ pub fn report(d: &Dataset) -> Report {
         outliers,
         label_noise: label_noise(&d.subset(&(0..checked).collect::<Vec<_>>())),
         label_noise_checked: checked,
+        text_lengths: None,
     }
+}
+
+/// The report of texts (`d`'s samples are token ids by `vocabulary`): exact duplicates as the
+/// model reads them, near duplicates equal but for case, spaces and punctuation, texts of outlying
+/// length, and label noise by the nearest neighbours on character n-gram counts.
+pub fn text_report(d: &Dataset, vocabulary: &Vocabulary) -> Report {
+    let w = d.sample_width();
+    let texts: Vec<String> = d.features.chunks(w).map(|ids| vocabulary.decode(ids)).collect();
+    let mut r = report(d);
+    let normalised = texts.iter().map(|t| {
+        t.to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '\u{fffd}')
+            .collect::<String>()
+    });
+    r.near_duplicates = near_groups(normalised, &r.exact_duplicates);
+    r.constant_features.clear();
+    let lengths: Vec<usize> = d
+        .features
+        .chunks(w)
+        .map(|ids| ids.iter().filter(|&&t| t != PADDING as f32).count())
+        .collect();
+    let mut sorted = lengths.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    let mut deviations: Vec<usize> = sorted.iter().map(|&n| n.abs_diff(median)).collect();
+    deviations.sort_unstable();
+    let mad = deviations[deviations.len() / 2] as f32;
+    let outliers = if mad > 0.0 {
+        lengths
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| 0.6745 * n.abs_diff(median) as f32 / mad > OUTLIER_Z)
+            .map(|(i, &n)| (i, n))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let checked = r.label_noise_checked;
+    let grams: Vec<f32> = texts[..checked]
+        .iter()
+        .flat_map(|t| ngram_counts(t, TEXT_NGRAMS, TEXT_BUCKETS))
+        .collect();
+    r.label_noise = neighbour_votes(&grams, TEXT_BUCKETS, &d.labels[..checked], d.classes.len());
+    let mut named: Vec<usize> = r
+        .exact_duplicates
+        .iter()
+        .chain(&r.near_duplicates)
+        .flatten()
+        .copied()
+        .chain(outliers.iter().map(|&(i, _)| i))
+        .chain(r.label_noise.iter().map(|s| s.index))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    r.text_lengths = Some(TextLengths {
+        median,
+        outliers,
+        named: named.into_iter().map(|i| (i, texts[i].clone())).collect(),
+    });
+    r
 }
 
 /// Groups of table rows, not all exact duplicates of each other, that are equal once numbers are
@@ -322,35 +404,43 @@ fn neighbour_features(d: &Dataset) -> (Vec<f32>, usize) {
 /// Samples of which at least [`NOISE_VOTES`] of the [`NEIGHBOURS`] nearest (Euclidean, on
 /// [`neighbour_features`]) share one label other than the sample's own.
 pub fn label_noise(d: &Dataset) -> Vec<Suspect> {
-    if d.len() <= NEIGHBOURS {
+    let (x, dim) = neighbour_features(d);
+    neighbour_votes(&x, dim, &d.labels, d.classes.len())
+}
+
+/// The samples (rows of `x`, `dim` values each, labelled `labels`) of which at least
+/// [`NOISE_VOTES`] of the [`NEIGHBOURS`] nearest by Euclidean distance share one label other than
+/// the sample's own.
+fn neighbour_votes(x: &[f32], dim: usize, labels: &[u32], classes: usize) -> Vec<Suspect> {
+    let n = labels.len();
+    if n <= NEIGHBOURS {
         return Vec::new();
     }
-    let (x, dim) = neighbour_features(d);
     let row = |i: usize| &x[i * dim..(i + 1) * dim];
     let mut suspects = Vec::new();
-    let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(d.len());
-    for i in 0..d.len() {
+    let mut nearest: Vec<(f32, usize)> = Vec::with_capacity(n);
+    for i in 0..n {
         nearest.clear();
-        nearest.extend((0..d.len()).filter(|&j| j != i).map(|j| {
+        nearest.extend((0..n).filter(|&j| j != i).map(|j| {
             (
                 row(i).iter().zip(row(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(),
                 j,
             )
         }));
         nearest.select_nth_unstable_by(NEIGHBOURS - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut votes = vec![0usize; d.classes.len()];
+        let mut votes = vec![0usize; classes];
         nearest[..NEIGHBOURS]
             .iter()
-            .for_each(|&(_, j)| votes[d.labels[j] as usize] += 1);
+            .for_each(|&(_, j)| votes[labels[j] as usize] += 1);
         let (suggested, &most) = votes
             .iter()
             .enumerate()
             .max_by_key(|&(k, &v)| (v, std::cmp::Reverse(k)))
             .expect("classes");
-        if suggested as u32 != d.labels[i] && most >= NOISE_VOTES {
+        if suggested as u32 != labels[i] && most >= NOISE_VOTES {
             suspects.push(Suspect {
                 index: i,
-                label: d.labels[i],
+                label: labels[i],
                 suggested: suggested as u32,
                 votes: most,
             });
@@ -561,5 +651,49 @@ mod tests {
         .unwrap();
         assert!(report(&fixed).label_noise.is_empty());
         assert!(relabeled(&d, &[400], &[0]).is_err());
+    }
+
+    #[test]
+    fn texts_get_near_duplicates_length_outliers_and_label_noise_by_ngrams() {
+        use crate::data::text::{encoded, Level, Vocabulary};
+        // English-like and German-like words; one German word labelled English; "Hello!" and
+        // "hello" differ in case and punctuation; a run-on text.
+        let english = [
+            "the", "house", "water", "there", "where", "other", "mother", "weather", "father", "thing",
+        ];
+        let german = [
+            "schule", "schnell", "schwer", "sprechen", "zeichen", "gleich", "nicht", "schlecht", "ich", "bach",
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        let mut labels = Vec::new();
+        for round in 0..3 {
+            for (k, words) in [english, german].iter().enumerate() {
+                for w in words.iter() {
+                    texts.push(format!("{w}{}", ["", "s", "e"][round]));
+                    labels.push(k as u32);
+                }
+            }
+        }
+        texts.push("schlechtich".into());
+        labels.push(0);
+        texts.push("Hello!".into());
+        labels.push(0);
+        texts.push("hello".into());
+        labels.push(0);
+        texts.push("the weather there is a long text about the weather".into());
+        labels.push(0);
+        let classes = vec!["english".to_string(), "german".into()];
+        let v = Vocabulary::fit(texts.iter().map(String::as_str), Level::Characters, 100, 64);
+        let d = encoded(&texts, &labels, &classes, &v).unwrap();
+        let r = text_report(&d, &v);
+        assert_eq!(r.near_duplicates, [vec![61, 62]]);
+        assert!(r.constant_features.is_empty());
+        let lengths = r.text_lengths.unwrap();
+        assert!(lengths.named.contains(&(61, "Hello!".into())) && lengths.named.contains(&(60, "schlechtich".into())));
+        assert_eq!(lengths.median, 6);
+        assert_eq!(lengths.outliers, [(63, 50)]);
+        let noisy: Vec<usize> = r.label_noise.iter().map(|s| s.index).collect();
+        assert!(noisy.contains(&60), "{:?}", r.label_noise);
+        assert!(noisy.len() <= 3, "{:?}", r.label_noise);
     }
 }

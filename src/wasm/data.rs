@@ -311,7 +311,11 @@ impl DataSet {
     pub fn quality_report(&self, samples: usize, held_out: usize, seed: u32) -> Result<JsValue, JsError> {
         use crate::data::quality;
         let samples = samples.min(self.inner.len());
-        let report = quality::report(&self.inner.head(samples).map_err(js_error)?);
+        let head = self.inner.head(samples).map_err(js_error)?;
+        let report = match &self.vocabulary {
+            Some(v) => quality::text_report(&head, v),
+            None => quality::report(&head),
+        };
         let (train, val) = self.splits(samples, held_out, seed as u64).map_err(js_error)?;
         #[derive(serde::Serialize)]
         struct WithLeakage {

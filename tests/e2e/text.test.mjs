@@ -209,4 +209,51 @@ test('a CSV of texts loads split per label, bad ones are named and change nothin
   );
 });
 
+test('the quality report of texts finds near duplicates, texts of outlying length and mislabelled texts, and drops them', async () => {
+  await ui.expand('upload');
+  await ui.selectOption('#text-level', 'characters');
+  // Long enough that the run-on sentences are read whole.
+  await ui.fill('#text-length', '200');
+  const extra = [
+    'weather,"Rain, rain and wind today!"',
+    'weather,rain rain and wind TODAY',
+    'weather,"RAIN rain, and wind today."',
+    'weather,"we had some cheese and bread and soup and pasta and rice for dinner"',
+  ];
+  await page.setInputFiles('#text-file', csv('messy.csv', `${sentences(300)}\n${extra.join('\n')}\n`));
+  await page.waitForFunction(() =>
+    /Your texts: messy.csv/.test(document.getElementById('dataset').selectedOptions[0]?.textContent),
+  );
+  await ui.expand('quality');
+  await ui.click('#quality-check');
+  await page.waitForFunction(() =>
+    /texts of outlying length/.test(document.getElementById('quality-findings').textContent),
+  );
+  const findings = await ui.text('#quality-findings');
+  assert.match(
+    findings,
+    /near duplicates \(texts equal but for case, spaces and punctuation\): “Rain, rain and wind today!” = “rain rain and wind TODAY”/,
+  );
+  // Every twentieth sentence runs on to about four times the median.
+  assert.match(
+    findings,
+    /\d+ texts of outlying length \(the median is \d+ tokens; modified z-score over 3.5\): “[a-z ,]+” \(1\d\d\)/,
+  );
+  assert.match(
+    findings,
+    /nearest neighbours by their character n-grams .*“we had some cheese and bread and soup and pasta and rice for dinner” labelled weather, \d+ of 10 neighbours say food/,
+  );
+  const [samples] = (await ui.text('#dataset-info')).match(/^[\d,]+/);
+  await ui.click('#quality-findings li:has-text("outlying length") button');
+  await page.waitForFunction(() =>
+    /texts of outlying length/.test(document.querySelector('#quality-findings .before-after')?.textContent),
+  );
+  assert.ok(parseInt((await ui.text('#dataset-info')).replace(/,/g, ''), 10) < parseInt(samples.replace(/,/g, ''), 10));
+  await ui.expand('upload');
+  await ui.click('#delete-upload');
+  await page.waitForFunction(() =>
+    /Deleted “Your texts: messy.csv”/.test(document.getElementById('notice').textContent),
+  );
+});
+
 noErrors(session);

@@ -16,6 +16,7 @@ function qualityCounts(r) {
     'rows with missing values': r.rows_with_missing.length,
     'extreme outliers': r.outliers.reduce((n, o) => n + o.rows.length, 0),
     'constant features': r.constant_features.length,
+    'texts of outlying length': r.text_lengths?.outliers.length ?? 0,
     'smallest class share': r.imbalance ? `${(r.imbalance.share * 100).toFixed(1)} %` : 'even',
   };
 }
@@ -53,6 +54,9 @@ export class QualityPanel {
     const classes = state.dataset.classes;
     const columns = state.dataset.columns ?? [];
     const table = columns.length > 0;
+    // Texts: a finding names its samples by their text.
+    const texts = new Map(r.text_lengths?.named ?? []);
+    const sample = (i) => (texts.has(i) ? `“${texts.get(i)}”` : `#${i}`);
     const item = (text, ...fixes) => {
       const li = document.createElement('li');
       li.append(text);
@@ -87,9 +91,17 @@ export class QualityPanel {
     if (r.near_duplicates.length) {
       const how = table
         ? 'rows equal once numbers are rounded to 3 digits and categories compared without case'
-        : 'images with the same 8×8 average hash';
+        : texts.size
+          ? 'texts equal but for case, spaces and punctuation'
+          : 'images with the same 8×8 average hash';
+      const shown = texts.size
+        ? `: ${r.near_duplicates
+            .slice(0, 4)
+            .map((g) => g.map(sample).join(' = '))
+            .join('; ')}${r.near_duplicates.length > 4 ? '; …' : ''}`
+        : '';
       items.push(
-        item(`${r.near_duplicates.length} groups of near duplicates (${how}).`, [
+        item(`${r.near_duplicates.length} groups of near duplicates (${how})${shown}.`, [
           'Keep one of each',
           'without',
           { indices: r.near_duplicates.flatMap((g) => g.slice(1)) },
@@ -106,11 +118,15 @@ export class QualityPanel {
     if (r.label_noise.length) {
       const shown = r.label_noise
         .slice(0, 6)
-        .map((s) => `#${s.index} labelled ${classes[s.label]}, ${s.votes} of 10 neighbours say ${classes[s.suggested]}`)
+        .map(
+          (s) =>
+            `${sample(s.index)} labelled ${classes[s.label]}, ${s.votes} of 10 neighbours say ${classes[s.suggested]}`,
+        )
         .join('; ');
+      const by = texts.size ? ' by their character n-grams' : '';
       items.push(
         item(
-          `${r.label_noise.length} samples whose label disagrees with most of their nearest neighbours (of the first ${r.label_noise_checked.toLocaleString()} checked): ${shown}${r.label_noise.length > 6 ? '; …' : ''}.`,
+          `${r.label_noise.length} samples whose label disagrees with most of their nearest neighbours${by} (of the first ${r.label_noise_checked.toLocaleString()} checked): ${shown}${r.label_noise.length > 6 ? '; …' : ''}.`,
           [
             'Relabel as the neighbours say',
             'relabel',
@@ -149,6 +165,17 @@ export class QualityPanel {
         ),
       );
     }
+    const long = r.text_lengths?.outliers ?? [];
+    if (long.length)
+      items.push(
+        item(
+          `${long.length} texts of outlying length (the median is ${r.text_lengths.median} tokens; modified z-score over 3.5): ${long
+            .slice(0, 5)
+            .map(([i, n]) => `${sample(i)} (${n})`)
+            .join(', ')}${long.length > 5 ? ', …' : ''}.`,
+          ['Drop them', 'without', { indices: long.map(([i]) => i) }],
+        ),
+      );
     if (r.imbalance) {
       const { class: k, share, ratio } = r.imbalance;
       items.push(
@@ -185,7 +212,7 @@ export class QualityPanel {
     if (items.length === 1)
       items.push(
         item(
-          'No duplicates, leakage, label noise, missing values, outliers, class imbalance or constant features found.',
+          `No duplicates, leakage, label noise, ${r.text_lengths ? 'texts of outlying length' : 'missing values, outliers'}, class imbalance or constant features found.`,
         ),
       );
     if (before) {

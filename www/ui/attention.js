@@ -24,9 +24,13 @@ function headCanvas(weights, offset, steps, tokens) {
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#334155';
   ctx.textAlign = 'center';
-  columns.forEach((t, i) => ctx.fillText(t, left + i * CELL + CELL / 2, MARGIN / 2));
+  columns.forEach((t, i) => {
+    ctx.fillText(t, left + i * CELL + CELL / 2, MARGIN / 2);
+  });
   ctx.textAlign = words ? 'right' : 'center';
-  rows.forEach((t, i) => ctx.fillText(t, words ? left - 4 : left / 2, MARGIN + i * CELL + CELL / 2));
+  rows.forEach((t, i) => {
+    ctx.fillText(t, words ? left - 4 : left / 2, MARGIN + i * CELL + CELL / 2);
+  });
   for (let q = 0; q < n; q++) {
     for (let k = 0; k < n; k++) {
       const w = weights[offset + q * steps + k];
