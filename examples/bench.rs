@@ -1,24 +1,51 @@
-//! Native throughput of the presets on the built-in digits, on the CPU and on the GPU adapter wgpu
-//! finds. Arguments: `cpu`, `gpu` or `all`, then batch sizes (default 32 and 256). Run by
+//! Native throughput of the presets on the built-in digits (MLP, CNN) and of the Transformer on
+//! the built-in words (characters, 12 tokens a word), on the CPU and on the GPU adapter wgpu finds.
+//! Arguments: `cpu`, `gpu` or `all`, then batch sizes (default 32 and 256). Run by
 //! `scripts/bench.sh`, which also measures the same in headless Chromium; prints one JSON object per
-//! measurement. The digits are read from `assets/` in the working directory, else in the source tree.
+//! measurement. The data are read from `assets/` in the working directory, else in the source tree.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
 use whetstone::backend::{ready, Backend};
 use whetstone::clock::now_ms;
-use whetstone::data::mnist;
-use whetstone::nn::preset;
+use whetstone::data::text::{self, Level, Vocabulary};
+use whetstone::data::{mnist, Dataset};
+use whetstone::nn::{preset, text_preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
 use whetstone::train::{Event, TrainConfig, Trainer};
 
+/// A built-in asset, from the working directory or the source tree.
+fn asset(name: &str) -> Vec<u8> {
+    std::fs::read(format!("assets/{name}"))
+        .or_else(|_| std::fs::read(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))))
+        .expect("run scripts/setup.sh first")
+}
+
 fn main() {
-    let asset = "assets/mnist-10k.bin";
-    let bytes = std::fs::read(asset)
-        .or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin")))
-        .expect("run scripts/setup.sh first");
-    let digits = mnist::decode(&bytes).unwrap();
-    let (train, held_out) = digits.split(2_000, 1).unwrap();
+    let digits = mnist::decode(&asset("mnist-10k.bin")).unwrap();
+    let words = text::words(std::str::from_utf8(&asset("words.tsv")).unwrap()).unwrap();
+    // As the page reads them (`DataSet::from_words_asset`).
+    let vocabulary = Vocabulary {
+        lowercase: true,
+        ..Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12)
+    };
+    let words_data = text::encoded(&words.texts, &words.labels, &words.classes, &vocabulary).unwrap();
+    let transformer = text_preset("transformer", 12, vocabulary.size(), words.classes.len()).unwrap();
+    let models = [
+        (
+            "mlp",
+            preset("mlp", &[1, 28, 28], 10).unwrap(),
+            digits.split(2_000, 1).unwrap(),
+            0,
+        ),
+        (
+            "cnn",
+            preset("cnn", &[1, 28, 28], 10).unwrap(),
+            digits.split(2_000, 1).unwrap(),
+            0,
+        ),
+        ("transformer", transformer, words_data.split(3_000, 1).unwrap(), 12),
+    ];
     let args: Vec<String> = std::env::args().skip(1).collect();
     let only = args.first().map(String::as_str).filter(|o| *o != "all");
     let batches: Vec<usize> = if args.len() > 1 {
@@ -29,29 +56,34 @@ fn main() {
     } else {
         vec![32, 256]
     };
-    for name in ["mlp", "cnn"] {
+    for (name, spec, (train, held_out), tokens) in &models {
         for &batch in &batches {
+            let model = Model {
+                name,
+                spec,
+                tokens: *tokens,
+            };
             if only.is_none_or(|o| o == "cpu") {
-                measure("native-cpu", Cpu, name, batch, &train, &held_out);
+                measure("native-cpu", Cpu, &model, batch, train, held_out);
             }
             if only.is_none_or(|o| o == "gpu") {
                 if let Some(gpu) = test_device() {
-                    measure("native-gpu", gpu, name, batch, &train, &held_out);
+                    measure("native-gpu", gpu, &model, batch, train, held_out);
                 }
             }
         }
     }
 }
 
-fn measure<B: Backend>(
-    place: &str,
-    backend: B,
-    name: &str,
-    batch: usize,
-    train: &whetstone::data::Dataset,
-    held_out: &whetstone::data::Dataset,
-) {
-    let spec = preset(name, &[1, 28, 28], 10).unwrap();
+/// A model measured: its name, spec, and tokens a sample (0: its samples are not texts).
+struct Model<'a> {
+    name: &'a str,
+    spec: &'a ModelSpec,
+    tokens: usize,
+}
+
+fn measure<B: Backend>(place: &str, backend: B, model: &Model, batch: usize, train: &Dataset, held_out: &Dataset) {
+    let (name, spec) = (model.name, model.spec.clone());
     let flops = spec.summary().unwrap().flops as f64;
     // Far more epochs than a fast device gets through in the timed window, so that every call trains.
     let config = TrainConfig::new(
@@ -88,7 +120,7 @@ fn measure<B: Backend>(
         }
     }
     let train_rate = samples as f64 / ((now_ms() - start) / 1e3);
-    let x = &held_out.features[..batch * 784];
+    let x = &held_out.features[..batch * held_out.sample_width()];
     let (start, mut inferred) = (now_ms(), 0);
     while now_ms() - start < 1_000.0 {
         ready(t.predict(x)).unwrap();
@@ -101,7 +133,8 @@ fn measure<B: Backend>(
         .and_then(|n| n.strip_suffix(')'))
         .unwrap_or("");
     println!(
-        "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
+        "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"tokens\":{},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
+        model.tokens,
         train_rate * 3.0 * flops / 1e9
     );
 }

@@ -88,6 +88,16 @@ const WAVES_ATTENTION: &str = r#"{"input": [48, 1], "layers": [
     {"type": "dense", "units": 4}]}"#;
 
 /// Two Transformer blocks on token ids, the second causal.
+/// A class token before the tokens, read out after a block (the padding mask grown by its place).
+const TOKENS_CLASS_TOKEN: &str = r#"{"input": [10], "layers": [
+    {"type": "embedding", "vocab": 12, "dim": 8},
+    {"type": "class_token"},
+    {"type": "positional"},
+    {"type": "transformer_block", "heads": 2, "ff_units": 16},
+    {"type": "first_step"},
+    {"type": "dense", "units": 2}
+]}"#;
+
 const TOKENS_TRANSFORMER: &str = r#"{"input": [10], "layers": [
     {"type": "embedding", "vocab": 12, "dim": 8},
     {"type": "positional", "encoding": "sinusoidal"},
@@ -151,6 +161,7 @@ fn main() {
         ("tokens_attention", TOKENS_ATTENTION, &tokens, none()),
         ("waves_attention", WAVES_ATTENTION, &waves, none()),
         ("tokens_transformer", TOKENS_TRANSFORMER, &tokens, none()),
+        ("tokens_class_token", TOKENS_CLASS_TOKEN, &tokens, none()),
     ];
     let mut listing = Vec::new();
     for (name, model, data, features) in cases {

@@ -48,18 +48,21 @@ await browser.close();
 const wasm = readFileSync(join(root, 'dist', 'whetstone_bg.wasm'));
 const rows = [...native, ...inBrowser];
 const pad = (v, n) => String(v).padStart(n);
-console.log(`Whetstone throughput (samples/s) on the built-in 28×28 digits, Adam; ${new Date().toISOString()}`);
+console.log(
+  `Whetstone throughput (samples/s) on the built-in 28×28 digits (MLP, CNN) and words (Transformer, 12 characters a word), Adam; ${new Date().toISOString()}`,
+);
 console.log(
   `browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}; GPU rows run on the adapter named`,
 );
 console.log(
-  `${'where'.padEnd(13)}${'model'.padEnd(6)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`,
+  `${'where'.padEnd(13)}${'model'.padEnd(12)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('train tok/s', 12)}${pad('infer tok/s', 12)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`,
 );
 for (const r of rows) {
   const base = native.find((n) => n.where === 'native-cpu' && n.model === r.model && n.batch === r.batch);
   const ratio = base ? (r.train_samples_per_s / base.train_samples_per_s).toFixed(2) : '–';
+  const tokens = (perS) => (r.tokens ? r.tokens * perS : '–');
   console.log(
-    `${r.where.padEnd(13)}${r.model.padEnd(6)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`,
+    `${r.where.padEnd(13)}${r.model.padEnd(12)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(tokens(r.train_samples_per_s), 12)}${pad(tokens(r.infer_samples_per_s), 12)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`,
   );
 }
 console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');

@@ -1,5 +1,6 @@
-//! Training parity: the CNN preset (and a CNN with batch norm and a residual block, and a stacked
-//! LSTM and GRU, and the CNN on normalised digits with an edge channel) trained for 20 steps on the GPU and on the CPU from the same seed and data gives
+//! Training parity: the CNN preset (and a CNN with batch norm and a residual block, a stacked
+//! LSTM and GRU, a Transformer with a class token, and the CNN on normalised digits with an edge
+//! channel) trained for 20 steps on the GPU and on the CPU from the same seed and data gives
 //! the same losses within float tolerance.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -89,6 +90,17 @@ fn recurrent_layers_reading_digits_row_by_row_train_the_same_on_gpu_and_cpu() {
     same_on_gpu_and_cpu(
         ModelSpec::from_json(
             r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,28]},{"type":"lstm","units":16,"return_sequences":true},{"type":"gru","units":16},{"type":"dense","units":10}]}"#,
+        )
+        .unwrap(),
+    );
+}
+
+#[test]
+fn a_transformer_with_a_class_token_reading_digits_row_by_row_trains_the_same_on_gpu_and_cpu() {
+    same_on_gpu_and_cpu(
+        ModelSpec::from_json(
+            r#"{"input":[1,28,28],"layers":[{"type":"reshape","shape":[28,28]},{"type":"dense","units":16},{"type":"class_token"},{"type":"positional"},
+                {"type":"transformer_block","heads":2,"ff_units":32},{"type":"first_step"},{"type":"dense","units":10}]}"#,
         )
         .unwrap(),
     );

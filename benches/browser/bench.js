@@ -1,11 +1,18 @@
 // Browser half of scripts/bench.sh: the same measurements as examples/bench.rs, on the wasm build
 // served from dist/. Results land in window.benchResults.
-import init, { DataSet, GpuDevice, Training, presetSpec, summarize } from '../whetstone.js';
+import init, { DataSet, GpuDevice, Training, presetSpec, summarize, textPresetSpec } from '../whetstone.js';
 
 async function measure() {
   await init();
   const bytes = new Uint8Array(await (await fetch('../assets/mnist-10k.bin')).arrayBuffer());
   const digits = DataSet.fromDigitsAsset(bytes);
+  const words = DataSet.fromWordsAsset(await (await fetch('../assets/words.tsv')).text());
+  // The MLP and CNN on the digits; the Transformer on the words (12 characters a word).
+  const models = [
+    ['mlp', digits, presetSpec('mlp', new Uint32Array([1, 28, 28]), 10), 0, 2000],
+    ['cnn', digits, presetSpec('cnn', new Uint32Array([1, 28, 28]), 10), 0, 2000],
+    ['transformer', words, textPresetSpec('transformer', 12, words.vocabulary.size, words.classes.length), 12, 3000],
+  ];
   const gpu = await GpuDevice.open().catch(() => null);
   const results = [];
   for (const [where, device] of [
@@ -13,14 +20,13 @@ async function measure() {
     ['chromium-gpu', gpu],
   ]) {
     if (where.endsWith('gpu') && !device) continue;
-    for (const model of ['mlp', 'cnn']) {
+    for (const [model, data, spec, tokens, heldOut] of models) {
       for (const batch of [32, 256]) {
-        const spec = presetSpec(model, new Uint32Array([1, 28, 28]), 10);
         const flops = summarize(spec).flops;
         const config = { epochs: 100, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
         const run = device
-          ? Training.onGpu(spec, JSON.stringify(config), digits, digits.length, 2000, device)
-          : new Training(spec, JSON.stringify(config), digits, digits.length, 2000);
+          ? Training.onGpu(spec, JSON.stringify(config), data, data.length, heldOut, device)
+          : new Training(spec, JSON.stringify(config), data, data.length, heldOut);
         await run.run(2);
         let start = performance.now();
         let samples = 0;
@@ -29,7 +35,7 @@ async function measure() {
           samples += 4 * batch;
         }
         const train = samples / ((performance.now() - start) / 1e3);
-        const x = digits.features(0, batch);
+        const x = data.features(0, batch);
         start = performance.now();
         let inferred = 0;
         while (performance.now() - start < 1000) {
@@ -42,6 +48,7 @@ async function measure() {
           adapter: device?.adapter,
           model,
           batch,
+          tokens,
           train_samples_per_s: Math.round(train),
           infer_samples_per_s: Math.round(infer),
           train_gflops: +((train * 3 * flops) / 1e9).toFixed(2),

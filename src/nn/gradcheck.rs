@@ -421,3 +421,22 @@ fn transformer_blocks_stacked_over_tokens() {
         Some(ids),
     );
 }
+
+#[test]
+fn a_class_token_read_out_after_attention() {
+    check(
+        r#"{"input":[3,4],"layers":[{"type":"class_token"},{"type":"multi_head_attention","heads":2},{"type":"tanh"},{"type":"first_step"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        None,
+    );
+    // With padding: the token is never padding, the padding keys are left out after it.
+    let ids = Cpu.upload(&[1.0, 3.0, 0.0, 0.0, 2.0, 2.0, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0], &[3, 4]);
+    check(
+        r#"{"input":[4],"layers":[{"type":"embedding","vocab":5,"dim":4},{"type":"class_token"},{"type":"positional"},
+            {"type":"transformer_block","heads":2,"ff_units":6},{"type":"first_step"},{"type":"dense","units":2}]}"#,
+        3,
+        Mode::Eval,
+        Some(ids),
+    );
+}

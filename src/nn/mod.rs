@@ -5,10 +5,12 @@
 
 mod activation;
 mod attention;
+mod class_token;
 mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod first_step;
 mod init;
 mod layer_norm;
 mod mean_pool;

@@ -37,7 +37,8 @@ impl<B: Backend> Model<B> {
     /// `[n, ...input]` → logits `[n, outputs]`.
     /// A layer that reads token ids finds the batch's padding mask `[n, steps]`, which every layer
     /// after it is told while their input is still those steps (`[n, steps, …]`: not after a
-    /// reshape, flatten or pooling that changes them).
+    /// reshape, flatten or pooling that changes them); a class token hands on the mask grown by
+    /// its own place.
     pub fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
         let mut mask: Option<B::Tensor> = None;
         self.layers.iter_mut().fold(x, |h, layer| {
@@ -45,7 +46,7 @@ impl<B: Backend> Model<B> {
                 layer.use_padding_mask(m);
             }
             let y = layer.forward(b, h, mode);
-            mask = mask.take().or_else(|| layer.padding_mask(b)).filter(|m| {
+            mask = layer.padding_mask(b).or(mask.take()).filter(|m| {
                 let (steps, out) = (B::shape(m)[1], B::shape(&y));
                 out.len() == 3 && out[1] == steps
             });

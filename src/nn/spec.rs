@@ -8,10 +8,12 @@
 
 use super::activation::{GeluSpec, LeakyReluSpec, ReluSpec, SigmoidSpec, TanhSpec};
 use super::attention::MultiHeadAttentionSpec;
+use super::class_token::ClassTokenSpec;
 use super::conv::Conv2dSpec;
 use super::dense::DenseSpec;
 use super::dropout::DropoutSpec;
 use super::embedding::EmbeddingSpec;
+use super::first_step::FirstStepSpec;
 use super::layer_norm::LayerNormSpec;
 use super::mean_pool::MeanPoolSpec;
 use super::norm::BatchNormSpec;
@@ -208,8 +210,12 @@ layer_kinds! {
     Embedding(EmbeddingSpec),
     /// A vector per position added to each step `[steps, dim]`: learned or sinusoidal.
     Positional(PositionalSpec),
+    /// A learned token before a sequence's steps: `[steps, dim]` → `[steps + 1, dim]`.
+    ClassToken(ClassTokenSpec),
     /// The mean over a sequence's steps `[steps, dim]` → `[dim]`, padding left out.
     MeanPool(MeanPoolSpec),
+    /// A sequence's first step `[steps, dim]` → `[dim]`: a class token's output.
+    FirstStep(FirstStepSpec),
     /// Self-attention over a sequence's steps `[steps, dim]`, several heads.
     MultiHeadAttention(MultiHeadAttentionSpec),
     /// Pre-norm attention and feed-forward, each residual: `[steps, dim]` kept.

@@ -174,14 +174,16 @@ class Model(nn.Module):
 
     def forward(self, x):
         # A layer that reads token ids finds the batch's padding mask; the layers after it that
-        # pool or attend over steps are told it while the steps are its own, as in Whetstone.
+        # pool or attend over steps are told it while the steps are its own, as in Whetstone (a
+        # class token hands it on grown by its own place).
         mask = None
         for layer in self.layers:
             if mask is not None and hasattr(layer, "use_padding_mask"):
                 layer.use_padding_mask(mask)
             x = layer(x)
-            if mask is None:
-                mask = getattr(layer, "padding_mask", None)
+            own = getattr(layer, "padding_mask", None)
+            if own is not None:
+                mask = own
             if mask is not None and (x.dim() != 3 or x.shape[1] != mask.shape[1]):
                 mask = None
         return x
@@ -373,7 +375,7 @@ mod tests {
         }
         assert!(py.contains("RECTIFIERS = {\"leaky_relu\", \"relu\"}"), "{py}");
         assert!(
-            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\", \"positional\", \"multi_head_attention\"}"),
+            py.contains("WEIGHTED = {\"dense\", \"conv2d\", \"lstm\", \"gru\", \"embedding\", \"positional\", \"class_token\", \"multi_head_attention\"}"),
             "{py}"
         );
         assert!(py.contains(&format!("FORMAT = {:?}", crate::model_file::FORMAT)));
