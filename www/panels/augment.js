@@ -92,9 +92,10 @@ export class AugmentPanel {
         const mixup = augment.some((a) => a.type === 'mixup')
           ? ' Mixup blends pairs of images of a batch, and their labels, during training; it is not drawn here.'
           : '';
+        const unknown = works === 'text' ? ' (� marks a token the model reads as unknown)' : '';
         $('augment-info').textContent =
           (augment.length
-            ? `The first training ${what} under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}:`
+            ? `The first training ${what} under ${count} draws of the ${augment.length} chosen augmentation${augment.length > 1 ? 's' : ''}${unknown}:`
             : `No augmentation chosen: the first training ${what} as it is.`) + mixup;
       } catch (err) {
         $('augment-info').textContent = `Augmentation: ${err.message}`;
