@@ -79,30 +79,48 @@ console.log(
   `wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped`,
 );
 
-const contenders = [...peers.value.results, ...threaded.value.results];
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+// Each contender's rate is the median of its timed repeats (the laps of its training run, its
+// inference passes), printed with their spread.
+const contenders = [...peers.value.results, ...threaded.value.results].map((r) =>
+  r.error
+    ? r
+    : {
+        ...r,
+        trainPerS: median(r.trainRates),
+        inferPerS: median(r.inferRates),
+      },
+);
+const spread = (xs) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
 console.log('');
 console.log(
-  `Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished.`,
+  `Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10 without padding, and "lenet-pad" with padding 2), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished. Training: the median of the run's timed laps (a fifth of the epoch or of the cap each) and their range; inference: the median of 5 passes and their range.`,
 );
 console.log(
   `cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`,
 );
 console.log(
-  `${'contender'.padEnd(27)}${'model'.padEnd(7)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('accuracy', 10)}`,
+  `${'contender'.padEnd(27)}${'model'.padEnd(10)}${pad('batch', 6)}${pad('train/s', 9)}${pad('(range)', 15)}${pad('infer/s', 9)}${pad('(range)', 15)}${pad('GFLOP/s', 9)}${pad('accuracy', 10)}`,
 );
 for (const r of contenders) {
   const acc = r.error ? r.error : r.epochDone ? `${(r.accuracy * 100).toFixed(1)} %` : 'epoch not done';
-  console.log(
-    `${r.name.padEnd(27)}${r.model.padEnd(7)}${pad(r.batch, 6)}${pad(r.error ? '–' : Math.round(r.trainPerS), 10)}${pad(r.error ? '–' : Math.round(r.inferPerS), 10)}  ${acc}`,
-  );
+  const row = r.error
+    ? `${pad('–', 9)}${pad('', 15)}${pad('–', 9)}${pad('', 15)}${pad('–', 9)}`
+    : `${pad(Math.round(r.trainPerS), 9)}${pad(spread(r.trainRates), 15)}${pad(Math.round(r.inferPerS), 9)}${pad(spread(r.inferRates), 15)}${pad(((r.trainPerS * 3 * r.flops) / 1e9).toFixed(2), 9)}`;
+  console.log(`${r.name.padEnd(27)}${r.model.padEnd(10)}${pad(r.batch, 6)}${row}  ${acc}`);
 }
+console.log("GFLOP/s here = 3 × the model's forward FLOPs (as Whetstone counts them) × training samples/s.");
 console.log('');
 console.log('Whetstone against the best peer of its kind, training samples/s (the CPU backend against the CPU');
 console.log('peers; the GPU backend against the WebGL and WebGPU peers on the same adapter); targets at batch 32:');
 const onGpu = (r) => /gpu|webgl/.test(r.name);
-const targets = { cpu: { mlp: 2, lenet: 10 }, gpu: { mlp: 2, lenet: 2 } };
+const targets = { cpu: { mlp: 2, lenet: 10, 'lenet-pad': 10 }, gpu: { mlp: 2, lenet: 2, 'lenet-pad': 2 } };
 for (const kind of ['cpu', 'gpu']) {
-  for (const model of ['mlp', 'lenet']) {
+  for (const model of ['mlp', 'lenet', 'lenet-pad']) {
     for (const batch of [32, 256]) {
       const rows = contenders.filter(
         (r) => r.model === model && r.batch === batch && !r.error && onGpu(r) === (kind === 'gpu'),
@@ -113,7 +131,7 @@ for (const kind of ['cpu', 'gpu']) {
       if (ours && theirs) {
         const target = batch === 32 ? `  (target ≥ ${targets[kind][model]}×)` : '';
         console.log(
-          `  ${`whetstone ${kind}`.padEnd(14)} ${model.padEnd(6)} batch ${pad(batch, 3)}: ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×${target}`,
+          `  ${`whetstone ${kind}`.padEnd(14)} ${model.padEnd(9)} batch ${pad(batch, 3)}: ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×${target}`,
         );
       }
     }
@@ -121,7 +139,7 @@ for (const kind of ['cpu', 'gpu']) {
 }
 console.log('');
 console.log('Whetstone (best backend) against the best peer, training samples/s:');
-for (const model of ['mlp', 'lenet']) {
+for (const model of ['mlp', 'lenet', 'lenet-pad']) {
   for (const batch of [32, 256]) {
     const rows = contenders.filter((r) => r.model === model && r.batch === batch && !r.error);
     const best = (list) => list.reduce((a, b) => (b.trainPerS > (a?.trainPerS ?? 0) ? b : a), null);
@@ -129,8 +147,41 @@ for (const model of ['mlp', 'lenet']) {
     const theirs = best(rows.filter((r) => !r.name.startsWith('whetstone')));
     if (ours && theirs) {
       console.log(
-        `  ${model.padEnd(6)} batch ${pad(batch, 3)}: ${ours.name} ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×`,
+        `  ${model.padEnd(9)} batch ${pad(batch, 3)}: ${ours.name} ${Math.round(ours.trainPerS)} vs ${theirs.name} ${Math.round(theirs.trainPerS)} → ${(ours.trainPerS / theirs.trainPerS).toFixed(2)}×`,
       );
     }
   }
 }
+console.log('');
+console.log('Targets for the CPU backend (training samples/s, batch 32, medians):');
+const row = (name, model, batch = 32) =>
+  contenders.find((r) => r.name === name && r.model === model && r.batch === batch && !r.error);
+const cpuPeers = (model, batch = 32) =>
+  contenders.filter(
+    (r) => r.model === model && r.batch === batch && !r.error && !onGpu(r) && !r.name.startsWith('whetstone'),
+  );
+const ours = row('whetstone cpu', 'lenet-pad');
+const convnet = row('convnetjs (sgd+momentum)', 'lenet-pad');
+if (ours) {
+  const gflops = (ours.trainPerS * 3 * ours.flops) / 1e9;
+  console.log(`  LeNet-small (padded), one thread: ${gflops.toFixed(1)} GFLOP/s (target ≥ 20)`);
+  if (convnet)
+    console.log(
+      `  LeNet-small (padded) against ConvNetJS: ${(ours.trainPerS / convnet.trainPerS).toFixed(1)}× (target ≥ 30×)`,
+    );
+}
+const mlp = row('whetstone cpu', 'mlp');
+const bestMlp = cpuPeers('mlp').reduce((a, b) => (b.trainPerS > (a?.trainPerS ?? 0) ? b : a), null);
+if (mlp && bestMlp)
+  console.log(
+    `  MLP training against the best CPU peer (${bestMlp.name}): ${(mlp.trainPerS / bestMlp.trainPerS).toFixed(2)}× (target ≥ 3×)`,
+  );
+const mlpInfer = row('whetstone cpu', 'mlp', 256);
+const jaxInfer = ['jax-js wasm', 'jax-js wasm (threads)']
+  .map((name) => row(name, 'mlp', 256))
+  .filter(Boolean)
+  .reduce((a, b) => (b.inferPerS > (a?.inferPerS ?? 0) ? b : a), null);
+if (mlpInfer && jaxInfer)
+  console.log(
+    `  MLP inference against ${jaxInfer.name} (batch 256 runs): ${(mlpInfer.inferPerS / jaxInfer.inferPerS).toFixed(2)}× (target ≥ 1.5×)`,
+  );

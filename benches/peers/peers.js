@@ -1,10 +1,13 @@
-// Trains the same two models on the same digits with Whetstone and with its peers, in this browser,
-// one after another, and leaves the measurements in window.peerResults. Every run reads its loss
-// back after every batch (reading only at epoch end flatters asynchronous backends), stops after one
-// epoch or CAP_MS of timed training, and is then evaluated on 2,000 held-out digits. The first
-// WARMUP batches of every run train but are not timed: they compile its kernels (shaders, jit
-// traces), which on a software GPU adapter takes seconds.
-import init, { DataSet, GpuDevice, Training } from '../whetstone.js';
+// Trains the same models (the MLP 784-128-10, LeNet-small without padding and LeNet-small with
+// padding 2) on the same digits with Whetstone and with its peers, in this browser, one after
+// another, and leaves the measurements in window.peerResults. Every run reads its loss back after
+// every batch (reading only at epoch end flatters asynchronous backends), stops after one epoch or
+// CAP_MS of timed training, and is then evaluated on 2,000 held-out digits. The first WARMUP
+// batches of every run train but are not timed: they compile its kernels (shaders, jit traces),
+// which on a software GPU adapter takes seconds. The timed training is cut into LAPS laps (by
+// samples, or by time for a run the cap stops), each lap's rate a repeat; inference is timed
+// INFER_REPEATS times. The page reports every repeat; scripts/bench.mjs prints medians and spreads.
+import init, { DataSet, GpuDevice, Training, summarize } from '../whetstone.js';
 import * as jax from './modules/@jax-js/jax/dist/index.js';
 
 const CAP_MS = Number(new URLSearchParams(location.search).get('cap') ?? 10000);
@@ -12,17 +15,33 @@ const ONLY = new URLSearchParams(location.search).get('only');
 const TRAIN = 8000;
 const TEST = 2000;
 const WARMUP = 2;
+const LAPS = 5;
+const INFER_REPEATS = 5;
 
 // Times a training loop from the end of its warm-up batches: `add(n)` after each batch of n samples.
+// A lap ends after a fifth of the epoch's timed samples or a fifth of the cap, whichever comes first.
 function stopwatch(batch) {
   let samples = 0;
   let timed = 0;
   let start = null;
+  let lap = { at: 0, samples: 0 };
+  const laps = [];
+  const lapSamples = (TRAIN - WARMUP * batch) / LAPS;
   return {
     add(n) {
       samples += n;
-      if (start !== null) timed += n;
-      else if (samples >= WARMUP * batch) start = performance.now();
+      if (start !== null) {
+        timed += n;
+        lap.samples += n;
+        const ms = performance.now() - lap.at;
+        if (lap.samples >= lapSamples || ms >= CAP_MS / LAPS || samples >= TRAIN) {
+          laps.push(lap.samples / (ms / 1e3));
+          lap = { at: performance.now(), samples: 0 };
+        }
+      } else if (samples >= WARMUP * batch) {
+        start = performance.now();
+        lap = { at: start, samples: 0 };
+      }
     },
     get samples() {
       return samples;
@@ -31,9 +50,21 @@ function stopwatch(batch) {
       return samples < TRAIN && (start === null || performance.now() - start < CAP_MS);
     },
     result() {
-      return { samples, timed, trainMs: start === null ? NaN : performance.now() - start };
+      return { samples, timed, trainMs: start === null ? NaN : performance.now() - start, laps };
     },
   };
+}
+
+/** `fn` (one inference pass over `count` samples) timed INFER_REPEATS times: samples/s of each. */
+async function inferRates(count, fn) {
+  const rates = [];
+  let value;
+  for (let i = 0; i < INFER_REPEATS; i++) {
+    const start = performance.now();
+    value = await fn();
+    rates.push(count / ((performance.now() - start) / 1e3));
+  }
+  return { value, rates };
 }
 
 const MODELS = {
@@ -41,25 +72,30 @@ const MODELS = {
     input: [1, 28, 28],
     layers: [{ type: 'flatten' }, { type: 'dense', units: 128 }, { type: 'relu' }, { type: 'dense', units: 10 }],
   },
-  lenet: {
+  lenet: lenet(0),
+  'lenet-pad': lenet(2),
+};
+
+/** LeNet-small: conv 5×5×8 → max-pool → conv 5×5×16 → max-pool → dense 10, with `pad` on each side
+ * of both convolutions (0: 28 → 24 → 12 → 8 → 4; 2: 28 → 28 → 14 → 14 → 7). */
+function lenet(pad) {
+  return {
     input: [1, 28, 28],
     layers: [
-      { type: 'conv2d', filters: 8, kernel: 5 },
+      { type: 'conv2d', filters: 8, kernel: 5, padding: pad },
       { type: 'relu' },
       { type: 'max_pool2d', size: 2 },
-      { type: 'conv2d', filters: 16, kernel: 5 },
+      { type: 'conv2d', filters: 16, kernel: 5, padding: pad },
       { type: 'relu' },
       { type: 'max_pool2d', size: 2 },
       { type: 'flatten' },
       { type: 'dense', units: 10 },
     ],
-  },
-};
-
-function timed(fn) {
-  const start = performance.now();
-  return Promise.resolve(fn()).then((value) => ({ value, ms: performance.now() - start }));
+  };
 }
+
+/** The side of LeNet-small's last feature map. */
+const lenetSide = (model) => (model === 'lenet-pad' ? 7 : 4);
 
 async function whetstone(digits, gpu, model, batch) {
   const config = { epochs: 1, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
@@ -77,11 +113,11 @@ async function whetstone(digits, gpu, model, batch) {
   }
   const trained = watch.result();
   const x = digits.features(0, 256);
-  const infer = await timed(async () => {
+  const infer = await inferRates(8 * 256, async () => {
     for (let i = 0; i < 8; i++) await run.predict(x);
   });
   run.free();
-  return { ...trained, accuracy, inferPerS: (8 * 256) / (infer.ms / 1e3) };
+  return { ...trained, accuracy, inferRates: infer.rates };
 }
 
 function tfModel(model) {
@@ -89,9 +125,10 @@ function tfModel(model) {
   if (model === 'mlp') {
     m.add(tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }));
   } else {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 5, activation: 'relu' }));
+    const padding = model === 'lenet-pad' ? 'same' : 'valid';
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 5, padding, activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
+    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, padding, activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tf.layers.flatten());
   }
@@ -133,9 +170,9 @@ async function tensorflow(data, backend, model, batch) {
     }
     return correct / TEST;
   };
-  const infer = await timed(evaluate);
+  const infer = await inferRates(TEST, evaluate);
   m.dispose();
-  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferRates: infer.rates };
 }
 
 // jax-js has no optimiser library on npm: Adam (the same β, ε and bias correction as TensorFlow.js)
@@ -163,12 +200,13 @@ function jaxParams(model) {
   const zeros = (shape) => np.zeros(shape);
   if (model === 'mlp')
     return { w1: weight([784, 128], 784, 128), b1: zeros([128]), w2: weight([128, 10], 128, 10), b2: zeros([10]) };
+  const flat = 16 * lenetSide(model) ** 2;
   return {
     c1: weight([8, 1, 5, 5], 25, 200),
     d1: zeros([8, 1, 1]),
     c2: weight([16, 8, 5, 5], 200, 400),
     d2: zeros([16, 1, 1]),
-    w: weight([256, 10], 256, 10),
+    w: weight([flat, 10], flat, 10),
     b: zeros([10]),
   };
 }
@@ -179,10 +217,12 @@ function jaxPredict(model) {
   if (model === 'mlp') {
     return (p, x) => np.dot(nn.relu(np.dot(x, p.w1).add(p.b1)), p.w2).add(p.b2);
   }
+  const padding = model === 'lenet-pad' ? 'SAME' : 'VALID';
+  const flat = 16 * lenetSide(model) ** 2;
   return (p, x) => {
-    const a1 = pool(nn.relu(lax.convGeneralDilated(x.reshape([-1, 1, 28, 28]), p.c1, [1, 1], 'VALID').add(p.d1)));
-    const a2 = pool(nn.relu(lax.convGeneralDilated(a1, p.c2, [1, 1], 'VALID').add(p.d2)));
-    return np.dot(a2.reshape([-1, 256]), p.w).add(p.b);
+    const a1 = pool(nn.relu(lax.convGeneralDilated(x.reshape([-1, 1, 28, 28]), p.c1, [1, 1], padding).add(p.d1)));
+    const a2 = pool(nn.relu(lax.convGeneralDilated(a1, p.c2, [1, 1], padding).add(p.d2)));
+    return np.dot(a2.reshape([-1, flat]), p.w).add(p.b);
   };
 }
 
@@ -233,7 +273,7 @@ async function jaxjs(data, device, model, batch) {
     watch.add(n);
   }
   const trained = watch.result();
-  const infer = await timed(async () => {
+  const infer = await inferRates(TEST, async () => {
     let correct = 0;
     for (let s = TRAIN; s < TRAIN + TEST; s += 256) {
       const n = Math.min(256, TRAIN + TEST - s);
@@ -248,7 +288,7 @@ async function jaxjs(data, device, model, batch) {
   tree.dispose([p, m, v, xs, ys]);
   step.dispose();
   forward.dispose();
-  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferRates: infer.rates };
 }
 
 // ConvNetJS 0.3 has no Adam: SGD with momentum 0.9 and learning rate 0.01, its usual setting.
@@ -257,12 +297,13 @@ async function convnet(data, model, batch) {
   if (model === 'mlp') {
     layers.push({ type: 'fc', num_neurons: 128, activation: 'relu' });
   } else {
+    const pad = model === 'lenet-pad' ? 2 : 0;
     layers.push(
-      { type: 'conv', sx: 5, filters: 8, stride: 1, pad: 0, activation: 'relu' },
+      { type: 'conv', sx: 5, filters: 8, stride: 1, pad, activation: 'relu' },
       { type: 'pool', sx: 2, stride: 2 },
     );
     layers.push(
-      { type: 'conv', sx: 5, filters: 16, stride: 1, pad: 0, activation: 'relu' },
+      { type: 'conv', sx: 5, filters: 16, stride: 1, pad, activation: 'relu' },
       { type: 'pool', sx: 2, stride: 2 },
     );
   }
@@ -287,7 +328,7 @@ async function convnet(data, model, batch) {
     watch.add(1);
   }
   const trained = watch.result();
-  const infer = await timed(() => {
+  const infer = await inferRates(TEST, () => {
     let correct = 0;
     for (let s = TRAIN; s < TRAIN + TEST; s++) {
       const p = Array.from(net.forward(vol(s)).w);
@@ -295,7 +336,7 @@ async function convnet(data, model, batch) {
     }
     return correct / TEST;
   });
-  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferPerS: TEST / (infer.ms / 1e3) };
+  return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferRates: infer.rates };
 }
 
 async function measure() {
@@ -325,7 +366,7 @@ async function measure() {
   const results = [];
   for (const [name, run] of contenders) {
     if (ONLY && !name.startsWith(ONLY)) continue;
-    for (const model of ['mlp', 'lenet']) {
+    for (const model of Object.keys(MODELS)) {
       for (const batch of [32, 256]) {
         try {
           const r = await run(model, batch);
@@ -333,10 +374,11 @@ async function measure() {
             name,
             model,
             batch,
-            trainPerS: r.timed / (r.trainMs / 1e3),
+            flops: summarize(JSON.stringify(MODELS[model])).flops,
+            trainRates: r.laps,
             epochDone: r.accuracy !== null,
             accuracy: r.accuracy,
-            inferPerS: r.inferPerS,
+            inferRates: r.inferRates,
           });
         } catch (err) {
           results.push({ name, model, batch, error: String(err.message ?? err).slice(0, 80) });
