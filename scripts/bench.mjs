@@ -43,6 +43,7 @@ const {
 const cap = process.env.BENCH_CAP_MS ?? 10000;
 const peers = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults);
 const threaded = await inPage(`peers/index.html?cap=${cap}`, () => window.peerResults, { isolated: true });
+const race = await inPage('peers/index.html?mode=accuracy', () => window.peerResults);
 await browser.close();
 
 const wasm = readFileSync(join(root, 'dist', 'whetstone_bg.wasm'));
@@ -98,7 +99,7 @@ const contenders = [...peers.value.results, ...threaded.value.results].map((r) =
 const spread = (xs) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
 console.log('');
 console.log(
-  `Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10 without padding, and "lenet-pad" with padding 2), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished. Training: the median of the run's timed laps (a fifth of the epoch or of the cap each) and their range; inference: the median of 5 passes and their range.`,
+  `Against the peers, same browser, same models (MLP 784-128-10; LeNet-small conv5x5x8-pool-conv5x5x16-pool-dense10 without padding, and "lenet-pad" with padding 2), one epoch on 8,000 digits or ${cap / 1000} s after two untimed warm-up batches (kernel compilation), loss read every batch; held-out accuracy on 2,000 digits when the epoch finished. Training: the median of the run's timed laps (a fifth of the epoch or of the cap each) and their range; inference: the median of 5 passes over the held-out digits (fewer when they take over ${cap / 1000} s together) and their range.`,
 );
 console.log(
   `cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`,
@@ -185,3 +186,16 @@ if (mlpInfer && jaxInfer)
   console.log(
     `  MLP inference against ${jaxInfer.name} (batch 256 runs): ${(mlpInfer.inferPerS / jaxInfer.inferPerS).toFixed(2)}× (target ≥ 1.5×)`,
   );
+
+console.log('');
+console.log(
+  `Time to ${race.value.target * 100} % held-out accuracy: the CNN preset (conv 5×5×8 pad 2 → pool → conv 5×5×16 → pool → dense 64 → dense 10) on 8,000 digits, batch 32 (Adam 0.002; ConvNetJS SGD with momentum 0.01), held-out accuracy on 2,000 after each epoch, wall time of training and evaluation, at most ${race.value.capMs / 1000} s:`,
+);
+for (const r of race.value.accuracy) {
+  const what = r.error
+    ? r.error
+    : r.reached
+      ? `${(r.ms / 1000).toFixed(1)} s (${r.epochs} epoch${r.epochs > 1 ? 's' : ''}, ${(r.accuracy * 100).toFixed(1)} %)`
+      : `not reached in ${(r.ms / 1000).toFixed(0)} s (${r.epochs} epochs, ${(r.accuracy * 100).toFixed(1)} %)`;
+  console.log(`  ${r.name.padEnd(27)} ${what}`);
+}

@@ -6,12 +6,18 @@
 // batches of every run train but are not timed: they compile its kernels (shaders, jit traces),
 // which on a software GPU adapter takes seconds. The timed training is cut into LAPS laps (by
 // samples, or by time for a run the cap stops), each lap's rate a repeat; inference is timed
-// INFER_REPEATS times. The page reports every repeat; scripts/bench.mjs prints medians and spreads.
+// INFER_REPEATS times (fewer when they pass CAP_MS together). The page reports every repeat; scripts/bench.mjs prints medians and spreads.
 import init, { DataSet, GpuDevice, Training, summarize } from '../whetstone.js';
 import * as jax from './modules/@jax-js/jax/dist/index.js';
 
-const CAP_MS = Number(new URLSearchParams(location.search).get('cap') ?? 10000);
-const ONLY = new URLSearchParams(location.search).get('only');
+const PARAMS = new URLSearchParams(location.search);
+const CAP_MS = Number(PARAMS.get('cap') ?? 10000);
+const ONLY = PARAMS.get('only');
+// `?mode=accuracy`: the wall time each contender takes to train the CNN preset to 98 % held-out
+// accuracy (at most ACCURACY_CAP_MS), instead of the throughput runs.
+const MODE = PARAMS.get('mode') ?? 'throughput';
+const TARGET = 0.98;
+const ACCURACY_CAP_MS = Number(PARAMS.get('accuracyCap') ?? 180000);
 const TRAIN = 8000;
 const TEST = 2000;
 const WARMUP = 2;
@@ -55,11 +61,13 @@ function stopwatch(batch) {
   };
 }
 
-/** `fn` (one inference pass over `count` samples) timed INFER_REPEATS times: samples/s of each. */
+/** `fn` (one inference pass over `count` samples) timed INFER_REPEATS times, or fewer when they
+ * take more than CAP_MS together (a slow contender's pass takes seconds): samples/s of each. */
 async function inferRates(count, fn) {
   const rates = [];
   let value;
-  for (let i = 0; i < INFER_REPEATS; i++) {
+  const begun = performance.now();
+  while (rates.length < INFER_REPEATS && (rates.length === 0 || performance.now() - begun < CAP_MS)) {
     const start = performance.now();
     value = await fn();
     rates.push(count / ((performance.now() - start) / 1e3));
@@ -93,6 +101,23 @@ function lenet(pad) {
     ],
   };
 }
+
+/** Whetstone's CNN preset: conv 5×5×8 pad 2 → max-pool → conv 5×5×16 → max-pool → dense 64 → dense 10. */
+const CNN = {
+  input: [1, 28, 28],
+  layers: [
+    { type: 'conv2d', filters: 8, kernel: 5, padding: 2 },
+    { type: 'relu' },
+    { type: 'max_pool2d', size: 2 },
+    { type: 'conv2d', filters: 16, kernel: 5 },
+    { type: 'relu' },
+    { type: 'max_pool2d', size: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 64 },
+    { type: 'relu' },
+    { type: 'dense', units: 10 },
+  ],
+};
 
 /** The side of LeNet-small's last feature map. */
 const lenetSide = (model) => (model === 'lenet-pad' ? 7 : 4);
@@ -339,6 +364,141 @@ async function convnet(data, model, batch) {
   return { ...trained, accuracy: trained.samples === TRAIN ? infer.value : null, inferRates: infer.rates };
 }
 
+// Time to accuracy: epochs of 8,000 digits (batch 32, Adam 0.002 — ConvNetJS: SGD with momentum),
+// each followed by the held-out accuracy on 2,000, until TARGET or ACCURACY_CAP_MS of wall time
+// (training and evaluation both counted). Returns { ms, epochs, accuracy, reached }.
+async function untilAccurate(epoch, evaluate) {
+  const start = performance.now();
+  let epochs = 0;
+  let accuracy = 0;
+  while (performance.now() - start < ACCURACY_CAP_MS) {
+    await epoch();
+    epochs += 1;
+    accuracy = await evaluate();
+    if (accuracy >= TARGET) return { ms: performance.now() - start, epochs, accuracy, reached: true };
+  }
+  return { ms: performance.now() - start, epochs, accuracy, reached: false };
+}
+
+async function whetstoneToAccuracy(digits, gpu) {
+  const config = { epochs: 1000, batch_size: 32, optimizer: { type: 'adam', lr: 2e-3 }, seed: 1 };
+  const spec = JSON.stringify(CNN);
+  const run = gpu
+    ? Training.onGpu(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST, gpu)
+    : new Training(spec, JSON.stringify(config), digits, TRAIN + TEST, TEST);
+  let accuracy = 0;
+  const result = await untilAccurate(
+    async () => {
+      for (;;) {
+        const epoch = (await run.run(50)).find((e) => e.type === 'epoch');
+        if (epoch) {
+          accuracy = epoch.val_accuracy;
+          return;
+        }
+      }
+    },
+    () => accuracy,
+  );
+  run.free();
+  return result;
+}
+
+async function tensorflowToAccuracy(data, backend) {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
+  await tf.ready();
+  const m = tf.sequential();
+  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 5, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 64, activation: 'relu' }));
+  m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  m.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy' });
+  const result = await untilAccurate(
+    async () => {
+      for (let s = 0; s < TRAIN; s += 32) {
+        const n = Math.min(32, TRAIN - s);
+        const [xs, ys] = tf.tidy(() => [
+          tf.tensor(data.x.subarray(s * 784, (s + n) * 784), [n, 28, 28, 1]),
+          tf.oneHot(tf.tensor1d(data.y.subarray(s, s + n), 'int32'), 10),
+        ]);
+        await m.trainOnBatch(xs, ys);
+        tf.dispose([xs, ys]);
+      }
+    },
+    async () => {
+      let correct = 0;
+      for (let s = TRAIN; s < TRAIN + TEST; s += 256) {
+        const n = Math.min(256, TRAIN + TEST - s);
+        const pred = tf.tidy(() =>
+          m.predict(tf.tensor(data.x.subarray(s * 784, (s + n) * 784), [n, 28, 28, 1])).argMax(1),
+        );
+        const got = await pred.data();
+        pred.dispose();
+        got.forEach((p, i) => {
+          correct += p === data.y[s + i];
+        });
+      }
+      return correct / TEST;
+    },
+  );
+  m.dispose();
+  return result;
+}
+
+async function convnetToAccuracy(data) {
+  const net = new convnetjs.Net();
+  net.makeLayers([
+    { type: 'input', out_sx: 28, out_sy: 28, out_depth: 1 },
+    { type: 'conv', sx: 5, filters: 8, stride: 1, pad: 2, activation: 'relu' },
+    { type: 'pool', sx: 2, stride: 2 },
+    { type: 'conv', sx: 5, filters: 16, stride: 1, pad: 0, activation: 'relu' },
+    { type: 'pool', sx: 2, stride: 2 },
+    { type: 'fc', num_neurons: 64, activation: 'relu' },
+    { type: 'softmax', num_classes: 10 },
+  ]);
+  const trainer = new convnetjs.Trainer(net, { method: 'sgd', learning_rate: 0.01, momentum: 0.9, batch_size: 32 });
+  const vol = (i) => {
+    const v = new convnetjs.Vol(28, 28, 1, 0.0);
+    v.w.set(data.x.subarray(i * 784, (i + 1) * 784));
+    return v;
+  };
+  return untilAccurate(
+    async () => {
+      for (let s = 0; s < TRAIN; s++) trainer.train(vol(s), data.y[s]);
+    },
+    async () => {
+      let correct = 0;
+      for (let s = TRAIN; s < TRAIN + TEST; s++) {
+        const p = Array.from(net.forward(vol(s)).w);
+        correct += p.indexOf(Math.max(...p)) === data.y[s];
+      }
+      return correct / TEST;
+    },
+  );
+}
+
+async function accuracyRace(digits, data, gpu) {
+  const contenders = [
+    ['whetstone cpu', () => whetstoneToAccuracy(digits, null)],
+    ...(gpu ? [['whetstone gpu', () => whetstoneToAccuracy(digits, gpu)]] : []),
+    ['tfjs webgl', () => tensorflowToAccuracy(data, 'webgl')],
+    ['tfjs cpu', () => tensorflowToAccuracy(data, 'cpu')],
+    ['convnetjs (sgd+momentum)', () => convnetToAccuracy(data)],
+  ];
+  const results = [];
+  for (const [name, run] of contenders) {
+    if (ONLY && !name.startsWith(ONLY)) continue;
+    try {
+      results.push({ name, ...(await run()) });
+    } catch (err) {
+      results.push({ name, error: String(err.message ?? err).slice(0, 80) });
+    }
+  }
+  return results;
+}
+
 async function measure() {
   await init();
   const bytes = new Uint8Array(await (await fetch('../assets/mnist-10k.bin')).arrayBuffer());
@@ -347,6 +507,13 @@ async function measure() {
   const gpu = await GpuDevice.open().catch(() => null);
   tf.wasm.setWasmPaths(new URL('modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
   const isolated = self.crossOriginIsolated;
+  if (MODE === 'accuracy')
+    return {
+      accuracy: await accuracyRace(digits, data, gpu),
+      gpu: gpu?.adapter ?? null,
+      target: TARGET,
+      capMs: ACCURACY_CAP_MS,
+    };
   const contenders = isolated
     ? [
         ['tfjs wasm (SIMD, threads)', (m, b) => tensorflow(data, 'wasm', m, b)],
