@@ -224,8 +224,8 @@ pub fn per_text(pipeline: &[Augmentation]) -> bool {
 
 /// The text augmentations of `pipeline` applied to `ids`: texts of `len` token ids one after
 /// another, padding (0) after each text's tokens; `vocab` ids in all, an inserted token drawn from
-/// the real ones (2 and up). Each augmentation draws whether it applies to a text whether or not
-/// it does, so one switched off does not change the others' draws of that text.
+/// the real ones (2 and up). Each augmentation that applies draws a number per token, so switching
+/// one off changes the draws of those after it (the run stays seeded).
 pub fn text(pipeline: &[Augmentation], ids: &mut [f32], len: usize, vocab: usize, rng: &mut Rng) {
     let padding = crate::data::text::PADDING as f32;
     for row in ids.chunks_mut(len) {

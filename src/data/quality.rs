@@ -249,11 +249,14 @@ pub fn text_report(d: &Dataset, vocabulary: &Vocabulary) -> Report {
     let w = d.sample_width();
     let texts: Vec<String> = d.features.chunks(w).map(|ids| vocabulary.decode(ids)).collect();
     let mut r = report(d);
-    let normalised = texts.iter().map(|t| {
-        t.to_lowercase()
-            .chars()
-            .filter(|c| c.is_alphanumeric() || *c == '\u{fffd}')
-            .collect::<String>()
+    // A text with no letter or digit the vocabulary knows is no one's near duplicate: its own key.
+    let normalised = texts.iter().enumerate().map(|(i, t)| {
+        let key: String = t.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
+        if key.is_empty() {
+            format!("\u{0}{i}")
+        } else {
+            key
+        }
     });
     r.near_duplicates = near_groups(normalised, &r.exact_duplicates);
     r.constant_features.clear();

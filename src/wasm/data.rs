@@ -21,8 +21,9 @@ pub struct DataSet {
     notes: Vec<String>,
     /// A text data set's vocabulary: its samples are token ids.
     vocabulary: Option<Vocabulary>,
-    /// How many of a text data set's training texts are longer than the vocabulary's length.
-    cut: usize,
+    /// How many of a text data set's training texts are longer than the vocabulary's length
+    /// (unknown once a fix has dropped some).
+    cut: Option<usize>,
 }
 
 impl DataSet {
@@ -32,18 +33,19 @@ impl DataSet {
             test: None,
             notes: Vec::new(),
             vocabulary: None,
-            cut: 0,
+            cut: Some(0),
         }
     }
 
-    /// Another data set with the same test split.
+    /// Another data set with the same test split (the count of cut texts kept while the samples
+    /// are the same ones, relabelled).
     fn with(&self, inner: Dataset) -> DataSet {
         DataSet {
+            cut: self.cut.filter(|_| inner.len() == self.inner.len()),
             inner,
             test: self.test.clone(),
             notes: Vec::new(),
             vocabulary: self.vocabulary.clone(),
-            cut: self.cut,
         }
     }
 
@@ -115,13 +117,13 @@ impl DataSet {
             inner: encode(&up.train).map_err(js_error)?,
             test: Some(encode(&up.test).map_err(js_error)?),
             notes: up.notes,
-            cut: up.cut,
+            cut: Some(up.cut),
             vocabulary: Some(up.vocabulary),
         })
     }
 
     /// A text data set's vocabulary, `{level, size, maxLen, tokens, cut}` (`cut`: how many training
-    /// texts are longer than `maxLen`), or `undefined`.
+    /// texts are longer than `maxLen`, `null` once a fix has dropped texts), or `undefined`.
     #[wasm_bindgen(getter)]
     pub fn vocabulary(&self) -> Result<JsValue, JsError> {
         let Some(v) = &self.vocabulary else {

@@ -22,10 +22,14 @@ struct Run {
 }
 
 impl Run {
-    /// The model as a file, with the data's vocabulary.
+    /// The model as a file, with the data's vocabulary when the model reads it (its embedding
+    /// holds the vocabulary's ids and its input is the vocabulary's length).
     async fn model_file(&mut self, history: Option<String>) -> Result<ModelFile, Error> {
         let mut file = self.session.model_file(history).await?;
-        file.vocabulary = self.vocabulary.clone();
+        file.vocabulary = self
+            .vocabulary
+            .clone()
+            .filter(|v| file.spec.vocabulary() == Some(v.size()) && file.spec.input == [v.max_len]);
         Ok(file)
     }
 
@@ -120,6 +124,7 @@ impl Training {
         gpu: Option<Gpu>,
     ) -> Result<Training, JsError> {
         let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
+        data.check_model(&file)?;
         let features = file
             .features
             .clone()
@@ -133,7 +138,6 @@ impl Training {
             gpu,
             Some(features),
         )?;
-        data.check_model(&file)?;
         {
             let mut run = training.inner.borrow_mut();
             run.session.load_file_weights(&file).map_err(js_error)?;

@@ -59,17 +59,18 @@ export function describe(data, name) {
   // Sequences: the first sample of each class, to show what the classes look like.
   if (shape.length === 2) info.examples = firstOfEachClass(data);
   // Text: its vocabulary, and a few texts of each class.
-  const vocabulary = data.vocabulary;
-  if (vocabulary) {
-    info.vocabulary = {
-      level: vocabulary.level,
-      size: vocabulary.size,
-      maxLen: vocabulary.maxLen,
-      cut: vocabulary.cut,
-    };
+  if (data.vocabulary) {
+    info.vocabulary = vocabularyOf(data);
     info.texts = textsOfEachClass(data, TEXTS_PER_CLASS);
   }
   return info;
+}
+
+/** A text data set's vocabulary as the page shows it: what a token is, how many there are, the
+ * length read and how many training texts it cuts (null when unknown). */
+export function vocabularyOf(data) {
+  const { level, size, maxLen, cut } = data.vocabulary;
+  return { level, size, maxLen, cut };
 }
 
 /** A table's first rows as loaded (NaN where a value is missing) and their labels; nothing for

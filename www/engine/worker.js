@@ -14,7 +14,7 @@ import init, {
   textPresetSpec,
   summarize,
 } from '../../whetstone.js';
-import { describe, openDataset, tableRows, verifyParts } from './datasets.js';
+import { describe, openDataset, tableRows, verifyParts, vocabularyOf } from './datasets.js';
 import { buildRun } from './runs.js';
 
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
@@ -158,7 +158,14 @@ const handlers = {
     data.free();
     data = next;
     training = null;
-    return { length: data.length, shape: Array.from(data.sampleShape), columns: data.columns, ...tableRows(data) };
+    const vocabulary = data.vocabulary ? { vocabulary: vocabularyOf(data) } : {};
+    return {
+      length: data.length,
+      shape: Array.from(data.sampleShape),
+      columns: data.columns,
+      ...tableRows(data),
+      ...vocabulary,
+    };
   },
   // `count` draws of an augmentation pipeline on one training image or text, for the preview.
   'augment-preview': ({ augment, index, count, seed }) => {

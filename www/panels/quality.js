@@ -169,7 +169,7 @@ export class QualityPanel {
     if (long.length)
       items.push(
         item(
-          `${long.length} texts of outlying length (the median is ${r.text_lengths.median} tokens; modified z-score over 3.5): ${long
+          `${long.length} texts of outlying length (the median is ${r.text_lengths.median} tokens, counted up to the ${state.dataset.vocabulary.maxLen} read; modified z-score over 3.5): ${long
             .slice(0, 5)
             .map(([i, n]) => `${sample(i)} (${n})`)
             .join(', ')}${long.length > 5 ? ', …' : ''}.`,
@@ -249,10 +249,11 @@ export class QualityPanel {
       return;
     }
     const applied = { fix, indices: extra.indices, labels: extra.labels };
-    const { length, shape, columns, rows, rowLabels } = await engine.request('fix', applied);
+    const { length, shape, columns, rows, rowLabels, vocabulary } = await engine.request('fix', applied);
     state.fixes = [...state.fixes, applied];
     const reshaped = shape.join() !== state.dataset.shape.join();
     Object.assign(state.dataset, { length, shape, columns, rows, rowLabels });
+    if (vocabulary) state.dataset.vocabulary = vocabulary;
     state.run.trained = false;
     if (reshaped) await this.hooks.reshaped();
     // A fix changes the number of samples: use all of them, a fifth held out when that no longer fits.

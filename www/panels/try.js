@@ -104,7 +104,7 @@ export class TryPanel {
       const { probs, maps } = await engine.request('predict', { features, attention: Boolean(tokens) });
       if (asked !== this.asked) return;
       this.renderProbabilities(Array.from(probs), state.dataset.classes);
-      if (tokens) renderAttention($('attention'), maps, tokens);
+      if (tokens) renderAttention($('attention'), maps, tokens, features.length);
     } catch (err) {
       notify(err.message);
     }

@@ -54,17 +54,20 @@ function describe(weights, offset, steps, tokens) {
 }
 
 /** Every head of every attention layer in `maps` (`{shape: [1, heads, steps, steps], weights}`)
- * over `tokens`, into `container`; nothing when the model has no attention. */
-export function renderAttention(container, maps, tokens) {
+ * over `tokens` (of a text read as `length` steps), into `container`; nothing when the model has no
+ * attention. */
+export function renderAttention(container, maps, tokens, length) {
   const figures = [];
   (maps ?? []).forEach(({ shape, weights }, layer) => {
     const [, heads, steps] = shape;
+    // A class token's place comes before the text's (a map longer than the text's length).
+    const shown = [...Array(Math.max(0, steps - length)).fill('CLS'), ...tokens];
     for (let h = 0; h < heads; h++) {
       const offset = h * steps * steps;
-      const canvas = headCanvas(weights, offset, steps, tokens);
+      const canvas = headCanvas(weights, offset, steps, shown);
       const label = `Layer ${layer + 1}, head ${h + 1}`;
       canvas.setAttribute('role', 'img');
-      canvas.setAttribute('aria-label', `${label}: ${describe(weights, offset, steps, tokens)}`);
+      canvas.setAttribute('aria-label', `${label}: ${describe(weights, offset, steps, shown)}`);
       const figure = document.createElement('figure');
       figure.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: label }));
       figures.push(figure);
