@@ -56,14 +56,25 @@ impl DataSet {
 
     /// Whether the model of `file` reads this data: its classes, and for text its vocabulary.
     pub(super) fn check_model(&self, file: &crate::model_file::ModelFile) -> Result<(), JsError> {
+        self.check_vocabulary(file)?;
+        self.check_classes(file)
+    }
+
+    /// Whether the model of `file` was trained for this data's classes.
+    pub(super) fn check_classes(&self, file: &crate::model_file::ModelFile) -> Result<(), JsError> {
         if file.classes != self.inner.classes {
             return Err(JsError::new(&format!(
                 "the model was trained for the classes {:?}, but this data has {:?}",
                 file.classes, self.inner.classes
             )));
         }
-        // A file without a vocabulary (a model of other data, or one saved before files held
-        // them) is judged by its input shape when it is used.
+        Ok(())
+    }
+
+    /// Whether a text model of `file` reads this data's token ids. A file without a vocabulary (a
+    /// model of other data, or one saved before files held them) is judged by its input shape when
+    /// it is used.
+    pub(super) fn check_vocabulary(&self, file: &crate::model_file::ModelFile) -> Result<(), JsError> {
         match (&file.vocabulary, &self.vocabulary) {
             (Some(_), None) => Err(JsError::new("the model reads texts, and this data is not text")),
             (Some(theirs), Some(ours)) if theirs != ours => Err(JsError::new(

@@ -124,7 +124,8 @@ impl Training {
         gpu: Option<Gpu>,
     ) -> Result<Training, JsError> {
         let file = ModelFile::from_bytes(bytes).map_err(js_error)?;
-        data.check_model(&file)?;
+        // The vocabulary first: another one explains any difference of shape that follows.
+        data.check_vocabulary(&file)?;
         let features = file
             .features
             .clone()
@@ -138,6 +139,7 @@ impl Training {
             gpu,
             Some(features),
         )?;
+        data.check_classes(&file)?;
         {
             let mut run = training.inner.borrow_mut();
             run.session.load_file_weights(&file).map_err(js_error)?;
