@@ -8,7 +8,7 @@ use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
 use whetstone::backend::{ready, Backend};
 use whetstone::clock::now_ms;
-use whetstone::data::text::{self, Level, Vocabulary};
+use whetstone::data::text;
 use whetstone::data::{mnist, Dataset};
 use whetstone::nn::{preset, text_preset, ModelSpec};
 use whetstone::optim::OptimizerSpec;
@@ -24,11 +24,7 @@ fn asset(name: &str) -> Vec<u8> {
 fn main() {
     let digits = mnist::decode(&asset("mnist-10k.bin")).unwrap();
     let words = text::words(std::str::from_utf8(&asset("words.tsv")).unwrap()).unwrap();
-    // As the page reads them (`DataSet::from_words_asset`).
-    let vocabulary = Vocabulary {
-        lowercase: true,
-        ..Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12)
-    };
+    let vocabulary = text::words_vocabulary(&words);
     let words_data = text::encoded(&words.texts, &words.labels, &words.classes, &vocabulary).unwrap();
     let transformer = text_preset("transformer", 12, vocabulary.size(), words.classes.len()).unwrap();
     let models = [

@@ -84,14 +84,22 @@ impl Vocabulary {
         }
     }
 
-    /// `text` as `max_len` ids (cut, or padded with 0), and whether it was cut.
-    pub fn encode(&self, text: &str) -> (Vec<f32>, bool) {
-        let ids: HashMap<&str, u32> = self
-            .tokens
+    /// Each token's id.
+    fn ids(&self) -> HashMap<&str, u32> {
+        self.tokens
             .iter()
             .enumerate()
             .map(|(i, t)| (t.as_str(), i as u32 + 2))
-            .collect();
+            .collect()
+    }
+
+    /// `text` as `max_len` ids (cut, or padded with 0), and whether it was cut.
+    pub fn encode(&self, text: &str) -> (Vec<f32>, bool) {
+        self.encode_by(&self.ids(), text)
+    }
+
+    /// [`Vocabulary::encode`] with the ids of [`Vocabulary::ids`], built once for many texts.
+    fn encode_by(&self, ids: &HashMap<&str, u32>, text: &str) -> (Vec<f32>, bool) {
         let all = self.tokens_of(text);
         let cut = all.len() > self.max_len;
         let mut out: Vec<f32> = all
@@ -417,6 +425,15 @@ pub fn from_csv(text: &str, options: &CsvOptions) -> Result<Upload, Error> {
     })
 }
 
+/// The built-in word list's vocabulary: every character of its words (lower-case, as a typed word
+/// is read), 12 of them a word.
+pub fn words_vocabulary(words: &Texts) -> Vocabulary {
+    Vocabulary {
+        lowercase: true,
+        ..Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12)
+    }
+}
+
 /// Texts as a data set of token ids `[max_len]` by `vocabulary`.
 pub fn encoded(
     texts: &[String],
@@ -424,7 +441,8 @@ pub fn encoded(
     classes: &[String],
     vocabulary: &Vocabulary,
 ) -> Result<Dataset, Error> {
-    let features: Vec<f32> = texts.iter().flat_map(|t| vocabulary.encode(t).0).collect();
+    let ids = vocabulary.ids();
+    let features: Vec<f32> = texts.iter().flat_map(|t| vocabulary.encode_by(&ids, t).0).collect();
     Dataset::new(vec![vocabulary.max_len], features, labels.to_vec(), classes.to_vec())
 }
 

@@ -4,7 +4,7 @@ use super::{js_error, to_js, to_plain_js};
 use crate::backend::cpu::Cpu;
 use crate::backend::Backend;
 use crate::data::sampling::Split;
-use crate::data::text::{self, Level, Vocabulary};
+use crate::data::text::{self, Vocabulary};
 use crate::data::{mnist, sequence, toy, Dataset};
 use crate::error::plain;
 use crate::features::Fitted;
@@ -104,10 +104,7 @@ impl DataSet {
     #[wasm_bindgen(js_name = fromWordsAsset)]
     pub fn from_words_asset(tsv: &str) -> Result<DataSet, JsError> {
         let words = text::words(tsv).map_err(js_error)?;
-        let vocabulary = Vocabulary {
-            lowercase: true,
-            ..Vocabulary::fit(words.texts.iter().map(String::as_str), Level::Characters, 500, 12)
-        };
+        let vocabulary = text::words_vocabulary(&words);
         let inner = text::encoded(&words.texts, &words.labels, &words.classes, &vocabulary).map_err(js_error)?;
         Ok(DataSet {
             vocabulary: Some(vocabulary),
