@@ -84,6 +84,15 @@ impl DataSet {
         }
     }
 
+    /// The values of sample `index`.
+    fn sample(&self, index: usize) -> Result<&[f32], JsError> {
+        let width = self.inner.sample_width();
+        self.inner
+            .features
+            .get(index * width..(index + 1) * width)
+            .ok_or_else(|| JsError::new(&format!("there is no sample {index}")))
+    }
+
     /// The training and held-out samples of a run's split (see [`Split`]).
     pub(super) fn splits(&self, samples: usize, held_out: usize, seed: u64) -> Result<(Dataset, Dataset), Error> {
         Split::new(samples, held_out, seed).of(&self.inner, self.test.as_ref())
@@ -258,12 +267,7 @@ impl DataSet {
                 "augmentation works on images [channels, height, width], not samples of {shape:?}"
             )));
         }
-        let width = self.inner.sample_width();
-        let image = self
-            .inner
-            .features
-            .get(index * width..(index + 1) * width)
-            .ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
+        let image = self.sample(index)?;
         let batch: Vec<f32> = (0..count).flat_map(|_| image.iter().copied()).collect();
         let mut dims = vec![count];
         dims.extend(shape);
@@ -298,11 +302,7 @@ impl DataSet {
             .as_ref()
             .ok_or_else(|| JsError::new("token augmentation works on texts, and this data set is not text"))?;
         let width = v.max_len;
-        let ids = self
-            .inner
-            .features
-            .get(index * width..(index + 1) * width)
-            .ok_or_else(|| JsError::new(&format!("there is no sample {index}")))?;
+        let ids = self.sample(index)?;
         let mut batch: Vec<f32> = (0..count).flat_map(|_| ids.iter().copied()).collect();
         crate::augment::text(
             &pipeline,
