@@ -28,7 +28,7 @@ pub fn weights(q: &[f32], k: &[f32], mask: Option<&[f32]>, g: AttentionGeometry)
                 let scores: Vec<Option<f32>> = (0..g.steps)
                     .map(|j| keep(j).then(|| dot(query, &k[at(&g, s, j, h)..][..g.key]) * g.scale()))
                     .collect();
-                let max = scores.iter().flatten().copied().fold(f32::NEG_INFINITY, f32::max);
+                let max = scores.iter().flatten().copied().fold(f32::NEG_INFINITY, super::larger);
                 if max == f32::NEG_INFINITY {
                     continue;
                 }

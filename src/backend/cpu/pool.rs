@@ -1,5 +1,6 @@
 //! Max and average pooling on the CPU over `[n, c, h, w]` tensors.
 
+use super::larger;
 use crate::backend::PoolGeometry;
 
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +61,16 @@ impl PoolDims {
         best
     }
 
+    /// The two input rows under output row `oy` of a 2×2, stride-2 pooling of `plane`, each cut
+    /// to the `2·ow` columns its windows read.
+    fn window_rows<'a>(&self, plane: &'a [f32], oy: usize) -> (&'a [f32], &'a [f32]) {
+        let top = 2 * oy * self.w;
+        (
+            &plane[top..top + 2 * self.ow],
+            &plane[top + self.w..top + self.w + 2 * self.ow],
+        )
+    }
+
     fn window_sum(&self, x: &[f32], corner: usize) -> f32 {
         (0..self.g.size)
             .map(|dy| {
@@ -77,12 +88,9 @@ pub fn max_forward(x: &[f32], d: &PoolDims) -> Vec<f32> {
         // The common case, two input rows at a time.
         for (plane, out) in x.chunks_exact(d.h * d.w).zip(y.chunks_exact_mut(d.oh * d.ow)) {
             for (oy, out_row) in out.chunks_exact_mut(d.ow).enumerate() {
-                let top = &plane[2 * oy * d.w..];
-                let bottom = &plane[(2 * oy + 1) * d.w..];
-                for (ox, v) in out_row.iter_mut().enumerate() {
-                    *v = top[2 * ox]
-                        .max(top[2 * ox + 1])
-                        .max(bottom[2 * ox].max(bottom[2 * ox + 1]));
+                let (top, bottom) = d.window_rows(plane, oy);
+                for ((v, t), b) in out_row.iter_mut().zip(top.chunks_exact(2)).zip(bottom.chunks_exact(2)) {
+                    *v = larger(larger(t[0], t[1]), larger(b[0], b[1]));
                 }
             }
         }
@@ -95,7 +103,37 @@ pub fn max_forward(x: &[f32], d: &PoolDims) -> Vec<f32> {
 /// The gradient goes to the first maximum of each window (a tie does not split it).
 pub fn max_backward(x: &[f32], dy: &[f32], d: &PoolDims) -> Vec<f32> {
     let mut dx = vec![0.0; x.len()];
-    d.for_each_window(|o, corner| dx[d.argmax(x, corner)] += dy[o]);
+    if d.g.size == 2 && d.g.stride == 2 {
+        // The common case: windows do not overlap, so each takes its own four places.
+        let plane_len = d.h * d.w;
+        for (p, (plane, grads)) in x.chunks_exact(plane_len).zip(dy.chunks_exact(d.oh * d.ow)).enumerate() {
+            for (oy, grad_row) in grads.chunks_exact(d.ow).enumerate() {
+                let (top, bottom) = d.window_rows(plane, oy);
+                let row = p * plane_len + 2 * oy * d.w;
+                for (ox, ((&g, t), b)) in grad_row
+                    .iter()
+                    .zip(top.chunks_exact(2))
+                    .zip(bottom.chunks_exact(2))
+                    .enumerate()
+                {
+                    // The first maximum in reading order, as `argmax` finds it.
+                    let mut best = (t[0], row + 2 * ox);
+                    for (v, i) in [
+                        (t[1], row + 2 * ox + 1),
+                        (b[0], row + d.w + 2 * ox),
+                        (b[1], row + d.w + 2 * ox + 1),
+                    ] {
+                        if v > best.0 {
+                            best = (v, i);
+                        }
+                    }
+                    dx[best.1] += g;
+                }
+            }
+        }
+    } else {
+        d.for_each_window(|o, corner| dx[d.argmax(x, corner)] += dy[o]);
+    }
     dx
 }
 

@@ -48,6 +48,8 @@ fn conv2d_matches_direct_definition() {
         (Conv2dGeometry { stride: 1, padding: 2 }, [1, 3, 5, 5], [2, 3, 5, 5]),
         (Conv2dGeometry { stride: 3, padding: 2 }, [2, 2, 8, 7], [3, 2, 2, 2]),
         (Conv2dGeometry { stride: 2, padding: 0 }, [1, 1, 6, 9], [1, 1, 4, 1]),
+        // Padding wider than the kernel: whole rows of taps read padding only.
+        (Conv2dGeometry { stride: 1, padding: 3 }, [2, 2, 4, 5], [2, 2, 3, 3]),
     ] {
         let (x, w) = (random(&xs, 1), random(&ws, 2));
         let direct = conv_direct(&x, &w, g);
@@ -103,6 +105,40 @@ fn pooling_forward_and_backward() {
         data(&Cpu.max_pool2d(&x, PoolGeometry { size: 3, stride: 1 })),
         &[10.0, 11.0, 14.0, 15.0]
     );
+}
+
+/// The 2×2, stride-2 max pooling (its own loops) against the definition on odd sizes, several
+/// planes and ties: each output the window's maximum, each gradient on the window's first maximum.
+#[test]
+fn two_by_two_max_pooling_matches_its_definition() {
+    let (n, c, h, w) = (2, 3, 7, 5);
+    // Values from a small set, so that windows hold ties.
+    let x = tensor(
+        &[n, c, h, w],
+        (0..n * c * h * w).map(|i| ((i * 7) % 5) as f32).collect(),
+    );
+    let g = PoolGeometry { size: 2, stride: 2 };
+    let (oh, ow) = (h / 2, w / 2);
+    let dy = random(&[n, c, oh, ow], 5);
+    let (y, dx) = (Cpu.max_pool2d(&x, g), Cpu.max_pool2d_backward(&x, &dy, g));
+    let mut want_dx = vec![0.0; n * c * h * w];
+    for plane in 0..n * c {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let places =
+                    [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(dy, dx)| plane * h * w + (2 * oy + dy) * w + 2 * ox + dx);
+                let first = places
+                    .iter()
+                    .copied()
+                    .reduce(|a, b| if data(&x)[b] > data(&x)[a] { b } else { a })
+                    .unwrap();
+                let o = (plane * oh + oy) * ow + ox;
+                assert_eq!(data(&y)[o], data(&x)[first]);
+                want_dx[first] += data(&dy)[o];
+            }
+        }
+    }
+    assert_eq!(data(&dx), &want_dx[..]);
 }
 
 #[test]
