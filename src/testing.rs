@@ -45,3 +45,52 @@ pub fn words_tsv() -> String {
 pub fn digits() -> crate::data::Dataset {
     crate::data::mnist::decode(&digits_bytes()).expect("the digits asset decodes")
 }
+
+/// A matrix product with the signature of `backend::cpu::gemm_into`.
+pub type MatrixProduct = fn(&mut [f32], &[f32], &[f32], usize, usize, usize, bool, bool, bool);
+
+/// Checks `product` against the definition (summed in f64) for every pair of transposes, with and
+/// without accumulating, on sizes from one element to ones that cross the packed product's blocks
+/// (256 deep, 64 rows) and leave partial 4×8 tiles.
+pub fn check_matrix_product(product: MatrixProduct) {
+    let mut rng = Rng::new(11);
+    for (m, k, n) in [
+        (1, 1, 1),
+        (3, 5, 7),
+        (17, 33, 9),
+        (64, 25, 130),
+        (70, 300, 19),
+        (5, 513, 8),
+        (130, 3, 33),
+    ] {
+        let a = normal(m * k, &mut rng);
+        let b = normal(k * n, &mut rng);
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut want = vec![0.0f64; m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    for p in 0..k {
+                        let av = if ta { a[p * m + i] } else { a[i * k + p] };
+                        let bv = if tb { b[j * k + p] } else { b[p * n + j] };
+                        want[i * n + j] += av as f64 * bv as f64;
+                    }
+                }
+            }
+            let mut c = vec![1.0; m * n];
+            product(&mut c, &a, &b, m, k, n, ta, tb, false);
+            for (x, y) in c.iter().zip(&want) {
+                assert!(
+                    (*x as f64 - y).abs() < 1e-4 * (1.0 + y.abs()),
+                    "{m}x{k}x{n} {ta} {tb}: {x} against {y}"
+                );
+            }
+            product(&mut c, &a, &b, m, k, n, ta, tb, true);
+            for (x, y) in c.iter().zip(&want) {
+                assert!(
+                    (*x as f64 - 2.0 * y).abs() < 2e-4 * (1.0 + y.abs()),
+                    "{m}x{k}x{n} {ta} {tb} accumulated"
+                );
+            }
+        }
+    }
+}

@@ -116,3 +116,8 @@ async fn cnn_trains_on_webgpu_like_on_the_cpu() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn packed_matrix_product_matches_the_definition() {
+    whetstone::testing::check_matrix_product(whetstone::backend::cpu::gemm_into);
+}

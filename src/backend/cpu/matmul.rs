@@ -1,4 +1,5 @@
-//! Matrix products on the CPU through the `gemm` crate (SIMD128 kernels on wasm, AVX/FMA natively).
+//! Matrix products on the CPU: the `gemm` crate natively (AVX/FMA kernels), the packed 4×8
+//! SIMD128 product of `packed.rs` in the wasm build.
 
 /// `c = op(a) · op(b)` (or `c += …` when `accumulate`), all row-major and contiguous.
 /// `a` is stored `[m, k]` (or `[k, m]` when `transpose_a`), `b` is stored `[k, n]` (or `[n, k]`
@@ -27,11 +28,31 @@ pub fn gemm_into(
         }
         return;
     }
+    #[cfg(target_arch = "wasm32")]
+    super::packed::gemm(c, a, b, m, k, n, transpose_a, transpose_b, accumulate);
+    #[cfg(not(target_arch = "wasm32"))]
+    crate_gemm(c, a, b, m, k, n, transpose_a, transpose_b, accumulate);
+}
+
+/// The product through the `gemm` crate (AVX/FMA kernels natively), sizes checked by the caller.
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::too_many_arguments)]
+fn crate_gemm(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    transpose_a: bool,
+    transpose_b: bool,
+    accumulate: bool,
+) {
     // (column stride, row stride) of each operand as gemm sees it.
     let (a_cs, a_rs) = if transpose_a { (m as isize, 1) } else { (1, k as isize) };
     let (b_cs, b_rs) = if transpose_b { (k as isize, 1) } else { (1, n as isize) };
-    // SAFETY: the asserts above guarantee every index gemm forms from these sizes and strides lies
-    // inside the three slices, and `c` does not alias `a` or `b` (it is borrowed mutably).
+    // SAFETY: the caller's asserts guarantee every index gemm forms from these sizes and strides
+    // lies inside the three slices, and `c` does not alias `a` or `b` (it is borrowed mutably).
     unsafe {
         gemm::gemm(
             m,
@@ -59,41 +80,8 @@ pub fn gemm_into(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::rng::Rng;
-
-    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f64> {
-        let mut c = vec![0.0f64; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                for p in 0..k {
-                    let av = if ta { a[p * m + i] } else { a[i * k + p] };
-                    let bv = if tb { b[j * k + p] } else { b[p * n + j] };
-                    c[i * n + j] += av as f64 * bv as f64;
-                }
-            }
-        }
-        c
-    }
-
     #[test]
     fn matches_naive_product_for_all_transposes_and_odd_sizes() {
-        let mut rng = Rng::new(11);
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (17, 33, 9), (64, 25, 130)] {
-            let a: Vec<f32> = (0..m * k).map(|_| rng.normal()).collect();
-            let b: Vec<f32> = (0..k * n).map(|_| rng.normal()).collect();
-            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                let want = naive(&a, &b, m, k, n, ta, tb);
-                let mut c = vec![1.0; m * n];
-                gemm_into(&mut c, &a, &b, m, k, n, ta, tb, false);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((*x as f64 - y).abs() < 1e-4 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}");
-                }
-                gemm_into(&mut c, &a, &b, m, k, n, ta, tb, true);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((*x as f64 - 2.0 * y).abs() < 2e-4 * (1.0 + y.abs()), "accumulate");
-                }
-            }
-        }
+        crate::testing::check_matrix_product(super::gemm_into);
     }
 }

@@ -1,8 +1,11 @@
-//! The reference backend: eager computation on `ndarray` arrays, matrix products through `gemm`.
+//! The reference backend: eager computation on `ndarray` arrays, matrix products through
+//! `gemm_into` (the `gemm` crate natively, a packed SIMD128 product on wasm).
 
 mod attention;
 mod conv;
 mod matmul;
+#[cfg(any(target_arch = "wasm32", test))]
+mod packed;
 mod pool;
 mod recurrent;
 
