@@ -1,7 +1,11 @@
-//! 2-D convolution on the CPU by im2col: each image's receptive fields are unrolled into a
-//! `[c·kh·kw, oh·ow]` matrix so that the forward pass and both backward passes are matrix products.
+//! 2-D convolution on the CPU as matrix products over each image's receptive fields, the
+//! `[c·kh·kw, oh·ow]` matrix im2col would build. The forward pass and the weight gradient read the
+//! fields straight from a zero-padded copy of the image as the packed product packs its panels
+//! (implicit GEMM: building the matrix cost a fifth of a LeNet step); the input gradient builds the
+//! fields' gradient as a matrix and folds it back onto the image (col2im).
 
 use super::matmul::gemm_into;
+use super::packed::{product, Rhs, NR};
 use crate::backend::Conv2dGeometry;
 
 /// Sizes of one convolution, derived once from the input and kernel shapes.
@@ -55,6 +59,43 @@ impl ConvDims {
         self.oh * self.ow
     }
 
+    /// Height and width of an image with its padding.
+    fn padded_extent(&self) -> (usize, usize) {
+        (self.h + 2 * self.g.padding, self.w + 2 * self.g.padding)
+    }
+
+    /// Calls `f(i, fields)` with the receptive fields of each image `i` of the batch `x` (one
+    /// padded copy at a time, its buffer reused).
+    fn each_padded(&self, x: &[f32], transposed: bool, mut f: impl FnMut(usize, &Fields)) {
+        let (ph, pw) = self.padded_extent();
+        let (tap_base, pixel_offset) = field_places(self);
+        let mut padded = vec![0.0; self.c * ph * pw];
+        for (i, image) in x.chunks_exact(self.c * self.h * self.w).enumerate() {
+            self.pad(image, &mut padded);
+            let fields = Fields {
+                padded: &padded,
+                tap_base: &tap_base,
+                pixel_offset: &pixel_offset,
+                transposed,
+            };
+            f(i, &fields);
+        }
+    }
+
+    /// Copies `image` into the middle of `padded` (`[c, h + 2p, w + 2p]`, its border left zero).
+    fn pad(&self, image: &[f32], padded: &mut [f32]) {
+        let (ph, pw) = self.padded_extent();
+        let p = self.g.padding;
+        for (plane, out) in image
+            .chunks_exact(self.h * self.w)
+            .zip(padded.chunks_exact_mut(ph * pw))
+        {
+            for (row, out_row) in plane.chunks_exact(self.w).zip(out.chunks_exact_mut(pw).skip(p)) {
+                out_row[p..p + self.w].copy_from_slice(row);
+            }
+        }
+    }
+
     /// For kernel tap `(ky, kx)` of channel `ci`, calls `f(col_start, input_start, count)` for each
     /// output row `oy`: the `count` outputs from `col_start` read inputs `input_start`,
     /// `input_start + stride`, … (the taps that fall inside the image; the rest read padding).
@@ -85,21 +126,6 @@ impl ConvDims {
         }
     }
 
-    fn im2col(&self, image: &[f32], cols: &mut [f32]) {
-        cols.fill(0.0);
-        let s = self.g.stride;
-        self.for_each_tap_row(|col, input, count| {
-            let dst = &mut cols[col..col + count];
-            if s == 1 {
-                dst.copy_from_slice(&image[input..input + count]);
-            } else {
-                dst.iter_mut()
-                    .zip(image[input..].iter().step_by(s))
-                    .for_each(|(d, v)| *d = *v);
-            }
-        });
-    }
-
     fn col2im(&self, cols: &[f32], image: &mut [f32]) {
         image.fill(0.0);
         let s = self.g.stride;
@@ -117,6 +143,61 @@ impl ConvDims {
     }
 }
 
+/// The receptive fields of one image, read from its zero-padded copy: element `(tap, pixel)` lies
+/// at `padded[tap_base[tap] + pixel_offset[pixel]]`. As a product's right operand it is the
+/// `[taps, pixels]` matrix, or its transpose `[pixels, taps]` when `transposed`.
+struct Fields<'a> {
+    padded: &'a [f32],
+    tap_base: &'a [usize],
+    pixel_offset: &'a [usize],
+    transposed: bool,
+}
+
+impl Rhs for Fields<'_> {
+    fn pack(&self, panel: &mut [f32], p0: usize, kc: usize, col: usize, n: usize) {
+        let (rows, cols) = if self.transposed {
+            (self.pixel_offset, self.tap_base)
+        } else {
+            (self.tap_base, self.pixel_offset)
+        };
+        // Columns at or past `n` repeat the last one: the product never stores what they give.
+        let last = cols[n - 1];
+        let mut across = [last; NR];
+        for (a, &place) in across.iter_mut().zip(&cols[col..n.min(col + NR)]) {
+            *a = place;
+        }
+        // Eight neighbouring pixels of one output row at stride 1 are eight neighbouring inputs.
+        let run = !self.transposed && across.iter().enumerate().all(|(j, &a)| a == across[0] + j);
+        for (step, &row) in panel.chunks_exact_mut(NR).zip(&rows[p0..p0 + kc]) {
+            if run {
+                step.copy_from_slice(&self.padded[row + across[0]..row + across[0] + NR]);
+            } else {
+                for (v, &a) in step.iter_mut().zip(&across) {
+                    *v = self.padded[row + a];
+                }
+            }
+        }
+    }
+}
+
+/// The places of the receptive fields in a padded image: `(tap_base, pixel_offset)` of [`Fields`].
+fn field_places(d: &ConvDims) -> (Vec<usize>, Vec<usize>) {
+    let (ph, pw) = d.padded_extent();
+    let mut taps = Vec::with_capacity(d.patch());
+    for ci in 0..d.c {
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                taps.push((ci * ph + ky) * pw + kx);
+            }
+        }
+    }
+    let s = d.g.stride;
+    let pixels = (0..d.oh)
+        .flat_map(|oy| (0..d.ow).map(move |ox| oy * s * pw + ox * s))
+        .collect();
+    (taps, pixels)
+}
+
 /// `y[n, o, oh, ow]`, plus `bias[o]` on channel `o` when given (the product accumulates onto it).
 pub fn forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, d: &ConvDims) -> Vec<f32> {
     let (patch, pixels) = (d.patch(), d.pixels());
@@ -126,12 +207,10 @@ pub fn forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, d: &ConvDims) -> Vec<
             plane.fill(bias[i % d.o]);
         }
     }
-    let mut cols = vec![0.0; patch * pixels];
-    let image = d.c * d.h * d.w;
-    for (xi, yi) in x.chunks_exact(image).zip(y.chunks_exact_mut(d.o * pixels)) {
-        d.im2col(xi, &mut cols);
-        gemm_into(yi, w, &cols, d.o, patch, pixels, false, false, bias.is_some());
-    }
+    d.each_padded(x, false, |i, fields| {
+        let yi = &mut y[i * d.o * pixels..(i + 1) * d.o * pixels];
+        product(yi, w, false, fields, d.o, patch, pixels, bias.is_some());
+    });
     y
 }
 
@@ -148,15 +227,13 @@ pub fn backward_input(dy: &[f32], w: &[f32], d: &ConvDims) -> Vec<f32> {
     dx
 }
 
-/// `dw[o, c, kh, kw]` = Σ over images of dy · colsᵀ.
+/// `dw[o, c, kh, kw]` = Σ over images of dy · fieldsᵀ.
 pub fn backward_weight(dy: &[f32], x: &[f32], d: &ConvDims) -> Vec<f32> {
     let (patch, pixels) = (d.patch(), d.pixels());
-    let image = d.c * d.h * d.w;
     let mut dw = vec![0.0; d.o * patch];
-    let mut cols = vec![0.0; patch * pixels];
-    for (i, (dyi, xi)) in dy.chunks_exact(d.o * pixels).zip(x.chunks_exact(image)).enumerate() {
-        d.im2col(xi, &mut cols);
-        gemm_into(&mut dw, dyi, &cols, d.o, pixels, patch, false, true, i > 0);
-    }
+    d.each_padded(x, true, |i, fields| {
+        let dyi = &dy[i * d.o * pixels..(i + 1) * d.o * pixels];
+        product(&mut dw, dyi, false, fields, d.o, pixels, patch, i > 0);
+    });
     dw
 }

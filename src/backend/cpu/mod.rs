@@ -4,7 +4,6 @@
 mod attention;
 mod conv;
 mod matmul;
-#[cfg(any(target_arch = "wasm32", test))]
 mod packed;
 mod pool;
 mod recurrent;

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 /// Rows and columns of the micro-kernel's tile.
 const MR: usize = 4;
-const NR: usize = 8;
+pub const NR: usize = 8;
 /// Depth of one pass over the panels (a panel of B, `KC·NR` floats, stays in L1) and rows of A
 /// packed at once (`MC·KC` floats, in L2).
 const KC: usize = 256;
@@ -36,8 +36,33 @@ thread_local! {
     static PANELS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// The right operand of a product, `k` rows by `n` columns, as the product reads it: panel by
+/// panel, so that an operand need not exist as a matrix (a convolution's receptive fields).
+pub trait Rhs {
+    /// Writes rows `p0..p0 + kc` of columns `col..col + NR` into `panel`, `kc` steps of NR values
+    /// each. Columns at or past `n` may hold any values: the product does not store the
+    /// outputs they give.
+    fn pack(&self, panel: &mut [f32], p0: usize, kc: usize, col: usize, n: usize);
+}
+
+impl Rhs for View<'_> {
+    fn pack(&self, panel: &mut [f32], p0: usize, kc: usize, col: usize, n: usize) {
+        for (p, step) in panel.chunks_exact_mut(NR).take(kc).enumerate() {
+            if self.cs == 1 && col + NR <= n {
+                let start = (p0 + p) * self.rs + col;
+                step.copy_from_slice(&self.data[start..start + NR]);
+            } else {
+                for (j, v) in step.iter_mut().enumerate() {
+                    *v = if col + j < n { self.at(p0 + p, col + j) } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
 /// `c = op(a) · op(b)` (or `c += …` when `accumulate`), with the layout of
-/// [`super::matmul::gemm_into`], which checks the sizes and calls this.
+/// [`super::matmul::gemm_into`], which checks the sizes and calls this in the wasm build.
+#[cfg(any(target_arch = "wasm32", test))]
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(
     c: &mut [f32],
@@ -50,6 +75,29 @@ pub fn gemm(
     transpose_b: bool,
     accumulate: bool,
 ) {
+    let b = if transpose_b {
+        View { data: b, rs: 1, cs: k }
+    } else {
+        View { data: b, rs: n, cs: 1 }
+    };
+    product(c, a, transpose_a, &b, m, k, n, accumulate);
+}
+
+/// `c = op(a) · b` (or `c += …` when `accumulate`): `c` is `[m, n]` row-major, `a` is stored
+/// `[m, k]` (or `[k, m]` when `transpose_a`), `b` is whatever packs `k` rows of `n` columns.
+#[allow(clippy::too_many_arguments)]
+pub fn product(
+    c: &mut [f32],
+    a: &[f32],
+    transpose_a: bool,
+    b: &impl Rhs,
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
+    assert_eq!(a.len(), m * k, "lhs size");
+    assert_eq!(c.len(), m * n, "output size");
     if !accumulate {
         c.fill(0.0);
     }
@@ -58,19 +106,18 @@ pub fn gemm(
     } else {
         View { data: a, rs: k, cs: 1 }
     };
-    let b = if transpose_b {
-        View { data: b, rs: 1, cs: k }
-    } else {
-        View { data: b, rs: n, cs: 1 }
-    };
     PANELS.with_borrow_mut(|(packed_a, packed_b)| {
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
-            pack_b(packed_b, b, p0, kc, n);
+            let panels = n.div_ceil(NR);
+            packed_b.resize(packed_b.len().max(panels * kc * NR), 0.0);
+            for (jp, panel) in packed_b.chunks_exact_mut(kc * NR).take(panels).enumerate() {
+                b.pack(panel, p0, kc, jp * NR, n);
+            }
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
                 pack_a(packed_a, a, i0, mc, p0, kc);
-                for (jp, b_panel) in packed_b.chunks_exact(kc * NR).take(n.div_ceil(NR)).enumerate() {
+                for (jp, b_panel) in packed_b.chunks_exact(kc * NR).take(panels).enumerate() {
                     for (ip, a_panel) in packed_a.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
                         let tile = kernel(a_panel, b_panel);
                         add_tile(c, n, i0 + ip * MR, jp * NR, m, &tile);
@@ -110,26 +157,6 @@ fn pack_a(out: &mut Vec<f32>, a: View, i0: usize, mc: usize, p0: usize, kc: usiz
             for (i, v) in step.iter_mut().enumerate() {
                 let row = ip * MR + i;
                 *v = if row < mc { a.at(i0 + row, p0 + p) } else { 0.0 };
-            }
-        }
-    }
-}
-
-/// Rows `p0..p0 + kc` of `b` (all `n` columns) as panels of NR columns, each `kc` steps of NR
-/// values; columns past the end are zeros.
-fn pack_b(out: &mut Vec<f32>, b: View, p0: usize, kc: usize, n: usize) {
-    let panels = n.div_ceil(NR);
-    out.resize(out.len().max(panels * kc * NR), 0.0);
-    for (jp, panel) in out.chunks_exact_mut(kc * NR).take(panels).enumerate() {
-        let col = jp * NR;
-        for (p, step) in panel.chunks_exact_mut(NR).enumerate() {
-            if b.cs == 1 && col + NR <= n {
-                let start = (p0 + p) * b.rs + col;
-                step.copy_from_slice(&b.data[start..start + NR]);
-            } else {
-                for (j, v) in step.iter_mut().enumerate() {
-                    *v = if col + j < n { b.at(p0 + p, col + j) } else { 0.0 };
-                }
             }
         }
     }
