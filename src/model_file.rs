@@ -220,16 +220,7 @@ mod tests {
         use crate::data::text::{Level, Vocabulary};
         let vocabulary = Vocabulary::fit(["abc", "abd"], Level::Characters, 10, 6);
         let spec = crate::nn::text_preset("bag", 6, vocabulary.size(), 3).unwrap();
-        let tensors = spec
-            .param_shapes()
-            .unwrap()
-            .into_iter()
-            .map(|(name, shape)| NamedTensor {
-                values: vec![0.5; shape.iter().product()],
-                name,
-                shape,
-            })
-            .collect();
+        let tensors = crate::testing::constant_weights(&spec);
         let file = ModelFile {
             spec,
             vocabulary: Some(vocabulary.clone()),

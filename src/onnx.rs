@@ -494,18 +494,7 @@ pub fn export(spec: &ModelSpec, weights: &[NamedTensor], features: Option<&Fitte
 mod tests {
     use super::*;
     use crate::nn::preset;
-
-    fn weights(spec: &ModelSpec) -> Vec<NamedTensor> {
-        spec.param_shapes()
-            .unwrap()
-            .into_iter()
-            .map(|(name, shape)| NamedTensor {
-                values: vec![0.5; shape.iter().product()],
-                name,
-                shape,
-            })
-            .collect()
-    }
+    use crate::testing::constant_weights as weights;
 
     #[test]
     fn varints_and_keys_follow_the_protobuf_wire_format() {

@@ -46,6 +46,19 @@ pub fn digits() -> crate::data::Dataset {
     crate::data::mnist::decode(&digits_bytes()).expect("the digits asset decodes")
 }
 
+/// Every parameter of `spec`, each value 0.5: weights of the right names and shapes.
+pub fn constant_weights(spec: &crate::nn::ModelSpec) -> Vec<crate::model_file::NamedTensor> {
+    spec.param_shapes()
+        .expect("a valid spec")
+        .into_iter()
+        .map(|(name, shape)| crate::model_file::NamedTensor {
+            values: vec![0.5; shape.iter().product()],
+            name,
+            shape,
+        })
+        .collect()
+}
+
 /// A matrix product with the signature of `backend::cpu::gemm_into`.
 pub type MatrixProduct = fn(&mut [f32], &[f32], &[f32], usize, usize, usize, bool, bool, bool);
 

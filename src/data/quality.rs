@@ -148,6 +148,31 @@ pub fn average_hash(image: &[f32], shape: &[usize]) -> u64 {
 }
 
 pub fn report(d: &Dataset) -> Report {
+    let mut r = report_but_noise(d);
+    r.label_noise = label_noise(&d.subset(&(0..r.label_noise_checked).collect::<Vec<_>>()));
+    r
+}
+
+/// Indices of `values` whose modified z-score, 0.6745·|v − median| / MAD against `sorted` (the
+/// same values in order, NaN left out), exceeds [`OUTLIER_Z`]; none when the MAD is 0.
+fn outlying(sorted: &[f32], values: impl Iterator<Item = f32>) -> Vec<usize> {
+    let median = sorted[sorted.len() / 2];
+    let mut deviations: Vec<f32> = sorted.iter().map(|v| (v - median).abs()).collect();
+    deviations.sort_by(f32::total_cmp);
+    let mad = deviations[deviations.len() / 2];
+    if mad > 0.0 {
+        values
+            .enumerate()
+            .filter(|(_, v)| 0.6745 * (v - median).abs() / mad > OUTLIER_Z)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Every finding of [`report`] but label noise (left empty; the samples it would check counted).
+fn report_but_noise(d: &Dataset) -> Report {
     let w = d.sample_width();
     let exact = equal_groups(d);
     let conflicting_labels = exact
@@ -203,19 +228,9 @@ pub fn report(d: &Dataset) -> Report {
                 near_constant_features.push(f);
             }
             if !c.is_categorical() && !present.is_empty() {
-                let median = present[present.len() / 2];
-                let mut deviations: Vec<f32> = present.iter().map(|v| (v - median).abs()).collect();
-                deviations.sort_by(f32::total_cmp);
-                let mad = deviations[deviations.len() / 2];
-                if mad > 0.0 {
-                    let rows: Vec<usize> = column(f)
-                        .enumerate()
-                        .filter(|(_, v)| 0.6745 * (v - median).abs() / mad > OUTLIER_Z)
-                        .map(|(i, _)| i)
-                        .collect();
-                    if !rows.is_empty() {
-                        outliers.push(ColumnRows { column: f, rows });
-                    }
+                let rows = outlying(&present, column(f));
+                if !rows.is_empty() {
+                    outliers.push(ColumnRows { column: f, rows });
                 }
             }
         }
@@ -236,7 +251,7 @@ pub fn report(d: &Dataset) -> Report {
         missing,
         rows_with_missing,
         outliers,
-        label_noise: label_noise(&d.subset(&(0..checked).collect::<Vec<_>>())),
+        label_noise: Vec::new(),
         label_noise_checked: checked,
         text_lengths: None,
     }
@@ -248,7 +263,7 @@ pub fn report(d: &Dataset) -> Report {
 pub fn text_report(d: &Dataset, vocabulary: &Vocabulary) -> Report {
     let w = d.sample_width();
     let texts: Vec<String> = d.features.chunks(w).map(|ids| vocabulary.decode(ids)).collect();
-    let mut r = report(d);
+    let mut r = report_but_noise(d);
     // A text with no letter or digit the vocabulary knows is no one's near duplicate: its own key.
     let normalised = texts.iter().enumerate().map(|(i, t)| {
         let key: String = t.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
@@ -265,22 +280,13 @@ pub fn text_report(d: &Dataset, vocabulary: &Vocabulary) -> Report {
         .chunks(w)
         .map(|ids| ids.iter().filter(|&&t| t != PADDING as f32).count())
         .collect();
-    let mut sorted = lengths.clone();
-    sorted.sort_unstable();
-    let median = sorted[sorted.len() / 2];
-    let mut deviations: Vec<usize> = sorted.iter().map(|&n| n.abs_diff(median)).collect();
-    deviations.sort_unstable();
-    let mad = deviations[deviations.len() / 2] as f32;
-    let outliers = if mad > 0.0 {
-        lengths
-            .iter()
-            .enumerate()
-            .filter(|(_, &n)| 0.6745 * n.abs_diff(median) as f32 / mad > OUTLIER_Z)
-            .map(|(i, &n)| (i, n))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let mut sorted: Vec<f32> = lengths.iter().map(|&n| n as f32).collect();
+    sorted.sort_by(f32::total_cmp);
+    let median = sorted[sorted.len() / 2] as usize;
+    let outliers: Vec<(usize, usize)> = outlying(&sorted, lengths.iter().map(|&n| n as f32))
+        .into_iter()
+        .map(|i| (i, lengths[i]))
+        .collect();
     let checked = r.label_noise_checked;
     let grams: Vec<f32> = texts[..checked]
         .iter()

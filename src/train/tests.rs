@@ -34,6 +34,22 @@ fn run_to_end(t: &mut Trainer<Cpu>) -> Vec<Event> {
     events
 }
 
+/// The last epoch's training loss and held-out accuracy of a run trained to its end.
+fn last_epoch(t: &mut Trainer<Cpu>) -> (f32, f32) {
+    match run_to_end(t)
+        .into_iter()
+        .rev()
+        .find(|e| matches!(e, Event::Epoch { .. }))
+    {
+        Some(Event::Epoch {
+            train_loss,
+            val_accuracy,
+            ..
+        }) => (train_loss, val_accuracy),
+        _ => unreachable!("a run has epochs"),
+    }
+}
+
 /// Events with their wall-clock fields zeroed, for comparing runs.
 fn timeless(events: Vec<Event>) -> Vec<Event> {
     events
@@ -844,23 +860,14 @@ fn a_model_with_residual_blocks_learns_the_spiral() {
 
 #[test]
 fn mixup_trains_on_mixed_targets_and_still_learns() {
-    let last_epoch = |augment: &str| {
+    let epoch_with = |augment: &str| {
         let mut c = config(0.02, 16, 15);
         c.augment = serde_json::from_str(augment).unwrap();
-        let mut t = circle_trainer(c).unwrap();
-        let events = run_to_end(&mut t);
-        match events.iter().rev().find(|e| matches!(e, Event::Epoch { .. })) {
-            Some(Event::Epoch {
-                train_loss,
-                val_accuracy,
-                ..
-            }) => (*train_loss, *val_accuracy),
-            _ => unreachable!("a run has epochs"),
-        }
+        last_epoch(&mut circle_trainer(c).unwrap())
     };
-    let (plain_loss, plain_acc) = last_epoch("[]");
+    let (plain_loss, plain_acc) = epoch_with("[]");
     let mixed = r#"[{"type":"mixup","p":1,"alpha":1}]"#;
-    let (mixed_loss, mixed_acc) = last_epoch(mixed);
+    let (mixed_loss, mixed_acc) = epoch_with(mixed);
     // Mixed targets cannot be fitted to zero loss, yet the classifier on clean points is as good.
     assert!(
         mixed_loss > plain_loss + 0.1,
@@ -870,7 +877,7 @@ fn mixup_trains_on_mixed_targets_and_still_learns() {
         mixed_acc > 0.9 && plain_acc > 0.9,
         "held-out accuracy plain {plain_acc}, mixup {mixed_acc}"
     );
-    assert_eq!(last_epoch(mixed), (mixed_loss, mixed_acc), "seeded");
+    assert_eq!(epoch_with(mixed), (mixed_loss, mixed_acc), "seeded");
     // Mixup works on any data; the per-image augmentations need images.
     let mut c = config(0.02, 16, 1);
     c.augment = serde_json::from_str(r#"[{"type":"rotate","p":0.5,"degrees":10}]"#).unwrap();
@@ -911,28 +918,16 @@ fn token_texts(n: usize, seed: u64) -> Dataset {
 fn token_augmentation_changes_the_training_texts_and_the_model_still_learns() {
     let data = token_texts(400, 5);
     let (train, val) = data.split(100, 1).unwrap();
-    let last_epoch = |augment: &str| {
+    let epoch_with = |augment: &str| {
         let mut c = config(0.01, 16, 6);
         c.augment = serde_json::from_str(augment).unwrap();
-        let mut t = Trainer::new(Cpu, crate::nn::text_preset("bag", 8, 10, 2).unwrap(), c, &train, &val).unwrap();
-        match run_to_end(&mut t)
-            .into_iter()
-            .rev()
-            .find(|e| matches!(e, Event::Epoch { .. }))
-        {
-            Some(Event::Epoch {
-                train_loss,
-                val_accuracy,
-                ..
-            }) => (train_loss, val_accuracy),
-            _ => unreachable!("a run has epochs"),
-        }
+        last_epoch(&mut Trainer::new(Cpu, crate::nn::text_preset("bag", 8, 10, 2).unwrap(), c, &train, &val).unwrap())
     };
-    let (plain_loss, plain_acc) = last_epoch("[]");
+    let (plain_loss, plain_acc) = epoch_with("[]");
     // Half the tokens masked and as many inserted in every text: the training texts are harder, the held-out
     // ones (never augmented) are read as well.
     let noisy = r#"[{"type":"mask_tokens","p":1,"rate":0.5},{"type":"insert_tokens","p":1,"rate":0.5}]"#;
-    let (noisy_loss, noisy_acc) = last_epoch(noisy);
+    let (noisy_loss, noisy_acc) = epoch_with(noisy);
     assert!(
         noisy_loss > plain_loss + 0.05,
         "training loss plain {plain_loss}, augmented {noisy_loss}"
@@ -941,7 +936,7 @@ fn token_augmentation_changes_the_training_texts_and_the_model_still_learns() {
         plain_acc > 0.95 && noisy_acc > 0.95,
         "held-out accuracy plain {plain_acc}, augmented {noisy_acc}"
     );
-    assert_eq!(last_epoch(noisy), (noisy_loss, noisy_acc), "seeded");
+    assert_eq!(epoch_with(noisy), (noisy_loss, noisy_acc), "seeded");
     // Token augmentation needs a model that reads token ids; mixup cannot blend them.
     let mut c = config(0.02, 16, 1);
     c.augment = serde_json::from_str(r#"[{"type":"delete_tokens","p":0.5,"rate":0.1}]"#).unwrap();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { png, plantsFile, seeded, shapesFolder, zip } from './files.mjs';
+import { plantsFile, png, putOversizedCsv, seeded, shapesFolder, zip } from './files.mjs';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -114,13 +114,7 @@ test('a CSV table loads with its first rows shown, the quality report finds miss
   );
   assert.deepEqual([await page.inputValue('#dataset'), await ui.text('#dataset-info')], [before, described]);
   // A file far over the size limit is refused before it is read.
-  await page.evaluate(() => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([new Uint8Array(65 * 2 ** 20)], 'big.csv', { type: 'text/csv' }));
-    const input = document.getElementById('table-file');
-    input.files = dt.files;
-    input.dispatchEvent(new Event('change'));
-  });
+  await putOversizedCsv(page, 'table-file');
   await page.waitForFunction(() =>
     /Could not load “big.csv”: “big.csv” is 65 MB; the limit is 64 MB/.test(
       document.getElementById('notice').textContent,

@@ -133,3 +133,15 @@ export function shapesFolder(perClass) {
   writeFileSync(join(dir, 'shapes', 'readme.txt'), 'circles and squares');
   return join(dir, 'shapes');
 }
+
+/** Puts a 65 MB `big.csv` (one over the upload limit) on the page's file input `id`, made in the
+ * page: the file is never sent over the test's connection to the browser. */
+export function putOversizedCsv(page, id) {
+  return page.evaluate((id) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(65 * 2 ** 20)], 'big.csv', { type: 'text/csv' }));
+    const input = document.getElementById(id);
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+  }, id);
+}

@@ -2,7 +2,7 @@
 // a typed word classified as it is typed, and the evaluation's mistakes shown as words.
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { seeded } from './files.mjs';
+import { putOversizedCsv, seeded } from './files.mjs';
 import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
@@ -155,13 +155,7 @@ test('a CSV of texts loads split per label, bad ones are named and change nothin
   );
   await refused(csv('ragged.csv', 'label,text\na,hello, there\n'), 'line 2 has 3 fields where the header has 2');
   await refused(csv('empty.csv', 'label,text\na,\nb, \n'), "every text in the column 'text' is empty");
-  await page.evaluate(() => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([new Uint8Array(65 * 2 ** 20)], 'big.csv', { type: 'text/csv' }));
-    const input = document.getElementById('text-file');
-    input.files = dt.files;
-    input.dispatchEvent(new Event('change'));
-  });
+  await putOversizedCsv(page, 'text-file');
   await page.waitForFunction(() =>
     document
       .getElementById('notice')
