@@ -34,7 +34,7 @@ pub fn weights(q: &[f32], k: &[f32], mask: Option<&[f32]>, g: AttentionGeometry)
                 }
                 let weights = &mut out[row(&g, s, h, t)..][..g.steps];
                 for (w, score) in weights.iter_mut().zip(&scores) {
-                    *w = score.map_or(0.0, |v| (v - max).exp());
+                    *w = score.map_or(0.0, |v| super::math::exp(v - max));
                 }
                 let sum: f32 = weights.iter().sum();
                 weights.iter_mut().for_each(|w| *w /= sum);

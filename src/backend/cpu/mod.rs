@@ -3,6 +3,7 @@
 
 mod attention;
 mod conv;
+mod math;
 mod matmul;
 mod packed;
 mod pool;
@@ -86,6 +87,7 @@ macro_rules! per_kind {
     };
 }
 
+#[inline(always)]
 fn activate(x: f32, f: Activation) -> f32 {
     match f {
         Activation::Relu => {
@@ -102,15 +104,16 @@ fn activate(x: f32, f: Activation) -> f32 {
                 alpha * x
             }
         }
-        Activation::Tanh => x.tanh(),
-        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Activation::Gelu => 0.5 * x * (1.0 + (GELU_SCALE * (x + GELU_CUBIC * x * x * x)).tanh()),
+        Activation::Tanh => math::tanh(x),
+        Activation::Sigmoid => math::sigmoid(x),
+        Activation::Gelu => 0.5 * x * (1.0 + math::tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x))),
     }
 }
 
 /// dy/dx of each activation, from the input `x` or the output `y`, whichever is cheaper:
 /// relu' = [x > 0], tanh' = 1 − y², σ' = y(1 − y); with u = s(x + c·x³) and t = tanh u,
 /// gelu' = ½(1 + t) + ½·x·(1 − t²)·s(1 + 3c·x²).
+#[inline(always)]
 fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
     match f {
         Activation::Relu => {
@@ -130,7 +133,7 @@ fn activate_grad(x: f32, y: f32, f: Activation) -> f32 {
         Activation::Tanh => 1.0 - y * y,
         Activation::Sigmoid => y * (1.0 - y),
         Activation::Gelu => {
-            let t = (GELU_SCALE * (x + GELU_CUBIC * x * x * x)).tanh();
+            let t = math::tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
             0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x)
         }
     }
@@ -222,8 +225,15 @@ impl Backend for Cpu {
     fn bias_grad(&self, dy: &CpuTensor) -> CpuTensor {
         let (_, channels, inner) = channel_split(dy.shape());
         let mut g = vec![0.0; channels];
-        for (i, plane) in data(dy).chunks_exact(inner).enumerate() {
-            g[i % channels] += plane.iter().sum::<f32>();
+        if inner == 1 {
+            // Rows of a dense layer's output: added whole, so the loop runs on SIMD lanes.
+            for row in data(dy).chunks_exact(channels) {
+                g.iter_mut().zip(row).for_each(|(g, v)| *g += v);
+            }
+        } else {
+            for (i, plane) in data(dy).chunks_exact(inner).enumerate() {
+                g[i % channels] += plane.iter().sum::<f32>();
+            }
         }
         tensor(&[channels], g)
     }
@@ -826,7 +836,7 @@ fn softmax_in_place(row: &mut [f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, larger);
     let mut sum = 0.0;
     for v in row.iter_mut() {
-        *v = (*v - max).exp();
+        *v = math::exp(*v - max);
         sum += *v;
     }
     row.iter_mut().for_each(|v| *v /= sum);
