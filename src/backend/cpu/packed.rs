@@ -153,10 +153,26 @@ fn pack_a(out: &mut Vec<f32>, a: View, i0: usize, mc: usize, p0: usize, kc: usiz
     let panels = mc.div_ceil(MR);
     out.resize(out.len().max(panels * kc * MR), 0.0);
     for (ip, panel) in out.chunks_exact_mut(kc * MR).take(panels).enumerate() {
-        for (p, step) in panel.chunks_exact_mut(MR).enumerate() {
-            for (i, v) in step.iter_mut().enumerate() {
-                let row = ip * MR + i;
-                *v = if row < mc { a.at(i0 + row, p0 + p) } else { 0.0 };
+        let row0 = i0 + ip * MR;
+        let rows = MR.min(i0 + mc - row0);
+        if a.cs == 1 {
+            // Rows stored whole: each is read along and written down its place in the steps.
+            for i in 0..MR {
+                if i < rows {
+                    let start = (row0 + i) * a.rs + p0;
+                    for (step, &v) in panel.chunks_exact_mut(MR).zip(&a.data[start..start + kc]) {
+                        step[i] = v;
+                    }
+                } else {
+                    panel.chunks_exact_mut(MR).for_each(|step| step[i] = 0.0);
+                }
+            }
+        } else {
+            // Stored transposed: each step's values lie side by side.
+            for (p, step) in panel.chunks_exact_mut(MR).enumerate() {
+                let start = (p0 + p) * a.cs + row0;
+                step[..rows].copy_from_slice(&a.data[start..start + rows]);
+                step[rows..].fill(0.0);
             }
         }
     }
