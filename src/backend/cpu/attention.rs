@@ -20,21 +20,34 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 pub fn weights(q: &[f32], k: &[f32], mask: Option<&[f32]>, g: AttentionGeometry) -> Vec<f32> {
     let mut out = vec![0.0; g.n * g.heads * g.steps * g.steps];
+    let scale = g.scale();
     for s in 0..g.n {
         for h in 0..g.heads {
             for t in 0..g.steps {
                 let query = &q[at(&g, s, t, h)..][..g.key];
                 let keep = |j: usize| g.allowed(t, j) && mask.is_none_or(|m| m[s * g.steps + j] != 0.0);
-                let scores: Vec<Option<f32>> = (0..g.steps)
-                    .map(|j| keep(j).then(|| dot(query, &k[at(&g, s, j, h)..][..g.key]) * g.scale()))
-                    .collect();
-                let max = scores.iter().flatten().copied().fold(f32::NEG_INFINITY, super::larger);
+                // The scores in place, −∞ where a step is masked; then their softmax.
+                let weights = &mut out[row(&g, s, h, t)..][..g.steps];
+                let mut max = f32::NEG_INFINITY;
+                for (j, w) in weights.iter_mut().enumerate() {
+                    *w = if keep(j) {
+                        let score = dot(query, &k[at(&g, s, j, h)..][..g.key]) * scale;
+                        max = super::larger(max, score);
+                        score
+                    } else {
+                        f32::NEG_INFINITY
+                    };
+                }
                 if max == f32::NEG_INFINITY {
+                    weights.fill(0.0);
                     continue;
                 }
-                let weights = &mut out[row(&g, s, h, t)..][..g.steps];
-                for (w, score) in weights.iter_mut().zip(&scores) {
-                    *w = score.map_or(0.0, |v| super::math::exp(v - max));
+                for w in weights.iter_mut() {
+                    *w = if *w == f32::NEG_INFINITY {
+                        0.0
+                    } else {
+                        super::math::exp(*w - max)
+                    };
                 }
                 let sum: f32 = weights.iter().sum();
                 weights.iter_mut().for_each(|w| *w /= sum);
@@ -88,6 +101,7 @@ pub fn weights_backward(
     g: AttentionGeometry,
 ) -> (Vec<f32>, Vec<f32>) {
     let (mut dq, mut dk) = (vec![0.0; q.len()], vec![0.0; k.len()]);
+    let scale = g.scale();
     for s in 0..g.n {
         for h in 0..g.heads {
             for t in 0..g.steps {
@@ -97,7 +111,7 @@ pub fn weights_backward(
                 let centre = dot(p, dp);
                 let qt = at(&g, s, t, h);
                 for j in 0..g.steps {
-                    let ds = p[j] * (dp[j] - centre) * g.scale();
+                    let ds = p[j] * (dp[j] - centre) * scale;
                     if ds == 0.0 {
                         continue;
                     }
