@@ -1,6 +1,13 @@
-//! `exp`, `tanh` and the logistic function in plain arithmetic, so that the loops calling them
-//! compile to SIMD. The standard library's versions are calls of libm's scalar code on wasm: in a
-//! Transformer step `tanhf` and the `expm1f` it calls took a third of the time (GELU).
+//! `exp` and `tanh` in plain arithmetic, so that the loops calling them compile to SIMD. The
+//! standard library's versions are calls of libm's scalar code on wasm: in a Transformer step
+//! `tanhf` and the `expm1f` it calls took a third of the time (GELU).
+//!
+//! Used by GELU and attention's softmax. The tanh and sigmoid activations, the recurrent cells and
+//! the loss's softmax keep libm for now: the exported PyTorch project's training check compares
+//! the held-out accuracy of their trained runs within 2 points on a median of three seeds, and a
+//! GRU's runs from one start spread from 92 to 99 %, so any change in the last digits moves that
+//! median by chance (measured: 0.976 → 0.936 with these functions, over eight seeds from their own
+//! starts the same spread either way).
 //!
 //! e^x = 2ⁿ·e^r with n = x/ln 2 rounded and |r| ≤ ln 2 / 2 (ln 2 split in two parts, so that r is
 //! exact), e^r − 1 by its Taylor series to r⁷ (the next term is below 6e-9 there). Inputs are held to
@@ -50,12 +57,6 @@ pub fn tanh(x: f32) -> f32 {
     m / (m + 2.0)
 }
 
-/// The logistic function 1 / (1 + e^{−x}).
-#[inline(always)]
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,15 +77,13 @@ mod tests {
     }
 
     #[test]
-    fn exp_tanh_and_sigmoid_match_double_precision() {
+    fn exp_and_tanh_match_double_precision() {
         for x in inputs() {
             let x64 = x as f64;
             let held = x64.clamp(LOWEST as f64, HIGHEST as f64);
             assert_near("exp", x, exp(x), held.exp(), 4e-7);
             assert_near("exp_m1", x, exp_m1(x), held.exp_m1(), 4e-7);
             assert_near("tanh", x, tanh(x), x64.tanh(), 4e-7);
-            let minus = (-x64).clamp(LOWEST as f64, HIGHEST as f64);
-            assert_near("sigmoid", x, sigmoid(x), 1.0 / (1.0 + minus.exp()), 4e-7);
         }
     }
 
@@ -93,8 +92,7 @@ mod tests {
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(tanh(0.0), 0.0);
         assert_eq!((tanh(f32::INFINITY), tanh(f32::NEG_INFINITY)), (1.0, -1.0));
-        assert!(sigmoid(f32::INFINITY) == 1.0 && sigmoid(f32::NEG_INFINITY) < 1e-37);
         assert!(exp(f32::NEG_INFINITY) < 1e-37 && exp(f32::INFINITY) > 1e38);
-        assert!(exp(f32::NAN).is_nan() && tanh(f32::NAN).is_nan() && sigmoid(f32::NAN).is_nan());
+        assert!(exp(f32::NAN).is_nan() && tanh(f32::NAN).is_nan());
     }
 }

@@ -104,8 +104,8 @@ fn activate(x: f32, f: Activation) -> f32 {
                 alpha * x
             }
         }
-        Activation::Tanh => math::tanh(x),
-        Activation::Sigmoid => math::sigmoid(x),
+        Activation::Tanh => x.tanh(),
+        Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
         Activation::Gelu => 0.5 * x * (1.0 + math::tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x))),
     }
 }
@@ -836,7 +836,7 @@ fn softmax_in_place(row: &mut [f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, larger);
     let mut sum = 0.0;
     for v in row.iter_mut() {
-        *v = math::exp(*v - max);
+        *v = (*v - max).exp();
         sum += *v;
     }
     row.iter_mut().for_each(|v| *v /= sum);

@@ -1,7 +1,9 @@
 //! The recurrent cells' element-wise step maths (LSTM and GRU), forward and backward, on rows of
 //! `units` values; the matrix products around them are ordinary `matmul`s.
 
-use super::math::{sigmoid, tanh};
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
 
 /// `(h, c, gates)` of one LSTM step from the pre-activations `z = xw + hw` (`[n, 4H]`).
 pub fn lstm_step(xw: &[f32], hw: &[f32], c_prev: &[f32], units: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
@@ -15,10 +17,10 @@ pub fn lstm_step(xw: &[f32], hw: &[f32], c_prev: &[f32], units: usize) -> (Vec<f
     {
         for j in 0..units {
             let z = |k: usize| z_x[k * units + j] + z_h[k * units + j];
-            let (i, o, f, cell) = (sigmoid(z(0)), sigmoid(z(1)), sigmoid(z(2)), tanh(z(3)));
+            let (i, o, f, cell) = (sigmoid(z(0)), sigmoid(z(1)), sigmoid(z(2)), z(3).tanh());
             let k = row * units + j;
             c[k] = f * c_prev[k] + i * cell;
-            h[k] = o * tanh(c[k]);
+            h[k] = o * c[k].tanh();
             [g[j], g[units + j], g[2 * units + j], g[3 * units + j]] = [i, o, f, cell];
         }
     }
@@ -33,7 +35,7 @@ pub fn lstm_step_backward(dh: &[f32], dc: &[f32], gates: &[f32], c_prev: &[f32],
         for j in 0..units {
             let k = row * units + j;
             let (i, o, f, cell) = (g[j], g[units + j], g[2 * units + j], g[3 * units + j]);
-            let tanh_c = tanh(f * c_prev[k] + i * cell);
+            let tanh_c = (f * c_prev[k] + i * cell).tanh();
             let dc_total = dc[k] + dh[k] * o * (1.0 - tanh_c * tanh_c);
             d[j] = dc_total * cell * i * (1.0 - i);
             d[units + j] = dh[k] * tanh_c * o * (1.0 - o);
@@ -59,7 +61,7 @@ pub fn gru_step(xw: &[f32], hw: &[f32], h_prev: &[f32], units: usize) -> (Vec<f3
             let k = row * units + j;
             let z = sigmoid(x[j] + r_h[j]);
             let r = sigmoid(x[units + j] + r_h[units + j]);
-            let n = tanh(x[2 * units + j] + r * r_h[2 * units + j]);
+            let n = (x[2 * units + j] + r * r_h[2 * units + j]).tanh();
             h[k] = (1.0 - z) * n + z * h_prev[k];
             [g[j], g[units + j], g[2 * units + j]] = [z, r, n];
         }
