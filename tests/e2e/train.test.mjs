@@ -3,7 +3,7 @@
 // settings kept across a reload.
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { assert, noErrors, openPage, pageOf, person, ready, shots } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, shots } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
@@ -330,36 +330,6 @@ test('a run interrupted by a reload resumes to the same result as one that never
   assert.equal(await page.evaluate(() => globalThis.whetstone.state.run.history.length), 0);
   await forgotten();
   assert.ok(at >= 3);
-  await ui.selectOption('#device', 'auto');
-});
-
-test('a second tab does not offer to resume the run the first one is training', async () => {
-  await ui.chooseDataset('circle', /2 classes/);
-  await ui.selectOption('#device', 'cpu');
-  // Far more epochs than the test lasts.
-  await ui.fill('#epochs', '5000');
-  await ui.click('#train');
-  await page.waitForFunction(
-    async () => ((await (await import('./www/engine/store.js')).getRun())?.epoch ?? 0) >= 2,
-    null,
-    { timeout: 120_000, polling: 50 },
-  );
-  const second = await page.context().newPage();
-  await second.goto(page.url());
-  await ready(second);
-  await second.waitForFunction(() =>
-    document.getElementById('notice').textContent.includes('A run is training in another tab of this page'),
-  );
-  assert.equal(await second.locator('#run-kept').isHidden(), true);
-  // Closed mid-run, the first tab's run is the second one's to resume.
-  page.once('dialog', (dialog) => dialog.accept());
-  await page.reload();
-  await ready(page);
-  await second.reload();
-  await second.waitForFunction(() => !document.getElementById('run-kept').hidden, null, { timeout: 60_000 });
-  await second.click('#run-kept-drop');
-  await second.waitForFunction(async () => !(await (await import('./www/engine/store.js')).getRun()));
-  await second.close();
   await ui.selectOption('#device', 'auto');
 });
 

@@ -10,13 +10,6 @@ import { $ } from '../ui/dom.js';
  * only its own run (or the one it offered). */
 const TAB = `run-${globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2)}`;
 
-/** Whether the tab named `tab` is open: each tab holds a Web Lock of its name for as long as it
- * lives (the browser lets it go when the tab closes or reloads). */
-async function isOpen(tab) {
-  const state = await globalThis.navigator?.locks?.query?.().catch(() => null);
-  return (state?.held ?? []).some((lock) => lock.name === tab);
-}
-
 export class RunKeeper {
   /**
    * `app`: the state, `notify`, `guard`, `queue` and `engine`. `hooks`: `resume(kept)` (goes on
@@ -26,7 +19,6 @@ export class RunKeeper {
   constructor(app, hooks) {
     this.app = app;
     this.hooks = hooks;
-    globalThis.navigator?.locks?.request(TAB, () => new Promise(() => {}));
     $('run-kept-resume').addEventListener(
       'click',
       app.guard(() => this.resume()),
@@ -68,20 +60,12 @@ export class RunKeeper {
     if (kept && (kept.tab === TAB || kept.tab === offered?.tab)) await deleteRun().catch(() => {});
   }
 
-  /** At start-up: says so if a run was interrupted, with what can be done about it (a run another
-   * open tab is training was not). */
+  /** At start-up: says so if a run was interrupted, with what can be done about it. */
   async offer() {
     this.kept = await getRun().catch(() => null);
     const kept = this.kept;
     $('run-kept').hidden = !kept;
     if (!kept) return;
-    if (await isOpen(kept.tab)) {
-      // Its tab is still training it: not interrupted, and not this tab's to resume or let go.
-      this.kept = null;
-      $('run-kept').hidden = true;
-      this.app.notify('A run is training in another tab of this page; this tab leaves it to that one.', 'info');
-      return;
-    }
     const epochs = kept.request.config.epochs;
     const data = [...$('dataset').options].find((o) => o.value === kept.dataset)?.textContent ?? kept.dataset;
     $('run-kept-info').textContent =
