@@ -14,12 +14,18 @@ pub enum Error {
     NoGpu(String),
     /// The loss became NaN or infinite, or exploded.
     Diverged { epoch: usize, step: usize, lr: f32 },
+    /// A step ended from outside: another shard of the run failed, or the run was stopped.
+    Interrupted(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidSpec(m) | Error::InvalidConfig(m) | Error::InvalidData(m) | Error::NoGpu(m) => f.write_str(m),
+            Error::InvalidSpec(m)
+            | Error::InvalidConfig(m)
+            | Error::InvalidData(m)
+            | Error::NoGpu(m)
+            | Error::Interrupted(m) => f.write_str(m),
             Error::Diverged { epoch, step, lr } => write!(
                 f,
                 "training diverged: the loss exploded or became NaN at step {step} (epoch {epoch}). \

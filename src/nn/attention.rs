@@ -5,7 +5,7 @@
 //! dense projection of the heads side by side back to `dim`.
 
 use super::spec::{product, Inferred, Kind, Place};
-use super::{init, Init, Layer, Mode, Param};
+use super::{dropout_mask, init, Init, Layer, Mode, Param};
 use crate::backend::{AttentionGeometry, Backend};
 use crate::catalogue::{self, LayerKind};
 use crate::onnx::{Attr, Graph};
@@ -306,11 +306,14 @@ impl<B: Backend> Layer<B> for MultiHeadAttention<B> {
             .map(|(w, bias)| b.dense(&x, &w.value, &bias.value));
         let weights = b.attention_weights(&q, &k, self.mask.as_ref(), g);
         let dropped = match mode {
-            Mode::Train { seed } if self.dropout > 0.0 => {
-                let keep = b.dropout_mask(
+            Mode::Train { seed, rows } if self.dropout > 0.0 => {
+                let keep = dropout_mask(
+                    b,
                     &B::shape(&weights),
+                    n,
                     1.0 - self.dropout,
                     seed ^ self.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    rows,
                 );
                 let left = b.mul(&weights, &keep);
                 Some((keep, left))

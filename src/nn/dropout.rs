@@ -2,7 +2,7 @@
 //! 1 / (1 − rate), so evaluation is the identity and needs no rescaling.
 
 use super::spec::{elementwise, Inferred, Kind, Place};
-use super::{Layer, Mode};
+use super::{dropout_mask, Layer, Mode};
 use crate::backend::Backend;
 use crate::catalogue::{self, number, LayerKind};
 use crate::onnx::Graph;
@@ -62,11 +62,15 @@ impl<B: Backend> Dropout<B> {
 impl<B: Backend> Layer<B> for Dropout<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, mode: Mode) -> B::Tensor {
         match mode {
-            Mode::Train { seed } if self.rate > 0.0 => {
-                let mask = b.dropout_mask(
-                    &B::shape(&x),
+            Mode::Train { seed, rows } if self.rate > 0.0 => {
+                let shape = B::shape(&x);
+                let mask = dropout_mask(
+                    b,
+                    &shape,
+                    shape[0],
                     1.0 - self.rate,
                     seed ^ self.salt.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    rows,
                 );
                 let y = b.mul(&x, &mask);
                 self.mask = Some(mask);
@@ -84,5 +88,30 @@ impl<B: Backend> Layer<B> for Dropout<B> {
             Some(mask) => b.mul(&dy, &mask),
             None => dy,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Rows;
+    use super::*;
+    use crate::backend::cpu::Cpu;
+    use crate::backend::ready;
+
+    #[test]
+    fn a_share_of_a_batch_draws_its_rows_of_the_whole_batch_mask() {
+        // Attention's weights hold each sample's heads × steps × steps values one after another.
+        let read = |t| ready(Cpu.read(&t)).unwrap();
+        let whole = read(dropout_mask(&Cpu, &[7, 2, 3, 3], 7, 0.6, 5, None));
+        let per_sample = 2 * 3 * 3;
+        for (first, n) in [(0, 3), (3, 2), (5, 2)] {
+            let rows = Some(Rows { first, total: 7 });
+            let share = read(dropout_mask(&Cpu, &[n, 2, 3, 3], n, 0.6, 5, rows));
+            assert_eq!(share, whole[first * per_sample..(first + n) * per_sample]);
+        }
+        // The whole batch read by one pass draws the plain mask.
+        let all = Some(Rows { first: 0, total: 7 });
+        assert_eq!(read(dropout_mask(&Cpu, &[7, 2, 3, 3], 7, 0.6, 5, all)), whole);
+        assert_eq!(whole, read(Cpu.dropout_mask(&[7, 2, 3, 3], 0.6, 5)));
     }
 }

@@ -181,7 +181,7 @@ fn dropout_in_training_and_evaluation() {
     check(
         r#"{"input":[20],"layers":[{"type":"dropout","rate":0.5}]}"#,
         3,
-        Mode::Train { seed: 9 },
+        Mode::train(9),
         None,
     );
     check(
@@ -197,20 +197,20 @@ fn batch_norm_in_training_dense_and_conv_shaped() {
     check(
         r#"{"input":[4],"layers":[{"type":"batch_norm"}]}"#,
         6,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
     check(
         r#"{"input":[3,4,5],"layers":[{"type":"batch_norm"},{"type":"flatten"}]}"#,
         3,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
     check(
         // A bias right before batch norm has no effect (its gradient is 0), so each sits behind a non-linearity here.
         r#"{"input":[1,6,6],"layers":[{"type":"batch_norm"},{"type":"conv2d","filters":2,"kernel":3},{"type":"sigmoid"},{"type":"batch_norm"},{"type":"flatten"},{"type":"dense","units":4},{"type":"tanh"},{"type":"batch_norm"},{"type":"dense","units":3}]}"#,
         4,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
 }
@@ -222,7 +222,7 @@ fn layer_norm_flat_and_per_step() {
     check(
         r#"{"input":[6],"layers":[{"type":"layer_norm"},{"type":"dense","units":3}]}"#,
         4,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
     check(
@@ -287,13 +287,13 @@ fn lstm_last_state_and_every_step() {
     check(
         r#"{"input":[5,3],"layers":[{"type":"lstm","units":4}]}"#,
         3,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
     check(
         r#"{"input":[5,3],"layers":[{"type":"lstm","units":4,"return_sequences":true},{"type":"flatten"}]}"#,
         3,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
 }
@@ -303,13 +303,13 @@ fn gru_last_state_and_every_step() {
     check(
         r#"{"input":[5,3],"layers":[{"type":"gru","units":4}]}"#,
         3,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
     check(
         r#"{"input":[5,3],"layers":[{"type":"gru","units":4,"return_sequences":true},{"type":"flatten"}]}"#,
         3,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
 }
@@ -319,7 +319,7 @@ fn stacked_recurrent_layers_over_an_image_read_row_by_row() {
     check(
         r#"{"input":[1,4,6],"layers":[{"type":"reshape","shape":[4,6]},{"type":"lstm","units":5,"return_sequences":true},{"type":"gru","units":3},{"type":"dense","units":2}]}"#,
         2,
-        Mode::Train { seed: 1 },
+        Mode::train(1),
         None,
     );
 }
@@ -335,7 +335,7 @@ fn embedding_with_and_without_padding_into_a_recurrent_layer() {
                 r#"{{"input":[4],"layers":[{{"type":"embedding","vocab":5,"dim":3,"padding":{padding}}},{{"type":"gru","units":4}},{{"type":"dense","units":2}}]}}"#
             ),
             3,
-            Mode::Train { seed: 1 },
+            Mode::train(1),
             Some(ids.clone()),
         );
     }
@@ -378,7 +378,7 @@ fn multi_head_attention_plain_causal_with_padding_and_dropout() {
     for (settings, mode) in [
         (r#""heads":2"#, Mode::Eval),
         (r#""heads":2,"key_size":3,"causal":true"#, Mode::Eval),
-        (r#""heads":3,"dropout":0.3"#, Mode::Train { seed: 4 }),
+        (r#""heads":3,"dropout":0.3"#, Mode::train(4)),
     ] {
         check(
             &format!(
@@ -417,7 +417,7 @@ fn transformer_blocks_stacked_over_tokens() {
             {"type":"transformer_block","heads":2,"ff_units":6},{"type":"transformer_block","heads":1,"causal":true,"dropout":0.2},
             {"type":"mean_pool"},{"type":"dense","units":2}]}"#,
         3,
-        Mode::Train { seed: 3 },
+        Mode::train(3),
         Some(ids),
     );
 }

@@ -131,7 +131,7 @@ mod tests {
         let mut model = Model::new(&Cpu, spec, 1).unwrap();
         // Step 0 has mean 2.5 and variance 1.25; step 1 is constant, so it normalises to 0.
         let x = Cpu.upload(&[1.0, 2.0, 3.0, 4.0, 7.0, 7.0, 7.0, 7.0], &[1, 2, 4]);
-        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 }))).unwrap();
+        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::train(0)))).unwrap();
         let evaluated = ready(Cpu.read(&model.forward(&Cpu, x, Mode::Eval))).unwrap();
         assert_eq!(trained, evaluated);
         let r = 1.0 / (1.25f32 + 1e-5).sqrt();

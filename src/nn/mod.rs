@@ -61,10 +61,46 @@ impl<B: Backend> Param<B> {
 }
 
 /// Whether a forward pass is for training (dropout active, with this step's seed) or evaluation.
+/// In training, `rows` says which rows of the step's whole batch the pass reads when it reads a
+/// share of them (see [`crate::train::Shard`]): random masks are drawn for the whole batch and
+/// cut, so that the shares together draw what one pass over the batch would.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mode {
-    Train { seed: u64 },
+    Train { seed: u64, rows: Option<Rows> },
     Eval,
+}
+
+impl Mode {
+    /// Training on the whole batch.
+    pub fn train(seed: u64) -> Self {
+        Mode::Train { seed, rows: None }
+    }
+}
+
+/// Rows `first..first + n` of a batch of `total` rows, where `n` is the number a pass reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rows {
+    pub first: usize,
+    pub total: usize,
+}
+
+/// The dropout mask of `shape`, which holds `samples` samples one after another, for a pass over
+/// `rows` of a batch: those rows' part of the whole batch's mask.
+pub(crate) fn dropout_mask<B: Backend>(
+    b: &B,
+    shape: &[usize],
+    samples: usize,
+    keep: f32,
+    seed: u64,
+    rows: Option<Rows>,
+) -> B::Tensor {
+    let Some(Rows { first, total }) = rows.filter(|r| r.total != samples) else {
+        return b.dropout_mask(shape, keep, seed);
+    };
+    let per_sample = shape.iter().product::<usize>() / samples;
+    let whole = b.dropout_mask(&[total, per_sample], keep, seed);
+    let share: Vec<u32> = (first as u32..(first + samples) as u32).collect();
+    b.reshape(&b.gather_rows(&whole, &share), shape)
 }
 
 pub trait Layer<B: Backend> {

@@ -205,7 +205,7 @@ mod tests {
         let mut model = Model::new(&Cpu, spec, 1).unwrap();
         // Channel 0 has mean 5 and variance 4; channel 1 mean −1 and variance 1.
         let x = Cpu.upload(&[3.0, -2.0, 7.0, 0.0, 3.0, 0.0, 7.0, -2.0], &[4, 2]);
-        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 }))).unwrap();
+        let trained = ready(Cpu.read(&model.forward(&Cpu, x.clone(), Mode::train(0)))).unwrap();
         let stats = |m: &mut Model<Cpu>| {
             m.params()
                 .iter()
@@ -216,7 +216,7 @@ mod tests {
         // One step at momentum 0.5 from (0, 1): halfway to the batch's moments.
         assert_eq!(stats(&mut model), [vec![2.5, -0.5], vec![2.5, 1.0]]);
         for _ in 0..30 {
-            model.forward(&Cpu, x.clone(), Mode::Train { seed: 0 });
+            model.forward(&Cpu, x.clone(), Mode::train(0));
         }
         let converged = stats(&mut model);
         assert!(

@@ -508,6 +508,18 @@ impl ModelSpec {
         Ok(shapes)
     }
 
+    /// Whether a layer, at any depth, normalises by statistics of the whole batch (batch norm).
+    pub fn uses_batch_statistics(&self) -> bool {
+        fn any(layers: &[LayerSpec]) -> bool {
+            layers.iter().any(|l| match l {
+                LayerSpec::BatchNorm(_) => true,
+                LayerSpec::Residual(r) => any(&r.layers),
+                _ => false,
+            })
+        }
+        any(&self.layers)
+    }
+
     /// The number of token ids the model reads, when it reads token ids (its first layer is an
     /// embedding).
     pub fn vocabulary(&self) -> Option<usize> {

@@ -49,6 +49,8 @@ pub struct Trainer<B: Backend> {
     class_weights: Option<(Vec<f32>, Vec<u32>)>,
     /// With text augmentation: the training texts' token ids on the host, and the vocabulary's size.
     texts: Option<(Vec<f32>, usize)>,
+    /// When this trainer is one of several that train the run on shares of each batch.
+    shard: Option<Shard>,
 }
 
 impl<B: Backend> Trainer<B> {
@@ -248,6 +250,7 @@ impl<B: Backend> Trainer<B> {
             features,
             class_weights,
             texts,
+            shard: None,
         })
     }
 
@@ -297,8 +300,9 @@ impl<B: Backend> Trainer<B> {
             * self.plateau.factor
     }
 
-    /// One optimiser step on the next mini-batch; nothing is read back.
-    fn step(&mut self) {
+    /// One optimiser step on the next mini-batch; nothing is read back (but a shard's gradients,
+    /// which it exchanges).
+    fn step(&mut self) -> Result<(), Error> {
         self.lr = self.next_lr();
         let b = &self.backend;
         let end = (self.cursor + self.config.batch_size).min(self.train.len);
@@ -334,44 +338,73 @@ impl<B: Backend> Trainer<B> {
                 self.rng.shuffle(&mut partners);
                 (self.rng.beta(alpha, alpha), partners)
             });
+        let mut mixed_y = None;
         if let Some((lambda, partners)) = &mix {
             x = b.lerp(&b.gather_rows(&x, partners), &x, *lambda);
+            mixed_y = Some((*lambda, b.gather_rows(&y, partners)));
         }
         let x = self.model_input(x);
+        let seed = self.rng.next_u64();
+        // A shard reads its rows of the batch built above.
+        let share = self.shard.as_ref().map(|s| s.share(indices.len()));
         let b = &self.backend;
-        let logits = self.model.forward(
-            b,
-            x,
-            Mode::Train {
-                seed: self.rng.next_u64(),
-            },
-        );
-        let out = match &mix {
-            None => b.softmax_cross_entropy(&logits, &y),
-            Some((lambda, partners)) => {
-                let (own, other) = (
-                    b.softmax_cross_entropy(&logits, &y),
-                    b.softmax_cross_entropy(&logits, &b.gather_rows(&y, partners)),
-                );
-                LossOutput {
-                    loss_sum: b.lerp(&other.loss_sum, &own.loss_sum, *lambda),
-                    correct: b.lerp(&other.correct, &own.correct, *lambda),
-                    grad: b.lerp(&other.grad, &own.grad, *lambda),
+        let (x, y, rows) = match share {
+            None => (x, y, indices),
+            Some(Share { rows, len }) => {
+                let cut: Vec<u32> = (rows.first as u32..(rows.first + len) as u32).collect();
+                if let Some((_, other)) = &mut mixed_y {
+                    *other = b.gather_rows(other, &cut);
                 }
+                (
+                    b.gather_rows(&x, &cut),
+                    b.gather_rows(&y, &cut),
+                    &indices[rows.first..rows.first + len],
+                )
             }
         };
-        let grad = match &self.class_weights {
-            Some((weights, labels)) => {
-                let k = weights.len();
-                let rows: Vec<f32> = indices
-                    .iter()
-                    .flat_map(|&i| std::iter::repeat_n(weights[labels[i as usize] as usize], k))
-                    .collect();
-                b.mul(&out.grad, &b.upload(&rows, &[indices.len(), k]))
-            }
-            None => out.grad,
-        };
-        self.model.backward(b, grad, false);
+        let read = !rows.is_empty();
+        let (mut loss_sum, mut correct) = (b.zeros(&[1]), b.zeros(&[1]));
+        if read {
+            let logits = self.model.forward(
+                b,
+                x,
+                Mode::Train {
+                    seed,
+                    rows: share.map(|s| s.rows),
+                },
+            );
+            let out = match &mixed_y {
+                None => b.softmax_cross_entropy(&logits, &y),
+                Some((lambda, other)) => {
+                    let (own, other) = (
+                        b.softmax_cross_entropy(&logits, &y),
+                        b.softmax_cross_entropy(&logits, other),
+                    );
+                    LossOutput {
+                        loss_sum: b.lerp(&other.loss_sum, &own.loss_sum, *lambda),
+                        correct: b.lerp(&other.correct, &own.correct, *lambda),
+                        grad: b.lerp(&other.grad, &own.grad, *lambda),
+                    }
+                }
+            };
+            let grad = match &self.class_weights {
+                Some((weights, labels)) => {
+                    let k = weights.len();
+                    let weighted: Vec<f32> = rows
+                        .iter()
+                        .flat_map(|&i| std::iter::repeat_n(weights[labels[i as usize] as usize], k))
+                        .collect();
+                    b.mul(&out.grad, &b.upload(&weighted, &[rows.len(), k]))
+                }
+                None => out.grad,
+            };
+            self.model.backward(b, grad, false);
+            (loss_sum, correct) = (out.loss_sum, out.correct);
+        }
+        if let Some(share) = share {
+            [loss_sum, correct] = self.exchange(share, indices.len(), [loss_sum, correct])?;
+        }
+        let b = &self.backend;
         let config = &self.config;
         for (i, params) in self.model.layer_params().into_iter().enumerate() {
             let layer = i + 1;
@@ -416,8 +449,9 @@ impl<B: Backend> Trainer<B> {
         self.chunk.square_norms.push(square_norm);
         self.chunk.rates.push(self.lr);
         self.optimizer.update(b, self.model.params(), self.lr);
-        self.chunk.add(out.loss_sum, out.correct, indices.len());
+        self.chunk.add(loss_sum, correct, end - self.cursor);
         self.cursor = end;
+        Ok(())
     }
 
     /// Runs up to `max_steps` steps, never past the end of an epoch, reads the loss back once and
@@ -430,7 +464,7 @@ impl<B: Backend> Trainer<B> {
         let first_step = self.cursor.div_ceil(self.config.batch_size) + 1;
         let mut steps = 0;
         while steps < max_steps.max(1) && self.cursor < self.train.len {
-            self.step();
+            self.step()?;
             steps += 1;
         }
         let Totals {
@@ -563,6 +597,7 @@ mod device;
 mod evaluate;
 mod events;
 mod session;
+mod shard;
 #[cfg(test)]
 mod tests;
 mod weights;
@@ -573,3 +608,5 @@ pub use config::{EarlyStopping, LayerPenalty, Rebalance, TrainConfig, MAX_EPOCHS
 use device::{DeviceData, Tally, Totals};
 pub use events::{Event, Snapshot};
 pub use session::Session;
+use shard::Share;
+pub use shard::{Exchange, Shard};

@@ -4,7 +4,7 @@
 //! epoch ends, from the weights it started with). The wasm layer only converts to and from
 //! JavaScript.
 
-use super::{Checkpoint, Evaluation, Event, TrainConfig, Trainer};
+use super::{Checkpoint, Evaluation, Event, Exchange, TrainConfig, Trainer};
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::{Backend, DeviceLost};
@@ -174,6 +174,16 @@ impl Session {
         on_trainer!(&mut self.engine, t => t.resume(&c))?;
         self.last = Some(c);
         Ok(())
+    }
+
+    /// Makes this run shard `index` of `count` (see [`Trainer::shard`]): CPU runs only.
+    pub fn shard(&mut self, index: usize, count: usize, exchange: Exchange) -> Result<usize, Error> {
+        match &mut self.engine {
+            Engine::Cpu(t) => t.shard(index, count, exchange),
+            Engine::Gpu(_) => Err(Error::InvalidConfig(
+                "a run on the GPU trains on the device, not on CPU threads".into(),
+            )),
+        }
     }
 
     pub fn load_file_weights(&mut self, file: &ModelFile) -> Result<(), Error> {

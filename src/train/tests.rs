@@ -5,6 +5,7 @@ use crate::data::toy;
 use crate::nn::preset;
 use crate::optim::schedule::{planned_rates, Schedule};
 use crate::optim::OptimizerSpec;
+use crate::testing::assert_close;
 
 fn config(lr: f32, batch_size: usize, epochs: usize) -> TrainConfig {
     TrainConfig::new(
@@ -1161,4 +1162,134 @@ fn a_run_resumed_from_its_checkpoint_ends_exactly_as_the_uninterrupted_one() {
         let e = Checkpoint::from_bytes(&bytes[..cut]).unwrap_err().to_string();
         assert!(e.starts_with("the saved run cannot be read"), "{e}");
     }
+}
+
+/// The slots of shards on threads of this process, and the barrier they meet at.
+type Slots = std::sync::Arc<(std::sync::Mutex<Vec<Vec<f32>>>, std::sync::Barrier)>;
+
+/// Shard `index`'s exchange through `slots`: it writes its gradients into its slot and, once all
+/// have, reads the sum of the slots in shard order.
+fn thread_exchange(slots: Slots, index: usize) -> Exchange {
+    Box::new(move |flat: &mut [f32]| {
+        let (table, barrier) = &*slots;
+        table.lock().unwrap()[index] = flat.to_vec();
+        barrier.wait();
+        flat.fill(0.0);
+        for slot in table.lock().unwrap().iter() {
+            flat.iter_mut().zip(slot).for_each(|(f, v)| *f += v);
+        }
+        // Nobody writes the next step's gradients before everyone has read these.
+        barrier.wait();
+        Ok(())
+    })
+}
+
+/// The circle run of `c` with dropout, as one trainer (`shards` 1) or split over threads: each
+/// shard's events (wall-clock fields zeroed) and final weights.
+fn sharded_circle(c: &TrainConfig, shards: usize) -> Vec<(Vec<Event>, Vec<f32>)> {
+    let spec = r#"{"input": [2], "layers": [{"type": "dense", "units": 16}, {"type": "tanh"},
+        {"type": "dropout", "rate": 0.2}, {"type": "dense", "units": 16}, {"type": "tanh"},
+        {"type": "dense", "units": 2}]}"#;
+    let build = || {
+        let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+        let (train, val) = data.split(200, 2).unwrap();
+        Trainer::new(Cpu, ModelSpec::from_json(spec).unwrap(), c.clone(), &train, &val).unwrap()
+    };
+    let finish = |mut t: Trainer<Cpu>| (timeless(run_to_end(&mut t)), all_weights(&mut t));
+    if shards == 1 {
+        return vec![finish(build())];
+    }
+    let slots: Slots = std::sync::Arc::new((
+        std::sync::Mutex::new(vec![Vec::new(); shards]),
+        std::sync::Barrier::new(shards),
+    ));
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..shards)
+            .map(|i| {
+                let slots = slots.clone();
+                scope.spawn(move || {
+                    let mut t = build();
+                    let len = t.shard(i, shards, thread_exchange(slots, i)).unwrap();
+                    assert_eq!(
+                        len,
+                        all_weights(&mut t).len() + 2,
+                        "every parameter, the loss and the correct count"
+                    );
+                    finish(t)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    })
+}
+
+/// The training losses of each step event, in order.
+fn step_losses(events: &[Event]) -> Vec<f32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Step { loss, .. } => Some(*loss),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_split_over_shards_trains_as_one_trainer_up_to_summation_order() {
+    // Dropout, mixup and class weights draw or weigh per sample; 400 samples in batches of 32
+    // end each epoch with 16, which 3 shards split unevenly (5, 5, 6), as they do 32 (10, 11, 11).
+    let mut c = config(0.02, 32, 3);
+    c.augment = serde_json::from_str(r#"[{"type":"mixup","p":0.5,"alpha":0.4}]"#).unwrap();
+    c.rebalance = Some(Rebalance::ClassWeights);
+    c.clip_norm = Some(1.0);
+    let one = sharded_circle(&c, 1).remove(0);
+    for shards in [2, 3] {
+        let runs = sharded_circle(&c, shards);
+        for (i, (events, weights)) in runs.iter().enumerate() {
+            let what = format!("shard {i} of {shards}");
+            assert_close(&format!("{what}: weights"), &one.1, weights, 1e-4);
+            assert_close(
+                &format!("{what}: step losses"),
+                &step_losses(&one.0),
+                &step_losses(events),
+                1e-4,
+            );
+            assert_eq!(events.len(), one.0.len(), "{what}: the same events");
+        }
+        // Every shard holds exactly the same weights: they all step from the same sums.
+        assert!(runs.iter().all(|r| r.1 == runs[0].1));
+    }
+}
+
+#[test]
+fn a_run_with_batch_norm_or_more_shards_than_rows_is_not_split() {
+    let mut t = circle_trainer(config(0.02, 2, 1)).unwrap();
+    let message = |t: &mut Trainer<Cpu>, index, count| {
+        t.shard(index, count, Box::new(|_: &mut [f32]| Ok(())))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(message(&mut t, 0, 3).contains("a batch of 2 cannot be split over 3 threads"));
+    assert!(message(&mut t, 2, 2).contains("numbered from 0"));
+    let spec = r#"{"input": [2], "layers": [{"type": "residual", "layers": [{"type": "batch_norm"}]},
+        {"type": "dense", "units": 2}]}"#;
+    let data = toy::generate("circle", 600, 0.05, 1).unwrap();
+    let (train, val) = data.split(200, 2).unwrap();
+    let mut t = Trainer::new(
+        Cpu,
+        ModelSpec::from_json(spec).unwrap(),
+        config(0.02, 8, 1),
+        &train,
+        &val,
+    )
+    .unwrap();
+    assert!(message(&mut t, 0, 2).contains("batch norm needs the statistics of the whole batch"));
+}
+
+#[test]
+fn a_shard_whose_exchange_fails_ends_the_step_with_its_message() {
+    let mut t = circle_trainer(config(0.02, 8, 1)).unwrap();
+    t.shard(1, 2, Box::new(|_: &mut [f32]| Err("the run was stopped".into())))
+        .unwrap();
+    assert_eq!(ready(t.run(3)).unwrap_err().to_string(), "the run was stopped");
 }

@@ -235,6 +235,30 @@ impl Training {
         run.session.resume(checkpoint).map_err(js_error)
     }
 
+    /// Makes this run shard `index` of `count` copies of it, in as many workers, that train it
+    /// together, each on a share of every batch (CPU runs, no batch norm; see `train::Shard`). In
+    /// each step `exchange` is called with a `Float32Array` of this shard's gradients, loss sum and
+    /// correct count, and must leave there the sums over all shards, added in shard order; when it
+    /// throws, the step fails with its message. Returns the array's length.
+    pub fn shard(&self, index: usize, count: usize, exchange: js_sys::Function) -> Result<usize, JsError> {
+        let call = move |flat: &mut [f32]| {
+            let view = js_sys::Float32Array::from(&*flat);
+            exchange.call1(&JsValue::NULL, &view).map_err(|e| {
+                js_sys::Error::from(e)
+                    .message()
+                    .as_string()
+                    .unwrap_or_else(|| "another thread of the run failed".into())
+            })?;
+            view.copy_to(flat);
+            Ok(())
+        };
+        let mut run = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("training is busy"))?;
+        run.session.shard(index, count, Box::new(call)).map_err(js_error)
+    }
+
     /// Resolves to the model as a `.safetensors` file: its weights now, its spec and the data's class
     /// names, and `history_csv` when given.
     #[expect(

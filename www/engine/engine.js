@@ -1,10 +1,13 @@
 // The page's side of the worker protocol: requests that resolve with the worker's answer, and a
 // callback for the progress the worker streams. No DOM here.
 export class Engine {
-  constructor(onProgress) {
+  /** `helper`: a worker that trains shares of another worker's runs (threads.js). */
+  constructor(onProgress, { helper = false } = {}) {
     this.pending = new Map();
     this.nextId = 1;
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    const url = new URL('./worker.js', import.meta.url);
+    if (helper) url.searchParams.set('helper', '');
+    this.worker = new Worker(url, { type: 'module' });
     this.worker.onmessage = ({ data }) => {
       if (data.id !== undefined && this.pending.has(data.id)) {
         const { resolve, reject } = this.pending.get(data.id);

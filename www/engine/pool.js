@@ -53,9 +53,10 @@ export class TrialPool {
           reject(Object.assign(new Error('stopped'), { stopped: true }));
         }
       };
-      // Random weights unless the request asks for the pretrained network (a lesson does).
+      // Random weights unless the request asks for the pretrained network (a lesson does); one
+      // thread each, as the pool's workers share the cores.
       slot.engine
-        .request('train', { ...request, startFrom: request.pretrained ? 'pretrained' : 'random' })
+        .request('train', { ...request, threads: 1, startFrom: request.pretrained ? 'pretrained' : 'random' })
         .catch(reject);
     });
   }

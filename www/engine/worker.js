@@ -16,6 +16,7 @@ import init, {
 } from '../../whetstone.js';
 import { describe, openDataset, tableRows, verifyParts, vocabularyOf } from './datasets.js';
 import { buildRun } from './runs.js';
+import { endSteps, exchangeBuffer, exchanger, Helpers, MAX_THREADS, stepsEnded } from './threads.js';
 
 // Each run() call is sized to take about this long, so pause and stop answer quickly.
 const CHUNK_MS = 150;
@@ -29,6 +30,14 @@ let search = null;
 let snapshots = [];
 let gpu = null;
 const control = { state: 'idle', wake: null };
+// The requests that made the loaded data (load, then any fixes), replayed into helper workers.
+let recipe = [];
+const RECIPE = { load: 'replace', fix: 'add', 'use-replay': 'add' };
+// Helper workers that train shares of this worker's run (threads.js), and the run's exchange buffer.
+const helpers = new Helpers();
+let threadBuffer = null;
+// A helper's run of its shard, while it trains.
+let shardRun = Promise.resolve();
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -45,11 +54,13 @@ async function openGpu() {
 
 // The wasm module's exports (its memory, for `memory`).
 let wasm = null;
+// A helper worker (threads.js) trains shares of another worker's runs on the CPU: no GPU to open.
+const helper = new URL(import.meta.url).searchParams.has('helper');
 const ready = init()
   .then((exports) => {
     wasm = exports;
   })
-  .then(openGpu)
+  .then(() => (helper ? { gpu: null, gpuError: 'a helper worker trains on the CPU' } : openGpu()))
   .then((status) => post({ type: 'ready', ...status }));
 
 async function asset(file, what) {
@@ -100,6 +111,7 @@ async function trainLoop() {
       }
     } catch (err) {
       control.state = 'idle';
+      endThreads();
       post({ type: 'run-error', message: err.message ?? String(err) });
       return;
     }
@@ -121,7 +133,57 @@ async function trainLoop() {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   control.state = 'idle';
+  endThreads();
   post({ type: 'stopped' });
+}
+
+// The helpers' steps of a run that ended here before its last step: they stop waiting for this one.
+function endThreads() {
+  if (threadBuffer) endSteps(threadBuffer);
+  threadBuffer = null;
+}
+
+/** Splits `run` (a new CPU run of `request`) over `request.threads` threads when the page can share
+ * memory between workers: resolves to the threads it trains on, and why only one when it asked for
+ * more. A run that cannot be split trains here alone. */
+async function splitRun(run, request) {
+  const count = Math.min(request.threads ?? 1, MAX_THREADS);
+  if (count < 2) return { threads: 1 };
+  if (!self.crossOriginIsolated)
+    return { threads: 1, why: 'the page is not cross-origin isolated, so its workers cannot share memory' };
+  if (request.backend === 'gpu') return { threads: 1, why: 'the GPU trains this run' };
+  let exchange = null;
+  let length;
+  try {
+    length = run.shard(0, count, (values) => exchange(values));
+  } catch (err) {
+    return { threads: 1, why: err.message };
+  }
+  const buffer = exchangeBuffer(count, length);
+  exchange = exchanger(buffer, 0, count);
+  try {
+    await helpers.start(recipe, request, count, buffer);
+  } catch (err) {
+    endSteps(buffer, true);
+    throw new Error(`could not start the run's threads: ${err.message}`);
+  }
+  threadBuffer = buffer;
+  return { threads: count };
+}
+
+// A helper's shard of another worker's run, trained to its end or until the run's steps end.
+async function trainShard(run, buffer) {
+  try {
+    for (;;) {
+      const events = await run.run(1000);
+      if (events.some((e) => e.type === 'finished')) return;
+    }
+  } catch {
+    // A shard fails only with the run (its steps ended): if not, the others must not wait for it.
+    if (!stepsEnded(buffer)) endSteps(buffer, true);
+  } finally {
+    run.free();
+  }
 }
 
 const handlers = {
@@ -218,12 +280,40 @@ const handlers = {
       run.free();
       throw new Error('a run is already in progress; stop it first');
     }
+    let split;
+    try {
+      split = await splitRun(run, request);
+    } catch (err) {
+      run.free();
+      throw err;
+    }
     training?.free();
     training = run;
     snapshots = [];
     control.state = 'running';
     queueMicrotask(trainLoop);
-    return { backend: run.backend, stepsPerEpoch: run.stepsPerEpoch, summary: run.summary(), taken: run.taken };
+    return {
+      backend: run.backend,
+      stepsPerEpoch: run.stepsPerEpoch,
+      summary: run.summary(),
+      taken: run.taken,
+      ...split,
+    };
+  },
+  // Shard `index` of `count` of a run another worker trains (threads.js), exchanging through `buffer`.
+  shard: async ({ request, index, count, buffer }) => {
+    if (!data) throw new Error('load a data set first');
+    await shardRun;
+    const run = await buildRun(request, data, null, pretrainedBytes);
+    try {
+      run.shard(index, count, exchanger(buffer, index, count));
+    } catch (err) {
+      run.free();
+      throw err;
+    }
+    // After this answer is posted: the first step waits for the other shards, which wait for it.
+    shardRun = new Promise((resolve) => setTimeout(() => resolve(trainShard(run, buffer))));
+    return {};
   },
   // The model of a run kept by its checkpoint, as a model file, without making it this page's run.
   'checkpoint-model': async ({ request, history }) => {
@@ -426,7 +516,11 @@ self.onmessage = async ({ data: msg }) => {
   try {
     const handler = handlers[msg.type];
     if (!handler) throw new Error(`unknown request '${msg.type}'`);
-    post({ id: msg.id, ok: true, ...(await handler(msg)) });
+    const answer = await handler(msg);
+    const { id, type, ...fields } = msg;
+    if (RECIPE[type] === 'replace') recipe = [{ type, fields }];
+    else if (RECIPE[type]) recipe = [...recipe, { type, fields }];
+    post({ id, ok: true, ...answer });
   } catch (err) {
     post({ id: msg.id, ok: false, message: err.message ?? String(err) });
   }

@@ -113,12 +113,28 @@ export class RunPanel {
         this.accuracy.push(epoch, [trainAcc, valAcc]);
       }
       this.hooks.started(started.stepsPerEpoch);
-      $('backend').textContent = `backend: ${started.backend}`;
+      this.showThreads(started, request);
       this.setStatus('running');
     } catch (err) {
       this.setStatus(previous);
       notify(err.message, 'error', { near: $('train'), field: err.control && $(err.control) });
     }
+  }
+
+  /** The badge says where the run trains, and on how many threads; one asked for more threads
+   * than it got is told why. */
+  showThreads({ backend, threads, why }, request) {
+    const { state, notify } = this.app;
+    const plural = threads === 1 ? 'thread' : 'threads';
+    $('backend').textContent = `backend: ${backend}${backend === 'CPU' ? ` · ${threads} ${plural}` : ''}`;
+    $('backend').title =
+      threads > 1
+        ? `Each batch is split over ${threads} threads, whose gradients are added`
+        : why
+          ? `One thread: ${why}`
+          : 'Where training runs';
+    if (why && state.settings.threads > 1 && request.threads > 1)
+      notify(`This run trains on one thread: ${why}.`, 'info', { near: $('train') });
   }
 
   /** Clears the curves and the numbers for a run (or a loaded model's history) of `epochs` epochs. */

@@ -1,5 +1,5 @@
 // The training settings (epochs, batch, rate, optimiser, penalties, schedule and warm-up, clipping,
-// early stopping, device, class balance, split), each field writing into the state; and the planned
+// early stopping, device and threads, class balance, split), each field writing into the state; and the planned
 // learning rate of every step drawn before the run, with the actual rate and the gradient norm of
 // every step drawn as the run reports them.
 import { plannedStepsPerEpoch, plotStride } from '../state/request.js';
@@ -26,6 +26,7 @@ const FIELDS = [
   'samples',
   'heldOut',
   'device',
+  'threads',
   'rebalance',
 ];
 

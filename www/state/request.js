@@ -147,6 +147,7 @@ export function trainingRequest(state) {
     samples: setting('samples'),
     heldOut: setting('heldOut'),
     backend: chosenBackend(state),
+    threads: setting('threads') || (navigator.hardwareConcurrency ?? 1),
     startFrom: s.startFrom,
   };
 }
