@@ -21,13 +21,14 @@ export const VIEWPORTS = {
 
 /**
  * Serves dist/ and opens the page in a fresh browser context before the file's tests, closes both
- * after. Returns an object whose `page`, `errors` (console errors, page errors and requests to
+ * after (`isolated`: served with the headers that make the page cross-origin isolated, as
+ * `trunk serve` does). Returns an object whose `page`, `errors` (console errors, page errors and requests to
  * other hosts) and helpers the tests use once `before` has run.
  */
-export function openPage({ viewport = { width: 1400, height: 900 }, path = '' } = {}) {
+export function openPage({ viewport = { width: 1400, height: 900 }, path = '', isolated = false } = {}) {
   const session = { errors: [] };
   before(async () => {
-    session.server = await serve(join(root, 'dist'));
+    session.server = await serve(join(root, 'dist'), {}, { isolated });
     session.browser = await launch();
     session.context = await session.browser.newContext({ viewport });
     const page = await session.context.newPage();

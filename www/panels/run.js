@@ -113,7 +113,7 @@ export class RunPanel {
         this.accuracy.push(epoch, [trainAcc, valAcc]);
       }
       this.hooks.started(started.stepsPerEpoch);
-      this.showThreads(started, request);
+      this.showThreads(started);
       this.setStatus('running');
     } catch (err) {
       this.setStatus(previous);
@@ -121,20 +121,15 @@ export class RunPanel {
     }
   }
 
-  /** The badge says where the run trains, and on how many threads; one asked for more threads
-   * than it got is told why. */
-  showThreads({ backend, threads, why }, request) {
-    const { state, notify } = this.app;
+  /** The badge says where the run trains, and on how many threads; under the threads field, why
+   * a CPU run that could have more trains on one. */
+  showThreads({ backend, threads, why }) {
     const plural = threads === 1 ? 'thread' : 'threads';
-    $('backend').textContent = `backend: ${backend}${backend === 'CPU' ? ` · ${threads} ${plural}` : ''}`;
+    const cpu = backend === 'CPU';
+    $('backend').textContent = `backend: ${backend}${cpu ? ` · ${threads} ${plural}` : ''}`;
     $('backend').title =
-      threads > 1
-        ? `Each batch is split over ${threads} threads, whose gradients are added`
-        : why
-          ? `One thread: ${why}`
-          : 'Where training runs';
-    if (why && state.settings.threads > 1 && request.threads > 1)
-      notify(`This run trains on one thread: ${why}.`, 'info', { near: $('train') });
+      threads > 1 ? `Each batch is split over ${threads} threads, whose gradients are added` : 'Where training runs';
+    $('threads-info').textContent = cpu && why ? `The last run trained on one thread: ${why}.` : '';
   }
 
   /** Clears the curves and the numbers for a run (or a loaded model's history) of `epochs` epochs. */
