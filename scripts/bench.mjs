@@ -171,6 +171,22 @@ if (ours) {
       `  LeNet-small (padded) against ConvNetJS: ${(ours.trainPerS / convnet.trainPerS).toFixed(1)}× (target ≥ 30×)`,
     );
 }
+// Every core for one run: the training worker's run on the cores a cross-origin isolated page
+// gives, against the same worker on one thread, in the same page.
+const workerRows = (model) =>
+  contenders.filter(
+    (r) => r.name.startsWith('whetstone cpu (worker') && r.model === model && r.batch === 32 && !r.error,
+  );
+for (const model of ['lenet-pad', 'mlp']) {
+  const [one, many] = [
+    workerRows(model).find((r) => r.name.endsWith('1 thread)')),
+    workerRows(model).find((r) => !r.name.endsWith('1 thread)')),
+  ];
+  if (one && many)
+    console.log(
+      `  ${model === 'mlp' ? 'MLP' : 'LeNet-small (padded)'}, ${many.name.match(/\d+ threads/)[0]} against one (training worker, isolated page): ${Math.round(many.trainPerS)} vs ${Math.round(one.trainPerS)} → ${(many.trainPerS / one.trainPerS).toFixed(2)}×${model === 'lenet-pad' ? ' (target ≥ 1.7× on 2 cores)' : ''}`,
+    );
+}
 const mlp = row('whetstone cpu', 'mlp');
 const bestMlp = cpuPeers('mlp').reduce((a, b) => (b.trainPerS > (a?.trainPerS ?? 0) ? b : a), null);
 if (mlp && bestMlp)

@@ -1,7 +1,9 @@
 // The page: builds the state, the engine and one panel per part of the workflow, tells each panel
 // what the others did, and routes between the views. Panels are handed what they need (`app`: the
 // engine, the state, `notify`, `save`, `guard`, `queue`, `request`, `data`) and their hooks; none reaches
-// for another's globals.
+// for another's globals. Cross-origin isolation comes first: it may reload the page before anything
+// starts.
+import './isolation.js';
 import { Engine } from './engine/engine.js';
 import { onChange } from './engine/store.js';
 import { taskQueue } from './engine/queue.js';

@@ -8,6 +8,7 @@
 // samples, or by time for a run the cap stops), each lap's rate a repeat; inference is timed
 // INFER_REPEATS times (fewer when they pass CAP_MS together). The page reports every repeat; scripts/bench.mjs prints medians and spreads.
 import init, { DataSet, GpuDevice, Training, summarize } from '../whetstone.js';
+import { Engine } from '../www/engine/engine.js';
 import * as jax from './modules/@jax-js/jax/dist/index.js';
 
 const PARAMS = new URLSearchParams(location.search);
@@ -143,6 +144,47 @@ async function whetstone(digits, gpu, model, batch) {
   });
   run.free();
   return { ...trained, accuracy, inferRates: infer.rates };
+}
+
+/** Whetstone's CPU backend as the page trains with it: in its training worker, on `threads` threads
+ * (helper workers for the others). Training rates: each chunk's samples/s as the run reports it,
+ * the first chunk (kernel warm-up) left out; inference: the worker's predictions, 8 × 256 samples. */
+async function whetstoneWorker(digits, threads, model, batch) {
+  let listener = () => {};
+  const engine = new Engine((msg) => listener(msg));
+  try {
+    await engine.request('load', { name: 'digits' });
+    const laps = [];
+    let accuracy = null;
+    let first = true;
+    const ended = new Promise((resolve, reject) => {
+      listener = (msg) => {
+        if (msg.type === 'events')
+          for (const e of msg.events) {
+            if (e.type === 'step' && !first) laps.push(e.samples_per_sec);
+            if (e.type === 'step') first = false;
+            if (e.type === 'epoch') accuracy = e.val_accuracy;
+          }
+        else if (msg.type === 'finished' || msg.type === 'stopped') resolve();
+        else if (msg.type === 'run-error') reject(new Error(msg.message));
+      };
+    });
+    const config = { epochs: 1, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
+    const spec = JSON.stringify(MODELS[model]);
+    const request = { spec, config, samples: TRAIN + TEST, heldOut: TEST, backend: 'cpu', threads };
+    const started = await engine.request('train', request);
+    if (started.threads !== threads) throw new Error(`trained on ${started.threads} thread(s): ${started.why}`);
+    const cap = setTimeout(() => engine.request('stop'), CAP_MS);
+    await ended;
+    clearTimeout(cap);
+    const features = digits.features(0, 256);
+    const infer = await inferRates(8 * 256, async () => {
+      for (let i = 0; i < 8; i++) await engine.request('predict', { features });
+    });
+    return { laps, accuracy, inferRates: infer.rates };
+  } finally {
+    engine.terminate();
+  }
 }
 
 function tfModel(model) {
@@ -514,8 +556,11 @@ async function measure() {
       target: TARGET,
       capMs: ACCURACY_CAP_MS,
     };
+  const threads = navigator.hardwareConcurrency;
   const contenders = isolated
     ? [
+        ['whetstone cpu (worker, 1 thread)', (m, b) => whetstoneWorker(digits, 1, m, b)],
+        [`whetstone cpu (worker, ${threads} threads)`, (m, b) => whetstoneWorker(digits, threads, m, b)],
         ['tfjs wasm (SIMD, threads)', (m, b) => tensorflow(data, 'wasm', m, b)],
         ['jax-js wasm (threads)', (m, b) => jaxjs(data, 'wasm', m, b)],
       ]
