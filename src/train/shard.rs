@@ -21,6 +21,8 @@ pub struct Shard {
     index: usize,
     count: usize,
     exchange: Exchange,
+    /// The vector handed to the exchange, kept between steps.
+    flat: Vec<f32>,
 }
 
 impl Shard {
@@ -64,8 +66,14 @@ impl<B: Backend> Trainer<B> {
                 "batch norm needs the statistics of the whole batch, so this model trains on one thread".into(),
             ));
         }
-        self.shard = Some(Shard { index, count, exchange });
-        Ok(self.exchange_len())
+        let len = self.exchange_len();
+        self.shard = Some(Shard {
+            index,
+            count,
+            exchange,
+            flat: Vec::with_capacity(len),
+        });
+        Ok(len)
     }
 
     /// The length of the vector a shard's exchange is handed: every parameter's values, the loss
@@ -87,7 +95,9 @@ impl<B: Backend> Trainer<B> {
         total: usize,
         tally: [B::Tensor; 2],
     ) -> Result<[B::Tensor; 2], Error> {
-        let mut flat = Vec::with_capacity(self.exchange_len());
+        let shard = self.shard.as_mut().expect("only a shard exchanges");
+        let flat = &mut shard.flat;
+        flat.clear();
         let b = &self.backend;
         // A loss is a mean over the rows read: rescaled here to the whole batch's.
         let scale = share.len as f32 / total as f32;
@@ -101,8 +111,7 @@ impl<B: Backend> Trainer<B> {
         for t in &tally {
             flat.push(if share.len == 0 { 0.0 } else { ready(b.read(t))?[0] });
         }
-        let shard = self.shard.as_mut().expect("only a shard exchanges");
-        (shard.exchange)(&mut flat).map_err(Error::Interrupted)?;
+        (shard.exchange)(flat).map_err(Error::Interrupted)?;
         let mut at = 0;
         for p in self.model.params() {
             let shape = B::shape(&p.value);

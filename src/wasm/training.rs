@@ -242,15 +242,15 @@ impl Training {
     /// throws, the step fails with its message. Returns the array's length.
     pub fn shard(&self, index: usize, count: usize, exchange: js_sys::Function) -> Result<usize, JsError> {
         let call = move |flat: &mut [f32]| {
-            let view = js_sys::Float32Array::from(&*flat);
-            exchange.call1(&JsValue::NULL, &view).map_err(|e| {
+            // SAFETY: the view lives for this call only, while `flat` is borrowed; nothing in it
+            // allocates in this module's memory, so the memory cannot grow and detach the view.
+            let view = unsafe { js_sys::Float32Array::view_mut_raw(flat.as_mut_ptr(), flat.len()) };
+            exchange.call1(&JsValue::NULL, &view).map(|_| ()).map_err(|e| {
                 js_sys::Error::from(e)
                     .message()
                     .as_string()
                     .unwrap_or_else(|| "another thread of the run failed".into())
-            })?;
-            view.copy_to(flat);
-            Ok(())
+            })
         };
         let mut run = self
             .inner

@@ -44,6 +44,17 @@ test('a run split over two threads trains the model one thread trains', async ()
   }
 });
 
+test('with every core asked for, a model whose steps gain takes them and a small one does not', async () => {
+  await trainOn('0');
+  assert.match(await ui.text('#backend'), /CPU · 1 thread$/);
+  assert.match(await ui.text('#threads-info'), /each step is small against the model's 101,770 weights/);
+  await ui.selectOption('#preset', 'cnn');
+  await ui.fill('#epochs', '1');
+  const cnn = await trainOn('0');
+  assert.match(cnn.badge, /CPU · 2 threads/);
+  assert.equal(await ui.text('#threads-info'), '');
+});
+
 test('pause and stop reach every thread, and the next run trains', async () => {
   await ui.fill('#threads', '2');
   await ui.fill('#epochs', '50');

@@ -143,15 +143,30 @@ function endThreads() {
   threadBuffer = null;
 }
 
-/** Splits `run` (a new CPU run of `request`) over `request.threads` threads when the page can share
- * memory between workers: resolves to the threads it trains on, and why only one when it asked for
+// A step whose training FLOPs are fewer than this many per weight gains nothing from more threads:
+// the weights' gradients, exchanged every step, cost what the shared work saves (measured in
+// headless Chromium on 2 cores: the digits MLP at batch 32, 190 per weight, 1.05×; at batch 256,
+// 1,520, 1.48×; LeNet-small, 10,000 and more, 1.9×).
+const WORK_PER_WEIGHT = 1000;
+
+/** Splits `run` (a new CPU run of `request`) over threads when the page can share memory between
+ * workers: `request.threads` of them, or with 0 (or none) every core when the model's steps are
+ * large enough to gain. Resolves to the threads it trains on, and why one when it could have had
  * more. A run that cannot be split trains here alone. */
 async function splitRun(run, request) {
-  const count = Math.min(request.threads ?? 1, MAX_THREADS);
+  const auto = !request.threads;
+  const count = Math.min(auto ? navigator.hardwareConcurrency : request.threads, MAX_THREADS);
   if (count < 2) return { threads: 1 };
   if (!self.crossOriginIsolated)
     return { threads: 1, why: 'the page is not cross-origin isolated, so its workers cannot share memory' };
   if (request.backend === 'gpu') return { threads: 1, why: 'the GPU trains this run' };
+  const { flops, params } = run.summary();
+  const work = (3 * Number(flops) * request.config.batch_size) / Math.max(Number(params), 1);
+  if (auto && work < WORK_PER_WEIGHT)
+    return {
+      threads: 1,
+      why: `each step is small against the model's ${Number(params).toLocaleString('en')} weights, whose gradients threads would exchange (a larger batch or model gains from more)`,
+    };
   let exchange = null;
   let length;
   try {

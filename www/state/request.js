@@ -147,7 +147,7 @@ export function trainingRequest(state) {
     samples: setting('samples'),
     heldOut: setting('heldOut'),
     backend: chosenBackend(state),
-    threads: setting('threads') || (navigator.hardwareConcurrency ?? 1),
+    threads: setting('threads'),
     startFrom: s.startFrom,
   };
 }

@@ -67,7 +67,7 @@ export const SETTINGS = {
   clipValue: { kind: 'number', default: '0', min: 0, control: 'clip-value', label: 'The gradient-value clip' },
   patience: { kind: 'integer', default: 0, min: 0, control: 'patience', label: 'The early-stop patience' },
   device: { kind: 'choice', default: 'auto', choices: ['auto', 'gpu', 'cpu'], control: 'device' },
-  // 0: every core the browser reports.
+  // 0: every core the browser reports, for a model whose steps gain from them.
   threads: { kind: 'integer', default: 0, min: 0, control: 'threads', label: 'The CPU threads' },
   rebalance: {
     kind: 'choice',
