@@ -105,14 +105,14 @@ console.log(
   `cores: ${peers.value.cores}; WebGPU adapter: ${peers.value.gpu ?? 'none'}${peers.value.gpuSoftware ? ' (software)' : ''}; threaded wasm run cross-origin isolated: ${threaded.value.isolated}`,
 );
 console.log(
-  `${'contender'.padEnd(27)}${'model'.padEnd(10)}${pad('batch', 6)}${pad('train/s', 9)}${pad('(range)', 15)}${pad('infer/s', 9)}${pad('(range)', 15)}${pad('GFLOP/s', 9)}${pad('accuracy', 10)}`,
+  `${'contender'.padEnd(34)}${'model'.padEnd(10)}${pad('batch', 6)}${pad('train/s', 9)}${pad('(range)', 15)}${pad('infer/s', 9)}${pad('(range)', 15)}${pad('GFLOP/s', 9)}${pad('accuracy', 10)}`,
 );
 for (const r of contenders) {
   const acc = r.error ? r.error : r.epochDone ? `${(r.accuracy * 100).toFixed(1)} %` : 'epoch not done';
   const row = r.error
     ? `${pad('–', 9)}${pad('', 15)}${pad('–', 9)}${pad('', 15)}${pad('–', 9)}`
     : `${pad(Math.round(r.trainPerS), 9)}${pad(spread(r.trainRates), 15)}${pad(Math.round(r.inferPerS), 9)}${pad(spread(r.inferRates), 15)}${pad(((r.trainPerS * 3 * r.flops) / 1e9).toFixed(2), 9)}`;
-  console.log(`${r.name.padEnd(27)}${r.model.padEnd(10)}${pad(r.batch, 6)}${row}  ${acc}`);
+  console.log(`${r.name.padEnd(34)}${r.model.padEnd(10)}${pad(r.batch, 6)}${row}  ${acc}`);
 }
 console.log("GFLOP/s here = 3 × the model's forward FLOPs (as Whetstone counts them) × training samples/s.");
 console.log('');
@@ -213,5 +213,5 @@ for (const r of race.value.accuracy) {
     : r.reached
       ? `${(r.ms / 1000).toFixed(1)} s (${r.epochs} epoch${r.epochs > 1 ? 's' : ''}, ${(r.accuracy * 100).toFixed(1)} %)`
       : `not reached in ${(r.ms / 1000).toFixed(0)} s (${r.epochs} epochs, ${(r.accuracy * 100).toFixed(1)} %)`;
-  console.log(`  ${r.name.padEnd(27)} ${what}`);
+  console.log(`  ${r.name.padEnd(34)} ${what}`);
 }

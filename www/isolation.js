@@ -4,6 +4,8 @@
 // so the reload loses nothing. Where service workers are unavailable, the page runs as it is, and a
 // run trains on one thread.
 const RELOADED = 'whetstone-isolation-reloaded';
+// How long the page waits for the worker to take over before it starts as it is.
+const READY_MS = 3000;
 
 if (!self.crossOriginIsolated && 'serviceWorker' in navigator && self.isSecureContext) {
   try {
@@ -12,7 +14,7 @@ if (!self.crossOriginIsolated && 'serviceWorker' in navigator && self.isSecureCo
     // Reloading helps only a page the worker did not serve, and only once a visit (a reload that
     // bypasses the worker must not start a loop).
     if (!controlled && !sessionStorage.getItem(RELOADED)) {
-      await navigator.serviceWorker.ready;
+      await Promise.race([navigator.serviceWorker.ready, new Promise((_, fail) => setTimeout(fail, READY_MS))]);
       sessionStorage.setItem(RELOADED, '1');
       location.reload();
       await new Promise(() => {});

@@ -9,6 +9,7 @@
 // INFER_REPEATS times (fewer when they pass CAP_MS together). The page reports every repeat; scripts/bench.mjs prints medians and spreads.
 import init, { DataSet, GpuDevice, Training, summarize } from '../whetstone.js';
 import { Engine } from '../www/engine/engine.js';
+import { MAX_THREADS } from '../www/engine/threads.js';
 import * as jax from './modules/@jax-js/jax/dist/index.js';
 
 const PARAMS = new URLSearchParams(location.search);
@@ -173,7 +174,8 @@ async function whetstoneWorker(digits, threads, model, batch) {
     const spec = JSON.stringify(MODELS[model]);
     const request = { spec, config, samples: TRAIN + TEST, heldOut: TEST, backend: 'cpu', threads };
     const started = await engine.request('train', request);
-    if (started.threads !== threads) throw new Error(`trained on ${started.threads} thread(s): ${started.why}`);
+    if (started.threads !== threads)
+      throw new Error(`trained on ${started.threads} thread(s)${started.why ? `: ${started.why}` : ''}`);
     const cap = setTimeout(() => engine.request('stop'), CAP_MS);
     await ended;
     clearTimeout(cap);
@@ -556,7 +558,7 @@ async function measure() {
       target: TARGET,
       capMs: ACCURACY_CAP_MS,
     };
-  const threads = navigator.hardwareConcurrency;
+  const threads = Math.min(navigator.hardwareConcurrency, MAX_THREADS);
   const contenders = isolated
     ? [
         ['whetstone cpu (worker, 1 thread)', (m, b) => whetstoneWorker(digits, 1, m, b)],

@@ -1215,6 +1215,8 @@ fn sharded_circle(c: &TrainConfig, shards: usize) -> Vec<(Vec<Event>, Vec<f32>)>
                         all_weights(&mut t).len() + 2,
                         "every parameter, the loss and the correct count"
                     );
+                    // The page sizes the shared buffer from the summary before it shards a run.
+                    assert_eq!(len as u64, t.model().spec().summary().unwrap().params + 2);
                     finish(t)
                 })
             })

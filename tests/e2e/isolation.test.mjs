@@ -1,7 +1,8 @@
 // A static host that sends no COOP/COEP headers (this server sends none): the page's service
-// worker adds them, the page reloads once on the first visit, and a run splits over threads.
+// worker adds them, the page reloads once on the first visit, and a run splits over threads; where
+// no service worker may run, a run trains on one thread and the page says why.
 import { test } from 'node:test';
-import { assert, noErrors, openPage, pageOf, person } from './page.mjs';
+import { assert, noErrors, openPage, pageOf, person, ready } from './page.mjs';
 
 const session = openPage();
 const ui = person(session);
@@ -29,6 +30,27 @@ test('on a host without the headers, the service worker makes the page isolated 
   await page.waitForFunction(() => document.body.dataset.setup === 'ready', null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   assert.equal(await page.inputValue('#threads'), '2');
+});
+
+test('where no service worker may run, a run trains on one thread and the page says why', async () => {
+  const context = await session.browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const plain = await context.newPage();
+    await plain.goto(session.server.url);
+    await ready(plain);
+    assert.equal(await plain.evaluate(() => crossOriginIsolated), false);
+    await plain.evaluate(() => {
+      location.hash = '#/train';
+    });
+    await plain.fill('#threads', '2');
+    await plain.fill('#epochs', '1');
+    await plain.click('#train');
+    await plain.waitForFunction(() => document.body.dataset.status === 'done', null, { timeout: 120_000 });
+    assert.match(await plain.innerText('#backend'), /CPU · 1 thread$/);
+    assert.match(await plain.innerText('#threads-info'), /not cross-origin isolated/);
+  } finally {
+    await context.close();
+  }
 });
 
 noErrors(session);

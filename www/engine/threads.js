@@ -6,23 +6,34 @@
 import { Engine } from './engine.js';
 
 // The buffer's header (Int32 cells): how many steps have been exchanged, how many shards have
-// written this step's slot, and why the run's steps end (0 while they go on).
+// written this step's slot, why the run's steps end (0 while they go on), and the length of the
+// message a failed shard left after the header (UTF-8).
 const STEPS = 0;
 const ARRIVED = 1;
 const ENDED = 2;
+const MESSAGE = 3;
 const HEADER_BYTES = 16;
+const MESSAGE_BYTES = 1024;
+const SLOTS_AT = HEADER_BYTES + MESSAGE_BYTES;
 // How long a waiting shard sleeps before it looks at ENDED again.
 const WAIT_MS = 200;
-// How long shard 0, whose worker hears of a helper's crash only between steps, waits for the others
-// before it takes them for lost (a helper waits as long as shard 0 is paused).
-const LOST_MS = 120_000;
+// Shard 0's worker hears of a helper's crash only between steps: after this many sleeps in a row
+// (two minutes awake; a helper waits as long as shard 0 is paused) it takes the others for lost.
+const LOST_WAITS = 600;
 
-/** Why the steps ended, by the code in ENDED. */
-const ENDINGS = {
-  1: 'the run was stopped',
-  2: 'another thread of the run failed',
-  3: 'another thread of the run stopped answering',
-};
+const STOPPED = 1;
+const FAILED = 2;
+const LOST = 3;
+
+/** Why the steps ended, by the code in ENDED (a failure's own message when it left one). */
+function ending(buffer, code) {
+  if (code === STOPPED) return 'the run was stopped';
+  if (code === LOST) return 'another thread of the run stopped answering';
+  const length = Atomics.load(new Int32Array(buffer, 0, HEADER_BYTES / 4), MESSAGE);
+  // A copy: a decoder does not read shared memory.
+  const bytes = new Uint8Array(new Uint8Array(buffer, HEADER_BYTES, length));
+  return new TextDecoder().decode(bytes) || 'another thread of the run failed';
+}
 
 /** The most threads a run takes: more only add exchanges on the cores a browser gives a page. */
 export const MAX_THREADS = 8;
@@ -30,7 +41,7 @@ export const MAX_THREADS = 8;
 /** A buffer for the exchanges of `count` shards of `length` values: two steps' slots, so that a
  * shard can write the next step's while a slower one still reads this one's. */
 export function exchangeBuffer(count, length) {
-  return new SharedArrayBuffer(HEADER_BYTES + 2 * count * length * Float32Array.BYTES_PER_ELEMENT);
+  return new SharedArrayBuffer(SLOTS_AT + 2 * count * length * Float32Array.BYTES_PER_ELEMENT);
 }
 
 /** Shard `index`'s exchange through `buffer`: writes the shard's values into its slot, waits until
@@ -38,9 +49,10 @@ export function exchangeBuffer(count, length) {
  * every shard). Throws once the run's steps are ended. */
 export function exchanger(buffer, index, count) {
   const head = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-  const slots = new Float32Array(buffer, HEADER_BYTES);
+  const slots = new Float32Array(buffer, SLOTS_AT);
   const length = slots.length / (2 * count);
   return (values) => {
+    if (values.length !== length) throw new Error(`a shard's exchange holds ${values.length} values, not ${length}`);
     const step = Atomics.load(head, STEPS);
     const base = (step % 2) * count * length;
     slots.set(values, base + index * length);
@@ -49,12 +61,12 @@ export function exchanger(buffer, index, count) {
       Atomics.add(head, STEPS, 1);
       Atomics.notify(head, STEPS);
     } else {
-      const since = performance.now();
+      let sleeps = 0;
       while (Atomics.load(head, STEPS) === step) {
-        if (index === 0 && performance.now() - since > LOST_MS) Atomics.compareExchange(head, ENDED, 0, 3);
         const ended = Atomics.load(head, ENDED);
-        if (ended) throw new Error(ENDINGS[ended]);
-        Atomics.wait(head, STEPS, step, WAIT_MS);
+        if (ended) throw new Error(ending(buffer, ended));
+        if (Atomics.wait(head, STEPS, step, WAIT_MS) !== 'timed-out') sleeps = 0;
+        else if (index === 0 && ++sleeps > LOST_WAITS) Atomics.compareExchange(head, ENDED, 0, LOST);
       }
     }
     values.set(slots.subarray(base, base + length));
@@ -65,10 +77,16 @@ export function exchanger(buffer, index, count) {
   };
 }
 
-/** Ends the steps of the run that `buffer` serves: a shard waiting for the others throws. */
-export function endSteps(buffer, failed = false) {
+/** Ends the steps of the run that `buffer` serves: a shard waiting for the others throws. With
+ * `failure` (a message), because a shard failed; otherwise because the run was stopped. */
+export function endSteps(buffer, failure) {
   const head = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-  Atomics.compareExchange(head, ENDED, 0, failed ? 2 : 1);
+  if (failure && Atomics.load(head, ENDED) === 0) {
+    const bytes = new TextEncoder().encode(failure).subarray(0, MESSAGE_BYTES);
+    new Uint8Array(buffer, HEADER_BYTES, MESSAGE_BYTES).set(bytes);
+    Atomics.store(head, MESSAGE, bytes.length);
+  }
+  Atomics.compareExchange(head, ENDED, 0, failure ? FAILED : STOPPED);
   Atomics.notify(head, STEPS);
 }
 
@@ -113,6 +131,6 @@ export class Helpers {
   crashed(helper) {
     helper.engine.terminate();
     this.helpers = this.helpers.filter((h) => h !== helper);
-    if (this.buffer) endSteps(this.buffer, true);
+    if (this.buffer) endSteps(this.buffer, 'a thread of the run crashed (out of memory?)');
   }
 }

@@ -125,6 +125,7 @@ async function trainLoop() {
     }
     if (events.some((e) => e.type === 'finished')) {
       control.state = 'idle';
+      endThreads();
       post({ type: 'finished' });
       return;
     }
@@ -155,7 +156,8 @@ const WORK_PER_WEIGHT = 1000;
  * more. A run that cannot be split trains here alone. */
 async function splitRun(run, request) {
   const auto = !request.threads;
-  const count = Math.min(auto ? navigator.hardwareConcurrency : request.threads, MAX_THREADS);
+  const cores = Math.min(navigator.hardwareConcurrency, request.config.batch_size);
+  const count = Math.min(auto ? cores : request.threads, MAX_THREADS);
   if (count < 2) return { threads: 1 };
   if (!self.crossOriginIsolated)
     return { threads: 1, why: 'the page is not cross-origin isolated, so its workers cannot share memory' };
@@ -167,19 +169,23 @@ async function splitRun(run, request) {
       threads: 1,
       why: `each step is small against the model's ${Number(params).toLocaleString('en')} weights, whose gradients threads would exchange (a larger batch or model gains from more)`,
     };
-  let exchange = null;
-  let length;
+  // Every weight's gradient, the loss sum and the correct count.
+  const length = Number(params) + 2;
+  let buffer;
   try {
-    length = run.shard(0, count, (values) => exchange(values));
+    buffer = exchangeBuffer(count, length);
+  } catch (err) {
+    return { threads: 1, why: `the memory the threads would share could not be had (${err.message})` };
+  }
+  try {
+    run.shard(0, count, exchanger(buffer, 0, count));
   } catch (err) {
     return { threads: 1, why: err.message };
   }
-  const buffer = exchangeBuffer(count, length);
-  exchange = exchanger(buffer, 0, count);
   try {
     await helpers.start(recipe, request, count, buffer);
   } catch (err) {
-    endSteps(buffer, true);
+    endSteps(buffer, err.message);
     throw new Error(`could not start the run's threads: ${err.message}`);
   }
   threadBuffer = buffer;
@@ -193,9 +199,10 @@ async function trainShard(run, buffer) {
       const events = await run.run(1000);
       if (events.some((e) => e.type === 'finished')) return;
     }
-  } catch {
-    // A shard fails only with the run (its steps ended): if not, the others must not wait for it.
-    if (!stepsEnded(buffer)) endSteps(buffer, true);
+  } catch (err) {
+    // A shard fails only with the run (its steps ended): if not, the others must not wait for it,
+    // and shard 0 says why (a diverging loss may be seen here first).
+    if (!stepsEnded(buffer)) endSteps(buffer, err.message ?? String(err));
   } finally {
     run.free();
   }
@@ -295,17 +302,20 @@ const handlers = {
       run.free();
       throw new Error('a run is already in progress; stop it first');
     }
+    // Starting threads takes a while: a pause or stop asked for meanwhile applies once it has.
+    control.state = 'starting';
     let split;
     try {
       split = await splitRun(run, request);
     } catch (err) {
+      control.state = 'idle';
       run.free();
       throw err;
     }
     training?.free();
     training = run;
     snapshots = [];
-    control.state = 'running';
+    if (control.state === 'starting') control.state = 'running';
     queueMicrotask(trainLoop);
     return {
       backend: run.backend,
@@ -327,7 +337,7 @@ const handlers = {
       throw err;
     }
     // After this answer is posted: the first step waits for the other shards, which wait for it.
-    shardRun = new Promise((resolve) => setTimeout(() => resolve(trainShard(run, buffer))));
+    shardRun = new Promise((resolve) => setTimeout(() => trainShard(run, buffer).finally(resolve)));
     return {};
   },
   // The model of a run kept by its checkpoint, as a model file, without making it this page's run.
@@ -341,7 +351,7 @@ const handlers = {
     }
   },
   pause: () => {
-    if (control.state === 'running') control.state = 'paused';
+    if (control.state === 'running' || control.state === 'starting') control.state = 'paused';
     return { state: control.state };
   },
   resume: () => {
