@@ -362,9 +362,9 @@ impl<B: Backend> Trainer<B> {
                 )
             }
         };
-        let read = !rows.is_empty();
-        let (mut loss_sum, mut correct) = (b.zeros(&[1]), b.zeros(&[1]));
-        if read {
+        // A shard's share may be empty (a last batch of fewer rows than shards): it reads nothing.
+        let mut tally = None;
+        if !rows.is_empty() {
             let logits = self.model.forward(
                 b,
                 x,
@@ -399,11 +399,12 @@ impl<B: Backend> Trainer<B> {
                 None => out.grad,
             };
             self.model.backward(b, grad, false);
-            (loss_sum, correct) = (out.loss_sum, out.correct);
+            tally = Some([out.loss_sum, out.correct]);
         }
-        if let Some(share) = share {
-            [loss_sum, correct] = self.exchange(share, indices.len(), [loss_sum, correct])?;
-        }
+        let [loss_sum, correct] = match share {
+            Some(share) => self.exchange(share, indices.len(), tally)?,
+            None => tally.expect("a whole batch has rows"),
+        };
         let b = &self.backend;
         let config = &self.config;
         for (i, params) in self.model.layer_params().into_iter().enumerate() {

@@ -88,12 +88,13 @@ impl<B: Backend> Trainer<B> {
     }
 
     /// Replaces this shard's gradients (of its `share` of a batch of `total` rows, each scaled as
-    /// for its rows alone), loss sum and correct count by the sums over all shards.
+    /// for its rows alone), loss sum and correct count (`tally`; none for an empty share) by the
+    /// sums over all shards.
     pub(super) fn exchange(
         &mut self,
         share: Share,
         total: usize,
-        tally: [B::Tensor; 2],
+        tally: Option<[B::Tensor; 2]>,
     ) -> Result<[B::Tensor; 2], Error> {
         let shard = self.shard.as_mut().expect("only a shard exchanges");
         let flat = &mut shard.flat;
@@ -108,8 +109,13 @@ impl<B: Backend> Trainer<B> {
                 _ => flat.extend(std::iter::repeat_n(0.0, size)),
             }
         }
-        for t in &tally {
-            flat.push(if share.len == 0 { 0.0 } else { ready(b.read(t))?[0] });
+        match &tally {
+            Some(tally) => {
+                for t in tally {
+                    flat.push(ready(b.read(t))?[0]);
+                }
+            }
+            None => flat.extend([0.0, 0.0]),
         }
         (shard.exchange)(flat).map_err(Error::Interrupted)?;
         let mut at = 0;
