@@ -84,6 +84,13 @@ pub struct Rows {
     pub total: usize,
 }
 
+impl Rows {
+    /// The indices of the `n` rows from `first`, for `gather_rows`.
+    pub fn indices(self, n: usize) -> Vec<u32> {
+        (self.first as u32..(self.first + n) as u32).collect()
+    }
+}
+
 /// The dropout mask of `shape`, which holds `samples` samples one after another, for a pass over
 /// `rows` of a batch: those rows' part of the whole batch's mask.
 pub(crate) fn dropout_mask<B: Backend>(
@@ -94,13 +101,12 @@ pub(crate) fn dropout_mask<B: Backend>(
     seed: u64,
     rows: Option<Rows>,
 ) -> B::Tensor {
-    let Some(Rows { first, total }) = rows.filter(|r| r.total != samples) else {
+    let Some(rows) = rows.filter(|r| r.total != samples) else {
         return b.dropout_mask(shape, keep, seed);
     };
     let per_sample = shape.iter().product::<usize>() / samples;
-    let whole = b.dropout_mask(&[total, per_sample], keep, seed);
-    let share: Vec<u32> = (first as u32..(first + samples) as u32).collect();
-    b.reshape(&b.gather_rows(&whole, &share), shape)
+    let whole = b.dropout_mask(&[rows.total, per_sample], keep, seed);
+    b.reshape(&b.gather_rows(&whole, &rows.indices(samples)), shape)
 }
 
 pub trait Layer<B: Backend> {

@@ -351,7 +351,7 @@ impl<B: Backend> Trainer<B> {
         let (x, y, rows) = match share {
             None => (x, y, indices),
             Some(Share { rows, len }) => {
-                let cut: Vec<u32> = (rows.first as u32..(rows.first + len) as u32).collect();
+                let cut = rows.indices(len);
                 if let Some((_, other)) = &mut mixed_y {
                     *other = b.gather_rows(other, &cut);
                 }

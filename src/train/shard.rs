@@ -78,7 +78,7 @@ impl<B: Backend> Trainer<B> {
 
     /// The length of the vector a shard's exchange is handed: every parameter's values, the loss
     /// sum and the count of correct answers.
-    pub fn exchange_len(&mut self) -> usize {
+    fn exchange_len(&mut self) -> usize {
         self.model
             .params()
             .iter()

@@ -25,11 +25,14 @@ const STOPPED = 1;
 const FAILED = 2;
 const LOST = 3;
 
+/** The buffer's header cells. */
+const header = (buffer) => new Int32Array(buffer, 0, HEADER_BYTES / 4);
+
 /** Why the steps ended, by the code in ENDED (a failure's own message when it left one). */
 function ending(buffer, code) {
   if (code === STOPPED) return 'the run was stopped';
   if (code === LOST) return 'another thread of the run stopped answering';
-  const length = Atomics.load(new Int32Array(buffer, 0, HEADER_BYTES / 4), MESSAGE);
+  const length = Atomics.load(header(buffer), MESSAGE);
   // A copy: a decoder does not read shared memory.
   const bytes = new Uint8Array(new Uint8Array(buffer, HEADER_BYTES, length));
   return new TextDecoder().decode(bytes) || 'another thread of the run failed';
@@ -48,7 +51,7 @@ export function exchangeBuffer(count, length) {
  * every shard has, and leaves in `values` the sum of the slots in shard order (the same sum in
  * every shard). Throws once the run's steps are ended. */
 export function exchanger(buffer, index, count) {
-  const head = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  const head = header(buffer);
   const slots = new Float32Array(buffer, SLOTS_AT);
   const length = slots.length / (2 * count);
   return (values) => {
@@ -80,7 +83,7 @@ export function exchanger(buffer, index, count) {
 /** Ends the steps of the run that `buffer` serves: a shard waiting for the others throws. With
  * `failure` (a message), because a shard failed; otherwise because the run was stopped. */
 export function endSteps(buffer, failure) {
-  const head = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  const head = header(buffer);
   if (failure && Atomics.load(head, ENDED) === 0) {
     const bytes = new TextEncoder().encode(failure).subarray(0, MESSAGE_BYTES);
     new Uint8Array(buffer, HEADER_BYTES, MESSAGE_BYTES).set(bytes);
@@ -91,7 +94,7 @@ export function endSteps(buffer, failure) {
 }
 
 /** Whether the steps of the run that `buffer` serves were ended. */
-export const stepsEnded = (buffer) => Atomics.load(new Int32Array(buffer, 0, HEADER_BYTES / 4), ENDED) !== 0;
+export const stepsEnded = (buffer) => Atomics.load(header(buffer), ENDED) !== 0;
 
 /** The helper workers of a training worker, kept between runs. Each is given the worker's data by
  * replaying the requests that made it (`recipe`: [{type, fields}], a new array whenever it changes). */
@@ -125,6 +128,13 @@ export class Helpers {
         await helper.engine.request('shard', { request, index: i + 1, count, buffer });
       }),
     );
+  }
+
+  /** Ends the steps of the helpers' run, if it has not ended: a run that ended in shard 0 before
+   * its last step (stopped, failed) leaves no helper waiting for it. */
+  end() {
+    if (this.buffer) endSteps(this.buffer);
+    this.buffer = null;
   }
 
   /** A crashed helper is dropped (a new one loads the data next time); its run's steps end. */

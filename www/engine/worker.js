@@ -33,9 +33,8 @@ const control = { state: 'idle', wake: null };
 // The requests that made the loaded data (load, then any fixes), replayed into helper workers.
 let recipe = [];
 const RECIPE = { load: 'replace', fix: 'add', 'use-replay': 'add' };
-// Helper workers that train shares of this worker's run (threads.js), and the run's exchange buffer.
+// Helper workers that train shares of this worker's run (threads.js).
 const helpers = new Helpers();
-let threadBuffer = null;
 // A helper's run of its shard, while it trains.
 let shardRun = Promise.resolve();
 
@@ -111,7 +110,7 @@ async function trainLoop() {
       }
     } catch (err) {
       control.state = 'idle';
-      endThreads();
+      helpers.end();
       post({ type: 'run-error', message: err.message ?? String(err) });
       return;
     }
@@ -125,7 +124,7 @@ async function trainLoop() {
     }
     if (events.some((e) => e.type === 'finished')) {
       control.state = 'idle';
-      endThreads();
+      helpers.end();
       post({ type: 'finished' });
       return;
     }
@@ -134,14 +133,8 @@ async function trainLoop() {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   control.state = 'idle';
-  endThreads();
+  helpers.end();
   post({ type: 'stopped' });
-}
-
-// The helpers' steps of a run that ended here before its last step: they stop waiting for this one.
-function endThreads() {
-  if (threadBuffer) endSteps(threadBuffer);
-  threadBuffer = null;
 }
 
 // A step whose training FLOPs are fewer than this many per weight gains nothing from more threads:
@@ -188,7 +181,6 @@ async function splitRun(run, request) {
     endSteps(buffer, err.message);
     throw new Error(`could not start the run's threads: ${err.message}`);
   }
-  threadBuffer = buffer;
   return { threads: count };
 }
 
