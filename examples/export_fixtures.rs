@@ -55,11 +55,13 @@ const DIGIT_ROWS: &str = r#"{"input": [1, 28, 28], "layers": [
     {"type": "flatten"},
     {"type": "dense", "units": 10}]}"#;
 
-/// Token ids into vectors with both kinds of positions, read by a GRU.
+/// Token ids into vectors with both kinds of positions, from the start and from each text's end,
+/// read by a GRU.
 const TOKENS: &str = r#"{"input": [10], "layers": [
     {"type": "embedding", "vocab": 12, "dim": 6},
     {"type": "positional"},
-    {"type": "positional", "encoding": "sinusoidal"},
+    {"type": "positional", "encoding": "sinusoidal", "from": "end"},
+    {"type": "positional", "from": "end"},
     {"type": "layer_norm"},
     {"type": "gru", "units": 8},
     {"type": "dense", "units": 2}]}"#;
@@ -80,24 +82,26 @@ const TOKENS_ATTENTION: &str = r#"{"input": [10], "layers": [
     {"type": "mean_pool"},
     {"type": "dense", "units": 2}]}"#;
 
-/// Attention over a recurrent layer's every step, without padding.
+/// Attention over a recurrent layer's every step, without padding (positions from the last step).
 const WAVES_ATTENTION: &str = r#"{"input": [48, 1], "layers": [
     {"type": "gru", "units": 6, "return_sequences": true},
+    {"type": "positional", "from": "end"},
     {"type": "multi_head_attention", "heads": 3, "key_size": 4, "dropout": 0.1},
     {"type": "mean_pool"},
     {"type": "dense", "units": 4}]}"#;
 
-/// Two Transformer blocks on token ids, the second causal.
-/// A class token before the tokens, read out after a block (the padding mask grown by its place).
+/// A class token before the tokens, read out after a block (the padding mask grown by its place,
+/// positions from each text's end).
 const TOKENS_CLASS_TOKEN: &str = r#"{"input": [10], "layers": [
     {"type": "embedding", "vocab": 12, "dim": 8},
     {"type": "class_token"},
-    {"type": "positional"},
+    {"type": "positional", "from": "end"},
     {"type": "transformer_block", "heads": 2, "ff_units": 16},
     {"type": "first_step"},
     {"type": "dense", "units": 2}
 ]}"#;
 
+/// Two Transformer blocks on token ids, the second causal.
 const TOKENS_TRANSFORMER: &str = r#"{"input": [10], "layers": [
     {"type": "embedding", "vocab": 12, "dim": 8},
     {"type": "positional", "encoding": "sinusoidal"},

@@ -16,7 +16,16 @@ use whetstone::train::{Evaluation, Event, Session, TrainConfig, Trainer};
 
 fn step_losses<B: Backend>(backend: B, spec: ModelSpec, features: &FeatureSpec) -> (Vec<f32>, Evaluation) {
     let digits = common::digits();
-    let (train, val) = digits.split(500, 3).unwrap();
+    step_losses_on(backend, spec, features, &digits)
+}
+
+fn step_losses_on<B: Backend>(
+    backend: B,
+    spec: ModelSpec,
+    features: &FeatureSpec,
+    data: &whetstone::data::Dataset,
+) -> (Vec<f32>, Evaluation) {
+    let (train, val) = data.split(500, 3).unwrap();
     let mut config = TrainConfig::new(
         1,
         32,
@@ -47,7 +56,11 @@ fn same_on_gpu_and_cpu_with(spec: ModelSpec, features: &FeatureSpec) {
     let Some(gpu) = test_device() else { return };
     let (cpu_losses, cpu_val) = step_losses(Cpu, spec.clone(), features);
     let (gpu_losses, gpu_val) = step_losses(gpu, spec, features);
-    for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
+    assert_same(&cpu_losses, &gpu_losses, cpu_val, gpu_val);
+}
+
+fn assert_same(cpu_losses: &[f32], gpu_losses: &[f32], cpu_val: Evaluation, gpu_val: Evaluation) {
+    for (step, (c, g)) in cpu_losses.iter().zip(gpu_losses).enumerate() {
         assert!(
             (c - g).abs() < 2e-3 * (1.0 + c.abs()),
             "step {}: CPU loss {c}, GPU loss {g}",
@@ -104,6 +117,23 @@ fn a_transformer_with_a_class_token_reading_digits_row_by_row_trains_the_same_on
         )
         .unwrap(),
     );
+}
+
+/// Words of the built-in set as character ids, padded to 12: the Transformer preset, positions
+/// counted from each word's end.
+#[test]
+fn the_text_transformer_preset_reading_words_trains_the_same_on_gpu_and_cpu() {
+    use whetstone::data::text::{self, Level, Vocabulary};
+    let Some(gpu) = test_device() else { return };
+    let text::Texts { texts, labels, classes } = text::words(&common::words_tsv()).unwrap();
+    let (texts, labels) = (&texts[..1_500], &labels[..1_500]);
+    let vocabulary = Vocabulary::fit(texts.iter().map(String::as_str), Level::Characters, 200, 12);
+    let words = text::encoded(texts, labels, &classes, &vocabulary).unwrap();
+    let spec = whetstone::nn::text_preset("transformer", 12, vocabulary.size(), classes.len()).unwrap();
+    let none = FeatureSpec::default();
+    let (cpu_losses, cpu_val) = step_losses_on(Cpu, spec.clone(), &none, &words);
+    let (gpu_losses, gpu_val) = step_losses_on(gpu, spec, &none, &words);
+    assert_same(&cpu_losses, &gpu_losses, cpu_val, gpu_val);
 }
 
 #[test]

@@ -342,16 +342,28 @@ fn embedding_with_and_without_padding_into_a_recurrent_layer() {
 }
 
 #[test]
-fn positional_encodings_learned_and_sinusoidal() {
+fn positional_encodings_learned_and_sinusoidal_from_either_end() {
+    // Texts of 2, 4 and 0 tokens: from the end, each text's positions are its own.
+    let ids = Cpu.upload(&[1.0, 3.0, 0.0, 0.0, 2.0, 2.0, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0], &[3, 4]);
     for encoding in ["learned", "sinusoidal"] {
-        check(
-            &format!(
-                r#"{{"input":[4,3],"layers":[{{"type":"positional","encoding":"{encoding}"}},{{"type":"tanh"}},{{"type":"flatten"}},{{"type":"dense","units":2}}]}}"#
-            ),
-            3,
-            Mode::Eval,
-            None,
-        );
+        for from in ["start", "end"] {
+            check(
+                &format!(
+                    r#"{{"input":[4,3],"layers":[{{"type":"positional","encoding":"{encoding}","from":"{from}"}},{{"type":"tanh"}},{{"type":"flatten"}},{{"type":"dense","units":2}}]}}"#
+                ),
+                3,
+                Mode::Eval,
+                None,
+            );
+            check(
+                &format!(
+                    r#"{{"input":[4],"layers":[{{"type":"embedding","vocab":5,"dim":3}},{{"type":"positional","encoding":"{encoding}","from":"{from}"}},{{"type":"tanh"}},{{"type":"mean_pool"}},{{"type":"dense","units":2}}]}}"#
+                ),
+                3,
+                Mode::Eval,
+                Some(ids.clone()),
+            );
+        }
     }
 }
 

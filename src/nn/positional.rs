@@ -1,13 +1,15 @@
 //! Positional encoding: adds to each step of a sequence `[steps, dim]` a vector for its position,
 //! so that what comes after (attention, which sees its inputs as a set) knows the order. Learned:
 //! a trained vector per position. Sinusoidal: fixed sines and cosines of the position at
-//! wavelengths from 2π to 10000·2π, as in "Attention is all you need".
+//! wavelengths from 2π to 10000·2π, as in "Attention is all you need". Positions count from the
+//! first step, or from each text's last token: a word's ending then sits at the same positions
+//! whatever its length (the batch's padding mask says where each text ends).
 
 use super::spec::{product, Inferred, Kind, Place};
 use super::{Layer, Mode, Param};
 use crate::backend::Backend;
 use crate::catalogue::{self, LayerKind};
-use crate::onnx::Graph;
+use crate::onnx::{Attr, Graph};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -19,11 +21,32 @@ pub enum Encoding {
     Sinusoidal,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Where positions count from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum From {
+    /// Step t is position t.
+    #[default]
+    Start,
+    /// A text's last token is position 0, the one before it 1, …; padding gets no vector.
+    End,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PositionalSpec {
     #[serde(default)]
     pub encoding: Encoding,
+    #[serde(default)]
+    pub from: From,
+}
+
+/// `[steps, steps]`: 1 where the row is at or after the column, so that a padding mask's row
+/// times it counts, at each step, the tokens from there to the end.
+fn suffix_counter(steps: usize) -> Vec<f32> {
+    (0..steps)
+        .flat_map(|s| (0..steps).map(move |t| if s >= t { 1.0 } else { 0.0 }))
+        .collect()
 }
 
 /// The sinusoidal table `[steps, dim]`: position t's value i is sin (i even) or cos (i odd) of
@@ -44,8 +67,10 @@ pub fn sinusoidal(steps: usize, dim: usize) -> Vec<f32> {
 const TORCH: &str = r#"class Positional(nn.Module):
     """x [batch, steps, dim] plus a vector per position: learned, or Whetstone's sinusoidal table."""
 
-    def __init__(self, steps, dim, encoding):
+    def __init__(self, steps, dim, encoding, start):
         super().__init__()
+        self.start = start
+        self.mask = None
         if encoding == "learned":
             self.weight = nn.Parameter(torch.randn(steps, dim))
         else:
@@ -55,11 +80,27 @@ const TORCH: &str = r#"class Positional(nn.Module):
             table = torch.where(torch.arange(dim) % 2 == 0, angle.sin(), angle.cos()).float()
             self.register_buffer("table", table, persistent=False)
 
+    def use_padding_mask(self, mask):
+        self.mask = mask
+
     def forward(self, x):
-        return x + (self.weight if hasattr(self, "weight") else self.table)
+        table = self.weight if hasattr(self, "weight") else self.table
+        if self.start:
+            return x + table
+        # From each text's last token: position = tokens from this step to the end, less one;
+        # padding (position -1) gets nothing.
+        mask = self.mask if self.mask is not None else x.new_ones(x.shape[:2])
+        position = mask.flip(1).cumsum(1).flip(1) - 1
+        rows = table[position.clamp(min=0).long()]
+        return x + rows * (position >= 0).unsqueeze(-1).to(x.dtype)
 
 
-BUILDERS["positional"] = lambda layer, shape, init: (Positional(shape[0], shape[1], layer.get("encoding", "learned")), shape)
+def build_positional(layer, shape, init):
+    start = layer.get("from", "start") == "start"
+    return Positional(shape[0], shape[1], layer.get("encoding", "learned"), start), shape
+
+
+BUILDERS["positional"] = build_positional
 "#;
 
 impl Kind for PositionalSpec {
@@ -68,15 +109,26 @@ impl Kind for PositionalSpec {
             "positional",
             "adds to each step of a sequence a vector for its position, so that attention knows the order",
             true,
-            vec![catalogue::choice(
-                "encoding",
-                "Encoding",
-                &[
-                    ("learned", "learned (a trained vector a position)"),
-                    ("sinusoidal", "sinusoidal (fixed sines and cosines)"),
-                ],
-                "learned positions fit the data; sinusoidal ones need no training",
-            )],
+            vec![
+                catalogue::choice(
+                    "encoding",
+                    "Encoding",
+                    &[
+                        ("learned", "learned (a trained vector a position)"),
+                        ("sinusoidal", "sinusoidal (fixed sines and cosines)"),
+                    ],
+                    "learned positions fit the data; sinusoidal ones need no training",
+                ),
+                catalogue::choice(
+                    "from",
+                    "Count from",
+                    &[
+                        ("start", "the start (the first step is position 0)"),
+                        ("end", "the end (each text's last token is position 0)"),
+                    ],
+                    "from the end, a word's ending sits at the same positions whatever its length",
+                ),
+            ],
         )
     }
 
@@ -92,7 +144,13 @@ impl Kind for PositionalSpec {
                 Encoding::Learned => product(input),
                 Encoding::Sinusoidal => 0,
             },
-            flops: product(input),
+            // Counting from the end: the padding mask times the suffix counter.
+            flops: product(input)
+                + if self.from == From::End {
+                    2 * (input[0] * input[0]) as u64
+                } else {
+                    0
+                },
         })
     }
 
@@ -107,33 +165,102 @@ impl Kind for PositionalSpec {
 
     fn build<B: Backend>(&self, b: &B, at: Place, rng: &mut Rng) -> Box<dyn Layer<B>> {
         let (steps, dim) = (at.input[0], at.input[1]);
-        Box::new(Positional::new(b, steps, dim, self.encoding, rng))
+        Box::new(Positional::new(b, steps, dim, *self, rng))
     }
 
+    /// From the start, the table added. From the end with the padding mask the embedding left in
+    /// the graph: positions from `MatMul(mask, suffix counter) − 1`, the table's rows gathered at
+    /// them (at 0 for padding) and kept where a position is ≥ 0; without a mask, the table's rows
+    /// in reverse order.
     fn onnx(&self, graph: &mut Graph, name: &str, x: &str, input: &[usize]) -> String {
+        let steps = input[0];
         let table = match self.encoding {
             Encoding::Learned => format!("{name}.weight"),
-            Encoding::Sinusoidal => graph.floats(&format!("{name}.table"), input, sinusoidal(input[0], input[1])),
+            Encoding::Sinusoidal => graph.floats(&format!("{name}.table"), input, sinusoidal(steps, input[1])),
         };
-        graph.op("Add", name, &[x, &table], vec![])
+        if self.from == From::Start {
+            return graph.op("Add", name, &[x, &table], vec![]);
+        }
+        let mask = graph.padding_mask.clone().filter(|&(_, s)| s == steps);
+        let Some((mask, _)) = mask else {
+            let reversed: Vec<i64> = (0..steps as i64).rev().collect();
+            let ids = graph.constant(&format!("{name}.reversed"), &reversed);
+            let rows = graph.op(
+                "Gather",
+                &format!("{name}.rows"),
+                &[&table, &ids],
+                vec![("axis", Attr::Int(0))],
+            );
+            return graph.op("Add", name, &[x, &rows], vec![]);
+        };
+        let counter = graph.floats(
+            &format!("{name}.suffix_counter"),
+            &[steps, steps],
+            suffix_counter(steps),
+        );
+        let counts = graph.op("MatMul", &format!("{name}.counts"), &[&mask, &counter], vec![]);
+        let one = graph.floats(&format!("{name}.one"), &[], vec![1.0]);
+        let zero = graph.floats(&format!("{name}.zero"), &[], vec![0.0]);
+        let position = graph.op("Sub", &format!("{name}.position"), &[&counts, &one], vec![]);
+        let safe = graph.op("Max", &format!("{name}.safe"), &[&position, &zero], vec![]);
+        let ids = graph.op("Cast", &format!("{name}.ids"), &[&safe], vec![("to", Attr::Int(7))]);
+        let rows = graph.op(
+            "Gather",
+            &format!("{name}.rows"),
+            &[&table, &ids],
+            vec![("axis", Attr::Int(0))],
+        );
+        let kept = graph.op("Min", &format!("{name}.kept"), &[&counts, &one], vec![]);
+        let last = graph.constant(&format!("{name}.last"), &[-1]);
+        let kept = graph.op("Unsqueeze", &format!("{name}.kept_rows"), &[&kept, &last], vec![]);
+        let rows = graph.op("Mul", &format!("{name}.kept_vectors"), &[&rows, &kept], vec![]);
+        graph.op("Add", name, &[x, &rows], vec![])
     }
 }
 
 pub struct Positional<B: Backend> {
-    /// Learned positions, or the fixed sinusoidal table (not learned, not in the model file).
+    /// Learned positions, or the fixed sinusoidal table (not learned, not in the model file):
+    /// row p for position p.
     table: Param<B>,
     learned: bool,
+    steps: usize,
+    dim: usize,
+    from_end: Option<FromEnd<B>>,
+}
+
+/// What counting from the end needs: the positions are the batch's own.
+struct FromEnd<B: Backend> {
+    /// `[steps, steps]`, see [`suffix_counter`].
+    counter: B::Tensor,
+    /// `[steps]` of −1: a count of tokens to the end less one is a position.
+    minus_one: B::Tensor,
+    /// `[1, steps]`: steps − 1, …, 0, the positions of a sequence without padding.
+    reversed: B::Tensor,
+    /// The batch's padding mask `[n, steps]`, when the model has one.
+    mask: Option<B::Tensor>,
+    /// The positions the last forward pass added, `[n, steps]` or `[1, steps]` for every sample.
+    positions: Option<B::Tensor>,
 }
 
 impl<B: Backend> Positional<B> {
-    pub fn new(b: &B, steps: usize, dim: usize, encoding: Encoding, rng: &mut Rng) -> Self {
-        let values = match encoding {
+    pub fn new(b: &B, steps: usize, dim: usize, spec: PositionalSpec, rng: &mut Rng) -> Self {
+        let values = match spec.encoding {
             Encoding::Learned => (0..steps * dim).map(|_| rng.normal()).collect(),
             Encoding::Sinusoidal => sinusoidal(steps, dim),
         };
+        let from_end = (spec.from == From::End).then(|| FromEnd {
+            counter: b.upload(&suffix_counter(steps), &[steps, steps]),
+            minus_one: b.upload(&vec![-1.0; steps], &[steps]),
+            reversed: b.upload(&(0..steps).rev().map(|p| p as f32).collect::<Vec<_>>(), &[1, steps]),
+            mask: None,
+            positions: None,
+        });
         Self {
             table: Param::weight(b.upload(&values, &[steps * dim])),
-            learned: encoding == Encoding::Learned,
+            learned: spec.encoding == Encoding::Learned,
+            steps,
+            dim,
+            from_end,
         }
     }
 }
@@ -142,16 +269,51 @@ impl<B: Backend> Layer<B> for Positional<B> {
     fn forward(&mut self, b: &B, x: B::Tensor, _mode: Mode) -> B::Tensor {
         let shape = B::shape(&x);
         let rows = b.reshape(&x, &[shape[0], shape[1] * shape[2]]);
-        b.reshape(&b.add_bias(&rows, &self.table.value), &shape)
+        let Some(end) = &mut self.from_end else {
+            return b.reshape(&b.add_bias(&rows, &self.table.value), &shape);
+        };
+        let table = b.reshape(&self.table.value, &[self.steps, self.dim]);
+        let Some(mask) = &end.mask else {
+            let vectors = b.embedding(&end.reversed, &table, false);
+            end.positions = Some(end.reversed.clone());
+            return b.reshape(
+                &b.add_bias(&rows, &b.reshape(&vectors, &[self.steps * self.dim])),
+                &shape,
+            );
+        };
+        let positions = b.add_bias(&b.matmul(mask, &end.counter, false, false), &end.minus_one);
+        // A position of −1 (padding) is outside the table: a zero vector.
+        let mut y = b.embedding(&positions, &table, false);
+        b.add_assign(&mut y, &x);
+        end.positions = Some(positions);
+        y
     }
 
     fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
         if self.learned {
             let shape = B::shape(&dy);
-            let grad = b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]]));
+            let grad = match &mut self.from_end {
+                None => b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]])),
+                Some(end) => {
+                    let positions = end.positions.take().expect("positional backward before forward");
+                    if B::shape(&positions)[0] == shape[0] {
+                        b.embedding_backward(&positions, &dy, self.steps, false)
+                    } else {
+                        // One set of positions for every sample: the batch's sum first.
+                        let sum = b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]]));
+                        b.embedding_backward(&positions, &b.reshape(&sum, &shape[1..]), self.steps, false)
+                    }
+                }
+            };
             self.table.grad = Some(b.reshape(&grad, &shape[1..]));
         }
         Some(dy)
+    }
+
+    fn use_padding_mask(&mut self, mask: &B::Tensor) {
+        if let Some(end) = &mut self.from_end {
+            end.mask = Some(mask.clone());
+        }
     }
 
     fn params(&mut self) -> Vec<&mut Param<B>> {
@@ -166,6 +328,58 @@ impl<B: Backend> Layer<B> for Positional<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::cpu::Cpu;
+    use crate::backend::ready;
+
+    fn layer(from: From, steps: usize) -> Positional<Cpu> {
+        let spec = PositionalSpec {
+            encoding: Encoding::Sinusoidal,
+            from,
+        };
+        Positional::new(&Cpu, steps, 2, spec, &mut Rng::new(1))
+    }
+
+    /// What the layer adds to zeros `[samples, steps, 2]`, told `mask` when there is one.
+    fn added(from: From, steps: usize, samples: usize, mask: Option<&[f32]>) -> Vec<f32> {
+        let mut positional = layer(from, steps);
+        if let Some(mask) = mask {
+            positional.use_padding_mask(&Cpu.upload(mask, &[samples, steps]));
+        }
+        ready(Cpu.read(&positional.forward(&Cpu, Cpu.zeros(&[samples, steps, 2]), Mode::Eval))).unwrap()
+    }
+
+    #[test]
+    fn from_the_end_a_texts_last_token_is_position_zero_and_padding_gets_nothing() {
+        let table = sinusoidal(6, 2);
+        let row = |p: usize| table[p * 2..p * 2 + 2].to_vec();
+        let y = added(From::End, 4, 2, Some(&[1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]));
+        let padding = vec![0.0; 2];
+        let want = [
+            row(2),
+            row(1),
+            row(0),
+            padding.clone(),
+            row(0),
+            padding.clone(),
+            padding.clone(),
+            padding,
+        ]
+        .concat();
+        assert_eq!(y, want);
+        // The same texts padded further read the same.
+        let longer = added(From::End, 6, 1, Some(&[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]));
+        assert_eq!(&longer[..8], &y[..8]);
+        // From the start, padding has a position too.
+        let y = added(From::Start, 4, 1, Some(&[1.0, 1.0, 1.0, 0.0]));
+        assert_eq!(y, &table[..8]);
+    }
+
+    #[test]
+    fn from_the_end_without_padding_the_positions_run_backwards() {
+        let table = sinusoidal(3, 2);
+        let reversed = [&table[4..6], &table[2..4], &table[0..2]].concat();
+        assert_eq!(added(From::End, 3, 2, None), [reversed.clone(), reversed].concat());
+    }
 
     #[test]
     fn the_sinusoidal_table_has_sines_and_cosines_at_falling_frequencies() {
