@@ -39,9 +39,9 @@ test('a Transformer learns which language a word is in, and a typed word is clas
     assert.ok(Math.abs(total - 100) < 0.5, `the shares add up to ${total} %`);
   }
   assert.equal(await ui.text('#try-text-note'), '');
-  // The Transformer's one block has four heads: a heat map of each over the typed characters,
-  // whose label says where each character looks most.
-  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 4);
+  // The Transformer's two blocks have four heads each: a heat map of each over the typed
+  // characters, whose label says where each character looks most.
+  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 8);
   const label = await page.getAttribute('#attention canvas >> nth=0', 'aria-label');
   assert.match(label, /^Layer 1, head 1: c \(1\) looks most at \p{L} \(\d\); o \(2\) looks most at/u);
   assert.equal((label.match(/looks most at/g) ?? []).length, 'corazón'.length);
@@ -82,10 +82,21 @@ test('token augmentation is offered for text, previewed as words, and trains', a
   // Only what works on texts: no image augmentation, no mixup (token ids cannot be blended).
   const offered = await page.$$eval('#augment-table [data-field="on"]', (boxes) => boxes.map((b) => b.dataset.augment));
   assert.deepEqual(offered, ['delete_tokens', 'swap_tokens', 'insert_tokens', 'mask_tokens']);
+  // The texts' recipe starts with masking and swaps on, and a cosine schedule.
+  const at = (type, field) => `#augment-table [data-augment="${type}"][data-field="${field}"]`;
+  const on = await page.$$eval('#augment-table [data-field="on"]:checked', (boxes) =>
+    boxes.map((b) => b.dataset.augment),
+  );
+  assert.deepEqual(on, ['swap_tokens', 'mask_tokens']);
+  assert.equal(await page.inputValue('#schedule'), 'cosine');
+  await page.waitForFunction(() => /8 draws of the 2 chosen/.test(document.getElementById('augment-info').textContent));
+  await ui.uncheck(at('swap_tokens', 'on'));
+  await ui.uncheck(at('mask_tokens', 'on'));
+  await page.waitForFunction(() => /No augmentation chosen/.test(document.getElementById('augment-info').textContent));
   await page.waitForFunction(() => document.querySelectorAll('#augment-preview li').length === 8);
   const plain = await page.locator('#augment-preview li').allInnerTexts();
   assert.equal(new Set(plain).size, 1, `eight draws of no augmentation are one word: ${plain}`);
-  const row = (field) => `#augment-table [data-augment="mask_tokens"][data-field="${field}"]`;
+  const row = (field) => at('mask_tokens', field);
   await ui.check(row('on'));
   await ui.fill(row('strength'), '0.9');
   await ui.press(row('strength'), 'Tab');
@@ -188,7 +199,7 @@ test('a CSV of texts loads split per label, bad ones are named and change nothin
   await ui.fill('#try-text', 'The SOUP was very spicy');
   await page.waitForFunction(() => document.getElementById('probs').dataset.prediction);
   assert.match(await ui.text('#probs'), /food/);
-  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 4);
+  await page.waitForFunction(() => document.querySelectorAll('#attention canvas').length === 8);
   const label = await page.getAttribute('#attention canvas >> nth=0', 'aria-label');
   assert.match(label, /^Layer 1, head 1: the \(1\) looks most at \w+ \(\d\); soup \(2\) looks most at/);
   await page.screenshot({ path: join(shots, 'playground-texts.png'), fullPage: true });

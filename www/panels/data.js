@@ -2,7 +2,7 @@
 // of the shapes, and what the set looks like (its size, one sample per class, a table's first rows,
 // a gallery per class).
 import { getDataset, listDatasets } from '../engine/store.js';
-import { DEFAULTS, UPLOADS, family, uploadKind } from '../state/datasets.js';
+import { UPLOADS, family, startOf, uploadKind } from '../state/datasets.js';
 import { $ } from '../ui/dom.js';
 import { renderGallery, renderStrip, renderTable, renderTexts } from '../ui/dataview.js';
 
@@ -114,7 +114,7 @@ export class DataPanel {
     const s = state.settings;
     const familyChanged = family(name) !== family(s.dataset);
     s.dataset = name;
-    if (familyChanged) Object.assign(s, DEFAULTS[family(name)]);
+    if (familyChanged) Object.assign(s, startOf(family(name), s));
     this.hooks.settingsChanged();
     await this.load(name, loaded);
     if (uploadKind(name)) {

@@ -25,7 +25,7 @@ export const PRESETS = {
   sequence: [
     ['gru', 'GRU (32 units)'],
     ['lstm', 'LSTM (32 units)'],
-    ['transformer', 'Transformer (patches of 4 steps → 32, one block of 4 heads → mean)'],
+    ['transformer', 'Transformer (patches of 4 steps → 32, one block of 4 heads over the patches → mean)'],
     ['mlp', 'MLP (all steps → 128, ReLU)'],
   ],
   table: [
@@ -37,10 +37,24 @@ export const PRESETS = {
     ['mlp', 'MLP (pixels → 128, ReLU)'],
   ],
   text: [
-    ['transformer', 'Transformer (tokens → 32, one block of 4 heads → mean)'],
+    ['transformer', 'Transformer (tokens → 64, positions from the end, two blocks of 4 heads → mean)'],
     ['gru', 'GRU (tokens → 16 → 32 units)'],
     ['bag', 'Bag of tokens (tokens → 32 → mean, order unseen)'],
   ],
+};
+
+/** The training recipe a family starts from unless its defaults say otherwise. */
+const RECIPE = { schedule: 'constant', warmup: 0 };
+
+/** A Transformer's recipe for texts: a cosine schedule, and a tenth of the tokens of half the texts
+ * masked, of half swapped (the Transformer preset on the word-language set: 72.3 % held out after
+ * 10 epochs, against 71.1 % at a constant rate without augmentation). */
+const TEXT_RECIPE = {
+  schedule: 'cosine',
+  augment: {
+    mask_tokens: { on: true, p: '0.5', strength: '0.1' },
+    swap_tokens: { on: true, p: '0.5', strength: '0.1' },
+  },
 };
 
 /** The settings a family starts with when the data changes to it. */
@@ -53,8 +67,15 @@ export const DEFAULTS = {
   shapes: { preset: 'cnn', epochs: 6, batch: 32, lr: '0.002', samples: 2000, heldOut: 600 },
   table: { preset: 'mlp', epochs: 30, batch: 32, lr: '0.005', samples: 1000, heldOut: 200 },
   images: { preset: 'cnn', epochs: 10, batch: 32, lr: '0.002', samples: 1000, heldOut: 200 },
-  text: { preset: 'transformer', epochs: 8, batch: 32, lr: '0.003', samples: 18000, heldOut: 3000 },
+  text: { preset: 'transformer', epochs: 10, batch: 32, lr: '0.003', samples: 18000, heldOut: 3000, ...TEXT_RECIPE },
 };
+
+/** What changing the data to family `name` sets: the recipe, then the family's defaults; the
+ * family's augmentations join the others chosen (each family reads only its own). */
+export function startOf(name, settings) {
+  const start = DEFAULTS[name];
+  return { ...RECIPE, ...start, augment: { ...settings.augment, ...start.augment } };
+}
 
 /** The kinds of the user's own data sets, and how the data menu names them. Each upload is a data
  * set of its own, named `<kind>:<id>` (the first uploads of each kind were named by their kind). */
