@@ -2,7 +2,7 @@
 //! the built-in words (characters, 12 tokens a word), on the CPU and on the GPU adapter wgpu finds.
 //! Arguments: `cpu`, `gpu` or `all`, then batch sizes (default 32 and 256). Run by
 //! `scripts/bench.sh`, which also measures the same in headless Chromium; prints one JSON object per
-//! measurement. The data are read from `assets/` in the working directory, else in the source tree.
+//! measurement: each rate the median of five timed windows, with their spread. The data are read from `assets/` in the working directory, else in the source tree.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;
@@ -100,37 +100,70 @@ fn measure<B: Backend>(place: &str, backend: B, model: &Model, batch: usize, tra
     };
     let mut t = Trainer::new(backend, spec, config, train, held_out).unwrap();
     ready(t.run(2)).unwrap();
-    let (start, mut samples, mut cursor) = (now_ms(), 0, 2 * batch);
-    while now_ms() - start < 2_000.0 {
-        // Count the samples each call really trained on: a call stops early at the end of an epoch.
-        for event in ready(t.run(4)).unwrap() {
+    let mut cursor = 2 * batch;
+    let train_rates = windows(1.0, || {
+        // Count the samples each step really trained on: an epoch's last batch may be short.
+        let mut samples = 0;
+        for event in ready(t.run(1)).unwrap() {
             match event {
                 Event::Step { step, .. } => {
                     let now = (step * batch).min(train.len());
                     samples += if now > cursor { now - cursor } else { now };
                     cursor = now;
                 }
-                Event::Finished { .. } => panic!("the run finished inside the timed window"),
+                Event::Finished { .. } => panic!("the run finished inside the timed windows"),
                 _ => {}
             }
         }
-    }
-    let train_rate = samples as f64 / ((now_ms() - start) / 1e3);
+        samples
+    });
     let x = &held_out.features[..batch * held_out.sample_width()];
-    let (start, mut inferred) = (now_ms(), 0);
-    while now_ms() - start < 1_000.0 {
+    let infer_rates = windows(0.5, || {
         ready(t.predict(x)).unwrap();
-        inferred += batch;
-    }
-    let infer_rate = inferred as f64 / ((now_ms() - start) / 1e3);
+        batch
+    });
+    let (train_rate, infer_rate) = (median(&train_rates), median(&infer_rates));
     // Training costs about three forward passes (forward, input gradient, weight gradient).
     let adapter = backend_name
         .strip_prefix("GPU (")
         .and_then(|n| n.strip_suffix(')'))
         .unwrap_or("");
     println!(
-        "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"tokens\":{},\"train_samples_per_s\":{train_rate:.0},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
+        "{{\"where\":\"{place}\",\"adapter\":{adapter:?},\"model\":\"{name}\",\"batch\":{batch},\"tokens\":{},\"train_samples_per_s\":{train_rate:.0},\"train_spread\":{:.3},\"infer_spread\":{:.3},\"infer_samples_per_s\":{infer_rate:.0},\"train_gflops\":{:.2}}}",
         model.tokens,
+        spread(&train_rates),
+        spread(&infer_rates),
         train_rate * 3.0 * flops / 1e9
     );
+}
+
+/// How many timed windows each rate is the median of.
+const WINDOWS: usize = 5;
+
+/// The rates of `WINDOWS` windows of at least `seconds` each (and one call of `work`, which
+/// returns the samples it did).
+fn windows(seconds: f64, mut work: impl FnMut() -> usize) -> Vec<f64> {
+    (0..WINDOWS)
+        .map(|_| {
+            let (start, mut done) = (now_ms(), 0);
+            while done == 0 || now_ms() - start < seconds * 1e3 {
+                done += work();
+            }
+            done as f64 / ((now_ms() - start) / 1e3)
+        })
+        .collect()
+}
+
+fn median(rates: &[f64]) -> f64 {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// Half the range of the rates, as a fraction of their median.
+fn spread(rates: &[f64]) -> f64 {
+    let (low, high) = rates
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &r| (l.min(r), h.max(r)));
+    (high - low) / 2.0 / median(rates)
 }

@@ -56,16 +56,18 @@ console.log(
   `browser: ${userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? userAgent}; GPU rows run on the adapter named`,
 );
 console.log(
-  `${'where'.padEnd(13)}${'model'.padEnd(12)}${pad('batch', 6)}${pad('train/s', 10)}${pad('infer/s', 10)}${pad('train tok/s', 12)}${pad('infer tok/s', 12)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`,
+  `${'where'.padEnd(13)}${'model'.padEnd(12)}${pad('batch', 6)}${pad('train/s', 10)}${pad('±', 6)}${pad('infer/s', 10)}${pad('±', 6)}${pad('train tok/s', 12)}${pad('infer tok/s', 12)}${pad('GFLOP/s', 9)}${pad('vs native CPU', 15)}  adapter`,
 );
+const percent = (fraction) => `${(100 * fraction).toFixed(0)}%`;
 for (const r of rows) {
   const base = native.find((n) => n.where === 'native-cpu' && n.model === r.model && n.batch === r.batch);
   const ratio = base ? (r.train_samples_per_s / base.train_samples_per_s).toFixed(2) : '–';
   const tokens = (perS) => (r.tokens ? r.tokens * perS : '–');
   console.log(
-    `${r.where.padEnd(13)}${r.model.padEnd(12)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(r.infer_samples_per_s, 10)}${pad(tokens(r.train_samples_per_s), 12)}${pad(tokens(r.infer_samples_per_s), 12)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`,
+    `${r.where.padEnd(13)}${r.model.padEnd(12)}${pad(r.batch, 6)}${pad(r.train_samples_per_s, 10)}${pad(percent(r.train_spread), 6)}${pad(r.infer_samples_per_s, 10)}${pad(percent(r.infer_spread), 6)}${pad(tokens(r.train_samples_per_s), 12)}${pad(tokens(r.infer_samples_per_s), 12)}${pad(r.train_gflops, 9)}${pad(ratio, 15)}  ${r.adapter ?? ''}`,
   );
 }
+console.log('Each rate is the median of five timed windows; ± is half their range, as a share of the median.');
 console.log('GFLOP/s = 3 × forward FLOPs per sample × training samples/s (forward, input gradient, weight gradient).');
 console.log(
   `wasm-SIMD matrix-product peak in this browser (256×1024×1024 dense inference, CPU backend): ${peak.toFixed(1)} GFLOP/s;`,

@@ -28,30 +28,26 @@ async function measure() {
           ? Training.onGpu(spec, JSON.stringify(config), data, data.length, heldOut, device)
           : new Training(spec, JSON.stringify(config), data, data.length, heldOut);
         await run.run(2);
-        let start = performance.now();
-        let samples = 0;
-        while (performance.now() - start < 2000) {
-          await run.run(4);
-          samples += 4 * batch;
-        }
-        const train = samples / ((performance.now() - start) / 1e3);
+        const train = await windows(1000, async () => {
+          await run.run(1);
+          return batch;
+        });
         const x = data.features(0, batch);
-        start = performance.now();
-        let inferred = 0;
-        while (performance.now() - start < 1000) {
+        const infer = await windows(500, async () => {
           await run.predict(x);
-          inferred += batch;
-        }
-        const infer = inferred / ((performance.now() - start) / 1e3);
+          return batch;
+        });
         results.push({
           where,
           adapter: device?.adapter,
           model,
           batch,
           tokens,
-          train_samples_per_s: Math.round(train),
-          infer_samples_per_s: Math.round(infer),
-          train_gflops: +((train * 3 * flops) / 1e9).toFixed(2),
+          train_samples_per_s: Math.round(median(train)),
+          infer_samples_per_s: Math.round(median(infer)),
+          train_spread: spread(train),
+          infer_spread: spread(infer),
+          train_gflops: +((median(train) * 3 * flops) / 1e9).toFixed(2),
         });
         run.free();
       }
@@ -59,6 +55,24 @@ async function measure() {
   }
   return { results, peak: await matmulPeak() };
 }
+
+/** The rates of five timed windows of at least `ms` each (and one call of `work`, which resolves
+ * to the samples it did), as examples/bench.rs measures them. */
+async function windows(ms, work) {
+  const rates = [];
+  for (let w = 0; w < 5; w++) {
+    const start = performance.now();
+    let done = 0;
+    while (done === 0 || performance.now() - start < ms) done += await work();
+    rates.push(done / ((performance.now() - start) / 1e3));
+  }
+  return rates;
+}
+
+const median = (rates) => [...rates].sort((a, b) => a - b)[rates.length >> 1];
+
+/** Half the range of the rates, as a fraction of their median. */
+const spread = (rates) => +((Math.max(...rates) - Math.min(...rates)) / 2 / median(rates)).toFixed(3);
 
 // The CPU backend's matrix-product peak in this browser: inference of one 1024→1024 dense layer on
 // batches of 256 (a 256×1024×1024 product, 0.54 GFLOP, plus the bias and a softmax).
