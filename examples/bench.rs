@@ -102,9 +102,10 @@ fn measure<B: Backend>(place: &str, backend: B, model: &Model, batch: usize, tra
     ready(t.run(2)).unwrap();
     let mut cursor = 2 * batch;
     let train_rates = windows(1.0, || {
-        // Count the samples each step really trained on: an epoch's last batch may be short.
+        // Four steps a call, read back once (as the page reads them); count the samples each step
+        // really trained on: an epoch's last batch may be short.
         let mut samples = 0;
-        for event in ready(t.run(1)).unwrap() {
+        for event in ready(t.run(4)).unwrap() {
             match event {
                 Event::Step { step, .. } => {
                     let now = (step * batch).min(train.len());

@@ -23,14 +23,17 @@ async function measure() {
     for (const [model, data, spec, tokens, heldOut] of models) {
       for (const batch of [32, 256]) {
         const flops = summarize(spec).flops;
-        const config = { epochs: 100, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
+        // Far more epochs than a fast device gets through in the timed windows (as examples/bench.rs).
+        const config = { epochs: 10000, batch_size: batch, optimizer: { type: 'adam', lr: 1e-3 }, seed: 1 };
         const run = device
           ? Training.onGpu(spec, JSON.stringify(config), data, data.length, heldOut, device)
           : new Training(spec, JSON.stringify(config), data, data.length, heldOut);
         await run.run(2);
+        // Four steps a call, read back once, as the page trains.
         const train = await windows(1000, async () => {
-          await run.run(1);
-          return batch;
+          const events = await run.run(4);
+          if (events.some((e) => e.type === 'finished')) throw new Error(`${model} finished inside the timed windows`);
+          return 4 * batch;
         });
         const x = data.features(0, batch);
         const infer = await windows(500, async () => {

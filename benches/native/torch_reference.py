@@ -1,7 +1,9 @@
 """PyTorch reference for `examples/bench.rs` on the same machine: the MLP and CNN presets, Adam,
-the same timing rule (2 s of training read back every 4 steps, 1 s of inference). A reference for
-GPU machines, not a browser peer. Usage: python3 torch_reference.py [batch ...]"""
+the same timing rule (each rate the median of five timed windows: 1 s of training read back
+every 4 steps, 0.5 s of inference). A reference for GPU machines, not a browser peer. Usage:
+python3 torch_reference.py [batch ...]"""
 import json
+import statistics
 import sys
 import time
 
@@ -16,6 +18,18 @@ def model(name):
         nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(400, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def windows(seconds, work):
+    """The rates of five timed windows of at least `seconds` each (and one call of `work`, which
+    returns the samples it did)."""
+    rates = []
+    for _ in range(5):
+        start, done = time.perf_counter(), 0
+        while done == 0 or time.perf_counter() - start < seconds:
+            done += work()
+        rates.append(done / (time.perf_counter() - start))
+    return rates
 
 
 def measure(device, name, batch):
@@ -37,20 +51,23 @@ def measure(device, name, batch):
 
     for i in range(8):
         step(i)
-    start, done, i = time.perf_counter(), 0, 0
-    while time.perf_counter() - start < 2.0:
+    i = 0
+
+    def train_calls():
+        nonlocal i
         for _ in range(4):
             loss = step(i)
             i += 1
         loss.item()
-        done += 4 * batch
-    train = done / (time.perf_counter() - start)
-    with torch.no_grad():
-        start, inferred = time.perf_counter(), 0
-        while time.perf_counter() - start < 1.0:
+        return 4 * batch
+
+    def infer_call():
+        with torch.no_grad():
             net(x[:batch]).argmax(1).cpu()
-            inferred += batch
-        infer = inferred / (time.perf_counter() - start)
+        return batch
+
+    train = statistics.median(windows(1.0, train_calls))
+    infer = statistics.median(windows(0.5, infer_call))
     where = "torch-cuda" if device == "cuda" else "torch-cpu"
     adapter = torch.cuda.get_device_name() if device == "cuda" else ""
     print(json.dumps({"where": where, "adapter": adapter, "model": name, "batch": batch,

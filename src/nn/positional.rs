@@ -24,7 +24,7 @@ pub enum Encoding {
 /// Where positions count from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum From {
+pub enum CountFrom {
     /// Step t is position t.
     #[default]
     Start,
@@ -38,7 +38,7 @@ pub struct PositionalSpec {
     #[serde(default)]
     pub encoding: Encoding,
     #[serde(default)]
-    pub from: From,
+    pub from: CountFrom,
 }
 
 /// `[steps, steps]`: 1 where the row is at or after the column, so that a padding mask's row
@@ -144,9 +144,10 @@ impl Kind for PositionalSpec {
                 Encoding::Learned => product(input),
                 Encoding::Sinusoidal => 0,
             },
-            // Counting from the end: the padding mask times the suffix counter.
+            // Counting from the end: the padding mask times the suffix counter (counted whether
+            // or not a mask arrives).
             flops: product(input)
-                + if self.from == From::End {
+                + if self.from == CountFrom::End {
                     2 * (input[0] * input[0]) as u64
                 } else {
                     0
@@ -178,7 +179,7 @@ impl Kind for PositionalSpec {
             Encoding::Learned => format!("{name}.weight"),
             Encoding::Sinusoidal => graph.floats(&format!("{name}.table"), input, sinusoidal(steps, input[1])),
         };
-        if self.from == From::Start {
+        if self.from == CountFrom::Start {
             return graph.op("Add", name, &[x, &table], vec![]);
         }
         let mask = graph.padding_mask.clone().filter(|&(_, s)| s == steps);
@@ -248,7 +249,7 @@ impl<B: Backend> Positional<B> {
             Encoding::Learned => (0..steps * dim).map(|_| rng.normal()).collect(),
             Encoding::Sinusoidal => sinusoidal(steps, dim),
         };
-        let from_end = (spec.from == From::End).then(|| FromEnd {
+        let from_end = (spec.from == CountFrom::End).then(|| FromEnd {
             counter: b.upload(&suffix_counter(steps), &[steps, steps]),
             minus_one: b.upload(&vec![-1.0; steps], &[steps]),
             reversed: b.upload(&(0..steps).rev().map(|p| p as f32).collect::<Vec<_>>(), &[1, steps]),
@@ -331,7 +332,7 @@ mod tests {
     use crate::backend::cpu::Cpu;
     use crate::backend::ready;
 
-    fn layer(from: From, steps: usize) -> Positional<Cpu> {
+    fn layer(from: CountFrom, steps: usize) -> Positional<Cpu> {
         let spec = PositionalSpec {
             encoding: Encoding::Sinusoidal,
             from,
@@ -340,7 +341,7 @@ mod tests {
     }
 
     /// What the layer adds to zeros `[samples, steps, 2]`, told `mask` when there is one.
-    fn added(from: From, steps: usize, samples: usize, mask: Option<&[f32]>) -> Vec<f32> {
+    fn added(from: CountFrom, steps: usize, samples: usize, mask: Option<&[f32]>) -> Vec<f32> {
         let mut positional = layer(from, steps);
         if let Some(mask) = mask {
             positional.use_padding_mask(&Cpu.upload(mask, &[samples, steps]));
@@ -352,7 +353,7 @@ mod tests {
     fn from_the_end_a_texts_last_token_is_position_zero_and_padding_gets_nothing() {
         let table = sinusoidal(6, 2);
         let row = |p: usize| table[p * 2..p * 2 + 2].to_vec();
-        let y = added(From::End, 4, 2, Some(&[1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]));
+        let y = added(CountFrom::End, 4, 2, Some(&[1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0]));
         let padding = vec![0.0; 2];
         let want = [
             row(2),
@@ -367,10 +368,10 @@ mod tests {
         .concat();
         assert_eq!(y, want);
         // The same texts padded further read the same.
-        let longer = added(From::End, 6, 1, Some(&[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]));
+        let longer = added(CountFrom::End, 6, 1, Some(&[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]));
         assert_eq!(&longer[..8], &y[..8]);
         // From the start, padding has a position too.
-        let y = added(From::Start, 4, 1, Some(&[1.0, 1.0, 1.0, 0.0]));
+        let y = added(CountFrom::Start, 4, 1, Some(&[1.0, 1.0, 1.0, 0.0]));
         assert_eq!(y, &table[..8]);
     }
 
@@ -378,7 +379,7 @@ mod tests {
     fn from_the_end_without_padding_the_positions_run_backwards() {
         let table = sinusoidal(3, 2);
         let reversed = [&table[4..6], &table[2..4], &table[0..2]].concat();
-        assert_eq!(added(From::End, 3, 2, None), [reversed.clone(), reversed].concat());
+        assert_eq!(added(CountFrom::End, 3, 2, None), [reversed.clone(), reversed].concat());
     }
 
     #[test]
