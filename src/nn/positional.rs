@@ -235,11 +235,12 @@ struct FromEnd<B: Backend> {
     counter: B::Tensor,
     /// `[steps]` of −1: a count of tokens to the end less one is a position.
     minus_one: B::Tensor,
-    /// `[1, steps]`: steps − 1, …, 0, the positions of a sequence without padding.
-    reversed: B::Tensor,
+    /// The table's rows from the last to the first: the positions of a sequence without padding
+    /// (and, the order being its own inverse, where their gradients go back to).
+    reversed: Vec<u32>,
     /// The batch's padding mask `[n, steps]`, when the model has one.
     mask: Option<B::Tensor>,
-    /// The positions the last forward pass added, `[n, steps]` or `[1, steps]` for every sample.
+    /// The positions `[n, steps]` the last forward pass added from the mask.
     positions: Option<B::Tensor>,
 }
 
@@ -252,7 +253,7 @@ impl<B: Backend> Positional<B> {
         let from_end = (spec.from == CountFrom::End).then(|| FromEnd {
             counter: b.upload(&suffix_counter(steps), &[steps, steps]),
             minus_one: b.upload(&vec![-1.0; steps], &[steps]),
-            reversed: b.upload(&(0..steps).rev().map(|p| p as f32).collect::<Vec<_>>(), &[1, steps]),
+            reversed: (0..steps as u32).rev().collect(),
             mask: None,
             positions: None,
         });
@@ -275,8 +276,7 @@ impl<B: Backend> Layer<B> for Positional<B> {
         };
         let table = b.reshape(&self.table.value, &[self.steps, self.dim]);
         let Some(mask) = &end.mask else {
-            let vectors = b.embedding(&end.reversed, &table, false);
-            end.positions = Some(end.reversed.clone());
+            let vectors = b.gather_rows(&table, &end.reversed);
             return b.reshape(
                 &b.add_bias(&rows, &b.reshape(&vectors, &[self.steps * self.dim])),
                 &shape,
@@ -293,18 +293,15 @@ impl<B: Backend> Layer<B> for Positional<B> {
     fn backward(&mut self, b: &B, dy: B::Tensor, _input_grad: bool) -> Option<B::Tensor> {
         if self.learned {
             let shape = B::shape(&dy);
+            let summed = || b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]]));
             let grad = match &mut self.from_end {
-                None => b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]])),
-                Some(end) => {
+                None => summed(),
+                Some(end) if end.mask.is_some() => {
                     let positions = end.positions.take().expect("positional backward before forward");
-                    if B::shape(&positions)[0] == shape[0] {
-                        b.embedding_backward(&positions, &dy, self.steps, false)
-                    } else {
-                        // One set of positions for every sample: the batch's sum first.
-                        let sum = b.bias_grad(&b.reshape(&dy, &[shape[0], shape[1] * shape[2]]));
-                        b.embedding_backward(&positions, &b.reshape(&sum, &shape[1..]), self.steps, false)
-                    }
+                    b.embedding_backward(&positions, &dy, self.steps, false)
                 }
+                // The same rows for every sample, backwards: the batch's sum goes back in reverse.
+                Some(end) => b.gather_rows(&b.reshape(&summed(), &shape[1..]), &end.reversed),
             };
             self.table.grad = Some(b.reshape(&grad, &shape[1..]));
         }
