@@ -2,7 +2,8 @@
 //! the built-in words (characters, 12 tokens a word), on the CPU and on the GPU adapter wgpu finds.
 //! Arguments: `cpu`, `gpu` or `all`, then batch sizes (default 32 and 256). Run by
 //! `scripts/bench.sh`, which also measures the same in headless Chromium; prints one JSON object per
-//! measurement: each rate the median of five timed windows, with their spread. The data are read from `assets/` in the working directory, else in the source tree.
+//! measurement: each rate the median of five timed windows, with their spread. The data are read
+//! from `assets/` in the working directory, else in the source tree.
 
 use whetstone::backend::cpu::Cpu;
 use whetstone::backend::gpu::test_device;

@@ -25,10 +25,14 @@ fn held_out_accuracy(preset_name: &str, lr: f32, epochs: usize) -> Vec<f32> {
         },
         1,
     );
-    let mut trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
+    accuracies_per_epoch(Trainer::new(Cpu, spec, config, &train, &held_out).unwrap(), preset_name)
+}
+
+/// Trains `t` to the end and returns the held-out accuracy after each epoch, printed under `what`.
+fn accuracies_per_epoch(mut t: Trainer<Cpu>, what: &str) -> Vec<f32> {
     let mut accuracies = Vec::new();
-    while !trainer.is_finished() {
-        for event in ready(trainer.run(50)).unwrap() {
+    while !t.is_finished() {
+        for event in ready(t.run(1000)).unwrap() {
             if let Event::Epoch {
                 epoch,
                 val_accuracy,
@@ -36,9 +40,7 @@ fn held_out_accuracy(preset_name: &str, lr: f32, epochs: usize) -> Vec<f32> {
                 ..
             } = event
             {
-                println!(
-                    "{preset_name} epoch {epoch}: train loss {train_loss:.4}, held-out accuracy {val_accuracy:.4}"
-                );
+                println!("{what}, epoch {epoch}: train loss {train_loss:.4}, held-out accuracy {val_accuracy:.4}");
                 accuracies.push(val_accuracy);
             }
         }
@@ -156,20 +158,8 @@ fn waveform_accuracy(preset_name: &str, epochs: usize, schedule: Schedule) -> Ve
         config.schedule = schedule;
         config.warmup_steps = 100;
     }
-    let mut trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
-    let mut accuracies = Vec::new();
-    while !trainer.is_finished() {
-        for event in ready(trainer.run(100)).unwrap() {
-            if let Event::Epoch {
-                epoch, val_accuracy, ..
-            } = event
-            {
-                println!("{preset_name} on waveforms, epoch {epoch}: held-out accuracy {val_accuracy:.4}");
-                accuracies.push(val_accuracy);
-            }
-        }
-    }
-    accuracies
+    let trainer = Trainer::new(Cpu, spec, config, &train, &held_out).unwrap();
+    accuracies_per_epoch(trainer, &format!("{preset_name} on waveforms"))
 }
 
 #[test]
@@ -310,23 +300,16 @@ fn word_language_accuracy(epochs: usize) -> (Vec<f32>, Vec<f32>) {
         );
         TrainConfig::from_json(&json).unwrap()
     };
-    let accuracies = |spec: whetstone::nn::ModelSpec, config: TrainConfig, train, val| {
+    let accuracies = |what: &str, spec: whetstone::nn::ModelSpec, config: TrainConfig, train, val| {
         let params = spec.summary().unwrap().params;
-        let mut t = Trainer::new(Cpu, spec, config, &train, &val).unwrap();
-        let mut out = Vec::new();
-        while !t.is_finished() {
-            for event in ready(t.run(1000)).unwrap() {
-                if let Event::Epoch { val_accuracy, .. } = event {
-                    out.push(val_accuracy);
-                }
-            }
-        }
-        (out, params)
+        let t = Trainer::new(Cpu, spec, config, &train, &val).unwrap();
+        (accuracies_per_epoch(t, what), params)
     };
     // The vocabulary is fitted on the training words alone.
     let vocabulary = Vocabulary::fit(train_texts.iter().map(String::as_str), Level::Characters, 200, 12);
     let encode = |t, l| text::encoded(t, l, &classes, &vocabulary).unwrap();
     let (transformer, transformer_params) = accuracies(
+        "Transformer on words",
         whetstone::nn::text_preset("transformer", 12, vocabulary.size(), classes.len()).unwrap(),
         config(
             r#", "schedule": {"type": "cosine"}, "warmup_steps": 300,
@@ -338,6 +321,7 @@ fn word_language_accuracy(epochs: usize) -> (Vec<f32>, Vec<f32>) {
     let bag = |t, l| text::bag_of_ngrams(t, l, &classes, 3, 512).unwrap();
     let mlp = r#"{"input": [512], "layers": [{"type": "dense", "units": 128}, {"type": "relu"}, {"type": "dense", "units": 6}]}"#;
     let (ngrams, ngram_params) = accuracies(
+        "n-gram MLP on words",
         whetstone::nn::ModelSpec::from_json(mlp).unwrap(),
         config(""),
         bag(train_texts, train_labels),
